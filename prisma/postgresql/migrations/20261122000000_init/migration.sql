@@ -1,0 +1,81 @@
+-- CreateTable
+CREATE TABLE "ws_user" (
+    "id" SERIAL NOT NULL,
+    "user_name" TEXT NOT NULL,
+    "access_key_enc" TEXT NOT NULL,
+    "password_hash" TEXT,
+    "is_admin" BOOLEAN NOT NULL DEFAULT false,
+    "created_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ws_user_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ws_challenge" (
+    "user_name" TEXT NOT NULL,
+    "token" TEXT NOT NULL,
+    "expires_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ws_challenge_pkey" PRIMARY KEY ("user_name")
+);
+
+-- CreateTable
+CREATE TABLE "ws_session" (
+    "id" TEXT NOT NULL,
+    "user_id" INTEGER NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL,
+    "last_seen_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ws_session_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ws_record" (
+    "id" SERIAL NOT NULL,
+    "module" TEXT NOT NULL,
+    "owner_id" INTEGER NOT NULL,
+    "data" TEXT NOT NULL,
+    "created_at" TIMESTAMP(3) NOT NULL,
+    "modified_at" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ws_record_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ws_queued_operation" (
+    "id" TEXT NOT NULL,
+    "operation" TEXT NOT NULL,
+    "params" TEXT NOT NULL,
+    "user_id" INTEGER NOT NULL,
+    "state" TEXT NOT NULL DEFAULT 'queued',
+    "available_at" TIMESTAMP(3) NOT NULL,
+    "due_at" TIMESTAMP(3) NOT NULL,
+    "submitted_at" TIMESTAMP(3) NOT NULL,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "lease_token" TEXT,
+    "started_at" TIMESTAMP(3),
+    "finished_at" TIMESTAMP(3),
+    "result" TEXT,
+    "result_expires_at" TIMESTAMP(3),
+
+    CONSTRAINT "ws_queued_operation_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ws_user_user_name_key" ON "ws_user"("user_name");
+
+-- CreateIndex
+CREATE INDEX "ws_session_user_id_idx" ON "ws_session"("user_id");
+
+-- CreateIndex
+CREATE INDEX "ws_record_module_idx" ON "ws_record"("module");
+
+-- CreateIndex
+CREATE INDEX "ws_queued_operation_state_available_at_idx" ON "ws_queued_operation"("state", "available_at");
+
+-- CreateIndex
+CREATE INDEX "ws_queued_operation_result_expires_at_idx" ON "ws_queued_operation"("result_expires_at");
+
+-- AddForeignKey
+ALTER TABLE "ws_session" ADD CONSTRAINT "ws_session_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "ws_user"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+

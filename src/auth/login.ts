@@ -1,0 +1,91 @@
+// getchallenge / login / logout and session checks, as coreBOS does them (README, "Protocol").
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { DbTx } from '../db/client.js';
+import { WsError } from '../errors.js';
+import { randomHex, verifyPassword, type Secret } from './secret.js';
+import { formatUserId, type WsUser } from './users.js';
+
+export interface SessionPolicy {
+  challengeTtlSeconds: number;
+  sessionLifetimeSeconds: number;
+  sessionIdleSeconds: number;
+}
+
+/** coreBOS's web-service API version, answered by login. */
+export const API_VERSION = '0.22';
+export const VTIGER_VERSION = '5.4.0';
+
+const unixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/**
+ * Hands out the user's unexpired token again, or a new one. Unknown user names get a token too (stored the
+ * same way), so the answer does not tell which users exist; their login fails later.
+ */
+export async function getChallenge(db: DbTx, userName: string, now: Date, policy: SessionPolicy) {
+  const current = await db.challenge.findUnique({ where: { userName } });
+  let challenge = current;
+  if (!current || current.expiresAt <= now) {
+    const fresh = { token: randomHex(16), expiresAt: new Date(now.getTime() + policy.challengeTtlSeconds * 1000) };
+    challenge = await db.challenge.upsert({ where: { userName }, create: { userName, ...fresh }, update: fresh });
+  }
+  return { token: challenge!.token, serverTime: unixSeconds(now), expireTime: unixSeconds(challenge!.expiresAt) };
+}
+
+const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export async function login(db: DbTx, secret: Secret, userName: string, accessKey: string, now: Date) {
+  const challenge = await db.challenge.findUnique({ where: { userName } });
+  if (!challenge || challenge.expiresAt <= now) {
+    throw new WsError('INVALID_AUTH_TOKEN', 'Specified token is invalid or expired: call getchallenge first');
+  }
+  const user = await db.user.findUnique({ where: { userName } });
+  if (!user) throw new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password');
+  const expected = createHash('md5').update(challenge.token + secret.decrypt(user.accessKeyEnc)).digest('hex');
+  let valid = sameText(accessKey.toLowerCase(), expected);
+  if (!valid && user.passwordHash && accessKey.startsWith(challenge.token)) {
+    valid = await verifyPassword(accessKey.slice(challenge.token.length), user.passwordHash);
+  }
+  if (!valid) throw new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password');
+  const sessionName = randomHex(16);
+  await db.session.create({ data: { id: sessionName, userId: user.id, createdAt: now, lastSeenAt: now } });
+  return { sessionName, userId: formatUserId(user.id), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
+}
+
+export async function logout(db: DbTx, sessionName: string): Promise<void> {
+  await db.session.deleteMany({ where: { id: sessionName } });
+}
+
+/** Idle time is tracked to this precision, so that a busy client does not write on every request. */
+const LAST_SEEN_GRANULARITY_MS = 15_000;
+
+export async function checkSession(db: DbTx, sessionName: string | undefined, now: Date, policy: SessionPolicy): Promise<WsUser> {
+  if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
+  const session = await db.session.findUnique({
+    where: { id: sessionName },
+    include: { user: { select: { id: true, userName: true, isAdmin: true } } },
+  });
+  if (!session) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
+  if (now.getTime() - session.createdAt.getTime() > policy.sessionLifetimeSeconds * 1000) {
+    await logout(db, sessionName);
+    throw new WsError('SESSION_EXPIRED', 'Session has expired: log in again');
+  }
+  const idleMs = now.getTime() - session.lastSeenAt.getTime();
+  if (idleMs > policy.sessionIdleSeconds * 1000) {
+    await logout(db, sessionName);
+    throw new WsError('SESSION_LEFT_IDLE', 'Session was left idle too long: log in again');
+  }
+  if (idleMs > LAST_SEEN_GRANULARITY_MS) {
+    await db.session.updateMany({ where: { id: sessionName }, data: { lastSeenAt: now } });
+  }
+  return session.user;
+}
+
+/** Drops expired challenges and sessions (run with the executor's maintenance). */
+export async function purgeSessions(db: DbTx, now: Date, policy: SessionPolicy): Promise<number> {
+  const [c, s1, s2] = await Promise.all([
+    db.challenge.deleteMany({ where: { expiresAt: { lte: now } } }),
+    db.session.deleteMany({ where: { createdAt: { lte: new Date(now.getTime() - policy.sessionLifetimeSeconds * 1000) } } }),
+    db.session.deleteMany({ where: { lastSeenAt: { lte: new Date(now.getTime() - policy.sessionIdleSeconds * 1000) } } }),
+  ]);
+  return c.count + s1.count + s2.count;
+}

@@ -1,0 +1,78 @@
+// Opens the database named by DATABASE_URL through a Prisma driver adapter, applies pending migrations,
+// and hides the provider from every layer above: they get a Db (the Prisma client; both providers'
+// generated clients have identical models) and the Dialect for the few statements that differ.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
+import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
+import { migratePostgres, migrateSqlite, readMigrations } from './migrate.js';
+import { parseDatabaseUrl, type Provider } from './url.js';
+import { dialects, type Dialect } from './dialect.js';
+import { prepareSqliteAdapter } from './sqlite-connection.js';
+import { packageRoot } from '../config.js';
+import fs from 'node:fs';
+
+export type Db = SqliteClient;
+/** The client a transaction callback receives; operations take this so they run inside one. */
+export type DbTx = Parameters<Parameters<Db['$transaction']>[0]>[0] | Db;
+
+export interface Database {
+  prisma: Db;
+  dialect: Dialect;
+  provider: Provider;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations first (the server and the executor do; benchmarks of a ready database need not). */
+  migrate?: boolean;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+const migrationsDir = (provider: Provider) => path.join(packageRoot, 'prisma', provider, 'migrations');
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
+  const location = parseDatabaseUrl(url);
+  const migrate = options.migrate ?? true;
+  if (location.provider === 'sqlite') {
+    if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true });
+    if (migrate) {
+      const raw = new Database(location.file, { timeout: 10_000 });
+      try {
+        raw.pragma('journal_mode = WAL');
+        migrateSqlite(raw, readMigrations(migrationsDir('sqlite')));
+      } finally {
+        raw.close();
+      }
+    }
+    const factory = new PrismaBetterSQLite3({ url: `file:${location.file}`, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
+    const connect = factory.connect.bind(factory);
+    factory.connect = async () => prepareSqliteAdapter(await connect());
+    const prisma = new SqliteClient({ adapter: factory });
+    return { prisma, dialect: dialects.sqlite, provider: 'sqlite', close: () => prisma.$disconnect() };
+  }
+  if (migrate) {
+    const client = new pg.Client({ connectionString: location.url });
+    await client.connect();
+    try {
+      await migratePostgres(client, readMigrations(migrationsDir('postgresql')));
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, allowExitOnIdle: true });
+  const prisma = new PostgresClient({ adapter: new PrismaPg(pool) }) as unknown as Db;
+  return {
+    prisma,
+    dialect: dialects.postgresql,
+    provider: 'postgresql',
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// Applies the SQL migrations in prisma/<provider>/migrations at start-up, recording them in Prisma's own
+// `_prisma_migrations` table (same columns and checksums), so `prisma migrate deploy` and `migrate status`
+// agree with what wsgate did. Done here rather than by spawning the Prisma CLI: the CLI needs its Wasm
+// engine and takes seconds per start, and several processes starting at once must not race (PostgreSQL:
+// Prisma's advisory lock number; SQLite: BEGIN IMMEDIATE).
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
+import type { Provider } from './url.js';
+
+const PRISMA_ADVISORY_LOCK = 72707369;
+
+const CREATE_TABLE: Record<Provider, string> = {
+  sqlite: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME,
+    "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME,
+    "started_at" DATETIME NOT NULL DEFAULT current_timestamp, "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0)`,
+  postgresql: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+    "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
+    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`,
+};
+
+export interface Migration {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export function readMigrations(dir: string): Migration[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .map((name) => {
+      const sql = fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
+      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+function checkApplied(applied: Map<string, string>, migrations: Migration[]): Migration[] {
+  for (const [name, checksum] of applied) {
+    const m = migrations.find((x) => x.name === name);
+    if (m && m.checksum !== checksum) throw new Error(`migration ${name} was changed after it was applied`);
+  }
+  return migrations.filter((m) => !applied.has(m.name));
+}
+
+export function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): string[] {
+  db.exec(CREATE_TABLE.sqlite);
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const rows = db
+      .prepare('SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL')
+      .all() as { migration_name: string; checksum: string }[];
+    const pending = checkApplied(new Map(rows.map((r) => [r.migration_name, r.checksum])), migrations);
+    for (const m of pending) {
+      db.exec(m.sql);
+      db.prepare(
+        `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+         VALUES (?, ?, ?, ?, ?, 1)`,
+      ).run(randomUUID(), m.checksum, Date.now(), m.name, Date.now());
+    }
+    db.exec('COMMIT');
+    return pending.map((m) => m.name);
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+export async function migratePostgres(client: pg.ClientBase, migrations: Migration[]): Promise<string[]> {
+  await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
+  try {
+    await client.query(CREATE_TABLE.postgresql);
+    const { rows } = await client.query<{ migration_name: string; checksum: string }>(
+      'SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL',
+    );
+    const pending = checkApplied(new Map(rows.map((r) => [r.migration_name, r.checksum])), migrations);
+    for (const m of pending) {
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query(
+          `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+           VALUES ($1, $2, now(), $3, now(), 1)`,
+          [randomUUID(), m.checksum, m.name],
+        );
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK');
+        throw e;
+      }
+    }
+    return pending.map((m) => m.name);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK]);
+  }
+}

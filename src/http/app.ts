@@ -1,0 +1,95 @@
+// The Koa application: /webservice.php (and /webservice) by GET and POST, parameters from the query string
+// and from form or JSON bodies, a body-size limit, and the envelope as JSON. It knows HTTP, not SQL.
+import Koa from 'koa';
+import Router from '@koa/router';
+import getRawBody from 'raw-body';
+import type { Logger } from 'pino';
+import { WsError } from '../errors.js';
+import { failure, type Envelope } from '../ws/envelope.js';
+import type { Dispatcher } from '../ws/dispatch.js';
+import { parseForm } from './form.js';
+
+export interface AppOptions {
+  bodyLimit: string;
+  log: Logger;
+}
+
+async function readParams(ctx: Koa.Context, limit: string): Promise<Record<string, unknown>> {
+  const params: Record<string, unknown> = parseForm(ctx.querystring);
+  if (ctx.method !== 'POST') return params;
+  const text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+  if (!text) return params;
+  if (ctx.is('application/json')) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new WsError('INVALID_PARAMETER', 'The request body is not valid JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new WsError('INVALID_PARAMETER', 'A JSON request body must be an object of parameters');
+    }
+    return { ...params, ...body };
+  }
+  return { ...params, ...parseForm(text) };
+}
+
+export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const router = new Router();
+
+  const endpoint = async (ctx: Koa.Context) => {
+    const started = process.hrtime.bigint();
+    let envelope: Envelope;
+    let operation: string | undefined;
+    try {
+      const params = await readParams(ctx, options.bodyLimit);
+      const authorization = ctx.get('corebos-authorization') || ctx.get('corebos_authorization') || undefined;
+      ({ envelope, operation } = await dispatcher.dispatch({ params, authorization }));
+    } catch (error) {
+      const status = (error as { status?: number; type?: string }).status;
+      if (error instanceof WsError) {
+        envelope = failure(error);
+      } else if (status === 413) {
+        ctx.status = 413;
+        envelope = failure(new WsError('INVALID_PARAMETER', `The request body is larger than ${options.bodyLimit}`));
+      } else if (status && status >= 400 && status < 500) {
+        ctx.status = status;
+        envelope = failure(new WsError('INVALID_PARAMETER', `Unreadable request body: ${(error as Error).message}`));
+      } else {
+        throw error;
+      }
+    }
+    ctx.type = 'application/json';
+    ctx.body = envelope;
+    // Never the parameters: they carry access keys, session names and record data.
+    options.log.debug(
+      {
+        operation,
+        success: envelope.success,
+        code: envelope.success ? undefined : envelope.error.code,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'webservice call',
+    );
+  };
+
+  for (const path of ['/webservice.php', '/webservice']) {
+    router.get(path, endpoint);
+    router.post(path, endpoint);
+  }
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      options.log.error({ err: error }, 'request failed');
+      ctx.status = 500;
+      ctx.type = 'application/json';
+      ctx.body = failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error'));
+    }
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,38 @@
+// Operations that exist only when WSGATE_TEST_OPERATIONS=on: the test suite uses them to hold an executor
+// inside a running operation (to kill it there) and to raise an unexpected exception.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRecord, moduleOf } from '../records/store.js';
+import { validateElement } from '../records/validate.js';
+import { callerOf, type OperationDefinition } from './types.js';
+
+export const testOperations: OperationDefinition[] = [
+  {
+    name: 'wsgatetest_slowcreate',
+    method: 'POST',
+    prelogin: false,
+    queueable: true,
+    summary: 'Testing only: create, then wait `ms` milliseconds before finishing.',
+    params: [
+      { name: 'elementType', type: 'string', required: true, description: 'Module name' },
+      { name: 'element', type: 'encoded', required: true, description: 'JSON object of field values' },
+      { name: 'ms', type: 'string', required: true, description: 'Milliseconds to wait after creating' },
+    ],
+    async run(ctx, p) {
+      const module = moduleOf(ctx.services.modules, p.elementType);
+      const record = await createRecord(ctx.db, module, validateElement(module, p.element), callerOf(ctx), ctx.services.clock.now());
+      await sleep(Number(p.ms));
+      return record;
+    },
+  },
+  {
+    name: 'wsgatetest_throw',
+    method: 'POST',
+    prelogin: false,
+    queueable: true,
+    summary: 'Testing only: fails with an unexpected exception.',
+    params: [],
+    async run() {
+      throw new TypeError('wsgatetest_throw: an unexpected failure');
+    },
+  },
+];

@@ -1,0 +1,56 @@
+import type { Clock } from '../clock.js';
+import type { DbTx } from '../db/client.js';
+import type { SessionPolicy } from '../auth/login.js';
+import type { Secret } from '../auth/secret.js';
+import type { WsUser } from '../auth/users.js';
+import type { ModuleRegistry } from '../records/modules.js';
+
+/** A declared parameter. `encoded` ones arrive as JSON text and reach the operation decoded. */
+export interface ParamSpec {
+  name: string;
+  type: 'string' | 'encoded';
+  required: boolean;
+  description: string;
+}
+
+/** What operations need besides their parameters; the same for a synchronous call and a deferred run. */
+export interface Services {
+  modules: ModuleRegistry;
+  secret: Secret;
+  clock: Clock;
+  sessionPolicy: SessionPolicy;
+}
+
+export interface OperationContext {
+  /** The database, or the transaction a deferred run happens in. */
+  db: DbTx;
+  /** The caller (synchronous) or the user who queued the operation (deferred); null before login. */
+  user: WsUser | null;
+  /** The caller's session (synchronous calls after login only). */
+  sessionName?: string;
+  services: Services;
+}
+
+export type Params = Record<string, unknown>;
+
+export interface OperationDefinition {
+  /** As coreBOS spells it; looked up case-insensitively. */
+  name: string;
+  /** The method coreBOS clients use; both GET and POST are accepted, as coreBOS has since 2022. */
+  method: 'GET' | 'POST';
+  prelogin: boolean;
+  queueable: boolean;
+  summary: string;
+  params: ParamSpec[];
+  /**
+   * Checks that can be made when a deferred call is submitted (module exists, values valid), so that a
+   * call bound to fail is rejected at once and nothing is queued. The run checks again.
+   */
+  precheck?(ctx: OperationContext, params: Params): Promise<void> | void;
+  run(ctx: OperationContext, params: Params): Promise<unknown>;
+}
+
+export function callerOf(ctx: OperationContext): WsUser {
+  if (!ctx.user) throw new Error('operation needs a logged-in user but was called without one');
+  return ctx.user;
+}

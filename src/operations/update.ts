@@ -1,0 +1,27 @@
+import { WsError } from '../errors.js';
+import { moduleOfId, updateRecord } from '../records/store.js';
+import { asElement, validateElement } from '../records/validate.js';
+import { callerOf, type OperationDefinition, type OperationContext, type Params } from './types.js';
+
+function prepare(ctx: OperationContext, p: Params) {
+  const element = asElement(p.element);
+  if (element.id === undefined || element.id === '') {
+    throw new WsError('INVALID_ID_ATTRIBUTE', 'element has no id: update needs the id of the record inside element');
+  }
+  const { module, id } = moduleOfId(ctx.services.modules, element.id);
+  return { module, id, valid: validateElement(module, element) };
+}
+
+export const update: OperationDefinition = {
+  name: 'update',
+  method: 'POST',
+  prelogin: false,
+  queueable: true,
+  summary: 'Replaces a record\'s fields (fields not sent become empty); the record id goes inside element.',
+  params: [{ name: 'element', type: 'encoded', required: true, description: 'JSON object of all field values, with id' }],
+  precheck: (ctx, p) => void prepare(ctx, p),
+  async run(ctx, p) {
+    const { module, id, valid } = prepare(ctx, p);
+    return updateRecord(ctx.db, module, id, valid, callerOf(ctx), ctx.services.clock.now());
+  },
+};

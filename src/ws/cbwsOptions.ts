@@ -1,0 +1,45 @@
+// cbwsOptions: the caller's request to defer an operation. coreBOS ignores a malformed value and runs the
+// call at once; wsgate answers INVALID_PARAMETER instead, so that a caller never believes it deferred
+// something it did not. Keys wsgate does not know are ignored (later versions add some).
+import { WsError } from '../errors.js';
+
+export interface CbwsOptions {
+  launchfromqueue: boolean;
+  /** Seconds to wait before the operation may run. */
+  queuedelay: number;
+}
+
+const bad = (message: string) => new WsError('INVALID_PARAMETER', `cbwsOptions: ${message}`);
+
+function parseLaunch(v: unknown): boolean {
+  if (v === undefined || v === null || v === 0 || v === '0' || v === false || v === '') return false;
+  if (v === 1 || v === '1' || v === true) return true;
+  throw bad(`launchfromqueue must be 1 or 0 (or true/false), got ${JSON.stringify(v)}`);
+}
+
+function parseDelay(v: unknown): number {
+  if (v === undefined || v === null || v === '') return 0;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw bad(`queuedelay must be a non-negative whole number of seconds, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** From a JSON string (form and query parameters) or an object (JSON bodies). */
+export function parseCbwsOptions(raw: unknown): CbwsOptions {
+  if (raw === undefined || raw === null || raw === '') return { launchfromqueue: false, queuedelay: 0 };
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw bad('not valid JSON');
+    }
+  }
+  // PHP clients send an empty array for "no options".
+  if (Array.isArray(value) && value.length === 0) return { launchfromqueue: false, queuedelay: 0 };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be a JSON object');
+  const o = value as Record<string, unknown>;
+  return { launchfromqueue: parseLaunch(o.launchfromqueue), queuedelay: parseDelay(o.queuedelay) };
+}
