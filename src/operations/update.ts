@@ -1,5 +1,5 @@
 import { WsError } from '../errors.js';
-import { moduleOfId, updateRecord } from '../records/store.js';
+import { moduleOfId, resolveOwner, updateRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
 import { callerOf, type OperationDefinition, type OperationContext, type Params } from './types.js';
 
@@ -19,7 +19,9 @@ export const update: OperationDefinition = {
   queueable: true,
   summary: 'Replaces a record\'s fields (fields not sent become empty); the record id goes inside element.',
   params: [{ name: 'element', type: 'encoded', required: true, description: 'JSON object of all field values, with id' }],
-  precheck: (ctx, p) => void prepare(ctx, p),
+  async precheck(ctx, p) {
+    await resolveOwner(ctx.db, prepare(ctx, p).valid.assignedUserId, callerOf(ctx));
+  },
   async run(ctx, p) {
     const { module, id, valid } = prepare(ctx, p);
     return updateRecord(ctx.db, module, id, valid, callerOf(ctx), ctx.services.clock.now());

@@ -32,7 +32,7 @@ function present(module: ModuleDefinition, row: StoredRecord): WsRecord {
 }
 
 /** The owner named by assigned_user_id (a user id such as 19x1), or the caller when none is given. */
-async function resolveOwner(db: DbTx, assignedUserId: string | undefined, caller: WsUser): Promise<number> {
+export async function resolveOwner(db: DbTx, assignedUserId: string | undefined, caller: WsUser): Promise<number> {
   if (assignedUserId === undefined) return caller.id;
   const ref = parseWsId(assignedUserId, 'assigned_user_id');
   if (ref.prefix !== USERS_MODULE_PREFIX) {

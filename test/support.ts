@@ -1,0 +1,176 @@
+// Test support: real databases (a fresh SQLite file, a fresh PostgreSQL database), a real gateway on an
+// ephemeral port, and a small protocol client.
+import { createHash, randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, packageRoot, type Config } from '../src/config.js';
+import { createLogger, ensureAdmin, openRuntime, type Runtime } from '../src/runtime.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { addUser } from '../src/auth/users.js';
+
+export interface Backend {
+  name: 'sqlite' | 'postgresql';
+  /** A fresh, empty database. */
+  freshUrl(): Promise<string>;
+}
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-test-'));
+
+const sqlite: Backend = {
+  name: 'sqlite',
+  async freshUrl() {
+    return `file:${path.join(tmpRoot, `${randomBytes(6).toString('hex')}.db`)}`;
+  },
+};
+
+const pgAdminUrl = process.env.WSGATE_TEST_PG_URL;
+
+const postgresql: Backend = {
+  name: 'postgresql',
+  async freshUrl() {
+    const name = `wsgate_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: pgAdminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(pgAdminUrl!);
+    url.pathname = `/${name}`;
+    return url.toString();
+  },
+};
+
+/** The databases the suite runs on: SQLite always, PostgreSQL when the runner provided one. */
+export const backends: Backend[] = pgAdminUrl ? [sqlite, postgresql] : [sqlite];
+
+export const ADMIN_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  const dataDir = fs.mkdtempSync(path.join(tmpRoot, 'data-'));
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: databaseUrl,
+    WSGATE_DATA_DIR: dataDir,
+    WSGATE_SECRET: 'test-secret-test-secret',
+    WSGATE_ADMIN_ACCESSKEY: ADMIN_KEY,
+    WSGATE_EXECUTOR_SCHEDULE: 'off',
+    WSGATE_LOG_LEVEL: 'silent',
+    WSGATE_TEST_OPERATIONS: 'on',
+    PORT: '0',
+    WSGATE_HOST: '127.0.0.1',
+    ...extra,
+  };
+}
+
+export interface Gateway {
+  url: string;
+  rt: Runtime;
+  server: RunningServer;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A real gateway in this process, on an ephemeral port, over a fresh database of the given backend. */
+export async function startGateway(backend: Backend, extra: Record<string, string> = {}): Promise<Gateway> {
+  const env = testEnv(await backend.freshUrl(), extra);
+  const config: Config = loadConfig(env);
+  const rt = await openRuntime(config, createLogger(config.logLevel));
+  await ensureAdmin(rt);
+  const server = await startServer(rt);
+  return {
+    url: `${server.url}/webservice.php`,
+    rt,
+    server,
+    env,
+    async close() {
+      await server.close();
+      await rt.close();
+    },
+  };
+}
+
+export async function addTestUser(gw: Gateway, userName: string, password?: string) {
+  return addUser(gw.rt.db.prisma, gw.rt.services.secret, { userName, password }, gw.rt.services.clock.now());
+}
+
+export type Envelope = { success: boolean; result?: any; error?: { code: string; message: string }; moreinfo: unknown };
+
+export interface CallOptions {
+  method?: 'GET' | 'POST';
+  /** POST as a JSON body instead of a form. */
+  json?: boolean;
+  headers?: Record<string, string>;
+}
+
+const formEncode = (params: Record<string, unknown>) =>
+  Object.entries(params)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`)
+    .join('&');
+
+export async function call(url: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Envelope> {
+  const res = await rawCall(url, params, options);
+  return (await res.json()) as Envelope;
+}
+
+export async function rawCall(url: string, params: Record<string, unknown>, options: CallOptions = {}): Promise<Response> {
+  const method = options.method ?? 'POST';
+  if (method === 'GET') return fetch(`${url}?${formEncode(params)}`, { headers: options.headers });
+  if (options.json) {
+    return fetch(url, { method, body: JSON.stringify(params), headers: { 'content-type': 'application/json', ...options.headers } });
+  }
+  return fetch(url, {
+    method,
+    body: formEncode(params),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
+  });
+}
+
+export const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+/** getchallenge + login; returns the session name and user id. */
+export async function login(url: string, userName = 'admin', accessKey = ADMIN_KEY) {
+  const challenge = await call(url, { operation: 'getchallenge', username: userName }, { method: 'GET' });
+  if (!challenge.success) throw new Error(`getchallenge failed: ${JSON.stringify(challenge)}`);
+  const res = await call(url, { operation: 'login', username: userName, accessKey: md5(challenge.result.token + accessKey) });
+  if (!res.success) throw new Error(`login failed: ${JSON.stringify(res)}`);
+  return res.result as { sessionName: string; userId: string; version: string };
+}
+
+export const cliPath = path.join(packageRoot, 'dist', 'src', 'cli.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wsgate ...` as a child process with the given environment. */
+export function spawnCli(args: string[], env: Record<string, string>, input?: string): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdin!.end(input ?? '');
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
+
+/** Polls a condition (not a schedule): resolves once it holds, fails after `ms`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
