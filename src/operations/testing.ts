@@ -1,5 +1,6 @@
 // Operations that exist only when WSGATE_TEST_OPERATIONS=on: the test suite uses them to hold an executor
 // inside a running operation (to kill it there) and to raise an unexpected exception.
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRecord, moduleOf } from '../records/store.js';
 import { validateElement } from '../records/validate.js';
@@ -11,16 +12,18 @@ export const testOperations: OperationDefinition[] = [
     method: 'POST',
     prelogin: false,
     queueable: true,
-    summary: 'Testing only: create, then wait `ms` milliseconds before finishing.',
+    summary: 'Testing only: create, write the file `marker`, then wait until the file `release` exists.',
     params: [
       { name: 'elementType', type: 'string', required: true, description: 'Module name' },
       { name: 'element', type: 'encoded', required: true, description: 'JSON object of field values' },
-      { name: 'ms', type: 'string', required: true, description: 'Milliseconds to wait after creating' },
+      { name: 'marker', type: 'string', required: true, description: 'File written once the record is created' },
+      { name: 'release', type: 'string', required: true, description: 'File whose existence lets the operation finish' },
     ],
     async run(ctx, p) {
       const module = moduleOf(ctx.services.modules, p.elementType);
       const record = await createRecord(ctx.db, module, validateElement(module, p.element), callerOf(ctx), ctx.services.clock.now());
-      await sleep(Number(p.ms));
+      fs.writeFileSync(String(p.marker), String(process.pid));
+      while (!fs.existsSync(String(p.release))) await sleep(20);
       return record;
     },
   },

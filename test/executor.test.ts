@@ -1,0 +1,171 @@
+// The executor against real databases and real processes: overlapping passes, a pass killed mid-operation,
+// concurrent readers of one result, a stale lease that must not write.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { backends, call, login, runCli, spawnCli, startGateway, until, type Gateway } from './support.js';
+import { runPass } from '../src/executor/pass.js';
+import { executorOf } from '../src/runtime.js';
+import { claim, complete } from '../src/queue/store.js';
+import { scheduleExecutor } from '../src/executor/schedule.js';
+
+const NOT_YET = 'Operation not queued or not finished yet';
+const defer = JSON.stringify({ launchfromqueue: 1, queuedelay: 0 });
+
+for (const backend of backends) {
+  describe(`executor on ${backend.name}`, () => {
+    let gw: Gateway;
+    let session: string;
+    const queueCreate = async (lastname: string) => {
+      const res = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: JSON.stringify({ lastname }), cbwsOptions: defer });
+      assert.equal(res.success, true, JSON.stringify(res));
+      return res.result.operationTrackingID as string;
+    };
+    const recordsNamed = (prefix: string) => gw.rt.db.prisma.record.findMany({ where: { data: { contains: `"lastname":"${prefix}` } } });
+    const parseSummary = (stdout: string) => {
+      const m = /executeOperationsFromQueue: run=(\d+) failed=(\d+).* took=\d+ms/.exec(stdout);
+      assert.ok(m, `summary line missing in ${JSON.stringify(stdout)}`);
+      return { run: Number(m[1]), failed: Number(m[2]) };
+    };
+
+    before(async () => {
+      gw = await startGateway(backend);
+      session = (await login(gw.url)).sessionName;
+    });
+    after(() => gw.close());
+
+    test('two executor processes started at once on 500 due operations run each exactly once', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 500; i++) ids.push(await queueCreate(`dup-${i}`));
+      const env = { ...gw.env, WSGATE_CLAIM_BATCH: '5' };
+      const [a, b] = await Promise.all([runCli(['execute'], env), runCli(['execute'], env)]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const sa = parseSummary(a.stdout);
+      const sb = parseSummary(b.stdout);
+      assert.equal(sa.run + sb.run, 500, `passes ran ${sa.run} + ${sb.run}`);
+      assert.ok(sa.run > 0 && sb.run > 0, `both passes took part (${sa.run} + ${sb.run})`);
+      assert.equal(sa.failed + sb.failed, 0);
+      const records = await recordsNamed('dup-');
+      assert.equal(records.length, 500, 'one record per operation: none ran twice');
+      assert.equal(new Set(records.map((r) => JSON.parse(r.data).lastname)).size, 500);
+      assert.equal(await gw.rt.db.prisma.queuedOperation.count({ where: { id: { in: ids }, state: 'done' } }), 500);
+    });
+
+    test('a pass killed with SIGKILL mid-operation: after the lease a new pass completes it, once', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-kill-'));
+      const marker = path.join(dir, 'running');
+      const release = path.join(dir, 'release');
+      const slow = await call(gw.url, {
+        operation: 'wsgatetest_slowcreate',
+        sessionName: session,
+        elementType: 'Contacts',
+        element: JSON.stringify({ lastname: 'killed-once' }),
+        marker,
+        release,
+        cbwsOptions: defer,
+      });
+      assert.equal(slow.success, true, JSON.stringify(slow));
+      const others = [await queueCreate('after-kill-1'), await queueCreate('after-kill-2')];
+      const env = { ...gw.env, WSGATE_CLAIM_BATCH: '1', WSGATE_LEASE_SECONDS: '60' };
+      const victim = spawnCli(['execute'], env);
+      await until('the operation to be running', async () => fs.existsSync(marker));
+      victim.child.kill('SIGKILL');
+      const killed = await victim.done;
+      assert.equal(killed.signal, 'SIGKILL');
+
+      const id = slow.result.operationTrackingID;
+      const entry = await gw.rt.db.prisma.queuedOperation.findUniqueOrThrow({ where: { id } });
+      assert.equal(entry.state, 'running', 'the killed pass left it leased, not lost');
+      assert.equal((await recordsNamed('killed-once')).length, 0, 'its half-done write was rolled back');
+
+      fs.writeFileSync(release, '');
+      const early = parseSummary((await runCli(['execute'], env)).stdout);
+      assert.equal(early.run, 2, 'a pass within the lease runs the others but leaves the leased one alone');
+      assert.equal((await gw.rt.db.prisma.queuedOperation.findUniqueOrThrow({ where: { id } })).state, 'running');
+
+      const later = await runCli(['execute'], { ...env, WSGATE_CLOCK_OFFSET_MS: String(61_000) });
+      assert.equal(later.code, 0, later.stderr);
+      assert.equal(parseSummary(later.stdout).run, 1);
+      const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id });
+      const inner = JSON.parse(result.result);
+      assert.equal(inner.success, true);
+      assert.equal(inner.result.lastname, 'killed-once');
+      assert.equal((await recordsNamed('killed-once')).length, 1, 'exactly one record: no double run');
+      for (const other of others) {
+        const r = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: other });
+        assert.equal(JSON.parse(r.result).success, true);
+      }
+    });
+
+    test('20 concurrent readers of one finished result: exactly one gets it', async () => {
+      const id = await queueCreate('read-once');
+      await runPass(executorOf(gw.rt));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id })),
+      );
+      const got = answers.filter((a) => a.result !== NOT_YET);
+      assert.equal(got.length, 1, `${got.length} readers got the result`);
+      assert.equal(JSON.parse(got[0]!.result).result.lastname, 'read-once');
+      assert.ok(answers.every((a) => a.success === true));
+    });
+
+    test('an executor whose lease was taken over cannot store a result', async () => {
+      const id = await queueCreate('fenced');
+      const ex = executorOf(gw.rt);
+      const clock = gw.rt.services.clock;
+      const [stale] = await claim(gw.rt.db, { now: clock.now(), leaseSeconds: 30, limit: 1 });
+      assert.equal(stale!.operationTrackingID, id);
+      assert.equal((await runPass(ex)).run, 0, 'leased: not taken');
+      clock.advance(31_000);
+      assert.equal((await runPass(ex)).run, 1, 'lease expired: taken over and finished');
+      const wrote = await complete(gw.rt.db.prisma, {
+        operationTrackingID: id,
+        leaseToken: stale!.leaseToken,
+        envelope: '{"success":false}',
+        now: clock.now(),
+        resultTtlSeconds: 60,
+      });
+      assert.equal(wrote, false);
+      const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: (await login(gw.url)).sessionName, operationTrackingID: id });
+      assert.equal(JSON.parse(result.result).result.lastname, 'fenced');
+      session = (await login(gw.url)).sessionName;
+    });
+
+    test('the in-process schedule never runs two passes at once', async () => {
+      const ids = [await queueCreate('sched-1'), await queueCreate('sched-2')];
+      const scheduled = scheduleExecutor(executorOf(gw.rt), '0 0 1 1 *');
+      const first = scheduled.tick();
+      assert.equal(scheduled.tick(), first, 'a tick during a run joins it');
+      await first;
+      await scheduled.stop();
+      assert.equal(await gw.rt.db.prisma.queuedOperation.count({ where: { id: { in: ids }, state: 'done' } }), 2);
+      assert.equal((await recordsNamed('sched-')).length, 2);
+    });
+  });
+}
+
+describe('cron entry', () => {
+  test('cron/executeOperationsFromQueue runs due operations, prints a summary, exits 0', async () => {
+    const gw = await startGateway(backends[0]!);
+    try {
+      const s = (await login(gw.url)).sessionName;
+      await call(gw.url, { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"Cron"}', cbwsOptions: defer });
+      const { spawnSync } = await import('node:child_process');
+      const script = path.join(import.meta.dirname, '..', '..', 'cron', 'executeOperationsFromQueue');
+      const r = spawnSync(script, [], { env: gw.env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^executeOperationsFromQueue: run=1 failed=0 took=\d+ms$/m);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('an executor that cannot reach its database exits non-zero', async () => {
+    const r = await runCli(['execute'], { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', WSGATE_SECRET: 'x', WSGATE_LOG_LEVEL: 'silent' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /ECONNREFUSED|connect/);
+  });
+});
