@@ -1,0 +1,83 @@
+// The wsgate command as a user runs it: help for every verb, user add, and serve's first start.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { backends, call, login, md5, runCli, spawnCli, testEnv, until } from './support.js';
+
+describe('wsgate CLI', () => {
+  test('every verb answers --help', async () => {
+    const overview = await runCli(['--help'], testEnv('file::memory:'));
+    assert.equal(overview.code, 0);
+    for (const verb of [['serve'], ['execute'], ['user', 'add'], ['config']]) {
+      const r = await runCli([...verb, '--help'], testEnv('file::memory:'));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage: wsgate ${verb.join(' ')}`));
+      assert.match(overview.stdout, new RegExp(`wsgate ${verb.join(' ')}`));
+    }
+    const unknown = await runCli(['frobnicate'], testEnv('file::memory:'));
+    assert.equal(unknown.code, 2);
+  });
+
+  test('serve on a fresh data folder: database, owner-only secret, admin key printed once, clean stop', async () => {
+    const env = testEnv(await backends[0]!.freshUrl(), { WSGATE_ADMIN_ACCESSKEY: '', WSGATE_SECRET: '', WSGATE_LOG_LEVEL: 'info' });
+    const first = spawnCli(['serve'], env);
+    let out = '';
+    first.child.stdout!.on('data', (d) => (out += d));
+    const url = await until('the server to listen', async () => /"url":"([^"]+)"/.exec(out)?.[1]);
+    const key = /access key \(shown only this once\): ([0-9a-f]{32})/.exec(out)?.[1];
+    assert.ok(key, out);
+    const secretFile = `${env.WSGATE_DATA_DIR}/secret.key`;
+    assert.equal(fs.statSync(secretFile).mode & 0o777, 0o600);
+    const session = await login(url, 'admin', key);
+    assert.equal(session.userId, '19x1');
+    first.child.kill('SIGTERM');
+    const stopped = await first.done;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.doesNotMatch(stopped.stdout + stopped.stderr, new RegExp(`${session.sessionName}|"accessKey"`), 'no session or key in logs');
+
+    const db = new Database(env.DATABASE_URL!.slice('file:'.length), { readonly: true });
+    const stored = db.prepare('SELECT access_key_enc FROM ws_user').all() as { access_key_enc: string }[];
+    db.close();
+    assert.equal(stored.length, 1);
+    assert.ok(!stored[0]!.access_key_enc.includes(key), 'the access key is not stored in the clear');
+
+    const second = spawnCli(['serve'], env);
+    let out2 = '';
+    second.child.stdout!.on('data', (d) => (out2 += d));
+    await until('the server to listen again', async () => /"url":"/.test(out2));
+    second.child.kill('SIGTERM');
+    await second.done;
+    assert.doesNotMatch(out2, /access key/, 'the key is printed only on first start');
+  });
+
+  test('user add prints an access key that logs in', async () => {
+    const env = testEnv(await backends[0]!.freshUrl());
+    const added = await runCli(['user', 'add', 'dora'], env);
+    assert.equal(added.code, 0, added.stderr);
+    const key = /access key: ([0-9a-f]{32})/.exec(added.stdout)?.[1];
+    assert.ok(key, added.stdout);
+    const twice = await runCli(['user', 'add', 'dora'], env);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /exists already/);
+    const withPassword = await runCli(['user', 'add', 'eve', '--password-stdin'], env, 'sesame\n');
+    assert.equal(withPassword.code, 0, withPassword.stderr);
+
+    const server = spawnCli(['serve'], { ...env, WSGATE_LOG_LEVEL: 'info' });
+    let out = '';
+    server.child.stdout!.on('data', (d) => (out += d));
+    try {
+      const url = await until('the server to listen', async () => /"url":"([^"]+)"/.exec(out)?.[1]);
+      const s = await login(url, 'dora', key);
+      assert.match(s.userId, /^19x\d+$/);
+      const ch = await call(url, { operation: 'getchallenge', username: 'eve' });
+      const eve = await call(url, { operation: 'login', username: 'eve', accessKey: ch.result.token + 'sesame' });
+      assert.equal(eve.success, true, JSON.stringify(eve));
+      const wrong = await call(url, { operation: 'login', username: 'dora', accessKey: md5(ch.result.token + key) });
+      assert.equal(wrong.error?.code, 'INVALID_USER_CREDENTIALS', 'a token is per user');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.done;
+    }
+  });
+});
