@@ -13,7 +13,7 @@ export const settings = {
   host: { env: 'WSGATE_HOST', default: '0.0.0.0', description: 'Address `wsgate serve` listens on.' },
   databaseUrl: {
     env: 'DATABASE_URL',
-    default: 'file:./data/wsgate.db',
+    default: 'file:DATA_DIR/wsgate.db',
     description: '`file:PATH` for SQLite (created on first start), or `postgresql://user@host:port/db`.',
   },
   dataDir: { env: 'WSGATE_DATA_DIR', default: './data', description: 'Folder for the SQLite file and the generated secret.' },
@@ -119,11 +119,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const optional = (name: SettingName): string | undefined => env[settings[name].env] || undefined;
   const clockOffset = Number(get('clockOffsetMs'));
   if (!Number.isFinite(clockOffset)) throw new Error(`${settings.clockOffsetMs.env} must be a number`);
+  const dataDir = path.resolve(get('dataDir'));
   return {
     port: positiveInt('port', get('port'), true),
     host: get('host'),
-    databaseUrl: get('databaseUrl'),
-    dataDir: path.resolve(get('dataDir')),
+    databaseUrl: optional('databaseUrl') ?? `file:${path.join(dataDir, 'wsgate.db')}`,
+    dataDir,
     secret: optional('secret'),
     adminAccessKey: optional('adminAccessKey'),
     modulesFile: path.resolve(packageRoot, get('modulesFile')),
