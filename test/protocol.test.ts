@@ -142,6 +142,31 @@ for (const backend of backends) {
       assert.equal(unencoded.result.lastname, '100% Smith Jones');
     });
 
+    test('bodies that are neither form nor JSON are refused with 415, HEAD runs nothing', async () => {
+      const multipart = new FormData();
+      multipart.set('operation', 'listtypes');
+      multipart.set('sessionName', session);
+      const m = await fetch(gw.url, { method: 'POST', body: multipart });
+      assert.equal(m.status, 415);
+      assert.equal((await m.json()).error.code, 'INVALID_PARAMETER');
+      const gz = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' },
+        body: (await import('node:zlib')).gzipSync(`operation=listtypes&sessionName=${session}`),
+      });
+      assert.equal(gz.status, 415);
+      const plusJson = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.api+json' },
+        body: JSON.stringify({ operation: 'listtypes', sessionName: session }),
+      });
+      assert.equal((await plusJson.json()).success, true, 'a +json type is JSON');
+      const before = await gw.rt.db.prisma.challenge.count();
+      const head = await fetch(`${gw.url}?operation=getchallenge&username=headonly`, { method: 'HEAD' });
+      assert.equal(head.status, 405);
+      assert.equal(await gw.rt.db.prisma.challenge.count(), before, 'HEAD did not run getchallenge');
+    });
+
     test('a non-queueable operation asked to defer runs at once and says so', async () => {
       const before = await countQueued();
       const res = await call(gw.url, { operation: 'listtypes', sessionName: session, cbwsOptions: defer() });
@@ -250,7 +275,7 @@ for (const backend of backends) {
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', cbwsOptions: q }, 'INVALID_PARAMETER');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":', cbwsOptions: q }, 'INVALID_PARAMETER');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '["x"]', cbwsOptions: q }, 'INVALID_PARAMETER');
-      for (const bad of ['{"launchfromqueue":1', '"x"', '{"launchfromqueue":2}', '{"launchfromqueue":1,"queuedelay":-1}', '{"launchfromqueue":1,"queuedelay":1.5}', '{"launchfromqueue":1,"queuedelay":"soon"}']) {
+      for (const bad of ['{"launchfromqueue":1', '"x"', '{"launchfromqueue":2}', '{"launchfromqueue":1,"queuedelay":-1}', '{"launchfromqueue":1,"queuedelay":1.5}', '{"launchfromqueue":1,"queuedelay":"soon"}', '{"launchfromqueue":1,"queuedelay":8700000000000}']) {
         await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x"}', cbwsOptions: bad }, 'INVALID_PARAMETER');
       }
       await expectError({ operation: 'create', sessionName: s, elementType: 'Nope', element: '{"lastname":"x"}', cbwsOptions: q }, 'INVALID_MODULE');

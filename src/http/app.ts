@@ -14,12 +14,32 @@ export interface AppOptions {
   log: Logger;
 }
 
+class UnsupportedBody extends WsError {}
+
+/**
+ * Bodies are url-encoded forms (also when no type is given, as PHP reads them) or JSON. Anything else is
+ * refused rather than misread as a form: multipart bodies, other types, compressed bodies.
+ */
+function bodyKind(ctx: Koa.Context): 'form' | 'json' {
+  const encoding = ctx.get('content-encoding');
+  if (encoding && encoding !== 'identity') {
+    throw new UnsupportedBody('INVALID_PARAMETER', `Content-Encoding ${encoding} is not supported: send the body uncompressed`);
+  }
+  if (!ctx.get('content-type') || ctx.is('application/x-www-form-urlencoded')) return 'form';
+  if (ctx.is('json', '+json')) return 'json';
+  throw new UnsupportedBody(
+    'INVALID_PARAMETER',
+    `Content-Type ${ctx.get('content-type')} is not supported: send application/x-www-form-urlencoded or application/json`,
+  );
+}
+
 async function readParams(ctx: Koa.Context, limit: string): Promise<Record<string, unknown>> {
   const params: Record<string, unknown> = parseForm(ctx.querystring);
   if (ctx.method !== 'POST') return params;
+  const kind = ctx.request.length === 0 ? 'form' : bodyKind(ctx);
   const text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
   if (!text) return params;
-  if (ctx.is('application/json')) {
+  if (kind === 'json') {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -40,6 +60,12 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
   const router = new Router();
 
   const endpoint = async (ctx: Koa.Context) => {
+    if (ctx.method === 'HEAD') {
+      // The router answers HEAD with GET's route; an operation must not run for a HEAD request.
+      ctx.set('Allow', 'GET, POST');
+      ctx.status = 405;
+      return;
+    }
     const started = process.hrtime.bigint();
     let envelope: Envelope;
     let operation: string | undefined;
@@ -49,7 +75,10 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
       ({ envelope, operation } = await dispatcher.dispatch({ params, authorization }));
     } catch (error) {
       const status = (error as { status?: number; type?: string }).status;
-      if (error instanceof WsError) {
+      if (error instanceof UnsupportedBody) {
+        ctx.status = 415;
+        envelope = failure(error);
+      } else if (error instanceof WsError) {
         envelope = failure(error);
       } else if (status === 413) {
         ctx.status = 413;

@@ -29,7 +29,11 @@ export class OperationRegistry {
   private readonly byName = new Map<string, OperationDefinition>();
 
   constructor(readonly list: OperationDefinition[]) {
-    for (const op of list) this.byName.set(op.name.toLowerCase(), op);
+    for (const op of list) {
+      // A deferred run happens as the user who queued it: an operation without a user cannot be queued.
+      if (op.prelogin && op.queueable) throw new Error(`operation ${op.name} cannot be both prelogin and queueable`);
+      this.byName.set(op.name.toLowerCase(), op);
+    }
   }
 
   /** Operation names are case-insensitive, as in coreBOS. */

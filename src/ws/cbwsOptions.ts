@@ -17,11 +17,14 @@ function parseLaunch(v: unknown): boolean {
   throw bad(`launchfromqueue must be 1 or 0 (or true/false), got ${JSON.stringify(v)}`);
 }
 
+/** Ten years: far beyond any sensible deferral, and well inside what a date can hold. */
+export const MAX_QUEUEDELAY = 10 * 365 * 24 * 3600;
+
 function parseDelay(v: unknown): number {
   if (v === undefined || v === null || v === '') return 0;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw bad(`queuedelay must be a non-negative whole number of seconds, got ${JSON.stringify(v)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_QUEUEDELAY) {
+    throw bad(`queuedelay must be a whole number of seconds from 0 to ${MAX_QUEUEDELAY}, got ${JSON.stringify(v)}`);
   }
   return n;
 }

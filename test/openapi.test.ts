@@ -1,0 +1,515 @@
+// openapi.yaml against the code and against a real gateway: its x-operations and parameters are the
+// registry's, its error codes are src/errors.ts's, and every answer of a real gateway (both backends)
+// validates against the envelope schema, the documented response of its HTTP status, and the result
+// schema of its operation.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { packageRoot } from '../src/config.js';
+import { ErrorCode } from '../src/errors.js';
+import { runPass } from '../src/executor/pass.js';
+import { operations } from '../src/operations/registry.js';
+import { testOperations } from '../src/operations/testing.js';
+import { NOT_QUEUED_OR_NOT_FINISHED } from '../src/queue/store.js';
+import { executorOf } from '../src/runtime.js';
+import { ADMIN_KEY, backends, md5, rawCall, startGateway, type CallOptions, type Envelope, type Gateway } from './support.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// The document and its schemas
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const spec: any = parse(fs.readFileSync(path.join(packageRoot, 'openapi.yaml'), 'utf8'));
+
+const BASE = 'https://wsgate.invalid/openapi.json';
+
+/** Follows a local $ref (`#/components/...`) inside the document. */
+function deref(node: any): any {
+  while (node && typeof node.$ref === 'string') {
+    assert.ok(node.$ref.startsWith('#/'), `only local $refs are expected, got ${node.$ref}`);
+    node = node.$ref
+      .slice(2)
+      .split('/')
+      .map((p: string) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((n: any, key: string) => {
+        assert.ok(n && key in n, `unresolved $ref ${node.$ref}`);
+        return n[key];
+      }, spec);
+  }
+  return node;
+}
+
+/** A copy of a schema whose `#/components/schemas/X` references point into the schema registered below. */
+function rebase(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(rebase);
+  if (!schema || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => {
+      if (k === '$ref' && typeof v === 'string') {
+        assert.ok(v.startsWith('#/components/schemas/'), `schema $ref outside components/schemas: ${v}`);
+        return [k, `${BASE}#/$defs/${v.slice('#/components/schemas/'.length)}`];
+      }
+      return [k, rebase(v)];
+    }),
+  );
+}
+
+// Strict mode: an unknown keyword or a malformed schema in openapi.yaml fails the suite.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+ajv.addSchema({ $id: BASE, $defs: rebase(spec.components.schemas) as object });
+
+const compiled = new Map<string, ValidateFunction>();
+function schemaNamed(name: string): ValidateFunction {
+  assert.ok(spec.components.schemas[name], `openapi.yaml has no components/schemas/${name}`);
+  let v = compiled.get(name);
+  if (!v) {
+    v = ajv.compile({ $ref: `${BASE}#/$defs/${name}` });
+    compiled.set(name, v);
+  }
+  return v;
+}
+
+function assertValid(v: ValidateFunction, value: unknown, what: string) {
+  if (!v(value)) {
+    assert.fail(`${what} does not match openapi.yaml: ${ajv.errorsText(v.errors)}\n${JSON.stringify(value, null, 2)}`);
+  }
+}
+
+const xOperation = (name: string): any => {
+  const entry = spec['x-operations'].find((o: any) => o.name === name);
+  assert.ok(entry, `x-operations has no ${name}`);
+  return entry;
+};
+
+/** The schema of `result` of a successful `operation` (its x-operations resultSchema). */
+const resultSchemaOf = (operation: string) => schemaNamed(xOperation(operation).resultSchema);
+
+const webservice = (p = '/webservice.php') => deref(spec.paths[p]);
+
+/** The documented response schema for an HTTP status of a method (exact status, then NXX, then default). */
+const responseValidators = new Map<string, ValidateFunction>();
+function responseSchema(method: 'GET' | 'POST', status: number): ValidateFunction {
+  const key = `${method} ${status}`;
+  let v = responseValidators.get(key);
+  if (!v) {
+    const responses = webservice()[method.toLowerCase()].responses;
+    const documented = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+    assert.ok(documented, `openapi.yaml documents no ${status} response for ${method}`);
+    const schema = deref(documented).content?.['application/json']?.schema;
+    assert.ok(schema, `the ${status} response of ${method} has no application/json schema`);
+    v = ajv.compile(rebase(schema) as object);
+    responseValidators.set(key, v);
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Calls whose answers are checked against the document
+
+interface Expect {
+  /** The HTTP status expected (200 unless said). */
+  status?: number;
+  /** A queueable operation called with launchfromqueue: the result is a DeferredResult. */
+  deferred?: boolean;
+  /** The error code expected; without it, success is expected. */
+  error?: ErrorCode;
+}
+
+/**
+ * Sends a web-service call and checks its answer: HTTP status, JSON content type, the Envelope schema, the
+ * documented response schema of that status, and (on success) the operation's result schema.
+ */
+async function ws(url: string, params: Record<string, unknown>, options: CallOptions = {}, expect: Expect = {}): Promise<Envelope> {
+  return checkResponse(await rawCall(url, params, options), String(params.operation), options.method ?? 'POST', expect);
+}
+
+async function checkResponse(res: Response, operation: string, method: 'GET' | 'POST', expect: Expect): Promise<Envelope> {
+  const text = await res.text();
+  assert.equal(res.status, expect.status ?? 200, `${operation}: HTTP ${res.status} ${text}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json\b/, `${operation}: content type`);
+  const body = JSON.parse(text) as Envelope;
+  assertValid(schemaNamed('Envelope'), body, `${operation}: the envelope`);
+  if (expect.error) {
+    assert.equal(body.success, false, `${operation}: expected ${expect.error}, got ${text}`);
+    assert.equal(body.error!.code, expect.error, `${operation}: ${body.error!.message}`);
+  } else {
+    assert.equal(body.success, true, `${operation}: expected success, got ${text}`);
+    const validate = expect.deferred ? schemaNamed('DeferredResult') : resultSchemaOf(operation);
+    assertValid(validate, body.result, `${operation}: the result`);
+  }
+  // And what the path documents for this method and status (the union of all envelopes and results).
+  assertValid(responseSchema(method, res.status), body, `${operation}: the ${method} ${res.status} response`);
+  return body;
+}
+
+/** The envelope a getQueuedOperationResult answered, decoded and checked as the queued operation's. */
+function decodeQueued(result: unknown, queuedOperation: string, expect: { error?: ErrorCode } = {}): Envelope {
+  assert.equal(typeof result, 'string');
+  assert.notEqual(result, NOT_QUEUED_OR_NOT_FINISHED, 'the operation should have finished');
+  const inner = JSON.parse(result as string) as Envelope;
+  assertValid(schemaNamed('Envelope'), inner, `${queuedOperation} (queued): the stored envelope`);
+  if (expect.error) {
+    assert.equal(inner.success, false);
+    assert.equal(inner.error!.code, expect.error, inner.error!.message);
+  } else {
+    assert.equal(inner.success, true, JSON.stringify(inner));
+    assertValid(resultSchemaOf(queuedOperation), inner.result, `${queuedOperation} (queued): the result`);
+  }
+  return inner;
+}
+
+async function logIn(url: string, userName = 'admin', accessKey = ADMIN_KEY) {
+  const challenge = await ws(url, { operation: 'getchallenge', username: userName }, { method: 'GET' });
+  const res = await ws(url, { operation: 'login', username: userName, accessKey: md5(challenge.result.token + accessKey) });
+  return res.result as { sessionName: string; userId: string };
+}
+
+const sameSet = (a: Iterable<string>, b: Iterable<string>) => assert.deepEqual([...new Set(a)].sort(), [...new Set(b)].sort());
+
+// ---------------------------------------------------------------------------------------------------------
+// The document against the code
+
+describe('openapi.yaml', () => {
+  test('is OpenAPI 3.1 with /webservice.php and /webservice, by GET and POST', () => {
+    assert.match(String(spec.openapi), /^3\.1\.\d+$/);
+    for (const p of ['/webservice.php', '/webservice']) {
+      const item = webservice(p);
+      assert.ok(item.get, `${p} GET`);
+      assert.ok(item.post, `${p} POST`);
+      assert.ok(item.post.requestBody.content['application/x-www-form-urlencoded'], `${p} form body`);
+      assert.ok(item.post.requestBody.content['application/json'], `${p} JSON body`);
+      assert.ok(item.get.responses['200'] && item.post.responses['200'], `${p} 200`);
+      assert.ok(item.post.responses['413'], `${p} documents 413`);
+    }
+  });
+
+  test('x-operations is the registry (without the testing-only operations)', () => {
+    const documented = spec['x-operations'] as any[];
+    assert.ok(Array.isArray(documented));
+    assert.equal(new Set(documented.map((o) => o.name)).size, documented.length, 'an operation is listed twice');
+    sameSet(
+      documented.map((o) => o.name),
+      operations.map((o) => o.name),
+    );
+    for (const t of testOperations) assert.ok(!documented.some((o) => o.name === t.name), `${t.name} is testing-only`);
+    for (const op of operations) {
+      const d = xOperation(op.name);
+      assert.deepEqual(
+        { method: d.method, prelogin: d.prelogin, queueable: d.queueable, summary: d.summary },
+        { method: op.method, prelogin: op.prelogin, queueable: op.queueable, summary: op.summary },
+        op.name,
+      );
+      assert.deepEqual(
+        d.params ?? [],
+        op.params.map((p) => ({ name: p.name, type: p.type, required: p.required })),
+        `${op.name}: params`,
+      );
+      assert.ok(d.resultSchema && spec.components.schemas[d.resultSchema], `${op.name}: resultSchema ${d.resultSchema} exists`);
+    }
+  });
+
+  test('every declared parameter of every operation is documented, in the query and in both bodies', () => {
+    for (const p of ['/webservice.php', '/webservice']) {
+      const item = webservice(p);
+      const params = (item.parameters as any[]).map(deref);
+      const query = new Set(params.filter((x) => x.in === 'query').map((x) => x.name));
+      const headers = new Set(params.filter((x) => x.in === 'header').map((x) => x.name.toLowerCase()));
+      for (const x of params) assert.ok(x.schema || x.content, `${x.name}: a schema or content`);
+      const form = deref(item.post.requestBody.content['application/x-www-form-urlencoded'].schema).properties;
+      const json = deref(item.post.requestBody.content['application/json'].schema).properties;
+      const declared = new Set(['operation', 'sessionName', 'cbwsOptions', ...operations.flatMap((o) => o.params.map((x) => x.name))]);
+      for (const name of declared) {
+        assert.ok(query.has(name), `${p}: query parameter ${name}`);
+        assert.ok(form[name], `${p}: form parameter ${name}`);
+        assert.ok(json[name], `${p}: JSON parameter ${name}`);
+      }
+      assert.ok(headers.has('corebos-authorization'), `${p}: corebos-authorization header`);
+      // Nothing documented that no operation declares (the testing-only `ms`, for one).
+      sameSet(query, declared);
+    }
+  });
+
+  test('the error codes are exactly src/errors.ts', () => {
+    sameSet(spec.components.schemas.ErrorCode.enum, Object.values(ErrorCode));
+    const envelopeCode = deref(spec.components.schemas.ErrorEnvelope.properties.error.properties.code);
+    assert.equal(envelopeCode, spec.components.schemas.ErrorCode);
+  });
+
+  test('every schema compiles, and the schemas reject shapes that are not the documented ones', () => {
+    for (const name of Object.keys(spec.components.schemas)) schemaNamed(name);
+    const rejects = (schema: string, value: unknown) => assert.equal(schemaNamed(schema)(value), false, `${schema} accepted ${JSON.stringify(value)}`);
+    const accepts = (schema: string, value: unknown) => assertValid(schemaNamed(schema), value, schema);
+    // The samples the rejections are mutations of.
+    accepts('LoginResult', { sessionName: 'ab12', userId: '19x1', version: '0.22', vtigerVersion: '5.4.0' });
+    accepts('Record', { id: '12x1', assigned_user_id: '19x1', createdtime: '2024-01-02 03:04:05', modifiedtime: '2024-01-02 03:04:05', lastname: 'X' });
+    accepts('Envelope', { success: false, error: { code: 'RECORD_NOT_FOUND', message: 'm' }, moreinfo: null });
+    accepts('Envelope', { success: true, result: 1, moreinfo: null });
+    rejects('LoginResult', { sessionName: 'ab12', userId: '19x1', version: '0.22', vtigerVersion: '5.4.0', extra: 1 });
+    rejects('LoginResult', { sessionName: 'ab12', userId: '19x1', version: '0.22' });
+    rejects('GetchallengeResult', { token: 'ab', serverTime: '1', expireTime: 2 });
+    rejects('Record', { id: '12x1', assigned_user_id: '19x1', createdtime: '2024-01-02 03:04:05', modifiedtime: '2024-01-02 03:04:05', n: 1 });
+    rejects('Record', { id: '12x1', assigned_user_id: '19x1', createdtime: '2024-01-02 03:04:05' });
+    rejects('DeleteResult', { status: 'ok' });
+    rejects('DeferredResult', { operationTrackingID: 'abc', queued: true });
+    rejects('QueuedOperationResult', { success: true });
+    rejects('QueuedOperationResult', 'Operation not finished');
+    rejects('LogoutResult', { message: 'successful' });
+    rejects('ListtypesResult', { types: ['A'], information: { A: { isEntity: true, label: 'A' } } });
+    rejects('Envelope', { success: false, error: { code: 'NO_SUCH_CODE', message: 'm' }, moreinfo: null });
+    rejects('Envelope', { success: true, result: 1 });
+    rejects('Envelope', { success: true, result: 1, moreinfo: null, error: null });
+    rejects('Envelope', { success: false, error: { code: 'RECORD_NOT_FOUND' }, moreinfo: null });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// A real gateway's answers against the document
+
+for (const backend of backends) {
+  describe(`answers of a gateway on ${backend.name} match openapi.yaml`, () => {
+    let gw: Gateway;
+    let url: string;
+    let session: string;
+    let userId: string;
+
+    before(async () => {
+      gw = await startGateway(backend);
+      url = gw.url;
+    });
+    after(() => gw.close());
+
+    test('getchallenge and login (and a wrong access key)', async () => {
+      const challenge = await ws(url, { operation: 'getchallenge', username: 'admin' }, { method: 'GET' });
+      assert.ok(challenge.result.expireTime > challenge.result.serverTime);
+      assert.equal(challenge.moreinfo, null);
+      await ws(url, { operation: 'login', username: 'admin', accessKey: md5('wrong') }, {}, { error: 'INVALID_USER_CREDENTIALS' });
+      const res = await ws(url, { operation: 'login', username: 'admin', accessKey: md5(challenge.result.token + ADMIN_KEY) });
+      session = res.result.sessionName;
+      userId = res.result.userId;
+      // Over /webservice and with a JSON body too.
+      const again = await ws(`${url.replace(/\.php$/, '')}`, { operation: 'getchallenge', username: 'admin' }, { json: true });
+      assert.equal(again.result.token, challenge.result.token);
+    });
+
+    test('listtypes, with and without fieldTypeList', async () => {
+      const all = await ws(url, { operation: 'listtypes', sessionName: session }, { method: 'GET' });
+      sameSet(Object.keys(all.result.information), all.result.types);
+      assert.ok(all.result.types.includes('Contacts'));
+      const withEmail = await ws(url, { operation: 'listtypes', sessionName: session, fieldTypeList: ['email'] }, { method: 'GET' });
+      assert.ok(withEmail.result.types.length > 0);
+      const none = await ws(url, { operation: 'listtypes', sessionName: session, fieldTypeList: ['nosuchtype'] }, { json: true });
+      assert.deepEqual(none.result, { types: [], information: {} });
+      await ws(url, { operation: 'listtypes', sessionName: session, fieldTypeList: '{"a":1}' }, { method: 'GET' }, { error: 'INVALID_PARAMETER' });
+    });
+
+    test('describe every listed module', async () => {
+      const types = (await ws(url, { operation: 'listtypes', sessionName: session }, { method: 'GET' })).result.types as string[];
+      for (const t of types) {
+        const res = await ws(url, { operation: 'describe', sessionName: session, elementType: t }, { method: 'GET' });
+        assert.equal(res.result.name, t);
+        for (const system of ['id', 'assigned_user_id', 'createdtime', 'modifiedtime']) {
+          assert.ok(res.result.fields.some((f: { name: string }) => f.name === system), `${t}: ${system}`);
+        }
+      }
+      await ws(url, { operation: 'describe', sessionName: session, elementType: 'NoSuchModule' }, { method: 'GET' }, { error: 'INVALID_MODULE' });
+    });
+
+    test('create, retrieve, update, delete', async () => {
+      // create: JSON body, element as an object.
+      const created = await ws(
+        url,
+        { operation: 'create', sessionName: session, elementType: 'Contacts', element: { firstname: 'Ada', lastname: 'Lovelace', donotcall: true } },
+        { json: true },
+      );
+      const record = created.result;
+      assert.equal(record.assigned_user_id, userId);
+      assert.equal(record.donotcall, '1');
+      // retrieve: GET, the session in the corebos-authorization header.
+      const got = await ws(url, { operation: 'retrieve', id: record.id }, { method: 'GET', headers: { 'corebos-authorization': session } });
+      assert.deepEqual(got.result, record);
+      // update: form body, element as JSON text.
+      const updated = await ws(url, {
+        operation: 'update',
+        sessionName: session,
+        element: JSON.stringify({ id: record.id, lastname: 'Byron', email: 'ada@example.com' }),
+      });
+      assert.equal(updated.result.lastname, 'Byron');
+      assert.equal(updated.result.firstname, '');
+      assert.equal(updated.result.id, record.id);
+      // delete: JSON body.
+      const deleted = await ws(url, { operation: 'delete', sessionName: session, id: record.id }, { json: true });
+      assert.deepEqual(deleted.result, { status: 'successful' });
+      await ws(url, { operation: 'retrieve', sessionName: session, id: record.id }, { method: 'GET' }, { error: 'RECORD_NOT_FOUND' });
+      await ws(url, { operation: 'delete', sessionName: session, id: record.id }, {}, { error: 'RECORD_NOT_FOUND' });
+      await ws(url, { operation: 'update', sessionName: session, element: { id: record.id, lastname: 'X' } }, { json: true }, { error: 'RECORD_NOT_FOUND' });
+    });
+
+    test('a deferred create; getQueuedOperationResult before and after an executor pass', async () => {
+      const queued = await ws(
+        url,
+        {
+          operation: 'create',
+          sessionName: session,
+          elementType: 'Accounts',
+          element: JSON.stringify({ accountname: 'Analytical Engines', industry: 'Technology', employees: 12 }),
+          cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay: 0 }),
+        },
+        {},
+        { deferred: true },
+      );
+      assert.equal(queued.moreinfo, null);
+      const id = queued.result.operationTrackingID as string;
+      const fetchResult = () =>
+        ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { method: 'GET' });
+
+      const before = await fetchResult();
+      assert.equal(before.result, NOT_QUEUED_OR_NOT_FINISHED);
+
+      const pass = await runPass(executorOf(gw.rt));
+      assert.equal(pass.run, 1);
+      assert.equal(pass.failed, 0);
+
+      const afterPass = await fetchResult();
+      const inner = decodeQueued(afterPass.result, 'create');
+      assert.equal(inner.result.accountname, 'Analytical Engines');
+      assert.equal(inner.moreinfo, null);
+      const stored = await ws(url, { operation: 'retrieve', sessionName: session, id: inner.result.id }, { method: 'GET' });
+      assert.deepEqual(stored.result, inner.result);
+
+      // Read once: the second read is "not queued".
+      assert.equal((await fetchResult()).result, NOT_QUEUED_OR_NOT_FINISHED);
+      // Unknown ids answer the same.
+      assert.equal(
+        (await ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: 'nosuchid' }, { method: 'GET' })).result,
+        NOT_QUEUED_OR_NOT_FINISHED,
+      );
+    });
+
+    test('deferred describe and a deferred update that fails when it runs (stored error envelope)', async () => {
+      const described = await ws(
+        url,
+        { operation: 'describe', sessionName: session, elementType: 'Leads', cbwsOptions: { launchfromqueue: true } },
+        { json: true },
+        { deferred: true },
+      );
+      const created = await ws(url, { operation: 'create', sessionName: session, elementType: 'Leads', element: { lastname: 'L', company: 'C' } }, { json: true });
+      const update = await ws(
+        url,
+        {
+          operation: 'update',
+          sessionName: session,
+          element: JSON.stringify({ id: created.result.id, lastname: 'M', company: 'D' }),
+          cbwsOptions: '{"launchfromqueue":"1","queuedelay":"0"}',
+        },
+        {},
+        { deferred: true },
+      );
+      await ws(url, { operation: 'delete', sessionName: session, id: created.result.id });
+      const pass = await runPass(executorOf(gw.rt));
+      assert.deepEqual({ run: pass.run, failed: pass.failed }, { run: 2, failed: 1 });
+
+      const get = (id: string) => ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { json: true });
+      const d = decodeQueued((await get(described.result.operationTrackingID)).result, 'describe');
+      assert.equal(d.result.name, 'Leads');
+      decodeQueued((await get(update.result.operationTrackingID)).result, 'update', { error: 'RECORD_NOT_FOUND' });
+    });
+
+    test('a non-queueable operation with launchfromqueue runs at once and says so in moreinfo', async () => {
+      const res = await ws(url, { operation: 'listtypes', sessionName: session, cbwsOptions: '{"launchfromqueue":1}' }, { method: 'GET' });
+      assert.equal(typeof res.moreinfo, 'string');
+      const pre = await ws(url, { operation: 'getchallenge', username: 'admin', cbwsOptions: '{"launchfromqueue":1}' }, { method: 'GET' });
+      assert.equal(typeof pre.moreinfo, 'string');
+      // An empty list (PHP clients) means no options.
+      const plain = await ws(url, { operation: 'listtypes', sessionName: session, cbwsOptions: '[]' }, { method: 'GET' });
+      assert.equal(plain.moreinfo, null);
+    });
+
+    test('error answers', async () => {
+      const s = { sessionName: session };
+      await ws(url, { operation: 'nosuchoperation', ...s }, { method: 'GET' }, { error: 'UNKNOWN_OPERATION' });
+      await ws(url, { ...s }, {}, { error: 'UNKNOWN_OPERATION' });
+      await ws(url, { operation: 'listtypes' }, { method: 'GET' }, { error: 'AUTHENTICATION_REQUIRED' });
+      await ws(url, { operation: 'listtypes', sessionName: 'nosuchsession' }, { method: 'GET' }, { error: 'INVALID_SESSIONID' });
+      await ws(url, { operation: 'listtypes' }, { method: 'GET', headers: { 'corebos-authorization': 'nosuchsession' } }, { error: 'INVALID_SESSIONID' });
+      for (const cbwsOptions of ['{not json', '"a string"', '{"launchfromqueue":2}', '{"launchfromqueue":1,"queuedelay":-1}', '{"queuedelay":1.5}']) {
+        await ws(url, { operation: 'describe', ...s, elementType: 'Contacts', cbwsOptions }, {}, { error: 'INVALID_PARAMETER' });
+      }
+      await ws(url, { operation: 'describe', ...s, elementType: 'Contacts', cbwsOptions: { launchfromqueue: 'yes' } }, { json: true }, { error: 'INVALID_PARAMETER' });
+      await ws(url, { operation: 'retrieve', ...s }, { method: 'GET' }, { error: 'INVALID_PARAMETER' });
+      await ws(url, { operation: 'retrieve', ...s, id: 'abc' }, { method: 'GET' }, { error: 'INVALID_ID_ATTRIBUTE' });
+      await ws(url, { operation: 'retrieve', ...s, id: '99x1' }, { method: 'GET' }, { error: 'INVALID_MODULE' });
+      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: '{bad' }, {}, { error: 'INVALID_PARAMETER' });
+      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { firstname: 'x' } }, { json: true }, { error: 'MANDATORY_FIELDS_MISSING' });
+      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', email: 'not-an-email' } }, { json: true }, { error: 'VALIDATION_FAILED' });
+      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', nosuchfield: 1 } }, { json: true }, { error: 'VALIDATION_FAILED' });
+      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x999' } }, { json: true }, { error: 'REFERENCE_INVALID' });
+      await ws(url, { operation: 'update', ...s, element: { lastname: 'x' } }, { json: true }, { error: 'INVALID_ID_ATTRIBUTE' });
+      // A deferred call bound to fail is rejected when submitted.
+      await ws(
+        url,
+        { operation: 'create', ...s, elementType: 'Contacts', element: { firstname: 'x' }, cbwsOptions: { launchfromqueue: 1 } },
+        { json: true },
+        { error: 'MANDATORY_FIELDS_MISSING' },
+      );
+      await ws(
+        url,
+        { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x999' }, cbwsOptions: { launchfromqueue: 1 } },
+        { json: true },
+        { error: 'REFERENCE_INVALID' },
+      );
+      await ws(url, { operation: 'describe', ...s, elementType: 'Nope', cbwsOptions: '{"launchfromqueue":1}' }, {}, { error: 'INVALID_MODULE' });
+      await ws(url, { operation: 'login', username: 'nobody', accessKey: 'x' }, {}, { error: 'INVALID_AUTH_TOKEN' });
+      // Bodies that are not parameters.
+      const post = (body: string, contentType: string) =>
+        fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then((r) => checkResponse(r, 'listtypes', 'POST', { error: 'INVALID_PARAMETER' }));
+      await post('{"operation":', 'application/json');
+      await post('["listtypes"]', 'application/json');
+      await post('null', 'application/json');
+    });
+
+    test('logout ends the session', async () => {
+      const other = await logIn(url);
+      const res = await ws(url, { operation: 'logout' }, { headers: { 'corebos-authorization': other.sessionName } });
+      assert.deepEqual(res.result, { message: 'successfull' });
+      await ws(url, { operation: 'listtypes', sessionName: other.sessionName }, { method: 'GET' }, { error: 'INVALID_SESSIONID' });
+      await ws(url, { operation: 'logout', sessionName: session });
+      await ws(url, { operation: 'logout', sessionName: session }, {}, { error: 'INVALID_SESSIONID' });
+    });
+  });
+
+  describe(`a body over the limit on ${backend.name} is the documented 413`, () => {
+    let gw: Gateway;
+    before(async () => {
+      gw = await startGateway(backend, { WSGATE_BODY_LIMIT: '1kb' });
+    });
+    after(() => gw.close());
+
+    test('413 for form and JSON bodies over 1kb; bodies under it are served', async () => {
+      const { sessionName } = await logIn(gw.url);
+      const big = { lastname: 'L', description: 'x'.repeat(2000) };
+      const params = { operation: 'create', sessionName, elementType: 'Contacts', element: big };
+      const form = await ws(gw.url, { ...params, element: JSON.stringify(big) }, {}, { status: 413, error: 'INVALID_PARAMETER' });
+      assert.match(form.error!.message, /1kb/);
+      await ws(gw.url, params, { json: true }, { status: 413, error: 'INVALID_PARAMETER' });
+      // A chunked body (no Content-Length) over the limit.
+      const chunked = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(`operation=create&sessionName=${sessionName}&elementType=Contacts&element=`));
+          c.enqueue(new TextEncoder().encode(encodeURIComponent(JSON.stringify(big))));
+          c.close();
+        },
+      });
+      const res = await fetch(gw.url, {
+        method: 'POST',
+        body: chunked,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        duplex: 'half',
+      } as RequestInit);
+      await checkResponse(res, 'create', 'POST', { status: 413, error: 'INVALID_PARAMETER' });
+      // Under the limit: served.
+      await ws(gw.url, { ...params, element: { lastname: 'L', description: 'short' } }, { json: true });
+    });
+  });
+}
