@@ -1,0 +1,57 @@
+// Runs one autocannon load in a worker thread, so that the load generator has its own event loop and the
+// server under test (in the main thread) has the main one to itself. Every response body is checked: an
+// envelope with success:true counts as ok, anything else as an error (with its code).
+import { parentPort, workerData } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import type { LoadSpec, LoadResult } from './load.js';
+
+const spec = workerData as LoadSpec;
+let ok = 0;
+let failed = 0;
+const errorCodes: Record<string, number> = {};
+
+const verifyBody = (body: string): boolean => {
+  let envelope: { success?: unknown; error?: { code?: string } } | null = null;
+  try {
+    envelope = JSON.parse(body);
+  } catch {
+    // not an envelope
+  }
+  if (envelope?.success === true) {
+    ok++;
+    return true;
+  }
+  failed++;
+  const code = envelope?.error?.code ?? 'NOT_AN_ENVELOPE';
+  errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+  return false;
+};
+
+const options = {
+  url: spec.url,
+  connections: spec.connections,
+  duration: spec.durationSeconds,
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: spec.body,
+  timeout: 10,
+  verifyBody,
+};
+// In a worker thread autocannon resolves to its raw result, as each of its own workers does: aggregate it.
+const result = autocannon.aggregateResult([await autocannon(options)], options);
+
+const out: LoadResult = {
+  durationSeconds: result.duration,
+  sent: result.requests.sent ?? 0,
+  completed: result['2xx'] + result.non2xx,
+  ok,
+  envelopeErrors: failed,
+  errorCodes,
+  non2xx: result.non2xx,
+  socketErrors: result.errors,
+  timeouts: result.timeouts,
+  okPerSecond: ok / result.duration,
+  latencyP50Ms: result.latency.p50,
+  latencyP99Ms: result.latency.p99,
+};
+parentPort!.postMessage(out);

@@ -1,0 +1,201 @@
+// `npm run bench`: wsgate beside a baseline measured in the same run, on SQLite and on PostgreSQL.
+//   1. queued submits/s over HTTP (autocannon) - wsgate gateway vs a bare Koa app doing one raw INSERT;
+//   2. executor ops/s draining N due creates   - runPass() vs a raw claim+complete loop.
+// PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
+// afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
+// Prints a table (and the machine) and writes it as JSON to dist/bench-results.json.
+// Knobs (environment): WSGATE_BENCH_CONNECTIONS (10), WSGATE_BENCH_DURATION (6 s), WSGATE_BENCH_WARMUP (2 s),
+// WSGATE_BENCH_OPS (2000), WSGATE_BENCH_WARMUP_OPS (200), WSGATE_BENCH_SYSTEMS (sqlite,postgresql),
+// WSGATE_CLAIM_BATCH (wsgate's default, 20).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, packageRoot } from '../src/config.js';
+import { measureBaselineExecutor } from './baseline-executor.js';
+import { Databases, type System } from './databases.js';
+import type { ExecutorSettings } from './executor-common.js';
+import { measureBaselineSubmits, measureWsgateSubmits, type SubmitSettings } from './submit.js';
+import { measureWsgateExecutor } from './wsgate-executor.js';
+
+interface Row {
+  system: System;
+  metric: string;
+  unit: string;
+  wsgate: number;
+  baseline: number;
+  /** wsgate / baseline (both are rates: higher is better). */
+  ratio: number;
+  /** Checks that failed, per side: a row with problems is not a valid measurement. */
+  problems: { wsgate: string[]; baseline: string[] };
+  details: { wsgate: unknown; baseline: unknown };
+}
+
+const num = (name: string, fallback: number) => {
+  const v = process.env[name];
+  const n = v === undefined || v === '' ? fallback : Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
+  return n;
+};
+
+const submitSettings: SubmitSettings = {
+  connections: num('WSGATE_BENCH_CONNECTIONS', 10),
+  durationSeconds: num('WSGATE_BENCH_DURATION', 6),
+  warmupSeconds: num('WSGATE_BENCH_WARMUP', 2),
+};
+const executorSettings: ExecutorSettings = {
+  n: num('WSGATE_BENCH_OPS', 2000),
+  warmup: num('WSGATE_BENCH_WARMUP_OPS', 200),
+  // wsgate's setting (default 20), for both sides.
+  claimBatch: loadConfig({ WSGATE_CLAIM_BATCH: process.env.WSGATE_CLAIM_BATCH }).claimBatch,
+};
+
+async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
+  let url = process.env.WSGATE_BENCH_PG_URL;
+  if (!url) {
+    const started = spawnSync(path.join(packageRoot, 'scripts', 'pg-start'), { encoding: 'utf8' });
+    if (started.status !== 0 || !started.stdout.trim()) {
+      return { note: (started.stderr || started.error?.message || `scripts/pg-start exited with ${started.status}`).trim() };
+    }
+    url = started.stdout.trim();
+  }
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await probe.connect();
+    await probe.query('SELECT 1');
+    return { url };
+  } catch (error) {
+    return { note: `cannot connect to ${new URL(url).host}: ${(error as Error).message}` };
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+}
+
+const machine = () => ({
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  node: process.version,
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+});
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+
+function printTable(rows: Row[]) {
+  const header = ['system', 'metric', 'wsgate', 'baseline', 'ratio wsgate/baseline'];
+  const body = rows.map((r) => [
+    r.system,
+    `${r.metric} (${r.unit})`,
+    fmt(r.wsgate),
+    fmt(r.baseline),
+    `${r.ratio.toFixed(2)}${r.problems.wsgate.length || r.problems.baseline.length ? '  INVALID' : ''}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+}
+
+const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
+  const s = submitSettings;
+  log(`${system}: wsgate queued submits (${s.connections} connections, ${s.warmupSeconds}s warm-up + ${s.durationSeconds}s)`);
+  const ws = await measureWsgateSubmits(system, dbs, s);
+  log(`${system}:   ${fmt(ws.load.okPerSecond)} ok/s, p50 ${ws.load.latencyP50Ms} ms, p99 ${ws.load.latencyP99Ms} ms, ${ws.rowsAdded} rows`);
+  log(`${system}: baseline queued submits`);
+  const bs = await measureBaselineSubmits(system, dbs, s);
+  log(`${system}:   ${fmt(bs.load.okPerSecond)} ok/s, p50 ${bs.load.latencyP50Ms} ms, p99 ${bs.load.latencyP99Ms} ms, ${bs.rowsAdded} rows`);
+
+  const e = executorSettings;
+  log(`${system}: wsgate executor (${e.n} due creates, claim batch ${e.claimBatch})`);
+  const we = await measureWsgateExecutor(system, dbs, e);
+  log(`${system}:   ${fmt(we.opsPerSecond)} ops/s (${we.ms} ms)`);
+  log(`${system}: baseline executor`);
+  const be = await measureBaselineExecutor(system, dbs, e);
+  log(`${system}:   ${fmt(be.opsPerSecond)} ops/s (${be.ms} ms)`);
+
+  for (const [what, p] of [['wsgate submits', ws.problems], ['baseline submits', bs.problems], ['wsgate executor', we.problems], ['baseline executor', be.problems]] as const) {
+    for (const problem of p) console.error(`${system}: ${what}: CHECK FAILED: ${problem}`);
+  }
+  return [
+    {
+      system,
+      metric: `queued submits over HTTP, ${s.connections} conn`,
+      unit: 'ok req/s',
+      wsgate: ws.load.okPerSecond,
+      baseline: bs.load.okPerSecond,
+      ratio: ws.load.okPerSecond / bs.load.okPerSecond,
+      problems: { wsgate: ws.problems, baseline: bs.problems },
+      details: { wsgate: ws, baseline: bs },
+    },
+    {
+      system,
+      metric: `executor, ${e.n} due creates`,
+      unit: 'ops/s',
+      wsgate: we.opsPerSecond,
+      baseline: be.opsPerSecond,
+      ratio: we.opsPerSecond / be.opsPerSecond,
+      problems: { wsgate: we.problems, baseline: be.problems },
+      details: { wsgate: we, baseline: be },
+    },
+  ];
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const wanted = (process.env.WSGATE_BENCH_SYSTEMS || 'sqlite,postgresql').split(',').map((x) => x.trim()) as System[];
+  const notes: string[] = [];
+  let pgUrl: string | undefined;
+  if (wanted.includes('postgresql')) {
+    const pgFound = await pgAdminUrl();
+    pgUrl = pgFound.url;
+    if (!pgUrl) notes.push(`PostgreSQL skipped: no server (${pgFound.note}). Set WSGATE_BENCH_PG_URL to an admin URL.`);
+  }
+  const systems = wanted.filter((s) => s === 'sqlite' || (s === 'postgresql' && pgUrl));
+  for (const n of notes) log(n);
+
+  const dbs = new Databases(pgUrl);
+  const rows: Row[] = [];
+  let failed = false;
+  try {
+    for (const system of systems) rows.push(...(await benchSystem(system, dbs)));
+  } catch (error) {
+    failed = true;
+    console.error('benchmark failed:', error);
+  } finally {
+    await dbs.cleanup();
+  }
+
+  const m = machine();
+  console.log('');
+  printTable(rows);
+  for (const n of notes) console.log(`note: ${n}`);
+  console.log(
+    `\nmachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}` +
+      `\nsubmits: autocannon ${submitSettings.connections} connections, ${submitSettings.durationSeconds}s measured after ${submitSettings.warmupSeconds}s warm-up, in a worker thread` +
+      `\nexecutor: ${executorSettings.n} operations in one pass after a ${executorSettings.warmup}-operation warm-up pass, claim batch ${executorSettings.claimBatch}` +
+      `\nratio < 1: wsgate is slower than the baseline. Run took ${Math.round((Date.now() - started) / 1000)} s.`,
+  );
+  const invalid = rows.filter((r) => r.problems.wsgate.length || r.problems.baseline.length);
+  if (invalid.length) console.log(`${invalid.length} row(s) marked INVALID: a check failed (see the CHECK FAILED lines above).`);
+
+  const out = path.join(packageRoot, 'dist', 'bench-results.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), machine: m, settings: { submit: submitSettings, executor: executorSettings }, notes, results: rows }, null, 2) + '\n',
+  );
+  console.log(`results written to ${path.relative(process.cwd(), out) || out}`);
+  return failed || invalid.length ? 1 : 0;
+}
+
+const code = await main();
+process.exitCode = code;
+// Everything is closed by now; if some handle still keeps the process alive, say so and leave anyway.
+setTimeout(() => {
+  console.error('warning: open handles kept the process alive after the benchmark; exiting');
+  process.exit(code);
+}, 5_000).unref();

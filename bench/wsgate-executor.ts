@@ -1,0 +1,56 @@
+// Metric 2, wsgate side: N due `create` operations enqueued with the queue's own enqueue(), then one
+// runPass() of the real executor (executorOf(openRuntime(...))) drains them; ops/s is N over that pass.
+// Afterwards every entry must be done with a success envelope, with one record per operation.
+import type { Databases, System } from './databases.js';
+import { enqueue } from '../src/queue/store.js';
+import { runPass } from '../src/executor/pass.js';
+import { executorOf, type Runtime } from '../src/runtime.js';
+import { CREATE_PARAMS, measurement, type ExecutorMeasurement, type ExecutorSettings } from './executor-common.js';
+import { openBenchRuntime } from './wsgate.js';
+
+async function fill(rt: Runtime, userId: number, count: number): Promise<void> {
+  const base = rt.services.clock.now().getTime() - 60_000;
+  await rt.db.prisma.$transaction(
+    async (tx) => {
+      for (let i = 0; i < count; i++) {
+        await enqueue(tx, { operation: 'create', params: CREATE_PARAMS, userId, submittedAt: new Date(base + i), dueAt: new Date(base) });
+      }
+    },
+    { timeout: 120_000, maxWait: 10_000 },
+  );
+}
+
+export async function measureWsgateExecutor(system: System, dbs: Databases, s: ExecutorSettings): Promise<ExecutorMeasurement> {
+  const rt = await openBenchRuntime(await dbs.fresh(system, 'exec'), dbs.dataDir(), { WSGATE_CLAIM_BATCH: String(s.claimBatch) });
+  try {
+    if (rt.config.claimBatch !== s.claimBatch) throw new Error(`claimBatch ${rt.config.claimBatch}, expected ${s.claimBatch}`);
+    const admin = await rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' }, select: { id: true } });
+    const ex = executorOf(rt);
+    const problems: string[] = [];
+    if (s.warmup > 0) {
+      await fill(rt, admin.id, s.warmup);
+      const w = await runPass(ex);
+      if (w.run !== s.warmup || w.failed || w.lost) problems.push(`warm-up pass: ${JSON.stringify(w)}`);
+    }
+    await fill(rt, admin.id, s.n);
+    const started = performance.now();
+    const summary = await runPass(ex);
+    const ms = performance.now() - started;
+
+    const total = s.warmup + s.n;
+    if (summary.run !== s.n || summary.failed || summary.lost) problems.push(`pass summary ${JSON.stringify(summary)}, expected run=${s.n}`);
+    const q = rt.db.prisma.queuedOperation;
+    const [entries, done, succeeded, records] = await Promise.all([
+      q.count(),
+      q.count({ where: { state: 'done' } }),
+      q.count({ where: { state: 'done', result: { startsWith: '{"success":true' } } }),
+      rt.db.prisma.record.count(),
+    ]);
+    if (entries !== total || done !== total) problems.push(`${done} of ${entries} entries done, expected ${total}`);
+    if (succeeded !== total) problems.push(`${succeeded} success envelopes stored, expected ${total}`);
+    if (records !== total) problems.push(`${records} records created, expected ${total}`);
+    return measurement(s.n, ms, problems);
+  } finally {
+    await rt.close();
+  }
+}
