@@ -53,9 +53,9 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
   };
 }
 
-export function executorOf(rt: Runtime, db: Database = rt.db): Executor {
+export function executorOf(rt: Runtime): Executor {
   return {
-    db,
+    db: rt.db,
     registry: rt.registry,
     services: rt.services,
     log: rt.log,

@@ -1,7 +1,6 @@
 // `wsgate serve`: the HTTP gateway and, unless switched off, the in-process executor schedule.
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { openDatabase } from './db/client.js';
 import { createApp } from './http/app.js';
 import { createDispatcher } from './ws/dispatch.js';
 import { executorOf, type Runtime } from './runtime.js';
@@ -17,13 +16,11 @@ export interface RunningServer {
 export async function startServer(rt: Runtime): Promise<RunningServer> {
   const dispatcher = createDispatcher(rt.db.prisma, rt.registry, rt.services, rt.log);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
-  let executor: ScheduledExecutor | null = null;
-  let executorDb: Awaited<ReturnType<typeof openDatabase>> | null = null;
-  if (rt.config.executorSchedule !== 'off') {
-    // Its own connection: on SQLite an operation's transaction must not hold up, or take in, HTTP requests.
-    executorDb = await openDatabase(rt.config.databaseUrl, { migrate: false, poolSize: 2 });
-    executor = scheduleExecutor(executorOf(rt, executorDb), rt.config.executorSchedule);
-  }
+  // The executor shares the gateway's database client. On SQLite that matters: a second connection in
+  // this process would wait for the executor's write lock synchronously (better-sqlite3 blocks), stalling
+  // the event loop that the executor's own transaction needs to finish. On one connection, requests wait
+  // for an open transaction asynchronously instead (src/db/sqlite-connection.ts).
+  const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(executorOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -40,7 +37,6 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
       await executor?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await executorDb?.close();
     },
   };
 }

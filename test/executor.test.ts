@@ -169,3 +169,36 @@ describe('cron entry', () => {
     assert.match(r.stderr, /ECONNREFUSED|connect/);
   });
 });
+
+describe('serve with its in-process executor', () => {
+  for (const backend of backends) {
+    test(`requests are served while an operation's transaction is open (${backend.name})`, async () => {
+      // A schedule that never fires by itself: the test ticks it.
+      const gw = await startGateway(backend, { WSGATE_EXECUTOR_SCHEDULE: '0 0 1 1 *' });
+      try {
+        const s = (await login(gw.url)).sessionName;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-serve-'));
+        const marker = path.join(dir, 'running');
+        const release = path.join(dir, 'release');
+        const q = await call(gw.url, {
+          operation: 'wsgatetest_slowcreate', sessionName: s, elementType: 'Contacts',
+          element: '{"lastname":"Slow"}', marker, release, cbwsOptions: defer,
+        });
+        assert.equal(q.success, true, JSON.stringify(q));
+        const pass = gw.server.executor!.tick();
+        await until('the operation to be running', async () => fs.existsSync(marker));
+        const during = call(gw.url, { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"During"}' });
+        // Give the request time to reach the database while the transaction is open (not a schedule).
+        await new Promise((r) => setTimeout(r, 200));
+        fs.writeFileSync(release, '');
+        const res = await during;
+        assert.equal(res.success, true, JSON.stringify(res));
+        await pass;
+        const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: s, operationTrackingID: q.result.operationTrackingID });
+        assert.equal(JSON.parse(result.result).result.lastname, 'Slow');
+      } finally {
+        await gw.close();
+      }
+    });
+  }
+});
