@@ -1,6 +1,7 @@
 // getchallenge / login / logout and session checks, as coreBOS does them (README, "Protocol").
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DbTx } from '../db/client.js';
+import { toBoolean, toDate } from '../db/values.js';
 import { WsError } from '../errors.js';
 import { randomHex, verifyPassword, type Secret } from './secret.js';
 import { formatUserId, type WsUser } from './users.js';
@@ -60,11 +61,18 @@ const LAST_SEEN_GRANULARITY_MS = 15_000;
 
 export async function checkSession(db: DbTx, sessionName: string | undefined, now: Date, policy: SessionPolicy): Promise<WsUser> {
   if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
-  const session = await db.session.findUnique({
-    where: { id: sessionName },
-    include: { user: { select: { id: true, userName: true, isAdmin: true } } },
-  });
-  if (!session) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
+  // Every call after login comes through here: one raw statement, not an ORM query with an include
+  // (which Prisma runs as two).
+  const [row] = await db.$queryRaw<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }[]>`
+    SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
+    FROM ws_session s JOIN ws_user u ON u.id = s.user_id
+    WHERE s.id = ${sessionName}`;
+  if (!row) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
+  const session = {
+    createdAt: toDate(row.created_at),
+    lastSeenAt: toDate(row.last_seen_at),
+    user: { id: Number(row.user_id), userName: row.user_name, isAdmin: toBoolean(row.is_admin) },
+  };
   if (now.getTime() - session.createdAt.getTime() > policy.sessionLifetimeSeconds * 1000) {
     await logout(db, sessionName);
     throw new WsError('SESSION_EXPIRED', 'Session has expired: log in again');

@@ -3,7 +3,7 @@
 // statement that stores its result commit in one transaction, so a pass killed mid-operation leaves
 // nothing half-done: after the lease, a later pass runs it again from the start.
 import type { Logger } from 'pino';
-import { findUser } from '../auth/users.js';
+import { findUser, type WsUser } from '../auth/users.js';
 import type { Database } from '../db/client.js';
 import { WsError } from '../errors.js';
 import type { OperationRegistry } from '../operations/registry.js';
@@ -39,7 +39,10 @@ class LeaseLost extends Error {}
 
 type Outcome = 'succeeded' | 'failed' | 'lost';
 
-async function runOne(ex: Executor, entry: ClaimedOperation): Promise<Outcome> {
+/** Users looked up during one pass: a batch is usually one user's operations. */
+type UserCache = Map<number, Promise<WsUser | null>>;
+
+async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): Promise<Outcome> {
   const { db, registry, services, options } = ex;
   const finish = (tx: Parameters<typeof complete>[0], envelope: string) =>
     complete(tx, {
@@ -50,12 +53,15 @@ async function runOne(ex: Executor, entry: ClaimedOperation): Promise<Outcome> {
       resultTtlSeconds: options.resultTtlSeconds,
     });
   try {
+    const op = registry.get(entry.operation);
+    if (!op) throw new WsError('UNKNOWN_OPERATION', `Unknown operation ${entry.operation}: it is not available on this executor`);
+    // Looked up before the transaction opens: on SQLite a query outside it would wait for it to end.
+    let lookup = users.get(entry.userId);
+    if (!lookup) users.set(entry.userId, (lookup = findUser(db.prisma, entry.userId)));
+    const user = await lookup;
+    if (!user) throw new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists');
     await db.prisma.$transaction(
       async (tx) => {
-        const op = registry.get(entry.operation);
-        if (!op) throw new WsError('UNKNOWN_OPERATION', `Unknown operation ${entry.operation}: it is not available on this executor`);
-        const user = await findUser(tx, entry.userId);
-        if (!user) throw new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists');
         const result = await op.run({ db: tx, user, services }, entry.params);
         if (!(await finish(tx, JSON.stringify(success(result))))) throw new LeaseLost();
       },
@@ -67,7 +73,7 @@ async function runOne(ex: Executor, entry: ClaimedOperation): Promise<Outcome> {
     if (!(error instanceof WsError)) {
       ex.log.error({ err: error, operation: entry.operation, operationTrackingID: entry.operationTrackingID }, 'queued operation failed unexpectedly');
     }
-    // The operation's own writes were rolled back with its transaction; store why it failed.
+    // The operation's own writes, if any, were rolled back with its transaction; store why it failed.
     return (await finish(db.prisma, JSON.stringify(envelopeOfError(error)))) ? 'failed' : 'lost';
   }
 }
@@ -76,6 +82,7 @@ async function runOne(ex: Executor, entry: ClaimedOperation): Promise<Outcome> {
 export async function runPass(ex: Executor): Promise<PassSummary> {
   const started = performance.now();
   const summary: PassSummary = { run: 0, failed: 0, lost: 0, tookMs: 0 };
+  const users: UserCache = new Map();
   for (;;) {
     const batch = await claim(ex.db, {
       now: ex.services.clock.now(),
@@ -84,7 +91,7 @@ export async function runPass(ex: Executor): Promise<PassSummary> {
     });
     if (batch.length === 0) break;
     for (const entry of batch) {
-      const outcome = await runOne(ex, entry);
+      const outcome = await runOne(ex, entry, users);
       if (outcome === 'lost') summary.lost++;
       else {
         summary.run++;

@@ -3,6 +3,7 @@
 // ORM's per-call overhead is several times the statement's own cost (README, "Benchmarks").
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
+import { toDate } from '../db/values.js';
 
 export interface NewQueuedOperation {
   operation: string;
@@ -20,14 +21,13 @@ export interface ClaimedOperation {
   userId: number;
   attempts: number;
   dueAt: Date;
+  submittedAt: Date;
   leaseToken: string;
 }
 
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
 export const newTrackingId = () => nanoid();
-
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(typeof v === 'string' && !/^\d+$/.test(v) ? v : Number(v)));
 
 export async function enqueue(db: DbTx, entry: NewQueuedOperation): Promise<string> {
   const id = newTrackingId();
@@ -47,7 +47,7 @@ export interface ClaimOptions {
 export async function claim(db: Database, options: ClaimOptions): Promise<ClaimedOperation[]> {
   const leaseToken = nanoid();
   const rows = await db.prisma.$queryRaw<
-    { id: string; operation: string; params: string; user_id: unknown; attempts: unknown; due_at: unknown }[]
+    { id: string; operation: string; params: string; user_id: unknown; attempts: unknown; due_at: unknown; submitted_at: unknown }[]
   >(
     db.dialect.claimDue({
       now: options.now,
@@ -64,9 +64,11 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
       userId: Number(r.user_id),
       attempts: Number(r.attempts),
       dueAt: toDate(r.due_at),
+      submittedAt: toDate(r.submitted_at),
       leaseToken,
     }))
-    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+    // RETURNING does not promise the sub-select's order.
+    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.submittedAt.getTime() - b.submittedAt.getTime());
 }
 
 export interface Completion {
