@@ -14,7 +14,7 @@ export interface RunningServer {
 }
 
 export async function startServer(rt: Runtime): Promise<RunningServer> {
-  const dispatcher = createDispatcher(rt.db.prisma, rt.registry, rt.services, rt.log);
+  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
   // The executor shares the gateway's database client. On SQLite that matters: a second connection in
   // this process would wait for the executor's write lock synchronously (better-sqlite3 blocks), stalling

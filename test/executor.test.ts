@@ -100,6 +100,21 @@ for (const backend of backends) {
       }
     });
 
+    test('the process time zone does not move due times', async () => {
+      const later = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"tz-later"}', cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay: 3600 }) });
+      await queueCreate('tz-now');
+      for (const TZ of ['Pacific/Kiritimati', 'America/Anchorage']) {
+        const r = await runCli(['execute'], { ...gw.env, TZ });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(parseSummary(r.stdout).run, TZ === 'Pacific/Kiritimati' ? 1 : 0, `${TZ}: ${r.stdout}`);
+      }
+      const state = await gw.rt.db.prisma.queuedOperation.findUniqueOrThrow({ where: { id: later.result.operationTrackingID } });
+      assert.equal(state.state, 'queued', 'an hour-delayed operation waits, whatever the zone');
+      const r = await runCli(['execute'], { ...gw.env, TZ: 'Asia/Kolkata', WSGATE_CLOCK_OFFSET_MS: String(3_601_000) });
+      assert.equal(parseSummary(r.stdout).run, 1);
+      session = (await login(gw.url)).sessionName; // that pass's clock, an hour ahead, ended idle sessions
+    });
+
     test('20 concurrent readers of one finished result: exactly one gets it', async () => {
       const id = await queueCreate('read-once');
       await runPass(executorOf(gw.rt));

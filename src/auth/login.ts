@@ -2,6 +2,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DbTx } from '../db/client.js';
 import { toBoolean, toDate } from '../db/values.js';
+import type { RawSql } from '../db/raw.js';
+import { Prisma } from '../db/generated/sqlite/client.js';
 import { WsError } from '../errors.js';
 import { randomHex, verifyPassword, type Secret } from './secret.js';
 import { formatUserId, type WsUser } from './users.js';
@@ -59,14 +61,15 @@ export async function logout(db: DbTx, sessionName: string): Promise<void> {
 /** Idle time is tracked to this precision, so that a busy client does not write on every request. */
 const LAST_SEEN_GRANULARITY_MS = 15_000;
 
-export async function checkSession(db: DbTx, sessionName: string | undefined, now: Date, policy: SessionPolicy): Promise<WsUser> {
+const endSession = (raw: RawSql, sessionName: string) => raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${sessionName}`);
+
+/** Every call after login comes through here: raw statements on the driver (src/db/raw.ts), one per call. */
+export async function checkSession(raw: RawSql, sessionName: string | undefined, now: Date, policy: SessionPolicy): Promise<WsUser> {
   if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
-  // Every call after login comes through here: one raw statement, not an ORM query with an include
-  // (which Prisma runs as two).
-  const [row] = await db.$queryRaw<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }[]>`
+  const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
-    WHERE s.id = ${sessionName}`;
+    WHERE s.id = ${sessionName}`);
   if (!row) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
   const session = {
     createdAt: toDate(row.created_at),
@@ -74,16 +77,16 @@ export async function checkSession(db: DbTx, sessionName: string | undefined, no
     user: { id: Number(row.user_id), userName: row.user_name, isAdmin: toBoolean(row.is_admin) },
   };
   if (now.getTime() - session.createdAt.getTime() > policy.sessionLifetimeSeconds * 1000) {
-    await logout(db, sessionName);
+    await endSession(raw, sessionName);
     throw new WsError('SESSION_EXPIRED', 'Session has expired: log in again');
   }
   const idleMs = now.getTime() - session.lastSeenAt.getTime();
   if (idleMs > policy.sessionIdleSeconds * 1000) {
-    await logout(db, sessionName);
+    await endSession(raw, sessionName);
     throw new WsError('SESSION_LEFT_IDLE', 'Session was left idle too long: log in again');
   }
   if (idleMs > LAST_SEEN_GRANULARITY_MS) {
-    await db.session.updateMany({ where: { id: sessionName }, data: { lastSeenAt: now } });
+    await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${sessionName}`);
   }
   return session.user;
 }

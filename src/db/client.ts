@@ -11,7 +11,8 @@ import { PrismaClient as PostgresClient } from './generated/postgresql/client.js
 import { migratePostgres, migrateSqlite, readMigrations } from './migrate.js';
 import { parseDatabaseUrl, type Provider } from './url.js';
 import { dialects, type Dialect } from './dialect.js';
-import { prepareSqliteAdapter } from './sqlite-connection.js';
+import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
+import { postgresRaw, sqliteRaw, type RawSql } from './raw.js';
 import { packageRoot } from '../config.js';
 import fs from 'node:fs';
 
@@ -21,6 +22,8 @@ export type DbTx = Parameters<Parameters<Db['$transaction']>[0]>[0] | Db;
 
 export interface Database {
   prisma: Db;
+  /** The driver itself, for the hot paths' statements; never inside a Prisma transaction. */
+  raw: RawSql;
   dialect: Dialect;
   provider: Provider;
   close(): Promise<void>;
@@ -51,9 +54,17 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     }
     const factory = new PrismaBetterSQLite3({ url: `file:${location.file}`, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
     const connect = factory.connect.bind(factory);
-    factory.connect = async () => prepareSqliteAdapter(await connect());
+    let connection: SqliteConnection | undefined;
+    factory.connect = async () => {
+      connection = prepareSqliteAdapter(await connect());
+      return connection.adapter;
+    };
     const prisma = new SqliteClient({ adapter: factory });
-    return { prisma, dialect: dialects.sqlite, provider: 'sqlite', close: () => prisma.$disconnect() };
+    const connected = async () => {
+      if (!connection) await prisma.$connect();
+      return connection!;
+    };
+    return { prisma, raw: sqliteRaw(connected), dialect: dialects.sqlite, provider: 'sqlite', close: () => prisma.$disconnect() };
   }
   if (migrate) {
     const client = new pg.Client({ connectionString: location.url });
@@ -68,6 +79,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   const prisma = new PostgresClient({ adapter: new PrismaPg(pool) }) as unknown as Db;
   return {
     prisma,
+    raw: postgresRaw(pool),
     dialect: dialects.postgresql,
     provider: 'postgresql',
     close: async () => {

@@ -17,7 +17,14 @@ class Lock {
   }
 }
 
-export function prepareSqliteAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
+export interface SqliteConnection {
+  adapter: SqlDriverAdapter;
+  client: Database.Database;
+  /** Runs `fn` on the connection when no transaction is open on it (see above). */
+  exclusive<T>(fn: () => T): Promise<T>;
+}
+
+export function prepareSqliteAdapter(adapter: SqlDriverAdapter): SqliteConnection {
   const client = (adapter as unknown as { client: Database.Database }).client;
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
@@ -56,5 +63,16 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter): SqlDriverAdapte
     tx.rollback = () => rollback().finally(release);
     return tx;
   };
-  return adapter;
+  return {
+    adapter,
+    client,
+    async exclusive(fn) {
+      const release = await lock.acquire();
+      try {
+        return fn();
+      } finally {
+        release();
+      }
+    },
+  };
 }

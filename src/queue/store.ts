@@ -1,9 +1,11 @@
 // The queue's contract: enqueue, claim with a lease, complete (fenced by the lease token), read a result
-// once, purge. These are the hot paths, so each is one raw SQL statement rather than an ORM call: the
-// ORM's per-call overhead is several times the statement's own cost (README, "Benchmarks").
+// once, purge. These are the hot paths, so each is one raw SQL statement rather than an ORM call; enqueue
+// and claim go straight to the driver (src/db/raw.ts), the others run where a transaction may be open.
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
+import type { RawSql } from '../db/raw.js';
+import { Prisma } from '../db/generated/sqlite/client.js';
 
 export interface NewQueuedOperation {
   operation: string;
@@ -29,12 +31,12 @@ export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished 
 
 export const newTrackingId = () => nanoid();
 
-export async function enqueue(db: DbTx, entry: NewQueuedOperation): Promise<string> {
+export async function enqueue(raw: RawSql, entry: NewQueuedOperation): Promise<string> {
   const id = newTrackingId();
-  await db.$executeRaw`
+  await raw.execute(Prisma.sql`
     INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, attempts)
     VALUES (${id}, ${entry.operation}, ${JSON.stringify(entry.params)}, ${entry.userId}, 'queued', ${entry.dueAt},
-            ${entry.dueAt}, ${entry.submittedAt}, 0)`;
+            ${entry.dueAt}, ${entry.submittedAt}, 0)`);
   return id;
 }
 
@@ -46,8 +48,8 @@ export interface ClaimOptions {
 
 export async function claim(db: Database, options: ClaimOptions): Promise<ClaimedOperation[]> {
   const leaseToken = nanoid();
-  const rows = await db.prisma.$queryRaw<
-    { id: string; operation: string; params: string; user_id: unknown; attempts: unknown; due_at: unknown; submitted_at: unknown }[]
+  const rows = await db.raw.query<
+    { id: string; operation: string; params: string; user_id: unknown; attempts: unknown; due_at: unknown; submitted_at: unknown }
   >(
     db.dialect.claimDue({
       now: options.now,

@@ -59,10 +59,13 @@ export function moduleOfId(modules: ModuleRegistry, wsid: unknown): { module: Mo
 
 export async function createRecord(db: DbTx, module: ModuleDefinition, element: ValidElement, caller: WsUser, now: Date) {
   const ownerId = await resolveOwner(db, element.assignedUserId, caller);
-  const row = await db.record.create({
-    data: { module: module.name, ownerId, data: JSON.stringify(element.fields), createdAt: now, modifiedAt: now },
-  });
-  return present(module, row);
+  const data = JSON.stringify(element.fields);
+  // The executor's busiest statement: raw, since Prisma's create costs about three times as much per call.
+  const [row] = await db.$queryRaw<{ id: unknown }[]>`
+    INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
+    VALUES (${module.name}, ${ownerId}, ${data}, ${now}, ${now})
+    RETURNING id`;
+  return present(module, { id: Number(row!.id), module: module.name, ownerId, data, createdAt: now, modifiedAt: now });
 }
 
 async function findRecord(db: DbTx, module: ModuleDefinition, id: number): Promise<StoredRecord> {

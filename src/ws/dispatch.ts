@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { checkSession } from '../auth/login.js';
 import type { WsUser } from '../auth/users.js';
-import type { DbTx } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { WsError } from '../errors.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
@@ -24,7 +24,7 @@ export interface Dispatcher {
   dispatch(call: Call): Promise<{ envelope: Envelope; operation?: string }>;
 }
 
-export function createDispatcher(db: DbTx, registry: OperationRegistry, services: Services, log: Logger): Dispatcher {
+export function createDispatcher(db: Database, registry: OperationRegistry, services: Services, log: Logger): Dispatcher {
   async function handle(call: Call, named: (name: string) => void): Promise<Envelope> {
     const name = typeof call.params.operation === 'string' ? call.params.operation : '';
     const op = registry.get(name);
@@ -34,15 +34,15 @@ export function createDispatcher(db: DbTx, registry: OperationRegistry, services
     const sessionName = sessionParam || call.authorization || undefined;
     let user: WsUser | null = null;
     if (!op.prelogin) {
-      user = await checkSession(db, sessionName, services.clock.now(), services.sessionPolicy);
+      user = await checkSession(db.raw, sessionName, services.clock.now(), services.sessionPolicy);
     }
     const params = sanitize(op, call.params);
     const options = parseCbwsOptions(call.params.cbwsOptions);
-    const ctx = { db, user, sessionName, services };
+    const ctx = { db: db.prisma, user, sessionName, services };
     if (options.launchfromqueue && op.queueable) {
       await op.precheck?.(ctx, params);
       const now = services.clock.now();
-      const operationTrackingID = await enqueue(db, {
+      const operationTrackingID = await enqueue(db.raw, {
         operation: op.name,
         params,
         userId: user!.id,

@@ -1,0 +1,71 @@
+// Raw SQL straight on the driver, for the few statements on the hot paths (session check, enqueue,
+// claim). Going through Prisma's $queryRaw costs 0.4-0.7 ms a call in its query compiler and interpreter
+// (measured: BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are Prisma.sql
+// templates, so each provider gets its own placeholders and values are never spliced into SQL.
+// Not for use inside a Prisma transaction: on SQLite it would wait for that transaction to end.
+import type { Statement } from 'better-sqlite3';
+import pg from 'pg';
+import type { Prisma } from './generated/sqlite/client.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+
+export interface RawSql {
+  query<T>(sql: Prisma.Sql): Promise<T[]>;
+  /** The number of rows changed. */
+  execute(sql: Prisma.Sql): Promise<number>;
+}
+
+/** Dates as epoch milliseconds (the adapter's unixepoch-ms format), booleans as 0/1. */
+const sqliteValue = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
+
+export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql {
+  const cache = new WeakMap<SqliteConnection, Map<string, Statement>>();
+  const prepared = (conn: SqliteConnection, sql: string) => {
+    let statements = cache.get(conn);
+    if (!statements) cache.set(conn, (statements = new Map()));
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = conn.client.prepare(sql);
+      if (stmt.reader) stmt.safeIntegers(false);
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
+  return {
+    async query<T>(q: Prisma.Sql) {
+      const conn = await connection();
+      return conn.exclusive(() => {
+        const stmt = prepared(conn, q.sql);
+        const args = q.values.map(sqliteValue);
+        if (stmt.reader) return stmt.all(...args) as T[];
+        stmt.run(...args);
+        return [];
+      });
+    },
+    async execute(q) {
+      const conn = await connection();
+      return conn.exclusive(() => prepared(conn, q.sql).run(...q.values.map(sqliteValue)).changes);
+    },
+  };
+}
+
+// Prisma keeps PostgreSQL timestamps (without time zone) in UTC: read them as UTC, whatever the
+// process's time zone, and send dates as UTC text.
+const UTC_TIMESTAMP = 1114;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === UTC_TIMESTAMP ? (v: string) => new Date(`${v.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+const pgValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
+
+export function postgresRaw(pool: pg.Pool): RawSql {
+  return {
+    async query<T>(q: Prisma.Sql) {
+      const res = await pool.query({ text: q.text, values: q.values.map(pgValue), types });
+      return res.rows as T[];
+    },
+    async execute(q) {
+      const res = await pool.query({ text: q.text, values: q.values.map(pgValue), types });
+      return res.rowCount ?? 0;
+    },
+  };
+}
