@@ -20,7 +20,10 @@ describe('wsgate CLI', () => {
   });
 
   test('serve on a fresh data folder: database, owner-only secret, admin key printed once, clean stop', async () => {
-    const env = testEnv(await backends[0]!.freshUrl(), { WSGATE_ADMIN_ACCESSKEY: '', WSGATE_SECRET: '', WSGATE_LOG_LEVEL: 'info' });
+    const env = testEnv('unused', { WSGATE_ADMIN_ACCESSKEY: '', WSGATE_SECRET: '', WSGATE_LOG_LEVEL: 'info' });
+    // The defaults: a data folder wsgate creates, holding the database.
+    delete env.DATABASE_URL;
+    env.WSGATE_DATA_DIR = `${env.WSGATE_DATA_DIR}/fresh`;
     const first = spawnCli(['serve'], env);
     let out = '';
     first.child.stdout!.on('data', (d) => (out += d));
@@ -36,11 +39,15 @@ describe('wsgate CLI', () => {
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.doesNotMatch(stopped.stdout + stopped.stderr, new RegExp(`${session.sessionName}|"accessKey"`), 'no session or key in logs');
 
-    const db = new Database(env.DATABASE_URL!.slice('file:'.length), { readonly: true });
+    const db = new Database(`${env.WSGATE_DATA_DIR}/wsgate.db`, { readonly: true });
     const stored = db.prepare('SELECT access_key_enc FROM ws_user').all() as { access_key_enc: string }[];
+    const sessions = db.prepare('SELECT id FROM ws_session').all() as { id: string }[];
     db.close();
     assert.equal(stored.length, 1);
     assert.ok(!stored[0]!.access_key_enc.includes(key), 'the access key is not stored in the clear');
+    assert.equal(sessions.length, 1);
+    assert.notEqual(sessions[0]!.id, session.sessionName, 'nor is the session name');
+    assert.equal(fs.statSync(env.WSGATE_DATA_DIR!).mode & 0o777, 0o700, 'the data folder is owner-only');
 
     const second = spawnCli(['serve'], env);
     let out2 = '';

@@ -34,6 +34,12 @@ export async function getChallenge(db: DbTx, userName: string, now: Date, policy
   return { token: challenge!.token, serverTime: unixSeconds(now), expireTime: unixSeconds(challenge!.expiresAt) };
 }
 
+/**
+ * Sessions are stored under a hash of their name: a session name is a bearer credential, and a copy of the
+ * database must not hand out live sessions. 128 random bits need no salt or slow hash.
+ */
+const sessionKey = (sessionName: string) => createHash('sha256').update(sessionName).digest('hex');
+
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export async function login(db: DbTx, secret: Secret, userName: string, accessKey: string, now: Date) {
@@ -50,26 +56,27 @@ export async function login(db: DbTx, secret: Secret, userName: string, accessKe
   }
   if (!valid) throw new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password');
   const sessionName = randomHex(16);
-  await db.session.create({ data: { id: sessionName, userId: user.id, createdAt: now, lastSeenAt: now } });
+  await db.session.create({ data: { id: sessionKey(sessionName), userId: user.id, createdAt: now, lastSeenAt: now } });
   return { sessionName, userId: formatUserId(user.id), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
 }
 
 export async function logout(db: DbTx, sessionName: string): Promise<void> {
-  await db.session.deleteMany({ where: { id: sessionName } });
+  await db.session.deleteMany({ where: { id: sessionKey(sessionName) } });
 }
 
 /** Idle time is tracked to this precision, so that a busy client does not write on every request. */
 const LAST_SEEN_GRANULARITY_MS = 15_000;
 
-const endSession = (raw: RawSql, sessionName: string) => raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${sessionName}`);
+const endSession = (raw: RawSql, key: string) => raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${key}`);
 
 /** Every call after login comes through here: raw statements on the driver (src/db/raw.ts), one per call. */
 export async function checkSession(raw: RawSql, sessionName: string | undefined, now: Date, policy: SessionPolicy): Promise<WsUser> {
   if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
+  const key = sessionKey(sessionName);
   const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
-    WHERE s.id = ${sessionName}`);
+    WHERE s.id = ${key}`);
   if (!row) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
   const session = {
     createdAt: toDate(row.created_at),
@@ -77,16 +84,16 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
     user: { id: Number(row.user_id), userName: row.user_name, isAdmin: toBoolean(row.is_admin) },
   };
   if (now.getTime() - session.createdAt.getTime() > policy.sessionLifetimeSeconds * 1000) {
-    await endSession(raw, sessionName);
+    await endSession(raw, key);
     throw new WsError('SESSION_EXPIRED', 'Session has expired: log in again');
   }
   const idleMs = now.getTime() - session.lastSeenAt.getTime();
   if (idleMs > policy.sessionIdleSeconds * 1000) {
-    await endSession(raw, sessionName);
+    await endSession(raw, key);
     throw new WsError('SESSION_LEFT_IDLE', 'Session was left idle too long: log in again');
   }
   if (idleMs > LAST_SEEN_GRANULARITY_MS) {
-    await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${sessionName}`);
+    await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`);
   }
   return session.user;
 }

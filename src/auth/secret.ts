@@ -16,7 +16,7 @@ export function loadSecret(configured: string | undefined, dataDir: string): Sec
   let material = configured;
   if (!material) {
     const file = path.join(dataDir, 'secret.key');
-    fs.mkdirSync(dataDir, { recursive: true });
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
       fs.writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
     } catch (e) {

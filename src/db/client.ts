@@ -42,7 +42,8 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   const location = parseDatabaseUrl(url);
   const migrate = options.migrate ?? true;
   if (location.provider === 'sqlite') {
-    if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true });
+    // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
+    if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
     if (migrate) {
       const raw = new Database(location.file, { timeout: 10_000 });
       try {
