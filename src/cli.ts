@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `wsgate` command: thin over the runtime. Each verb has --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, settings, type Config } from './config.js';
+import { loadConfig, settings, type Config, type Setting } from './config.js';
 import { addUser } from './auth/users.js';
 import { purgeExpired } from './executor/maintenance.js';
 import { formatSummary, runPass } from './executor/pass.js';
@@ -50,8 +50,10 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
   execute: {
     usage: 'wsgate execute',
     help: `Runs every due queued operation once, purges expired results, prints one summary line and exits
-(what the OS cron runs as cron/executeOperationsFromQueue). Several may run at once, on one or more
-hosts: none runs an operation another is running. Exit code 0 unless the database fails.`,
+(what the OS cron runs as cron/executeOperationsFromQueue). Several may run at once (overlapping cron
+runs; on PostgreSQL, several hosts): each operation is claimed by one of them with a lease (WSGATE_LEASE_SECONDS)
+that is renewed as the operation starts; one whose executor died is run again once its lease has run out.
+Exit code 0 unless the database fails (then the operations it could not finish run in a later pass).`,
     async run(_args, config) {
       return withRuntime(config, async (rt) => {
         const summary = await runPass(executorOf(rt));
@@ -102,12 +104,10 @@ hosts: none runs an operation another is running. Exit code 0 unless the databas
   },
   config: {
     usage: 'wsgate config',
-    help: 'Prints every setting: its environment variable, the value in force, and what it does.',
-    async run() {
-      for (const [, s] of Object.entries(settings)) {
-        const value = process.env[s.env];
-        const shown = s.env === settings.secret.env || s.env === settings.adminAccessKey.env ? (value ? '(set)' : s.default) : value || s.default;
-        process.stdout.write(`${s.env}=${shown}\n    ${s.description}\n`);
+    help: 'Prints every setting: its environment variable, the value in force, and what it does. Secrets are\nnot shown, nor the password in DATABASE_URL.',
+    async run(_args, config) {
+      for (const [name, s] of Object.entries(settings) as [keyof Config, Setting][]) {
+        process.stdout.write(`${s.env}=${shownValue(name, config)}\n    ${s.description}\n`);
       }
       return 0;
     },
@@ -115,6 +115,14 @@ hosts: none runs an operation another is running. Exit code 0 unless the databas
 };
 
 class UsageError extends Error {}
+
+function shownValue(name: keyof Config, config: Config): string {
+  const value = config[name];
+  if (name === 'secret' || name === 'adminAccessKey') return value ? '(set)' : settings[name].default;
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (name === 'databaseUrl') return String(value).replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+  return String(value);
+}
 
 function overview(): string {
   return `wsgate: a coreBOS web-service gateway with deferred operations.

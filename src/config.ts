@@ -16,7 +16,11 @@ export const settings = {
     default: 'file:DATA_DIR/wsgate.db',
     description: '`file:PATH` for SQLite (created on first start), or `postgresql://user@host:port/db`.',
   },
-  dataDir: { env: 'WSGATE_DATA_DIR', default: './data', description: 'Folder for the SQLite file and the generated secret.' },
+  dataDir: {
+    env: 'WSGATE_DATA_DIR',
+    default: './data',
+    description: 'Folder for the SQLite file and the generated secret (a relative path is taken from the working directory).',
+  },
   secret: {
     env: 'WSGATE_SECRET',
     default: '(generated into DATA_DIR/secret.key, mode 0600)',
@@ -30,7 +34,7 @@ export const settings = {
   modulesFile: {
     env: 'WSGATE_MODULES_FILE',
     default: 'config/modules.json',
-    description: 'The modules (entity types) and their fields.',
+    description: 'The modules (entity types) and their fields (a relative path is taken from the package folder, where the sample set ships).',
   },
   executorSchedule: {
     env: 'WSGATE_EXECUTOR_SCHEDULE',
@@ -63,6 +67,11 @@ export const settings = {
     default: '1800',
     description: 'A session unused this long is ended (SESSION_LEFT_IDLE).',
   },
+  sqliteBusyTimeoutMs: {
+    env: 'WSGATE_SQLITE_BUSY_TIMEOUT_MS',
+    default: '10000',
+    description: 'SQLite only: how long a statement waits (without blocking the process) for another process\'s write lock before it fails.',
+  },
   bodyLimit: { env: 'WSGATE_BODY_LIMIT', default: '1mb', description: 'Largest request body accepted (HTTP 413 beyond).' },
   logLevel: { env: 'WSGATE_LOG_LEVEL', default: 'info', description: 'pino log level (silent, error, warn, info, debug).' },
   clockOffsetMs: {
@@ -94,6 +103,7 @@ export interface Config {
   challengeTtlSeconds: number;
   sessionLifetimeSeconds: number;
   sessionIdleSeconds: number;
+  sqliteBusyTimeoutMs: number;
   bodyLimit: string;
   logLevel: string;
   clockOffsetMs: number;
@@ -135,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     challengeTtlSeconds: positiveInt('challengeTtlSeconds', get('challengeTtlSeconds')),
     sessionLifetimeSeconds: positiveInt('sessionLifetimeSeconds', get('sessionLifetimeSeconds')),
     sessionIdleSeconds: positiveInt('sessionIdleSeconds', get('sessionIdleSeconds')),
+    sqliteBusyTimeoutMs: positiveInt('sqliteBusyTimeoutMs', get('sqliteBusyTimeoutMs'), true),
     bodyLimit: get('bodyLimit'),
     logLevel: get('logLevel'),
     clockOffsetMs: clockOffset,

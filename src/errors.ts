@@ -1,4 +1,4 @@
-// Errors are values with a coreBOS error code; ws/envelope.ts maps them to the protocol's envelope.
+// Errors are values with a coreBOS error code; envelope.ts maps them to the protocol's envelope.
 export const ErrorCode = {
   INVALID_SESSIONID: 'INVALID_SESSIONID',
   SESSION_EXPIRED: 'SESSION_EXPIRED',

@@ -1,8 +1,9 @@
 // Builds what the server, the executor and the CLI share from a Config: the database (migrated), the
 // server secret, the modules, the operation registry, the clock and the logger.
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Clock } from './clock.js';
-import type { Config } from './config.js';
+import { packageRoot, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { loadSecret } from './auth/secret.js';
 import { addUser } from './auth/users.js';
@@ -32,7 +33,10 @@ export function createLogger(level: string): Logger {
 export async function openRuntime(config: Config, log = createLogger(config.logLevel)): Promise<Runtime> {
   const modules = loadModules(config.modulesFile);
   const secret = loadSecret(config.secret, config.dataDir);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, {
+    migrationsDir: path.join(packageRoot, 'prisma'),
+    sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+  });
   const services: Services = {
     modules,
     secret,

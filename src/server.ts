@@ -6,6 +6,9 @@ import { createDispatcher } from './ws/dispatch.js';
 import { executorOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 
+/** How long a stopping server waits for requests in flight before it cuts their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface RunningServer {
   url: string;
   server: http.Server;
@@ -16,10 +19,9 @@ export interface RunningServer {
 export async function startServer(rt: Runtime): Promise<RunningServer> {
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
-  // The executor shares the gateway's database client. On SQLite that matters: a second connection in
-  // this process would wait for the executor's write lock synchronously (better-sqlite3 blocks), stalling
-  // the event loop that the executor's own transaction needs to finish. On one connection, requests wait
-  // for an open transaction asynchronously instead (src/db/sqlite-connection.ts).
+  // The executor shares the gateway's database client. On SQLite that matters: on one connection, requests
+  // queue behind the executor's open transaction in order (src/db/sqlite-connection.ts); a second connection
+  // in this process would poll for the write lock against it, as another process does.
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(executorOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
@@ -35,8 +37,12 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     executor,
     async close() {
       await executor?.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in flight are answered; idle keep-alive connections are closed now, the rest after a grace.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
     },
   };
 }

@@ -87,4 +87,49 @@ describe('wsgate CLI', () => {
       await server.done;
     }
   });
+
+  test('logs at the most verbose level carry no keys, tokens, sessions or parameters', async () => {
+    const env = testEnv(await backends[0]!.freshUrl(), { WSGATE_LOG_LEVEL: 'trace' });
+    const server = spawnCli(['serve'], env);
+    let out = '';
+    server.child.stdout!.on('data', (d) => (out += d));
+    const secrets: string[] = [env.WSGATE_SECRET!, env.WSGATE_ADMIN_ACCESSKEY!];
+    try {
+      const url = await until('the server to listen', async () => /"url":"([^"]+)"/.exec(out)?.[1]);
+      const ch = await call(url, { operation: 'getchallenge', username: 'admin' });
+      const wrongKey = md5(`${ch.result.token}not-the-key`);
+      const failed = await call(url, { operation: 'login', username: 'admin', accessKey: wrongKey });
+      assert.equal(failed.error?.code, 'INVALID_USER_CREDENTIALS');
+      const s = await login(url);
+      const queued = await call(url, { operation: 'wsgatetest_throw', sessionName: s.sessionName, cbwsOptions: '{"launchfromqueue":1,"queuedelay":0}' });
+      const now = await call(url, { operation: 'wsgatetest_throw', sessionName: s.sessionName });
+      assert.equal(now.error?.code, 'INTERNAL_SERVER_ERROR');
+      const created = await call(url, { operation: 'create', sessionName: s.sessionName, elementType: 'Contacts', element: '{"lastname":"Confidential-Lastname"}' });
+      assert.equal(created.success, true);
+      const pass = await runCli(['execute'], env);
+      assert.equal(pass.code, 0, pass.stderr);
+      out += pass.stdout + pass.stderr;
+      // Tracking ids may be logged: they are no credential (a result goes only to the user who queued it).
+      assert.ok(queued.success);
+      secrets.push(ch.result.token, wrongKey, s.sessionName, 'Confidential-Lastname');
+      assert.match(out, /"level":10|"level":20/, 'trace or debug lines were written');
+      assert.match(out, /failed unexpectedly/, 'the unexpected failures were logged');
+    } finally {
+      server.child.kill('SIGTERM');
+      const stopped = await server.done;
+      out += stopped.stderr;
+    }
+    for (const secret of secrets) assert.ok(!out.includes(secret), `the log holds ${secret}`);
+  });
+
+  test('config prints the values in force without secrets', async () => {
+    const env = testEnv('postgresql://wsgate:hunter2-pw@db.example:5432/wsgate', { WSGATE_CLAIM_BATCH: '7' });
+    const r = await runCli(['config'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^DATABASE_URL=postgresql:\/\/wsgate:\*\*\*@db\.example:5432\/wsgate$/m);
+    assert.match(r.stdout, /^WSGATE_CLAIM_BATCH=7$/m);
+    assert.match(r.stdout, /^WSGATE_SECRET=\(set\)$/m);
+    assert.match(r.stdout, /^WSGATE_TEST_OPERATIONS=on$/m);
+    for (const secret of ['hunter2-pw', env.WSGATE_SECRET!, env.WSGATE_ADMIN_ACCESSKEY!]) assert.ok(!r.stdout.includes(secret));
+  });
 });

@@ -149,6 +149,39 @@ for (const backend of backends) {
       session = (await login(gw.url)).sessionName;
     });
 
+    test('an entry that waited in its batch past its lease and was taken over is not run again', { skip: backend.name !== 'postgresql' && 'SQLite lets no other executor claim while one runs', timeout: 60_000 }, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-batch-'));
+      const slowMarker = path.join(dir, 'slow');
+      const secondMarker = path.join(dir, 'second');
+      const release = path.join(dir, 'release');
+      const released = path.join(dir, 'released');
+      fs.writeFileSync(released, '');
+      const slowcreate = (lastname: string, marker: string, release: string) =>
+        call(gw.url, { operation: 'wsgatetest_slowcreate', sessionName: session, elementType: 'Contacts', element: JSON.stringify({ lastname }), marker, release, cbwsOptions: defer });
+      const first = await slowcreate('batch-first', slowMarker, release);
+      const second = await slowcreate('batch-second', secondMarker, released);
+      assert.ok(first.success && second.success);
+      // Earlier tests moved the gateway's clock; the executors keep to it.
+      const offset = gw.rt.services.clock.now().getTime() - Date.now();
+      const env = { ...gw.env, WSGATE_CLAIM_BATCH: '2', WSGATE_LEASE_SECONDS: '30', WSGATE_CLOCK_OFFSET_MS: String(offset) };
+      // A claims both and holds the first past the lease.
+      const a = spawnCli(['execute'], env);
+      // Whatever fails below, A must not be left waiting for the release file.
+      after(() => fs.writeFileSync(release, ''));
+      await until('the first operation to be running', async () => fs.existsSync(slowMarker));
+      // B, 31 s later by its clock: the first is locked by A's transaction and skipped; the second is taken.
+      const b = await runCli(['execute'], { ...env, WSGATE_CLOCK_OFFSET_MS: String(offset + 31_000) });
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(parseSummary(b.stdout).run, 1, b.stdout);
+      fs.writeFileSync(release, '');
+      const done = await a.done;
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /run=1 failed=0 lost-lease=1/);
+      assert.equal(fs.readFileSync(slowMarker, 'utf8').trim().split('\n').length, 1, 'the first ran once');
+      assert.equal(fs.readFileSync(secondMarker, 'utf8').trim().split('\n').length, 1, 'the second ran once, by B');
+      assert.equal((await recordsNamed('batch-')).length, 2);
+    });
+
     test('the in-process schedule never runs two passes at once', async () => {
       const ids = [await queueCreate('sched-1'), await queueCreate('sched-2')];
       const scheduled = scheduleExecutor(executorOf(gw.rt), '0 0 1 1 *');
@@ -187,7 +220,7 @@ describe('cron entry', () => {
 
 describe('serve with its in-process executor', () => {
   for (const backend of backends) {
-    test(`requests are served while an operation's transaction is open (${backend.name})`, async () => {
+    test(`a request made while an operation's transaction is open is not part of it (${backend.name})`, async () => {
       // A schedule that never fires by itself: the test ticks it.
       const gw = await startGateway(backend, { WSGATE_EXECUTOR_SCHEDULE: '0 0 1 1 *' });
       try {
@@ -195,9 +228,10 @@ describe('serve with its in-process executor', () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-serve-'));
         const marker = path.join(dir, 'running');
         const release = path.join(dir, 'release');
+        // The queued operation creates a record, waits, then fails: its transaction rolls back.
         const q = await call(gw.url, {
           operation: 'wsgatetest_slowcreate', sessionName: s, elementType: 'Contacts',
-          element: '{"lastname":"Slow"}', marker, release, cbwsOptions: defer,
+          element: '{"lastname":"RolledBack"}', marker, release, fail: '1', cbwsOptions: defer,
         });
         assert.equal(q.success, true, JSON.stringify(q));
         const pass = gw.server.executor!.tick();
@@ -210,7 +244,12 @@ describe('serve with its in-process executor', () => {
         assert.equal(res.success, true, JSON.stringify(res));
         await pass;
         const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: s, operationTrackingID: q.result.operationTrackingID });
-        assert.equal(JSON.parse(result.result).result.lastname, 'Slow');
+        assert.equal(JSON.parse(result.result).error.code, 'VALIDATION_FAILED');
+        const named = async (lastname: string) => gw.rt.db.prisma.record.count({ where: { data: { contains: `"lastname":"${lastname}"` } } });
+        assert.equal(await named('RolledBack'), 0, 'the failed operation left nothing');
+        assert.equal(await named('During'), 1, 'the request made meanwhile was not rolled back with it');
+        const retrieved = await call(gw.url, { operation: 'retrieve', sessionName: s, id: res.result.id });
+        assert.equal(retrieved.result.lastname, 'During');
       } finally {
         await gw.close();
       }

@@ -231,6 +231,10 @@ for (const backend of backends) {
       await expectError({ operation: 'login', username: 'admin', accessKey: adminCh.result.token + ADMIN_KEY }, 'INVALID_USER_CREDENTIALS');
       await expectError({ operation: 'login', username: 'admin', accessKey: md5('x' + ADMIN_KEY) }, 'INVALID_USER_CREDENTIALS');
       await expectError({ operation: 'login', username: 'nobody', accessKey: md5(ADMIN_KEY) }, 'INVALID_AUTH_TOKEN');
+      // As many characters as an md5 digest, but more bytes: still just wrong credentials.
+      const adminCh2 = await call(gw.url, { operation: 'getchallenge', username: 'admin' });
+      assert.equal(adminCh2.result.token, adminCh.result.token, 'an unexpired token is handed out again');
+      await expectError({ operation: 'login', username: 'admin', accessKey: 'é'.repeat(32) }, 'INVALID_USER_CREDENTIALS');
       const ghost = await call(gw.url, { operation: 'getchallenge', username: 'ghost' });
       assert.equal(ghost.success, true, 'unknown users get a token too');
       await expectError({ operation: 'login', username: 'ghost', accessKey: md5(ghost.result.token + ADMIN_KEY) }, 'INVALID_USER_CREDENTIALS');
@@ -264,6 +268,22 @@ for (const backend of backends) {
       session = (await login(gw.url)).sessionName;
     });
 
+    test('concurrent getchallenge calls all get the same token, also once the old one has expired', async () => {
+      const userName = `racer${backend.name}`;
+      const all = async () => {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => call(gw.url, { operation: 'getchallenge', username: userName })));
+        assert.ok(answers.every((a) => a.success), JSON.stringify(answers[0]));
+        const tokens = new Set(answers.map((a) => a.result.token as string));
+        assert.equal(tokens.size, 1, `${tokens.size} different tokens handed out`);
+        return [...tokens][0]!;
+      };
+      const first = await all();
+      gw.rt.services.clock.advance((gw.rt.config.challengeTtlSeconds + 1) * 1000);
+      const second = await all();
+      assert.notEqual(second, first);
+      session = (await login(gw.url)).sessionName;
+    });
+
     test('bad input is rejected at submit with the right code, and nothing is queued', async () => {
       const s = session;
       const before = await countQueued();
@@ -288,6 +308,7 @@ for (const backend of backends) {
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"banana"}', cbwsOptions: q }, 'INVALID_ID_ATTRIBUTE');
       await expectError({ operation: 'update', sessionName: s, element: '{"lastname":"x"}', cbwsOptions: q }, 'INVALID_ID_ATTRIBUTE');
       await expectError({ operation: 'update', sessionName: s, element: '{"id":"77x1","lastname":"x"}', cbwsOptions: q }, 'INVALID_MODULE');
+      await expectError({ operation: 'update', sessionName: s, element: '{"id":"12x999999","lastname":"x"}', cbwsOptions: q }, 'RECORD_NOT_FOUND');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"19x999"}', cbwsOptions: q }, 'REFERENCE_INVALID');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"12x1"}', cbwsOptions: q }, 'REFERENCE_INVALID');
       assert.equal(await countQueued(), before, 'nothing was queued by a rejected call');

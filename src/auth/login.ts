@@ -25,13 +25,14 @@ const unixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
  * same way), so the answer does not tell which users exist; their login fails later.
  */
 export async function getChallenge(db: DbTx, userName: string, now: Date, policy: SessionPolicy) {
-  const current = await db.challenge.findUnique({ where: { userName } });
-  let challenge = current;
-  if (!current || current.expiresAt <= now) {
-    const fresh = { token: randomHex(16), expiresAt: new Date(now.getTime() + policy.challengeTtlSeconds * 1000) };
-    challenge = await db.challenge.upsert({ where: { userName }, create: { userName, ...fresh }, update: fresh });
-  }
-  return { token: challenge!.token, serverTime: unixSeconds(now), expireTime: unixSeconds(challenge!.expiresAt) };
+  // One statement decides, so that of two concurrent calls neither replaces the token the other handed out.
+  await db.$executeRaw`
+    INSERT INTO ws_challenge (user_name, token, expires_at)
+    VALUES (${userName}, ${randomHex(16)}, ${new Date(now.getTime() + policy.challengeTtlSeconds * 1000)})
+    ON CONFLICT (user_name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
+    WHERE ws_challenge.expires_at <= ${now}`;
+  const challenge = await db.challenge.findUniqueOrThrow({ where: { userName } });
+  return { token: challenge.token, serverTime: unixSeconds(now), expireTime: unixSeconds(challenge.expiresAt) };
 }
 
 /**
@@ -40,7 +41,11 @@ export async function getChallenge(db: DbTx, userName: string, now: Date, policy
  */
 const sessionKey = (sessionName: string) => createHash('sha256').update(sessionName).digest('hex');
 
-const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
 export async function login(db: DbTx, secret: Secret, userName: string, accessKey: string, now: Date) {
   const challenge = await db.challenge.findUnique({ where: { userName } });
@@ -64,8 +69,11 @@ export async function logout(db: DbTx, sessionName: string): Promise<void> {
   await db.session.deleteMany({ where: { id: sessionKey(sessionName) } });
 }
 
-/** Idle time is tracked to this precision, so that a busy client does not write on every request. */
-const LAST_SEEN_GRANULARITY_MS = 15_000;
+/**
+ * Idle time is tracked to this precision, so that a busy client does not write on every request: 15 s, or a
+ * tenth of the idle limit when that is shorter.
+ */
+const lastSeenGranularityMs = (policy: SessionPolicy) => Math.min(15_000, policy.sessionIdleSeconds * 100);
 
 const endSession = (raw: RawSql, key: string) => raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${key}`);
 
@@ -92,7 +100,7 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
     await endSession(raw, key);
     throw new WsError('SESSION_LEFT_IDLE', 'Session was left idle too long: log in again');
   }
-  if (idleMs > LAST_SEEN_GRANULARITY_MS) {
+  if (idleMs > lastSeenGranularityMs(policy)) {
     await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`);
   }
   return session.user;
@@ -102,8 +110,8 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
 export async function purgeSessions(db: DbTx, now: Date, policy: SessionPolicy): Promise<number> {
   const [c, s1, s2] = await Promise.all([
     db.challenge.deleteMany({ where: { expiresAt: { lte: now } } }),
-    db.session.deleteMany({ where: { createdAt: { lte: new Date(now.getTime() - policy.sessionLifetimeSeconds * 1000) } } }),
-    db.session.deleteMany({ where: { lastSeenAt: { lte: new Date(now.getTime() - policy.sessionIdleSeconds * 1000) } } }),
+    db.session.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - policy.sessionLifetimeSeconds * 1000) } } }),
+    db.session.deleteMany({ where: { lastSeenAt: { lt: new Date(now.getTime() - policy.sessionIdleSeconds * 1000) } } }),
   ]);
   return c.count + s1.count + s2.count;
 }

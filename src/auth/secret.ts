@@ -52,7 +52,9 @@ function sealer(key: Buffer): Secret {
 /** Hex: corebos-ws-lib's MD5 rewrites the text "rn" before hashing, so keys and tokens must never contain it. */
 export const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
 
-const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+// OWASP's recommended scrypt cost (N=2^17, r=8, p=1: 128 MiB and a few hundred ms per hash). The cost is
+// stored with each hash, so raising it later leaves existing passwords valid.
+const SCRYPT = { N: 131072, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);

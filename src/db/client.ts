@@ -13,7 +13,6 @@ import { parseDatabaseUrl, type Provider } from './url.js';
 import { dialects, type Dialect } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
 import { postgresRaw, sqliteRaw, type RawSql } from './raw.js';
-import { packageRoot } from '../config.js';
 import fs from 'node:fs';
 
 export type Db = SqliteClient;
@@ -30,22 +29,21 @@ export interface Database {
 }
 
 export interface OpenOptions {
-  /** Apply pending migrations first (the server and the executor do; benchmarks of a ready database need not). */
-  migrate?: boolean;
-  /** PostgreSQL pool size. */
-  poolSize?: number;
+  /** The folder holding `sqlite/migrations` and `postgresql/migrations`, applied before anything else. */
+  migrationsDir: string;
+  /** SQLite: how long a statement waits for another process's write lock (ms). */
+  sqliteBusyTimeoutMs: number;
 }
 
-const migrationsDir = (provider: Provider) => path.join(packageRoot, 'prisma', provider, 'migrations');
-
-export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(url: string, options: OpenOptions): Promise<Database> {
   const location = parseDatabaseUrl(url);
-  const migrate = options.migrate ?? true;
+  const migrationsDir = (provider: Provider) => path.join(options.migrationsDir, provider, 'migrations');
   if (location.provider === 'sqlite') {
     // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
     if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
-    if (migrate) {
-      const raw = new Database(location.file, { timeout: 10_000 });
+    {
+      // Migrations run once at start, before anything is served: a synchronous wait for the lock is fine.
+      const raw = new Database(location.file, { timeout: options.sqliteBusyTimeoutMs });
       try {
         raw.pragma('journal_mode = WAL');
         migrateSqlite(raw, readMigrations(migrationsDir('sqlite')));
@@ -53,11 +51,11 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
         raw.close();
       }
     }
-    const factory = new PrismaBetterSQLite3({ url: `file:${location.file}`, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
+    const factory = new PrismaBetterSQLite3({ url: `file:${location.file}` }, { timestampFormat: 'unixepoch-ms' });
     const connect = factory.connect.bind(factory);
     let connection: SqliteConnection | undefined;
     factory.connect = async () => {
-      connection = prepareSqliteAdapter(await connect());
+      connection = prepareSqliteAdapter(await connect(), { busyTimeoutMs: options.sqliteBusyTimeoutMs });
       return connection.adapter;
     };
     const prisma = new SqliteClient({ adapter: factory });
@@ -67,7 +65,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     };
     return { prisma, raw: sqliteRaw(connected), dialect: dialects.sqlite, provider: 'sqlite', close: () => prisma.$disconnect() };
   }
-  if (migrate) {
+  {
     const client = new pg.Client({ connectionString: location.url });
     await client.connect();
     try {
@@ -76,7 +74,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
       await client.end();
     }
   }
-  const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, allowExitOnIdle: true });
+  const pool = new pg.Pool({ connectionString: location.url, max: 10, allowExitOnIdle: true });
   const prisma = new PostgresClient({ adapter: new PrismaPg(pool) }) as unknown as Db;
   return {
     prisma,

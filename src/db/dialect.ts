@@ -20,7 +20,7 @@ export interface Dialect {
 const claimable = (p: ClaimParams) => Prisma.sql`
   SELECT id FROM ws_queued_operation
   WHERE state IN ('queued', 'running') AND available_at <= ${p.now}
-  ORDER BY available_at, submitted_at`;
+  ORDER BY due_at, submitted_at`;
 
 const claimUpdate = (p: ClaimParams, picked: Prisma.Sql) => Prisma.sql`
   UPDATE ws_queued_operation

@@ -51,6 +51,9 @@ function checkApplied(applied: Map<string, string>, migrations: Migration[]): Mi
 
 export function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): string[] {
   db.exec(CREATE_TABLE.sqlite);
+  // Prisma's SQLite migrations rebuild tables (new table, copy, drop, rename) with `PRAGMA foreign_keys=OFF`,
+  // which SQLite ignores inside a transaction: turn the checks off around it, and check once at the end.
+  db.pragma('foreign_keys = OFF');
   db.exec('BEGIN IMMEDIATE');
   try {
     const rows = db
@@ -64,11 +67,15 @@ export function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[
          VALUES (?, ?, ?, ?, ?, 1)`,
       ).run(randomUUID(), m.checksum, Date.now(), m.name, Date.now());
     }
+    const broken = db.pragma('foreign_key_check') as { table: string }[];
+    if (broken.length > 0) throw new Error(`migrations left rows with broken foreign keys in ${broken[0]!.table}`);
     db.exec('COMMIT');
     return pending.map((m) => m.name);
   } catch (e) {
-    db.exec('ROLLBACK');
+    if (db.inTransaction) db.exec('ROLLBACK');
     throw e;
+  } finally {
+    db.pragma('foreign_keys = ON');
   }
 }
 

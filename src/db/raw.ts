@@ -2,7 +2,8 @@
 // claim). Going through Prisma's $queryRaw costs 0.4-0.7 ms a call in its query compiler and interpreter
 // (measured: BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are Prisma.sql
 // templates, so each provider gets its own placeholders and values are never spliced into SQL.
-// Not for use inside a Prisma transaction: on SQLite it would wait for that transaction to end.
+// Never from inside a Prisma transaction's callback: on SQLite the statement would wait for the transaction
+// to end, and the transaction for the callback, until the transaction's timeout broke the deadlock.
 import type { Statement } from 'better-sqlite3';
 import pg from 'pg';
 import type { Prisma } from './generated/sqlite/client.js';

@@ -1,10 +1,16 @@
-// The better-sqlite3 adapter runs every query of a PrismaClient on one connection. Its own mutex orders
-// transactions among themselves, but a query made outside a transaction while one is open (another HTTP
-// request, say) would run inside it, and be rolled back with it. This wraps the adapter so that such a
-// query waits until the open transaction has ended. It also tunes the connection for several processes
-// sharing the file.
+// Wraps the better-sqlite3 adapter's one connection so that it behaves under load and beside other processes.
+//
+// 1. A query made outside a transaction while one is open (another HTTP request, say) would run inside it
+//    and be rolled back with it: every statement waits for the connection's open transaction to end.
+// 2. better-sqlite3 waits for another process's write lock synchronously, freezing the event loop for as
+//    long as SQLite's busy_timeout. SQLite waits here only a few milliseconds; longer waits are retried
+//    asynchronously, with backoff, up to `busyTimeoutMs`, and then fail with SQLITE_BUSY.
+// 3. Transactions start with BEGIN IMMEDIATE (a deferred BEGIN that reads first and writes later fails
+//    without waiting when another process committed in between), and whatever fails on the way in or out
+//    (BEGIN, COMMIT, ROLLBACK) leaves the connection out of the transaction and free for the next caller.
+//    The adapter's own startTransaction holds a private mutex that a failed BEGIN or COMMIT never releases.
 import type Database from 'better-sqlite3';
-import type { SqlDriverAdapter, Transaction } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -17,62 +23,119 @@ class Lock {
   }
 }
 
+/** SQLite's own, synchronous wait for a lock (ms): short enough not to stall the event loop noticeably. */
+const SYNC_BUSY_WAIT_MS = 5;
+
+/** Both shapes of "database is locked": better-sqlite3's own error, and the adapter's mapped one. */
+export function isBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { originalCode?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.originalCode;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retries `fn` while the database is locked by another connection; only for statements that fail whole. */
+async function whenUnlocked<T>(fn: () => T | Promise<T>, busyTimeoutMs: number): Promise<T> {
+  const giveUpAt = Date.now() + busyTimeoutMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= giveUpAt) throw error;
+    }
+    await pause(wait);
+  }
+}
+
 export interface SqliteConnection {
   adapter: SqlDriverAdapter;
   client: Database.Database;
-  /** Runs `fn` on the connection when no transaction is open on it (see above). */
+  /** Runs one statement on the connection when no transaction is open on it, retrying while it is locked. */
   exclusive<T>(fn: () => T): Promise<T>;
 }
 
-export function prepareSqliteAdapter(adapter: SqlDriverAdapter): SqliteConnection {
+export interface SqliteConnectionOptions {
+  /** How long a statement or BEGIN waits for another process's write lock before failing (ms). */
+  busyTimeoutMs: number;
+}
+
+export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteConnectionOptions): SqliteConnection {
   const client = (adapter as unknown as { client: Database.Database }).client;
   client.pragma('journal_mode = WAL');
   client.pragma('synchronous = NORMAL');
-  client.pragma('busy_timeout = 10000');
-  // A deferred BEGIN that reads first and writes later fails with SQLITE_BUSY, without waiting, when another
-  // process committed in between; BEGIN IMMEDIATE takes the write lock up front and waits for it instead.
-  const prepare = client.prepare.bind(client);
-  client.prepare = ((sql: string) => prepare(sql === 'BEGIN' ? 'BEGIN IMMEDIATE' : sql)) as typeof client.prepare;
+  client.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
+  const { busyTimeoutMs } = options;
 
   const lock = new Lock();
-  const serialized = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
+  // Each attempt takes the connection; between attempts it is free for others (reads go through meanwhile).
+  const attempt = async <R>(fn: () => R | Promise<R>): Promise<R> => {
+    const release = await lock.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  const exclusive = <R>(fn: () => R | Promise<R>): Promise<R> => whenUnlocked(() => attempt(fn), busyTimeoutMs);
+  const queryRaw = adapter.queryRaw.bind(adapter);
+  const executeRaw = adapter.executeRaw.bind(adapter);
+  const executeScript = adapter.executeScript.bind(adapter);
+  adapter.queryRaw = (q) => exclusive(() => queryRaw(q));
+  adapter.executeRaw = (q) => exclusive(() => executeRaw(q));
+  adapter.executeScript = (script) => attempt(() => executeScript(script));
+
+  adapter.startTransaction = async (isolationLevel) => {
+    if (isolationLevel && isolationLevel !== 'SERIALIZABLE') {
+      throw new Error(`SQLite transactions are serializable; isolation level ${isolationLevel} is not available`);
+    }
+    // On success the connection stays taken until the transaction ends.
+    const release = await whenUnlocked(async () => {
       const release = await lock.acquire();
       try {
-        return await fn(...args);
-      } finally {
+        client.prepare('BEGIN IMMEDIATE').run();
+        return release;
+      } catch (error) {
         release();
+        throw error;
+      }
+    }, busyTimeoutMs);
+    let open = true;
+    const end = () => {
+      if (!open) return;
+      open = false;
+      if (client.inTransaction) {
+        try {
+          client.prepare('ROLLBACK').run();
+        } catch {
+          // Nothing more can be done on this connection's side; SQLite rolls back on its own when it can.
+        }
+      }
+      release();
+    };
+    // Prisma sends COMMIT and ROLLBACK as statements on the transaction, then calls commit() or rollback().
+    const run = async <R>(q: SqlQuery, fn: (q: SqlQuery) => Promise<R>): Promise<R> => {
+      if (!open) throw new Error('The transaction has already ended');
+      const ending = /^\s*(COMMIT|ROLLBACK)\b/i.test(q.sql);
+      try {
+        // COMMIT can meet a reader's lock in a checkpoint; it fails whole, so it can be retried (the
+        // connection stays taken: the transaction is still open).
+        return ending ? await whenUnlocked(() => fn(q), busyTimeoutMs) : await fn(q);
+      } catch (error) {
+        if (ending) end();
+        throw error;
       }
     };
-  adapter.queryRaw = serialized(adapter.queryRaw.bind(adapter));
-  adapter.executeRaw = serialized(adapter.executeRaw.bind(adapter));
-  adapter.executeScript = serialized(adapter.executeScript.bind(adapter));
-  const startTransaction = adapter.startTransaction.bind(adapter);
-  adapter.startTransaction = async (isolationLevel) => {
-    const release = await lock.acquire();
-    let tx: Transaction;
-    try {
-      tx = await startTransaction(isolationLevel);
-    } catch (e) {
-      release();
-      throw e;
-    }
-    const commit = tx.commit.bind(tx);
-    const rollback = tx.rollback.bind(tx);
-    tx.commit = () => commit().finally(release);
-    tx.rollback = () => rollback().finally(release);
+    const tx: Transaction = {
+      provider: adapter.provider,
+      adapterName: adapter.adapterName,
+      options: { usePhantomQuery: false },
+      queryRaw: (q) => run(q, queryRaw),
+      executeRaw: (q) => run(q, executeRaw),
+      commit: async () => end(),
+      rollback: async () => end(),
+    };
     return tx;
   };
-  return {
-    adapter,
-    client,
-    async exclusive(fn) {
-      const release = await lock.acquire();
-      try {
-        return fn();
-      } finally {
-        release();
-      }
-    },
-  };
+  return { adapter, client, exclusive };
 }

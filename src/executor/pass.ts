@@ -1,15 +1,17 @@
 // One executor pass: claim due operations with a lease, run each through the same operation code as a
 // synchronous call, as the user who queued it, and store its envelope. An operation's writes and the
 // statement that stores its result commit in one transaction, so a pass killed mid-operation leaves
-// nothing half-done: after the lease, a later pass runs it again from the start.
+// nothing half-done: after the lease, a later pass runs it again from the start. The lease is claimed
+// for a batch but renewed, fenced by its token, as each entry starts: an entry that waited in its batch
+// past the lease and was taken over by another executor is skipped, not run twice.
 import type { Logger } from 'pino';
 import { findUser, type WsUser } from '../auth/users.js';
-import type { Database } from '../db/client.js';
+import type { Database, DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
-import { claim, complete, type ClaimedOperation } from '../queue/store.js';
-import { envelopeOfError, success } from '../ws/envelope.js';
+import { claim, complete, renewLease, type ClaimedOperation } from '../queue/store.js';
+import { envelopeOfError, success } from '../envelope.js';
 
 export interface ExecutorOptions {
   leaseSeconds: number;
@@ -42,9 +44,29 @@ type Outcome = 'succeeded' | 'failed' | 'lost';
 /** Users looked up during one pass: a batch is usually one user's operations. */
 type UserCache = Map<number, Promise<WsUser | null>>;
 
+/** How long a transaction may wait to start (on SQLite, for the write lock another process holds). */
+const TRANSACTION_MAX_WAIT_MS = 10_000;
+
+/** Prisma's error for a transaction that outlived its timeout (the operation's lease). */
+const isTransactionTimeout = (error: unknown) => (error as { code?: unknown } | null)?.code === 'P2028';
+
+async function userOf(ex: Executor, users: UserCache, userId: number): Promise<WsUser | null> {
+  let lookup = users.get(userId);
+  if (!lookup) {
+    users.set(userId, (lookup = findUser(ex.db.prisma, userId)));
+    lookup.catch(() => users.delete(userId));
+  }
+  return lookup;
+}
+
+/**
+ * Runs one claimed entry. What the operation throws becomes its stored error envelope. What the database
+ * throws around it (a transaction that cannot start or commit) is not the operation's fault: it is rethrown,
+ * the pass fails, and the entry's lease runs out so that a later pass runs it again.
+ */
 async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): Promise<Outcome> {
   const { db, registry, services, options } = ex;
-  const finish = (tx: Parameters<typeof complete>[0], envelope: string) =>
+  const finish = (tx: DbTx, envelope: string) =>
     complete(tx, {
       operationTrackingID: entry.operationTrackingID,
       leaseToken: entry.leaseToken,
@@ -52,29 +74,44 @@ async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): 
       now: services.clock.now(),
       resultTtlSeconds: options.resultTtlSeconds,
     });
-  try {
-    const op = registry.get(entry.operation);
-    if (!op) throw new WsError('UNKNOWN_OPERATION', `Unknown operation ${entry.operation}: it is not available on this executor`);
-    // Looked up before the transaction opens: on SQLite a query outside it would wait for it to end.
-    let lookup = users.get(entry.userId);
-    if (!lookup) users.set(entry.userId, (lookup = findUser(db.prisma, entry.userId)));
-    const user = await lookup;
-    if (!user) throw new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists');
-    await db.prisma.$transaction(
-      async (tx) => {
-        const result = await op.run({ db: tx, user, services }, entry.params);
-        if (!(await finish(tx, JSON.stringify(success(result))))) throw new LeaseLost();
-      },
-      { timeout: options.leaseSeconds * 1000, maxWait: options.leaseSeconds * 1000 },
-    );
-    return 'succeeded';
-  } catch (error) {
-    if (error instanceof LeaseLost) return 'lost';
+  const storeError = async (error: unknown): Promise<Outcome> => {
     if (!(error instanceof WsError)) {
       ex.log.error({ err: error, operation: entry.operation, operationTrackingID: entry.operationTrackingID }, 'queued operation failed unexpectedly');
     }
     // The operation's own writes, if any, were rolled back with its transaction; store why it failed.
     return (await finish(db.prisma, JSON.stringify(envelopeOfError(error)))) ? 'failed' : 'lost';
+  };
+
+  const op = registry.get(entry.operation);
+  if (!op || !op.queueable) {
+    return storeError(new WsError('UNKNOWN_OPERATION', `Operation ${entry.operation} cannot be run from the queue by this executor`));
+  }
+  // Looked up before the transaction opens: on SQLite a query on the client, not the transaction, made
+  // inside it would wait for it to end (a deadlock until its timeout).
+  const user = await userOf(ex, users, entry.userId);
+  if (!user) return storeError(new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists'));
+
+  const at: { phase: 'starting' | 'running' | 'committing' } = { phase: 'starting' };
+  try {
+    await db.prisma.$transaction(
+      async (tx) => {
+        const renewal = { operationTrackingID: entry.operationTrackingID, leaseToken: entry.leaseToken, now: services.clock.now() };
+        if (!(await renewLease(tx, { ...renewal, leaseSeconds: options.leaseSeconds }))) throw new LeaseLost();
+        at.phase = 'running';
+        const result = await op.run({ db: tx, user, services }, entry.params);
+        if (!(await finish(tx, JSON.stringify(success(result))))) throw new LeaseLost();
+        at.phase = 'committing';
+      },
+      { timeout: options.leaseSeconds * 1000, maxWait: TRANSACTION_MAX_WAIT_MS },
+    );
+    return 'succeeded';
+  } catch (error) {
+    if (error instanceof LeaseLost) return 'lost';
+    if (at.phase !== 'starting' && isTransactionTimeout(error)) {
+      return storeError(new WsError('INTERNAL_SERVER_ERROR', `The operation did not finish within its lease (${options.leaseSeconds} s)`));
+    }
+    if (at.phase === 'running') return storeError(error);
+    throw error;
   }
 }
 

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { Logger } from 'pino';
 import { WsError } from '../errors.js';
-import { failure, type Envelope } from '../ws/envelope.js';
+import { failure, type Envelope } from '../envelope.js';
 import type { Dispatcher } from '../ws/dispatch.js';
 import { parseForm } from './form.js';
 

@@ -1,5 +1,5 @@
 import { WsError } from '../errors.js';
-import { moduleOfId, resolveOwner, updateRecord } from '../records/store.js';
+import { findRecord, moduleOfId, resolveOwner, updateRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
 import { callerOf, type OperationDefinition, type OperationContext, type Params } from './types.js';
 
@@ -20,7 +20,9 @@ export const update: OperationDefinition = {
   summary: 'Replaces a record\'s fields (fields not sent become empty); the record id goes inside element.',
   params: [{ name: 'element', type: 'encoded', required: true, description: 'JSON object of all field values, with id' }],
   async precheck(ctx, p) {
-    await resolveOwner(ctx.db, prepare(ctx, p).valid.assignedUserId, callerOf(ctx));
+    const { module, id, valid } = prepare(ctx, p);
+    await findRecord(ctx.db, module, id);
+    await resolveOwner(ctx.db, valid.assignedUserId, callerOf(ctx));
   },
   async run(ctx, p) {
     const { module, id, valid } = prepare(ctx, p);

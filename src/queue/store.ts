@@ -1,6 +1,7 @@
-// The queue's contract: enqueue, claim with a lease, complete (fenced by the lease token), read a result
-// once, purge. These are the hot paths, so each is one raw SQL statement rather than an ORM call; enqueue
-// and claim go straight to the driver (src/db/raw.ts), the others run where a transaction may be open.
+// The queue's contract: enqueue, claim with a lease, renew the lease, complete (both fenced by the lease
+// token), read a result once, purge. These are the hot paths, so each is one raw SQL statement rather than
+// an ORM call. Enqueue and claim go straight to the driver (src/db/raw.ts); the others go through Prisma,
+// because they run inside an operation's transaction or may.
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
@@ -29,10 +30,8 @@ export interface ClaimedOperation {
 
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
-export const newTrackingId = () => nanoid();
-
 export async function enqueue(raw: RawSql, entry: NewQueuedOperation): Promise<string> {
-  const id = newTrackingId();
+  const id = nanoid();
   await raw.execute(Prisma.sql`
     INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, attempts)
     VALUES (${id}, ${entry.operation}, ${JSON.stringify(entry.params)}, ${entry.userId}, 'queued', ${entry.dueAt},
@@ -69,8 +68,28 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
       submittedAt: toDate(r.submitted_at),
       leaseToken,
     }))
-    // RETURNING does not promise the sub-select's order.
+    // RETURNING does not promise the sub-select's order; this is the claim's order (oldest due first).
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.submittedAt.getTime() - b.submittedAt.getTime());
+}
+
+export interface LeaseRenewal {
+  operationTrackingID: string;
+  leaseToken: string;
+  now: Date;
+  leaseSeconds: number;
+}
+
+/**
+ * Extends the lease of an entry this executor holds, from now. Run as the first statement of the transaction
+ * an operation runs in: on PostgreSQL that also locks the row until the transaction ends, so a claim by another
+ * executor skips it even if the lease runs out meanwhile; on SQLite the transaction holds the write lock.
+ * False means the lease was lost (it expired and another executor claimed the entry): do not run it.
+ */
+export async function renewLease(db: DbTx, r: LeaseRenewal): Promise<boolean> {
+  const n = await db.$executeRaw`
+    UPDATE ws_queued_operation SET available_at = ${new Date(r.now.getTime() + r.leaseSeconds * 1000)}
+    WHERE id = ${r.operationTrackingID} AND lease_token = ${r.leaseToken} AND state = 'running'`;
+  return n === 1;
 }
 
 export interface Completion {

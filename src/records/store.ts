@@ -68,11 +68,13 @@ export async function createRecord(db: DbTx, module: ModuleDefinition, element: 
   return present(module, { id: Number(row!.id), module: module.name, ownerId, data, createdAt: now, modifiedAt: now });
 }
 
-async function findRecord(db: DbTx, module: ModuleDefinition, id: number): Promise<StoredRecord> {
+const notFound = (module: ModuleDefinition, id: number) =>
+  new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, id)}`);
+
+/** The record, or RECORD_NOT_FOUND. */
+export async function findRecord(db: DbTx, module: ModuleDefinition, id: number): Promise<StoredRecord> {
   const row = await db.record.findUnique({ where: { id } });
-  if (!row || row.module !== module.name) {
-    throw new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, id)}`);
-  }
+  if (!row || row.module !== module.name) throw notFound(module, id);
   return row;
 }
 
@@ -85,18 +87,16 @@ export async function retrieveRecord(db: DbTx, modules: ModuleRegistry, wsid: un
 export async function updateRecord(db: DbTx, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
   const current = await findRecord(db, module, id);
   const ownerId = element.assignedUserId === undefined ? current.ownerId : await resolveOwner(db, element.assignedUserId, caller);
-  const row = await db.record.update({
-    where: { id },
-    data: { ownerId, data: JSON.stringify(element.fields), modifiedAt: now },
-  });
-  return present(module, row);
+  const data = JSON.stringify(element.fields);
+  // Deleted meanwhile by a concurrent call: RECORD_NOT_FOUND, as if it had been gone before.
+  const updated = await db.record.updateMany({ where: { id, module: module.name }, data: { ownerId, data, modifiedAt: now } });
+  if (updated.count !== 1) throw notFound(module, id);
+  return present(module, { ...current, ownerId, data, modifiedAt: now });
 }
 
 export async function deleteRecord(db: DbTx, modules: ModuleRegistry, wsid: unknown) {
   const { module, id } = moduleOfId(modules, wsid);
   const deleted = await db.record.deleteMany({ where: { id, module: module.name } });
-  if (deleted.count !== 1) {
-    throw new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${String(wsid)}`);
-  }
+  if (deleted.count !== 1) throw notFound(module, id);
   return { status: 'successful' };
 }

@@ -10,7 +10,7 @@ import type { OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
 import { enqueue } from '../queue/store.js';
 import { parseCbwsOptions } from './cbwsOptions.js';
-import { envelopeOfError, success, type Envelope } from './envelope.js';
+import { envelopeOfError, success, type Envelope } from '../envelope.js';
 import { sanitize } from './sanitize.js';
 
 export interface Call {

@@ -1,5 +1,5 @@
 // The coreBOS answer envelope. `moreinfo` is always present.
-import { WsError } from '../errors.js';
+import { WsError } from './errors.js';
 
 export type Envelope =
   | { success: true; result: unknown; moreinfo: unknown }

@@ -1,0 +1,90 @@
+// SQLite shared by several processes: another process holding the write lock must neither freeze the
+// gateway nor leave its connection stuck once the wait has failed.
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { backends, call, login, startGateway, type Gateway } from './support.js';
+import { packageRoot } from '../src/config.js';
+import { runPass } from '../src/executor/pass.js';
+import { executorOf } from '../src/runtime.js';
+
+/** Another process that takes the SQLite file's write lock and keeps it until told to let go. */
+async function holdWriteLock(file: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const db = require('better-sqlite3')(process.argv[1]);
+       db.exec('BEGIN IMMEDIATE');
+       console.log('locked');
+       process.stdin.once('data', () => { db.exec('COMMIT'); console.log('released'); process.exit(0); });`,
+      file,
+    ],
+    { cwd: packageRoot, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  assert.equal((await lines.next()).value, 'locked');
+  return {
+    async release() {
+      child.stdin!.write('go\n');
+      assert.equal((await lines.next()).value, 'released');
+      await once(child, 'exit');
+    },
+  };
+}
+
+const sqlite = backends.find((b) => b.name === 'sqlite')!;
+const fileOf = (gw: Gateway) => gw.rt.config.databaseUrl.replace(/^file:/, '');
+
+describe('SQLite shared with another process', () => {
+  let gw: Gateway | undefined;
+  let session: string;
+  const start = async (busyTimeoutMs: number) => {
+    gw = await startGateway(sqlite, { WSGATE_SQLITE_BUSY_TIMEOUT_MS: String(busyTimeoutMs) });
+    session = (await login(gw.url)).sessionName;
+    return gw;
+  };
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  test('a write waiting for the lock does not hold up reads, and goes through once the lock is free', async () => {
+    const gw = await start(60_000);
+    const existing = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Existing"}' });
+    const lock = await holdWriteLock(fileOf(gw));
+    const order: string[] = [];
+    const write = call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Waited"}' }).then((r) => {
+      order.push('write');
+      return r;
+    });
+    // better-sqlite3 waits for a lock synchronously: had the write waited inside SQLite, this process
+    // could answer nothing until it gave up.
+    const read = await call(gw.url, { operation: 'retrieve', sessionName: session, id: existing.result.id });
+    order.push('read');
+    assert.equal(read.result.lastname, 'Existing');
+    await lock.release();
+    const written = await write;
+    assert.equal(written.success, true, JSON.stringify(written));
+    assert.deepEqual(order, ['read', 'write']);
+  });
+
+  test('a transaction that could not start leaves the connection usable', async () => {
+    const gw = await start(300);
+    const queued = await call(gw.url, {
+      operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Queued"}',
+      cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay: 0 }),
+    });
+    const lock = await holdWriteLock(fileOf(gw));
+    await assert.rejects(gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), /SocketTimeout|busy|locked/i);
+    await assert.rejects(runPass(executorOf(gw.rt)), /SocketTimeout|busy|locked/i, 'a pass fails on a locked database, storing nothing');
+    await lock.release();
+    assert.equal(await gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), 1, 'transactions start again');
+    const summary = await runPass(executorOf(gw.rt));
+    assert.equal(summary.run, 1);
+    const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: queued.result.operationTrackingID });
+    assert.equal(JSON.parse(result.result).result.lastname, 'Queued');
+  });
+});
