@@ -95,8 +95,8 @@ async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): 
   try {
     await db.prisma.$transaction(
       async (tx) => {
-        const renewal = { operationTrackingID: entry.operationTrackingID, leaseToken: entry.leaseToken, now: services.clock.now() };
-        if (!(await renewLease(tx, { ...renewal, leaseSeconds: options.leaseSeconds }))) throw new LeaseLost();
+        const lease = { operationTrackingID: entry.operationTrackingID, leaseToken: entry.leaseToken, leaseSeconds: options.leaseSeconds };
+        if (!(await renewLease(tx, { ...lease, now: services.clock.now() }))) throw new LeaseLost();
         at.phase = 'running';
         const result = await op.run({ db: tx, user, services }, entry.params);
         if (!(await finish(tx, JSON.stringify(success(result))))) throw new LeaseLost();
