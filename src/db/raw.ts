@@ -59,14 +59,13 @@ const types = {
 const pgValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
 export function postgresRaw(pool: pg.Pool): RawSql {
+  const run = (q: Prisma.Sql) => pool.query({ text: q.text, values: q.values.map(pgValue), types });
   return {
     async query<T>(q: Prisma.Sql) {
-      const res = await pool.query({ text: q.text, values: q.values.map(pgValue), types });
-      return res.rows as T[];
+      return (await run(q)).rows as T[];
     },
     async execute(q) {
-      const res = await pool.query({ text: q.text, values: q.values.map(pgValue), types });
-      return res.rowCount ?? 0;
+      return (await run(q)).rowCount ?? 0;
     },
   };
 }
