@@ -63,7 +63,13 @@ export function executorOf(rt: Runtime): Executor {
     registry: rt.registry,
     services: rt.services,
     log: rt.log,
-    options: { leaseSeconds: rt.config.leaseSeconds, claimBatch: rt.config.claimBatch, resultTtlSeconds: rt.config.resultTtlSeconds },
+    options: {
+      leaseSeconds: rt.config.leaseSeconds,
+      claimBatch: rt.config.claimBatch,
+      resultTtlSeconds: rt.config.resultTtlSeconds,
+      // SQLite's wait for another process's lock happens inside the transaction's start; PostgreSQL's pool wait too.
+      transactionMaxWaitMs: rt.config.sqliteBusyTimeoutMs + 2_000,
+    },
   };
 }
 

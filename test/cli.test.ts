@@ -106,12 +106,18 @@ describe('wsgate CLI', () => {
       assert.equal(now.error?.code, 'INTERNAL_SERVER_ERROR');
       const created = await call(url, { operation: 'create', sessionName: s.sessionName, elementType: 'Contacts', element: '{"lastname":"Confidential-Lastname"}' });
       assert.equal(created.success, true);
+      const queuedCreate = await call(url, {
+        operation: 'create', sessionName: s.sessionName, elementType: 'Contacts', element: '{"lastname":"Queued-Confidential"}',
+        cbwsOptions: '{"launchfromqueue":1,"queuedelay":0}',
+      });
+      assert.equal(queuedCreate.success, true);
       const pass = await runCli(['execute'], env);
       assert.equal(pass.code, 0, pass.stderr);
       out += pass.stdout + pass.stderr;
       // Tracking ids may be logged: they are no credential (a result goes only to the user who queued it).
       assert.ok(queued.success);
-      secrets.push(ch.result.token, wrongKey, s.sessionName, 'Confidential-Lastname');
+      secrets.push(ch.result.token, wrongKey, s.sessionName, 'Confidential-Lastname', 'Queued-Confidential');
+      assert.match(pass.stdout, /run=2 failed=1/, 'the executor ran both queued operations');
       assert.match(out, /"level":10|"level":20/, 'trace or debug lines were written');
       assert.match(out, /failed unexpectedly/, 'the unexpected failures were logged');
     } finally {

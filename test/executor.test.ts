@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { backends, call, login, runCli, spawnCli, startGateway, until, type Gateway } from './support.js';
-import { runPass } from '../src/executor/pass.js';
+import { MAX_ATTEMPTS, runPass } from '../src/executor/pass.js';
 import { executorOf } from '../src/runtime.js';
 import { claim, complete } from '../src/queue/store.js';
 import { scheduleExecutor } from '../src/executor/schedule.js';
@@ -147,6 +147,25 @@ for (const backend of backends) {
       const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: (await login(gw.url)).sessionName, operationTrackingID: id });
       assert.equal(JSON.parse(result.result).result.lastname, 'fenced');
       session = (await login(gw.url)).sessionName;
+    });
+
+    test('an operation claimed again and again without finishing is given up with an error envelope', async () => {
+      const id = await queueCreate('never-finishes');
+      const clock = gw.rt.services.clock;
+      // Five executors that claimed it and died (their leases ran out).
+      for (let i = 0; i < MAX_ATTEMPTS; i++) {
+        const [claimed] = await claim(gw.rt.db, { now: clock.now(), leaseSeconds: 30, limit: 1 });
+        assert.equal(claimed?.operationTrackingID, id);
+        clock.advance(31_000);
+      }
+      const summary = await runPass(executorOf(gw.rt));
+      assert.deepEqual([summary.run, summary.failed], [1, 1]);
+      session = (await login(gw.url)).sessionName;
+      const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id });
+      const inner = JSON.parse(result.result);
+      assert.equal(inner.error.code, 'INTERNAL_SERVER_ERROR');
+      assert.match(inner.error.message, /given up/);
+      assert.equal((await recordsNamed('never-finishes')).length, 0);
     });
 
     test('an entry that waited in its batch past its lease and was taken over is not run again', { skip: backend.name !== 'postgresql' && 'SQLite lets no other executor claim while one runs', timeout: 60_000 }, async () => {

@@ -51,7 +51,7 @@ describe('SQLite shared with another process', () => {
     gw = undefined;
   });
 
-  test('a write waiting for the lock does not hold up reads, and goes through once the lock is free', async () => {
+  test('a write waiting for the lock does not hold up reads, and goes through once the lock is free', { timeout: 30_000 }, async () => {
     const gw = await start(60_000);
     const existing = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Existing"}' });
     const lock = await holdWriteLock(fileOf(gw));
@@ -71,7 +71,7 @@ describe('SQLite shared with another process', () => {
     assert.deepEqual(order, ['read', 'write']);
   });
 
-  test('a transaction that could not start leaves the connection usable', async () => {
+  test('a transaction that could not start leaves the connection usable', { timeout: 30_000 }, async () => {
     const gw = await start(300);
     const queued = await call(gw.url, {
       operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Queued"}',
@@ -86,5 +86,36 @@ describe('SQLite shared with another process', () => {
     assert.equal(summary.run, 1);
     const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: queued.result.operationTrackingID });
     assert.equal(JSON.parse(result.result).result.lastname, 'Queued');
+  });
+
+  test('a transaction whose COMMIT fails, or that times out, leaves nothing and frees the connection', { timeout: 30_000 }, async () => {
+    const gw = await start(300);
+    const db = gw.rt.db.prisma;
+    const sessions = () => db.session.count();
+    const before = await sessions();
+    // A deferred foreign key fails at COMMIT, not at the INSERT.
+    await assert.rejects(
+      db.$transaction(async (tx) => {
+        await tx.$executeRaw`PRAGMA defer_foreign_keys = ON`;
+        await tx.$executeRaw`INSERT INTO ws_session (id, user_id, created_at, last_seen_at) VALUES ('orphan', 999999, 0, 0)`;
+      }),
+      /ForeignKey|FOREIGN KEY/i,
+    );
+    assert.equal(await sessions(), before, 'the failed commit wrote nothing');
+    // A callback that outlives the transaction's timeout (a real wait: the timeout is Prisma's own timer).
+    await assert.rejects(
+      db.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`INSERT INTO ws_session (id, user_id, created_at, last_seen_at) VALUES ('late', 1, 0, 0)`;
+          await new Promise((r) => setTimeout(r, 400));
+        },
+        { timeout: 100 },
+      ),
+      /expired|timeout|closed/i,
+    );
+    assert.equal(await sessions(), before, 'the timed-out transaction was rolled back');
+    assert.equal(await db.$transaction(async (tx) => tx.user.count()), 1, 'transactions start again');
+    const created = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"After"}' });
+    assert.equal(created.success, true, JSON.stringify(created));
   });
 });

@@ -37,12 +37,16 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `fn` while the database is locked by another connection; only for statements that fail whole. */
 async function whenUnlocked<T>(fn: () => T | Promise<T>, busyTimeoutMs: number): Promise<T> {
-  const giveUpAt = Date.now() + busyTimeoutMs;
+  // The wait is counted from the first refusal, not from the call: time spent queued behind this process's
+  // own open transaction is not another process's lock.
+  let giveUpAt: number | undefined;
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     try {
       return await fn();
     } catch (error) {
-      if (!isBusy(error) || Date.now() >= giveUpAt) throw error;
+      if (!isBusy(error)) throw error;
+      giveUpAt ??= Date.now() + busyTimeoutMs;
+      if (Date.now() >= giveUpAt) throw error;
     }
     await pause(wait);
   }
@@ -117,6 +121,9 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
     const run = async <R>(q: SqlQuery, fn: (q: SqlQuery) => Promise<R>): Promise<R> => {
       if (!open) throw new Error('The transaction has already ended');
       const ending = /^\s*(COMMIT|ROLLBACK)\b/i.test(q.sql);
+      // SQLite rolls a transaction back by itself on some errors (disk full, I/O): what follows must not
+      // run statement by statement outside it.
+      if (!ending && !client.inTransaction) throw new Error('SQLite rolled the transaction back after an earlier error');
       try {
         // COMMIT can meet a reader's lock in a checkpoint; it fails whole, so it can be retried (the
         // connection stays taken: the transaction is still open).

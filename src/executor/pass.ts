@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { findUser, type WsUser } from '../auth/users.js';
 import type { Database, DbTx } from '../db/client.js';
+import { isTransientDatabaseError } from '../db/errors.js';
 import { WsError } from '../errors.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
@@ -15,6 +16,8 @@ import { envelopeOfError, success } from '../envelope.js';
 
 export interface ExecutorOptions {
   leaseSeconds: number;
+  /** How long an operation's transaction may wait to start (on SQLite, for another process's write lock). */
+  transactionMaxWaitMs: number;
   claimBatch: number;
   resultTtlSeconds: number;
 }
@@ -44,8 +47,11 @@ type Outcome = 'succeeded' | 'failed' | 'lost';
 /** Users looked up during one pass: a batch is usually one user's operations. */
 type UserCache = Map<number, Promise<WsUser | null>>;
 
-/** How long a transaction may wait to start (on SQLite, for the write lock another process holds). */
-const TRANSACTION_MAX_WAIT_MS = 10_000;
+/**
+ * Claims of one entry after which it is given up: an operation whose runs keep ending without a result (its
+ * executor dies, or the database fails around it) gets an error envelope instead of blocking every pass.
+ */
+export const MAX_ATTEMPTS = 5;
 
 /** Prisma's error for a transaction that outlived its timeout (the operation's lease). */
 const isTransactionTimeout = (error: unknown) => (error as { code?: unknown } | null)?.code === 'P2028';
@@ -61,8 +67,9 @@ async function userOf(ex: Executor, users: UserCache, userId: number): Promise<W
 
 /**
  * Runs one claimed entry. What the operation throws becomes its stored error envelope. What the database
- * throws around it (a transaction that cannot start or commit) is not the operation's fault: it is rethrown,
- * the pass fails, and the entry's lease runs out so that a later pass runs it again.
+ * throws around it (a transaction that cannot start or commit, a lost connection, a lock or serialization
+ * conflict) is not the operation's fault: it is rethrown, the pass fails, and the entry's lease runs out so
+ * that a later pass runs it again, up to MAX_ATTEMPTS claims.
  */
 async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): Promise<Outcome> {
   const { db, registry, services, options } = ex;
@@ -82,6 +89,9 @@ async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): 
     return (await finish(db.prisma, JSON.stringify(envelopeOfError(error)))) ? 'failed' : 'lost';
   };
 
+  if (entry.attempts > MAX_ATTEMPTS) {
+    return storeError(new WsError('INTERNAL_SERVER_ERROR', `The operation was started ${MAX_ATTEMPTS} times without finishing; it is given up`));
+  }
   const op = registry.get(entry.operation);
   if (!op || !op.queueable) {
     return storeError(new WsError('UNKNOWN_OPERATION', `Operation ${entry.operation} cannot be run from the queue by this executor`));
@@ -102,7 +112,7 @@ async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): 
         if (!(await finish(tx, JSON.stringify(success(result))))) throw new LeaseLost();
         at.phase = 'committing';
       },
-      { timeout: options.leaseSeconds * 1000, maxWait: TRANSACTION_MAX_WAIT_MS },
+      { timeout: options.leaseSeconds * 1000, maxWait: options.transactionMaxWaitMs },
     );
     return 'succeeded';
   } catch (error) {
@@ -110,7 +120,8 @@ async function runOne(ex: Executor, entry: ClaimedOperation, users: UserCache): 
     if (at.phase !== 'starting' && isTransactionTimeout(error)) {
       return storeError(new WsError('INTERNAL_SERVER_ERROR', `The operation did not finish within its lease (${options.leaseSeconds} s)`));
     }
-    if (at.phase === 'running') return storeError(error);
+    // The database failing under the operation is not the operation's answer: a later pass runs it again.
+    if (at.phase === 'running' && !isTransientDatabaseError(error)) return storeError(error);
     throw error;
   }
 }

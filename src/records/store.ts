@@ -1,6 +1,7 @@
 // Records of the declared modules: create, retrieve, update, delete, in coreBOS's answer shape.
 import type { DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
+import { toDate } from '../db/values.js';
 import { USERS_MODULE_PREFIX, formatUserId, type WsUser } from '../auth/users.js';
 import { formatWsId, parseWsId } from './ids.js';
 import type { ModuleDefinition, ModuleRegistry } from './modules.js';
@@ -85,13 +86,16 @@ export async function retrieveRecord(db: DbTx, modules: ModuleRegistry, wsid: un
 
 /** Replaces every field of the record (coreBOS update: fields not sent become empty). */
 export async function updateRecord(db: DbTx, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
-  const current = await findRecord(db, module, id);
-  const ownerId = element.assignedUserId === undefined ? current.ownerId : await resolveOwner(db, element.assignedUserId, caller);
+  // The owner changes only when the caller names one; one statement, so that a concurrent update's owner
+  // is not overwritten with a value read before it, and a concurrent delete gives RECORD_NOT_FOUND.
+  const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
   const data = JSON.stringify(element.fields);
-  // Deleted meanwhile by a concurrent call: RECORD_NOT_FOUND, as if it had been gone before.
-  const updated = await db.record.updateMany({ where: { id, module: module.name }, data: { ownerId, data, modifiedAt: now } });
-  if (updated.count !== 1) throw notFound(module, id);
-  return present(module, { ...current, ownerId, data, modifiedAt: now });
+  const [row] = await db.$queryRaw<{ owner_id: unknown; created_at: unknown }[]>`
+    UPDATE ws_record SET data = ${data}, modified_at = ${now}, owner_id = COALESCE(${ownerId}, owner_id)
+    WHERE id = ${id} AND module = ${module.name}
+    RETURNING owner_id, created_at`;
+  if (!row) throw notFound(module, id);
+  return present(module, { id, module: module.name, ownerId: Number(row.owner_id), data, createdAt: toDate(row.created_at), modifiedAt: now });
 }
 
 export async function deleteRecord(db: DbTx, modules: ModuleRegistry, wsid: unknown) {
