@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { backends, call, login, startGateway, type Gateway } from './support.js';
 import { packageRoot } from '../src/config.js';
 import { runPass } from '../src/executor/pass.js';
+import { isTransientDatabaseError } from '../src/db/errors.js';
 import { executorOf } from '../src/runtime.js';
 
 /** Another process that takes the SQLite file's write lock and keeps it until told to let go. */
@@ -78,7 +79,11 @@ describe('SQLite shared with another process', () => {
       cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay: 0 }),
     });
     const lock = await holdWriteLock(fileOf(gw));
-    await assert.rejects(gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), /SocketTimeout|busy|locked/i);
+    await assert.rejects(gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), (error) => {
+      assert.match(String(error), /SocketTimeout|busy|locked/i);
+      assert.ok(isTransientDatabaseError(error), 'a locked database is passing trouble: a later pass retries');
+      return true;
+    });
     await assert.rejects(runPass(executorOf(gw.rt)), /SocketTimeout|busy|locked/i, 'a pass fails on a locked database, storing nothing');
     await lock.release();
     assert.equal(await gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), 1, 'transactions start again');
@@ -99,7 +104,11 @@ describe('SQLite shared with another process', () => {
         await tx.$executeRaw`PRAGMA defer_foreign_keys = ON`;
         await tx.$executeRaw`INSERT INTO ws_session (id, user_id, created_at, last_seen_at) VALUES ('orphan', 999999, 0, 0)`;
       }),
-      /ForeignKey|FOREIGN KEY/i,
+      (error) => {
+        assert.match(String(error), /ForeignKey|FOREIGN KEY/i);
+        assert.ok(!isTransientDatabaseError(error), 'a broken constraint is no passing trouble');
+        return true;
+      },
     );
     assert.equal(await sessions(), before, 'the failed commit wrote nothing');
     // A callback that outlives the transaction's timeout (a real wait: the timeout is Prisma's own timer).
