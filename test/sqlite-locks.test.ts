@@ -84,7 +84,7 @@ describe('SQLite shared with another process', () => {
       assert.ok(isTransientDatabaseError(error), 'a locked database is passing trouble: a later pass retries');
       return true;
     });
-    await assert.rejects(runPass(executorOf(gw.rt)), /SocketTimeout|busy|locked/i, 'a pass fails on a locked database, storing nothing');
+    await assert.rejects(runPass(executorOf(gw.rt)), /SocketTimeout|busy|locked/i, 'a pass fails while the database is locked');
     await lock.release();
     assert.equal(await gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), 1, 'transactions start again');
     const summary = await runPass(executorOf(gw.rt));

@@ -2,13 +2,12 @@
 // and hides the provider from every layer above: they get a Db (the Prisma client; both providers'
 // generated clients have identical models) and the Dialect for the few statements that differ.
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
 import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
-import { migratePostgres, migrateSqlite, readMigrations } from './migrate.js';
+import { migratePostgresDatabase, migrateSqliteFile } from './migrate.js';
 import { parseDatabaseUrl, type Provider } from './url.js';
 import { dialects, type Dialect } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
@@ -41,16 +40,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   if (location.provider === 'sqlite') {
     // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
     if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
-    {
-      // Migrations run once at start, before anything is served: a synchronous wait for the lock is fine.
-      const raw = new Database(location.file, { timeout: options.sqliteBusyTimeoutMs });
-      try {
-        raw.pragma('journal_mode = WAL');
-        migrateSqlite(raw, readMigrations(migrationsDir('sqlite')));
-      } finally {
-        raw.close();
-      }
-    }
+    migrateSqliteFile(location.file, migrationsDir('sqlite'), options.sqliteBusyTimeoutMs);
     const factory = new PrismaBetterSQLite3({ url: `file:${location.file}` }, { timestampFormat: 'unixepoch-ms' });
     const connect = factory.connect.bind(factory);
     let connection: SqliteConnection | undefined;
@@ -65,15 +55,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     };
     return { prisma, raw: sqliteRaw(connected), dialect: dialects.sqlite, provider: 'sqlite', close: () => prisma.$disconnect() };
   }
-  {
-    const client = new pg.Client({ connectionString: location.url });
-    await client.connect();
-    try {
-      await migratePostgres(client, readMigrations(migrationsDir('postgresql')));
-    } finally {
-      await client.end();
-    }
-  }
+  await migratePostgresDatabase(location.url, migrationsDir('postgresql'));
   const pool = new pg.Pool({ connectionString: location.url, max: 10, allowExitOnIdle: true });
   const prisma = new PostgresClient({ adapter: new PrismaPg(pool) }) as unknown as Db;
   return {

@@ -7,6 +7,13 @@ const TRANSIENT_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'SocketTimeout'
 const TRANSIENT_SQLSTATES = /^(40001|40P01|57P01|57P02|57P03|08\w{3})$/;
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
+/** SQLite's "database is locked", as better-sqlite3 throws it or as the Prisma adapter maps it. */
+export function isBusy(error: unknown): boolean {
+  const e = error as MaybeDbError | undefined;
+  const code = e?.code ?? e?.cause?.originalCode;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 interface MaybeDbError {
   code?: unknown;
   cause?: { kind?: unknown; originalCode?: unknown };
@@ -17,14 +24,9 @@ export function isTransientDatabaseError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as MaybeDbError;
   const code = typeof e.code === 'string' ? e.code : '';
-  if (TRANSIENT_PRISMA_CODES.has(code) || TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.test(code) || code.startsWith('SQLITE_BUSY')) {
-    return true;
-  }
+  if (isBusy(error) || TRANSIENT_PRISMA_CODES.has(code) || TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.test(code)) return true;
   for (const cause of [e.cause, e.meta?.driverAdapterError?.cause]) {
-    if (!cause) continue;
-    if (TRANSIENT_ADAPTER_KINDS.has(String(cause.kind))) return true;
-    const original = String(cause.originalCode ?? '');
-    if (TRANSIENT_SQLSTATES.test(original) || original.startsWith('SQLITE_BUSY')) return true;
+    if (cause && (TRANSIENT_ADAPTER_KINDS.has(String(cause.kind)) || TRANSIENT_SQLSTATES.test(String(cause.originalCode ?? '')))) return true;
   }
   return false;
 }

@@ -6,8 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
-import type pg from 'pg';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import type { Provider } from './url.js';
 
 const PRISMA_ADVISORY_LOCK = 72707369;
@@ -49,7 +49,7 @@ function checkApplied(applied: Map<string, string>, migrations: Migration[]): Mi
   return migrations.filter((m) => !applied.has(m.name));
 }
 
-export function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): string[] {
+function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): string[] {
   db.exec(CREATE_TABLE.sqlite);
   // Prisma's SQLite migrations rebuild tables (new table, copy, drop, rename) with `PRAGMA foreign_keys=OFF`,
   // which SQLite ignores inside a transaction: turn the checks off around it, and check once at the end.
@@ -79,7 +79,7 @@ export function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[
   }
 }
 
-export async function migratePostgres(client: pg.ClientBase, migrations: Migration[]): Promise<string[]> {
+async function migratePostgres(client: pg.ClientBase, migrations: Migration[]): Promise<string[]> {
   await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
   try {
     await client.query(CREATE_TABLE.postgresql);
@@ -105,5 +105,28 @@ export async function migratePostgres(client: pg.ClientBase, migrations: Migrati
     return pending.map((m) => m.name);
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK]);
+  }
+}
+
+/** Applies the pending migrations in `dir` to the SQLite file, on a connection of its own. */
+export function migrateSqliteFile(file: string, dir: string, busyTimeoutMs: number): string[] {
+  // Migrations run once at start, before anything is served: a synchronous wait for the lock is fine.
+  const db = new BetterSqlite3(file, { timeout: busyTimeoutMs });
+  try {
+    db.pragma('journal_mode = WAL');
+    return migrateSqlite(db, readMigrations(dir));
+  } finally {
+    db.close();
+  }
+}
+
+/** Applies the pending migrations in `dir` to the PostgreSQL database, on a connection of its own. */
+export async function migratePostgresDatabase(url: string, dir: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await migratePostgres(client, readMigrations(dir));
+  } finally {
+    await client.end();
   }
 }

@@ -11,6 +11,7 @@
 //    The adapter's own startTransaction holds a private mutex that a failed BEGIN or COMMIT never releases.
 import type Database from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
+import { isBusy } from './errors.js';
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -25,13 +26,6 @@ class Lock {
 
 /** SQLite's own, synchronous wait for a lock (ms): short enough not to stall the event loop noticeably. */
 const SYNC_BUSY_WAIT_MS = 5;
-
-/** Both shapes of "database is locked": better-sqlite3's own error, and the adapter's mapped one. */
-export function isBusy(error: unknown): boolean {
-  const e = error as { code?: unknown; cause?: { originalCode?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.originalCode;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
