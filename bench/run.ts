@@ -1,6 +1,7 @@
 // `npm run bench`: wsgate beside a baseline measured in the same run, on SQLite and on PostgreSQL.
 //   1. queued submits/s over HTTP (autocannon) - wsgate gateway vs a bare Koa app doing one raw INSERT;
-//   2. executor ops/s draining N due creates   - runPass() vs a raw claim+complete loop.
+//   2. executor ops/s draining N due creates   - the engine's drain vs a raw claim+complete loop;
+//   3. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
 // afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
 // Prints a table (and the machine) and writes it as JSON to dist/bench-results.json.
@@ -181,6 +182,14 @@ async function main(): Promise<number> {
   );
   const invalid = rows.filter((r) => r.problems.wsgate.length || r.problems.baseline.length);
   if (invalid.length) console.log(`${invalid.length} row(s) marked INVALID: a check failed (see the CHECK FAILED lines above).`);
+
+  // 3. The peers: wsgate beside graphile-worker and pg-boss on one PostgreSQL server and one Node 22 binary
+  // (bench/peers, installed on first use with `npm ci --prefix bench/peers`). WSGATE_BENCH_PEERS=off skips it.
+  if (pgUrl && process.env.WSGATE_BENCH_PEERS !== 'off') {
+    console.log('\npeers (bench/peers/compare.mjs): wsgate vs graphile-worker 0.18 and pg-boss 12.35, no-op jobs, claim/fetch batch 100');
+    const peers = spawnSync(process.execPath, [path.join(packageRoot, 'bench', 'peers', 'compare.mjs'), '--admin-url', pgUrl, '--jobs', String(num('WSGATE_BENCH_PEER_JOBS', 20_000))], { stdio: 'inherit' });
+    if (peers.status !== 0) failed = true;
+  }
 
   const out = path.join(packageRoot, 'dist', 'bench-results.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });

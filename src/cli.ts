@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // The `wsgate` command: thin over the runtime. Each verb has --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, settings, type Config, type Setting } from './config.js';
+import { loadConfig, parseQueues, settings, type Config, type Setting } from './config.js';
 import { addUser } from './auth/users.js';
+import { parseBackoff } from './backoff.js';
+import { formatSummary, type EngineOptions } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
-import { formatSummary, runPass } from './executor/pass.js';
-import { ensureAdmin, executorOf, openRuntime, type Runtime } from './runtime.js';
+import { forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
+import { workerCounts } from './queue/executors.js';
+import { queueCounts } from './queue/status.js';
+import { engineOf, ensureAdmin, openRuntime, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 
 interface Verb {
@@ -22,6 +26,71 @@ async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): 
   } finally {
     await rt.close();
   }
+}
+
+class UsageError extends Error {}
+
+const executorOptions: ParseArgsConfig['options'] = {
+  queue: { type: 'string' },
+  concurrency: { type: 'string' },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  tries: { type: 'string' },
+  backoff: { type: 'string' },
+};
+
+const EXECUTOR_OPTIONS_HELP = `
+--queue Q1,Q2       named queues, in priority order (WSGATE_QUEUES, default)
+--concurrency N     operations at once, each in a worker thread (WSGATE_MAX_WORKERS, 4)
+--timeout S         seconds an operation may run; then its worker is stopped and the attempt fails
+                    with TIMEOUT (WSGATE_TIMEOUT_SECONDS, 60)
+--memory MB         heap a worker may use; beyond it the worker is stopped and the attempt fails
+                    (WSGATE_WORKER_MEMORY_MB, 128)
+--tries N           attempts for infrastructure failures (TIMEOUT, worker death, INTERNAL_SERVER_ERROR)
+                    before the failed store; protocol errors are final at once (WSGATE_TRIES, 1)
+--backoff S         seconds before a retry: 10, or 10,60,300 (the last repeats), or exponential[:BASE]
+                    (WSGATE_BACKOFF, 0)`;
+
+function cliNumber(flag: string, value: unknown, integer = false): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} must be a non-negative ${integer ? 'integer' : 'number'}, got "${String(value)}"`);
+  }
+  return n;
+}
+
+function engineOverrides(values: Record<string, unknown>): Partial<EngineOptions> {
+  const o: Partial<EngineOptions> = {};
+  if (values.queue !== undefined) {
+    try {
+      o.queues = parseQueues(String(values.queue), '--queue');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (values.concurrency !== undefined) o.concurrency = Math.max(1, cliNumber('--concurrency', values.concurrency, true));
+  if (values.timeout !== undefined) o.timeoutSeconds = cliNumber('--timeout', values.timeout);
+  if (values.memory !== undefined) o.memoryMb = cliNumber('--memory', values.memory, true);
+  if (values.tries !== undefined) o.tries = Math.max(1, cliNumber('--tries', values.tries, true));
+  if (values.backoff !== undefined) {
+    try {
+      o.backoff = parseBackoff(String(values.backoff));
+    } catch (error) {
+      throw new UsageError(`--backoff: ${(error as Error).message}`);
+    }
+  }
+  return o;
+}
+
+/** SIGTERM/SIGINT run `stop` (once); the returned function removes the handlers. */
+function onStopSignal(stop: () => Promise<void>): () => void {
+  const handler = () => void stop();
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
 }
 
 const verbs: Record<string, Verb> = {
@@ -48,17 +117,170 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
     },
   },
   execute: {
-    usage: 'wsgate execute',
-    help: `Runs every due queued operation once, purges expired results, prints one summary line and exits
-(what the OS cron runs as cron/executeOperationsFromQueue). Several may run at once (overlapping cron
-runs; on PostgreSQL, several hosts): each operation is claimed by one of them with a lease (WSGATE_LEASE_SECONDS)
-that is renewed as the operation starts; one whose executor died is run again once its lease has run out.
-Exit code 0 unless the database fails (then the operations it could not finish run in a later pass).`,
+    usage: 'wsgate execute [--queue Q1,Q2] [--concurrency N] [--timeout S] [--memory MB] [--tries N] [--backoff S]',
+    help: `Runs every due queued operation once, purges expired results and old failed entries, prints one summary
+line and exits (what the OS cron runs as cron/executeOperationsFromQueue). Several may run at once (overlapping
+cron runs; on PostgreSQL, several hosts): each operation is claimed by one of them with a lease that its
+heartbeat renews while it runs; one whose executor died is taken again once its lease (WSGATE_LEASE_SECONDS)
+has run out. SIGTERM/SIGINT stop it as they stop \`wsgate work\`. Exit code 0 unless the database fails.
+${EXECUTOR_OPTIONS_HELP}`,
+    options: executorOptions,
+    async run({ values }, config) {
+      return withRuntime(config, async (rt) => {
+        const engine = engineOf(rt, engineOverrides(values));
+        const stop = onStopSignal(() => engine.stop());
+        try {
+          const summary = await engine.drain();
+          await purgeExpired(rt.db, rt.services.clock.now(), { sessionPolicy: rt.services.sessionPolicy, failedRetentionHours: config.failedRetentionHours });
+          process.stdout.write(formatSummary(summary) + '\n');
+          return 0;
+        } finally {
+          stop();
+          await engine.close();
+        }
+      });
+    },
+  },
+  work: {
+    usage:
+      'wsgate work [--queue Q1,Q2] [--concurrency N] [--sleep S] [--timeout S] [--memory MB] [--tries N] [--backoff S]\n' +
+      '              [--max-jobs N] [--max-time S] [--stop-when-empty] [--once]',
+    help: `Listens for queued operations and runs them until stopped (the queue listener). An enqueue wakes it at once
+(NOTIFY on PostgreSQL; on SQLite only in the process that enqueued, so another process finds work by polling
+every --sleep seconds); a delayed operation starts when due. SIGTERM/SIGINT stop claiming, let running
+operations finish within WSGATE_SHUTDOWN_GRACE_SECONDS, hand back the rest, print a summary and exit 0.
+${EXECUTOR_OPTIONS_HELP}
+--sleep S           seconds between polls when idle (WSGATE_SLEEP_SECONDS, 3)
+--max-jobs N        stop after N operations
+--max-time S        stop after S seconds
+--stop-when-empty   stop when nothing is due
+--once              run one operation, then stop`,
+    options: {
+      ...executorOptions,
+      sleep: { type: 'string' },
+      'max-jobs': { type: 'string' },
+      'max-time': { type: 'string' },
+      'stop-when-empty': { type: 'boolean' },
+      once: { type: 'boolean' },
+    },
+    async run({ values }, config) {
+      return withRuntime(config, async (rt) => {
+        const overrides = engineOverrides(values);
+        if (values.sleep !== undefined) overrides.sleepSeconds = cliNumber('--sleep', values.sleep);
+        if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
+        if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
+        if (values.once) overrides.maxJobs = 1;
+        const engine = engineOf(rt, overrides);
+        const stop = onStopSignal(() => engine.stop());
+        rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider }, 'wsgate work listening');
+        try {
+          const summary = await engine.listen(!!values['stop-when-empty'] || !!values.once);
+          process.stdout.write(formatSummary(summary) + '\n');
+          return 0;
+        } finally {
+          stop();
+          await engine.close();
+        }
+      });
+    },
+  },
+  status: {
+    usage: 'wsgate status [--queue Q1,Q2] [--json]',
+    help: `Prints the queue's counts (waiting: due now; delayed: due later or waiting for a retry; running; failed;
+done: results not read yet) and the executors' workers (max and free, over every executor seen within its
+last three heartbeats).`,
+    options: { queue: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }, config) {
+      return withRuntime(config, async (rt) => {
+        const now = rt.services.clock.now();
+        const queues = values.queue === undefined ? undefined : parseQueues(String(values.queue), '--queue');
+        const counts = await queueCounts(rt.db, now, queues);
+        const heartbeatMs = Math.min(10_000, (config.leaseSeconds * 1000) / 3);
+        const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatMs - 1_000));
+        const status = {
+          ...counts,
+          working: counts.running,
+          executors: workers.executors,
+          max_threads: workers.maxWorkers,
+          free_threads: Math.max(0, workers.maxWorkers - workers.busyWorkers),
+        };
+        if (values.json) process.stdout.write(JSON.stringify(status) + '\n');
+        else {
+          process.stdout.write(
+            `waiting=${status.waiting} delayed=${status.delayed} running=${status.running} failed=${status.failed} done=${status.done}\n` +
+              `executors=${status.executors} max_threads=${status.max_threads} free_threads=${status.free_threads}\n`,
+          );
+        }
+        return 0;
+      });
+    },
+  },
+  failed: {
+    usage: 'wsgate failed [--json]',
+    help: 'Lists the failed store: operations whose attempts were used up, with each attempt\'s error.',
+    options: { json: { type: 'boolean' } },
+    async run({ values }, config) {
+      return withRuntime(config, async (rt) => {
+        const failed = await listFailed(rt.db);
+        if (values.json) process.stdout.write(JSON.stringify(failed) + '\n');
+        else {
+          for (const f of failed) {
+            const last = f.errors.at(-1);
+            process.stdout.write(
+              `${f.operationTrackingID}  ${f.operation}  queue=${f.queue}  user=19x${f.userId}  failed=${f.failedAt.toISOString()}  ` +
+                `attempts=${f.errors.length}  ${last ? `${last.code}: ${last.message}` : ''}\n`,
+            );
+          }
+          process.stdout.write(`${failed.length} failed\n`);
+        }
+        return 0;
+      });
+    },
+  },
+  retry: {
+    usage: 'wsgate retry ID... | all',
+    help: 'Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run\'s result with it.',
+    async run({ positionals }, config) {
+      if (positionals.length === 0) throw new UsageError('retry needs ids, or "all"');
+      const ids = positionals.length === 1 && positionals[0] === 'all' ? null : positionals;
+      return withRuntime(config, async (rt) => {
+        const retried = await retryFailed(rt.db, ids, rt.services.clock.now());
+        process.stdout.write(`${retried.length} queued again${retried.length ? `: ${retried.join(' ')}` : ''}\n`);
+        return ids && retried.length < ids.length ? 1 : 0;
+      });
+    },
+  },
+  forget: {
+    usage: 'wsgate forget ID...',
+    help: 'Deletes failed operations from the failed store.',
+    async run({ positionals }, config) {
+      if (positionals.length === 0) throw new UsageError('forget needs ids');
+      return withRuntime(config, async (rt) => {
+        const n = await forgetFailed(rt.db, positionals);
+        process.stdout.write(`${n} forgotten\n`);
+        return n < positionals.length ? 1 : 0;
+      });
+    },
+  },
+  flush: {
+    usage: 'wsgate flush',
+    help: 'Deletes every failed operation from the failed store.',
     async run(_args, config) {
       return withRuntime(config, async (rt) => {
-        const summary = await runPass(executorOf(rt));
-        await purgeExpired(rt.db.prisma, rt.services.clock.now(), rt.services.sessionPolicy);
-        process.stdout.write(formatSummary(summary) + '\n');
+        process.stdout.write(`${await forgetFailed(rt.db, null)} forgotten\n`);
+        return 0;
+      });
+    },
+  },
+  'prune-failed': {
+    usage: 'wsgate prune-failed [--hours N]',
+    help: `Deletes failed operations that failed more than N hours ago (default WSGATE_FAILED_RETENTION_HOURS, ${settings.failedRetentionHours.default}).`,
+    options: { hours: { type: 'string' } },
+    async run({ values }, config) {
+      const hours = values.hours === undefined ? config.failedRetentionHours : cliNumber('--hours', values.hours, true);
+      return withRuntime(config, async (rt) => {
+        const n = await pruneFailed(rt.db, new Date(rt.services.clock.now().getTime() - hours * 3_600_000));
+        process.stdout.write(`${n} pruned\n`);
         return 0;
       });
     },
@@ -113,8 +335,6 @@ Exit code 0 unless the database fails (then the operations it could not finish r
     },
   },
 };
-
-class UsageError extends Error {}
 
 function shownValue(name: keyof Config, config: Config): string {
   const value = config[name];

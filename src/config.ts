@@ -1,6 +1,7 @@
 // Every setting of wsgate: its environment variable, its default, and what it means. The README's
 // configuration table is this list; `wsgate config` prints it with the values in force.
 import path from 'node:path';
+import { parseBackoff, type BackoffPolicy } from './backoff.js';
 
 export interface Setting {
   env: string;
@@ -39,14 +40,59 @@ export const settings = {
   executorSchedule: {
     env: 'WSGATE_EXECUTOR_SCHEDULE',
     default: '*/10 * * * * *',
-    description: 'node-cron expression (with seconds) for the in-process executor of `wsgate serve`; `off` disables it.',
+    description: 'node-cron expression (with seconds) on which the in-process executor of `wsgate serve` looks for due operations (enqueues in the process, and NOTIFY on PostgreSQL, wake it at once); `off`: no executor in `serve`.',
+  },
+  queues: {
+    env: 'WSGATE_QUEUES',
+    default: 'default',
+    description: 'Named queues the executors take work from, comma-separated, in priority order (`--queue`).',
+  },
+  maxWorkers: {
+    env: 'WSGATE_MAX_WORKERS',
+    default: '4',
+    description: 'Operations an executor runs at once, each in a worker thread of its pool (`--concurrency`).',
+  },
+  timeoutSeconds: {
+    env: 'WSGATE_TIMEOUT_SECONDS',
+    default: '60',
+    description: 'Seconds an operation may run; then its worker is stopped and the attempt fails with TIMEOUT (`--timeout`).',
+  },
+  workerMemoryMb: {
+    env: 'WSGATE_WORKER_MEMORY_MB',
+    default: '128',
+    description: 'Heap (MB) a worker thread may use; one that needs more is stopped and its attempt fails (`--memory`).',
+  },
+  tries: {
+    env: 'WSGATE_TRIES',
+    default: '1',
+    description: 'Attempts of an operation that fails for an infrastructure reason (TIMEOUT, worker death, INTERNAL_SERVER_ERROR) before it goes to the failed store (`--tries`).',
+  },
+  backoff: {
+    env: 'WSGATE_BACKOFF',
+    default: '0',
+    description: 'Seconds before a retry: `10`, a list `10,60,300` (the last repeats), or `exponential[:BASE]` (`--backoff`).',
+  },
+  sleepSeconds: {
+    env: 'WSGATE_SLEEP_SECONDS',
+    default: '3',
+    description: 'How often an idle `wsgate work` looks for due operations when nothing wakes it sooner (`--sleep`).',
   },
   leaseSeconds: {
     env: 'WSGATE_LEASE_SECONDS',
-    default: '300',
-    description: 'How long a claimed operation is reserved for its executor; after that another pass may take it.',
+    default: '30',
+    description: 'Lease of a claimed operation, renewed by its executor\'s heartbeat while it runs; an executor that died loses its operations to another one after this long.',
   },
-  claimBatch: { env: 'WSGATE_CLAIM_BATCH', default: '20', description: 'Operations one executor claims per round trip.' },
+  claimBatch: { env: 'WSGATE_CLAIM_BATCH', default: '20', description: 'Operations one claim reserves for one worker (one round trip; their results commit together).' },
+  graceSeconds: {
+    env: 'WSGATE_SHUTDOWN_GRACE_SECONDS',
+    default: '30',
+    description: 'On SIGTERM/SIGINT, how long running operations may finish before they are stopped and handed back.',
+  },
+  failedRetentionHours: {
+    env: 'WSGATE_FAILED_RETENTION_HOURS',
+    default: '168',
+    description: 'Entries in the failed store are pruned after this many hours (7 days); `wsgate prune-failed` prunes on demand.',
+  },
   resultTtlSeconds: {
     env: 'WSGATE_RESULT_TTL_SECONDS',
     default: '604800',
@@ -97,8 +143,17 @@ export interface Config {
   adminAccessKey: string | undefined;
   modulesFile: string;
   executorSchedule: string;
+  queues: string[];
+  maxWorkers: number;
+  timeoutSeconds: number;
+  workerMemoryMb: number;
+  tries: number;
+  backoff: BackoffPolicy;
+  sleepSeconds: number;
   leaseSeconds: number;
   claimBatch: number;
+  graceSeconds: number;
+  failedRetentionHours: number;
   resultTtlSeconds: number;
   challengeTtlSeconds: number;
   sessionLifetimeSeconds: number;
@@ -112,13 +167,41 @@ export interface Config {
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
 
-function positiveInt(name: SettingName, raw: string, allowZero = false): number {
+export function positiveInt(name: SettingName, raw: string, allowZero = false): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || (!allowZero && n === 0)) {
     throw new Error(`${settings[name].env} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}"`);
   }
   return n;
 }
+
+export function positiveNumber(name: SettingName, raw: string, allowZero = false): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+    throw new Error(`${settings[name].env} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${raw}"`);
+  }
+  return n;
+}
+
+function withName<T>(name: SettingName, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new Error(`${settings[name].env}: ${(error as Error).message}`);
+  }
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A comma-separated list of queue names (letters, digits, `_.-`, up to 64 characters), in priority order. */
+export function parseQueues(text: string, what: string): string[] {
+  const queues = text.split(',').map((q) => q.trim());
+  const bad = queues.find((q) => !QUEUE_NAME.test(q));
+  if (bad !== undefined) throw new Error(`${what}: "${bad}" is not a queue name (letters, digits, _ . -, up to 64 characters)`);
+  return [...new Set(queues)];
+}
+
+export const isQueueName = (q: string) => QUEUE_NAME.test(q);
 
 /** Reads the configuration from an environment (process.env by default); bad values throw at start. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -139,8 +222,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminAccessKey: optional('adminAccessKey'),
     modulesFile: path.resolve(packageRoot, get('modulesFile')),
     executorSchedule: get('executorSchedule'),
+    queues: parseQueues(get('queues'), settings.queues.env),
+    maxWorkers: positiveInt('maxWorkers', get('maxWorkers')),
+    timeoutSeconds: positiveNumber('timeoutSeconds', get('timeoutSeconds')),
+    workerMemoryMb: positiveInt('workerMemoryMb', get('workerMemoryMb')),
+    tries: positiveInt('tries', get('tries')),
+    backoff: withName('backoff', () => parseBackoff(get('backoff'))),
+    sleepSeconds: positiveNumber('sleepSeconds', get('sleepSeconds')),
     leaseSeconds: positiveInt('leaseSeconds', get('leaseSeconds')),
     claimBatch: positiveInt('claimBatch', get('claimBatch')),
+    graceSeconds: positiveNumber('graceSeconds', get('graceSeconds'), true),
+    failedRetentionHours: positiveNumber('failedRetentionHours', get('failedRetentionHours')),
     resultTtlSeconds: positiveInt('resultTtlSeconds', get('resultTtlSeconds')),
     challengeTtlSeconds: positiveInt('challengeTtlSeconds', get('challengeTtlSeconds')),
     sessionLifetimeSeconds: positiveInt('sessionLifetimeSeconds', get('sessionLifetimeSeconds')),

@@ -22,6 +22,10 @@ export const ErrorCode = {
   REFERENCE_INVALID: 'REFERENCE_INVALID',
   INVALID_PARAMETER: 'INVALID_PARAMETER',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
+  // wsgate's own, for deferred operations.
+  TIMEOUT: 'TIMEOUT',
+  OPERATION_CANCELLED: 'OPERATION_CANCELLED',
+  NOT_CANCELLABLE: 'NOT_CANCELLABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

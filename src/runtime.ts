@@ -1,16 +1,18 @@
 // Builds what the server, the executor and the CLI share from a Config: the database (migrated), the
 // server secret, the modules, the operation registry, the clock and the logger.
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
-import { Clock } from './clock.js';
+import type { Logger } from 'pino';
+import { createLogger } from './log.js';
 import { packageRoot, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
-import { loadSecret } from './auth/secret.js';
 import { addUser } from './auth/users.js';
 import { createRegistry, type OperationRegistry } from './operations/registry.js';
 import type { Services } from './operations/types.js';
-import { loadModules } from './records/modules.js';
-import type { Executor } from './executor/pass.js';
+import { Engine, type EngineOptions } from './executor/engine.js';
+import { purgeExpired } from './executor/maintenance.js';
+import { servicesOf } from './services.js';
+
+export { createLogger };
 
 export interface Runtime {
   config: Config;
@@ -21,32 +23,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { pid: process.pid },
-    // Defence in depth: wsgate never logs parameters, but should anything carry these, they are hidden.
-    redact: { paths: ['accessKey', '*.accessKey', 'sessionName', '*.sessionName', 'params', '*.params'], censor: '[hidden]' },
-  });
-}
-
 export async function openRuntime(config: Config, log = createLogger(config.logLevel)): Promise<Runtime> {
-  const modules = loadModules(config.modulesFile);
-  const secret = loadSecret(config.secret, config.dataDir);
   const db = await openDatabase(config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
   });
-  const services: Services = {
-    modules,
-    secret,
-    clock: new Clock(config.clockOffsetMs),
-    sessionPolicy: {
-      challengeTtlSeconds: config.challengeTtlSeconds,
-      sessionLifetimeSeconds: config.sessionLifetimeSeconds,
-      sessionIdleSeconds: config.sessionIdleSeconds,
-    },
-  };
+  const services: Services = servicesOf(config);
   return {
     config,
     db,
@@ -57,20 +39,43 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
   };
 }
 
-export function executorOf(rt: Runtime): Executor {
+/** The executor's settings from the configuration; the CLI's options override them. */
+export function engineOptionsOf(config: Config, overrides: Partial<EngineOptions> = {}): EngineOptions {
   return {
-    db: rt.db,
-    registry: rt.registry,
-    services: rt.services,
-    log: rt.log,
-    options: {
-      leaseSeconds: rt.config.leaseSeconds,
-      claimBatch: rt.config.claimBatch,
-      resultTtlSeconds: rt.config.resultTtlSeconds,
-      // SQLite's wait for another process's lock happens inside the transaction's start; PostgreSQL's pool wait too.
-      transactionMaxWaitMs: rt.config.sqliteBusyTimeoutMs + 2_000,
-    },
+    queues: config.queues,
+    concurrency: config.maxWorkers,
+    claimBatch: config.claimBatch,
+    leaseSeconds: config.leaseSeconds,
+    timeoutSeconds: config.timeoutSeconds,
+    memoryMb: config.workerMemoryMb,
+    tries: config.tries,
+    backoff: config.backoff,
+    sleepSeconds: config.sleepSeconds,
+    graceSeconds: config.graceSeconds,
+    resultTtlSeconds: config.resultTtlSeconds,
+    groupCommitMs: GROUP_COMMIT_MS,
+    ...overrides,
   };
+}
+
+/**
+ * How long one transaction of a worker keeps taking operations: long enough to share a commit among
+ * many short operations, short enough that their callers barely wait for it.
+ */
+const GROUP_COMMIT_MS = 20;
+
+export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): Engine {
+  const retention = { sessionPolicy: rt.services.sessionPolicy, failedRetentionHours: rt.config.failedRetentionHours };
+  return new Engine(
+    {
+      db: rt.db,
+      config: rt.config,
+      clock: rt.services.clock,
+      log: rt.log,
+      maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
+    },
+    engineOptionsOf(rt.config, overrides),
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { createApp } from './http/app.js';
 import { createDispatcher } from './ws/dispatch.js';
-import { executorOf, type Runtime } from './runtime.js';
+import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
@@ -19,10 +19,7 @@ export interface RunningServer {
 export async function startServer(rt: Runtime): Promise<RunningServer> {
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
-  // The executor shares the gateway's database client. On SQLite that matters: on one connection, requests
-  // queue behind the executor's open transaction in order (src/db/sqlite-connection.ts); a second connection
-  // in this process would poll for the write lock against it, as another process does.
-  const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(executorOf(rt), rt.config.executorSchedule);
+  const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

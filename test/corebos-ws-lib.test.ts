@@ -7,9 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { ADMIN_KEY, backends, startGateway, type Gateway } from './support.js';
-import { runPass } from '../src/executor/pass.js';
-import { executorOf } from '../src/runtime.js';
+import { ADMIN_KEY, backends, startGateway, type Gateway, runPass } from './support.js';
 
 type Client = {
   setURL(url: string): void;
@@ -64,7 +62,7 @@ for (const backend of backends) {
       assert.match(queued.operationTrackingID, /^[A-Za-z0-9_-]{21}$/);
       const pending = await client.doInvoke('getQueuedOperationResult', { operationTrackingID: queued.operationTrackingID }, 'GET');
       assert.equal(pending, 'Operation not queued or not finished yet');
-      assert.equal((await runPass(executorOf(gw.rt))).run, 1);
+      assert.equal((await runPass(gw.rt)).run, 1);
       const done = await client.doInvoke('getQueuedOperationResult', { operationTrackingID: queued.operationTrackingID }, 'GET');
       const envelope = JSON.parse(done as string);
       assert.equal(envelope.success, true);

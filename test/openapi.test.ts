@@ -10,12 +10,11 @@ import { parse } from 'yaml';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { packageRoot } from '../src/config.js';
 import { ErrorCode } from '../src/errors.js';
-import { runPass } from '../src/executor/pass.js';
 import { operations } from '../src/operations/registry.js';
 import { testOperations } from '../src/operations/testing.js';
 import { NOT_QUEUED_OR_NOT_FINISHED } from '../src/queue/store.js';
-import { executorOf } from '../src/runtime.js';
-import { ADMIN_KEY, backends, md5, rawCall, startGateway, type CallOptions, type Envelope, type Gateway } from './support.js';
+import { ADMIN_KEY, backends, login, md5, rawCall, startGateway, type CallOptions, type Envelope, type Gateway, runPass } from './support.js';
+import { addUser } from '../src/auth/users.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The document and its schemas
@@ -367,7 +366,7 @@ for (const backend of backends) {
       const before = await fetchResult();
       assert.equal(before.result, NOT_QUEUED_OR_NOT_FINISHED);
 
-      const pass = await runPass(executorOf(gw.rt));
+      const pass = await runPass(gw.rt);
       assert.equal(pass.run, 1);
       assert.equal(pass.failed, 0);
 
@@ -407,13 +406,54 @@ for (const backend of backends) {
         { deferred: true },
       );
       await ws(url, { operation: 'delete', sessionName: session, id: created.result.id });
-      const pass = await runPass(executorOf(gw.rt));
+      const pass = await runPass(gw.rt);
       assert.deepEqual({ run: pass.run, failed: pass.failed }, { run: 2, failed: 1 });
 
       const get = (id: string) => ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { json: true });
       const d = decodeQueued((await get(described.result.operationTrackingID)).result, 'describe');
       assert.equal(d.result.name, 'Leads');
       decodeQueued((await get(update.result.operationTrackingID)).result, 'update', { error: 'RECORD_NOT_FOUND' });
+    });
+
+    test('getQueuedOperationStatus and cancelQueuedOperation, with queue and priority; owner only', async () => {
+      const queued = await ws(
+        url,
+        {
+          operation: 'create',
+          sessionName: session,
+          elementType: 'Contacts',
+          element: { lastname: 'Routed' },
+          cbwsOptions: { launchfromqueue: 1, queuedelay: 600, queue: 'reports', priority: 900, futureoption: 'ignored' },
+        },
+        { json: true },
+        { deferred: true },
+      );
+      const id = queued.result.operationTrackingID as string;
+      const status = (sessionName = session) => ws(url, { operation: 'getQueuedOperationStatus', sessionName, operationTrackingID: id }, { method: 'GET' });
+      const s = (await status()).result;
+      assert.deepEqual([s.status, s.queue, s.priority, s.attempts, s.errors, s.startedtime], ['delayed', 'reports', 900, 0, [], null]);
+      assert.ok(Date.parse(s.duetime) - Date.parse(s.submittedtime) === 600_000);
+
+      const other = await addUser(gw.rt.db.prisma, gw.rt.services.secret, { userName: 'stranger' }, gw.rt.services.clock.now());
+      const strangerSession = (await login(url, 'stranger', other.accessKey)).sessionName;
+      await ws(url, { operation: 'getQueuedOperationStatus', sessionName: strangerSession, operationTrackingID: id }, { method: 'GET' }, { error: 'RECORD_NOT_FOUND' });
+      await ws(url, { operation: 'cancelQueuedOperation', sessionName: strangerSession, operationTrackingID: id }, {}, { error: 'RECORD_NOT_FOUND' });
+
+      const cancelled = await ws(url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: id });
+      assert.deepEqual(cancelled.result, { operationTrackingID: id, status: 'cancelled' });
+      assert.equal((await status()).result.status, 'cancelled');
+      await ws(url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: id }, {}, { error: 'NOT_CANCELLABLE' });
+      const got = await ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { method: 'GET' });
+      decodeQueued(got.result, 'create', { error: 'OPERATION_CANCELLED' });
+
+      for (const bad of [{ queue: 'no spaces' }, { queue: 7 }, { priority: 1.5 }, { priority: 'high' }]) {
+        await ws(
+          url,
+          { operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'X' }, cbwsOptions: { launchfromqueue: 1, ...bad } },
+          { json: true },
+          { error: 'INVALID_PARAMETER' },
+        );
+      }
     });
 
     test('a non-queueable operation with launchfromqueue runs at once and says so in moreinfo', async () => {

@@ -1,9 +1,7 @@
 // The user story over HTTP against a real gateway, on every backend, and every error code a request can earn.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_KEY, addTestUser, backends, call, login, md5, type Gateway, startGateway } from './support.js';
-import { runPass } from '../src/executor/pass.js';
-import { executorOf } from '../src/runtime.js';
+import { ADMIN_KEY, addTestUser, backends, call, login, md5, type Gateway, startGateway, runPass } from './support.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 const defer = (queuedelay = 0) => JSON.stringify({ launchfromqueue: 1, queuedelay });
@@ -13,7 +11,7 @@ for (const backend of backends) {
     let gw: Gateway;
     let session: string;
     const countQueued = () => gw.rt.db.prisma.queuedOperation.count();
-    const pass = () => runPass(executorOf(gw.rt));
+    const pass = () => runPass(gw.rt);
     const expectError = async (params: Record<string, unknown>, code: string, options = {}) => {
       const res = await call(gw.url, params, options);
       assert.equal(res.success, false, `expected ${code}, got ${JSON.stringify(res)}`);
@@ -216,7 +214,7 @@ for (const backend of backends) {
       const expired = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: stale.result.operationTrackingID });
       assert.equal(expired.result, NOT_YET);
       const { purgeExpired } = await import('../src/executor/maintenance.js');
-      const purged = await purgeExpired(gw.rt.db.prisma, gw.rt.services.clock.now(), gw.rt.services.sessionPolicy);
+      const purged = await purgeExpired(gw.rt.db, gw.rt.services.clock.now(), { sessionPolicy: gw.rt.services.sessionPolicy, failedRetentionHours: 168 });
       assert.ok(purged.results >= 1);
       assert.equal(await gw.rt.db.prisma.queuedOperation.count({ where: { id: stale.result.operationTrackingID } }), 0);
     });

@@ -5,11 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { backends, call, login, startGateway, type Gateway } from './support.js';
+import { backends, call, login, startGateway, type Gateway, runPass } from './support.js';
 import { packageRoot } from '../src/config.js';
-import { runPass } from '../src/executor/pass.js';
 import { isTransientDatabaseError } from '../src/db/errors.js';
-import { executorOf } from '../src/runtime.js';
 
 /** Another process that takes the SQLite file's write lock and keeps it until told to let go. */
 async function holdWriteLock(file: string) {
@@ -84,10 +82,10 @@ describe('SQLite shared with another process', () => {
       assert.ok(isTransientDatabaseError(error), 'a locked database is passing trouble: a later pass retries');
       return true;
     });
-    await assert.rejects(runPass(executorOf(gw.rt)), /SocketTimeout|busy|locked/i, 'a pass fails while the database is locked');
+    await assert.rejects(runPass(gw.rt), /SocketTimeout|busy|locked/i, 'a pass fails while the database is locked');
     await lock.release();
     assert.equal(await gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), 1, 'transactions start again');
-    const summary = await runPass(executorOf(gw.rt));
+    const summary = await runPass(gw.rt);
     assert.equal(summary.run, 1);
     const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: queued.result.operationTrackingID });
     assert.equal(JSON.parse(result.result).result.lastname, 'Queued');

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, packageRoot, type Config } from '../src/config.js';
-import { createLogger, ensureAdmin, openRuntime, type Runtime } from '../src/runtime.js';
+import { createLogger, engineOf, ensureAdmin, openRuntime, type Runtime } from '../src/runtime.js';
+import type { EngineOptions, PassSummary } from '../src/executor/engine.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { addUser } from '../src/auth/users.js';
 
@@ -172,5 +173,15 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** One executor pass in this process (a worker pool of its own, closed afterwards), as `wsgate execute` runs. */
+export async function runPass(rt: Runtime, overrides: Partial<EngineOptions> = {}): Promise<PassSummary> {
+  const engine = engineOf(rt, overrides);
+  try {
+    return await engine.drain();
+  } finally {
+    await engine.close();
   }
 }

@@ -13,6 +13,7 @@ import { dialects, type Dialect } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
 import { postgresRaw, sqliteRaw, type RawSql } from './raw.js';
 import fs from 'node:fs';
+import { listenPostgres, type Listening } from './listen.js';
 
 export type Db = SqliteClient;
 /** The client a transaction callback receives; operations take this so they run inside one. */
@@ -24,6 +25,14 @@ export interface Database {
   raw: RawSql;
   dialect: Dialect;
   provider: Provider;
+  /**
+   * Databases opened `dedicated` only (null otherwise): runs `fn` in a transaction on the one connection, so
+   * that every statement made meanwhile through `prisma` or `raw` is part of it. Cheaper than Prisma's
+   * interactive transactions, and it lets the queue's own statements run on the driver inside it.
+   */
+  transaction: (<T>(fn: () => Promise<T>) => Promise<T>) | null;
+  /** PostgreSQL: calls onPayload for each notification on the channel. SQLite: null (no other process can notify). */
+  listen(channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void): Listening | null;
   close(): Promise<void>;
 }
 
@@ -32,6 +41,15 @@ export interface OpenOptions {
   migrationsDir: string;
   /** SQLite: how long a statement waits for another process's write lock (ms). */
   sqliteBusyTimeoutMs: number;
+  /** False in the executor's worker threads: the main thread has migrated already. */
+  migrate?: boolean;
+  /** PostgreSQL connections at most (10). */
+  poolSize?: number;
+  /**
+   * For one sequential caller (an executor's worker thread): statements are not kept out of each other's
+   * transactions, and `transaction` is available.
+   */
+  dedicated?: boolean;
 }
 
 export async function openDatabase(url: string, options: OpenOptions): Promise<Database> {
@@ -40,12 +58,12 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   if (location.provider === 'sqlite') {
     // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
     if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
-    migrateSqliteFile(location.file, migrationsDir('sqlite'), options.sqliteBusyTimeoutMs);
+    if (options.migrate !== false) migrateSqliteFile(location.file, migrationsDir('sqlite'), options.sqliteBusyTimeoutMs);
     const factory = new PrismaBetterSQLite3({ url: `file:${location.file}` }, { timestampFormat: 'unixepoch-ms' });
     const connect = factory.connect.bind(factory);
     let connection: SqliteConnection | undefined;
     factory.connect = async () => {
-      connection = prepareSqliteAdapter(await connect(), { busyTimeoutMs: options.sqliteBusyTimeoutMs });
+      connection = prepareSqliteAdapter(await connect(), { busyTimeoutMs: options.sqliteBusyTimeoutMs, dedicated: options.dedicated });
       return connection.adapter;
     };
     const prisma = new SqliteClient({ adapter: factory });
@@ -53,19 +71,75 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
       if (!connection) await prisma.$connect();
       return connection!;
     };
-    return { prisma, raw: sqliteRaw(connected), dialect: dialects.sqlite, provider: 'sqlite', close: () => prisma.$disconnect() };
+    return {
+      prisma,
+      raw: sqliteRaw(connected),
+      dialect: dialects.sqlite,
+      provider: 'sqlite',
+      transaction: options.dedicated ? async (fn) => (await connected()).transaction(fn) : null,
+      listen: () => null,
+      close: () => prisma.$disconnect(),
+    };
   }
-  await migratePostgresDatabase(location.url, migrationsDir('postgresql'));
-  const pool = new pg.Pool({ connectionString: location.url, max: 10, allowExitOnIdle: true });
-  const prisma = new PostgresClient({ adapter: new PrismaPg(pool) }) as unknown as Db;
+  if (options.migrate !== false) await migratePostgresDatabase(location.url, migrationsDir('postgresql'));
+  const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, allowExitOnIdle: true });
+  const routed = options.dedicated ? routeToTransaction(pool) : null;
+  const factory = new PrismaPg(pool);
+  if (routed) {
+    const connect = factory.connect.bind(factory);
+    // Prisma's queries go to the open transaction's connection while one is open (see routeToTransaction).
+    factory.connect = async () => Object.assign(await connect(), { client: routed.queryable });
+  }
+  const prisma = new PostgresClient({ adapter: factory }) as unknown as Db;
   return {
     prisma,
-    raw: postgresRaw(pool),
+    raw: postgresRaw(routed?.queryable ?? pool),
     dialect: dialects.postgresql,
     provider: 'postgresql',
+    transaction: routed?.transaction ?? null,
+    listen: (channel, onPayload, onError) => listenPostgres(location.url, channel, onPayload, onError),
     close: async () => {
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);
     },
   };
 }
+
+/**
+ * A pool stand-in for a dedicated database: `query` runs on the open transaction's connection while one is
+ * open, on the pool otherwise. `transaction` opens one.
+ */
+function routeToTransaction(pool: pg.Pool) {
+  let open: pg.PoolClient | null = null;
+  const queryable = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === 'query') return (...args: unknown[]) => (open ?? target).query(...(args as Parameters<pg.Pool['query']>));
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (open) throw new Error('a transaction is open already on this dedicated database');
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      open = client;
+      const result = await fn();
+      open = null;
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failed = error as Error;
+      open = null;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      open = null;
+      client.release(failed && isConnectionLost(failed) ? failed : undefined);
+    }
+  };
+  return { queryable, transaction };
+}
+
+const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable/i.test(error.message);

@@ -23,6 +23,8 @@ export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql {
   const prepared = (conn: SqliteConnection, sql: string) => {
     let statements = cache.get(conn);
     if (!statements) cache.set(conn, (statements = new Map()));
+    // Statements with lists of varying length (bulk enqueues) would grow the cache without end.
+    if (statements.size > 500) statements.clear();
     let stmt = statements.get(sql);
     if (!stmt) {
       stmt = conn.client.prepare(sql);
@@ -58,7 +60,7 @@ const types = {
 };
 const pgValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
-export function postgresRaw(pool: pg.Pool): RawSql {
+export function postgresRaw(pool: Pick<pg.Pool, 'query'>): RawSql {
   const run = (q: Prisma.Sql) => pool.query({ text: q.text, values: q.values.map(pgValue), types });
   return {
     async query<T>(q: Prisma.Sql) {

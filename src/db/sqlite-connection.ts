@@ -51,12 +51,25 @@ export interface SqliteConnection {
   client: Database.Database;
   /** Runs one statement on the connection when no transaction is open on it, retrying while it is locked. */
   exclusive<T>(fn: () => T): Promise<T>;
+  /**
+   * Dedicated connections only: runs `fn` inside BEGIN IMMEDIATE ... COMMIT on this connection, so that
+   * every statement it makes (through Prisma or the driver) is part of the transaction.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface SqliteConnectionOptions {
   /** How long a statement or BEGIN waits for another process's write lock before failing (ms). */
   busyTimeoutMs: number;
+  /**
+   * A connection used by one sequential caller (an executor's worker thread): no statement waits for
+   * another's transaction, and `transaction()` may be used. Shared connections (the gateway) keep statements
+   * out of each other's transactions.
+   */
+  dedicated?: boolean;
 }
+
+const noLock = { acquire: async () => () => undefined };
 
 export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteConnectionOptions): SqliteConnection {
   const client = (adapter as unknown as { client: Database.Database }).client;
@@ -65,7 +78,7 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
   client.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
   const { busyTimeoutMs } = options;
 
-  const lock = new Lock();
+  const lock = options.dedicated ? noLock : new Lock();
   // Each attempt takes the connection; between attempts it is free for others (reads go through meanwhile).
   const attempt = async <R>(fn: () => R | Promise<R>): Promise<R> => {
     const release = await lock.acquire();
@@ -138,5 +151,16 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
     };
     return tx;
   };
-  return { adapter, client, exclusive };
+  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (!options.dedicated) throw new Error('transaction() is for dedicated connections only');
+    await whenUnlocked(() => client.prepare('BEGIN IMMEDIATE').run(), busyTimeoutMs);
+    try {
+      const result = await fn();
+      await whenUnlocked(() => client.prepare('COMMIT').run(), busyTimeoutMs);
+      return result;
+    } finally {
+      if (client.inTransaction) client.prepare('ROLLBACK').run();
+    }
+  };
+  return { adapter, client, exclusive, transaction };
 }

@@ -4,6 +4,8 @@ import { deleteOperation } from './delete.js';
 import { describe } from './describe.js';
 import { getchallenge } from './getchallenge.js';
 import { getQueuedOperationResult } from './getQueuedOperationResult.js';
+import { getQueuedOperationStatus } from './getQueuedOperationStatus.js';
+import { cancelQueuedOperation } from './cancelQueuedOperation.js';
 import { listtypes } from './listtypes.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
@@ -23,6 +25,8 @@ export const operations: OperationDefinition[] = [
   update,
   deleteOperation,
   getQueuedOperationResult,
+  getQueuedOperationStatus,
+  cancelQueuedOperation,
 ];
 
 export class OperationRegistry {

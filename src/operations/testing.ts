@@ -1,5 +1,6 @@
-// Operations that exist only when WSGATE_TEST_OPERATIONS=on: the test suite uses them to hold an executor
-// inside a running operation (to kill it there) and to raise an unexpected exception.
+// Operations that exist only when WSGATE_TEST_OPERATIONS=on: the test suite and the benchmark use them to
+// hold an executor inside a running operation, to misbehave in every way a worker must survive (never
+// return, exhaust memory, exit the thread, throw), and to record the order and time operations start in.
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRecord, moduleOf } from '../records/store.js';
@@ -40,6 +41,69 @@ export const testOperations: OperationDefinition[] = [
     params: [],
     async run() {
       throw new TypeError('wsgatetest_throw: an unexpected failure');
+    },
+  },
+  {
+    name: 'wsgatetest_noop',
+    method: 'POST',
+    prelogin: false,
+    queueable: true,
+    summary: 'Testing and benchmarks only: does nothing; its result is the time it started (epoch ms) and its `tag`.',
+    params: [{ name: 'tag', type: 'string', required: false, description: 'Returned as given' }],
+    async run(_ctx, p) {
+      return { startedAt: performance.timeOrigin + performance.now(), tag: p.tag ?? null };
+    },
+  },
+  {
+    name: 'wsgatetest_record',
+    method: 'POST',
+    prelogin: false,
+    queueable: true,
+    summary: 'Testing only: appends `tag` to the file `marker` (the order operations ran in), then waits `ms` milliseconds.',
+    params: [
+      { name: 'marker', type: 'string', required: true, description: 'File appended to' },
+      { name: 'tag', type: 'string', required: true, description: 'Line appended' },
+      { name: 'ms', type: 'string', required: false, description: 'Milliseconds to wait after appending (default 0)' },
+    ],
+    async run(_ctx, p) {
+      fs.appendFileSync(String(p.marker), `${p.tag}\n`);
+      if (p.ms) await sleep(Number(p.ms));
+      return { tag: p.tag };
+    },
+  },
+  {
+    name: 'wsgatetest_misbehave',
+    method: 'POST',
+    prelogin: false,
+    queueable: true,
+    summary:
+      'Testing only: appends to `marker`, then `spin` (a loop that never returns), `hang` (a promise that never settles), `allocate` (memory until the heap limit), `exit` (process.exit), or `flaky` (INTERNAL_SERVER_ERROR until `marker` has `succeedAt` lines).',
+    params: [
+      { name: 'how', type: 'string', required: true, description: 'spin, hang, allocate, exit or flaky' },
+      { name: 'marker', type: 'string', required: true, description: 'File appended to as the operation starts' },
+      { name: 'succeedAt', type: 'string', required: false, description: 'flaky: the attempt that succeeds' },
+    ],
+    async run(_ctx, p) {
+      fs.appendFileSync(String(p.marker), `${process.pid}\n`);
+      switch (p.how) {
+        case 'spin':
+          for (;;);
+        case 'hang':
+          return new Promise(() => undefined);
+        case 'allocate': {
+          const hoard: number[][] = [];
+          for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
+        }
+        case 'exit':
+          process.exit(3);
+        case 'flaky': {
+          const attempts = fs.readFileSync(String(p.marker), 'utf8').split('\n').filter(Boolean).length;
+          if (attempts < Number(p.succeedAt)) throw new WsError('INTERNAL_SERVER_ERROR', `wsgatetest_misbehave: attempt ${attempts} fails`);
+          return { attempts };
+        }
+        default:
+          throw new WsError('INVALID_PARAMETER', `wsgatetest_misbehave: unknown how ${JSON.stringify(p.how)}`);
+      }
     },
   },
 ];

@@ -19,6 +19,8 @@ export interface Services {
   secret: Secret;
   clock: Clock;
   sessionPolicy: SessionPolicy;
+  /** How long a deferred operation's result waits to be read (s). */
+  resultTtlSeconds: number;
 }
 
 export interface OperationContext {

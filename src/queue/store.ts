@@ -1,12 +1,15 @@
-// The queue's contract: enqueue, claim with a lease, renew the lease, complete (both fenced by the lease
-// token), read a result once, purge. These are the hot paths, so each is one raw SQL statement rather than
-// an ORM call. Enqueue and claim go straight to the driver (src/db/raw.ts); the others go through Prisma,
-// because they run inside an operation's transaction or may.
+// The queue's hot paths: enqueue, claim with a lease, renew leases (heartbeat), complete a batch (fenced by
+// the lease token), read a result once, purge. Each is one raw SQL statement rather than an ORM call:
+// enqueue, claim and heartbeat go straight to the driver (src/db/raw.ts); completion runs inside the
+// transaction that holds the operations' writes, so it goes through Prisma's transaction client.
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
-import type { RawSql } from '../db/raw.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
+import { queueEvents } from './events.js';
+
+export const DEFAULT_QUEUE = 'default';
+export const DEFAULT_PRIORITY = 500;
 
 export interface NewQueuedOperation {
   operation: string;
@@ -15,6 +18,15 @@ export interface NewQueuedOperation {
   userId: number;
   submittedAt: Date;
   dueAt: Date;
+  queue?: string;
+  priority?: number;
+}
+
+export interface AttemptError {
+  attempt: number;
+  at: string;
+  code: string;
+  message: string;
 }
 
 export interface ClaimedOperation {
@@ -22,7 +34,13 @@ export interface ClaimedOperation {
   operation: string;
   params: Record<string, unknown>;
   userId: number;
+  /** Claims so far, this one included. */
   attempts: number;
+  /** Attempts that ended in an infrastructure failure before this one. */
+  failures: number;
+  errors: AttemptError[];
+  queue: string;
+  priority: number;
   dueAt: Date;
   submittedAt: Date;
   leaseToken: string;
@@ -30,104 +48,145 @@ export interface ClaimedOperation {
 
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
-export async function enqueue(raw: RawSql, entry: NewQueuedOperation): Promise<string> {
-  const id = nanoid();
-  await raw.execute(Prisma.sql`
-    INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, attempts)
-    VALUES (${id}, ${entry.operation}, ${JSON.stringify(entry.params)}, ${entry.userId}, 'queued', ${entry.dueAt},
-            ${entry.dueAt}, ${entry.submittedAt}, 0)`);
-  return id;
+const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`
+  INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority)
+  VALUES ${Prisma.join(
+    rows.map(
+      ({ id, entry: e }) => Prisma.sql`(${id}, ${e.operation}, ${JSON.stringify(e.params)}, ${e.userId}, 'queued', ${e.dueAt},
+        ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY})`,
+    ),
+  )}
+  RETURNING queue, due_at`;
+
+/** Queues operations in one statement and returns their operationTrackingIDs, in order. */
+export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const rows = entries.map((entry) => ({ id: nanoid(), entry }));
+  await db.raw.query(db.dialect.notifyingInsert(insertRows(rows)));
+  for (const e of entries) queueEvents.emit('enqueued', { queue: e.queue ?? DEFAULT_QUEUE, dueAt: e.dueAt });
+  return rows.map((r) => r.id);
+}
+
+export async function enqueue(db: Database, entry: NewQueuedOperation): Promise<string> {
+  return (await enqueueMany(db, [entry]))[0]!;
 }
 
 export interface ClaimOptions {
+  /** Named queues in priority order: a later queue is claimed from only when the earlier ones have too few. */
+  queues: string[];
   now: Date;
   leaseSeconds: number;
   limit: number;
 }
 
+type ClaimRow = {
+  id: string;
+  operation: string;
+  params: string;
+  user_id: unknown;
+  attempts: unknown;
+  failures: unknown;
+  errors: string | null;
+  queue: string;
+  priority: unknown;
+  due_at: unknown;
+  submitted_at: unknown;
+};
+
+/** Reserves up to `limit` due entries for one lease token (one statement per queue consulted). */
 export async function claim(db: Database, options: ClaimOptions): Promise<ClaimedOperation[]> {
   const leaseToken = nanoid();
-  const rows = await db.raw.query<
-    { id: string; operation: string; params: string; user_id: unknown; attempts: unknown; due_at: unknown; submitted_at: unknown }
-  >(
-    db.dialect.claimDue({
-      now: options.now,
-      leaseUntil: new Date(options.now.getTime() + options.leaseSeconds * 1000),
-      leaseToken,
-      limit: options.limit,
-    }),
-  );
-  return rows
-    .map((r) => ({
+  const leaseUntil = new Date(options.now.getTime() + options.leaseSeconds * 1000);
+  const claimed: ClaimedOperation[] = [];
+  for (const queue of options.queues) {
+    const limit = options.limit - claimed.length;
+    if (limit <= 0) break;
+    const rows = await db.raw.query<ClaimRow>(db.dialect.claimDue({ queue, now: options.now, leaseUntil, leaseToken, limit }));
+    const batch = rows.map((r) => ({
       operationTrackingID: r.id,
       operation: r.operation,
       params: JSON.parse(r.params) as Record<string, unknown>,
       userId: Number(r.user_id),
       attempts: Number(r.attempts),
+      failures: Number(r.failures),
+      errors: r.errors ? (JSON.parse(r.errors) as AttemptError[]) : [],
+      queue: r.queue,
+      priority: Number(r.priority),
       dueAt: toDate(r.due_at),
       submittedAt: toDate(r.submitted_at),
       leaseToken,
-    }))
-    // RETURNING does not promise the sub-select's order; this is the claim's order (oldest due first).
-    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.submittedAt.getTime() - b.submittedAt.getTime());
-}
-
-export interface LeaseRenewal {
-  operationTrackingID: string;
-  leaseToken: string;
-  now: Date;
-  leaseSeconds: number;
+    }));
+    // RETURNING does not promise the sub-select's order; this is the claim's order.
+    batch.sort((a, b) => b.priority - a.priority || a.dueAt.getTime() - b.dueAt.getTime() || a.submittedAt.getTime() - b.submittedAt.getTime());
+    claimed.push(...batch);
+  }
+  return claimed;
 }
 
 /**
- * Extends the lease of an entry this executor holds, from now. Run as the first statement of the transaction
- * an operation runs in: on PostgreSQL that also locks the row until the transaction ends, so a claim by another
- * executor skips it even if the lease runs out meanwhile; on SQLite the transaction holds the write lock.
- * False means the lease was lost (it expired and another executor claimed the entry): do not run it.
+ * Extends the leases of every running entry held under these tokens, from now: the heartbeat of an
+ * executor, so that an operation longer than the lease is never taken by another one while it runs.
  */
-export async function renewLease(db: DbTx, r: LeaseRenewal): Promise<boolean> {
-  const n = await db.$executeRaw`
-    UPDATE ws_queued_operation SET available_at = ${new Date(r.now.getTime() + r.leaseSeconds * 1000)}
-    WHERE id = ${r.operationTrackingID} AND lease_token = ${r.leaseToken} AND state = 'running'`;
-  return n === 1;
+export async function renewLeases(db: Database, leaseTokens: string[], now: Date, leaseSeconds: number): Promise<number> {
+  if (leaseTokens.length === 0) return 0;
+  return db.raw.execute(Prisma.sql`
+    UPDATE ws_queued_operation SET available_at = ${new Date(now.getTime() + leaseSeconds * 1000)}
+    WHERE state = 'running' AND lease_token IN (${Prisma.join(leaseTokens)})`);
 }
 
 export interface Completion {
   operationTrackingID: string;
-  leaseToken: string;
   /** The operation's envelope as JSON text. */
   envelope: string;
-  now: Date;
-  resultTtlSeconds: number;
 }
 
 /**
- * Finishes an entry and stores its envelope in one statement. Only the holder of the current lease can:
- * false means the lease was lost (expired and taken by another executor) and nothing was written.
+ * Finishes entries of one lease and stores their envelopes in one statement. Run on the driver inside the
+ * transaction that holds the operations' writes (a dedicated database's `transaction`). Only the holder of
+ * the current lease can: the ids returned are the entries finished; one missing was taken over (its lease
+ * ran out) and must not be finished by this executor.
  */
-export async function complete(db: DbTx, c: Completion): Promise<boolean> {
-  const n = await db.$executeRaw`
+export async function completeMany(
+  db: Pick<Database, 'raw' | 'dialect'>,
+  leaseToken: string,
+  completions: Completion[],
+  now: Date,
+  resultTtlSeconds: number,
+): Promise<Set<string>> {
+  if (completions.length === 0) return new Set();
+  const json = JSON.stringify(completions.map((c) => ({ op_id: c.operationTrackingID, envelope: c.envelope })));
+  // `state || ''` keeps SQLite from driving the update by the state index (a scan of every running entry
+  // per row of the list) instead of by the primary key.
+  const rows = await db.raw.query<{ id: string }>(Prisma.sql`
     UPDATE ws_queued_operation
-    SET state = 'done', result = ${c.envelope}, finished_at = ${c.now}, lease_token = NULL, params = '{}',
-        result_expires_at = ${new Date(c.now.getTime() + c.resultTtlSeconds * 1000)}
-    WHERE id = ${c.operationTrackingID} AND lease_token = ${c.leaseToken} AND state = 'running'`;
-  return n === 1;
+    SET state = 'done', result = v.envelope, finished_at = ${now}, lease_token = NULL, params = '{}',
+        result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
+    FROM ${db.dialect.jsonRows(json)}
+    WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
+      AND (ws_queued_operation.state || '') = 'running'
+    RETURNING ws_queued_operation.id AS id`);
+  return new Set(rows.map((r) => r.id));
 }
 
 /**
- * The finished operation's envelope, deleted in the same statement, so that of several concurrent readers
- * exactly one gets it. Only the user who queued it can take it; anyone else gets null, as for an unknown id.
+ * The finished operation's envelope, once, and only to the user who queued it (anyone else gets null, as
+ * for an unknown id). A done or cancelled entry is deleted in the same statement, so that of several
+ * concurrent readers exactly one gets it; a failed one stays in the failed store, marked as read.
  */
 export async function takeResult(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<string | null> {
-  const rows = await db.$queryRaw<{ result: string }[]>`
+  const deleted = await db.$queryRaw<{ result: string }[]>`
     DELETE FROM ws_queued_operation
-    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'done' AND result_expires_at > ${now}
+    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state IN ('done', 'cancelled') AND result_expires_at > ${now}
     RETURNING result`;
-  return rows[0]?.result ?? null;
+  if (deleted[0]) return deleted[0].result;
+  const failed = await db.$queryRaw<{ result: string }[]>`
+    UPDATE ws_queued_operation SET result_taken_at = ${now}
+    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NULL
+    RETURNING result`;
+  return failed[0]?.result ?? null;
 }
 
-/** Deletes finished entries whose result was not read in time. */
+/** Deletes done and cancelled entries whose result was not read in time. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
-  return db.$executeRaw`DELETE FROM ws_queued_operation WHERE state = 'done' AND result_expires_at <= ${now}`;
+  return db.$executeRaw`DELETE FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now}`;
 }
-

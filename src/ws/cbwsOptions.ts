@@ -1,13 +1,21 @@
 // cbwsOptions: the caller's request to defer an operation. coreBOS ignores a malformed value and runs the
 // call at once; wsgate answers INVALID_PARAMETER instead, so that a caller never believes it deferred
 // something it did not. Keys wsgate does not know are ignored (later versions add some).
+import { isQueueName } from '../config.js';
 import { WsError } from '../errors.js';
+import { DEFAULT_PRIORITY, DEFAULT_QUEUE } from '../queue/store.js';
 
 export interface CbwsOptions {
   launchfromqueue: boolean;
   /** Seconds to wait before the operation may run. */
   queuedelay: number;
+  /** wsgate's extension: the named queue (default `default`). */
+  queue: string;
+  /** wsgate's extension: higher runs first (default 500, as coreBOS's Queue Server seeds it). */
+  priority: number;
 }
+
+const NONE: CbwsOptions = { launchfromqueue: false, queuedelay: 0, queue: DEFAULT_QUEUE, priority: DEFAULT_PRIORITY };
 
 const bad = (message: string) => new WsError('INVALID_PARAMETER', `cbwsOptions: ${message}`);
 
@@ -29,9 +37,28 @@ function parseDelay(v: unknown): number {
   return n;
 }
 
+function parseQueue(v: unknown): string {
+  if (v === undefined || v === null || v === '') return DEFAULT_QUEUE;
+  if (typeof v !== 'string' || !isQueueName(v)) {
+    throw bad(`queue must be a queue name (letters, digits, _ . -, up to 64 characters), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+const INT32 = 2 ** 31;
+
+function parsePriority(v: unknown): number {
+  if (v === undefined || v === null || v === '') return DEFAULT_PRIORITY;
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < -INT32 || n >= INT32) {
+    throw bad(`priority must be an integer (higher runs first), got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
 /** From a JSON string (form and query parameters) or an object (JSON bodies). */
 export function parseCbwsOptions(raw: unknown): CbwsOptions {
-  if (raw === undefined || raw === null || raw === '') return { launchfromqueue: false, queuedelay: 0 };
+  if (raw === undefined || raw === null || raw === '') return NONE;
   let value = raw;
   if (typeof raw === 'string') {
     try {
@@ -41,8 +68,13 @@ export function parseCbwsOptions(raw: unknown): CbwsOptions {
     }
   }
   // PHP clients send an empty array for "no options".
-  if (Array.isArray(value) && value.length === 0) return { launchfromqueue: false, queuedelay: 0 };
+  if (Array.isArray(value) && value.length === 0) return NONE;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be a JSON object');
   const o = value as Record<string, unknown>;
-  return { launchfromqueue: parseLaunch(o.launchfromqueue), queuedelay: parseDelay(o.queuedelay) };
+  return {
+    launchfromqueue: parseLaunch(o.launchfromqueue),
+    queuedelay: parseDelay(o.queuedelay),
+    queue: parseQueue(o.queue),
+    priority: parsePriority(o.priority),
+  };
 }

@@ -42,12 +42,14 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
     if (options.launchfromqueue && op.queueable) {
       await op.precheck?.(ctx, params);
       const now = services.clock.now();
-      const operationTrackingID = await enqueue(db.raw, {
+      const operationTrackingID = await enqueue(db, {
         operation: op.name,
         params,
         userId: user!.id,
         submittedAt: now,
         dueAt: new Date(now.getTime() + options.queuedelay * 1000),
+        queue: options.queue,
+        priority: options.priority,
       });
       return success({ operationTrackingID });
     }

@@ -1,0 +1,395 @@
+// The executor: claims due entries for free workers (beyond that, work waits in the database), hands each
+// claimed batch to the worker pool, keeps the leases of everything it holds alive (heartbeat), records what
+// the workers report (retries with backoff, the failed store), and wakes on enqueues (PostgreSQL NOTIFY,
+// or an enqueue in this process), on the next due time, or on its poll interval. One engine serves the
+// OS-cron pass (`drain`), the listener (`listen`) and the in-process executor of `wsgate serve`.
+import { nanoid } from 'nanoid';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import { QUEUE_CHANNEL } from '../db/dialect.js';
+import { failure } from '../envelope.js';
+import { WsError, type ErrorCode } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../queue/attempts.js';
+import { queueEvents, type Enqueued } from '../queue/events.js';
+import { removeExecutor, reportExecutor } from '../queue/executors.js';
+import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
+import type { EntryOutcome } from './messages.js';
+import { WorkerPool, type BatchReport } from './pool.js';
+import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
+
+export interface EngineOptions {
+  /** Named queues in priority order. */
+  queues: string[];
+  concurrency: number;
+  /** Entries one claim reserves for one worker. */
+  claimBatch: number;
+  leaseSeconds: number;
+  timeoutSeconds: number;
+  memoryMb: number;
+  tries: number;
+  backoff: BackoffPolicy;
+  /** Idle poll interval (s) when nothing wakes the engine sooner. */
+  sleepSeconds: number;
+  /** Stop after this many operations (claimed entries). */
+  maxJobs?: number;
+  /** Stop after this many seconds. */
+  maxTimeSeconds?: number;
+  /** How long a stop waits for running operations before handing them back. */
+  graceSeconds: number;
+  resultTtlSeconds: number;
+  /** A transaction takes no further operation once open this long (ms). */
+  groupCommitMs: number;
+}
+
+export interface PassSummary {
+  /** Operations run to a stored result (success or error). */
+  run: number;
+  /** Of those, the ones whose stored envelope is an error (including those moved to the failed store). */
+  failed: number;
+  /** Attempts that failed and were queued again for a retry. */
+  retried: number;
+  /** Operations whose lease was taken over before they finished: their result was not stored here. */
+  lost: number;
+  /** Operations handed back unfinished (shutdown, or a database failure): they run again later. */
+  handedBack: number;
+  tookMs: number;
+}
+
+/** Claims of one entry after which it is given up (its runs keep ending without a result: executors die). */
+export const MAX_CLAIMS = 5;
+
+export interface EngineDeps {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  /** Housekeeping (purging expired results, old failed entries, dead sessions), run every minute while listening. */
+  maintain?: () => Promise<void>;
+}
+
+const MAINTENANCE_EVERY_MS = 60_000;
+
+export class Engine {
+  readonly id = nanoid();
+  private readonly pool: WorkerPool;
+  private readonly inFlight = new Map<Promise<void>, ClaimedOperation[]>();
+  private readonly startedAt: Date;
+  private summary = emptySummary();
+  private claimed = 0;
+  private stopping = false;
+  private signal: (() => void) | null = null;
+  private signalled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private intervals: NodeJS.Timeout[] = [];
+  /** The earliest due time heard of (an enqueue with a delay), and the timer that wakes the engine then. */
+  private dueWake: { at: number; timer: NodeJS.Timeout } | null = null;
+  private listening: { stop(): Promise<void> } | null = null;
+  private readonly onEnqueued = (e: Enqueued) => this.heard(e.queue, e.dueAt.getTime());
+  private loopRunning: Promise<PassSummary> | null = null;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    readonly options: EngineOptions,
+  ) {
+    const { config, clock, log } = deps;
+    this.startedAt = clock.now();
+    this.pool = new WorkerPool({
+      size: options.concurrency,
+      timeoutMs: options.timeoutSeconds * 1000,
+      memoryMb: options.memoryMb,
+      log,
+      workerData: {
+        config,
+        clock: clock.shared,
+        resultTtlSeconds: options.resultTtlSeconds,
+        groupCommitMs: options.groupCommitMs,
+      },
+    });
+  }
+
+  /** Workers running a batch, and the pool's size (for status). */
+  get workers() {
+    return { busy: this.pool.busy, max: this.pool.size };
+  }
+
+  /** Runs every due operation, then returns (the OS-cron pass, and each tick of the in-process schedule). */
+  drain(): Promise<PassSummary> {
+    return this.runLoop(true);
+  }
+
+  /** Runs until stop() is called or a limit (maxJobs, maxTimeSeconds) is reached; `stopWhenEmpty` ends it when nothing is due. */
+  listen(stopWhenEmpty = false): Promise<PassSummary> {
+    this.startWaking();
+    const maintain = this.deps.maintain;
+    if (maintain) {
+      const every = setInterval(() => void maintain().catch((error) => this.deps.log.error({ err: error }, 'queue maintenance failed')), MAINTENANCE_EVERY_MS);
+      every.unref();
+      this.intervals.push(every);
+    }
+    if (this.options.maxTimeSeconds !== undefined) this.timer(() => void this.stop(), this.options.maxTimeSeconds * 1000);
+    // A listener is ready (and reports in) once its workers are: its first operations do not wait for them.
+    return this.warm().then(() => this.runLoop(stopWhenEmpty));
+  }
+
+  /** Starts the worker threads now rather than at the first claim (a listener's first operation starts sooner). */
+  warm(): Promise<void> {
+    return this.pool.warm();
+  }
+
+  /** Wakes an idle engine (the in-process schedule's tick). */
+  poke(): void {
+    this.wake();
+  }
+
+  /**
+   * Stops claiming, lets running operations finish within the grace period, hands back the leases of the
+   * rest, and closes the workers. Nothing is lost: what did not finish is queued again at once.
+   */
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.pool.windDown();
+      this.wake();
+    }
+    const grace = new Promise<'late'>((resolve) => this.timer(() => resolve('late'), this.options.graceSeconds * 1000));
+    const settled = Promise.all(this.inFlight.keys()).then(() => 'settled' as const);
+    if ((await Promise.race([settled, grace])) === 'late') {
+      this.deps.log.warn({ running: this.inFlight.size }, 'grace period over: handing back the operations still running');
+      await this.pool.terminate('the executor stopped before the operation finished');
+      await settled;
+    }
+    await this.loopRunning?.catch(() => undefined);
+  }
+
+  /** Closes the workers and the executor's own resources (after drain/listen ended). */
+  async close(): Promise<void> {
+    await this.stop();
+    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.intervals) clearInterval(t);
+    if (this.dueWake) clearTimeout(this.dueWake.timer);
+    await this.pool.close();
+    queueEvents.off('enqueued', this.onEnqueued);
+    await this.listening?.stop();
+    await removeExecutor(this.deps.db, this.id).catch(() => undefined);
+  }
+
+  private runLoop(stopWhenEmpty: boolean): Promise<PassSummary> {
+    if (this.loopRunning) throw new Error('the executor is running already');
+    this.summary = emptySummary();
+    const started = performance.now();
+    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(200, Math.min(10_000, (this.options.leaseSeconds * 1000) / 3)));
+    heartbeat.unref();
+    this.loopRunning = (async () => {
+      try {
+        await this.heartbeat();
+        await this.loop(stopWhenEmpty);
+      } finally {
+        clearInterval(heartbeat);
+        await Promise.all(this.inFlight.keys());
+        this.summary.tookMs = Math.round(performance.now() - started);
+        this.loopRunning = null;
+      }
+      return this.summary;
+    })();
+    return this.loopRunning;
+  }
+
+  private budget(): number {
+    return this.options.maxJobs === undefined ? Infinity : this.options.maxJobs - this.claimed;
+  }
+
+  private async loop(stopWhenEmpty: boolean): Promise<void> {
+    const { db, clock } = this.deps;
+    for (;;) {
+      if (this.stopping) return;
+      let empty = false;
+      while (this.pool.free > 0 && !this.stopping && this.budget() > 0) {
+        const limit = Math.min(this.options.claimBatch, this.budget());
+        const batch = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit });
+        if (batch.length > 0) {
+          this.claimed += batch.length;
+          this.dispatch(batch);
+        }
+        // A claim that found fewer than it asked for took everything due: the next claim waits for a wake-up
+        // (an enqueue, a worker that finished, the poll), rather than asking the database again at once.
+        if (batch.length < limit) {
+          empty = true;
+          break;
+        }
+      }
+      const idle = this.inFlight.size === 0;
+      if (idle && (this.budget() <= 0 || (empty && stopWhenEmpty && !this.signalled))) return;
+      if (empty && idle) {
+        // Nothing due and nothing running: sleep until the next due time or the poll interval, unless woken.
+        const next = await nextDue(db, this.options.queues);
+        const sleepMs = this.options.sleepSeconds * 1000;
+        const untilDue = next ? Math.max(0, next.getTime() - clock.now().getTime()) : Infinity;
+        await this.waitForWake(Math.min(sleepMs, untilDue));
+      } else if (empty) {
+        await this.waitForWake(this.options.sleepSeconds * 1000);
+      } else {
+        await this.waitForWake(Infinity);
+      }
+    }
+  }
+
+  private dispatch(batch: ClaimedOperation[]) {
+    const givenUp = batch.filter((e) => e.attempts > MAX_CLAIMS);
+    const runnable = batch.filter((e) => e.attempts <= MAX_CLAIMS);
+    // The pool reserves its worker now, before anything is awaited: the loop may claim again at once.
+    const report = runnable.length > 0 ? this.pool.run(runnable) : null;
+    const done: Promise<void> = (async () => {
+      for (const e of givenUp) {
+        await this.recordFailure(e, 'INTERNAL_SERVER_ERROR', `The operation was started ${MAX_CLAIMS} times without finishing (its executor stopped each time); it is given up`, true);
+      }
+      if (report) await this.settle(runnable, await report);
+    })()
+      .catch((error) => this.deps.log.error({ err: error }, 'executor could not record the outcome of a batch; its leases will run out and it will run again'))
+      .finally(() => {
+        this.inFlight.delete(done);
+        this.wake();
+      });
+    this.inFlight.set(done, batch);
+  }
+
+  private async settle(batch: ClaimedOperation[], report: BatchReport): Promise<void> {
+    const byId = new Map(batch.map((e) => [e.operationTrackingID, e]));
+    const settled = new Set<string>();
+    const unstarted: ClaimedOperation[] = [];
+    const interrupted: ClaimedOperation[] = [];
+    for (const o of report.outcomes) {
+      settled.add(o.id);
+      await this.record(byId.get(o.id)!, o, unstarted, interrupted);
+    }
+    if (report.death) {
+      const culprit = report.runningIndex === undefined ? undefined : batch[report.runningIndex];
+      const { reason, detail } = report.death;
+      for (const e of batch) {
+        if (settled.has(e.operationTrackingID)) continue;
+        if (e === culprit) {
+          if (this.stopping && reason === 'exit') interrupted.push(e);
+          else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false);
+        } else unstarted.push(e);
+      }
+      if (!(this.stopping && reason === 'exit')) this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
+    }
+    const now = this.deps.clock.now();
+    if (unstarted.length) this.summary.handedBack += await handBack(this.deps.db, unstarted, false, now);
+    if (interrupted.length) this.summary.handedBack += await handBack(this.deps.db, interrupted, true, now);
+  }
+
+  private async record(entry: ClaimedOperation, o: EntryOutcome, unstarted: ClaimedOperation[], interrupted: ClaimedOperation[]) {
+    switch (o.kind) {
+      case 'done':
+        this.summary.run++;
+        return;
+      case 'answered':
+        this.summary.run++;
+        this.summary.failed++;
+        return;
+      case 'lost':
+        this.summary.lost++;
+        return;
+      case 'failed':
+        return this.recordFailure(entry, o.code as ErrorCode, o.message, false);
+      case 'unfinished':
+        if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');
+        (o.started ? interrupted : unstarted).push(entry);
+        return;
+    }
+  }
+
+  /** One attempt failed: retried after the backoff while tries remain, else moved to the failed store. */
+  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean) {
+    const now = this.deps.clock.now();
+    const retry = !final && entry.failures + 1 < this.options.tries;
+    const retryAt = retry ? new Date(now.getTime() + backoffSeconds(this.options.backoff, entry.failures + 1) * 1000) : null;
+    const envelope = JSON.stringify(failure(new WsError(code, message)));
+    const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope });
+    if (!recorded) this.summary.lost++;
+    else if (retry) this.summary.retried++;
+    else {
+      this.summary.run++;
+      this.summary.failed++;
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { db, clock, log } = this.deps;
+    try {
+      const tokens = new Set<string>();
+      for (const batch of this.inFlight.values()) for (const e of batch) tokens.add(e.leaseToken);
+      const now = clock.now();
+      await renewLeases(db, [...tokens], now, this.options.leaseSeconds);
+      if ((await rescueExpiredLeases(db, now)) > 0) this.wake();
+      await reportExecutor(db, { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt }, now);
+    } catch (error) {
+      log.error({ err: error }, 'executor heartbeat failed; leases are renewed at the next one');
+    }
+  }
+
+  private startWaking() {
+    queueEvents.on('enqueued', this.onEnqueued);
+    this.listening = this.deps.db.listen(
+      QUEUE_CHANNEL,
+      (payload) => {
+        const [queue, due] = payload.split(' ');
+        this.heard(queue ?? '', Number(due));
+      },
+      (error) => this.deps.log.warn({ err: error }, 'LISTEN connection lost; polling until it is back'),
+    );
+  }
+
+  private heard(queue: string, dueMs: number) {
+    if (!this.options.queues.includes(queue)) return;
+    const inMs = dueMs - this.deps.clock.now().getTime();
+    if (!(inMs > 0)) this.wake();
+    else if (this.dueWake === null || dueMs < this.dueWake.at) {
+      if (this.dueWake) clearTimeout(this.dueWake.timer);
+      const timer = setTimeout(() => {
+        this.dueWake = null;
+        this.wake();
+      }, Math.min(inMs, 2 ** 31 - 1));
+      timer.unref();
+      this.dueWake = { at: dueMs, timer };
+    }
+  }
+
+  private timer(fn: () => void, ms: number) {
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      fn();
+    }, Math.min(ms, 2 ** 31 - 1));
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private wake() {
+    this.signalled = true;
+    this.signal?.();
+  }
+
+  private async waitForWake(ms: number): Promise<void> {
+    if (this.signalled) {
+      this.signalled = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = Number.isFinite(ms) ? setTimeout(resolve, ms) : undefined;
+      this.signal = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.signal = null;
+    this.signalled = false;
+  }
+}
+
+const emptySummary = (): PassSummary => ({ run: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, tookMs: 0 });
+
+export const formatSummary = (s: PassSummary) =>
+  `executeOperationsFromQueue: run=${s.run} failed=${s.failed}` +
+  `${s.retried ? ` retried=${s.retried}` : ''}${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;

@@ -1,0 +1,33 @@
+// What the executor's main thread and its worker threads say to each other.
+import type { ClaimedOperation } from '../queue/store.js';
+
+/** How one claimed entry ended in a worker. */
+export type EntryOutcome =
+  /** Its success envelope is stored. */
+  | { id: string; kind: 'done' }
+  /** The operation answered a protocol error (validation, not found, access): stored as its final result. */
+  | { id: string; kind: 'answered'; code: string }
+  /** An infrastructure failure: the main thread records the attempt and retries it or moves it to the failed store. */
+  | { id: string; kind: 'failed'; code: string; message: string }
+  /** Its lease was taken over by another executor: nothing of this run was kept. */
+  | { id: string; kind: 'lost' }
+  /** Not finished here (the database failed around it, or the worker was told to stop): to be handed back. */
+  | { id: string; kind: 'unfinished'; started: boolean; why: string };
+
+export type ToWorker = { type: 'run'; batch: ClaimedOperation[] } | { type: 'wind-down' } | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  /** The worker cannot go on (its database did not open, or its loop broke): it is replaced. */
+  | { type: 'fatal'; message: string }
+  /** Outcomes settled so far (sent after each commit, and at the end of a batch). */
+  | { type: 'outcomes'; outcomes: EntryOutcome[] }
+  | { type: 'batch-done'; heapUsedMb: number }
+  | { type: 'closed' };
+
+/**
+ * Shared memory per worker, read by the main thread's watchdog: which entry of the current batch runs
+ * (its index) and since when (epoch ms; 0 when no operation runs).
+ */
+export const RUNNING_INDEX = 0;
+export const RUNNING_SINCE = 1;

@@ -1,0 +1,193 @@
+// The executor's worker threads: at most `size`, started when first needed and replaced when one dies.
+// Each runs one batch at a time. A watchdog stops (terminates) a worker whose operation outlives the
+// timeout; the V8 heap limit (resourceLimits) stops one that outgrows its memory; `process.exit` in
+// operation code ends only its thread. Every such death settles the batch with what the worker had
+// reported, the entry that was running, and the reason, so that nothing is left "running".
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ClaimedOperation } from '../queue/store.js';
+import { RUNNING_INDEX, RUNNING_SINCE, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
+import type { WorkerData } from './worker.js';
+
+export interface PoolOptions {
+  size: number;
+  timeoutMs: number;
+  memoryMb: number;
+  workerData: Omit<WorkerData, 'running'>;
+  log: Logger;
+}
+
+export type Death = { reason: 'timeout' | 'memory' | 'exit' | 'crash'; detail: string };
+
+export interface BatchReport {
+  /** What the worker settled (committed, answered, failed, lost, unfinished). */
+  outcomes: EntryOutcome[];
+  /** Set when the worker died before the end of the batch. */
+  death?: Death;
+  /** The batch entry that was running when it died, if one was. */
+  runningIndex?: number;
+}
+
+interface Slot {
+  worker: Worker;
+  running: Float64Array;
+  ready: Promise<void>;
+  batch?: { entries: ClaimedOperation[]; outcomes: EntryOutcome[]; done: (r: BatchReport) => void };
+  killedFor?: Death;
+  dead: boolean;
+  heapUsedMb: number;
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+export class WorkerPool {
+  private readonly slots = new Set<Slot>();
+  private readonly idle: Slot[] = [];
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(private readonly o: PoolOptions) {
+    this.watchdog = setInterval(() => this.watch(), Math.max(20, Math.min(1_000, o.timeoutMs / 4)));
+    this.watchdog.unref();
+  }
+
+  get size(): number {
+    return this.o.size;
+  }
+
+  /** Workers running a batch now. */
+  get busy(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.batch) n++;
+    return n;
+  }
+
+  /** Slots that can take a batch (started or not). */
+  get free(): number {
+    return this.o.size - this.busy;
+  }
+
+  /**
+   * Runs a batch on a free worker (starting one when needed); resolves when the batch is settled, by the
+   * worker or by its death. Call only when `free` > 0.
+   */
+  async run(entries: ClaimedOperation[]): Promise<BatchReport> {
+    const slot = this.idle.pop() ?? this.spawn();
+    const report = new Promise<BatchReport>((done) => (slot.batch = { entries, outcomes: [], done }));
+    try {
+      await slot.ready;
+      slot.worker.postMessage({ type: 'run', batch: entries } satisfies ToWorker);
+    } catch {
+      // The worker died while starting: its exit settled the batch.
+    }
+    return report;
+  }
+
+  /** Starts every worker not started yet and waits until they are ready (a listener does, at its start). */
+  async warm(): Promise<void> {
+    while (this.slots.size < this.o.size) this.idle.push(this.spawn());
+    await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
+  }
+
+  /** Asks every worker to finish the operation it runs and hand back the rest of its batch. */
+  windDown(): void {
+    for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'wind-down' } satisfies ToWorker);
+  }
+
+  /** Stops every worker now; batches still running are settled as deaths for `why`. */
+  async terminate(why: string): Promise<void> {
+    clearInterval(this.watchdog);
+    await Promise.all([...this.slots].map((s) => this.kill(s, { reason: 'exit', detail: why })));
+  }
+
+  /** Closes idle workers cleanly (their database clients too); call when no batch runs. */
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    await Promise.all(
+      [...this.slots].map(async (s) => {
+        if (s.dead) return;
+        const closed = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        s.worker.postMessage({ type: 'close' } satisfies ToWorker);
+        const timer = setTimeout(() => void s.worker.terminate(), 5_000);
+        await closed;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  private spawn(): Slot {
+    const running = new Float64Array(new SharedArrayBuffer(16));
+    const worker = new Worker(workerUrl, {
+      workerData: { ...this.o.workerData, running: running.buffer } satisfies WorkerData,
+      resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
+    });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
+    ready.catch(() => undefined);
+    const slot: Slot = { worker, running, ready, dead: false, heapUsedMb: 0 };
+    this.slots.add(slot);
+    let crash: Death | undefined;
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') readyResolve();
+      else if (m.type === 'outcomes') slot.batch?.outcomes.push(...m.outcomes);
+      else if (m.type === 'batch-done') {
+        slot.heapUsedMb = m.heapUsedMb;
+        const b = slot.batch;
+        slot.batch = undefined;
+        // A worker near its memory limit is replaced between batches rather than killed in the middle of one.
+        if (m.heapUsedMb > this.o.memoryMb * 0.8) void this.retire(slot);
+        else this.idle.push(slot);
+        b?.done({ outcomes: b.outcomes });
+      } else if (m.type === 'fatal') {
+        crash = { reason: 'crash', detail: m.message.split('\n')[0]! };
+        this.o.log.error({ detail: m.message }, 'executor worker failed');
+        void worker.terminate();
+      }
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      crash =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? { reason: 'memory', detail: `its worker ran out of memory (limit ${this.o.memoryMb} MB)` }
+          : { reason: 'crash', detail: `its worker crashed: ${error.message}` };
+    });
+    worker.on('exit', (code) => {
+      slot.dead = true;
+      this.slots.delete(slot);
+      const at = this.idle.indexOf(slot);
+      if (at >= 0) this.idle.splice(at, 1);
+      const death = slot.killedFor ?? crash ?? { reason: 'exit' as const, detail: `its worker exited (code ${code})` };
+      readyReject(new Error(death.detail));
+      const b = slot.batch;
+      slot.batch = undefined;
+      if (b) {
+        const since = slot.running[RUNNING_SINCE]!;
+        const index = slot.running[RUNNING_INDEX]!;
+        b.done({ outcomes: b.outcomes, death, runningIndex: since > 0 && index >= 0 ? index : undefined });
+      }
+    });
+    return slot;
+  }
+
+  private async retire(slot: Slot) {
+    this.slots.delete(slot);
+    slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+  }
+
+  private async kill(slot: Slot, why: Death) {
+    if (slot.dead) return;
+    slot.killedFor ??= why;
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+    await slot.worker.terminate();
+    await exited;
+  }
+
+  private watch() {
+    const now = Date.now();
+    for (const s of this.slots) {
+      const since = s.running[RUNNING_SINCE]!;
+      if (s.batch && since > 0 && now - since > this.o.timeoutMs) {
+        void this.kill(s, { reason: 'timeout', detail: `The operation did not finish within ${this.o.timeoutMs / 1000} s; its worker was stopped` });
+      }
+    }
+  }
+}

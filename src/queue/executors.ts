@@ -1,0 +1,45 @@
+// The executors' own rows: each running executor refreshes its row with its heartbeat, so `wsgate status`
+// can tell busy and free workers across processes and hosts. A row not refreshed for three heartbeats
+// belongs to an executor that is gone.
+import os from 'node:os';
+import { Prisma } from '../db/generated/sqlite/client.js';
+import type { Database } from '../db/client.js';
+
+export interface ExecutorRow {
+  id: string;
+  queues: string[];
+  maxWorkers: number;
+  busyWorkers: number;
+  startedAt: Date;
+}
+
+export async function reportExecutor(db: Database, row: ExecutorRow, now: Date): Promise<void> {
+  const queues = row.queues.join(',');
+  const updated = await db.raw.execute(Prisma.sql`
+    UPDATE ws_executor SET busy_workers = ${row.busyWorkers}, max_workers = ${row.maxWorkers}, queues = ${queues}, seen_at = ${now}
+    WHERE id = ${row.id}`);
+  if (updated === 0) {
+    await db.raw.execute(Prisma.sql`
+      INSERT INTO ws_executor (id, host, pid, queues, max_workers, busy_workers, started_at, seen_at)
+      VALUES (${row.id}, ${os.hostname()}, ${process.pid}, ${queues}, ${row.maxWorkers}, ${row.busyWorkers}, ${row.startedAt}, ${now})`);
+  }
+}
+
+export async function removeExecutor(db: Database, id: string): Promise<void> {
+  await db.raw.execute(Prisma.sql`DELETE FROM ws_executor WHERE id = ${id}`);
+}
+
+export interface WorkerCounts {
+  executors: number;
+  maxWorkers: number;
+  busyWorkers: number;
+}
+
+/** Workers of executors seen since `since`; older rows are deleted on the way. */
+export async function workerCounts(db: Database, since: Date): Promise<WorkerCounts> {
+  await db.raw.execute(Prisma.sql`DELETE FROM ws_executor WHERE seen_at < ${since}`);
+  const rows = await db.raw.query<{ n: unknown; max: unknown; busy: unknown }>(Prisma.sql`
+    SELECT count(*) AS n, coalesce(sum(max_workers), 0) AS max, coalesce(sum(busy_workers), 0) AS busy FROM ws_executor`);
+  const r = rows[0];
+  return { executors: Number(r?.n ?? 0), maxWorkers: Number(r?.max ?? 0), busyWorkers: Number(r?.busy ?? 0) };
+}

@@ -1,0 +1,64 @@
+// The failed store: entries whose attempts were used up by infrastructure failures. They keep their
+// parameters, so that `wsgate retry` can give the same operationTrackingID a new run.
+import { Prisma } from '../db/generated/sqlite/client.js';
+import type { Database } from '../db/client.js';
+import { toDate } from '../db/values.js';
+import type { AttemptError } from './store.js';
+
+export interface FailedEntry {
+  operationTrackingID: string;
+  operation: string;
+  queue: string;
+  userId: number;
+  attempts: number;
+  failedAt: Date;
+  errors: AttemptError[];
+  resultRead: boolean;
+}
+
+export async function listFailed(db: Database): Promise<FailedEntry[]> {
+  const rows = await db.raw.query<{
+    id: string; operation: string; queue: string; user_id: unknown; attempts: unknown; finished_at: unknown; errors: string | null; result_taken_at: unknown;
+  }>(Prisma.sql`
+    SELECT id, operation, queue, user_id, attempts, finished_at, errors, result_taken_at
+    FROM ws_queued_operation WHERE state = 'failed' ORDER BY finished_at, id`);
+  return rows.map((r) => ({
+    operationTrackingID: r.id,
+    operation: r.operation,
+    queue: r.queue,
+    userId: Number(r.user_id),
+    attempts: Number(r.attempts),
+    failedAt: toDate(r.finished_at),
+    errors: r.errors ? (JSON.parse(r.errors) as AttemptError[]) : [],
+    resultRead: r.result_taken_at !== null && r.result_taken_at !== undefined,
+  }));
+}
+
+/**
+ * Queues failed entries again, due now, with their attempts counted afresh (earlier attempts' errors are
+ * kept). `ids` null means every failed entry. Returns the ids queued again.
+ */
+export async function retryFailed(db: Database, ids: string[] | null, now: Date): Promise<string[]> {
+  const rows = await db.raw.query<{ id: string; queue: string }>(Prisma.sql`
+    UPDATE ws_queued_operation
+    SET state = 'queued', available_at = ${now}, attempts = 0, failures = 0, result = NULL, finished_at = NULL,
+        result_taken_at = NULL, lease_token = NULL
+    WHERE state = 'failed' ${ids ? Prisma.sql`AND id IN (${Prisma.join(ids)})` : Prisma.empty}
+    RETURNING id, queue`);
+  for (const queue of new Set(rows.map((r) => r.queue))) {
+    const notify = db.dialect.notify(queue, now);
+    if (notify) await db.raw.query(notify);
+  }
+  return rows.map((r) => r.id);
+}
+
+/** Deletes failed entries: the given ones, or (ids null) all of them. */
+export async function forgetFailed(db: Database, ids: string[] | null): Promise<number> {
+  return db.raw.execute(Prisma.sql`
+    DELETE FROM ws_queued_operation WHERE state = 'failed' ${ids ? Prisma.sql`AND id IN (${Prisma.join(ids)})` : Prisma.empty}`);
+}
+
+/** Deletes failed entries that failed before `before`. */
+export async function pruneFailed(db: Database, before: Date): Promise<number> {
+  return db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE state = 'failed' AND finished_at < ${before}`);
+}

@@ -1,0 +1,21 @@
+// What operations need besides their parameters, built from the configuration: the same in the main
+// thread and in the executor's worker threads (which share the main thread's clock).
+import { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { loadSecret } from './auth/secret.js';
+import type { Services } from './operations/types.js';
+import { loadModules } from './records/modules.js';
+
+export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
+  return {
+    modules: loadModules(config.modulesFile),
+    secret: loadSecret(config.secret, config.dataDir),
+    clock: clock instanceof Clock ? clock : new Clock(clock),
+    sessionPolicy: {
+      challengeTtlSeconds: config.challengeTtlSeconds,
+      sessionLifetimeSeconds: config.sessionLifetimeSeconds,
+      sessionIdleSeconds: config.sessionIdleSeconds,
+    },
+    resultTtlSeconds: config.resultTtlSeconds,
+  };
+}

@@ -1,0 +1,100 @@
+// How a VTQL field reads in SQL over ws_record, on each database. Declared fields live in the JSON text
+// column `data` (every value a string, '' when empty); the system fields are columns of their own.
+import { Prisma } from '../db/generated/sqlite/client.js';
+import { WsError } from '../errors.js';
+import { USERS_MODULE_PREFIX } from '../auth/users.js';
+import type { FieldType, ModuleDefinition } from '../records/modules.js';
+import type { FieldRef } from './ast.js';
+
+export type SqlDialect = 'sqlite' | 'postgresql';
+
+/** How values of a field compare: as text, as numbers, as 0/1, or as web-service ids. */
+export type ValueKind = 'text' | 'number' | 'boolean' | 'id';
+
+export interface Column {
+  name: string;
+  kind: ValueKind;
+  /** For ids: the prefix a value must carry (12 in 12x5). */
+  idPrefix?: string;
+  /** The expression comparisons use; for numbers and booleans NULL when the value is empty. */
+  typed: Prisma.Sql;
+  /** The value as coreBOS answers it (text), which LIKE matches. */
+  text: Prisma.Sql;
+  /** True when the field is empty ('is null'). */
+  isEmpty: Prisma.Sql;
+  order: Prisma.Sql;
+  nullable: boolean;
+}
+
+interface SqlFlavour {
+  jsonText(field: string): Prisma.Sql;
+  jsonCast(field: string, as: 'number' | 'boolean'): Prisma.Sql;
+  /** A timestamp column as 'YYYY-MM-DD HH:MM:SS' (UTC), as store.ts answers it. */
+  dateTimeText(column: 'created_at' | 'modified_at'): Prisma.Sql;
+  like: Prisma.Sql;
+}
+
+// Text compares byte-wise on both databases (SQLite's BINARY, PostgreSQL's "C" collation), so ordering and
+// < > agree. LIKE ignores case for ASCII letters only, on both: SQLite's LIKE folds ASCII only, and
+// PostgreSQL's ILIKE under the "C" collation does the same.
+const flavours: Record<SqlDialect, SqlFlavour> = {
+  sqlite: {
+    jsonText: (f) => Prisma.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
+    jsonCast: (f, as) => Prisma.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
+    // The adapter stores SQLite timestamps as epoch milliseconds.
+    dateTimeText: (c) => Prisma.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
+    like: Prisma.raw('LIKE'),
+  },
+  postgresql: {
+    jsonText: (f) => Prisma.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
+    jsonCast: (f, as) => Prisma.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
+    dateTimeText: (c) => Prisma.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),
+    like: Prisma.raw('ILIKE'),
+  },
+};
+
+export const likeOperator = (dialect: SqlDialect) => flavours[dialect].like;
+
+const KIND: Record<FieldType, ValueKind> = {
+  string: 'text', text: 'text', email: 'text', phone: 'text', url: 'text', picklist: 'text', date: 'text', datetime: 'text',
+  integer: 'number', decimal: 'number', boolean: 'boolean',
+};
+
+// Names come from the module file, whose schema allows only these; checked again since they enter SQL text.
+const SAFE_NAME = /^[a-z][a-z0-9_]*$/;
+
+const idText = (prefix: string, column: 'id' | 'owner_id') =>
+  Prisma.sql`(CAST(${prefix} AS TEXT) || 'x' || CAST(${Prisma.raw(column)} AS TEXT))`;
+
+function idColumn(name: string, column: 'id' | 'owner_id', prefix: string): Column {
+  const typed = Prisma.raw(column);
+  return { name, kind: 'id', idPrefix: prefix, typed, text: idText(prefix, column), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: false };
+}
+
+function textColumn(name: string, text: Prisma.Sql, order = text): Column {
+  return { name, kind: 'text', typed: text, text, isEmpty: Prisma.sql`${text} = ''`, order, nullable: false };
+}
+
+/** The column of a field of the module; ACCESS_DENIED (coreBOS's answer) for a field the module lacks. */
+export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: SqlDialect): Column {
+  const sql = flavours[dialect];
+  switch (ref.name) {
+    case 'id':
+      return idColumn('id', 'id', module.idPrefix);
+    case 'assigned_user_id':
+      return idColumn('assigned_user_id', 'owner_id', USERS_MODULE_PREFIX);
+    case 'createdtime':
+      return textColumn('createdtime', sql.dateTimeText('created_at'), Prisma.raw('created_at'));
+    case 'modifiedtime':
+      return textColumn('modifiedtime', sql.dateTimeText('modified_at'), Prisma.raw('modified_at'));
+  }
+  const field = module.fields.find((f) => f.name === ref.name);
+  if (!field) {
+    throw new WsError('ACCESS_DENIED', `Permission to access ${ref.name} attribute denied: ${module.name} has no field ${ref.name} (offset ${ref.pos})`);
+  }
+  if (!SAFE_NAME.test(field.name)) throw new Error(`module ${module.name}: field name ${field.name} is not a plain name`);
+  const kind = KIND[field.type];
+  if (kind === 'text') return textColumn(field.name, sql.jsonText(field.name));
+  const typed = sql.jsonCast(field.name, kind === 'number' ? 'number' : 'boolean');
+  return { name: field.name, kind, typed, text: sql.jsonText(field.name), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: true };
+}

@@ -1,0 +1,170 @@
+// Turns a parsed VTQL query into one parameterized SQL statement over ws_record. Every value from the
+// query is a bound parameter; the only names in the SQL text are the module's declared field names.
+import { Prisma } from '../db/generated/sqlite/client.js';
+import { WsError } from '../errors.js';
+import type { ModuleDefinition, ModuleRegistry } from '../records/modules.js';
+import type { CompareOp, Condition, Query, Value } from './ast.js';
+import { columnOf, likeOperator, type Column, type SqlDialect } from './columns.js';
+import { syntaxError } from './lexer.js';
+
+export type { SqlDialect } from './columns.js';
+
+export interface Limits {
+  /** Rows answered when the query has no limit clause. */
+  defaultLimit: number;
+  /** The most rows one query answers: a larger limit is lowered to it. */
+  maxLimit: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { defaultLimit: 100, maxLimit: 100 };
+
+export interface TranslatedQuery {
+  sql: Prisma.Sql;
+  module: ModuleDefinition;
+  /** 'count' for count(*); otherwise the fields each answered record has, in order. */
+  output: 'count' | string[];
+}
+
+const NUMBER = /^[+-]?[0-9]+(\.[0-9]+)?$/;
+const BOOLEANS: Record<string, number> = { '1': 1, '0': 0, true: 1, false: 0 };
+
+const isEmptyString = (v: Value) => v.kind === 'string' && v.value === '';
+
+function bindId(column: Column, v: Value): number {
+  const m = /^(?:([0-9]+)x)?([0-9]{1,15})$/.exec(v.value);
+  if (!m) {
+    throw new WsError('INVALID_ID_ATTRIBUTE', `${column.name} value '${v.value}' at offset ${v.pos} is not an id such as ${column.idPrefix}x5`);
+  }
+  if (m[1] !== undefined && m[1] !== column.idPrefix) {
+    throw new WsError('INVALID_ID_ATTRIBUTE', `${column.name} value '${v.value}' at offset ${v.pos} is not a ${column.idPrefix}x... id`);
+  }
+  return Number(m[2]);
+}
+
+/** A query value as the parameter its column compares with. */
+function bind(column: Column, v: Value): string | number {
+  switch (column.kind) {
+    case 'text':
+      return v.value;
+    case 'id':
+      return bindId(column, v);
+    case 'number':
+      if (!NUMBER.test(v.value)) throw syntaxError(v.pos, `${column.name} holds numbers; found '${v.value}'`);
+      return Number(v.value);
+    case 'boolean': {
+      const b = BOOLEANS[v.value.toLowerCase()];
+      if (b === undefined) throw syntaxError(v.pos, `${column.name} holds 1/0 (true/false); found '${v.value}'`);
+      return b;
+    }
+  }
+}
+
+/** LIKE patterns use \ as escape on both databases; a trailing lone \ stands for itself, as in MySQL. */
+function likePattern(pattern: string): string {
+  const trailing = /\\*$/.exec(pattern)![0].length;
+  return trailing % 2 ? `${pattern}\\` : pattern;
+}
+
+const OPS: Record<CompareOp, Prisma.Sql> = {
+  '=': Prisma.raw('='), '!=': Prisma.raw('<>'), '<': Prisma.raw('<'), '>': Prisma.raw('>'), '<=': Prisma.raw('<='), '>=': Prisma.raw('>='),
+};
+
+class Translator {
+  constructor(
+    private readonly module: ModuleDefinition,
+    private readonly dialect: SqlDialect,
+  ) {}
+
+  column(ref: { name: string; pos: number }): Column {
+    return columnOf(this.module, ref, this.dialect);
+  }
+
+  condition(c: Condition): Prisma.Sql {
+    switch (c.kind) {
+      case 'and':
+      case 'or':
+        return Prisma.sql`(${Prisma.join(c.items.map((i) => this.condition(i)), c.kind === 'and' ? ' AND ' : ' OR ')})`;
+      case 'null': {
+        const { isEmpty } = this.column(c.field);
+        return c.negated ? Prisma.sql`NOT (${isEmpty})` : isEmpty;
+      }
+      case 'like': {
+        const col = this.column(c.field);
+        const not = c.negated ? Prisma.raw('NOT ') : Prisma.empty;
+        return Prisma.sql`${col.text} ${not}${likeOperator(this.dialect)} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
+      }
+      case 'compare':
+        return this.compare(this.column(c.field), c.op, c.value);
+      case 'in':
+        return this.in(this.column(c.field), c.values, c.negated);
+    }
+  }
+
+  private compare(col: Column, op: CompareOp, v: Value): Prisma.Sql {
+    // coreBOS clients write field = '' for an empty number or boolean.
+    if (col.nullable && isEmptyString(v)) {
+      if (op === '=') return col.isEmpty;
+      if (op === '!=') return Prisma.sql`NOT (${col.isEmpty})`;
+    }
+    return Prisma.sql`${col.typed} ${OPS[op]} ${bind(col, v)}`;
+  }
+
+  private in(col: Column, values: Value[], negated: boolean): Prisma.Sql {
+    const empty = col.nullable && values.some(isEmptyString);
+    const rest = col.nullable ? values.filter((v) => !isEmptyString(v)) : values;
+    const parts: Prisma.Sql[] = [];
+    if (rest.length) parts.push(Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`);
+    if (empty) parts.push(col.isEmpty);
+    const any = Prisma.join(parts, ' OR ');
+    return negated ? Prisma.sql`NOT (${any})` : Prisma.sql`(${any})`;
+  }
+
+  orderBy(q: Query): Prisma.Sql {
+    const items = q.orderBy.map(({ field, direction }) => {
+      const col = this.column(field);
+      const dir = direction === 'desc' ? 'DESC' : 'ASC';
+      // MySQL's order (what coreBOS answers): empty values first ascending, last descending.
+      const nulls = col.nullable ? (direction === 'desc' ? ' NULLS LAST' : ' NULLS FIRST') : '';
+      return Prisma.sql`${col.order} ${Prisma.raw(dir + nulls)}`;
+    });
+    // Ties broken by id, so that both databases answer the same order and pages do not overlap.
+    if (!q.orderBy.some((o) => o.field.name === 'id')) items.push(Prisma.raw('id ASC'));
+    return Prisma.join(items, ', ');
+  }
+}
+
+function outputFields(q: Query, module: ModuleDefinition, t: Translator): 'count' | string[] {
+  if (q.select.kind === 'count') return 'count';
+  if (q.select.kind === 'all') return [...module.fields.map((f) => f.name), 'assigned_user_id', 'createdtime', 'modifiedtime', 'id'];
+  const names = [...new Set(q.select.fields.map((f) => t.column(f).name))];
+  // coreBOS always answers the id, last when not asked for.
+  return names.includes('id') ? names : [...names, 'id'];
+}
+
+/**
+ * The statement for a parsed query. Row queries answer columns id, owner_id, createdtime, modifiedtime and
+ * data, for toRecords; count(*) answers one row with column count, whatever its order by and limit.
+ * Unknown module: INVALID_MODULE; unknown field: ACCESS_DENIED; a value of the wrong type:
+ * QUERY_SYNTAX_ERROR, or INVALID_ID_ATTRIBUTE for ids.
+ */
+export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect, limits: Limits = DEFAULT_LIMITS): TranslatedQuery {
+  // coreBOS finds the module with a MySQL lookup, so any case works (its documentation writes `from contacts`).
+  const wanted = q.module.name.toLowerCase();
+  const module = modules.get(q.module.name) ?? modules.modules.find((m) => m.name.toLowerCase() === wanted);
+  if (!module) throw new WsError('INVALID_MODULE', `Module ${q.module.name} does not exist`);
+  const t = new Translator(module, dialect);
+  const output = outputFields(q, module, t);
+  const where = q.where ? Prisma.sql` AND ${t.condition(q.where)}` : Prisma.empty;
+  const orderBy = t.orderBy(q);
+  if (output === 'count') {
+    return { module, output, sql: Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE module = ${module.name}${where}` };
+  }
+  const created = columnOf(module, { name: 'createdtime', pos: 0 }, dialect).text;
+  const modified = columnOf(module, { name: 'modifiedtime', pos: 0 }, dialect).text;
+  const count = Math.min(q.limit?.count ?? limits.defaultLimit, limits.maxLimit);
+  const offset = q.limit?.offset ?? 0;
+  const sql = Prisma.sql`SELECT id, owner_id, ${created} AS createdtime, ${modified} AS modifiedtime, data
+    FROM ws_record WHERE module = ${module.name}${where}
+    ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`;
+  return { module, output, sql };
+}
