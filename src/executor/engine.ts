@@ -244,7 +244,12 @@ export class Engine {
       for (const e of givenUp) {
         await this.recordFailure(e, 'INTERNAL_SERVER_ERROR', `The operation was started ${MAX_CLAIMS} times without finishing (its executor stopped each time); it is given up`, true);
       }
-      if (report) await this.settle(runnable, await report);
+      if (!report) return;
+      const settled = await report;
+      await this.settle(runnable, settled);
+      // A worker that died with no operation running (it could not start, say) is not retried at once: a
+      // failure that persists would otherwise spin through claims and worker starts.
+      if (settled.death && settled.runningIndex === undefined && !this.stopping) await new Promise((r) => setTimeout(r, 1_000));
     })()
       .catch((error) => this.deps.log.error({ err: error }, 'executor could not record the outcome of a batch; its leases will run out and it will run again'))
       .finally(() => {
