@@ -4,12 +4,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, parseQueues, settings, type Config, type Setting } from './config.js';
 import { addUser } from './auth/users.js';
 import { parseBackoff } from './backoff.js';
-import { formatSummary, type EngineOptions } from './executor/engine.js';
+import { formatSummary, heartbeatEveryMs, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
 import { forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
 import { workerCounts } from './queue/executors.js';
 import { queueCounts } from './queue/status.js';
-import { engineOf, ensureAdmin, openRuntime, type Runtime } from './runtime.js';
+import { engineOf, ensureAdmin, openRuntime, retentionOf, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 
 interface Verb {
@@ -51,27 +51,47 @@ const EXECUTOR_OPTIONS_HELP = `
 --backoff S         seconds before a retry: 10, or 10,60,300 (the last repeats), or exponential[:BASE]
                     (WSGATE_BACKOFF, 0)`;
 
-function cliNumber(flag: string, value: unknown, integer = false): number {
+function cliNumber(flag: string, value: unknown, integer = false, min = 0): number {
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} must be a non-negative ${integer ? 'integer' : 'number'}, got "${String(value)}"`);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} must be ${integer ? 'an integer' : 'a number'} of at least ${min}, got "${String(value)}"`);
   }
   return n;
 }
 
+function queuesOption(value: unknown): string[] {
+  try {
+    return parseQueues(String(value), '--queue');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * Runs an engine over the runtime until `run` ends: SIGTERM/SIGINT stop it gracefully, its summary is
+ * printed, and it is closed whatever happens.
+ */
+async function withEngine(config: Config, overrides: Partial<EngineOptions>, run: (engine: Engine, rt: Runtime) => Promise<PassSummary>): Promise<number> {
+  return withRuntime(config, async (rt) => {
+    const engine = engineOf(rt, overrides);
+    const stop = onStopSignal(() => engine.stop());
+    try {
+      process.stdout.write(formatSummary(await run(engine, rt)) + '\n');
+      return 0;
+    } finally {
+      stop();
+      await engine.close();
+    }
+  });
+}
+
 function engineOverrides(values: Record<string, unknown>): Partial<EngineOptions> {
   const o: Partial<EngineOptions> = {};
-  if (values.queue !== undefined) {
-    try {
-      o.queues = parseQueues(String(values.queue), '--queue');
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-  }
-  if (values.concurrency !== undefined) o.concurrency = Math.max(1, cliNumber('--concurrency', values.concurrency, true));
-  if (values.timeout !== undefined) o.timeoutSeconds = cliNumber('--timeout', values.timeout);
-  if (values.memory !== undefined) o.memoryMb = cliNumber('--memory', values.memory, true);
-  if (values.tries !== undefined) o.tries = Math.max(1, cliNumber('--tries', values.tries, true));
+  if (values.queue !== undefined) o.queues = queuesOption(values.queue);
+  if (values.concurrency !== undefined) o.concurrency = cliNumber('--concurrency', values.concurrency, true, 1);
+  if (values.timeout !== undefined) o.timeoutSeconds = cliNumber('--timeout', values.timeout, false, 0.01);
+  if (values.memory !== undefined) o.memoryMb = cliNumber('--memory', values.memory, true, 1);
+  if (values.tries !== undefined) o.tries = cliNumber('--tries', values.tries, true, 1);
   if (values.backoff !== undefined) {
     try {
       o.backoff = parseBackoff(String(values.backoff));
@@ -126,18 +146,10 @@ has run out. SIGTERM/SIGINT stop it as they stop \`wsgate work\`. Exit code 0 un
 ${EXECUTOR_OPTIONS_HELP}`,
     options: executorOptions,
     async run({ values }, config) {
-      return withRuntime(config, async (rt) => {
-        const engine = engineOf(rt, engineOverrides(values));
-        const stop = onStopSignal(() => engine.stop());
-        try {
-          const summary = await engine.drain();
-          await purgeExpired(rt.db, rt.services.clock.now(), { sessionPolicy: rt.services.sessionPolicy, failedRetentionHours: config.failedRetentionHours });
-          process.stdout.write(formatSummary(summary) + '\n');
-          return 0;
-        } finally {
-          stop();
-          await engine.close();
-        }
+      return withEngine(config, engineOverrides(values), async (engine, rt) => {
+        const summary = await engine.drain();
+        await purgeExpired(rt.db, rt.services.clock.now(), retentionOf(rt));
+        return summary;
       });
     },
   },
@@ -164,23 +176,14 @@ ${EXECUTOR_OPTIONS_HELP}
       once: { type: 'boolean' },
     },
     async run({ values }, config) {
-      return withRuntime(config, async (rt) => {
-        const overrides = engineOverrides(values);
-        if (values.sleep !== undefined) overrides.sleepSeconds = cliNumber('--sleep', values.sleep);
-        if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
-        if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
-        if (values.once) overrides.maxJobs = 1;
-        const engine = engineOf(rt, overrides);
-        const stop = onStopSignal(() => engine.stop());
+      const overrides = engineOverrides(values);
+      if (values.sleep !== undefined) overrides.sleepSeconds = cliNumber('--sleep', values.sleep);
+      if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
+      if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
+      if (values.once) overrides.maxJobs = 1;
+      return withEngine(config, overrides, async (engine, rt) => {
         rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider }, 'wsgate work listening');
-        try {
-          const summary = await engine.listen(!!values['stop-when-empty'] || !!values.once);
-          process.stdout.write(formatSummary(summary) + '\n');
-          return 0;
-        } finally {
-          stop();
-          await engine.close();
-        }
+        return engine.listen(!!values['stop-when-empty'] || !!values.once);
       });
     },
   },
@@ -191,12 +194,11 @@ done: results not read yet) and the executors' workers (max and free, over every
 last three heartbeats).`,
     options: { queue: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, config) {
+      const queues = values.queue === undefined ? undefined : queuesOption(values.queue);
       return withRuntime(config, async (rt) => {
         const now = rt.services.clock.now();
-        const queues = values.queue === undefined ? undefined : parseQueues(String(values.queue), '--queue');
         const counts = await queueCounts(rt.db, now, queues);
-        const heartbeatMs = Math.min(10_000, (config.leaseSeconds * 1000) / 3);
-        const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatMs - 1_000));
+        const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatEveryMs(config.leaseSeconds) - 1_000));
         const status = {
           ...counts,
           working: counts.running,

@@ -9,7 +9,7 @@ import { addUser } from './auth/users.js';
 import { createRegistry, type OperationRegistry } from './operations/registry.js';
 import type { Services } from './operations/types.js';
 import { Engine, type EngineOptions } from './executor/engine.js';
-import { purgeExpired } from './executor/maintenance.js';
+import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
 
 export { createLogger };
@@ -64,8 +64,11 @@ export function engineOptionsOf(config: Config, overrides: Partial<EngineOptions
  */
 const GROUP_COMMIT_MS = 20;
 
+/** What the executors' housekeeping keeps and for how long. */
+export const retentionOf = (rt: Runtime): Retention => ({ sessionPolicy: rt.services.sessionPolicy, failedRetentionHours: rt.config.failedRetentionHours });
+
 export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): Engine {
-  const retention = { sessionPolicy: rt.services.sessionPolicy, failedRetentionHours: rt.config.failedRetentionHours };
+  const retention = retentionOf(rt);
   return new Engine(
     {
       db: rt.db,

@@ -50,7 +50,7 @@ for (const backend of backends) {
       const marker = path.join(tmp(), 'm');
       const spin = await misbehave('spin', marker);
       const hang = await misbehave('hang', marker);
-      const after = await queueCreate('after-timeout');
+      const next = await queueCreate('after-timeout');
       const engine = engineOf(gw.rt, { timeoutSeconds: 0.5, concurrency: 1, claimBatch: 1 });
       try {
         const summary = await engine.drain();
@@ -65,7 +65,7 @@ for (const backend of backends) {
         assert.equal(r.error.code, 'TIMEOUT');
         assert.match(r.error.message, /did not finish within 0.5 s/);
       }
-      assert.equal((await result(after)).result.lastname, 'after-timeout', 'the slot was reused for the next operation');
+      assert.equal((await result(next)).result.lastname, 'after-timeout', 'the slot was reused for the next operation');
       assert.equal(lines(marker).length, 2, 'each ran once (tries 1)');
     });
 
@@ -264,7 +264,7 @@ describe('cron entry', () => {
   });
 
   test('bad executor options are refused with a usage error', async () => {
-    for (const args of [['work', '--backoff', 'soon'], ['work', '--queue', 'a b'], ['execute', '--timeout', '-1'], ['work', '--max-jobs', '1.5']]) {
+    for (const args of [['work', '--backoff', 'soon'], ['work', '--queue', 'a b'], ['execute', '--timeout', '0'], ['work', '--max-jobs', '1.5'], ['execute', '--concurrency', '0'], ['status', '--queue', 'a,b c']]) {
       const r = await runCli(args, { PATH: process.env.PATH ?? '' });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /Usage: wsgate/);

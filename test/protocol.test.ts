@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_KEY, addTestUser, backends, call, login, md5, type Gateway, startGateway, runPass } from './support.js';
+import { retentionOf } from '../src/runtime.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 const defer = (queuedelay = 0) => JSON.stringify({ launchfromqueue: 1, queuedelay });
@@ -214,7 +215,7 @@ for (const backend of backends) {
       const expired = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: stale.result.operationTrackingID });
       assert.equal(expired.result, NOT_YET);
       const { purgeExpired } = await import('../src/executor/maintenance.js');
-      const purged = await purgeExpired(gw.rt.db, gw.rt.services.clock.now(), { sessionPolicy: gw.rt.services.sessionPolicy, failedRetentionHours: 168 });
+      const purged = await purgeExpired(gw.rt.db, gw.rt.services.clock.now(), retentionOf(gw.rt));
       assert.ok(purged.results >= 1);
       assert.equal(await gw.rt.db.prisma.queuedOperation.count({ where: { id: stale.result.operationTrackingID } }), 0);
     });

@@ -121,6 +121,18 @@ export function percentile(values, p) {
 
 const round = (x, digits) => (x === null ? null : Number(x.toFixed(digits)));
 
+/**
+ * Checks the recorder, prints the result line and returns the exit code: 2 when jobs were missing at the
+ * timeout, 0 otherwise.
+ */
+export function finish(fields, complete, timeoutMs) {
+  if (fields.recorder.bad) throw new Error(`${fields.recorder.bad} jobs with an unexpected payload id`);
+  process.stdout.write(`${resultLine(fields)}\n`);
+  if (complete) return 0;
+  process.stderr.write(`timed out after ${timeoutMs} ms with jobs missing\n`);
+  return 2;
+}
+
 /** The one JSON line every runner prints (wsgate's side prints the same shape). */
 export function resultLine({ system, version, mode, concurrency, jobs, ms, recorder, settings }) {
   const { duplicates, missing } = recorder.tally();

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
 import {
-  latencyRun, now, packageVersion, parseCli, Recorder, resultLine, runMain, sleep,
+  latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep,
 } from './common.mjs';
 
 const TASK = 'noop';
@@ -96,15 +96,8 @@ async function main() {
       const { rows } = await admin.query('SELECT count(*)::int AS left FROM graphile_worker.jobs');
       if (rows[0].left !== 0) throw new Error(`${rows[0].left} jobs still in graphile_worker.jobs after stop`);
     }
-    if (recorder.bad || warm.bad) throw new Error(`${recorder.bad + warm.bad} jobs with an unexpected payload id`);
-    process.stdout.write(`${resultLine({
-      system: 'graphile-worker', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings,
-    })}\n`);
-    if (!complete) {
-      process.stderr.write(`timed out after ${opts.timeoutMs} ms with jobs missing\n`);
-      return 2;
-    }
-    return 0;
+    if (warm.bad) throw new Error(`${warm.bad} warm-up jobs with an unexpected payload id`);
+    return finish({ system: 'graphile-worker', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings }, complete, opts.timeoutMs);
   } finally {
     if (runner) await runner.stop().catch(() => {});
     if (workerUtils) await workerUtils.release().catch(() => {});

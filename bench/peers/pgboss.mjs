@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import {
-  latencyRun, now, packageVersion, parseCli, Recorder, resultLine, runMain, sleep,
+  latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep,
 } from './common.mjs';
 
 const QUEUE = 'noop';
@@ -117,15 +117,8 @@ async function main() {
       if (rows[0].left !== 0) throw new Error(`${rows[0].left} jobs not completed in ${SCHEMA}.job after stop`);
     }
     if (errors.length) throw new Error(`pg-boss emitted ${errors.length} error(s); first: ${errors[0]?.message}`);
-    if (recorder.bad || warm.bad) throw new Error(`${recorder.bad + warm.bad} jobs with an unexpected payload id`);
-    process.stdout.write(`${resultLine({
-      system: 'pg-boss', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings,
-    })}\n`);
-    if (!complete) {
-      process.stderr.write(`timed out after ${opts.timeoutMs} ms with jobs missing\n`);
-      return 2;
-    }
-    return 0;
+    if (warm.bad) throw new Error(`${warm.bad} warm-up jobs with an unexpected payload id`);
+    return finish({ system: 'pg-boss', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings }, complete, opts.timeoutMs);
   } finally {
     if (producer) await producer.stop({ graceful: false, close: true }).catch(() => {});
     if (boss) await boss.stop({ graceful: false, close: true }).catch(() => {});

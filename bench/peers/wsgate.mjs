@@ -36,7 +36,7 @@ await ensureAdmin(rt);
 const admin = await rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' } });
 const op = (tag, at) => ({ operation: 'wsgatetest_noop', params: { tag }, userId: admin.id, submittedAt: at, dueAt: at });
 
-async function tallyResults(recorder, n, withLatency) {
+async function tallyResults(recorder, withLatency) {
   const rows = await rt.db.raw.query({ sql: 'SELECT result, attempts FROM ws_queued_operation', text: 'SELECT result, attempts FROM ws_queued_operation', values: [] });
   let reclaimed = 0;
   for (const r of rows) {
@@ -69,7 +69,7 @@ if (cli.mode === 'throughput') {
   const ms = now() - started;
   await engine.close();
   const recorder = new Recorder(cli.jobs);
-  const reclaimed = await tallyResults(recorder, cli.jobs, false);
+  const reclaimed = await tallyResults(recorder, false);
   if (summary.run !== cli.jobs) throw new Error(`drain ran ${summary.run} of ${cli.jobs}: ${JSON.stringify(summary)}`);
   line = JSON.parse(resultLine({ system: 'wsgate', version: '0.1.0', mode: 'throughput', concurrency: cli.concurrency, jobs: cli.jobs, ms, recorder, settings }));
   line.duplicates += reclaimed;
@@ -104,7 +104,7 @@ if (cli.mode === 'throughput') {
       if (Number(left[0].n) === 0 || Date.now() > deadline) break;
       await sleep(20);
     }
-    const reclaimed = await tallyResults(recorder, cli.adds, true);
+    const reclaimed = await tallyResults(recorder, true);
     line = JSON.parse(resultLine({ system: 'wsgate', version: '0.1.0', mode: 'latency', concurrency: cli.concurrency, jobs: cli.adds, ms: 0, recorder, settings }));
     line.duplicates += reclaimed;
   } finally {

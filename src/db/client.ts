@@ -126,12 +126,10 @@ function routeToTransaction(pool: pg.Pool) {
       await client.query('BEGIN');
       open = client;
       const result = await fn();
-      open = null;
       await client.query('COMMIT');
       return result;
     } catch (error) {
       failed = error as Error;
-      open = null;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {

@@ -48,7 +48,7 @@ interface Pending {
   entry: ClaimedOperation;
   index: number;
   /** Decided without running (unknown operation, user gone, or a protocol error from a rolled-back try). */
-  answer?: { envelope: string; code: string };
+  answer?: string;
 }
 
 /** Users looked up by this worker, kept briefly: a queue's entries mostly belong to a few users. */
@@ -87,31 +87,31 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
     const chunk: Pending[] = [];
     try {
       await r.db.transaction!(async () => {
-          const began = Date.now();
-          const completions: Completion[] = [];
-          for (const p of todo) {
-            if (chunk.length > 0 && (oneByOne || Date.now() - began >= r.groupCommitMs || r.windingDown())) break;
-            chunk.push(p);
-            if (p.answer) {
-              completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: p.answer.envelope });
-              continue;
-            }
-            const op = r.registry.get(p.entry.operation)!;
-            r.running(p.index);
-            try {
-              const result = await op.run({ db: r.db.prisma, user: users.get(p.entry.userId)!, services: r.services }, p.entry.params);
-              completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(success(result)) });
-            } catch (error) {
-              throw new OperationThrew(p.entry, error);
-            } finally {
-              r.running(-1);
-            }
+        const began = Date.now();
+        const completions: Completion[] = [];
+        for (const p of todo) {
+          if (chunk.length > 0 && (oneByOne || Date.now() - began >= r.groupCommitMs || r.windingDown())) break;
+          chunk.push(p);
+          if (p.answer) {
+            completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: p.answer });
+            continue;
           }
-          const finished = await completeMany(r.db, batch[0]!.leaseToken, completions, r.services.clock.now(), r.resultTtlSeconds);
-          const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
-          if (lost.length > 0) throw new LeaseLost(lost);
+          const op = r.registry.get(p.entry.operation)!;
+          r.running(p.index);
+          try {
+            const result = await op.run({ db: r.db.prisma, user: users.get(p.entry.userId)!, services: r.services }, p.entry.params);
+            completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(success(result)) });
+          } catch (error) {
+            throw new OperationThrew(p.entry, error);
+          } finally {
+            r.running(-1);
+          }
+        }
+        const finished = await completeMany(r.db, batch[0]!.leaseToken, completions, r.services.clock.now(), r.resultTtlSeconds);
+        const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
+        if (lost.length > 0) throw new LeaseLost(lost);
       });
-      r.settled(chunk.map((p) => (p.answer ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.answer.code } : { id: p.entry.operationTrackingID, kind: 'done' })));
+      r.settled(chunk.map((p) => ({ id: p.entry.operationTrackingID, kind: p.answer ? 'answered' : 'done' })));
       const ran = new Set(chunk);
       todo = todo.filter((p) => !ran.has(p));
     } catch (error) {
@@ -141,7 +141,4 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
   }
 }
 
-function answerOf(error: unknown): { envelope: string; code: string } {
-  const envelope = envelopeOfError(error);
-  return { envelope: JSON.stringify(envelope), code: envelope.success ? '' : envelope.error.code };
-}
+const answerOf = (error: unknown) => JSON.stringify(envelopeOfError(error));

@@ -57,6 +57,9 @@ export interface PassSummary {
   tookMs: number;
 }
 
+/** How often an executor renews its leases and reports in: three times per lease, at least every 10 s. */
+export const heartbeatEveryMs = (leaseSeconds: number) => Math.max(200, Math.min(10_000, (leaseSeconds * 1000) / 3));
+
 /** Claims of one entry after which it is given up (its runs keep ending without a result: executors die). */
 export const MAX_CLAIMS = 5;
 
@@ -179,7 +182,7 @@ export class Engine {
     if (this.loopRunning) throw new Error('the executor is running already');
     this.summary = emptySummary();
     const started = performance.now();
-    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(200, Math.min(10_000, (this.options.leaseSeconds * 1000) / 3)));
+    const heartbeat = setInterval(() => void this.heartbeat(), heartbeatEveryMs(this.options.leaseSeconds));
     heartbeat.unref();
     this.loopRunning = (async () => {
       try {

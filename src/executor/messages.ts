@@ -6,7 +6,7 @@ export type EntryOutcome =
   /** Its success envelope is stored. */
   | { id: string; kind: 'done' }
   /** The operation answered a protocol error (validation, not found, access): stored as its final result. */
-  | { id: string; kind: 'answered'; code: string }
+  | { id: string; kind: 'answered' }
   /** An infrastructure failure: the main thread records the attempt and retries it or moves it to the failed store. */
   | { id: string; kind: 'failed'; code: string; message: string }
   /** Its lease was taken over by another executor: nothing of this run was kept. */

@@ -32,10 +32,9 @@ interface Slot {
   worker: Worker;
   running: Float64Array;
   ready: Promise<void>;
-  batch?: { entries: ClaimedOperation[]; outcomes: EntryOutcome[]; done: (r: BatchReport) => void };
+  batch?: { outcomes: EntryOutcome[]; done: (r: BatchReport) => void };
   killedFor?: Death;
   dead: boolean;
-  heapUsedMb: number;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -72,7 +71,7 @@ export class WorkerPool {
    */
   async run(entries: ClaimedOperation[]): Promise<BatchReport> {
     const slot = this.idle.pop() ?? this.spawn();
-    const report = new Promise<BatchReport>((done) => (slot.batch = { entries, outcomes: [], done }));
+    const report = new Promise<BatchReport>((done) => (slot.batch = { outcomes: [], done }));
     try {
       await slot.ready;
       slot.worker.postMessage({ type: 'run', batch: entries } satisfies ToWorker);
@@ -124,14 +123,13 @@ export class WorkerPool {
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
     ready.catch(() => undefined);
-    const slot: Slot = { worker, running, ready, dead: false, heapUsedMb: 0 };
+    const slot: Slot = { worker, running, ready, dead: false };
     this.slots.add(slot);
     let crash: Death | undefined;
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') readyResolve();
       else if (m.type === 'outcomes') slot.batch?.outcomes.push(...m.outcomes);
       else if (m.type === 'batch-done') {
-        slot.heapUsedMb = m.heapUsedMb;
         const b = slot.batch;
         slot.batch = undefined;
         // A worker near its memory limit is replaced between batches rather than killed in the middle of one.

@@ -63,7 +63,14 @@ export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): 
   if (entries.length === 0) return [];
   const rows = entries.map((entry) => ({ id: nanoid(), entry }));
   await db.raw.query(db.dialect.notifyingInsert(insertRows(rows)));
-  for (const e of entries) queueEvents.emit('enqueued', { queue: e.queue ?? DEFAULT_QUEUE, dueAt: e.dueAt });
+  // One wake-up per queue, at its earliest due time, however many entries.
+  const earliest = new Map<string, Date>();
+  for (const e of entries) {
+    const queue = e.queue ?? DEFAULT_QUEUE;
+    const known = earliest.get(queue);
+    if (!known || e.dueAt < known) earliest.set(queue, e.dueAt);
+  }
+  for (const [queue, dueAt] of earliest) queueEvents.emit('enqueued', { queue, dueAt });
   return rows.map((r) => r.id);
 }
 
