@@ -5,12 +5,17 @@
 // Never from inside a Prisma transaction's callback: on SQLite the statement would wait for the transaction
 // to end, and the transaction for the callback, until the transaction's timeout broke the deadlock.
 import type { Statement } from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Prisma } from './generated/sqlite/client.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 export interface RawSql {
-  query<T>(sql: Prisma.Sql): Promise<T[]>;
+  /**
+   * `prepared`: a statement of fixed text run very often (claim, completion): PostgreSQL parses and plans it
+   * once per connection instead of at every call. SQLite prepares every statement anyway.
+   */
+  query<T>(sql: Prisma.Sql, options?: { prepared?: boolean }): Promise<T[]>;
   /** The number of rows changed. */
   execute(sql: Prisma.Sql): Promise<number>;
 }
@@ -60,11 +65,20 @@ const types = {
 };
 const pgValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
+const statementName = (text: string) => `wsgate_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+
 export function postgresRaw(pool: Pick<pg.Pool, 'query'>): RawSql {
-  const run = (q: Prisma.Sql) => pool.query({ text: q.text, values: q.values.map(pgValue), types });
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = statementName(text)));
+    return name;
+  };
+  const run = (q: Prisma.Sql, prepared = false) =>
+    pool.query({ text: q.text, values: q.values.map(pgValue), types, ...(prepared ? { name: nameOf(q.text) } : {}) });
   return {
-    async query<T>(q: Prisma.Sql) {
-      return (await run(q)).rows as T[];
+    async query<T>(q: Prisma.Sql, options?: { prepared?: boolean }) {
+      return (await run(q, options?.prepared)).rows as T[];
     },
     async execute(q) {
       return (await run(q)).rowCount ?? 0;

@@ -108,7 +108,7 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
   for (const queue of options.queues) {
     const limit = options.limit - claimed.length;
     if (limit <= 0) break;
-    const rows = await db.raw.query<ClaimRow>(db.dialect.claimDue({ queue, now: options.now, leaseUntil, leaseToken, limit }));
+    const rows = await db.raw.query<ClaimRow>(db.dialect.claimDue({ queue, now: options.now, leaseUntil, leaseToken, limit }), { prepared: true });
     const batch = rows.map((r) => ({
       operationTrackingID: r.id,
       operation: r.operation,
@@ -171,7 +171,7 @@ export async function completeMany(
     FROM ${db.dialect.jsonRows(json)}
     WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
       AND (ws_queued_operation.state || '') = 'running'
-    RETURNING ws_queued_operation.id AS id`);
+    RETURNING ws_queued_operation.id AS id`, { prepared: true });
   return new Set(rows.map((r) => r.id));
 }
 
