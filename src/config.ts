@@ -82,7 +82,7 @@ export const settings = {
     default: '30',
     description: 'Lease of a claimed operation, renewed by its executor\'s heartbeat while it runs; an executor that died loses its operations to another one after this long.',
   },
-  claimBatch: { env: 'WSGATE_CLAIM_BATCH', default: '20', description: 'Operations one claim reserves for one worker (one round trip; their results commit together).' },
+  claimBatch: { env: 'WSGATE_CLAIM_BATCH', default: '20', description: 'Operations one claim reserves per free worker (one round trip; a worker\'s results commit together).' },
   graceSeconds: {
     env: 'WSGATE_SHUTDOWN_GRACE_SECONDS',
     default: '30',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runCli, runPass, startGateway, type Gateway } from './support.js';
+import { backends, call, login, runCli, runPass, startGateway, until, type Gateway } from './support.js';
 import { MAX_CLAIMS } from '../src/executor/engine.js';
 import { engineOf } from '../src/runtime.js';
 import { claim, completeMany } from '../src/queue/store.js';
@@ -156,6 +156,26 @@ for (const backend of backends) {
       assert.equal((await status(id)).status, 'done');
       assert.equal((await result(id)).error.code, 'VALIDATION_FAILED');
       assert.equal((await recordsNamed('final')).length, 0, 'its write was rolled back');
+    });
+
+    test('a claim is spread over the free workers: four waiting operations run at once on four workers', { skip: backend.name === 'sqlite' && 'SQLite lets one transaction write at a time: its workers take turns' }, async () => {
+      const dir = tmp();
+      const marker = path.join(dir, 'started');
+      const release = path.join(dir, 'release');
+      for (let i = 0; i < 4; i++) {
+        await queue({ operation: 'wsgatetest_slowcreate', elementType: 'Contacts', element: JSON.stringify({ lastname: `spread-${i}` }), marker, release });
+      }
+      const engine = engineOf(gw.rt, { concurrency: 4, claimBatch: 20 });
+      try {
+        const drained = engine.drain();
+        // Each waits for the release file: all four can have started only if they run in four workers.
+        await until('four operations running at once', async () => lines(marker).length === 4);
+        fs.writeFileSync(release, '');
+        assert.equal((await drained).run, 4);
+      } finally {
+        fs.writeFileSync(release, '');
+        await engine.close();
+      }
     });
 
     test('priority and named queues set the order; delayed operations do not start early', async () => {
