@@ -98,6 +98,21 @@ export const settings = {
     default: '604800',
     description: 'Unread results are purged after this many seconds (7 days).',
   },
+  queryDefaultLimit: {
+    env: 'WSGATE_QUERY_DEFAULT_LIMIT',
+    default: '100',
+    description: 'Records a `query` answers when it has no limit clause (coreBOS: 100).',
+  },
+  queryMaxLimit: {
+    env: 'WSGATE_QUERY_MAX_LIMIT',
+    default: '100',
+    description: 'The most records one `query` answers; a larger limit is lowered to it (page with `limit offset, count`).',
+  },
+  idempotencyHours: {
+    env: 'WSGATE_IDEMPOTENCY_HOURS',
+    default: '24',
+    description: 'How long a ClientRequestIdentifier (cbwsOptions) is remembered: a repeat within it answers the first call\'s answer.',
+  },
   challengeTtlSeconds: {
     env: 'WSGATE_CHALLENGE_TTL_SECONDS',
     default: '7200',
@@ -155,6 +170,9 @@ export interface Config {
   graceSeconds: number;
   failedRetentionHours: number;
   resultTtlSeconds: number;
+  queryDefaultLimit: number;
+  queryMaxLimit: number;
+  idempotencyHours: number;
   challengeTtlSeconds: number;
   sessionLifetimeSeconds: number;
   sessionIdleSeconds: number;
@@ -213,7 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const clockOffset = Number(get('clockOffsetMs'));
   if (!Number.isFinite(clockOffset)) throw new Error(`${settings.clockOffsetMs.env} must be a number`);
   const dataDir = path.resolve(get('dataDir'));
-  return {
+  const config = {
     port: positiveInt('port', get('port'), true),
     host: get('host'),
     databaseUrl: optional('databaseUrl') ?? `file:${path.join(dataDir, 'wsgate.db')}`,
@@ -234,6 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graceSeconds: positiveNumber('graceSeconds', get('graceSeconds'), true),
     failedRetentionHours: positiveNumber('failedRetentionHours', get('failedRetentionHours')),
     resultTtlSeconds: positiveInt('resultTtlSeconds', get('resultTtlSeconds')),
+    queryDefaultLimit: positiveInt('queryDefaultLimit', get('queryDefaultLimit')),
+    queryMaxLimit: positiveInt('queryMaxLimit', get('queryMaxLimit')),
+    idempotencyHours: positiveNumber('idempotencyHours', get('idempotencyHours')),
     challengeTtlSeconds: positiveInt('challengeTtlSeconds', get('challengeTtlSeconds')),
     sessionLifetimeSeconds: positiveInt('sessionLifetimeSeconds', get('sessionLifetimeSeconds')),
     sessionIdleSeconds: positiveInt('sessionIdleSeconds', get('sessionIdleSeconds')),
@@ -243,4 +264,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clockOffsetMs: clockOffset,
     testOperations: get('testOperations') === 'on',
   };
+  if (config.queryDefaultLimit > config.queryMaxLimit) {
+    throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);
+  }
+  return config;
 }

@@ -22,6 +22,10 @@ export const ErrorCode = {
   REFERENCE_INVALID: 'REFERENCE_INVALID',
   INVALID_PARAMETER: 'INVALID_PARAMETER',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
+  // coreBOS upsert's: a searchOn field the element does not give.
+  SEARCH_VALUE_NOT_PROVIDED: 'SEARCH_VALUE_NOT_PROVIDED',
+  // wsgate's own: upsert's searchOn matches several records (coreBOS would update one of them at random).
+  MULTIPLE_RECORDS_FOUND: 'MULTIPLE_RECORDS_FOUND',
   // wsgate's own, for deferred operations.
   TIMEOUT: 'TIMEOUT',
   OPERATION_CANCELLED: 'OPERATION_CANCELLED',

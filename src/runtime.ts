@@ -11,6 +11,7 @@ import type { Services } from './operations/types.js';
 import { Engine, type EngineOptions } from './executor/engine.js';
 import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
+import { syncFieldIndexes } from './vtql/indexes.js';
 
 export { createLogger };
 
@@ -29,6 +30,8 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
   });
   const services: Services = servicesOf(config);
+  const indexes = await syncFieldIndexes(db.raw, services.modules, db.provider);
+  if (indexes.created.length || indexes.dropped.length) log.info(indexes, 'field indexes brought in line with the modules file');
   return {
     config,
     db,

@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { loadSecret } from './auth/secret.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
+import { parseDatabaseUrl } from './db/url.js';
 
 export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
   return {
@@ -17,5 +18,8 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       sessionIdleSeconds: config.sessionIdleSeconds,
     },
     resultTtlSeconds: config.resultTtlSeconds,
+    requestIdTtlSeconds: Math.round(config.idempotencyHours * 3600),
+    provider: parseDatabaseUrl(config.databaseUrl).provider,
+    queryLimits: { defaultLimit: config.queryDefaultLimit, maxLimit: config.queryMaxLimit },
   };
 }

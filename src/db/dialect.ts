@@ -25,6 +25,13 @@ export interface Dialect {
   notifyingInsert(insert: Prisma.Sql): Prisma.Sql;
   /** Tells idle listeners that entries of these queues are due (after a retry from the failed store). */
   notify(queue: string, dueAt: Date): Prisma.Sql | null;
+  /** The JSON text of column `data` with the keys of the JSON object `patch` set to its values. */
+  mergeData(patch: string): Prisma.Sql;
+  /**
+   * A statement that makes transactions asking for the same key wait for each other until commit, or
+   * null where a write transaction excludes all others anyway (SQLite's BEGIN IMMEDIATE).
+   */
+  lockKey(key: string): Prisma.Sql | null;
 }
 
 const claimable = (p: ClaimParams) => Prisma.sql`
@@ -48,6 +55,8 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
     jsonRows: (json) => Prisma.sql`(SELECT value ->> 'op_id' AS op_id, value ->> 'envelope' AS envelope FROM json_each(${json})) AS v`,
     notifyingInsert: (insert) => insert,
     notify: () => null,
+    mergeData: (patch) => Prisma.sql`json_patch(data, ${patch})`,
+    lockKey: () => null,
   },
   // PostgreSQL: rows another executor is claiming are skipped rather than waited for; an enqueue wakes
   // the listeners at once (graphile-worker does the same), polling being the fallback.
@@ -59,5 +68,7 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
       SELECT pg_notify(${QUEUE_CHANNEL}, queue || ' ' || (floor(extract(epoch FROM min(due_at)) * 1000))::bigint)
       FROM inserted GROUP BY queue`,
     notify: (queue, dueAt) => Prisma.sql`SELECT pg_notify(${QUEUE_CHANNEL}, ${`${queue} ${dueAt.getTime()}`})`,
+    mergeData: (patch) => Prisma.sql`(data::jsonb || ${patch}::jsonb)::text`,
+    lockKey: (key) => Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
   },
 };

@@ -99,7 +99,9 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           const op = r.registry.get(p.entry.operation)!;
           r.running(p.index);
           try {
-            const result = await op.run({ db: r.db.prisma, user: users.get(p.entry.userId)!, services: r.services }, p.entry.params);
+            // The operation runs inside the batch's transaction: what it wants atomic is so already.
+            const db = r.db.prisma;
+            const result = await op.run({ db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db) }, p.entry.params);
             completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(success(result)) });
           } catch (error) {
             throw new OperationThrew(p.entry, error);

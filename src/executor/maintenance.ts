@@ -1,9 +1,10 @@
 // Housekeeping beside the executor: unread results past their time, failed entries past their retention,
-// dead sessions and tokens. Keeps the queue table from growing without bound under steady load.
+// dead sessions and tokens, expired ClientRequestIdentifiers. Keeps the queue table from growing without bound under steady load.
 import { purgeSessions, type SessionPolicy } from '../auth/login.js';
 import type { Database } from '../db/client.js';
 import { pruneFailed } from '../queue/failed.js';
 import { purgeExpiredResults } from '../queue/store.js';
+import { purgeExpiredRequests } from '../ws/idempotency.js';
 
 export interface Retention {
   sessionPolicy: SessionPolicy;
@@ -14,5 +15,6 @@ export async function purgeExpired(db: Database, now: Date, retention: Retention
   const results = await purgeExpiredResults(db.prisma, now);
   const failed = await pruneFailed(db, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
   const sessions = await purgeSessions(db.prisma, now, retention.sessionPolicy);
-  return { results, failed, sessions };
+  const requestIds = await purgeExpiredRequests(db.prisma, now);
+  return { results, failed, sessions, requestIds };
 }

@@ -1,23 +1,33 @@
+import { assertMay } from '../records/access.js';
+import { checkReferences } from '../records/references.js';
 import { createRecord, moduleOf, resolveOwner } from '../records/store.js';
 import { validateElement } from '../records/validate.js';
-import { callerOf, type OperationDefinition } from './types.js';
+import { callerOf, type OperationContext, type OperationDefinition, type Params } from './types.js';
+
+function prepare(ctx: OperationContext, p: Params) {
+  const module = moduleOf(ctx.services.modules, p.elementType);
+  assertMay(callerOf(ctx), module, 'create');
+  return { module, valid: validateElement(module, p.element) };
+}
 
 export const create: OperationDefinition = {
   name: 'create',
   method: 'POST',
   prelogin: false,
   queueable: true,
+  idempotent: true,
   summary: 'Creates a record; assigned_user_id defaults to the caller.',
   params: [
     { name: 'elementType', type: 'string', required: true, description: 'Module name, e.g. Contacts' },
     { name: 'element', type: 'encoded', required: true, description: 'JSON object of field values' },
   ],
   async precheck(ctx, p) {
-    const element = validateElement(moduleOf(ctx.services.modules, p.elementType), p.element);
-    await resolveOwner(ctx.db, element.assignedUserId, callerOf(ctx));
+    const { module, valid } = prepare(ctx, p);
+    await checkReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields });
+    await resolveOwner(ctx.db, valid.assignedUserId, callerOf(ctx));
   },
   async run(ctx, p) {
-    const module = moduleOf(ctx.services.modules, p.elementType);
-    return createRecord(ctx.db, module, validateElement(module, p.element), callerOf(ctx), ctx.services.clock.now());
+    const { module, valid } = prepare(ctx, p);
+    return createRecord(ctx.db, ctx.services.modules, module, valid, callerOf(ctx), ctx.services.clock.now());
   },
 };

@@ -1,5 +1,6 @@
-import { deleteRecord } from '../records/store.js';
-import type { OperationDefinition } from './types.js';
+import { assertMay } from '../records/access.js';
+import { deleteRecord, moduleOfId } from '../records/store.js';
+import { callerOf, type OperationDefinition } from './types.js';
 
 export const deleteOperation: OperationDefinition = {
   name: 'delete',
@@ -8,5 +9,9 @@ export const deleteOperation: OperationDefinition = {
   queueable: false,
   summary: 'Deletes a record.',
   params: [{ name: 'id', type: 'string', required: true, description: 'Record id, e.g. 12x5' }],
-  run: (ctx, p) => deleteRecord(ctx.db, ctx.services.modules, p.id),
+  async run(ctx, p) {
+    const { module, id } = moduleOfId(ctx.services.modules, p.id);
+    assertMay(callerOf(ctx), module, 'delete');
+    return deleteRecord(ctx.db, module, id);
+  },
 };

@@ -1,6 +1,7 @@
+import { assertMay, may } from '../records/access.js';
 import { moduleOf } from '../records/store.js';
 import type { FieldDefinition } from '../records/modules.js';
-import type { OperationDefinition } from './types.js';
+import { callerOf, type OperationDefinition } from './types.js';
 
 const describeField = (f: FieldDefinition) => ({
   name: f.name,
@@ -8,7 +9,9 @@ const describeField = (f: FieldDefinition) => ({
   mandatory: !!f.mandatory,
   type: f.type === 'picklist'
     ? { name: 'picklist', picklistValues: f.values!.map((v) => ({ label: v, value: v })), defaultValue: f.values![0] }
-    : { name: f.type, ...(f.maxlength ? { maxlength: f.maxlength } : {}) },
+    : f.type === 'reference'
+      ? { name: 'reference', refersTo: f.references! }
+      : { name: f.type, ...(f.maxlength ? { maxlength: f.maxlength } : {}) },
   nullable: !f.mandatory,
   editable: true,
   default: '',
@@ -28,16 +31,18 @@ export const describe: OperationDefinition = {
   queueable: true,
   summary: 'A module\'s fields and what can be done with it.',
   params: [{ name: 'elementType', type: 'string', required: true, description: 'Module name, e.g. Contacts' }],
-  precheck: (ctx, p) => void moduleOf(ctx.services.modules, p.elementType),
+  precheck: (ctx, p) => assertMay(callerOf(ctx), moduleOf(ctx.services.modules, p.elementType), 'read'),
   async run(ctx, p) {
     const m = moduleOf(ctx.services.modules, p.elementType);
+    const user = callerOf(ctx);
+    assertMay(user, m, 'read');
     return {
       label: m.label,
       label_raw: m.label,
       name: m.name,
-      createable: true,
-      updateable: true,
-      deleteable: true,
+      createable: may(user, m, 'create'),
+      updateable: may(user, m, 'update'),
+      deleteable: may(user, m, 'delete'),
       retrieveable: true,
       fields: [...m.fields.map(describeField), ...systemFields],
       idPrefix: m.idPrefix,

@@ -13,6 +13,14 @@ import { retrieve } from './retrieve.js';
 import { testOperations } from './testing.js';
 import type { OperationDefinition } from './types.js';
 import { update } from './update.js';
+import { revise } from './revise.js';
+import { upsert } from './upsert.js';
+import { massCreate } from './massCreate.js';
+import { massUpdate } from './massUpdate.js';
+import { massDelete } from './massDelete.js';
+import { query } from './query.js';
+import { getRelatedModulesInfomation } from './getRelatedModulesInfomation.js';
+import { WsError } from '../errors.js';
 
 export const operations: OperationDefinition[] = [
   getchallenge,
@@ -23,11 +31,36 @@ export const operations: OperationDefinition[] = [
   create,
   retrieve,
   update,
+  revise,
+  upsert,
   deleteOperation,
+  query,
+  massCreate,
+  massUpdate,
+  massDelete,
+  getRelatedModulesInfomation,
   getQueuedOperationResult,
   getQueuedOperationStatus,
   cancelQueuedOperation,
 ];
+
+/** coreBOS operations wsgate does not implement (README, "Operations"): asked for, they answer UNKNOWN_OPERATION. */
+export const NOT_IMPLEMENTED = [
+  'convertlead', 'gendoc_convert', 'ExecuteWorkflow', 'ExecuteWorkflowWithContext', 'executeBusinessAction',
+  'CreateWithValidation', 'UpdateWithValidation', 'ReviseWithValidation', 'retrieve_related', 'query_related',
+  'SetRelation', 'getRelatedRecords', 'sync', 'extendsession', 'loginPortal',
+];
+
+const notImplemented = new Set(NOT_IMPLEMENTED.map((n) => n.toLowerCase()));
+
+/** UNKNOWN_OPERATION for a name the registry does not hold, saying so when coreBOS has it. */
+export function unknownOperation(name: string): WsError {
+  if (!name) return new WsError('UNKNOWN_OPERATION', 'No operation given');
+  if (notImplemented.has(name.toLowerCase())) {
+    return new WsError('UNKNOWN_OPERATION', `Unknown operation requested: ${name} is a coreBOS operation wsgate does not implement`);
+  }
+  return new WsError('UNKNOWN_OPERATION', `Unknown operation requested: ${name}`);
+}
 
 export class OperationRegistry {
   private readonly byName = new Map<string, OperationDefinition>();

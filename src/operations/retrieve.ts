@@ -1,5 +1,6 @@
-import { retrieveRecord } from '../records/store.js';
-import type { OperationDefinition } from './types.js';
+import { assertMay } from '../records/access.js';
+import { findRecord, moduleOfId, presentRecord } from '../records/store.js';
+import { callerOf, type OperationDefinition } from './types.js';
 
 export const retrieve: OperationDefinition = {
   name: 'retrieve',
@@ -8,5 +9,9 @@ export const retrieve: OperationDefinition = {
   queueable: false,
   summary: 'One record by id.',
   params: [{ name: 'id', type: 'string', required: true, description: 'Record id, e.g. 12x5' }],
-  run: (ctx, p) => retrieveRecord(ctx.db, ctx.services.modules, p.id),
+  async run(ctx, p) {
+    const { module, id } = moduleOfId(ctx.services.modules, p.id);
+    assertMay(callerOf(ctx), module, 'read');
+    return presentRecord(module, await findRecord(ctx.db, module, id));
+  },
 };

@@ -25,7 +25,7 @@ export const testOperations: OperationDefinition[] = [
     ],
     async run(ctx, p) {
       const module = moduleOf(ctx.services.modules, p.elementType);
-      const record = await createRecord(ctx.db, module, validateElement(module, p.element), callerOf(ctx), ctx.services.clock.now());
+      const record = await createRecord(ctx.db, ctx.services.modules, module, validateElement(module, p.element), callerOf(ctx), ctx.services.clock.now());
       fs.appendFileSync(String(p.marker), `${process.pid}\n`);
       while (!fs.existsSync(String(p.release))) await sleep(20);
       if (p.fail === '1') throw new WsError('VALIDATION_FAILED', 'wsgatetest_slowcreate: failed on request');

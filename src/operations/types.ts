@@ -1,5 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { DbTx } from '../db/client.js';
+import type { RawSql } from '../db/raw.js';
+import type { Provider } from '../db/url.js';
+import type { Limits } from '../vtql/index.js';
 import type { SessionPolicy } from '../auth/login.js';
 import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
@@ -21,6 +24,12 @@ export interface Services {
   sessionPolicy: SessionPolicy;
   /** How long a deferred operation's result waits to be read (s). */
   resultTtlSeconds: number;
+  /** The database's kind, for the few statements written per provider (src/db/dialect.ts). */
+  provider: Provider;
+  /** How long a ClientRequestIdentifier is remembered (s). */
+  requestIdTtlSeconds: number;
+  /** query's row counts (coreBOS: 100 per call). */
+  queryLimits: Limits;
 }
 
 export interface OperationContext {
@@ -31,6 +40,16 @@ export interface OperationContext {
   /** The caller's session (synchronous calls after login only). */
   sessionName?: string;
   services: Services;
+  /**
+   * The driver, for reads outside any transaction (synchronous calls that are not idempotent); absent when
+   * the operation runs inside a transaction, where only `db` may be used.
+   */
+  raw?: RawSql;
+  /**
+   * Runs `fn` in one transaction: the current one when the operation already runs inside one (deferred
+   * runs, idempotent calls), a new one otherwise.
+   */
+  atomic<T>(fn: (db: DbTx) => Promise<T>): Promise<T>;
 }
 
 export type Params = Record<string, unknown>;
@@ -42,6 +61,8 @@ export interface OperationDefinition {
   method: 'GET' | 'POST';
   prelogin: boolean;
   queueable: boolean;
+  /** A repeated call with the same cbwsOptions ClientRequestIdentifier answers the first call's answer. */
+  idempotent?: boolean;
   summary: string;
   params: ParamSpec[];
   /**

@@ -1,4 +1,5 @@
 import { WsError } from '../errors.js';
+import { assertMay } from '../records/access.js';
 import { findRecord, moduleOfId, resolveOwner, updateRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
 import { callerOf, type OperationDefinition, type OperationContext, type Params } from './types.js';
@@ -9,6 +10,7 @@ function prepare(ctx: OperationContext, p: Params) {
     throw new WsError('INVALID_ID_ATTRIBUTE', 'element has no id: update needs the id of the record inside element');
   }
   const { module, id } = moduleOfId(ctx.services.modules, element.id);
+  assertMay(callerOf(ctx), module, 'update');
   return { module, id, valid: validateElement(module, element) };
 }
 
@@ -17,6 +19,7 @@ export const update: OperationDefinition = {
   method: 'POST',
   prelogin: false,
   queueable: true,
+  idempotent: true,
   summary: 'Replaces a record\'s fields (fields not sent become empty); the record id goes inside element.',
   params: [{ name: 'element', type: 'encoded', required: true, description: 'JSON object of all field values, with id' }],
   async precheck(ctx, p) {
@@ -26,6 +29,6 @@ export const update: OperationDefinition = {
   },
   async run(ctx, p) {
     const { module, id, valid } = prepare(ctx, p);
-    return updateRecord(ctx.db, module, id, valid, callerOf(ctx), ctx.services.clock.now());
+    return updateRecord(ctx.db, ctx.services.modules, module, id, valid, callerOf(ctx), ctx.services.clock.now());
   },
 };

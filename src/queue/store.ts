@@ -7,6 +7,7 @@ import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import { queueEvents } from './events.js';
+import type { Dialect } from '../db/dialect.js';
 
 export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_PRIORITY = 500;
@@ -58,12 +59,8 @@ const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma
   )}
   RETURNING queue, due_at`;
 
-/** Queues operations in one statement and returns their operationTrackingIDs, in order. */
-export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): Promise<string[]> {
-  if (entries.length === 0) return [];
-  const rows = entries.map((entry) => ({ id: nanoid(), entry }));
-  await db.raw.query(db.dialect.notifyingInsert(insertRows(rows)));
-  // One wake-up per queue, at its earliest due time, however many entries.
+/** Wakes this process's executor for the entries' queues: one wake-up per queue, at its earliest due time. */
+function announce(entries: NewQueuedOperation[]): void {
   const earliest = new Map<string, Date>();
   for (const e of entries) {
     const queue = e.queue ?? DEFAULT_QUEUE;
@@ -71,7 +68,25 @@ export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): 
     if (!known || e.dueAt < known) earliest.set(queue, e.dueAt);
   }
   for (const [queue, dueAt] of earliest) queueEvents.emit('enqueued', { queue, dueAt });
+}
+
+/** Queues operations in one statement and returns their operationTrackingIDs, in order. */
+export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const rows = entries.map((entry) => ({ id: nanoid(), entry }));
+  await db.raw.query(db.dialect.notifyingInsert(insertRows(rows)));
+  announce(entries);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Queues an operation inside the caller's transaction (an idempotent call: the entry and the answer that
+ * names it commit together). `announce` wakes this process's executor, once the transaction committed.
+ */
+export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation): Promise<{ operationTrackingID: string; announce: () => void }> {
+  const id = nanoid();
+  await tx.$queryRaw(dialect.notifyingInsert(insertRows([{ id, entry }])));
+  return { operationTrackingID: id, announce: () => announce([entry]) };
 }
 
 export async function enqueue(db: Database, entry: NewQueuedOperation): Promise<string> {

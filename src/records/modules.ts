@@ -2,8 +2,14 @@
 import fs from 'node:fs';
 import { Ajv } from 'ajv';
 
-export const FIELD_TYPES = ['string', 'text', 'email', 'phone', 'url', 'integer', 'decimal', 'boolean', 'date', 'datetime', 'picklist'] as const;
+export const FIELD_TYPES = ['string', 'text', 'email', 'phone', 'url', 'integer', 'decimal', 'boolean', 'date', 'datetime', 'picklist', 'reference'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** What a user may do with a module's records; each is granted to roles in the module file. */
+export const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
+export type Action = (typeof ACTIONS)[number];
+export const ROLES = ['admin', 'user'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface FieldDefinition {
   name: string;
@@ -12,6 +18,10 @@ export interface FieldDefinition {
   mandatory?: boolean;
   maxlength?: number;
   values?: string[];
+  /** Reference fields: the modules whose record ids the field may hold. */
+  references?: string[];
+  /** Queries filtering on the field use an index (created when the server starts). */
+  indexed?: boolean;
 }
 
 export interface ModuleDefinition {
@@ -21,6 +31,8 @@ export interface ModuleDefinition {
   idPrefix: string;
   labelFields: string[];
   fields: FieldDefinition[];
+  /** The roles allowed each action; an action not listed is allowed to every role. */
+  access?: Partial<Record<Action, Role[]>>;
 }
 
 /** Fields every module has, kept by wsgate rather than by the module file. */
@@ -42,6 +54,11 @@ const fileSchema = {
           singular: { type: 'string' },
           idPrefix: { type: 'string', pattern: '^[1-9][0-9]*$' },
           labelFields: { type: 'array', items: { type: 'string' } },
+          access: {
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(ACTIONS.map((a) => [a, { type: 'array', items: { enum: ROLES }, uniqueItems: true }])),
+          },
           fields: {
             type: 'array',
             items: {
@@ -55,6 +72,8 @@ const fileSchema = {
                 mandatory: { type: 'boolean' },
                 maxlength: { type: 'integer', minimum: 1 },
                 values: { type: 'array', items: { type: 'string' }, minItems: 1 },
+                references: { type: 'array', items: { type: 'string' }, minItems: 1 },
+                indexed: { type: 'boolean' },
               },
             },
           },
@@ -80,11 +99,19 @@ export class ModuleRegistry {
           throw new Error(`module ${m.name}: field ${f.name} is declared twice or is a system field`);
         }
         if (f.type === 'picklist' && !f.values) throw new Error(`module ${m.name}: picklist ${f.name} needs values`);
+        if ((f.type === 'reference') !== !!f.references) throw new Error(`module ${m.name}: field ${f.name}: references go with type reference, and only with it`);
         names.add(f.name);
       }
       for (const lf of m.labelFields) if (!names.has(lf)) throw new Error(`module ${m.name}: label field ${lf} is not a field`);
       this.byName.set(m.name, m);
       this.byPrefix.set(m.idPrefix, m);
+    }
+    for (const m of modules) {
+      for (const f of m.fields) {
+        for (const target of f.references ?? []) {
+          if (!this.byName.has(target)) throw new Error(`module ${m.name}: field ${f.name} references ${target}, which is not a module`);
+        }
+      }
     }
   }
 
@@ -94,6 +121,12 @@ export class ModuleRegistry {
 
   byIdPrefix(prefix: string): ModuleDefinition | undefined {
     return this.byPrefix.get(prefix);
+  }
+
+  /** The module of that name in any case: VTQL's `from contacts` (coreBOS looks modules up in MySQL). */
+  find(name: string): ModuleDefinition | undefined {
+    const wanted = name.toLowerCase();
+    return this.byName.get(name) ?? this.modules.find((m) => m.name.toLowerCase() === wanted);
   }
 }
 

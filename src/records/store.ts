@@ -6,6 +6,10 @@ import { USERS_MODULE_PREFIX, formatUserId, type WsUser } from '../auth/users.js
 import { formatWsId, parseWsId } from './ids.js';
 import type { ModuleDefinition, ModuleRegistry } from './modules.js';
 import type { ValidElement } from './validate.js';
+import { checkReferences, referenceErrors } from './references.js';
+import { Prisma } from '../db/generated/sqlite/client.js';
+import { dialects } from '../db/dialect.js';
+import type { Provider } from '../db/url.js';
 
 export type WsRecord = Record<string, string>;
 
@@ -58,7 +62,8 @@ export function moduleOfId(modules: ModuleRegistry, wsid: unknown): { module: Mo
   return { module, id };
 }
 
-export async function createRecord(db: DbTx, module: ModuleDefinition, element: ValidElement, caller: WsUser, now: Date) {
+export async function createRecord(db: DbTx, modules: ModuleRegistry, module: ModuleDefinition, element: ValidElement, caller: WsUser, now: Date) {
+  await checkReferences(db, modules, { module, fields: element.fields });
   const ownerId = await resolveOwner(db, element.assignedUserId, caller);
   const data = JSON.stringify(element.fields);
   // The executor's busiest statement: raw, since Prisma's create costs about three times as much per call.
@@ -79,13 +84,11 @@ export async function findRecord(db: DbTx, module: ModuleDefinition, id: number)
   return row;
 }
 
-export async function retrieveRecord(db: DbTx, modules: ModuleRegistry, wsid: unknown) {
-  const { module, id } = moduleOfId(modules, wsid);
-  return present(module, await findRecord(db, module, id));
-}
+export const presentRecord = present;
 
 /** Replaces every field of the record (coreBOS update: fields not sent become empty). */
-export async function updateRecord(db: DbTx, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
+export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
+  await checkReferences(db, modules, { module, fields: element.fields });
   // The owner changes only when the caller names one; one statement, so that a concurrent update's owner
   // is not overwritten with a value read before it, and a concurrent delete gives RECORD_NOT_FOUND.
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
@@ -98,9 +101,76 @@ export async function updateRecord(db: DbTx, module: ModuleDefinition, id: numbe
   return present(module, { id, module: module.name, ownerId: Number(row.owner_id), data, createdAt: toDate(row.created_at), modifiedAt: now });
 }
 
-export async function deleteRecord(db: DbTx, modules: ModuleRegistry, wsid: unknown) {
-  const { module, id } = moduleOfId(modules, wsid);
-  const deleted = await db.record.deleteMany({ where: { id, module: module.name } });
-  if (deleted.count !== 1) throw notFound(module, id);
+/** Sets only the fields the element gives (coreBOS revise); the others keep their values. */
+export async function reviseRecord(db: DbTx, provider: Provider, modules: ModuleRegistry, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
+  await checkReferences(db, modules, { module, fields: element.fields });
+  const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
+  // Merged by the database in the one statement, so that a concurrent revise of other fields is kept.
+  const [row] = await db.$queryRaw<{ owner_id: unknown; created_at: unknown; data: string }[]>`
+    UPDATE ws_record SET data = ${dialects[provider].mergeData(JSON.stringify(element.fields))}, modified_at = ${now},
+      owner_id = COALESCE(${ownerId}, owner_id)
+    WHERE id = ${id} AND module = ${module.name}
+    RETURNING owner_id, created_at, data`;
+  if (!row) throw notFound(module, id);
+  return present(module, { id, module: module.name, ownerId: Number(row.owner_id), data: row.data, createdAt: toDate(row.created_at), modifiedAt: now });
+}
+
+export interface NewRecord {
+  module: ModuleDefinition;
+  element: ValidElement;
+}
+
+/** Rows per INSERT: well inside both databases' limits on bound values (5 per row). */
+const INSERT_CHUNK = 500;
+
+/**
+ * Creates many records with a few multi-row INSERTs. Each element ends as its record, or as the error
+ * that kept it from being created (an invalid reference or owner); the others are created regardless.
+ */
+export async function createRecords(db: DbTx, modules: ModuleRegistry, items: NewRecord[], caller: WsUser, now: Date): Promise<(WsRecord | WsError)[]> {
+  const outcomes: (WsRecord | WsError | undefined)[] = await referenceErrors(db, modules, items.map((i) => ({ module: i.module, fields: i.element.fields })));
+  const owners = new Map<string | undefined, number | WsError>();
+  const rows: { index: number; module: ModuleDefinition; ownerId: number; data: string }[] = [];
+  for (const [index, item] of items.entries()) {
+    if (outcomes[index]) continue;
+    const key = item.element.assignedUserId;
+    if (!owners.has(key)) {
+      owners.set(key, await resolveOwner(db, key, caller).catch((e: unknown) => (e instanceof WsError ? e : Promise.reject(e))));
+    }
+    const owner = owners.get(key)!;
+    if (owner instanceof WsError) outcomes[index] = owner;
+    else rows.push({ index, module: item.module, ownerId: owner, data: JSON.stringify(item.element.fields) });
+  }
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const inserted = await db.$queryRaw<{ id: unknown }[]>`
+      INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
+      VALUES ${Prisma.join(chunk.map((r) => Prisma.sql`(${r.module.name}, ${r.ownerId}, ${r.data}, ${now}, ${now})`))}
+      RETURNING id`;
+    // Both databases number the rows of one INSERT in the order of its VALUES (SQLite's rowids, a
+    // PostgreSQL sequence read row by row); RETURNING's own order is not promised, so it is sorted.
+    const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+    if (ids.length !== chunk.length) throw new Error(`INSERT of ${chunk.length} records returned ${ids.length} ids`);
+    for (const [k, r] of chunk.entries()) {
+      outcomes[r.index] = present(r.module, { id: ids[k]!, module: r.module.name, ownerId: r.ownerId, data: r.data, createdAt: now, modifiedAt: now });
+    }
+  }
+  return outcomes as (WsRecord | WsError)[];
+}
+
+export async function deleteRecord(db: DbTx, module: ModuleDefinition, id: number) {
+  const deleted = await db.$executeRaw`DELETE FROM ws_record WHERE id = ${id} AND module = ${module.name}`;
+  if (deleted !== 1) throw notFound(module, id);
   return { status: 'successful' };
+}
+
+/** Deletes records of one module; answers the ids that were there (and are gone now). */
+export async function deleteRecords(db: DbTx, module: ModuleDefinition, ids: number[]): Promise<Set<number>> {
+  const gone = new Set<number>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await db.$queryRaw<{ id: unknown }[]>`
+      DELETE FROM ws_record WHERE module = ${module.name} AND id IN (${Prisma.join(ids.slice(i, i + 1000))}) RETURNING id`;
+    for (const r of rows) gone.add(Number(r.id));
+  }
+  return gone;
 }

@@ -34,6 +34,9 @@ function fieldSchema(f: FieldDefinition): object {
       return orEmpty({ type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?$' });
     case 'picklist':
       return { enum: ['', ...(f.values ?? [])] };
+    case 'reference':
+      // The referenced record's existence is checked against the database (records/references.ts).
+      return orEmpty({ type: 'string', pattern: '^[1-9][0-9]*x[1-9][0-9]{0,14}$' });
   }
 }
 
@@ -72,9 +75,12 @@ export function asElement(value: unknown, what = 'element'): Record<string, unkn
   return value as Record<string, unknown>;
 }
 
-/** Validates a whole record's values (create, update): unknown fields, mandatory fields, then types. */
-export function validateElement(module: ModuleDefinition, raw: unknown): ValidElement {
-  const element = asElement(raw);
+/**
+ * Checks the fields an element sets: unknown fields, mandatory fields left empty, then types. A whole
+ * record (create, update) also fails on a mandatory field it does not set; a partial one (revise) only on
+ * one it empties.
+ */
+function checkFields(module: ModuleDefinition, element: Record<string, unknown>, whole: boolean): Record<string, string> {
   const values: Record<string, unknown> = {};
   const known = new Set(module.fields.map((f) => f.name));
   const unknown: string[] = [];
@@ -86,7 +92,9 @@ export function validateElement(module: ModuleDefinition, raw: unknown): ValidEl
   if (unknown.length) {
     throw new WsError('VALIDATION_FAILED', `${module.name} has no field ${unknown.join(', ')}`);
   }
-  const missing = module.fields.filter((f) => f.mandatory && (values[f.name] === undefined || String(values[f.name]).trim() === ''));
+  const missing = module.fields.filter(
+    (f) => f.mandatory && (whole || f.name in values) && (values[f.name] === undefined || String(values[f.name]).trim() === ''),
+  );
   if (missing.length) {
     throw new WsError('MANDATORY_FIELDS_MISSING', `Mandatory fields not set: ${missing.map((f) => f.name).join(', ')}`);
   }
@@ -97,11 +105,23 @@ export function validateElement(module: ModuleDefinition, raw: unknown): ValidEl
       .map((e) => `${e.instancePath.slice(1)} ${e.message}`);
     throw new WsError('VALIDATION_FAILED', `Invalid values: ${[...new Set(problems)].join('; ')}`);
   }
-  const fields = Object.fromEntries(module.fields.map((f) => [f.name, values[f.name] === undefined ? '' : normalize(f, values[f.name])]));
+  const set = module.fields.filter((f) => whole || f.name in values);
+  return Object.fromEntries(set.map((f) => [f.name, values[f.name] === undefined ? '' : normalize(f, values[f.name])]));
+}
+
+function assignedOf(element: Record<string, unknown>): string | undefined {
   const assigned = element.assigned_user_id;
-  return {
-    fields,
-    assignedUserId: assigned === undefined || assigned === null || assigned === '' ? undefined : String(assigned),
-    id: element.id,
-  };
+  return assigned === undefined || assigned === null || assigned === '' ? undefined : String(assigned);
+}
+
+/** Validates a whole record's values (create, update): every declared field, '' when not given. */
+export function validateElement(module: ModuleDefinition, raw: unknown): ValidElement {
+  const element = asElement(raw);
+  return { fields: checkFields(module, element, true), assignedUserId: assignedOf(element), id: element.id };
+}
+
+/** Validates a partial record (revise): `fields` holds only the fields the element sets. */
+export function validatePartialElement(module: ModuleDefinition, raw: unknown): ValidElement {
+  const element = asElement(raw);
+  return { fields: checkFields(module, element, false), assignedUserId: assignedOf(element), id: element.id };
 }

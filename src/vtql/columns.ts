@@ -24,6 +24,11 @@ export interface Column {
   isEmpty: Prisma.Sql;
   order: Prisma.Sql;
   nullable: boolean;
+  /**
+   * Indexed text fields: the expression their index holds, lower(text). Equality, in-lists and prefix
+   * patterns also compare it, so that the database finds the rows through the index.
+   */
+  folded?: Prisma.Sql;
 }
 
 interface SqlFlavour {
@@ -57,7 +62,7 @@ export const likeOperator = (dialect: SqlDialect) => flavours[dialect].like;
 
 const KIND: Record<FieldType, ValueKind> = {
   string: 'text', text: 'text', email: 'text', phone: 'text', url: 'text', picklist: 'text', date: 'text', datetime: 'text',
-  integer: 'number', decimal: 'number', boolean: 'boolean',
+  integer: 'number', decimal: 'number', boolean: 'boolean', reference: 'text',
 };
 
 // Names come from the module file, whose schema allows only these; checked again since they enter SQL text.
@@ -94,7 +99,31 @@ export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: SqlDi
   }
   if (!SAFE_NAME.test(field.name)) throw new Error(`module ${module.name}: field name ${field.name} is not a plain name`);
   const kind = KIND[field.type];
-  if (kind === 'text') return textColumn(field.name, sql.jsonText(field.name));
+  if (kind === 'text') {
+    const column = textColumn(field.name, sql.jsonText(field.name));
+    return field.indexed ? { ...column, folded: Prisma.sql`lower(${column.text})` } : column;
+  }
   const typed = sql.jsonCast(field.name, kind === 'number' ? 'number' : 'boolean');
   return { name: field.name, kind, typed, text: sql.jsonText(field.name), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: true };
+}
+
+/**
+ * The expression an indexed field's index is built on: exactly what the statements of translate.ts
+ * compare, or the database would not use it. Text: lower(text); numbers and booleans: the typed value.
+ */
+export function indexExpression(module: ModuleDefinition, fieldName: string, dialect: SqlDialect): Prisma.Sql {
+  const column = columnOf(module, { name: fieldName, pos: 0 }, dialect);
+  return column.kind === 'text' ? Prisma.sql`lower(${column.text})` : column.typed;
+}
+
+const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * `module = '<name>'` with the name written into the SQL: a partial index (one per module and field) is
+ * used only when the query's condition is the index's own, literally. Module names come from the module
+ * file, whose schema allows only letters, digits and _; checked again here.
+ */
+export function moduleCondition(module: ModuleDefinition): Prisma.Sql {
+  if (!MODULE_NAME.test(module.name)) throw new Error(`module name ${module.name} is not a plain name`);
+  return Prisma.raw(`module = '${module.name}'`);
 }

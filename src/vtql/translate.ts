@@ -4,7 +4,7 @@ import { Prisma } from '../db/generated/sqlite/client.js';
 import { WsError } from '../errors.js';
 import type { ModuleDefinition, ModuleRegistry } from '../records/modules.js';
 import type { CompareOp, Condition, Query, Value } from './ast.js';
-import { columnOf, likeOperator, type Column, type SqlDialect } from './columns.js';
+import { columnOf, likeOperator, moduleCondition, type Column, type SqlDialect } from './columns.js';
 import { syntaxError } from './lexer.js';
 
 export type { SqlDialect } from './columns.js';
@@ -59,6 +59,26 @@ function bind(column: Column, v: Value): string | number {
   }
 }
 
+/**
+ * The bounds [low, high) of lower(value) for the values a LIKE pattern can match, when it starts with
+ * literal ASCII characters ('smi%'); undefined otherwise. Both databases lower ASCII letters only (SQLite
+ * without ICU, PostgreSQL under the "C" collation), as LIKE and ILIKE fold them.
+ */
+export function prefixRange(pattern: string): { low: string; high: string } | undefined {
+  let prefix = '';
+  for (let i = 0; i < pattern.length; i++) {
+    let c = pattern[i]!;
+    if (c === '%' || c === '_') break;
+    if (c === '\\' && i + 1 < pattern.length) c = pattern[++i]!;
+    if (c.charCodeAt(0) > 0x7f) return undefined;
+    prefix += c;
+  }
+  if (prefix === '') return undefined;
+  const low = prefix.toLowerCase();
+  const high = low.slice(0, -1) + String.fromCharCode(low.charCodeAt(low.length - 1) + 1);
+  return { low, high };
+}
+
 /** LIKE patterns use \ as escape on both databases; a trailing lone \ stands for itself, as in MySQL. */
 function likePattern(pattern: string): string {
   const trailing = /\\*$/.exec(pattern)![0].length;
@@ -91,7 +111,9 @@ class Translator {
       case 'like': {
         const col = this.column(c.field);
         const not = c.negated ? Prisma.raw('NOT ') : Prisma.empty;
-        return Prisma.sql`${col.text} ${not}${likeOperator(this.dialect)} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
+        const like = Prisma.sql`${col.text} ${not}${likeOperator(this.dialect)} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
+        const range = col.folded && !c.negated ? prefixRange(c.pattern.value) : undefined;
+        return range ? Prisma.sql`(${col.folded} >= ${range.low} AND ${col.folded} < ${range.high} AND ${like})` : like;
       }
       case 'compare':
         return this.compare(this.column(c.field), c.op, c.value);
@@ -106,6 +128,7 @@ class Translator {
       if (op === '=') return col.isEmpty;
       if (op === '!=') return Prisma.sql`NOT (${col.isEmpty})`;
     }
+    if (col.folded && op === '=') return Prisma.sql`(${col.folded} = lower(${v.value}) AND ${col.typed} = ${v.value})`;
     return Prisma.sql`${col.typed} ${OPS[op]} ${bind(col, v)}`;
   }
 
@@ -113,7 +136,10 @@ class Translator {
     const empty = col.nullable && values.some(isEmptyString);
     const rest = col.nullable ? values.filter((v) => !isEmptyString(v)) : values;
     const parts: Prisma.Sql[] = [];
-    if (rest.length) parts.push(Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`);
+    const list = Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`;
+    if (rest.length && col.folded && !negated) {
+      parts.push(Prisma.sql`(${col.folded} IN (${Prisma.join(rest.map((v) => Prisma.sql`lower(${v.value})`))}) AND ${list})`);
+    } else if (rest.length) parts.push(list);
     if (empty) parts.push(col.isEmpty);
     const any = Prisma.join(parts, ' OR ');
     return negated ? Prisma.sql`NOT (${any})` : Prisma.sql`(${any})`;
@@ -149,22 +175,21 @@ function outputFields(q: Query, module: ModuleDefinition, t: Translator): 'count
  */
 export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect, limits: Limits = DEFAULT_LIMITS): TranslatedQuery {
   // coreBOS finds the module with a MySQL lookup, so any case works (its documentation writes `from contacts`).
-  const wanted = q.module.name.toLowerCase();
-  const module = modules.get(q.module.name) ?? modules.modules.find((m) => m.name.toLowerCase() === wanted);
+  const module = modules.find(q.module.name);
   if (!module) throw new WsError('INVALID_MODULE', `Module ${q.module.name} does not exist`);
   const t = new Translator(module, dialect);
   const output = outputFields(q, module, t);
   const where = q.where ? Prisma.sql` AND ${t.condition(q.where)}` : Prisma.empty;
   const orderBy = t.orderBy(q);
   if (output === 'count') {
-    return { module, output, sql: Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE module = ${module.name}${where}` };
+    return { module, output, sql: Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}` };
   }
   const created = columnOf(module, { name: 'createdtime', pos: 0 }, dialect).text;
   const modified = columnOf(module, { name: 'modifiedtime', pos: 0 }, dialect).text;
   const count = Math.min(q.limit?.count ?? limits.defaultLimit, limits.maxLimit);
   const offset = q.limit?.offset ?? 0;
   const sql = Prisma.sql`SELECT id, owner_id, ${created} AS createdtime, ${modified} AS modifiedtime, data
-    FROM ws_record WHERE module = ${module.name}${where}
+    FROM ws_record WHERE ${moduleCondition(module)}${where}
     ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`;
   return { module, output, sql };
 }

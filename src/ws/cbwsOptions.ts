@@ -13,6 +13,11 @@ export interface CbwsOptions {
   queue: string;
   /** wsgate's extension: higher runs first (default 500, as coreBOS's Queue Server seeds it). */
   priority: number;
+  /**
+   * coreBOS's idempotent requests: the caller's identifier of this request, 'generate' when wsgate is to make
+   * one (coreBOS: "generate" or empty), undefined when none was asked for.
+   */
+  clientRequestIdentifier?: string;
 }
 
 const NONE: CbwsOptions = { launchfromqueue: false, queuedelay: 0, queue: DEFAULT_QUEUE, priority: DEFAULT_PRIORITY };
@@ -56,6 +61,20 @@ function parsePriority(v: unknown): number {
   return n;
 }
 
+/** Long enough for any UUID or hash a client would use, short enough to stay a small key. */
+export const MAX_CLIENT_REQUEST_IDENTIFIER = 255;
+
+function parseRequestIdentifier(o: Record<string, unknown>): string | undefined {
+  if (!('ClientRequestIdentifier' in o)) return undefined;
+  const v = o.ClientRequestIdentifier;
+  if (v === null || v === '' || v === 'generate') return 'generate';
+  const id = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+  if (typeof id !== 'string' || id.length > MAX_CLIENT_REQUEST_IDENTIFIER || /[\x00-\x1f]/.test(id)) {
+    throw bad(`ClientRequestIdentifier must be a string of up to ${MAX_CLIENT_REQUEST_IDENTIFIER} printable characters (or "generate"), got ${JSON.stringify(v)}`);
+  }
+  return id;
+}
+
 /** From a JSON string (form and query parameters) or an object (JSON bodies). */
 export function parseCbwsOptions(raw: unknown): CbwsOptions {
   if (raw === undefined || raw === null || raw === '') return NONE;
@@ -76,5 +95,6 @@ export function parseCbwsOptions(raw: unknown): CbwsOptions {
     queuedelay: parseDelay(o.queuedelay),
     queue: parseQueue(o.queue),
     priority: parsePriority(o.priority),
+    clientRequestIdentifier: parseRequestIdentifier(o),
   };
 }

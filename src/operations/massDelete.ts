@@ -1,0 +1,50 @@
+// MassDelete: records named by comma-separated ids, grouped by module into a few statements; per id outcomes.
+import { WsError } from '../errors.js';
+import { assertMay } from '../records/access.js';
+import { formatWsId } from '../records/ids.js';
+import type { ModuleDefinition } from '../records/modules.js';
+import { deleteRecords, moduleOfId } from '../records/store.js';
+import { callerOf, type OperationDefinition } from './types.js';
+
+export const massDelete: OperationDefinition = {
+  name: 'MassDelete',
+  method: 'POST',
+  prelogin: false,
+  queueable: true,
+  summary: 'Deletes the records of comma-separated ids; per id outcomes.',
+  params: [{ name: 'ids', type: 'string', required: true, description: 'Comma-separated record ids, e.g. 12x5,12x6' }],
+  async run(ctx, p) {
+    if (typeof p.ids !== 'string') throw new WsError('INVALID_PARAMETER', 'ids must be record ids separated by commas');
+    const user = callerOf(ctx);
+    const ids = [...new Set(p.ids.split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+    const outcome = new Map<string, WsError | true>();
+    const byModule = new Map<ModuleDefinition, { wsid: string; id: number }[]>();
+    for (const wsid of ids) {
+      try {
+        const { module, id } = moduleOfId(ctx.services.modules, wsid);
+        assertMay(user, module, 'delete');
+        let list = byModule.get(module);
+        if (!list) byModule.set(module, (list = []));
+        list.push({ wsid, id });
+      } catch (error) {
+        if (!(error instanceof WsError)) throw error;
+        outcome.set(wsid, error);
+      }
+    }
+    await ctx.atomic(async (db) => {
+      for (const [module, wanted] of byModule) {
+        const gone = await deleteRecords(db, module, wanted.map((w) => w.id));
+        for (const w of wanted) {
+          outcome.set(w.wsid, gone.has(w.id) || new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, w.id)}`));
+        }
+      }
+    });
+    return {
+      success_deletes: ids.filter((id) => outcome.get(id) === true),
+      failed_deletes: ids.flatMap((id) => {
+        const e = outcome.get(id);
+        return e instanceof WsError ? [{ id, code: e.code, message: e.message }] : [];
+      }),
+    };
+  },
+};

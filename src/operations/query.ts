@@ -1,0 +1,20 @@
+import { WsError } from '../errors.js';
+import { assertMay } from '../records/access.js';
+import { compileQuery, toRecords } from '../vtql/index.js';
+import { callerOf, type OperationDefinition } from './types.js';
+
+export const query: OperationDefinition = {
+  name: 'query',
+  method: 'GET',
+  prelogin: false,
+  queueable: false,
+  summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count];',
+  params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
+  async run(ctx, p) {
+    if (typeof p.query !== 'string') throw new WsError('INVALID_PARAMETER', 'query must be a VTQL statement');
+    const q = compileQuery(p.query, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
+    assertMay(callerOf(ctx), q.module, 'read');
+    const rows = ctx.raw ? await ctx.raw.query<Record<string, unknown>>(q.sql) : await ctx.db.$queryRaw<Record<string, unknown>[]>(q.sql);
+    return toRecords(q, rows);
+  },
+};

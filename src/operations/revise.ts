@@ -1,0 +1,37 @@
+import { WsError } from '../errors.js';
+import { assertMay } from '../records/access.js';
+import { findRecord, moduleOfId, resolveOwner, reviseRecord } from '../records/store.js';
+import { asElement, validatePartialElement } from '../records/validate.js';
+import { callerOf, type OperationContext, type OperationDefinition, type Params } from './types.js';
+
+/** The record an element with id names, the caller's right to change it, and the fields it sets. */
+export function prepareRevise(ctx: OperationContext, raw: unknown) {
+  const element = asElement(raw);
+  if (element.id === undefined || element.id === '') {
+    throw new WsError('INVALID_ID_ATTRIBUTE', 'element has no id: revise needs the id of the record inside element');
+  }
+  const { module, id } = moduleOfId(ctx.services.modules, element.id);
+  assertMay(callerOf(ctx), module, 'update');
+  return { module, id, valid: validatePartialElement(module, element) };
+}
+
+export function runRevise(ctx: OperationContext, prepared: ReturnType<typeof prepareRevise>) {
+  const { module, id, valid } = prepared;
+  return reviseRecord(ctx.db, ctx.services.provider, ctx.services.modules, module, id, valid, callerOf(ctx), ctx.services.clock.now());
+}
+
+export const revise: OperationDefinition = {
+  name: 'revise',
+  method: 'POST',
+  prelogin: false,
+  queueable: true,
+  idempotent: true,
+  summary: 'Changes only the fields given (a partial update); the record id goes inside element.',
+  params: [{ name: 'element', type: 'encoded', required: true, description: 'JSON object with id and the fields to change' }],
+  async precheck(ctx, p: Params) {
+    const { module, id, valid } = prepareRevise(ctx, p.element);
+    await findRecord(ctx.db, module, id);
+    await resolveOwner(ctx.db, valid.assignedUserId, callerOf(ctx));
+  },
+  run: (ctx, p) => runRevise(ctx, prepareRevise(ctx, p.element)),
+};

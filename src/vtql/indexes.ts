@@ -1,0 +1,60 @@
+// Indexes for the fields the module file marks `indexed`: one partial expression index per module and
+// field, on the expression the query statements compare (columns.ts), so that a filter on such a field
+// reads the matching records only instead of every record of the module. Created when the database is
+// opened by the main process; indexes of fields no longer marked (or changed) are dropped.
+import { createHash } from 'node:crypto';
+import { Prisma } from '../db/generated/sqlite/client.js';
+import type { RawSql } from '../db/raw.js';
+import type { ModuleRegistry } from '../records/modules.js';
+import { indexExpression, moduleCondition, type SqlDialect } from './columns.js';
+
+export interface FieldIndex {
+  name: string;
+  sql: string;
+}
+
+const PREFIX = 'wsx_';
+
+/** The indexes the modules want, named after what they are built on (a change of expression renames them). */
+export function wantedIndexes(modules: ModuleRegistry, dialect: SqlDialect): FieldIndex[] {
+  const out: FieldIndex[] = [];
+  for (const module of modules.modules) {
+    for (const field of module.fields.filter((f) => f.indexed)) {
+      const expression = indexExpression(module, field.name, dialect);
+      const where = moduleCondition(module);
+      const body = `ON ws_record ((${expression.sql})) WHERE ${where.sql}`;
+      const hash = createHash('sha256').update(body).digest('hex').slice(0, 10);
+      // PostgreSQL names are at most 63 bytes.
+      const name = `${PREFIX}${module.name.toLowerCase().slice(0, 20)}_${field.name.slice(0, 20)}_${hash}`;
+      out.push({ name, sql: `CREATE INDEX IF NOT EXISTS ${name} ${body}` });
+    }
+  }
+  return out;
+}
+
+const existing = (dialect: SqlDialect) =>
+  dialect === 'sqlite'
+    ? Prisma.sql`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ws_record' AND name LIKE 'wsx\\_%' ESCAPE '\\'`
+    : Prisma.sql`SELECT indexname AS name FROM pg_indexes WHERE tablename = 'ws_record' AND indexname LIKE 'wsx\\_%' ESCAPE '\\'`;
+
+/** PostgreSQL: another process created the same index at the same moment. */
+const isRace = (error: unknown) => ['23505', '42P07'].includes(String((error as { code?: unknown }).code));
+
+/** Creates the wanted indexes that are missing and drops wsgate's other field indexes; returns what it did. */
+export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dialect: SqlDialect): Promise<{ created: string[]; dropped: string[] }> {
+  const wanted = wantedIndexes(modules, dialect);
+  const have = new Set((await raw.query<{ name: string }>(existing(dialect))).map((r) => r.name));
+  const created: string[] = [];
+  for (const index of wanted.filter((w) => !have.has(w.name))) {
+    try {
+      await raw.execute(Prisma.raw(index.sql));
+      created.push(index.name);
+    } catch (error) {
+      if (!isRace(error)) throw error;
+    }
+  }
+  const keep = new Set(wanted.map((w) => w.name));
+  const dropped = [...have].filter((name) => !keep.has(name));
+  for (const name of dropped) await raw.execute(Prisma.raw(`DROP INDEX IF EXISTS ${name}`));
+  return { created, dropped };
+}
