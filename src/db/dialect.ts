@@ -21,7 +21,10 @@ export interface Dialect {
   claimDue(p: ClaimParams): Prisma.Sql;
   /** Rows `(op_id, envelope)` from a JSON array of `{"op_id": ..., "envelope": ...}` objects, as a FROM item `v`. */
   jsonRows(json: string): Prisma.Sql;
-  /** Wraps an INSERT ... RETURNING queue, due_at so that idle listeners hear of it (PostgreSQL only). */
+  /**
+   * Wraps an INSERT ... RETURNING queue, due_at so that idle listeners hear of it (PostgreSQL only). Its rows
+   * are text (Prisma cannot read pg_notify's void), so it also runs inside a Prisma transaction.
+   */
   notifyingInsert(insert: Prisma.Sql): Prisma.Sql;
   /** Tells idle listeners that entries of these queues are due (after a retry from the failed store). */
   notify(queue: string, dueAt: Date): Prisma.Sql | null;
@@ -65,7 +68,7 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
     jsonRows: (json) => Prisma.sql`json_to_recordset(${json}::json) AS v(op_id text, envelope text)`,
     notifyingInsert: (insert) => Prisma.sql`
       WITH inserted AS (${insert})
-      SELECT pg_notify(${QUEUE_CHANNEL}, queue || ' ' || (floor(extract(epoch FROM min(due_at)) * 1000))::bigint)
+      SELECT pg_notify(${QUEUE_CHANNEL}, queue || ' ' || (floor(extract(epoch FROM min(due_at)) * 1000))::bigint)::text AS notified
       FROM inserted GROUP BY queue`,
     notify: (queue, dueAt) => Prisma.sql`SELECT pg_notify(${QUEUE_CHANNEL}, ${`${queue} ${dueAt.getTime()}`})`,
     mergeData: (patch) => Prisma.sql`(data::jsonb || ${patch}::jsonb)::text`,
