@@ -26,6 +26,9 @@ const modules = new ModuleRegistry([
   { name: 'Accounts', label: 'Accounts', singular: 'Account', idPrefix: '11', labelFields: ['accountname'], fields: [{ name: 'accountname', type: 'string', label: 'Name' }] },
 ]);
 
+/** The same modules with every field indexed: equality, in-lists and prefix patterns take other SQL, same rows. */
+const indexedModules = new ModuleRegistry(modules.modules.map((m) => ({ ...m, fields: m.fields.map((f) => ({ ...f, indexed: true })) })));
+
 const contact = (firstname: string, lastname: string, age: string, score: string, donotcall: string, birthday: string, status: string, description: string) =>
   ({ firstname, lastname, age, score, donotcall, birthday, status, description });
 
@@ -244,15 +247,17 @@ for (const [name, open, skip] of backends) {
     });
     after(() => db.close());
 
-    for (const c of cases) {
-      test(c.q, async () => {
-        if (c.error) return expectError(() => compileQuery(c.q, modules, name, c.limits), c.error);
-        const query = compileQuery(c.q, modules, name, c.limits);
-        const records = toRecords(query, await db.run(query.sql));
-        if (c.count !== undefined) assert.deepEqual(records, [{ count: c.count }]);
-        if (c.records) assert.deepEqual(records, c.records);
-        if (c.ids) assert.deepEqual(idNumbers(records), c.ids);
-      });
+    for (const [registry, how] of [[modules, ''], [indexedModules, ' (fields indexed)']] as const) {
+      for (const c of cases) {
+        test(`${c.q}${how}`, async () => {
+          if (c.error) return expectError(() => compileQuery(c.q, registry, name, c.limits), c.error);
+          const query = compileQuery(c.q, registry, name, c.limits);
+          const records = toRecords(query, await db.run(query.sql));
+          if (c.count !== undefined) assert.deepEqual(records, [{ count: c.count }]);
+          if (c.records) assert.deepEqual(records, c.records);
+          if (c.ids) assert.deepEqual(idNumbers(records), c.ids);
+        });
+      }
     }
 
     test('select * answers the fields in store.ts order: module fields, owner, times, id', async () => {

@@ -90,6 +90,9 @@ const OPS: Record<CompareOp, Prisma.Sql> = {
 };
 
 class Translator {
+  /** A condition compares an indexed field's index expression. */
+  indexed = false;
+
   constructor(
     private readonly module: ModuleDefinition,
     private readonly dialect: SqlDialect,
@@ -113,7 +116,9 @@ class Translator {
         const not = c.negated ? Prisma.raw('NOT ') : Prisma.empty;
         const like = Prisma.sql`${col.text} ${not}${likeOperator(this.dialect)} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
         const range = col.folded && !c.negated ? prefixRange(c.pattern.value) : undefined;
-        return range ? Prisma.sql`(${col.folded} >= ${range.low} AND ${col.folded} < ${range.high} AND ${like})` : like;
+        if (!range) return like;
+        this.indexed = true;
+        return Prisma.sql`(${col.folded} >= ${range.low} AND ${col.folded} < ${range.high} AND ${like})`;
       }
       case 'compare':
         return this.compare(this.column(c.field), c.op, c.value);
@@ -128,7 +133,10 @@ class Translator {
       if (op === '=') return col.isEmpty;
       if (op === '!=') return Prisma.sql`NOT (${col.isEmpty})`;
     }
-    if (col.folded && op === '=') return Prisma.sql`(${col.folded} = lower(${v.value}) AND ${col.typed} = ${v.value})`;
+    if (col.folded && op === '=') {
+      this.indexed = true;
+      return Prisma.sql`(${col.folded} = lower(${v.value}) AND ${col.typed} = ${v.value})`;
+    }
     return Prisma.sql`${col.typed} ${OPS[op]} ${bind(col, v)}`;
   }
 
@@ -138,6 +146,7 @@ class Translator {
     const parts: Prisma.Sql[] = [];
     const list = Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`;
     if (rest.length && col.folded && !negated) {
+      this.indexed = true;
       parts.push(Prisma.sql`(${col.folded} IN (${Prisma.join(rest.map((v) => Prisma.sql`lower(${v.value})`))}) AND ${list})`);
     } else if (rest.length) parts.push(list);
     if (empty) parts.push(col.isEmpty);
@@ -153,8 +162,11 @@ class Translator {
       const nulls = col.nullable ? (direction === 'desc' ? ' NULLS LAST' : ' NULLS FIRST') : '';
       return Prisma.sql`${col.order} ${Prisma.raw(dir + nulls)}`;
     });
-    // Ties broken by id, so that both databases answer the same order and pages do not overlap.
-    if (!q.orderBy.some((o) => o.field.name === 'id')) items.push(Prisma.raw('id ASC'));
+    // Ties broken by id, so that both databases answer the same order and pages do not overlap. SQLite,
+    // which has no statistics, would rather read the whole module in id order (its module index) than
+    // sort the few rows a field index finds: `+id` cannot come from an index, so the field index wins.
+    const byId = this.dialect === 'sqlite' && this.indexed ? '+id ASC' : 'id ASC';
+    if (!q.orderBy.some((o) => o.field.name === 'id')) items.push(Prisma.raw(byId));
     return Prisma.join(items, ', ');
   }
 }
