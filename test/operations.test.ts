@@ -134,6 +134,20 @@ for (const backend of backends) {
       assert.deepEqual(await ok({ operation: 'retrieve', id: one.id }, 'GET'), one);
     });
 
+    test('MassCreate: a referenceId used twice refers to the first element; the second fails', async () => {
+      const result = await ok({
+        operation: 'MassCreate',
+        elements: [
+          { elementType: 'Contacts', referenceId: 'c', element: { lastname: 'DupRef', account_id: '@{a}' } },
+          { elementType: 'Accounts', referenceId: 'a', element: { accountname: 'DupRef First' } },
+          { elementType: 'Accounts', referenceId: 'a', element: { accountname: 'DupRef Second' } },
+        ],
+      });
+      assert.deepEqual(result.success_creates.map((r: any) => r.lastname ?? r.accountname), ['DupRef', 'DupRef First']);
+      assert.equal(result.success_creates[0].account_id, result.success_creates[1].id);
+      assert.deepEqual(result.failed_creates.map((f: any) => [f.record.element.accountname, f.code]), [['DupRef Second', 'INVALID_PARAMETER']]);
+    });
+
     test('MassCreate refuses elements that are not a list; deferred, it answers the same shape', async () => {
       await fails({ operation: 'MassCreate', elements: { elementType: 'Contacts' } }, 'INVALID_PARAMETER');
       const res = await deferred({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', referenceId: 'd', element: { lastname: 'DeferredMass' } }, { elementType: 'Contacts', element: {} }] });
@@ -176,6 +190,8 @@ for (const backend of backends) {
       await fails({ operation: 'revise', element: { id: c.id, account_id: '11x999999' } }, 'REFERENCE_INVALID');
       await fails({ operation: 'update', element: { id: c.id, lastname: 'R', account_id: lead.id } }, 'REFERENCE_INVALID');
       await fails({ operation: 'create', elementType: 'Contacts', element: { lastname: 'R', account_id: '11x999999' }, cbwsOptions: defer() }, 'REFERENCE_INVALID');
+      await fails({ operation: 'revise', element: { id: c.id, account_id: '11x999999' }, cbwsOptions: defer() }, 'REFERENCE_INVALID');
+      await fails({ operation: 'update', element: { id: c.id, lastname: 'R', account_id: lead.id }, cbwsOptions: defer() }, 'REFERENCE_INVALID');
       const found = await ok({ operation: 'query', query: `select lastname, account_id from Contacts where account_id = '${acme.id}';` }, 'GET');
       assert.deepEqual(found, [{ lastname: 'Referrer', account_id: acme.id, id: c.id }]);
       const d = await ok({ operation: 'describe', elementType: 'Contacts' }, 'GET');

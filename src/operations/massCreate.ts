@@ -36,11 +36,8 @@ function itemOf(raw: unknown): Item {
   return item;
 }
 
-/**
- * The order of creation: rounds of elements whose references are all to elements of earlier rounds.
- * Elements referring to an unknown referenceId, to themselves or around a cycle, fail here.
- */
-function rounds(items: Item[]): Item[][] {
+/** Elements by referenceId; a second element with one already taken fails (references mean the first). */
+function referenceIds(items: Item[]): Map<string, Item> {
   const byRef = new Map<string, Item>();
   for (const item of items) {
     const id = item.record.referenceId;
@@ -48,6 +45,14 @@ function rounds(items: Item[]): Item[][] {
     if (byRef.has(String(id))) item.outcome = new WsError('INVALID_PARAMETER', `referenceId ${String(id)} is used by more than one element`);
     else byRef.set(String(id), item);
   }
+  return byRef;
+}
+
+/**
+ * The order of creation: rounds of elements whose references are all to elements of earlier rounds.
+ * Elements referring to an unknown referenceId, to themselves or around a cycle, fail here.
+ */
+function rounds(items: Item[], byRef: Map<string, Item>): Item[][] {
   const level = new Map<Item, number>();
   const visiting = new Set<Item>();
   const levelOf = (item: Item): number => {
@@ -96,9 +101,9 @@ export const massCreate: OperationDefinition = {
     const user = callerOf(ctx);
     const now = ctx.services.clock.now();
     const items = p.elements.map(itemOf);
-    const byRef = new Map(items.filter((i) => i.record.referenceId !== undefined).map((i) => [String(i.record.referenceId), i]));
+    const byRef = referenceIds(items);
     await ctx.atomic(async (db) => {
-      for (const round of rounds(items)) {
+      for (const round of rounds(items, byRef)) {
         const ready: { item: Item; record: NewRecord }[] = [];
         for (const item of round) {
           try {
