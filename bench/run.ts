@@ -1,13 +1,16 @@
 // `npm run bench`: wsgate beside a baseline measured in the same run, on SQLite and on PostgreSQL.
 //   1. queued submits/s over HTTP (autocannon) - wsgate gateway vs a bare Koa app doing one raw INSERT;
 //   2. executor ops/s draining N due creates   - the engine's drain vs a raw claim+complete loop;
-//   3. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
+//   3. query over 100,000 records (equality and like 'x%' on an indexed field) and MassCreate of 1,000
+//      elements - wsgate over HTTP vs the same statements written by hand on the driver;
+//   4. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
 // afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
 // Prints a table (and the machine) and writes it as JSON to dist/bench-results.json.
 // Knobs (environment): WSGATE_BENCH_CONNECTIONS (10), WSGATE_BENCH_DURATION (6 s), WSGATE_BENCH_WARMUP (2 s),
 // WSGATE_BENCH_OPS (2000), WSGATE_BENCH_WARMUP_OPS (200), WSGATE_BENCH_SYSTEMS (sqlite,postgresql),
-// WSGATE_CLAIM_BATCH (wsgate's default, 20).
+// WSGATE_CLAIM_BATCH (wsgate's default, 20), WSGATE_BENCH_RECORDS (100000), WSGATE_BENCH_QUERIES (2000),
+// WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_PARTS (submits,executor,records,peers: the parts to run).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +22,7 @@ import { Databases, type System } from './databases.js';
 import type { ExecutorSettings } from './executor-common.js';
 import { measureBaselineSubmits, measureWsgateSubmits, type SubmitSettings } from './submit.js';
 import { measureWsgateExecutor } from './wsgate-executor.js';
+import { measureRecords, type RecordsSettings } from './records.js';
 
 interface Row {
   system: System;
@@ -51,6 +55,13 @@ const executorSettings: ExecutorSettings = {
   // wsgate's setting (default 20), for both sides.
   claimBatch: loadConfig({ WSGATE_CLAIM_BATCH: process.env.WSGATE_CLAIM_BATCH }).claimBatch,
 };
+
+const recordsSettings: RecordsSettings = {
+  records: num('WSGATE_BENCH_RECORDS', 100_000),
+  queries: num('WSGATE_BENCH_QUERIES', 2000),
+  massCalls: num('WSGATE_BENCH_MASS_CALLS', 10),
+};
+const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,peers').split(',').map((p) => p.trim()));
 
 async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
   let url = process.env.WSGATE_BENCH_PG_URL;
@@ -102,27 +113,21 @@ function printTable(rows: Row[]) {
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
-  const s = submitSettings;
-  log(`${system}: wsgate queued submits (${s.connections} connections, ${s.warmupSeconds}s warm-up + ${s.durationSeconds}s)`);
-  const ws = await measureWsgateSubmits(system, dbs, s);
-  log(`${system}:   ${fmt(ws.load.okPerSecond)} ok/s, p50 ${ws.load.latencyP50Ms} ms, p99 ${ws.load.latencyP99Ms} ms, ${ws.rowsAdded} rows`);
-  log(`${system}: baseline queued submits`);
-  const bs = await measureBaselineSubmits(system, dbs, s);
-  log(`${system}:   ${fmt(bs.load.okPerSecond)} ok/s, p50 ${bs.load.latencyP50Ms} ms, p99 ${bs.load.latencyP99Ms} ms, ${bs.rowsAdded} rows`);
-
-  const e = executorSettings;
-  log(`${system}: wsgate executor (${e.n} due creates, claim batch ${e.claimBatch})`);
-  const we = await measureWsgateExecutor(system, dbs, e);
-  log(`${system}:   ${fmt(we.opsPerSecond)} ops/s (${we.ms} ms)`);
-  log(`${system}: baseline executor`);
-  const be = await measureBaselineExecutor(system, dbs, e);
-  log(`${system}:   ${fmt(be.opsPerSecond)} ops/s (${be.ms} ms)`);
-
-  for (const [what, p] of [['wsgate submits', ws.problems], ['baseline submits', bs.problems], ['wsgate executor', we.problems], ['baseline executor', be.problems]] as const) {
-    for (const problem of p) console.error(`${system}: ${what}: CHECK FAILED: ${problem}`);
-  }
-  return [
-    {
+  const rows: Row[] = [];
+  const report = (what: string, problems: string[]) => {
+    for (const problem of problems) console.error(`${system}: ${what}: CHECK FAILED: ${problem}`);
+  };
+  if (parts.has('submits')) {
+    const s = submitSettings;
+    log(`${system}: wsgate queued submits (${s.connections} connections, ${s.warmupSeconds}s warm-up + ${s.durationSeconds}s)`);
+    const ws = await measureWsgateSubmits(system, dbs, s);
+    log(`${system}:   ${fmt(ws.load.okPerSecond)} ok/s, p50 ${ws.load.latencyP50Ms} ms, p99 ${ws.load.latencyP99Ms} ms, ${ws.rowsAdded} rows`);
+    log(`${system}: baseline queued submits`);
+    const bs = await measureBaselineSubmits(system, dbs, s);
+    log(`${system}:   ${fmt(bs.load.okPerSecond)} ok/s, p50 ${bs.load.latencyP50Ms} ms, p99 ${bs.load.latencyP99Ms} ms, ${bs.rowsAdded} rows`);
+    report('wsgate submits', ws.problems);
+    report('baseline submits', bs.problems);
+    rows.push({
       system,
       metric: `queued submits over HTTP, ${s.connections} conn`,
       unit: 'ok req/s',
@@ -131,8 +136,19 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       ratio: ws.load.okPerSecond / bs.load.okPerSecond,
       problems: { wsgate: ws.problems, baseline: bs.problems },
       details: { wsgate: ws, baseline: bs },
-    },
-    {
+    });
+  }
+  if (parts.has('executor')) {
+    const e = executorSettings;
+    log(`${system}: wsgate executor (${e.n} due creates, claim batch ${e.claimBatch})`);
+    const we = await measureWsgateExecutor(system, dbs, e);
+    log(`${system}:   ${fmt(we.opsPerSecond)} ops/s (${we.ms} ms)`);
+    log(`${system}: baseline executor`);
+    const be = await measureBaselineExecutor(system, dbs, e);
+    log(`${system}:   ${fmt(be.opsPerSecond)} ops/s (${be.ms} ms)`);
+    report('wsgate executor', we.problems);
+    report('baseline executor', be.problems);
+    rows.push({
       system,
       metric: `executor, ${e.n} due creates`,
       unit: 'ops/s',
@@ -141,8 +157,16 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       ratio: we.opsPerSecond / be.opsPerSecond,
       problems: { wsgate: we.problems, baseline: be.problems },
       details: { wsgate: we, baseline: be },
-    },
-  ];
+    });
+  }
+  if (parts.has('records')) {
+    for (const r of await measureRecords(system, dbs, recordsSettings, log)) {
+      report(`wsgate ${r.metric}`, r.problems.wsgate);
+      report(`baseline ${r.metric}`, r.problems.baseline);
+      rows.push({ system, ...r, ratio: r.wsgate / r.baseline });
+    }
+  }
+  return rows;
 }
 
 async function main(): Promise<number> {
@@ -178,6 +202,7 @@ async function main(): Promise<number> {
     `\nmachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}` +
       `\nsubmits: autocannon ${submitSettings.connections} connections, ${submitSettings.durationSeconds}s measured after ${submitSettings.warmupSeconds}s warm-up, in a worker thread` +
       `\nexecutor: ${executorSettings.n} operations in one pass after a ${executorSettings.warmup}-operation warm-up pass, claim batch ${executorSettings.claimBatch}` +
+      `\nrecords: ${recordsSettings.records} Contacts; ${recordsSettings.queries} sequential queries per side (one client, keep-alive HTTP for wsgate, the driver for raw SQL); ${recordsSettings.massCalls} MassCreate calls of 1,000 vs the same rows in multi-row INSERTs, one transaction per call` +
       `\nratio < 1: wsgate is slower than the baseline. Run took ${Math.round((Date.now() - started) / 1000)} s.`,
   );
   const invalid = rows.filter((r) => r.problems.wsgate.length || r.problems.baseline.length);
@@ -185,7 +210,7 @@ async function main(): Promise<number> {
 
   // 3. The peers: wsgate beside graphile-worker and pg-boss on one PostgreSQL server and one Node 22 binary
   // (bench/peers, installed on first use with `npm ci --prefix bench/peers`). WSGATE_BENCH_PEERS=off skips it.
-  if (pgUrl && process.env.WSGATE_BENCH_PEERS !== 'off') {
+  if (pgUrl && process.env.WSGATE_BENCH_PEERS !== 'off' && parts.has('peers')) {
     console.log('\npeers (bench/peers/compare.mjs): wsgate vs graphile-worker 0.18 and pg-boss 12.35, no-op jobs, claim/fetch batch 100');
     const peers = spawnSync(process.execPath, [path.join(packageRoot, 'bench', 'peers', 'compare.mjs'), '--admin-url', pgUrl, '--jobs', String(num('WSGATE_BENCH_PEER_JOBS', 20_000))], { stdio: 'inherit' });
     if (peers.status !== 0) failed = true;

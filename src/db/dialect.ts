@@ -28,6 +28,8 @@ export interface Dialect {
   notifyingInsert(insert: Prisma.Sql): Prisma.Sql;
   /** Tells idle listeners that entries of these queues are due (after a retry from the failed store). */
   notify(queue: string, dueAt: Date): Prisma.Sql | null;
+  /** Rows `(ord, module, owner_id, data)` from a JSON array of `{"module", "owner_id", "data"}`, as a FROM item `v`. */
+  recordRows(json: string): Prisma.Sql;
   /** The JSON text of column `data` with the keys of the JSON object `patch` set to its values. */
   mergeData(patch: string): Prisma.Sql;
   /**
@@ -59,6 +61,8 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
     notifyingInsert: (insert) => insert,
     notify: () => null,
     mergeData: (patch) => Prisma.sql`json_patch(data, ${patch})`,
+    recordRows: (json) => Prisma.sql`(SELECT CAST(key AS INTEGER) AS ord, value ->> 'module' AS module, value ->> 'owner_id' AS owner_id,
+      value ->> 'data' AS data FROM json_each(${json})) AS v`,
     lockKey: () => null,
   },
   // PostgreSQL: rows another executor is claiming are skipped rather than waited for; an enqueue wakes
@@ -72,6 +76,8 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
       FROM inserted GROUP BY queue`,
     notify: (queue, dueAt) => Prisma.sql`SELECT pg_notify(${QUEUE_CHANNEL}, ${`${queue} ${dueAt.getTime()}`})`,
     mergeData: (patch) => Prisma.sql`(data::jsonb || ${patch}::jsonb)::text`,
+    recordRows: (json) =>
+      Prisma.sql`ROWS FROM (json_to_recordset(${json}::json) AS (module text, owner_id integer, data text)) WITH ORDINALITY AS v(module, owner_id, data, ord)`,
     lockKey: (key) => Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
   },
 };

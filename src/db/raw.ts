@@ -12,8 +12,9 @@ import type { SqliteConnection } from './sqlite-connection.js';
 
 export interface RawSql {
   /**
-   * `prepared`: a statement of fixed text run very often (claim, completion): PostgreSQL parses and plans it
-   * once per connection instead of at every call. SQLite prepares every statement anyway.
+   * `prepared`: a statement whose text recurs (claim, completion, a query's shape): PostgreSQL parses and
+   * plans it once per connection instead of at every call (up to MAX_PREPARED texts). SQLite prepares every
+   * statement anyway.
    */
   query<T>(sql: Prisma.Sql, options?: { prepared?: boolean }): Promise<T[]>;
   /** The number of rows changed. */
@@ -67,15 +68,23 @@ const pgValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
 const statementName = (text: string) => `wsgate_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
 
+/**
+ * Statement texts prepared at most: each connection keeps every statement it prepared until it closes, and
+ * VTQL queries come in as many shapes as clients write; past this many, statements run unprepared.
+ */
+const MAX_PREPARED = 500;
+
 export function postgresRaw(pool: Pick<pg.Pool, 'query'>): RawSql {
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text);
-    if (!name) names.set(text, (name = statementName(text)));
+    if (!name && names.size < MAX_PREPARED) names.set(text, (name = statementName(text)));
     return name;
   };
-  const run = (q: Prisma.Sql, prepared = false) =>
-    pool.query({ text: q.text, values: q.values.map(pgValue), types, ...(prepared ? { name: nameOf(q.text) } : {}) });
+  const run = (q: Prisma.Sql, prepared = false) => {
+    const name = prepared ? nameOf(q.text) : undefined;
+    return pool.query({ text: q.text, values: q.values.map(pgValue), types, ...(name ? { name } : {}) });
+  };
   return {
     async query<T>(q: Prisma.Sql, options?: { prepared?: boolean }) {
       return (await run(q, options?.prepared)).rows as T[];

@@ -120,7 +120,7 @@ export const massCreate: OperationDefinition = {
             item.outcome = error;
           }
         }
-        const created = await createRecords(db, ctx.services.modules, ready.map((r) => r.record), user, now);
+        const created = await createRecords(db, ctx.services.provider, ctx.services.modules, ready.map((r) => r.record), user, now);
         for (const [k, r] of ready.entries()) r.item.outcome = created[k];
       }
     });

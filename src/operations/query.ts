@@ -14,7 +14,10 @@ export const query: OperationDefinition = {
     if (typeof p.query !== 'string') throw new WsError('INVALID_PARAMETER', 'query must be a VTQL statement');
     const q = compileQuery(p.query, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
     assertMay(callerOf(ctx), q.module, 'read');
-    const rows = ctx.raw ? await ctx.raw.query<Record<string, unknown>>(q.sql) : await ctx.db.$queryRaw<Record<string, unknown>[]>(q.sql);
+    // Values are parameters, so a client's queries share a few statement texts: prepared, they are planned once.
+    const rows = ctx.raw
+      ? await ctx.raw.query<Record<string, unknown>>(q.sql, { prepared: true })
+      : await ctx.db.$queryRaw<Record<string, unknown>[]>(q.sql);
     return toRecords(q, rows);
   },
 };

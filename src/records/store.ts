@@ -13,8 +13,17 @@ import type { Provider } from '../db/url.js';
 
 export type WsRecord = Record<string, string>;
 
-/** coreBOS's date-time format, in UTC. */
-export const formatDateTime = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+let lastTime = NaN;
+let lastText = '';
+
+/** coreBOS's date-time format, in UTC. Remembers the last one: a MassCreate's records share their time. */
+export function formatDateTime(d: Date): string {
+  if (d.getTime() !== lastTime) {
+    lastTime = d.getTime();
+    lastText = d.toISOString().slice(0, 19).replace('T', ' ');
+  }
+  return lastText;
+}
 
 interface StoredRecord {
   id: number;
@@ -120,14 +129,14 @@ export interface NewRecord {
   element: ValidElement;
 }
 
-/** Rows per INSERT: well inside both databases' limits on bound values (5 per row). */
-const INSERT_CHUNK = 500;
+/** Records per INSERT (one JSON parameter each). */
+const INSERT_CHUNK = 1000;
 
 /**
  * Creates many records with a few multi-row INSERTs. Each element ends as its record, or as the error
  * that kept it from being created (an invalid reference or owner); the others are created regardless.
  */
-export async function createRecords(db: DbTx, modules: ModuleRegistry, items: NewRecord[], caller: WsUser, now: Date): Promise<(WsRecord | WsError)[]> {
+export async function createRecords(db: DbTx, provider: Provider, modules: ModuleRegistry, items: NewRecord[], caller: WsUser, now: Date): Promise<(WsRecord | WsError)[]> {
   const outcomes: (WsRecord | WsError | undefined)[] = await referenceErrors(db, modules, items.map((i) => ({ module: i.module, fields: i.element.fields })));
   const owners = new Map<string | undefined, number | WsError>();
   const rows: { index: number; module: ModuleDefinition; ownerId: number; data: string }[] = [];
@@ -143,12 +152,14 @@ export async function createRecords(db: DbTx, modules: ModuleRegistry, items: Ne
   }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
+    // The rows travel as one JSON parameter: Prisma's cost grows with the number of bound values.
+    const json = JSON.stringify(chunk.map((r) => ({ module: r.module.name, owner_id: r.ownerId, data: r.data })));
     const inserted = await db.$queryRaw<{ id: unknown }[]>`
       INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
-      VALUES ${Prisma.join(chunk.map((r) => Prisma.sql`(${r.module.name}, ${r.ownerId}, ${r.data}, ${now}, ${now})`))}
+      SELECT v.module, v.owner_id, v.data, ${now}, ${now} FROM ${dialects[provider].recordRows(json)} ORDER BY v.ord
       RETURNING id`;
-    // Both databases number the rows of one INSERT in the order of its VALUES (SQLite's rowids, a
-    // PostgreSQL sequence read row by row); RETURNING's own order is not promised, so it is sorted.
+    // Both databases number the rows of one INSERT in the order it receives them (SQLite's rowids, a
+    // PostgreSQL sequence read row by row), here ORDER BY ord; RETURNING's own order is not promised.
     const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
     if (ids.length !== chunk.length) throw new Error(`INSERT of ${chunk.length} records returned ${ids.length} ids`);
     for (const [k, r] of chunk.entries()) {
