@@ -11,6 +11,7 @@ import { Prisma } from '../src/db/generated/sqlite/client.js';
 import type { Databases, System } from './databases.js';
 import { sqliteFile } from './databases.js';
 import { login, startGateway } from './wsgate.js';
+import { createDispatcher } from '../src/ws/dispatch.js';
 
 export interface RecordsSettings {
   /** Records of the module queried (100,000). */
@@ -128,13 +129,21 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
       if (!res.success) throw new Error(`query failed: ${JSON.stringify(res)}`);
       return res.result.length;
     };
+    // The same calls without HTTP (the dispatcher the HTTP layer calls), to show where the time goes.
+    const dispatcher = createDispatcher(gw.rt.db, gw.rt.registry, gw.rt.services, gw.rt.log);
+    const inProcess = async (query: string): Promise<number> => {
+      const { envelope } = await dispatcher.dispatch({ params: { operation: 'query', sessionName: session, query } });
+      if (!envelope.success) throw new Error(`query failed: ${JSON.stringify(envelope)}`);
+      return (envelope.result as unknown[]).length;
+    };
     const sql = handWritten(system);
     const warm = Math.max(1, Math.round(s.queries / 10));
     const rows: RecordsRow[] = [];
 
     for (const kind of ['equality', 'prefix'] as const) {
-      const wsQuery = (i: number) =>
-        kind === 'equality' ? vtql(`select * from Contacts where lastname = '${surname(i * 7919)}';`) : vtql(`select * from Contacts where lastname like '${prefixOf(i * 7919)}%';`);
+      const text = (i: number) =>
+        kind === 'equality' ? `select * from Contacts where lastname = '${surname(i * 7919)}';` : `select * from Contacts where lastname like '${prefixOf(i * 7919)}%';`;
+      const wsQuery = (i: number) => vtql(text(i));
       const rawQuery = async (i: number) => {
         const name = surname(i * 7919);
         const prefix = prefixOf(i * 7919);
@@ -146,7 +155,9 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
       const w = await timed(s.queries, wsQuery);
       await timed(warm, rawQuery);
       const b = await timed(s.queries, rawQuery);
-      log(`${system}:   wsgate ${Math.round(w.perSecond)}/s, raw SQL ${Math.round(b.perSecond)}/s`);
+      await timed(warm, (i) => inProcess(text(i)));
+      const d = await timed(s.queries, (i) => inProcess(text(i)));
+      log(`${system}:   wsgate ${Math.round(w.perSecond)}/s over HTTP (${Math.round(d.perSecond)}/s in process, no HTTP), raw SQL ${Math.round(b.perSecond)}/s`);
       // Each surname has records/10,000 records; a prefix covers ten surnames; a query answers 100 at most.
       const perQuery = Math.min(100, Math.floor(s.records / 10_000) * (kind === 'equality' ? 1 : 10));
       const problems = (r: { rows: number }) => (r.rows !== s.queries * perQuery ? [`answered ${r.rows} rows, expected ${s.queries * perQuery}`] : []);
@@ -156,7 +167,7 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
         wsgate: w.perSecond,
         baseline: b.perSecond,
         problems: { wsgate: problems(w), baseline: problems(b) },
-        details: { wsgate: w, baseline: b },
+        details: { wsgate: { http: w, inProcess: d }, baseline: b },
       });
     }
 

@@ -2,7 +2,7 @@
 // repeats, in one gateway or across two gateway processes, synchronous and deferred; expiry; misuse.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addTestUser, backends, call, login, runPass, spawnCli, startGateway, until, type Envelope, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, runPass, spawnCli, startGateway, until, type Gateway } from './support.js';
 
 for (const backend of backends) {
   describe(`idempotent requests on ${backend.name}`, () => {

@@ -345,6 +345,39 @@ for (const backend of backends) {
       await ws(url, { operation: 'update', sessionName: session, element: { id: record.id, lastname: 'X' } }, { json: true }, { error: 'RECORD_NOT_FOUND' });
     });
 
+    test('revise, upsert, query, the mass operations, getRelatedModulesInfomation, idempotent requests', async () => {
+      const S = { sessionName: session };
+      const acme = (await ws(url, { operation: 'create', ...S, elementType: 'Accounts', element: { accountname: 'Spec Corp' } }, { json: true })).result;
+      const c = (await ws(url, { operation: 'create', ...S, elementType: 'Contacts', element: { lastname: 'Spec', account_id: acme.id } }, { json: true })).result;
+      await ws(url, { operation: 'revise', ...S, element: JSON.stringify({ id: c.id, phone: '1' }) });
+      await ws(url, { operation: 'revise', ...S, element: { id: c.id, account_id: '11x999999' } }, { json: true }, { error: 'REFERENCE_INVALID' });
+      const element = { lastname: 'SpecUp', email: 'spec@example.com', phone: '1' };
+      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element, searchOn: 'email', updatedfields: 'phone' }, { json: true });
+      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element: { ...element, phone: '2' }, searchOn: 'email', updatedfields: 'phone' }, { json: true });
+      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'email' }, { json: true }, { error: 'SEARCH_VALUE_NOT_PROVIDED' });
+      await ws(url, { operation: 'create', ...S, elementType: 'Contacts', element: element }, { json: true });
+      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element, searchOn: 'email', updatedfields: 'phone' }, { json: true }, { error: 'MULTIPLE_RECORDS_FOUND' });
+      await ws(url, { operation: 'query', ...S, query: "select lastname, account_id from Contacts where lastname like 'Spec%' order by lastname;" }, { method: 'GET' });
+      await ws(url, { operation: 'query', ...S, query: 'select * from Contacts limit 3;' }, { method: 'GET' });
+      await ws(url, { operation: 'query', ...S, query: 'select count(*) from Contacts;' }, { method: 'GET' });
+      await ws(url, { operation: 'query', ...S, query: 'select from Contacts;' }, { method: 'GET' }, { error: 'QUERY_SYNTAX_ERROR' });
+      const mass = await ws(url, {
+        operation: 'MassCreate', ...S,
+        elements: [{ elementType: 'Accounts', referenceId: 'a', element: { accountname: 'Mass Spec' } }, { elementType: 'Contacts', element: { lastname: 'M', account_id: '@{a}' } }, { elementType: 'Contacts', element: {} }],
+      }, { json: true });
+      assert.equal(mass.result.failed_creates.length, 1);
+      await ws(url, { operation: 'MassUpdate', ...S, elements: JSON.stringify([{ id: c.id, phone: '3' }, { id: '12x999999', phone: '4' }]) });
+      await ws(url, { operation: 'MassDelete', ...S, ids: `${mass.result.success_creates[1].id},12x999999` });
+      await ws(url, { operation: 'getRelatedModulesInfomation', ...S, module: 'Accounts' });
+      const generated = await ws(url, { operation: 'revise', ...S, element: { id: c.id, phone: '5' }, cbwsOptions: { ClientRequestIdentifier: 'generate' } }, { json: true });
+      assert.equal(typeof (generated.moreinfo as { ClientRequestIdentifier: string }).ClientRequestIdentifier, 'string');
+      const queued = await ws(url, { operation: 'MassCreate', ...S, elements: [{ elementType: 'Leads', element: { lastname: 'Q', company: 'C' } }], cbwsOptions: { launchfromqueue: 1, ClientRequestIdentifier: 'spec-mass' } }, { json: true }, { deferred: true });
+      await runPass(gw.rt);
+      const done = await ws(url, { operation: 'getQueuedOperationResult', ...S, operationTrackingID: queued.result.operationTrackingID }, { method: 'GET' });
+      decodeQueued(done.result, 'MassCreate');
+      await ws(url, { operation: 'convertlead', ...S }, {}, { error: 'UNKNOWN_OPERATION' });
+    });
+
     test('a deferred create; getQueuedOperationResult before and after an executor pass', async () => {
       const queued = await ws(
         url,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { nanoid } from 'nanoid';
 import { checkSession } from '../auth/login.js';
 import type { WsUser } from '../auth/users.js';
-import type { Database, DbTx } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { WsError } from '../errors.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { OperationContext, OperationDefinition, Params, Services } from '../operations/types.js';
