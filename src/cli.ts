@@ -326,6 +326,24 @@ last three heartbeats).`,
       });
     },
   },
+  'user role': {
+    usage: 'wsgate user role NAME admin|user',
+    help: `Sets a user's role, which the modules file's access rules grant actions to. Takes effect at the
+user's next call, and for operations the user queued earlier when they run.`,
+    options: {},
+    async run({ positionals }, config) {
+      const [userName, role] = positionals;
+      if (!userName || positionals.length !== 2 || (role !== 'admin' && role !== 'user')) {
+        throw new UsageError('user role needs a NAME and a role: admin or user');
+      }
+      return withRuntime(config, async (rt) => {
+        const changed = await rt.db.prisma.user.updateMany({ where: { userName }, data: { isAdmin: role === 'admin' } });
+        if (changed.count !== 1) throw new UsageError(`no user ${userName}`);
+        process.stdout.write(`user ${userName} is now ${role}\n`);
+        return 0;
+      });
+    },
+  },
   config: {
     usage: 'wsgate config',
     help: 'Prints every setting: its environment variable, the value in force, and what it does. Secrets are\nnot shown, nor the password in DATABASE_URL.',

@@ -9,7 +9,7 @@ describe('wsgate CLI', () => {
   test('every verb answers --help', async () => {
     const overview = await runCli(['--help'], testEnv('file::memory:'));
     assert.equal(overview.code, 0);
-    for (const verb of [['serve'], ['execute'], ['user', 'add'], ['config']]) {
+    for (const verb of [['serve'], ['execute'], ['user', 'add'], ['user', 'role'], ['config']]) {
       const r = await runCli([...verb, '--help'], testEnv('file::memory:'));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^Usage: wsgate ${verb.join(' ')}`));
@@ -77,6 +77,14 @@ describe('wsgate CLI', () => {
       const url = await until('the server to listen', async () => /"url":"([^"]+)"/.exec(out)?.[1]);
       const s = await login(url, 'dora', key);
       assert.match(s.userId, /^19x\d+$/);
+      // The sample modules let only admins delete Accounts: the role decides, and `user role` changes it.
+      const deleteable = async () =>
+        (await call(url, { operation: 'describe', sessionName: s.sessionName, elementType: 'Accounts' }, { method: 'GET' })).result.deleteable;
+      assert.equal(await deleteable(), false);
+      assert.equal((await runCli(['user', 'role', 'dora', 'admin'], env)).code, 0);
+      assert.equal(await deleteable(), true, 'at the next call');
+      assert.equal((await runCli(['user', 'role', 'dora', 'boss'], env)).code, 2);
+      assert.equal((await runCli(['user', 'role', 'nobody', 'user'], env)).code, 2);
       const ch = await call(url, { operation: 'getchallenge', username: 'eve' });
       const eve = await call(url, { operation: 'login', username: 'eve', accessKey: ch.result.token + 'sesame' });
       assert.equal(eve.success, true, JSON.stringify(eve));
