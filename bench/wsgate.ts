@@ -2,7 +2,7 @@
 // configures it (executor schedule off, logging silent), over a fresh database.
 import { createHash } from 'node:crypto';
 import { loadConfig, type Config } from '../src/config.js';
-import { createLogger, ensureAdmin, openRuntime, type Runtime } from '../src/runtime.js';
+import { createLogger, ensureAdmin, openRuntime, syncIndexes, type Runtime } from '../src/runtime.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
 export const ADMIN_KEY = 'b1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -25,6 +25,7 @@ export function benchConfig(databaseUrl: string, dataDir: string, extra: Record<
 export async function openBenchRuntime(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Promise<Runtime> {
   const config = benchConfig(databaseUrl, dataDir, extra);
   const rt = await openRuntime(config, createLogger(config.logLevel));
+  await syncIndexes(rt);
   await ensureAdmin(rt);
   return rt;
 }

@@ -9,7 +9,7 @@ import { purgeExpired } from './executor/maintenance.js';
 import { forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
 import { workerCounts } from './queue/executors.js';
 import { queueCounts } from './queue/status.js';
-import { engineOf, ensureAdmin, openRuntime, retentionOf, type Runtime } from './runtime.js';
+import { engineOf, ensureAdmin, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 
 interface Verb {
@@ -117,11 +117,12 @@ const verbs: Record<string, Verb> = {
   serve: {
     usage: 'wsgate serve',
     help: `Serves the coreBOS web-service protocol on PORT (${settings.port.default}) at /webservice.php, creating and
-migrating the database first, and the admin user on first start (its access key is printed once when
+migrating the database first (and bringing the field indexes in line with the modules file), and the admin user on first start (its access key is printed once when
 generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings.executorSchedule.default}; "off"
 to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
     async run(_args, config) {
       const rt = await openRuntime(config);
+      await syncIndexes(rt);
       const generated = await ensureAdmin(rt);
       if (generated) process.stdout.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
       const server = await startServer(rt);

@@ -30,8 +30,6 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
   });
   const services: Services = servicesOf(config);
-  const indexes = await syncFieldIndexes(db.raw, services.modules, db.provider);
-  if (indexes.created.length || indexes.dropped.length) log.info(indexes, 'field indexes brought in line with the modules file');
   return {
     config,
     db,
@@ -40,6 +38,15 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     log,
     close: () => db.close(),
   };
+}
+
+/**
+ * Brings the field indexes in line with the modules file (`wsgate serve` at start): only the server does it,
+ * so that a CLI command run with another modules file cannot drop the indexes the gateways rely on.
+ */
+export async function syncIndexes(rt: Runtime): Promise<void> {
+  const indexes = await syncFieldIndexes(rt.db.raw, rt.services.modules, rt.db.provider);
+  if (indexes.created.length || indexes.dropped.length) rt.log.info(indexes, 'field indexes brought in line with the modules file');
 }
 
 /** The executor's settings from the configuration; the CLI's options override them. */

@@ -15,6 +15,7 @@ function modulesFile(): string {
   sample.modules.push(
     { name: 'Notes', idPrefix: '40', access: { read: ['admin', 'user'], create: admins, update: admins, delete: admins }, fields: [{ name: 'title', type: 'string', mandatory: true }] },
     { name: 'Vault', idPrefix: '41', access: { read: admins, create: admins, update: admins, delete: admins }, fields: [{ name: 'secret', type: 'string' }] },
+    { name: 'Memo', idPrefix: '42', fields: [{ name: 'text', type: 'string' }, { name: 'vault_id', type: 'reference', references: ['Vault'] }] },
   );
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-access-')), 'modules.json');
   fs.writeFileSync(file, JSON.stringify(sample));
@@ -78,6 +79,14 @@ for (const backend of backends) {
       assert.ok((await allowed(admin, { operation: 'listtypes' })).types.includes('Vault'));
       const d = await allowed(plain, { operation: 'describe', elementType: 'Notes' });
       assert.deepEqual([d.createable, d.updateable, d.deleteable, d.retrieveable], [false, false, false, true]);
+    });
+
+    test('read: a reference to a module the role may not read is refused as if the record did not exist', async () => {
+      const plainAnswer = await as(plain, { operation: 'create', elementType: 'Memo', element: { text: 'x', vault_id: vault.id } });
+      const missing = await as(plain, { operation: 'create', elementType: 'Memo', element: { text: 'x', vault_id: '41x999999' } });
+      assert.equal(plainAnswer.error?.code, 'REFERENCE_INVALID', JSON.stringify(plainAnswer));
+      assert.equal(plainAnswer.error!.message.replace(vault.id, 'ID'), missing.error!.message.replace('41x999999', 'ID'), 'nothing tells an existing record apart');
+      assert.equal((await allowed(admin, { operation: 'create', elementType: 'Memo', element: { text: 'x', vault_id: vault.id } })).vault_id, vault.id);
     });
 
     test('read, deferred: describe is refused at submit to the role not listed, and runs for the one listed', async () => {

@@ -198,6 +198,32 @@ for (const backend of backends) {
       assert.deepEqual(d.fields.find((f: any) => f.name === 'account_id').type, { name: 'reference', refersTo: ['Accounts'] });
     });
 
+    test('record numbers beyond 32 bits are refused as ids, per element in the mass operations, never an internal error', async () => {
+      const huge = '99999999999';
+      await fails({ operation: 'retrieve', id: `12x${huge}` }, 'INVALID_ID_ATTRIBUTE', 'GET');
+      await fails({ operation: 'query', query: `select id from Contacts where id = '12x${huge}';` }, 'INVALID_ID_ATTRIBUTE', 'GET');
+      await fails({ operation: 'create', elementType: 'Contacts', element: { lastname: 'Huge', assigned_user_id: `19x${huge}` } }, 'INVALID_ID_ATTRIBUTE');
+      const created = await ok({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', element: { lastname: 'HugeRef', account_id: `11x${huge}` } }, { elementType: 'Contacts', element: { lastname: 'HugeOk' } }] });
+      assert.deepEqual(created.failed_creates.map((f: any) => f.code), ['REFERENCE_INVALID']);
+      assert.equal(created.success_creates.length, 1);
+      const deleted = await ok({ operation: 'MassDelete', ids: `12x${huge},${created.success_creates[0].id}` });
+      assert.deepEqual(deleted.success_deletes, [created.success_creates[0].id]);
+      assert.deepEqual(deleted.failed_deletes.map((f: any) => f.code), ['INVALID_ID_ATTRIBUTE']);
+      const updated = await ok({ operation: 'MassUpdate', elements: [{ id: `12x${huge}`, phone: '1' }] });
+      assert.deepEqual(updated.failed_updates.map((f: any) => f.code), ['INVALID_ID_ATTRIBUTE']);
+    });
+
+    test('a reference to a record deleted since is kept by an update that sends it back unchanged', async () => {
+      const gone = await create('Accounts', { accountname: 'Gone Corp' });
+      const c = await create('Contacts', { lastname: 'Dangling', account_id: gone.id });
+      await ok({ operation: 'delete', id: gone.id });
+      const echoed = await ok({ operation: 'retrieve', id: c.id }, 'GET');
+      const updated = await ok({ operation: 'update', element: { ...echoed, phone: '123' } });
+      assert.deepEqual([updated.account_id, updated.phone], [gone.id, '123']);
+      await ok({ operation: 'revise', element: { id: c.id, account_id: gone.id } });
+      await fails({ operation: 'update', element: { ...echoed, account_id: '11x999999' } }, 'REFERENCE_INVALID');
+    });
+
     test('getRelatedModulesInfomation lists the modules referring to a module', async () => {
       const related = await ok({ operation: 'getRelatedModulesInfomation', module: 'Accounts' });
       assert.deepEqual(Object.keys(related), ['Contacts']);

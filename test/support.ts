@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, packageRoot, type Config } from '../src/config.js';
-import { createLogger, engineOf, ensureAdmin, openRuntime, type Runtime } from '../src/runtime.js';
+import { createLogger, engineOf, ensureAdmin, openRuntime, syncIndexes, type Runtime } from '../src/runtime.js';
 import type { EngineOptions, PassSummary } from '../src/executor/engine.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { addUser } from '../src/auth/users.js';
@@ -81,6 +81,7 @@ export async function startGateway(backend: Backend, extra: Record<string, strin
   const env = testEnv(await backend.freshUrl(), extra);
   const config: Config = loadConfig(env);
   const rt = await openRuntime(config, createLogger(config.logLevel));
+  await syncIndexes(rt);
   await ensureAdmin(rt);
   const server = await startServer(rt);
   return {

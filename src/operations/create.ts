@@ -23,7 +23,7 @@ export const create: OperationDefinition = {
   ],
   async precheck(ctx, p) {
     const { module, valid } = prepare(ctx, p);
-    await checkReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields });
+    await checkReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields }, callerOf(ctx));
     await resolveOwner(ctx.db, valid.assignedUserId, callerOf(ctx));
   },
   async run(ctx, p) {

@@ -32,8 +32,9 @@ export const massDelete: OperationDefinition = {
       }
     }
     await ctx.atomic(async (db) => {
-      for (const [module, wanted] of byModule) {
-        const gone = await deleteRecords(db, module, wanted.map((w) => w.id));
+      // Modules and ids in a fixed order, so that concurrent MassDeletes lock rows in the same order.
+      for (const [module, wanted] of [...byModule].sort(([a], [b]) => a.name.localeCompare(b.name))) {
+        const gone = await deleteRecords(db, module, wanted.map((w) => w.id).sort((a, b) => a - b));
         for (const w of wanted) {
           outcome.set(w.wsid, gone.has(w.id) || new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, w.id)}`));
         }

@@ -22,15 +22,23 @@ export const massUpdate: OperationDefinition = {
     const success_updates: unknown[] = [];
     const failed_updates: { id: unknown; code: string; message: string }[] = [];
     await ctx.atomic(async (db) => {
-      const inTx = { ...ctx, db };
-      for (const element of elements) {
+      const inTx = { ...ctx, db, raw: undefined };
+      const idOf = (element: unknown) => (element !== null && typeof element === 'object' ? (element as { id?: unknown }).id ?? '' : '');
+      // Applied in id order, so that two MassUpdates of the same records lock them in the same order (no
+      // deadlock on PostgreSQL); answered in the order given.
+      const order = elements.map((_, i) => i).sort((a, b) => String(idOf(elements[a])).localeCompare(String(idOf(elements[b]))) || a - b);
+      const outcomes: (unknown | WsError)[] = [];
+      for (const i of order) {
         try {
-          success_updates.push(await runRevise(inTx, prepareRevise(inTx, element)));
+          outcomes[i] = await runRevise(inTx, prepareRevise(inTx, elements[i]));
         } catch (error) {
           if (!(error instanceof WsError)) throw error;
-          const id = element !== null && typeof element === 'object' ? (element as { id?: unknown }).id ?? '' : '';
-          failed_updates.push({ id, code: error.code, message: error.message });
+          outcomes[i] = error;
         }
+      }
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome instanceof WsError) failed_updates.push({ id: idOf(elements[i]), code: outcome.code, message: outcome.message });
+        else success_updates.push(outcome);
       }
     });
     return { success_updates, failed_updates };

@@ -1,5 +1,5 @@
 import { WsError } from '../errors.js';
-import { checkReferences } from '../records/references.js';
+import { checkChangedReferences } from '../records/references.js';
 import { assertMay } from '../records/access.js';
 import { findRecord, moduleOfId, resolveOwner, reviseRecord } from '../records/store.js';
 import { asElement, validatePartialElement } from '../records/validate.js';
@@ -32,7 +32,7 @@ export const revise: OperationDefinition = {
   async precheck(ctx, p: Params) {
     const { module, id, valid } = prepareRevise(ctx, p.element);
     await findRecord(ctx.db, module, id);
-    await checkReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields });
+    await checkChangedReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields }, id, callerOf(ctx));
     await resolveOwner(ctx.db, valid.assignedUserId, callerOf(ctx));
   },
   run: (ctx, p) => runRevise(ctx, prepareRevise(ctx, p.element)),

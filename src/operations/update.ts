@@ -1,5 +1,5 @@
 import { WsError } from '../errors.js';
-import { checkReferences } from '../records/references.js';
+import { checkChangedReferences } from '../records/references.js';
 import { assertMay } from '../records/access.js';
 import { findRecord, moduleOfId, resolveOwner, updateRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
@@ -26,7 +26,7 @@ export const update: OperationDefinition = {
   async precheck(ctx, p) {
     const { module, id, valid } = prepare(ctx, p);
     await findRecord(ctx.db, module, id);
-    await checkReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields });
+    await checkChangedReferences(ctx.db, ctx.services.modules, { module, fields: valid.fields }, id, callerOf(ctx));
     await resolveOwner(ctx.db, valid.assignedUserId, callerOf(ctx));
   },
   async run(ctx, p) {

@@ -71,9 +71,11 @@ export const upsert: OperationDefinition = {
     const user = callerOf(ctx);
     const now = ctx.services.clock.now();
     return ctx.atomic(async (db) => {
-      const inTx = { ...ctx, db };
-      // Two upserts of the same values wait for each other, so that they cannot both create.
-      const lock = dialects[ctx.services.provider].lockKey(`upsert ${module.name} ${JSON.stringify(searchOn.map((n) => search[n]))}`);
+      const inTx = { ...ctx, db, raw: undefined };
+      // Upserts of a module wait for each other, so that two cannot both find nothing and create. Per module,
+      // not per value: searches on other fields, or values written differently ('5' and '5.0'), can match
+      // the same record.
+      const lock = dialects[ctx.services.provider].lockKey(`upsert ${module.name}`);
       if (lock) await db.$queryRaw(lock);
       const found = await matches(inTx, module, search);
       if (found.length > 1) {

@@ -3,6 +3,8 @@
 import type { DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
+import type { WsUser } from '../auth/users.js';
+import { may } from './access.js';
 import { parseWsId } from './ids.js';
 import type { ModuleDefinition, ModuleRegistry } from './modules.js';
 
@@ -17,19 +19,31 @@ const invalid = (field: string, value: string, why: string) =>
 
 /**
  * For each element, the first invalid reference among its fields, or undefined. One query for all of
- * them, so that a MassCreate of a thousand records does not cost a thousand round trips.
+ * them, so that a MassCreate of a thousand records does not cost a thousand round trips. A record of a
+ * module the user may not read counts as missing: otherwise references would tell which ids exist there.
  */
-export async function referenceErrors(db: DbTx, modules: ModuleRegistry, elements: ReferencingValues[]): Promise<(WsError | undefined)[]> {
+export async function referenceErrors(db: DbTx, modules: ModuleRegistry, elements: ReferencingValues[], user: WsUser): Promise<(WsError | undefined)[]> {
   const errors: (WsError | undefined)[] = elements.map(() => undefined);
   const wanted: { index: number; field: string; value: string; id: number; module: string }[] = [];
   for (const [index, { module, fields }] of elements.entries()) {
     for (const f of module.fields) {
       const value = fields[f.name];
       if (f.type !== 'reference' || !value) continue;
-      const { prefix, id } = parseWsId(value, f.name);
+      let parsed;
+      try {
+        parsed = parseWsId(value, f.name);
+      } catch {
+        errors[index] ??= invalid(f.name, value, 'is not a record id');
+        continue;
+      }
+      const { prefix, id } = parsed;
       const target = modules.byIdPrefix(prefix);
       if (!target || !f.references!.includes(target.name)) {
         errors[index] ??= invalid(f.name, value, `is not the id of a ${f.references!.join(' or ')} record`);
+        continue;
+      }
+      if (!may(user, target, 'read')) {
+        errors[index] ??= invalid(f.name, value, `is not an existing ${target.name} record`);
         continue;
       }
       wanted.push({ index, field: f.name, value, id, module: target.name });
@@ -49,7 +63,20 @@ export async function referenceErrors(db: DbTx, modules: ModuleRegistry, element
   return errors;
 }
 
-export async function checkReferences(db: DbTx, modules: ModuleRegistry, element: ReferencingValues): Promise<void> {
-  const [error] = await referenceErrors(db, modules, [element]);
+export async function checkReferences(db: DbTx, modules: ModuleRegistry, element: ReferencingValues, user: WsUser): Promise<void> {
+  const [error] = await referenceErrors(db, modules, [element], user);
   if (error) throw error;
+}
+
+/**
+ * Checks the references an update or revise of record `id` sets, except those it leaves as they are: a
+ * client that sends back what it retrieved must not fail on a reference to a record deleted since.
+ */
+export async function checkChangedReferences(db: DbTx, modules: ModuleRegistry, element: ReferencingValues, id: number, user: WsUser): Promise<void> {
+  const { module, fields } = element;
+  if (!module.fields.some((f) => f.type === 'reference' && fields[f.name])) return;
+  const [row] = await db.$queryRaw<{ data: string }[]>`SELECT data FROM ws_record WHERE id = ${id} AND module = ${module.name}`;
+  const stored = row ? (JSON.parse(row.data) as Record<string, string>) : {};
+  const changed = Object.fromEntries(Object.entries(fields).filter(([name, value]) => stored[name] !== value));
+  await checkReferences(db, modules, { module, fields: changed }, user);
 }

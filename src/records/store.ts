@@ -6,7 +6,7 @@ import { USERS_MODULE_PREFIX, formatUserId, type WsUser } from '../auth/users.js
 import { formatWsId, parseWsId } from './ids.js';
 import type { ModuleDefinition, ModuleRegistry } from './modules.js';
 import type { ValidElement } from './validate.js';
-import { checkReferences, referenceErrors } from './references.js';
+import { checkChangedReferences, checkReferences, referenceErrors } from './references.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import { dialects } from '../db/dialect.js';
 import type { Provider } from '../db/url.js';
@@ -72,7 +72,7 @@ export function moduleOfId(modules: ModuleRegistry, wsid: unknown): { module: Mo
 }
 
 export async function createRecord(db: DbTx, modules: ModuleRegistry, module: ModuleDefinition, element: ValidElement, caller: WsUser, now: Date) {
-  await checkReferences(db, modules, { module, fields: element.fields });
+  await checkReferences(db, modules, { module, fields: element.fields }, caller);
   const ownerId = await resolveOwner(db, element.assignedUserId, caller);
   const data = JSON.stringify(element.fields);
   // The executor's busiest statement: raw, since Prisma's create costs about three times as much per call.
@@ -97,7 +97,7 @@ export const presentRecord = present;
 
 /** Replaces every field of the record (coreBOS update: fields not sent become empty). */
 export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
-  await checkReferences(db, modules, { module, fields: element.fields });
+  await checkChangedReferences(db, modules, { module, fields: element.fields }, id, caller);
   // The owner changes only when the caller names one; one statement, so that a concurrent update's owner
   // is not overwritten with a value read before it, and a concurrent delete gives RECORD_NOT_FOUND.
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
@@ -112,7 +112,7 @@ export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: Mo
 
 /** Sets only the fields the element gives (coreBOS revise); the others keep their values. */
 export async function reviseRecord(db: DbTx, provider: Provider, modules: ModuleRegistry, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
-  await checkReferences(db, modules, { module, fields: element.fields });
+  await checkChangedReferences(db, modules, { module, fields: element.fields }, id, caller);
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
   // Merged by the database in the one statement, so that a concurrent revise of other fields is kept.
   const [row] = await db.$queryRaw<{ owner_id: unknown; created_at: unknown; data: string }[]>`
@@ -137,7 +137,7 @@ const INSERT_CHUNK = 1000;
  * that kept it from being created (an invalid reference or owner); the others are created regardless.
  */
 export async function createRecords(db: DbTx, provider: Provider, modules: ModuleRegistry, items: NewRecord[], caller: WsUser, now: Date): Promise<(WsRecord | WsError)[]> {
-  const outcomes: (WsRecord | WsError | undefined)[] = await referenceErrors(db, modules, items.map((i) => ({ module: i.module, fields: i.element.fields })));
+  const outcomes: (WsRecord | WsError | undefined)[] = await referenceErrors(db, modules, items.map((i) => ({ module: i.module, fields: i.element.fields })), caller);
   const owners = new Map<string | undefined, number | WsError>();
   const rows: { index: number; module: ModuleDefinition; ownerId: number; data: string }[] = [];
   for (const [index, item] of items.entries()) {

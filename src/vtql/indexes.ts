@@ -1,7 +1,9 @@
 // Indexes for the fields the module file marks `indexed`: one partial expression index per module and
 // field, on the expression the query statements compare (columns.ts), so that a filter on such a field
-// reads the matching records only instead of every record of the module. Created when the database is
-// opened by the main process; indexes of fields no longer marked (or changed) are dropped.
+// reads the matching records only instead of every record of the module. `wsgate serve` creates them when
+// it starts and drops those of fields no longer marked (or changed). A plain CREATE INDEX: on PostgreSQL it
+// holds writes to ws_record while it builds (CONCURRENTLY would not, but leaves an invalid index behind when
+// interrupted, which IF NOT EXISTS would then take for done).
 import { createHash } from 'node:crypto';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { RawSql } from '../db/raw.js';
@@ -37,7 +39,8 @@ export function wantedIndexes(modules: ModuleRegistry, dialect: SqlDialect): Fie
 const existing = (dialect: SqlDialect) =>
   dialect === 'sqlite'
     ? Prisma.sql`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ws_record' AND name LIKE 'wsx\\_%' ESCAPE '\\'`
-    : Prisma.sql`SELECT indexname AS name FROM pg_indexes WHERE tablename = 'ws_record' AND indexname LIKE 'wsx\\_%' ESCAPE '\\'`;
+    : Prisma.sql`SELECT indexname AS name FROM pg_indexes
+        WHERE schemaname = current_schema() AND tablename = 'ws_record' AND indexname LIKE 'wsx\\_%' ESCAPE '\\'`;
 
 /** PostgreSQL: another process created the same index at the same moment. */
 const isRace = (error: unknown) => ['23505', '42P07'].includes(String((error as { code?: unknown }).code));

@@ -6,6 +6,7 @@ import type { ModuleDefinition, ModuleRegistry } from '../records/modules.js';
 import type { CompareOp, Condition, Query, Value } from './ast.js';
 import { columnOf, likeOperator, moduleCondition, type Column, type SqlDialect } from './columns.js';
 import { syntaxError } from './lexer.js';
+import { MAX_RECORD_NUMBER } from '../records/ids.js';
 
 export type { SqlDialect } from './columns.js';
 
@@ -32,7 +33,7 @@ const isEmptyString = (v: Value) => v.kind === 'string' && v.value === '';
 
 function bindId(column: Column, v: Value): number {
   const m = /^(?:([0-9]+)x)?([0-9]{1,15})$/.exec(v.value);
-  if (!m) {
+  if (!m || Number(m[2]) > MAX_RECORD_NUMBER) {
     throw new WsError('INVALID_ID_ATTRIBUTE', `${column.name} value '${v.value}' at offset ${v.pos} is not an id such as ${column.idPrefix}x5`);
   }
   if (m[1] !== undefined && m[1] !== column.idPrefix) {
