@@ -1,7 +1,6 @@
 // getRelatedModulesInfomation (coreBOS's spelling): the modules whose reference fields point at the given
 // module (one-to-many relations), in coreBOS's shape, keyed by the related module's label. Only modules the
 // caller may read are listed.
-import { WsError } from '../errors.js';
 import { assertMay, may } from '../records/access.js';
 import { moduleOf } from '../records/store.js';
 import { callerOf, type OperationDefinition } from './types.js';
@@ -20,7 +19,6 @@ export const getRelatedModulesInfomation: OperationDefinition = {
     assertMay(callerOf(ctx), moduleOf(ctx.services.modules, p.module), 'read');
   },
   async run(ctx, p) {
-    if (typeof p.module !== 'string') throw new WsError('INVALID_PARAMETER', 'module must be a module name');
     const user = callerOf(ctx);
     const module = moduleOf(ctx.services.modules, p.module);
     assertMay(user, module, 'read');

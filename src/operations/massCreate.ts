@@ -5,7 +5,7 @@ import { WsError } from '../errors.js';
 import { assertMay } from '../records/access.js';
 import { createRecords, moduleOf, type NewRecord, type WsRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
-import { callerOf, type OperationDefinition } from './types.js';
+import { callerOf, type OperationDefinition, type Params } from './types.js';
 
 interface Item {
   /** The element as sent, its references replaced by ids as they become known; answered with a failure. */
@@ -85,6 +85,11 @@ function rounds(items: Item[], byRef: Map<string, Item>): Item[][] {
   return out.filter(Boolean);
 }
 
+function elementsOf(p: Params): unknown[] {
+  if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', 'elements must be a JSON list of {"elementType", "referenceId", "element"}');
+  return p.elements;
+}
+
 export const massCreate: OperationDefinition = {
   name: 'MassCreate',
   method: 'POST',
@@ -93,14 +98,11 @@ export const massCreate: OperationDefinition = {
   idempotent: true,
   summary: 'Creates many records; `@{referenceId}` values point at records created by the same call. Per element outcomes.',
   params: [{ name: 'elements', type: 'encoded', required: true, description: 'JSON list of {"elementType", "referenceId", "element"}' }],
-  precheck(_ctx, p) {
-    if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', 'elements must be a JSON list of {"elementType", "referenceId", "element"}');
-  },
+  precheck: (_ctx, p) => void elementsOf(p),
   async run(ctx, p) {
-    if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', 'elements must be a JSON list of {"elementType", "referenceId", "element"}');
+    const items = elementsOf(p).map(itemOf);
     const user = callerOf(ctx);
     const now = ctx.services.clock.now();
-    const items = p.elements.map(itemOf);
     const byRef = referenceIds(items);
     await ctx.atomic(async (db) => {
       for (const round of rounds(items, byRef)) {

@@ -14,9 +14,8 @@ export const massDelete: OperationDefinition = {
   summary: 'Deletes the records of comma-separated ids; per id outcomes.',
   params: [{ name: 'ids', type: 'string', required: true, description: 'Comma-separated record ids, e.g. 12x5,12x6' }],
   async run(ctx, p) {
-    if (typeof p.ids !== 'string') throw new WsError('INVALID_PARAMETER', 'ids must be record ids separated by commas');
     const user = callerOf(ctx);
-    const ids = [...new Set(p.ids.split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+    const ids = [...new Set((p.ids as string).split(',').map((id) => id.trim()).filter((id) => id !== ''))];
     const outcome = new Map<string, WsError | true>();
     const byModule = new Map<ModuleDefinition, { wsid: string; id: number }[]>();
     for (const wsid of ids) {

@@ -1,9 +1,12 @@
 // MassUpdate: each element (a partial record with its id) applied as a revise; per element outcomes.
 import { WsError } from '../errors.js';
 import { prepareRevise, runRevise } from './revise.js';
-import type { OperationDefinition } from './types.js';
+import type { OperationDefinition, Params } from './types.js';
 
-const LIST = 'elements must be a JSON list of partial records, each with its id';
+function elementsOf(p: Params): unknown[] {
+  if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', 'elements must be a JSON list of partial records, each with its id');
+  return p.elements;
+}
 
 export const massUpdate: OperationDefinition = {
   name: 'MassUpdate',
@@ -13,12 +16,9 @@ export const massUpdate: OperationDefinition = {
   idempotent: true,
   summary: 'Revises many records (each element a partial record with its id); per element outcomes.',
   params: [{ name: 'elements', type: 'encoded', required: true, description: 'JSON list of partial records, each with id' }],
-  precheck(_ctx, p) {
-    if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', LIST);
-  },
+  precheck: (_ctx, p) => void elementsOf(p),
   async run(ctx, p) {
-    if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', LIST);
-    const elements = p.elements as unknown[];
+    const elements = elementsOf(p);
     const success_updates: unknown[] = [];
     const failed_updates: { id: unknown; code: string; message: string }[] = [];
     await ctx.atomic(async (db) => {

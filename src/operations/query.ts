@@ -1,4 +1,3 @@
-import { WsError } from '../errors.js';
 import { assertMay } from '../records/access.js';
 import { compileQuery, toRecords } from '../vtql/index.js';
 import { callerOf, type OperationDefinition } from './types.js';
@@ -11,8 +10,7 @@ export const query: OperationDefinition = {
   summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count];',
   params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
   async run(ctx, p) {
-    if (typeof p.query !== 'string') throw new WsError('INVALID_PARAMETER', 'query must be a VTQL statement');
-    const q = compileQuery(p.query, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
+    const q = compileQuery(p.query as string, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
     assertMay(callerOf(ctx), q.module, 'read');
     // Values are parameters, so a client's queries share a few statement texts: prepared, they are planned once.
     const rows = ctx.raw

@@ -1,18 +1,12 @@
-import { WsError } from '../errors.js';
 import { checkChangedReferences } from '../records/references.js';
-import { assertMay } from '../records/access.js';
-import { findRecord, moduleOfId, resolveOwner, reviseRecord } from '../records/store.js';
-import { asElement, validatePartialElement } from '../records/validate.js';
+import { findRecord, resolveOwner, reviseRecord } from '../records/store.js';
+import { validatePartialElement } from '../records/validate.js';
+import { recordToChange } from './target.js';
 import { callerOf, type OperationContext, type OperationDefinition, type Params } from './types.js';
 
 /** The record an element with id names, the caller's right to change it, and the fields it sets. */
 export function prepareRevise(ctx: OperationContext, raw: unknown) {
-  const element = asElement(raw);
-  if (element.id === undefined || element.id === '') {
-    throw new WsError('INVALID_ID_ATTRIBUTE', 'element has no id: revise needs the id of the record inside element');
-  }
-  const { module, id } = moduleOfId(ctx.services.modules, element.id);
-  assertMay(callerOf(ctx), module, 'update');
+  const { element, module, id } = recordToChange(ctx, raw, 'revise');
   return { module, id, valid: validatePartialElement(module, element) };
 }
 

@@ -1,17 +1,11 @@
-import { WsError } from '../errors.js';
 import { checkChangedReferences } from '../records/references.js';
-import { assertMay } from '../records/access.js';
-import { findRecord, moduleOfId, resolveOwner, updateRecord } from '../records/store.js';
-import { asElement, validateElement } from '../records/validate.js';
+import { findRecord, resolveOwner, updateRecord } from '../records/store.js';
+import { validateElement } from '../records/validate.js';
+import { recordToChange } from './target.js';
 import { callerOf, type OperationDefinition, type OperationContext, type Params } from './types.js';
 
 function prepare(ctx: OperationContext, p: Params) {
-  const element = asElement(p.element);
-  if (element.id === undefined || element.id === '') {
-    throw new WsError('INVALID_ID_ATTRIBUTE', 'element has no id: update needs the id of the record inside element');
-  }
-  const { module, id } = moduleOfId(ctx.services.modules, element.id);
-  assertMay(callerOf(ctx), module, 'update');
+  const { element, module, id } = recordToChange(ctx, p.element, 'update');
   return { module, id, valid: validateElement(module, element) };
 }
 
