@@ -3,14 +3,17 @@
 //   2. executor ops/s draining N due creates   - the engine's drain vs a raw claim+complete loop;
 //   3. query over 100,000 records (equality and like 'x%' on an indexed field) and MassCreate of 1,000
 //      elements - wsgate over HTTP vs the same statements written by hand on the driver;
-//   4. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
+//   4. stall: getchallenge/retrieve latency while one client repeats a heavy call, with call workers vs on
+//      the event loop (WSGATE_CALL_WORKERS=0), and sequential query calls/s both ways (bench/stall.ts);
+//   5. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
 // afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
 // Prints a table (and the machine) and writes it as JSON to dist/bench-results.json.
 // Knobs (environment): WSGATE_BENCH_CONNECTIONS (10), WSGATE_BENCH_DURATION (6 s), WSGATE_BENCH_WARMUP (2 s),
 // WSGATE_BENCH_OPS (2000), WSGATE_BENCH_WARMUP_OPS (200), WSGATE_BENCH_SYSTEMS (sqlite,postgresql),
 // WSGATE_CLAIM_BATCH (wsgate's default, 20), WSGATE_BENCH_RECORDS (100000), WSGATE_BENCH_QUERIES (2000),
-// WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_PARTS (submits,executor,records,peers: the parts to run).
+// WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_STALL_SECONDS (5), WSGATE_BENCH_PARTS (submits,executor,records,
+// stall,peers: the parts to run).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +26,7 @@ import type { ExecutorSettings } from './executor-common.js';
 import { measureBaselineSubmits, measureWsgateSubmits, type SubmitSettings } from './submit.js';
 import { measureWsgateExecutor } from './wsgate-executor.js';
 import { measureRecords, type RecordsSettings } from './records.js';
+import { measureStall, type StallSettings } from './stall.js';
 
 interface Row {
   system: System;
@@ -61,7 +65,11 @@ const recordsSettings: RecordsSettings = {
   queries: num('WSGATE_BENCH_QUERIES', 2000),
   massCalls: num('WSGATE_BENCH_MASS_CALLS', 10),
 };
-const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,peers').split(',').map((p) => p.trim()));
+const stallSettings: StallSettings = {
+  seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
+  massElements: (loadConfig({}) as { massMaxElements?: number }).massMaxElements ?? 1000,
+};
+const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,peers').split(',').map((p) => p.trim()));
 
 async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
   let url = process.env.WSGATE_BENCH_PG_URL;
@@ -164,6 +172,13 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       report(`wsgate ${r.metric}`, r.problems.wsgate);
       report(`baseline ${r.metric}`, r.problems.baseline);
       rows.push({ system, ...r, ratio: r.wsgate / r.baseline });
+    }
+  }
+  if (parts.has('stall')) {
+    for (const r of await measureStall(system, dbs, stallSettings, log)) {
+      report(`wsgate ${r.metric}`, r.problems.wsgate);
+      report(`baseline ${r.metric}`, r.problems.baseline);
+      rows.push({ system, ...r });
     }
   }
   return rows;

@@ -37,8 +37,8 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(databaseUrl: string, dataDir: string): Promise<Gateway> {
-  const rt = await openBenchRuntime(databaseUrl, dataDir);
+export async function startGateway(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Promise<Gateway> {
+  const rt = await openBenchRuntime(databaseUrl, dataDir, extra);
   const server = await startServer(rt);
   return {
     url: `${server.url}/webservice.php`,

@@ -133,6 +133,21 @@ export const settings = {
     default: '10000',
     description: 'SQLite only: how long a statement waits (without blocking the process) for another process\'s write lock before it fails.',
   },
+  statementTimeoutMs: {
+    env: 'WSGATE_STATEMENT_TIMEOUT_MS',
+    default: '5000',
+    description: 'How long one database statement may run before it is stopped (PostgreSQL `statement_timeout`; on SQLite checked per row scanned); the call answers STATEMENT_TIMEOUT.',
+  },
+  callWorkers: {
+    env: 'WSGATE_CALL_WORKERS',
+    default: '2',
+    description: 'Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (query, upsert, MassCreate, MassUpdate, MassDelete), each with its own database connection, so that the event loop keeps answering; 0 runs them on the event loop (only to measure the difference).',
+  },
+  callTimeoutSeconds: {
+    env: 'WSGATE_CALL_TIMEOUT_SECONDS',
+    default: '30',
+    description: 'Seconds a synchronous call in a call worker may take; then the worker is stopped (its transaction rolled back) and the call answers TIMEOUT.',
+  },
   bodyLimit: { env: 'WSGATE_BODY_LIMIT', default: '1mb', description: 'Largest request body accepted (HTTP 413 beyond).' },
   logLevel: { env: 'WSGATE_LOG_LEVEL', default: 'info', description: 'pino log level (silent, error, warn, info, debug).' },
   clockOffsetMs: {
@@ -177,6 +192,9 @@ export interface Config {
   sessionLifetimeSeconds: number;
   sessionIdleSeconds: number;
   sqliteBusyTimeoutMs: number;
+  statementTimeoutMs: number;
+  callWorkers: number;
+  callTimeoutSeconds: number;
   bodyLimit: string;
   logLevel: string;
   clockOffsetMs: number;
@@ -259,6 +277,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionLifetimeSeconds: positiveInt('sessionLifetimeSeconds', get('sessionLifetimeSeconds')),
     sessionIdleSeconds: positiveInt('sessionIdleSeconds', get('sessionIdleSeconds')),
     sqliteBusyTimeoutMs: positiveInt('sqliteBusyTimeoutMs', get('sqliteBusyTimeoutMs'), true),
+    statementTimeoutMs: positiveInt('statementTimeoutMs', get('statementTimeoutMs')),
+    callWorkers: positiveInt('callWorkers', get('callWorkers'), true),
+    callTimeoutSeconds: positiveNumber('callTimeoutSeconds', get('callTimeoutSeconds')),
     bodyLimit: get('bodyLimit'),
     logLevel: get('logLevel'),
     clockOffsetMs: clockOffset,

@@ -1,5 +1,6 @@
 // The coreBOS answer envelope. `moreinfo` is always present.
 import { WsError } from './errors.js';
+import { knownDatabaseFailure } from './db/errors.js';
 
 export type Envelope =
   | { success: true; result: unknown; moreinfo: unknown }
@@ -19,5 +20,7 @@ export const failure = (error: WsError): Envelope => ({
  */
 export function envelopeOfError(error: unknown): Envelope {
   if (error instanceof WsError) return failure(error);
+  const known = knownDatabaseFailure(error);
+  if (known) return failure(known);
   return failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the operation failed unexpectedly'));
 }

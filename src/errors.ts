@@ -30,6 +30,10 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   OPERATION_CANCELLED: 'OPERATION_CANCELLED',
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
+  // wsgate's own: a statement ran past WSGATE_STATEMENT_TIMEOUT_MS and was stopped.
+  STATEMENT_TIMEOUT: 'STATEMENT_TIMEOUT',
+  // wsgate's own: more calls wait for a call worker than the gateway lets wait.
+  SERVER_BUSY: 'SERVER_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -28,6 +28,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
   const db = await openDatabase(config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
   });
   const services: Services = servicesOf(config);
   return {

@@ -5,19 +5,38 @@ import { createApp } from './http/app.js';
 import { createDispatcher } from './ws/dispatch.js';
 import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
+import { CallPool } from './ws/calls/pool.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Calls that may wait for a call worker; beyond, SERVER_BUSY at once. Enough for bursts of many clients,
+ * few enough that a flood answers quickly rather than piling up in memory.
+ */
+const CALLS_WAITING_AT_MOST = 1_000;
 
 export interface RunningServer {
   url: string;
   server: http.Server;
   executor: ScheduledExecutor | null;
+  /** Null when WSGATE_CALL_WORKERS=0 (isolated operations then run on the event loop). */
+  calls: CallPool | null;
   close(): Promise<void>;
 }
 
 export async function startServer(rt: Runtime): Promise<RunningServer> {
-  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log);
+  const calls = rt.config.callWorkers === 0 ? null : new CallPool({
+    size: rt.config.callWorkers,
+    timeoutMs: rt.config.callTimeoutSeconds * 1000,
+    memoryMb: rt.config.workerMemoryMb,
+    maxWaiting: CALLS_WAITING_AT_MOST,
+    config: rt.config,
+    clock: rt.services.clock.shared,
+    log: rt.log,
+  });
+  await calls?.warm();
+  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
@@ -32,6 +51,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     url: `http://${host}:${port}`,
     server,
     executor,
+    calls,
     async close() {
       await executor?.stop();
       // Requests in flight are answered; idle keep-alive connections are closed now, the rest after a grace.
@@ -40,6 +60,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
       const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      await calls?.close();
     },
   };
 }

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import { addLiveCheck } from '../src/db/sqlite-connection.js';
 import pg from 'pg';
 import { backends, call, login, startGateway, type Gateway } from './support.js';
 import { compileQuery } from '../src/vtql/index.js';
@@ -32,6 +33,7 @@ for (const backend of backends) {
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         const db = new BetterSqlite3(location.file, { readonly: true });
+        addLiveCheck(db, () => Number.POSITIVE_INFINITY);
         plan = async (text) => {
           const { sql } = compileQuery(text, gw.rt.services.modules, 'sqlite');
           const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql.sql}`).all(...sql.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[];

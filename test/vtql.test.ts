@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { addLiveCheck } from '../src/db/sqlite-connection.js';
 import pg from 'pg';
 import type { Prisma } from '../src/db/generated/sqlite/client.js';
 import { WsError } from '../src/errors.js';
@@ -193,6 +194,7 @@ interface Backend {
 
 async function sqliteBackend(): Promise<Backend> {
   const db = new Database(':memory:');
+  addLiveCheck(db, () => Number.POSITIVE_INFINITY);
   db.exec(`CREATE TABLE ws_record (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, module TEXT NOT NULL, owner_id INTEGER NOT NULL,
     data TEXT NOT NULL, created_at DATETIME NOT NULL, modified_at DATETIME NOT NULL)`);
   const insert = db.prepare('INSERT INTO ws_record VALUES (?, ?, ?, ?, ?, ?)');

@@ -41,6 +41,8 @@ export interface OpenOptions {
   migrationsDir: string;
   /** SQLite: how long a statement waits for another process's write lock (ms). */
   sqliteBusyTimeoutMs: number;
+  /** How long one statement may run (ms): PostgreSQL's statement_timeout; SQLite's `wsgate_live()` deadline. */
+  statementTimeoutMs?: number;
   /** False in the executor's worker threads: the main thread has migrated already. */
   migrate?: boolean;
   /** PostgreSQL connections at most (10). */
@@ -63,7 +65,11 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     const connect = factory.connect.bind(factory);
     let connection: SqliteConnection | undefined;
     factory.connect = async () => {
-      connection = prepareSqliteAdapter(await connect(), { busyTimeoutMs: options.sqliteBusyTimeoutMs, dedicated: options.dedicated });
+      connection = prepareSqliteAdapter(await connect(), {
+        busyTimeoutMs: options.sqliteBusyTimeoutMs,
+        dedicated: options.dedicated,
+        statementTimeoutMs: options.statementTimeoutMs,
+      });
       return connection.adapter;
     };
     const prisma = new SqliteClient({ adapter: factory });
@@ -82,7 +88,12 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     };
   }
   if (options.migrate !== false) await migratePostgresDatabase(location.url, migrationsDir('postgresql'));
-  const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, allowExitOnIdle: true });
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: options.poolSize ?? 10,
+    allowExitOnIdle: true,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   const routed = options.dedicated ? routeToTransaction(pool) : null;
   const factory = new PrismaPg(pool);
   if (routed) {

@@ -1,3 +1,5 @@
+import { WsError } from '../errors.js';
+
 // Which database errors are the database's passing trouble (unreachable, connection lost, locked, a
 // serialization conflict) rather than something wrong with the statement: the caller may try again later.
 const TRANSIENT_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034', 'P2037']);
@@ -29,4 +31,26 @@ export function isTransientDatabaseError(error: unknown): boolean {
     if (cause && (TRANSIENT_ADAPTER_KINDS.has(String(cause.kind)) || TRANSIENT_SQLSTATES.test(String(cause.originalCode ?? '')))) return true;
   }
   return false;
+}
+
+/** Raised inside a SQLite statement (by `wsgate_live()`, sqlite-connection.ts) once it outlives its time. */
+export const SQLITE_STATEMENT_TIMEOUT = 'wsgate: statement timeout';
+
+/** PostgreSQL's query_canceled (57014) from statement_timeout, or SQLite's, however Prisma wrapped it. */
+export function isStatementTimeout(error: unknown): boolean {
+  for (let e = error as (MaybeDbError & { message?: unknown; originalMessage?: unknown }) | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.code === '57014' || e.cause?.originalCode === '57014' || e.meta?.driverAdapterError?.cause?.originalCode === '57014') return true;
+    const text = `${String(e.message ?? '')} ${String((e.cause as { originalMessage?: unknown } | undefined)?.originalMessage ?? '')}`;
+    if (text.includes(SQLITE_STATEMENT_TIMEOUT) || text.includes('canceling statement due to statement timeout')) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** A database failure with a meaning for the caller, as the protocol error that says so; undefined otherwise. */
+export function knownDatabaseFailure(error: unknown): WsError | undefined {
+  if (isStatementTimeout(error)) {
+    return new WsError('STATEMENT_TIMEOUT', 'A database statement of this call took longer than WSGATE_STATEMENT_TIMEOUT_MS and was stopped: narrow the query (an indexed field, a shorter pattern) or split the work');
+  }
+  return undefined;
 }

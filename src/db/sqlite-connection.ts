@@ -11,7 +11,7 @@
 //    The adapter's own startTransaction holds a private mutex that a failed BEGIN or COMMIT never releases.
 import type Database from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
-import { isBusy } from './errors.js';
+import { isBusy, SQLITE_STATEMENT_TIMEOUT } from './errors.js';
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -67,9 +67,22 @@ export interface SqliteConnectionOptions {
    * out of each other's transactions.
    */
   dedicated?: boolean;
+  /** How long one statement may run (ms); unlimited when absent. */
+  statementTimeoutMs?: number;
 }
 
 const noLock = { acquire: async () => () => undefined };
+
+/**
+ * Registers `wsgate_live()` on a connection: 1 until `deadline()` (epoch ms) has passed, then it raises and
+ * SQLite stops the statement that asked. Any connection that runs VTQL's statements needs it.
+ */
+export function addLiveCheck(client: Database.Database, deadline: () => number): void {
+  client.function('wsgate_live', { deterministic: false }, () => {
+    if (Date.now() > deadline()) throw new Error(SQLITE_STATEMENT_TIMEOUT);
+    return 1;
+  });
+}
 
 export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteConnectionOptions): SqliteConnection {
   const client = (adapter as unknown as { client: Database.Database }).client;
@@ -77,6 +90,17 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
   client.pragma('synchronous = NORMAL');
   client.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
   const { busyTimeoutMs } = options;
+  // SQLite has no statement timeout, and better-sqlite3 exposes neither its progress handler nor
+  // sqlite3_interrupt. Statements that may scan many rows (VTQL's, src/vtql/translate.ts) call wsgate_live()
+  // for each row they look at: past the statement's deadline it raises, and SQLite stops the statement.
+  let deadline = Number.POSITIVE_INFINITY;
+  const timeoutMs = options.statementTimeoutMs;
+  addLiveCheck(client, () => deadline);
+  // Each statement runs synchronously when its turn comes: its deadline is set just before.
+  const timed = <R>(fn: () => R): R => {
+    deadline = timeoutMs ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    return fn();
+  };
 
   const lock = options.dedicated ? noLock : new Lock();
   // Each attempt takes the connection; between attempts it is free for others (reads go through meanwhile).
@@ -88,7 +112,7 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
       release();
     }
   };
-  const exclusive = <R>(fn: () => R | Promise<R>): Promise<R> => whenUnlocked(() => attempt(fn), busyTimeoutMs);
+  const exclusive = <R>(fn: () => R | Promise<R>): Promise<R> => whenUnlocked(() => attempt(() => timed(fn)), busyTimeoutMs);
   const queryRaw = adapter.queryRaw.bind(adapter);
   const executeRaw = adapter.executeRaw.bind(adapter);
   const executeScript = adapter.executeScript.bind(adapter);
@@ -144,8 +168,8 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
       provider: adapter.provider,
       adapterName: adapter.adapterName,
       options: { usePhantomQuery: false },
-      queryRaw: (q) => run(q, queryRaw),
-      executeRaw: (q) => run(q, executeRaw),
+      queryRaw: (q) => run(q, (x) => timed(() => queryRaw(x))),
+      executeRaw: (q) => run(q, (x) => timed(() => executeRaw(x))),
       commit: async () => end(),
       rollback: async () => end(),
     };

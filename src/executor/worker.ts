@@ -43,6 +43,7 @@ try {
   const db = await openDatabase(data.config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: data.config.sqliteBusyTimeoutMs,
+    statementTimeoutMs: data.config.statementTimeoutMs,
     migrate: false,
     poolSize: 2,
     dedicated: true,

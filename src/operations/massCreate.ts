@@ -95,6 +95,7 @@ export const massCreate: OperationDefinition = {
   method: 'POST',
   prelogin: false,
   queueable: true,
+  isolated: true,
   idempotent: true,
   summary: 'Creates many records; `@{referenceId}` values point at records created by the same call. Per element outcomes.',
   params: [{ name: 'elements', type: 'encoded', required: true, description: 'JSON list of {"elementType", "referenceId", "element"}' }],

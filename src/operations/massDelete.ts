@@ -11,6 +11,7 @@ export const massDelete: OperationDefinition = {
   method: 'POST',
   prelogin: false,
   queueable: true,
+  isolated: true,
   summary: 'Deletes the records of comma-separated ids; per id outcomes.',
   params: [{ name: 'ids', type: 'string', required: true, description: 'Comma-separated record ids, e.g. 12x5,12x6' }],
   async run(ctx, p) {

@@ -13,6 +13,7 @@ export const massUpdate: OperationDefinition = {
   method: 'POST',
   prelogin: false,
   queueable: true,
+  isolated: true,
   idempotent: true,
   summary: 'Revises many records (each element a partial record with its id); per element outcomes.',
   params: [{ name: 'elements', type: 'encoded', required: true, description: 'JSON list of partial records, each with id' }],

@@ -106,4 +106,39 @@ export const testOperations: OperationDefinition[] = [
       }
     },
   },
+  {
+    name: 'wsgatetest_spin',
+    method: 'POST',
+    prelogin: false,
+    queueable: false,
+    isolated: true,
+    summary: 'Testing only: keeps its thread busy (no await) for `ms` milliseconds, then answers how long it spun.',
+    params: [{ name: 'ms', type: 'string', required: true, description: 'Milliseconds to spin' }],
+    async run(_ctx, p) {
+      const end = Date.now() + Number(p.ms);
+      let turns = 0;
+      while (Date.now() < end) turns++;
+      return { spun: Number(p.ms), turns };
+    },
+  },
+  {
+    name: 'wsgatetest_slowsql',
+    method: 'POST',
+    prelogin: false,
+    queueable: false,
+    isolated: true,
+    summary: 'Testing only: one statement that runs for about `seconds` (pg_sleep on PostgreSQL, a counting scan on SQLite).',
+    params: [{ name: 'seconds', type: 'string', required: true, description: 'How long the statement would run' }],
+    async run(ctx, p) {
+      const seconds = Number(p.seconds);
+      if (ctx.services.provider === 'postgresql') {
+        await ctx.db.$queryRaw`SELECT pg_sleep(${seconds})::text AS slept`;
+      } else {
+        // About 10 million rows a second here; wsgate_live() as VTQL's scans ask it.
+        await ctx.db.$queryRaw`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE wsgate_live() AND x < ${seconds * 10_000_000})
+          SELECT count(*) AS n FROM c`;
+      }
+      return { slept: seconds };
+    },
+  },
 ];

@@ -63,6 +63,11 @@ export interface OperationDefinition {
   queueable: boolean;
   /** A repeated call with the same cbwsOptions ClientRequestIdentifier answers the first call's answer. */
   idempotent?: boolean;
+  /**
+   * Its work grows with its input (a scan, a list of elements): called synchronously, it runs in one of the
+   * gateway's call workers rather than on the event loop that answers every other call.
+   */
+  isolated?: boolean;
   summary: string;
   params: ParamSpec[];
   /**

@@ -52,7 +52,10 @@ export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dia
   const created: string[] = [];
   for (const index of wanted.filter((w) => !have.has(w.name))) {
     try {
-      await raw.execute(Prisma.raw(index.sql));
+      // Building an index over a large table may take longer than a request's statement may: no limit for it
+      // (SET and RESET in one implicit transaction, so a failure leaves the connection's setting as it was).
+      const sql = dialect === 'postgresql' ? `SET statement_timeout = 0; ${index.sql}; RESET statement_timeout` : index.sql;
+      await raw.execute(Prisma.raw(sql));
       created.push(index.name);
     } catch (error) {
       if (!isRace(error)) throw error;

@@ -192,7 +192,10 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect
   if (!module) throw new WsError('INVALID_MODULE', `Module ${q.module.name} does not exist`);
   const t = new Translator(module, dialect);
   const output = outputFields(q, module, t);
-  const where = q.where ? Prisma.sql` AND ${t.condition(q.where)}` : Prisma.empty;
+  // SQLite: wsgate_live() is asked at each row looked at, so that the statement time limit can stop a scan
+  // (src/db/sqlite-connection.ts); PostgreSQL has statement_timeout.
+  const live = dialect === 'sqlite' ? Prisma.sql` AND wsgate_live()` : Prisma.empty;
+  const where = q.where ? Prisma.sql`${live} AND ${t.condition(q.where)}` : live;
   const orderBy = t.orderBy(q);
   if (output === 'count') {
     return { module, output, sql: Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}` };

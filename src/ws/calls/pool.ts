@@ -1,0 +1,180 @@
+// The gateway's call workers: synchronous calls of operations whose work grows with their input (a query
+// that scans, a mass operation) run here, one call per worker at a time, so that the event loop keeps
+// answering everyone else. Calls beyond the free workers wait in line (up to a bound); a call that outlives
+// its time is stopped with its worker, answered TIMEOUT, and the worker replaced; so is one that outgrows
+// the worker's memory or kills its thread.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { failure, type Envelope } from '../../envelope.js';
+import { WsError } from '../../errors.js';
+import type { Config } from '../../config.js';
+import type { FromCallWorker, IsolatedCall, ToCallWorker } from './messages.js';
+import type { CallWorkerData } from './worker.js';
+
+export interface CallPoolOptions {
+  size: number;
+  timeoutMs: number;
+  memoryMb: number;
+  /** Calls that may wait for a free worker; beyond, SERVER_BUSY at once. */
+  maxWaiting: number;
+  config: Config;
+  clock: SharedArrayBuffer;
+  log: Logger;
+}
+
+interface Pending {
+  id: number;
+  call: IsolatedCall;
+  answer: (e: Envelope) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  current?: Pending & { since: number };
+  killedFor?: Envelope;
+  dead: boolean;
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+const busy = () => failure(new WsError('SERVER_BUSY', 'The gateway has too many calls waiting: try again shortly'));
+
+export class CallPool {
+  private readonly slots = new Set<Slot>();
+  private readonly idle: Slot[] = [];
+  private readonly waiting: Pending[] = [];
+  private readonly watchdog: NodeJS.Timeout;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly o: CallPoolOptions) {
+    this.watchdog = setInterval(() => this.watch(), Math.max(20, Math.min(500, o.timeoutMs / 10)));
+    this.watchdog.unref();
+  }
+
+  /** Workers running a call now, and calls waiting for one. */
+  get load(): { busy: number; waiting: number; size: number } {
+    let n = 0;
+    for (const s of this.slots) if (s.current) n++;
+    return { busy: n, waiting: this.waiting.length, size: this.o.size };
+  }
+
+  /** Starts every worker and waits until they are ready (the server does, before it listens). */
+  async warm(): Promise<void> {
+    while (this.slots.size < this.o.size) this.idle.push(this.spawn());
+    await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
+  }
+
+  run(call: IsolatedCall): Promise<Envelope> {
+    if (this.closed) return Promise.resolve(failure(new WsError('SERVER_BUSY', 'The gateway is stopping')));
+    if (this.waiting.length >= this.o.maxWaiting) return Promise.resolve(busy());
+    return new Promise<Envelope>((answer) => {
+      this.waiting.push({ id: this.nextId++, call, answer });
+      this.next();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    for (const p of this.waiting.splice(0)) p.answer(failure(new WsError('SERVER_BUSY', 'The gateway is stopping')));
+    await Promise.all(
+      [...this.slots].map(async (s) => {
+        if (s.dead) return;
+        const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        if (s.current) void s.worker.terminate();
+        else s.worker.postMessage({ type: 'close' } satisfies ToCallWorker);
+        const timer = setTimeout(() => void s.worker.terminate(), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  private next(): void {
+    while (this.waiting.length > 0) {
+      let slot = this.idle.pop();
+      if (!slot) {
+        if (this.slots.size >= this.o.size) return;
+        slot = this.spawn();
+      }
+      const pending = this.waiting.shift()!;
+      slot.current = { ...pending, since: Date.now() };
+      const s = slot;
+      s.ready.then(
+        () => {
+          if (s.current?.id === pending.id) {
+            s.current.since = Date.now();
+            s.worker.postMessage({ type: 'call', id: pending.id, call: pending.call } satisfies ToCallWorker);
+          }
+        },
+        () => undefined, // its exit answers the call
+      );
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(workerUrl, {
+      workerData: { config: this.o.config, clock: this.o.clock } satisfies CallWorkerData,
+      resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
+    });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
+    ready.catch(() => undefined);
+    const slot: Slot = { worker, ready, dead: false };
+    this.slots.add(slot);
+    let crash: Envelope | undefined;
+    worker.on('message', (m: FromCallWorker) => {
+      if (m.type === 'ready') readyResolve();
+      else if (m.type === 'answer') {
+        const current = slot.current;
+        slot.current = undefined;
+        if (current?.id === m.id) current.answer(m.envelope);
+        // A worker near its memory limit is replaced between calls rather than killed in the middle of one.
+        if (m.heapUsedMb > this.o.memoryMb * 0.8) {
+          this.slots.delete(slot);
+          worker.postMessage({ type: 'close' } satisfies ToCallWorker);
+        } else if (!this.closed) this.idle.push(slot);
+        this.next();
+      } else if (m.type === 'fatal') {
+        this.o.log.error({ detail: m.message }, 'call worker failed to start');
+        crash = failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker could not start'));
+        void worker.terminate();
+      }
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      crash =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? failure(new WsError('INTERNAL_SERVER_ERROR', `The call needed more memory than a call worker has (${this.o.memoryMb} MB) and was stopped`))
+          : failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker crashed'));
+      if (error.code !== 'ERR_WORKER_OUT_OF_MEMORY') this.o.log.error({ err: error }, 'call worker crashed');
+    });
+    worker.on('exit', () => {
+      slot.dead = true;
+      this.slots.delete(slot);
+      const at = this.idle.indexOf(slot);
+      if (at >= 0) this.idle.splice(at, 1);
+      readyReject(new Error('call worker exited'));
+      const current = slot.current;
+      slot.current = undefined;
+      current?.answer(slot.killedFor ?? crash ?? failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker exited')));
+      if (!this.closed) this.next();
+    });
+    return slot;
+  }
+
+  private watch(): void {
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (s.current && !s.killedFor && now - s.current.since > this.o.timeoutMs) {
+        s.killedFor = failure(
+          new WsError('TIMEOUT', `The call did not finish within ${this.o.timeoutMs / 1000} s and was stopped; what it had not committed was rolled back`),
+        );
+        this.o.log.warn({ operation: s.current.call.operation, ms: now - s.current.since }, 'call stopped: it outlived its time');
+        void s.worker.terminate();
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// A call worker: its own database connection (on SQLite a reader beside the gateway's, in parallel under
+// WAL), the operation registry, and the same run path as the event loop's (ws/run.ts). One call at a time;
+// the gateway terminates it when a call outlives its time, and its open transaction dies with it.
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { packageRoot, type Config } from '../../config.js';
+import { createLogger } from '../../log.js';
+import { openDatabase } from '../../db/client.js';
+import { createRegistry } from '../../operations/registry.js';
+import { servicesOf } from '../../services.js';
+import { findUser } from '../../auth/users.js';
+import { envelopeOfError } from '../../envelope.js';
+import { WsError } from '../../errors.js';
+import { knownDatabaseFailure } from '../../db/errors.js';
+import { createRunner } from '../run.js';
+import type { FromCallWorker, ToCallWorker } from './messages.js';
+
+export interface CallWorkerData {
+  config: Config;
+  clock: SharedArrayBuffer;
+}
+
+const data = workerData as CallWorkerData;
+const port = parentPort!;
+const send = (m: FromCallWorker) => port.postMessage(m);
+const log = createLogger(data.config.logLevel).child({ callWorker: true });
+
+try {
+  const db = await openDatabase(data.config.databaseUrl, {
+    migrationsDir: path.join(packageRoot, 'prisma'),
+    sqliteBusyTimeoutMs: data.config.sqliteBusyTimeoutMs,
+    statementTimeoutMs: data.config.statementTimeoutMs,
+    migrate: false,
+    poolSize: 2,
+  });
+  const services = servicesOf(data.config, data.clock);
+  const registry = createRegistry({ testOperations: data.config.testOperations });
+  const runner = createRunner(db, services, log);
+  // Connects and warms Prisma's query compiler before the first call.
+  await findUser(db.prisma, 0);
+  port.on('message', async (m: ToCallWorker) => {
+    if (m.type === 'close') {
+      await db.close();
+      port.close();
+      return;
+    }
+    const { call } = m;
+    let envelope;
+    try {
+      const op = registry.get(call.operation);
+      if (!op) throw new WsError('UNKNOWN_OPERATION', `Unknown operation requested: ${call.operation}`);
+      envelope = await runner.runNow(op, call.user, call.sessionName, call.params, call.options);
+    } catch (error) {
+      if (!(error instanceof WsError) && !knownDatabaseFailure(error)) log.error({ err: error, operation: call.operation }, 'operation failed unexpectedly');
+      envelope = envelopeOfError(error);
+    }
+    send({ type: 'answer', id: m.id, envelope, heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
+  });
+  send({ type: 'ready' });
+} catch (error) {
+  send({ type: 'fatal', message: (error as Error).stack ?? String(error) });
+}

@@ -1,0 +1,77 @@
+// No call stalls the gateway: operations whose work grows with their input run in call workers, every
+// statement has a time limit, and a call that outlives its time is stopped with its worker. Ordering, not
+// timing, is asserted: a light call sent while a heavy one runs is answered first.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { backends, call, login, startGateway, type Gateway } from './support.js';
+
+/** Resolves with the order in which the promises settled. */
+async function finishOrder(named: Record<string, Promise<unknown>>): Promise<string[]> {
+  const order: string[] = [];
+  await Promise.all(Object.entries(named).map(([name, p]) => p.then(() => order.push(name))));
+  return order;
+}
+
+for (const backend of backends) {
+  describe(`call isolation (${backend.name})`, () => {
+    let gw: Gateway;
+    let session: string;
+    before(async () => {
+      gw = await startGateway(backend, { WSGATE_STATEMENT_TIMEOUT_MS: '300', WSGATE_CALL_TIMEOUT_SECONDS: '2', WSGATE_CALL_WORKERS: '2' });
+      session = (await login(gw.url)).sessionName;
+    });
+    after(() => gw.close());
+
+    test('a statement past WSGATE_STATEMENT_TIMEOUT_MS answers STATEMENT_TIMEOUT; the gateway answers others meanwhile', async () => {
+      const slow = call(gw.url, { operation: 'wsgatetest_slowsql', sessionName: session, seconds: '60' });
+      const challenge = call(gw.url, { operation: 'getchallenge', username: 'admin' }, { method: 'GET' });
+      const listtypes = call(gw.url, { operation: 'listtypes', sessionName: session }, { method: 'GET' });
+      const order = await finishOrder({ slow, challenge, listtypes });
+      assert.equal(order.at(-1), 'slow');
+      const answer = await slow;
+      assert.equal(answer.success, false);
+      assert.equal(answer.error!.code, 'STATEMENT_TIMEOUT');
+      assert.equal((await challenge).success, true);
+      // The worker is free again: the next heavy call runs.
+      const next = await call(gw.url, { operation: 'wsgatetest_slowsql', sessionName: session, seconds: '0' });
+      assert.equal(next.success, true, JSON.stringify(next));
+    });
+
+    test('a call that outlives WSGATE_CALL_TIMEOUT_SECONDS answers TIMEOUT, its worker replaced; the event loop never waits for it', async () => {
+      const spin = call(gw.url, { operation: 'wsgatetest_spin', sessionName: session, ms: '600000' });
+      const retrieveLike = call(gw.url, { operation: 'describe', sessionName: session, elementType: 'Contacts' }, { method: 'GET' });
+      const order = await finishOrder({ spin, retrieveLike });
+      assert.deepEqual(order, ['retrieveLike', 'spin']);
+      const answer = await spin;
+      assert.equal(answer.error?.code, 'TIMEOUT', JSON.stringify(answer));
+      const again = await call(gw.url, { operation: 'wsgatetest_spin', sessionName: session, ms: '1' });
+      assert.equal(again.success, true, JSON.stringify(again));
+    });
+
+    test('two heavy calls run side by side in the two workers; a third waits for one of them', async () => {
+      const before = gw.server.calls!.load;
+      assert.equal(before.size, 2);
+      const a = call(gw.url, { operation: 'wsgatetest_spin', sessionName: session, ms: '400' });
+      const b = call(gw.url, { operation: 'wsgatetest_spin', sessionName: session, ms: '400' });
+      const c = call(gw.url, { operation: 'wsgatetest_spin', sessionName: session, ms: '1' });
+      const answers = await Promise.all([a, b, c]);
+      for (const x of answers) assert.equal(x.success, true, JSON.stringify(x));
+      assert.deepEqual(gw.server.calls!.load, { busy: 0, waiting: 0, size: 2 });
+    });
+
+    test('a like pattern over long text fields is stopped by the statement limit, not run to its end', async () => {
+      const text = 'a'.repeat(60_000);
+      for (let i = 0; i < 40; i++) {
+        const created = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Accounts', element: { accountname: `Long ${i}`, description: text } });
+        assert.equal(created.success, true, JSON.stringify(created).slice(0, 300));
+      }
+      const pattern = `%${'a'.repeat(900)}b`;
+      const q = call(gw.url, { operation: 'query', sessionName: session, query: `select accountname from Accounts where description like '${pattern}';` });
+      const challenge = call(gw.url, { operation: 'getchallenge', username: 'admin' }, { method: 'GET' });
+      const order = await finishOrder({ q, challenge });
+      assert.deepEqual(order, ['challenge', 'q']);
+      const answer = await q;
+      assert.equal(answer.error?.code, 'STATEMENT_TIMEOUT', JSON.stringify(answer).slice(0, 300));
+    });
+  });
+}
