@@ -1,4 +1,4 @@
-import { assertMay } from '../records/access.js';
+import { answerFor, assertMay } from '../records/access.js';
 import { checkReferences } from '../records/references.js';
 import { createRecord, moduleOf, resolveOwner } from '../records/store.js';
 import { validateElement } from '../records/validate.js';
@@ -28,6 +28,7 @@ export const create: OperationDefinition = {
   },
   async run(ctx, p) {
     const { module, valid } = prepare(ctx, p);
-    return createRecord(ctx.db, ctx.services.modules, module, valid, callerOf(ctx), ctx.services.clock.now());
+    const user = callerOf(ctx);
+    return answerFor(user, module, await createRecord(ctx.db, ctx.services.modules, module, valid, user, ctx.services.clock.now()));
   },
 };

@@ -2,7 +2,7 @@
 // `@{referenceId}` gets the id of the record another element of the same call creates; those are created
 // first. Each element ends in success_creates or failed_creates; a bad one does not stop the others.
 import { WsError } from '../errors.js';
-import { assertMay } from '../records/access.js';
+import { answerFor, assertMay } from '../records/access.js';
 import { createRecords, moduleOf, type NewRecord, type WsRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
 import { callerOf, type OperationDefinition, type Params } from './types.js';
@@ -124,7 +124,11 @@ export const massCreate: OperationDefinition = {
           }
         }
         const created = await createRecords(db, ctx.services.provider, ctx.services.modules, ready.map((r) => r.record), user, now);
-        for (const [k, r] of ready.entries()) r.item.outcome = created[k];
+        // Answered as the caller may see each record (id and times only of a module the role may not read).
+        for (const [k, r] of ready.entries()) {
+          const outcome = created[k]!;
+          r.item.outcome = outcome instanceof WsError ? outcome : answerFor(user, r.record.module, outcome);
+        }
       }
     });
     return {

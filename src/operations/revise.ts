@@ -1,3 +1,4 @@
+import { answerFor } from '../records/access.js';
 import { checkChangedReferences } from '../records/references.js';
 import { findRecord, resolveOwner, reviseRecord } from '../records/store.js';
 import { validatePartialElement } from '../records/validate.js';
@@ -10,9 +11,11 @@ export function prepareRevise(ctx: OperationContext, raw: unknown) {
   return { module, id, valid: validatePartialElement(module, element) };
 }
 
-export function runRevise(ctx: OperationContext, prepared: ReturnType<typeof prepareRevise>) {
+/** Applies it; answers the record as the caller may see it (id and times only to a role that may not read). */
+export async function runRevise(ctx: OperationContext, prepared: ReturnType<typeof prepareRevise>) {
   const { module, id, valid } = prepared;
-  return reviseRecord(ctx.db, ctx.services.provider, ctx.services.modules, module, id, valid, callerOf(ctx), ctx.services.clock.now());
+  const user = callerOf(ctx);
+  return answerFor(user, module, await reviseRecord(ctx.db, ctx.services.provider, ctx.services.modules, module, id, valid, user, ctx.services.clock.now()));
 }
 
 export const revise: OperationDefinition = {

@@ -1,3 +1,4 @@
+import { answerFor } from '../records/access.js';
 import { checkChangedReferences } from '../records/references.js';
 import { findRecord, resolveOwner, updateRecord } from '../records/store.js';
 import { validateElement } from '../records/validate.js';
@@ -25,6 +26,7 @@ export const update: OperationDefinition = {
   },
   async run(ctx, p) {
     const { module, id, valid } = prepare(ctx, p);
-    return updateRecord(ctx.db, ctx.services.modules, module, id, valid, callerOf(ctx), ctx.services.clock.now());
+    const user = callerOf(ctx);
+    return answerFor(user, module, await updateRecord(ctx.db, ctx.services.modules, module, id, valid, user, ctx.services.clock.now()));
   },
 };

@@ -1,6 +1,6 @@
 import { dialects } from '../db/dialect.js';
 import { WsError } from '../errors.js';
-import { assertMay, may } from '../records/access.js';
+import { answerFor, assertMay, may } from '../records/access.js';
 import type { ModuleDefinition } from '../records/modules.js';
 import { createRecord, moduleOf, reviseRecord } from '../records/store.js';
 import { asElement, validateElement, validatePartialElement } from '../records/validate.js';
@@ -84,11 +84,11 @@ export const upsert: OperationDefinition = {
       }
       if (found.length === 0) {
         assertMay(user, module, 'create');
-        return createRecord(db, ctx.services.modules, module, validateElement(module, element), user, now);
+        return answerFor(user, module, await createRecord(db, ctx.services.modules, module, validateElement(module, element), user, now));
       }
       assertMay(user, module, 'update');
       const changes = validatePartialElement(module, pick(element, updatedFields));
-      return reviseRecord(db, ctx.services.provider, ctx.services.modules, module, found[0]!, changes, user, now);
+      return answerFor(user, module, await reviseRecord(db, ctx.services.provider, ctx.services.modules, module, found[0]!, changes, user, now));
     });
   },
 };

@@ -17,3 +17,13 @@ export function assertMay(user: WsUser, module: ModuleDefinition, action: Action
     throw new WsError('ACCESS_DENIED', `Permission to perform the operation is denied: role ${roleOf(user)} may not ${action} ${module.name} records`);
   }
 }
+
+/**
+ * A record as an answer to the caller may show it (create, update, revise, upsert, and each element of
+ * MassCreate and MassUpdate, deferred or not): whole when the caller's role may read the module, otherwise
+ * only its id and times, so that a role allowed to write but not to read learns nothing else of it.
+ */
+export function answerFor(user: WsUser, module: ModuleDefinition, record: Record<string, string>): Record<string, string> {
+  if (may(user, module, 'read')) return record;
+  return { id: record.id!, createdtime: record.createdtime!, modifiedtime: record.modifiedtime! };
+}
