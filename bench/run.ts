@@ -67,7 +67,7 @@ const recordsSettings: RecordsSettings = {
 };
 const stallSettings: StallSettings = {
   seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
-  massElements: (loadConfig({}) as { massMaxElements?: number }).massMaxElements ?? 1000,
+  massElements: loadConfig({}).massMaxElements,
 };
 const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,peers').split(',').map((p) => p.trim()));
 

@@ -160,6 +160,31 @@ export const settings = {
     default: 'off',
     description: 'Testing only: `on` registers the operations the test suite uses (wsgatetest_*).',
   },
+  queryMaxLength: {
+    env: 'WSGATE_QUERY_MAX_LENGTH',
+    default: '100000',
+    description: 'The longest `query` text, in characters (QUERY_SYNTAX_ERROR beyond).',
+  },
+  queryMaxTerms: {
+    env: 'WSGATE_QUERY_MAX_TERMS',
+    default: '1000',
+    description: 'The most conditions (comparisons, like, in, is null) one `query` may join with and/or; at most 10000.',
+  },
+  queryMaxValues: {
+    env: 'WSGATE_QUERY_MAX_VALUES',
+    default: '1000',
+    description: 'The most values one `query` may hold, `in (...)` lists included; at most 10000.',
+  },
+  queryMaxPatternLength: {
+    env: 'WSGATE_QUERY_MAX_PATTERN_LENGTH',
+    default: '1000',
+    description: 'The longest `like` pattern, in characters (a long pattern costs time per character of every value it is matched against); at most 10000.',
+  },
+  massMaxElements: {
+    env: 'WSGATE_MASS_MAX_ELEMENTS',
+    default: '1000',
+    description: 'The most elements of one MassCreate or MassUpdate, and ids of one MassDelete (INVALID_PARAMETER beyond).',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -199,6 +224,11 @@ export interface Config {
   logLevel: string;
   clockOffsetMs: number;
   testOperations: boolean;
+  queryMaxLength: number;
+  queryMaxTerms: number;
+  queryMaxValues: number;
+  queryMaxPatternLength: number;
+  massMaxElements: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -216,6 +246,15 @@ export function positiveNumber(name: SettingName, raw: string, allowZero = false
   if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
     throw new Error(`${settings[name].env} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${raw}"`);
   }
+  return n;
+}
+
+/**
+ * Query limits stay below what the databases take: SQLite binds at most 32,766 values per statement (a
+ * condition binds up to 3) and matches like patterns of at most 50,000 bytes (4 per character).
+ */
+function atMost(name: SettingName, n: number, max: number): number {
+  if (n > max) throw new Error(`${settings[name].env} must be at most ${max}, got ${n}`);
   return n;
 }
 
@@ -284,6 +323,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: get('logLevel'),
     clockOffsetMs: clockOffset,
     testOperations: get('testOperations') === 'on',
+    queryMaxLength: positiveInt('queryMaxLength', get('queryMaxLength')),
+    queryMaxTerms: atMost('queryMaxTerms', positiveInt('queryMaxTerms', get('queryMaxTerms')), 10_000),
+    queryMaxValues: atMost('queryMaxValues', positiveInt('queryMaxValues', get('queryMaxValues')), 10_000),
+    queryMaxPatternLength: atMost('queryMaxPatternLength', positiveInt('queryMaxPatternLength', get('queryMaxPatternLength')), 10_000),
+    massMaxElements: positiveInt('massMaxElements', get('massMaxElements')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

@@ -20,6 +20,14 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
     resultTtlSeconds: config.resultTtlSeconds,
     requestIdTtlSeconds: Math.round(config.idempotencyHours * 3600),
     provider: parseDatabaseUrl(config.databaseUrl).provider,
-    queryLimits: { defaultLimit: config.queryDefaultLimit, maxLimit: config.queryMaxLimit },
+    queryLimits: {
+      defaultLimit: config.queryDefaultLimit,
+      maxLimit: config.queryMaxLimit,
+      maxLength: config.queryMaxLength,
+      maxTerms: config.queryMaxTerms,
+      maxValues: config.queryMaxValues,
+      maxPatternLength: config.queryMaxPatternLength,
+    },
+    massMaxElements: config.massMaxElements,
   };
 }

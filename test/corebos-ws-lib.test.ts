@@ -17,6 +17,8 @@ type Client = {
   doRetrieve(id: string): Promise<Record<string, string>>;
   doDescribe(module: string): Promise<{ name: string }>;
   doInvoke(method: string, params: Record<string, string>, type?: string): Promise<unknown>;
+  doQuery(query: string): Promise<Record<string, string>[]>;
+  doQueryWithTotal(query: string): Promise<{ result: Record<string, string>[]; totalrows: number }>;
   doLogout(): Promise<unknown>;
 };
 
@@ -67,6 +69,24 @@ for (const backend of backends) {
       const envelope = JSON.parse(done as string);
       assert.equal(envelope.success, true);
       assert.equal(envelope.result.lastname, 'Queued via client');
+      await client.doLogout();
+    });
+
+    test('doQueryWithTotal reads moreinfo.totalrows: every matching record, whatever the limit', async () => {
+      const client = await loadClient();
+      client.setURL(gw.url.replace(/\/webservice\.php$/, ''));
+      const loggedIn = await client.doLogin('admin', ADMIN_KEY);
+      assert.ok(loggedIn);
+      client.setSession(loggedIn.result);
+      for (const n of [1, 2, 3]) await client.doCreate('Contacts', { lastname: `Total ${n}` });
+      // The library sends the query unencoded in the URL, as coreBOS's own clients do.
+      const page = await client.doQueryWithTotal("select lastname from Contacts where lastname like 'Total%' order by lastname limit 2;");
+      assert.deepEqual(page.result.map((r) => r.lastname), ['Total 1', 'Total 2']);
+      assert.equal(page.totalrows, 3);
+      const rest = await client.doQueryWithTotal("select lastname from Contacts where lastname like 'Total%' order by lastname limit 2, 2;");
+      assert.deepEqual(rest.result.map((r) => r.lastname), ['Total 3']);
+      assert.equal(rest.totalrows, 3);
+      assert.equal((await client.doQuery("select lastname from Contacts where lastname like 'Total%';")).length, 3);
       await client.doLogout();
     });
   });

@@ -28,8 +28,11 @@ for (const backend of backends) {
       gw = await startGateway(backend);
       const { sessionName } = await login(gw.url);
       const elements = Array.from({ length: 3000 }, (_, i) => ({ elementType: 'Contacts', element: { lastname: `Plan${String(i).padStart(4, '0')}`, email: `p${i}@example.com` } }));
-      const res = await call(gw.url, { operation: 'MassCreate', sessionName, elements });
-      assert.equal(res.result.success_creates.length, 3000);
+      // Three calls: a MassCreate takes at most WSGATE_MASS_MAX_ELEMENTS (1,000) elements.
+      for (let from = 0; from < elements.length; from += 1000) {
+        const res = await call(gw.url, { operation: 'MassCreate', sessionName, elements: elements.slice(from, from + 1000) });
+        assert.equal(res.result.success_creates.length, 1000);
+      }
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         const db = new BetterSqlite3(location.file, { readonly: true });

@@ -5,7 +5,7 @@ import { WsError } from '../errors.js';
 import { answerFor, assertMay } from '../records/access.js';
 import { createRecords, moduleOf, type NewRecord, type WsRecord } from '../records/store.js';
 import { asElement, validateElement } from '../records/validate.js';
-import { callerOf, type OperationDefinition, type Params } from './types.js';
+import { callerOf, checkMassSize, type OperationContext, type OperationDefinition, type Params } from './types.js';
 
 interface Item {
   /** The element as sent, its references replaced by ids as they become known; answered with a failure. */
@@ -85,8 +85,9 @@ function rounds(items: Item[], byRef: Map<string, Item>): Item[][] {
   return out.filter(Boolean);
 }
 
-function elementsOf(p: Params): unknown[] {
+function elementsOf(ctx: OperationContext, p: Params): unknown[] {
   if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', 'elements must be a JSON list of {"elementType", "referenceId", "element"}');
+  checkMassSize(ctx, 'MassCreate', 'elements', p.elements.length);
   return p.elements;
 }
 
@@ -99,9 +100,9 @@ export const massCreate: OperationDefinition = {
   idempotent: true,
   summary: 'Creates many records; `@{referenceId}` values point at records created by the same call. Per element outcomes.',
   params: [{ name: 'elements', type: 'encoded', required: true, description: 'JSON list of {"elementType", "referenceId", "element"}' }],
-  precheck: (_ctx, p) => void elementsOf(p),
+  precheck: (ctx, p) => void elementsOf(ctx, p),
   async run(ctx, p) {
-    const items = elementsOf(p).map(itemOf);
+    const items = elementsOf(ctx, p).map(itemOf);
     const user = callerOf(ctx);
     const now = ctx.services.clock.now();
     const byRef = referenceIds(items);

@@ -4,7 +4,14 @@ import { assertMay } from '../records/access.js';
 import { formatWsId } from '../records/ids.js';
 import type { ModuleDefinition } from '../records/modules.js';
 import { deleteRecords, moduleOfId } from '../records/store.js';
-import { callerOf, type OperationDefinition } from './types.js';
+import { callerOf, checkMassSize, type OperationContext, type OperationDefinition, type Params } from './types.js';
+
+/** The ids of the call: spaces, empty entries and repeats dropped. */
+function idsOf(ctx: OperationContext, p: Params): string[] {
+  const ids = [...new Set((p.ids as string).split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+  checkMassSize(ctx, 'MassDelete', 'ids', ids.length);
+  return ids;
+}
 
 export const massDelete: OperationDefinition = {
   name: 'MassDelete',
@@ -14,9 +21,10 @@ export const massDelete: OperationDefinition = {
   isolated: true,
   summary: 'Deletes the records of comma-separated ids; per id outcomes.',
   params: [{ name: 'ids', type: 'string', required: true, description: 'Comma-separated record ids, e.g. 12x5,12x6' }],
+  precheck: (ctx, p) => void idsOf(ctx, p),
   async run(ctx, p) {
     const user = callerOf(ctx);
-    const ids = [...new Set((p.ids as string).split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+    const ids = idsOf(ctx, p);
     const outcome = new Map<string, WsError | true>();
     const byModule = new Map<ModuleDefinition, { wsid: string; id: number }[]>();
     for (const wsid of ids) {

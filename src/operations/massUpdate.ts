@@ -1,10 +1,11 @@
 // MassUpdate: each element (a partial record with its id) applied as a revise; per element outcomes.
 import { WsError } from '../errors.js';
 import { prepareRevise, runRevise } from './revise.js';
-import type { OperationDefinition, Params } from './types.js';
+import { checkMassSize, type OperationContext, type OperationDefinition, type Params } from './types.js';
 
-function elementsOf(p: Params): unknown[] {
+function elementsOf(ctx: OperationContext, p: Params): unknown[] {
   if (!Array.isArray(p.elements)) throw new WsError('INVALID_PARAMETER', 'elements must be a JSON list of partial records, each with its id');
+  checkMassSize(ctx, 'MassUpdate', 'elements', p.elements.length);
   return p.elements;
 }
 
@@ -17,9 +18,9 @@ export const massUpdate: OperationDefinition = {
   idempotent: true,
   summary: 'Revises many records (each element a partial record with its id); per element outcomes.',
   params: [{ name: 'elements', type: 'encoded', required: true, description: 'JSON list of partial records, each with id' }],
-  precheck: (_ctx, p) => void elementsOf(p),
+  precheck: (ctx, p) => void elementsOf(ctx, p),
   async run(ctx, p) {
-    const elements = elementsOf(p);
+    const elements = elementsOf(ctx, p);
     const success_updates: unknown[] = [];
     const failed_updates: { id: unknown; code: string; message: string }[] = [];
     await ctx.atomic(async (db) => {

@@ -1,3 +1,4 @@
+import { answer } from '../envelope.js';
 import { assertMay } from '../records/access.js';
 import { compileQuery, toRecords } from '../vtql/index.js';
 import { callerOf, type OperationDefinition } from './types.js';
@@ -8,15 +9,23 @@ export const query: OperationDefinition = {
   prelogin: false,
   queueable: false,
   isolated: true,
-  summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count];',
+  summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count]; moreinfo.totalrows counts every matching record.',
   params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
   async run(ctx, p) {
     const q = compileQuery(p.query as string, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
     assertMay(callerOf(ctx), q.module, 'read');
     // Values are parameters, so a client's queries share a few statement texts: prepared, they are planned once.
-    const rows = ctx.raw
-      ? await ctx.raw.query<Record<string, unknown>>(q.sql, { prepared: true })
-      : await ctx.db.$queryRaw<Record<string, unknown>[]>(q.sql);
-    return toRecords(q, rows);
+    const select = (sql: typeof q.sql) =>
+      ctx.raw ? ctx.raw.query<Record<string, unknown>>(sql, { prepared: true }) : ctx.db.$queryRaw<Record<string, unknown>[]>(sql);
+    const rows = await select(q.sql);
+    const records = toRecords(q, rows);
+    // moreinfo.totalrows, as coreBOS's vtwsQueryWithTotal answers it (clients' doQueryWithTotal read it): every
+    // record the query matches, whatever its limit. A page shorter than the limit, not past the end, tells it
+    // without a second statement; count(*) is its own total.
+    let totalrows: number;
+    if (q.output === 'count') totalrows = Number(records[0]!.count);
+    else if (rows.length < q.count! && (rows.length > 0 || q.offset === 0)) totalrows = q.offset! + rows.length;
+    else totalrows = Number((await select(q.countSql!))[0]?.count ?? 0);
+    return answer(records, { totalrows });
   },
 };

@@ -1,3 +1,5 @@
+import { settings } from '../config.js';
+import { WsError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { DbTx } from '../db/client.js';
 import type { RawSql } from '../db/raw.js';
@@ -28,8 +30,10 @@ export interface Services {
   provider: Provider;
   /** How long a ClientRequestIdentifier is remembered (s). */
   requestIdTtlSeconds: number;
-  /** query's row counts (coreBOS: 100 per call). */
+  /** query's row counts (coreBOS: 100 per call) and the bounds of a query. */
   queryLimits: Limits;
+  /** The most elements of a MassCreate or MassUpdate, ids of a MassDelete. */
+  massMaxElements: number;
 }
 
 export interface OperationContext {
@@ -76,6 +80,12 @@ export interface OperationDefinition {
    */
   precheck?(ctx: OperationContext, params: Params): Promise<void> | void;
   run(ctx: OperationContext, params: Params): Promise<unknown>;
+}
+
+/** A mass operation's list beyond WSGATE_MASS_MAX_ELEMENTS: INVALID_PARAMETER, before any work. */
+export function checkMassSize(ctx: OperationContext, operation: string, what: string, n: number): void {
+  const max = ctx.services.massMaxElements;
+  if (n > max) throw new WsError('INVALID_PARAMETER', `${operation}: ${n} ${what}, more than ${max} (limit ${settings.massMaxElements.env})`);
 }
 
 export function callerOf(ctx: OperationContext): WsUser {

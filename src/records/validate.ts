@@ -7,9 +7,18 @@ import { SYSTEM_FIELDS, type FieldDefinition, type ModuleDefinition } from './mo
 const ajv = new Ajv({ allErrors: true });
 
 const orEmpty = (schema: object) => ({ anyOf: [{ const: '' }, schema] });
-const numeric = (pattern: string, type: 'integer' | 'number') => ({
-  anyOf: [{ type }, { type: 'string', pattern }, { const: '' }],
+const numeric = (pattern: string, number: object) => ({
+  anyOf: [number, { type: 'string', pattern }, { const: '' }],
 });
+
+/**
+ * Numbers are kept exactly: integers within ±(2^53-1), JavaScript's exact integers (beyond, a value such as
+ * 123456789012345678901234567890 was stored as 1.2345678901234568e+29); decimals finite and below 10^15 in
+ * magnitude, as their text form allows (15 digits before the point). A JSON number is checked by the schema,
+ * a text one (forms) by its pattern and by integerRangeProblems.
+ */
+const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
+const DECIMAL_BOUND = 1e15;
 
 function fieldSchema(f: FieldDefinition): object {
   switch (f.type) {
@@ -23,9 +32,9 @@ function fieldSchema(f: FieldDefinition): object {
     case 'phone':
       return { type: 'string', maxLength: 40, pattern: '^[0-9+()./ x-]*$' };
     case 'integer':
-      return numeric('^-?[0-9]{1,15}$', 'integer');
+      return numeric('^-?[0-9]{1,16}$', { type: 'integer', minimum: -MAX_INTEGER, maximum: MAX_INTEGER });
     case 'decimal':
-      return numeric('^-?[0-9]{1,15}(\\.[0-9]{1,8})?$', 'number');
+      return numeric('^-?[0-9]{1,15}(\\.[0-9]{1,8})?$', { type: 'number', exclusiveMinimum: -DECIMAL_BOUND, exclusiveMaximum: DECIMAL_BOUND });
     case 'boolean':
       return { enum: [true, false, 0, 1, '0', '1', ''] };
     case 'date':
@@ -99,14 +108,21 @@ function checkFields(module: ModuleDefinition, element: Record<string, unknown>,
     throw new WsError('MANDATORY_FIELDS_MISSING', `Mandatory fields not set: ${missing.map((f) => f.name).join(', ')}`);
   }
   const validate = validatorFor(module);
-  if (!validate(values)) {
-    const problems = validate.errors!
-      .filter((e) => e.keyword !== 'anyOf' && e.instancePath)
-      .map((e) => `${e.instancePath.slice(1)} ${e.message}`);
+  const problems = validate(values)
+    ? integerRangeProblems(module, values)
+    : validate.errors!.filter((e) => e.keyword !== 'anyOf' && e.instancePath).map((e) => `${e.instancePath.slice(1)} ${e.message}`);
+  if (problems.length) {
     throw new WsError('VALIDATION_FAILED', `Invalid values: ${[...new Set(problems)].join('; ')}`);
   }
   const set = module.fields.filter((f) => whole || f.name in values);
   return Object.fromEntries(set.map((f) => [f.name, values[f.name] === undefined ? '' : normalize(f, values[f.name])]));
+}
+
+/** Integer fields given as text of 16 digits (the pattern lets them through) beyond ±(2^53-1). */
+function integerRangeProblems(module: ModuleDefinition, values: Record<string, unknown>): string[] {
+  return module.fields
+    .filter((f) => f.type === 'integer' && typeof values[f.name] === 'string' && Math.abs(Number(values[f.name])) > MAX_INTEGER)
+    .map((f) => `${f.name} must be >= ${-MAX_INTEGER} and <= ${MAX_INTEGER}`);
 }
 
 function assignedOf(element: Record<string, unknown>): string | undefined {

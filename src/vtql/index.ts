@@ -6,9 +6,10 @@ import { parseQuery } from './parser.js';
 import { DEFAULT_LIMITS, translate, type Limits, type SqlDialect, type TranslatedQuery } from './translate.js';
 
 export { parseQuery } from './parser.js';
+export { MAX_DEPTH, MAX_ORDER_TERMS, MAX_PATTERN_WILDCARDS } from './limits.js';
 export { DEFAULT_LIMITS, translate, type Limits, type SqlDialect, type TranslatedQuery } from './translate.js';
 export { toRecords, type VtqlRecord } from './rows.js';
 
 export function compileQuery(text: string, modules: ModuleRegistry, dialect: SqlDialect, limits: Limits = DEFAULT_LIMITS): TranslatedQuery {
-  return translate(parseQuery(text), modules, dialect, limits);
+  return translate(parseQuery(text, limits), modules, dialect, limits);
 }

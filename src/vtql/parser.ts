@@ -6,11 +6,10 @@
 //            | <field> [not] like value | <field> [not] in (value, ...) | <field> is [not] null
 // value     := 'string' | number
 // Keywords are case-insensitive; the closing semicolon is required, as coreBOS requires it.
+// The limits of limits.ts are checked here, as the query is read.
 import type { CompareOp, Condition, FieldRef, OrderItem, Query, SelectList, Value } from './ast.js';
 import { syntaxError, tokenize, type Token } from './lexer.js';
-
-const MAX_DEPTH = 32;
-const MAX_VALUES = 1000;
+import { DEFAULT_LIMITS, MAX_DEPTH, MAX_ORDER_TERMS, MAX_PATTERN_WILDCARDS, SETTING, withDefaults, type Limits } from './limits.js';
 const COMPARE_OPS: Record<string, CompareOp> = { '=': '=', '!=': '!=', '<>': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
 
 const oneOf = (options: string[]) =>
@@ -35,8 +34,12 @@ class Parser {
   private i = 0;
   private depth = 0;
   private values = 0;
+  private terms = 0;
 
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly limits: Required<Limits>,
+  ) {}
 
   private get peek(): Token {
     return this.tokens[this.i]!;
@@ -142,6 +145,9 @@ class Parser {
       return inner;
     }
     const field = this.name("a field name or '('");
+    if (++this.terms > this.limits.maxTerms) {
+      throw syntaxError(field.pos, `more than ${this.limits.maxTerms} conditions in one query (limit ${SETTING.maxTerms})`);
+    }
     const t = this.peek;
     if (t.kind === 'symbol' && COMPARE_OPS[t.text]) {
       this.i++;
@@ -153,7 +159,7 @@ class Parser {
       return { kind: 'null', field, negated };
     }
     const negated = this.accept('not');
-    if (this.accept('like')) return { kind: 'like', field, negated, pattern: this.value() };
+    if (this.accept('like')) return { kind: 'like', field, negated, pattern: this.pattern() };
     if (this.accept('in')) return { kind: 'in', field, negated, values: this.valueList() };
     this.fail(negated ? "'like' or 'in'" : "a comparison operator, 'like', 'in', 'not' or 'is'");
   }
@@ -161,9 +167,23 @@ class Parser {
   private value(): Value {
     const t = this.peek;
     if (t.kind !== 'string' && t.kind !== 'number') this.fail("a value (a 'quoted string' or a number)");
-    if (++this.values > MAX_VALUES) throw syntaxError(t.pos, `more than ${MAX_VALUES} values in one query`);
+    if (++this.values > this.limits.maxValues) {
+      throw syntaxError(t.pos, `more than ${this.limits.maxValues} values in one query (limit ${SETTING.maxValues})`);
+    }
     this.i++;
     return { kind: t.kind, value: t.text, pos: t.pos };
+  }
+
+  private pattern(): Value {
+    const pattern = this.value();
+    const length = [...pattern.value].length;
+    if (length > this.limits.maxPatternLength) {
+      throw syntaxError(pattern.pos, `like pattern of ${length} characters, more than ${this.limits.maxPatternLength} (limit ${SETTING.maxPatternLength})`);
+    }
+    if (wildcards(pattern.value) > MAX_PATTERN_WILDCARDS) {
+      throw syntaxError(pattern.pos, `like pattern with more than ${MAX_PATTERN_WILDCARDS} % wildcards`);
+    }
+    return pattern;
   }
 
   private valueList(): Value[] {
@@ -177,6 +197,7 @@ class Parser {
   private orderList(): OrderItem[] {
     const items: OrderItem[] = [];
     do {
+      if (items.length === MAX_ORDER_TERMS) throw syntaxError(this.peek.pos, `more than ${MAX_ORDER_TERMS} order by terms`);
       const field = this.name('a field name');
       const desc = this.accept('desc');
       if (!desc) this.accept('asc');
@@ -200,7 +221,24 @@ class Parser {
   }
 }
 
-/** Parses a VTQL query; syntax errors are WsError QUERY_SYNTAX_ERROR naming the offset. */
-export function parseQuery(text: string): Query {
-  return new Parser(tokenize(text)).query();
+/** How many % of a like pattern are wildcards (\% is a literal %: the lexer keeps the backslash). */
+function wildcards(pattern: string): number {
+  let n = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern[i] === '%') n++;
+  }
+  return n;
+}
+
+/**
+ * Parses a VTQL query; syntax errors, and queries beyond a limit, are WsError QUERY_SYNTAX_ERROR naming
+ * the offset (and the limit).
+ */
+export function parseQuery(text: string, limits: Limits = DEFAULT_LIMITS): Query {
+  const bounds = withDefaults(limits);
+  if (text.length > bounds.maxLength) {
+    throw syntaxError(bounds.maxLength, `query of ${text.length} characters, longer than ${bounds.maxLength} (limit ${SETTING.maxLength})`);
+  }
+  return new Parser(tokenize(text), bounds).query();
 }

@@ -8,22 +8,21 @@ import { columnOf, likeOperator, moduleCondition, type Column, type SqlDialect }
 import { syntaxError } from './lexer.js';
 import { MAX_RECORD_NUMBER } from '../records/ids.js';
 
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+
 export type { SqlDialect } from './columns.js';
-
-export interface Limits {
-  /** Rows answered when the query has no limit clause. */
-  defaultLimit: number;
-  /** The most rows one query answers: a larger limit is lowered to it. */
-  maxLimit: number;
-}
-
-export const DEFAULT_LIMITS: Limits = { defaultLimit: 100, maxLimit: 100 };
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export interface TranslatedQuery {
   sql: Prisma.Sql;
   module: ModuleDefinition;
   /** 'count' for count(*); otherwise the fields each answered record has, in order. */
   output: 'count' | string[];
+  /** Row queries: the count of all the records the query matches, whatever its limit (column count). */
+  countSql?: Prisma.Sql;
+  /** Row queries: the limit and offset the statement applies. */
+  count?: number;
+  offset?: number;
 }
 
 const NUMBER = /^[+-]?[0-9]+(\.[0-9]+)?$/;
@@ -90,6 +89,16 @@ const OPS: Record<CompareOp, Prisma.Sql> = {
   '=': Prisma.raw('='), '!=': Prisma.raw('<>'), '<': Prisma.raw('<'), '>': Prisma.raw('>'), '<=': Prisma.raw('<='), '>=': Prisma.raw('>='),
 };
 
+/**
+ * `a OR b OR c OR d` as `((a OR b) OR (c OR d))`: SQLite parses a chain into a tree as deep as it is long
+ * and refuses trees deeper than 1000 (997 or-terms failed); grouped in halves, 1000 terms nest 10 deep.
+ */
+function balanced(items: Prisma.Sql[], separator: string): Prisma.Sql {
+  if (items.length <= 4) return Prisma.sql`(${Prisma.join(items, separator)})`;
+  const half = Math.ceil(items.length / 2);
+  return Prisma.sql`(${balanced(items.slice(0, half), separator)}${Prisma.raw(separator)}${balanced(items.slice(half), separator)})`;
+}
+
 class Translator {
   /** A condition compares an indexed field's index expression. */
   indexed = false;
@@ -107,7 +116,7 @@ class Translator {
     switch (c.kind) {
       case 'and':
       case 'or':
-        return Prisma.sql`(${Prisma.join(c.items.map((i) => this.condition(i)), c.kind === 'and' ? ' AND ' : ' OR ')})`;
+        return balanced(c.items.map((i) => this.condition(i)), c.kind === 'and' ? ' AND ' : ' OR ');
       case 'null': {
         const { isEmpty } = this.column(c.field);
         return c.negated ? Prisma.sql`NOT (${isEmpty})` : isEmpty;
@@ -182,7 +191,8 @@ function outputFields(q: Query, module: ModuleDefinition, t: Translator): 'count
 
 /**
  * The statement for a parsed query. Row queries answer columns id, owner_id, createdtime, modifiedtime and
- * data, for toRecords; count(*) answers one row with column count, whatever its order by and limit.
+ * data, for toRecords; count(*) answers one row with column count, whatever its order by and limit, as
+ * countSql does for a row query.
  * Unknown module: INVALID_MODULE; unknown field: ACCESS_DENIED; a value of the wrong type:
  * QUERY_SYNTAX_ERROR, or INVALID_ID_ATTRIBUTE for ids.
  */
@@ -197,9 +207,8 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect
   const live = dialect === 'sqlite' ? Prisma.sql` AND wsgate_live()` : Prisma.empty;
   const where = q.where ? Prisma.sql`${live} AND ${t.condition(q.where)}` : live;
   const orderBy = t.orderBy(q);
-  if (output === 'count') {
-    return { module, output, sql: Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}` };
-  }
+  const countSql = Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}`;
+  if (output === 'count') return { module, output, sql: countSql };
   const created = columnOf(module, { name: 'createdtime', pos: 0 }, dialect).text;
   const modified = columnOf(module, { name: 'modifiedtime', pos: 0 }, dialect).text;
   const count = Math.min(q.limit?.count ?? limits.defaultLimit, limits.maxLimit);
@@ -207,5 +216,5 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect
   const sql = Prisma.sql`SELECT id, owner_id, ${created} AS createdtime, ${modified} AS modifiedtime, data
     FROM ws_record WHERE ${moduleCondition(module)}${where}
     ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`;
-  return { module, output, sql };
+  return { module, output, sql, countSql, count, offset };
 }

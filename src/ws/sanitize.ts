@@ -1,6 +1,35 @@
-// Only declared parameters reach an operation; `encoded` ones are JSON-decoded (coreBOS "sanitized" input).
+// Only declared parameters reach an operation; `encoded` ones are JSON-decoded (coreBOS "sanitized" input)
+// and may nest at most MAX_JSON_DEPTH deep.
 import { WsError } from '../errors.js';
 import type { OperationDefinition, Params } from '../operations/types.js';
+
+/**
+ * The deepest JSON a parameter may hold (objects and lists within each other). A MassCreate element is 3
+ * deep; JSON nested 10,000 deep answered INTERNAL_SERVER_ERROR from the code that walks it.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The nesting depth of a decoded JSON value, without recursion (a scalar is 0, [] or {} is 1). */
+export function jsonDepth(value: unknown, stopAt = Infinity): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    const here = depth + 1;
+    if (here > deepest) deepest = here;
+    if (deepest > stopAt) return deepest;
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, here]);
+  }
+  return deepest;
+}
+
+function checkDepth(op: OperationDefinition, name: string, value: unknown): unknown {
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${name} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
+}
 
 export function sanitize(op: OperationDefinition, raw: Record<string, unknown>): Params {
   const params: Params = {};
@@ -12,14 +41,16 @@ export function sanitize(op: OperationDefinition, raw: Record<string, unknown>):
     }
     if (spec.type === 'encoded') {
       if (typeof value !== 'string') {
-        params[spec.name] = value; // a JSON body already carries it decoded
+        params[spec.name] = checkDepth(op, spec.name, value); // a JSON body already carries it decoded
         continue;
       }
+      let decoded: unknown;
       try {
-        params[spec.name] = JSON.parse(value);
+        decoded = JSON.parse(value);
       } catch {
         throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${spec.name} is not valid JSON`);
       }
+      params[spec.name] = checkDepth(op, spec.name, decoded);
     } else {
       if (typeof value === 'object') throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${spec.name} must be a string`);
       params[spec.name] = String(value);
