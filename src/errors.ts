@@ -30,6 +30,8 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   OPERATION_CANCELLED: 'OPERATION_CANCELLED',
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
+  // wsgate's own: failed logins for this user name or address must wait, or too many logins are checked at once.
+  TOO_MANY_LOGIN_ATTEMPTS: 'TOO_MANY_LOGIN_ATTEMPTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

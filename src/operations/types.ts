@@ -3,7 +3,7 @@ import type { DbTx } from '../db/client.js';
 import type { RawSql } from '../db/raw.js';
 import type { Provider } from '../db/url.js';
 import type { Limits } from '../vtql/index.js';
-import type { SessionPolicy } from '../auth/login.js';
+import type { LoginDefences, SessionPolicy } from '../auth/login.js';
 import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
@@ -30,6 +30,8 @@ export interface Services {
   requestIdTtlSeconds: number;
   /** query's row counts (coreBOS: 100 per call). */
   queryLimits: Limits;
+  /** Failed-login waits and the scrypt concurrency cap (in memory, per process). */
+  loginDefences: LoginDefences;
 }
 
 export interface OperationContext {
@@ -50,6 +52,8 @@ export interface OperationContext {
    * runs, idempotent calls), a new one otherwise.
    */
   atomic<T>(fn: (db: DbTx) => Promise<T>): Promise<T>;
+  /** The client's address (synchronous calls over HTTP). */
+  address?: string;
 }
 
 export type Params = Record<string, unknown>;

@@ -20,6 +20,8 @@ export interface Call {
   params: Record<string, unknown>;
   /** The corebos-authorization header, when sent. */
   authorization?: string;
+  /** The client's address (failed logins are counted per address). */
+  address?: string;
 }
 
 export interface Dispatcher {
@@ -101,6 +103,7 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
       sessionName,
       services,
       atomic: (fn) => db.prisma.$transaction((tx) => fn(tx), TRANSACTION),
+      address: call.address,
     };
     if (deferred) {
       await op.precheck?.(ctx, params);
