@@ -116,7 +116,7 @@ export const settings = {
   challengeTtlSeconds: {
     env: 'WSGATE_CHALLENGE_TTL_SECONDS',
     default: '7200',
-    description: 'Lifetime of a getchallenge token; an unexpired token is handed out again.',
+    description: 'Lifetime of a getchallenge token; an unexpired token is handed out again (tokens expire on a per-name schedule of this period, at least a minute after they are handed out).',
   },
   sessionLifetimeSeconds: {
     env: 'WSGATE_SESSION_LIFETIME_SECONDS',
@@ -185,6 +185,31 @@ export const settings = {
     default: '1000',
     description: 'The most elements of one MassCreate or MassUpdate, and ids of one MassDelete (INVALID_PARAMETER beyond).',
   },
+  loginMaxFailures: {
+    env: 'WSGATE_LOGIN_MAX_FAILURES',
+    default: '5',
+    description: 'Failed logins for one user name before each further one doubles the wait (1 s, 2 s, 4 s, ...); a success clears them.',
+  },
+  loginMaxFailuresPerAddress: {
+    env: 'WSGATE_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    default: '20',
+    description: 'Failed logins from one client address (any user names) before the waits start; 0: no limit per address (behind a proxy every client has its address).',
+  },
+  loginBackoffMaxSeconds: {
+    env: 'WSGATE_LOGIN_BACKOFF_MAX_SECONDS',
+    default: '300',
+    description: 'The longest wait after failed logins; a login tried sooner answers TOO_MANY_LOGIN_ATTEMPTS with the time to retry.',
+  },
+  scryptConcurrency: {
+    env: 'WSGATE_SCRYPT_CONCURRENCY',
+    default: '2',
+    description: 'Password checks (scrypt, 128 MiB and a few hundred ms each) that run at once; failed logins of any kind run one.',
+  },
+  scryptQueue: {
+    env: 'WSGATE_SCRYPT_QUEUE',
+    default: '8',
+    description: 'Password checks that may wait for a turn; a login beyond them answers TOO_MANY_LOGIN_ATTEMPTS at once.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -229,6 +254,11 @@ export interface Config {
   queryMaxValues: number;
   queryMaxPatternLength: number;
   massMaxElements: number;
+  loginMaxFailures: number;
+  loginMaxFailuresPerAddress: number;
+  loginBackoffMaxSeconds: number;
+  scryptConcurrency: number;
+  scryptQueue: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -328,6 +358,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queryMaxValues: atMost('queryMaxValues', positiveInt('queryMaxValues', get('queryMaxValues')), 10_000),
     queryMaxPatternLength: atMost('queryMaxPatternLength', positiveInt('queryMaxPatternLength', get('queryMaxPatternLength')), 10_000),
     massMaxElements: positiveInt('massMaxElements', get('massMaxElements')),
+    loginMaxFailures: positiveInt('loginMaxFailures', get('loginMaxFailures')),
+    loginMaxFailuresPerAddress: positiveInt('loginMaxFailuresPerAddress', get('loginMaxFailuresPerAddress'), true),
+    loginBackoffMaxSeconds: positiveInt('loginBackoffMaxSeconds', get('loginBackoffMaxSeconds')),
+    scryptConcurrency: positiveInt('scryptConcurrency', get('scryptConcurrency')),
+    scryptQueue: positiveInt('scryptQueue', get('scryptQueue'), true),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

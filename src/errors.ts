@@ -34,6 +34,8 @@ export const ErrorCode = {
   STATEMENT_TIMEOUT: 'STATEMENT_TIMEOUT',
   // wsgate's own: more calls wait for a call worker than the gateway lets wait.
   SERVER_BUSY: 'SERVER_BUSY',
+  // wsgate's own: failed logins for this user name or address must wait, or too many logins are checked at once.
+  TOO_MANY_LOGIN_ATTEMPTS: 'TOO_MANY_LOGIN_ATTEMPTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

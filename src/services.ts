@@ -2,7 +2,8 @@
 // thread and in the executor's worker threads (which share the main thread's clock).
 import { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { loadSecret } from './auth/secret.js';
+import { loadSecret, PasswordChecker } from './auth/secret.js';
+import { LoginThrottle } from './auth/throttle.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
@@ -29,5 +30,13 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       maxPatternLength: config.queryMaxPatternLength,
     },
     massMaxElements: config.massMaxElements,
+    loginDefences: {
+      throttle: new LoginThrottle({
+        maxFailuresPerUser: config.loginMaxFailures,
+        maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+        backoffMaxSeconds: config.loginBackoffMaxSeconds,
+      }),
+      passwords: new PasswordChecker({ concurrency: config.scryptConcurrency, queue: config.scryptQueue }),
+    },
   };
 }

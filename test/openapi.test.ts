@@ -289,7 +289,9 @@ for (const backend of backends) {
       userId = res.result.userId;
       // Over /webservice and with a JSON body too.
       const again = await ws(`${url.replace(/\.php$/, '')}`, { operation: 'getchallenge', username: 'admin' }, { json: true });
-      assert.equal(again.result.token, challenge.result.token);
+      assert.notEqual(again.result.token, challenge.result.token, 'the login used the token up');
+      const third = await ws(url, { operation: 'getchallenge', username: 'admin' }, { method: 'GET' });
+      assert.equal(third.result.token, again.result.token, 'an unused one is handed out again');
     });
 
     test('listtypes, with and without fieldTypeList', async () => {
@@ -533,7 +535,7 @@ for (const backend of backends) {
         { error: 'REFERENCE_INVALID' },
       );
       await ws(url, { operation: 'describe', ...s, elementType: 'Nope', cbwsOptions: '{"launchfromqueue":1}' }, {}, { error: 'INVALID_MODULE' });
-      await ws(url, { operation: 'login', username: 'nobody', accessKey: 'x' }, {}, { error: 'INVALID_AUTH_TOKEN' });
+      await ws(url, { operation: 'login', username: 'nobody', accessKey: 'x' }, {}, { error: 'INVALID_USER_CREDENTIALS' });
       // Bodies that are not parameters.
       const post = (body: string, contentType: string) =>
         fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then((r) => checkResponse(r, 'listtypes', 'POST', { error: 'INVALID_PARAMETER' }));

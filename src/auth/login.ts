@@ -5,7 +5,8 @@ import { toBoolean, toDate } from '../db/values.js';
 import type { RawSql } from '../db/raw.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import { WsError } from '../errors.js';
-import { randomHex, verifyPassword, type Secret } from './secret.js';
+import { randomHex, type PasswordChecker, type Secret } from './secret.js';
+import type { LoginThrottle } from './throttle.js';
 import { formatUserId, type WsUser } from './users.js';
 
 export interface SessionPolicy {
@@ -20,19 +21,48 @@ export const VTIGER_VERSION = '5.4.0';
 
 const unixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
+/** Longer user names are never looked up or stored (wsgate's own names have at most 64 characters). */
+export const MAX_USER_NAME_LENGTH = 255;
+/** A token is handed out with at least this long to live (or half the token lifetime, when shorter). */
+const MIN_TOKEN_LIFE_MS = 60_000;
+
 /**
- * Hands out the user's unexpired token again, or a new one. Unknown user names get a token too (stored the
- * same way), so the answer does not tell which users exist; their login fails later.
+ * When the token handed out now expires. Tokens of a user name expire on a schedule of its own: every
+ * WSGATE_CHALLENGE_TTL_SECONDS, shifted by a phase derived from the name and the server secret (so that not
+ * all tokens expire at once). The same for users and unknown names, so expireTime does not tell them apart.
+ * Within the last minute of a period the next period's token is handed out, so that none is about to expire.
  */
-export async function getChallenge(db: DbTx, userName: string, now: Date, policy: SessionPolicy) {
-  // One statement decides, so that of two concurrent calls neither replaces the token the other handed out.
-  await db.$executeRaw`
-    INSERT INTO ws_challenge (user_name, token, expires_at)
-    VALUES (${userName}, ${randomHex(16)}, ${new Date(now.getTime() + policy.challengeTtlSeconds * 1000)})
-    ON CONFLICT (user_name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
-    WHERE ws_challenge.expires_at <= ${now}`;
-  const challenge = await db.challenge.findUniqueOrThrow({ where: { userName } });
-  return { token: challenge.token, serverTime: unixSeconds(now), expireTime: unixSeconds(challenge.expiresAt) };
+function expiryOf(secret: Secret, userName: string, now: Date, policy: SessionPolicy): Date {
+  const period = policy.challengeTtlSeconds * 1000;
+  const phase = parseInt(secret.mac(`challenge phase\0${userName}`).slice(0, 12), 16) % period;
+  const margin = Math.min(MIN_TOKEN_LIFE_MS, Math.floor(period / 2));
+  const index = Math.floor((now.getTime() + margin - phase) / period);
+  return new Date(phase + (index + 1) * period);
+}
+
+/**
+ * Hands out the user's unexpired token again, or a new one. A name that is no user gets a token too, so the
+ * answer does not tell which users exist; but nothing is stored for it: its token is an HMAC of the name and
+ * the period under the server secret, the same on every call until it expires, as a user's is. So no
+ * unauthenticated caller can grow the database (its login fails like a wrong key).
+ */
+export async function getChallenge(db: DbTx, secret: Secret, userName: string, now: Date, policy: SessionPolicy) {
+  const expiresAt = expiryOf(secret, userName, now, policy);
+  const answer = (token: string, expires: Date) => ({ token, serverTime: unixSeconds(now), expireTime: unixSeconds(expires) });
+  if (userName.length <= MAX_USER_NAME_LENGTH) {
+    // One statement decides, so that of two concurrent calls neither replaces the token the other handed
+    // out; it stores a row only for an existing user, and replaces only a token of an earlier period.
+    await db.$executeRaw`
+      INSERT INTO ws_challenge (user_name, token, expires_at)
+      SELECT user_name, ${randomHex(16)}, ${expiresAt} FROM ws_user WHERE user_name = ${userName}
+      ON CONFLICT (user_name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
+      WHERE ws_challenge.expires_at < excluded.expires_at`;
+    const [row] = await db.$queryRaw<{ token: string; expires_at: unknown }[]>`
+      SELECT c.token, c.expires_at FROM ws_challenge c JOIN ws_user u ON u.user_name = c.user_name
+      WHERE c.user_name = ${userName}`;
+    if (row) return answer(row.token, toDate(row.expires_at));
+  }
+  return answer(secret.mac(`challenge token\0${userName}\0${expiresAt.getTime()}`).slice(0, 32), expiresAt);
 }
 
 /**
@@ -47,22 +77,59 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export async function login(db: DbTx, secret: Secret, userName: string, accessKey: string, now: Date) {
-  const challenge = await db.challenge.findUnique({ where: { userName } });
-  if (!challenge || challenge.expiresAt <= now) {
-    throw new WsError('INVALID_AUTH_TOKEN', 'Specified token is invalid or expired: call getchallenge first');
+/** What slows and bounds logins (README, "Login defences"); one per process. */
+export interface LoginDefences {
+  throttle: LoginThrottle;
+  passwords: PasswordChecker;
+}
+
+export interface LoginAttempt {
+  userName: string;
+  accessKey: string;
+  /** The client's address, for the failure count per address. */
+  address?: string;
+  /** Read at the start and again when a failure is counted: the wait starts when the answer is given. */
+  clock: { now(): Date };
+}
+
+const invalidCredentials = () =>
+  new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password (or the token expired or was used: call getchallenge again)');
+
+/**
+ * Every failed login answers INVALID_USER_CREDENTIALS after one scrypt verification (the user's password
+ * hash, or a dummy one), whatever failed: unknown name, no token, a used-up token, a wrong key. So neither
+ * the answer nor its time tells which names exist. A success uses the token up.
+ */
+export async function login(db: DbTx, secret: Secret, defences: LoginDefences, attempt: LoginAttempt) {
+  const { userName, accessKey, address, clock } = attempt;
+  const now = clock.now();
+  defences.throttle.check(userName, address, now);
+  const [user] = userName.length > MAX_USER_NAME_LENGTH ? [] : await db.$queryRaw<
+    { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown }[]
+  >`
+    SELECT u.id, u.access_key_enc, u.password_hash, c.token, c.expires_at
+    FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
+    WHERE u.user_name = ${userName}`;
+  const token = user?.token && toDate(user.expires_at) > now ? user.token : null;
+  let valid = false;
+  if (user && token) {
+    const expected = createHash('md5').update(token + secret.decrypt(user.access_key_enc)).digest('hex');
+    valid = sameText(accessKey.toLowerCase(), expected);
   }
-  const user = await db.user.findUnique({ where: { userName } });
-  if (!user) throw new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password');
-  const expected = createHash('md5').update(challenge.token + secret.decrypt(user.accessKeyEnc)).digest('hex');
-  let valid = sameText(accessKey.toLowerCase(), expected);
-  if (!valid && user.passwordHash && accessKey.startsWith(challenge.token)) {
-    valid = await verifyPassword(accessKey.slice(challenge.token.length), user.passwordHash);
+  if (!valid) {
+    const hash = user?.password_hash && token && accessKey.startsWith(token) ? user.password_hash : null;
+    valid = await defences.passwords.verify(hash ? accessKey.slice(token!.length) : accessKey, hash);
   }
-  if (!valid) throw new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password');
+  // Using the token up is one conditional DELETE: of two logins with one proof, one finds the row.
+  if (!valid || (await db.challenge.deleteMany({ where: { userName, token: token!, expiresAt: { gt: now } } })).count !== 1) {
+    defences.throttle.failed(userName, address, clock.now());
+    throw invalidCredentials();
+  }
+  defences.throttle.succeeded(userName);
+  const userId = Number(user!.id);
   const sessionName = randomHex(16);
-  await db.session.create({ data: { id: sessionKey(sessionName), userId: user.id, createdAt: now, lastSeenAt: now } });
-  return { sessionName, userId: formatUserId(user.id), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
+  await db.session.create({ data: { id: sessionKey(sessionName), userId, createdAt: now, lastSeenAt: now } });
+  return { sessionName, userId: formatUserId(userId), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
 }
 
 export async function logout(db: DbTx, sessionName: string): Promise<void> {

@@ -1,14 +1,17 @@
 // The server secret encrypts access keys at rest: a copy of the database alone does not reveal them.
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { WsError } from '../errors.js';
 
 const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 
 export interface Secret {
   encrypt(plain: string): string;
   decrypt(sealed: string): string;
+  /** HMAC-SHA-256 (hex) under a key derived from the secret: stateless tokens that only this server can make. */
+  mac(text: string): string;
 }
 
 /** WSGATE_SECRET when set; otherwise DATA_DIR/secret.key, generated with owner-only permissions. */
@@ -28,7 +31,9 @@ export function loadSecret(configured: string | undefined, dataDir: string): Sec
 }
 
 function sealer(key: Buffer): Secret {
+  const macKey = createHmac('sha256', key).update('wsgate challenge tokens').digest();
   return {
+    mac: (text) => createHmac('sha256', macKey).update(text).digest('hex'),
     encrypt(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -62,12 +67,68 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
 }
 
+let verifications = 0;
+
+/** scrypt verifications run so far in this process (real and dummy ones): tests count them, not time them. */
+export const scryptVerifications = () => verifications;
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [kind, n, r, p, salt, hash] = stored.split('$');
   if (kind !== 'scrypt' || !salt || !hash) return false;
+  verifications++;
   const expected = Buffer.from(hash, 'base64url');
   const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
     N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem,
   });
   return timingSafeEqual(expected, actual);
+}
+
+/**
+ * A hash of a random password nobody knows, at the cost above: logins that have no hash to check (unknown
+ * user, user without a password, no valid token) check this one instead, so that they take as long as a
+ * wrong password and the time of a failed login does not tell which user names exist.
+ */
+const DUMMY_HASH = 'scrypt$131072$8$1$EMmGxlm4IxFRy1Vo9cM9Pg$DRz-QdAxvhNFMP-4wUvcb1AR7L14IPH9e66X8S4xUmg';
+
+export interface PasswordCheckLimits {
+  /** scrypt verifications that run at once (each holds 128 MiB for a few hundred ms). */
+  concurrency: number;
+  /** Verifications that may wait for a turn; beyond them a login is refused at once. */
+  queue: number;
+}
+
+/**
+ * Password checks of logins, at most `concurrency` at a time, at most `queue` waiting: a flood of logins
+ * costs bounded memory and CPU and is answered TOO_MANY_LOGIN_ATTEMPTS at once rather than piling up.
+ */
+export class PasswordChecker {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limits: PasswordCheckLimits) {}
+
+  /** `stored` null: a dummy verification, as costly as a real one, that always fails. */
+  async verify(password: string, stored: string | null): Promise<boolean> {
+    await this.turn();
+    try {
+      const valid = await verifyPassword(password, stored ?? DUMMY_HASH);
+      return valid && stored !== null;
+    } finally {
+      // The slot goes to the next in line (running stays the same), so no newcomer jumps the queue.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  private async turn(): Promise<void> {
+    if (this.running < this.limits.concurrency) {
+      this.running++;
+      return;
+    }
+    if (this.waiting.length >= this.limits.queue) {
+      throw new WsError('TOO_MANY_LOGIN_ATTEMPTS', 'Too many logins are being checked at once: retry in a few seconds');
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
 }

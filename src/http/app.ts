@@ -72,7 +72,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
     try {
       const params = await readParams(ctx, options.bodyLimit);
       const authorization = ctx.get('corebos-authorization') || ctx.get('corebos_authorization') || undefined;
-      ({ envelope, operation } = await dispatcher.dispatch({ params, authorization }));
+      ({ envelope, operation } = await dispatcher.dispatch({ params, authorization, address: ctx.ip }));
     } catch (error) {
       const status = (error as { status?: number; type?: string }).status;
       if (error instanceof UnsupportedBody) {

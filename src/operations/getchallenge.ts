@@ -8,5 +8,5 @@ export const getchallenge: OperationDefinition = {
   queueable: false,
   summary: 'Token for login: send md5(token + accessKey) as login\'s accessKey.',
   params: [{ name: 'username', type: 'string', required: true, description: 'User name' }],
-  run: (ctx, p) => getChallenge(ctx.db, String(p.username), ctx.services.clock.now(), ctx.services.sessionPolicy),
+  run: (ctx, p) => getChallenge(ctx.db, ctx.services.secret, String(p.username), ctx.services.clock.now(), ctx.services.sessionPolicy),
 };

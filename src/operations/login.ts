@@ -11,5 +11,11 @@ export const login: OperationDefinition = {
     { name: 'username', type: 'string', required: true, description: 'User name' },
     { name: 'accessKey', type: 'string', required: true, description: 'md5(challenge token + access key), hex' },
   ],
-  run: (ctx, p) => doLogin(ctx.db, ctx.services.secret, String(p.username), String(p.accessKey), ctx.services.clock.now()),
+  run: (ctx, p) =>
+    doLogin(ctx.db, ctx.services.secret, ctx.services.loginDefences, {
+      userName: String(p.username),
+      accessKey: String(p.accessKey),
+      address: ctx.address,
+      clock: ctx.services.clock,
+    }),
 };

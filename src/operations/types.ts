@@ -5,7 +5,7 @@ import type { DbTx } from '../db/client.js';
 import type { RawSql } from '../db/raw.js';
 import type { Provider } from '../db/url.js';
 import type { Limits } from '../vtql/index.js';
-import type { SessionPolicy } from '../auth/login.js';
+import type { LoginDefences, SessionPolicy } from '../auth/login.js';
 import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
@@ -34,6 +34,8 @@ export interface Services {
   queryLimits: Limits;
   /** The most elements of a MassCreate or MassUpdate, ids of a MassDelete. */
   massMaxElements: number;
+  /** Failed-login waits and the scrypt concurrency cap (in memory, per process). */
+  loginDefences: LoginDefences;
 }
 
 export interface OperationContext {
@@ -54,6 +56,8 @@ export interface OperationContext {
    * runs, idempotent calls), a new one otherwise.
    */
   atomic<T>(fn: (db: DbTx) => Promise<T>): Promise<T>;
+  /** The client's address (synchronous calls over HTTP). */
+  address?: string;
 }
 
 export type Params = Record<string, unknown>;

@@ -22,6 +22,8 @@ export interface Call {
   params: Record<string, unknown>;
   /** The corebos-authorization header, when sent. */
   authorization?: string;
+  /** The client's address (failed logins are counted per address). */
+  address?: string;
 }
 
 export interface Dispatcher {
@@ -50,12 +52,12 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
       if (op.idempotent && options.clientRequestIdentifier !== undefined) {
         return runner.idempotent(op, user!, sessionName, params, options, true);
       }
-      await op.precheck?.(runner.contextOf(user, sessionName), params);
+      await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
       const operationTrackingID = await enqueue(db, runner.entryOf(op, user!, params, options));
       return success({ operationTrackingID });
     }
     if (op.isolated && calls) return calls.run({ operation: op.name, user, sessionName, params, options });
-    return runner.runNow(op, user, sessionName, params, options);
+    return runner.runNow(op, user, sessionName, params, options, call.address);
   }
 
   return {

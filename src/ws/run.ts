@@ -23,9 +23,9 @@ export interface Runner {
   /** A repeat of a known ClientRequestIdentifier answers the first call's answer; see idempotency.ts. */
   idempotent(op: OperationDefinition, user: WsUser, sessionName: string | undefined, params: Params, options: CbwsOptions, deferred: boolean): Promise<Envelope>;
   /** Runs the operation now and answers its envelope (the identifier honoured when it has one). */
-  runNow(op: OperationDefinition, user: WsUser | null, sessionName: string | undefined, params: Params, options: CbwsOptions): Promise<Envelope>;
+  runNow(op: OperationDefinition, user: WsUser | null, sessionName: string | undefined, params: Params, options: CbwsOptions, address?: string): Promise<Envelope>;
   /** The context of a call made outside any transaction. */
-  contextOf(user: WsUser | null, sessionName: string | undefined): OperationContext;
+  contextOf(user: WsUser | null, sessionName: string | undefined, address?: string): OperationContext;
 }
 
 export function createRunner(db: Database, services: Services, _log: Logger): Runner {
@@ -71,7 +71,8 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
     return JSON.parse(answer) as Envelope;
   };
 
-  const contextOf: Runner['contextOf'] = (user, sessionName) => ({
+  const contextOf: Runner['contextOf'] = (user, sessionName, address) => ({
+    address,
     db: db.prisma,
     raw: db.raw,
     user,
@@ -80,12 +81,12 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
     atomic: (fn) => db.prisma.$transaction((tx) => fn(tx), TRANSACTION),
   });
 
-  const runNow: Runner['runNow'] = async (op, user, sessionName, params, options) => {
+  const runNow: Runner['runNow'] = async (op, user, sessionName, params, options, address) => {
     // coreBOS ignores the identifier for operations not marked idempotent; so does wsgate (README).
     if (op.idempotent && user && options.clientRequestIdentifier !== undefined) {
       return idempotent(op, user, sessionName, params, options, false);
     }
-    const result = await op.run(contextOf(user, sessionName), params);
+    const result = await op.run(contextOf(user, sessionName, address), params);
     const moreinfo = options.launchfromqueue ? `${op.name} cannot be queued: it ran at once` : null;
     return success(result, moreinfo);
   };
