@@ -50,6 +50,13 @@ export async function getChallenge(db: DbTx, secret: Secret, userName: string, n
   const expiresAt = expiryOf(secret, userName, now, policy);
   const answer = (token: string, expires: Date) => ({ token, serverTime: unixSeconds(now), expireTime: unixSeconds(expires) });
   if (userName.length <= MAX_USER_NAME_LENGTH) {
+    // A read first: most calls find the user's token of this period, and a write would wait for SQLite's
+    // write lock, which a long MassUpdate in a call worker or an executor's batch may hold.
+    const [known] = await db.$queryRaw<{ token: string | null; expires_at: unknown }[]>`
+      SELECT c.token, c.expires_at FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
+      WHERE u.user_name = ${userName}`;
+    if (!known) return answer(secret.mac(`challenge token\0${userName}\0${expiresAt.getTime()}`).slice(0, 32), expiresAt);
+    if (known.token !== null && toDate(known.expires_at).getTime() >= expiresAt.getTime()) return answer(known.token, toDate(known.expires_at));
     // One statement decides, so that of two concurrent calls neither replaces the token the other handed
     // out; it stores a row only for an existing user, and replaces only a token of an earlier period.
     await db.$executeRaw`
