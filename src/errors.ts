@@ -30,6 +30,9 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   OPERATION_CANCELLED: 'OPERATION_CANCELLED',
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
+  // wsgate's own, for HTTP: a path other than the endpoint (404), a method other than GET and POST (405, 501).
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
