@@ -361,6 +361,7 @@ function shownValue(name: keyof Config, config: Config): string {
   const value = config[name];
   if (name === 'secret' || name === 'adminAccessKey') return value ? '(set)' : settings[name].default;
   if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return settings[name].default;
   if (name === 'databaseUrl') return String(value).replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');
   return String(value);
 }

@@ -1,5 +1,6 @@
 // Every setting of wsgate: its environment variable, its default, and what it means. The README's
 // configuration table is this list; `wsgate config` prints it with the values in force.
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseBackoff, type BackoffPolicy } from './backoff.js';
 
@@ -210,6 +211,16 @@ export const settings = {
     default: '8',
     description: 'Password checks that may wait for a turn; a login beyond them answers TOO_MANY_LOGIN_ATTEMPTS at once.',
   },
+  corsOrigins: {
+    env: 'WSGATE_CORS_ORIGINS',
+    default: '(none: no CORS headers)',
+    description: 'Origins browser clients may call from, comma-separated and exact (`https://app.example.com`), or `*` for any; they get CORS headers and answered preflights.',
+  },
+  secretFile: {
+    env: 'WSGATE_SECRET_FILE',
+    default: '(unset)',
+    description: 'A file holding the server secret (a mounted secret, say), instead of WSGATE_SECRET; surrounding white space is ignored.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -259,6 +270,8 @@ export interface Config {
   loginBackoffMaxSeconds: number;
   scryptConcurrency: number;
   scryptQueue: number;
+  corsOrigins: string[];
+  secretFile: string | undefined;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -296,6 +309,35 @@ function withName<T>(name: SettingName, parse: () => T): T {
   }
 }
 
+/** WSGATE_CORS_ORIGINS: `*`, or exact origins (scheme, host and port, no path). */
+export function parseCorsOrigins(text: string): string[] {
+  const origins = text.split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.includes('*')) return ['*'];
+  for (const o of origins) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(o).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== o) throw new Error(`"${o}" is not an origin: write scheme, host and port only, e.g. https://app.example.com`);
+  }
+  return [...new Set(origins)];
+}
+
+/** WSGATE_SECRET_FILE: the secret is the file's text without surrounding white space; it may not be empty. */
+function readSecretFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(file), 'utf8');
+  } catch (error) {
+    throw new Error(`${settings.secretFile.env}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const secret = text.trim();
+  if (!secret) throw new Error(`${settings.secretFile.env}: ${file} is empty`);
+  return secret;
+}
+
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** A comma-separated list of queue names (letters, digits, `_.-`, up to 64 characters), in priority order. */
@@ -318,12 +360,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const clockOffset = Number(get('clockOffsetMs'));
   if (!Number.isFinite(clockOffset)) throw new Error(`${settings.clockOffsetMs.env} must be a number`);
   const dataDir = path.resolve(get('dataDir'));
+  const secretFile = optional('secretFile');
+  if (secretFile && optional('secret')) {
+    throw new Error(`${settings.secret.env} and ${settings.secretFile.env} are both set: set one of them`);
+  }
   const config = {
     port: positiveInt('port', get('port'), true),
     host: get('host'),
     databaseUrl: optional('databaseUrl') ?? `file:${path.join(dataDir, 'wsgate.db')}`,
     dataDir,
-    secret: optional('secret'),
+    secret: secretFile ? readSecretFile(secretFile) : optional('secret'),
     adminAccessKey: optional('adminAccessKey'),
     modulesFile: path.resolve(packageRoot, get('modulesFile')),
     executorSchedule: get('executorSchedule'),
@@ -363,6 +409,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginBackoffMaxSeconds: positiveInt('loginBackoffMaxSeconds', get('loginBackoffMaxSeconds')),
     scryptConcurrency: positiveInt('scryptConcurrency', get('scryptConcurrency')),
     scryptQueue: positiveInt('scryptQueue', get('scryptQueue'), true),
+    corsOrigins: withName('corsOrigins', () => parseCorsOrigins(optional('corsOrigins') ?? '')),
+    secretFile: secretFile ? path.resolve(secretFile) : undefined,
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

@@ -36,6 +36,9 @@ export const ErrorCode = {
   SERVER_BUSY: 'SERVER_BUSY',
   // wsgate's own: failed logins for this user name or address must wait, or too many logins are checked at once.
   TOO_MANY_LOGIN_ATTEMPTS: 'TOO_MANY_LOGIN_ATTEMPTS',
+  // wsgate's own, for HTTP: a path other than the endpoint (404), a method other than GET and POST (405, 501).
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,7 +1,7 @@
 // `wsgate serve`: the HTTP gateway and, unless switched off, the in-process executor schedule.
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { createApp } from './http/app.js';
+import { clientErrorHandler, createApp } from './http/app.js';
 import { createDispatcher } from './ws/dispatch.js';
 import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
@@ -37,10 +37,12 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
   });
   await calls?.warm();
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined);
-  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
+  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
+  // Malformed requests and connections reset mid-request: a JSON log line, not Node's silent 400.
+  server.on('clientError', clientErrorHandler(rt.log));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(rt.config.port, rt.config.host, () => resolve());

@@ -588,3 +588,41 @@ for (const backend of backends) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Answers outside the endpoint's GET and POST: the documented NotFound and MethodNotAllowed responses
+
+for (const backend of backends) {
+  describe(`answers of other paths and methods on ${backend.name} match openapi.yaml`, () => {
+    let gw: Gateway;
+    before(async () => {
+      gw = await startGateway(backend);
+    });
+    after(() => gw.close());
+
+    test('404, 405, 501 and OPTIONS', async () => {
+      const documented = (name: string) => ajv.compile(rebase(deref(spec.components.responses[name]).content['application/json'].schema) as object);
+      const base = gw.url.replace(/\/webservice\.php$/, '');
+      const cases: [string, string, number, string, ErrorCode][] = [
+        ['/nope', 'GET', 404, 'NotFound', 'NOT_FOUND'],
+        ['/webservice.php/extra', 'POST', 404, 'NotFound', 'NOT_FOUND'],
+        ['/webservice.php', 'PUT', 405, 'MethodNotAllowed', 'METHOD_NOT_ALLOWED'],
+        ['/webservice', 'DELETE', 405, 'MethodNotAllowed', 'METHOD_NOT_ALLOWED'],
+        ['/webservice.php', 'PROPFIND', 501, 'MethodNotAllowed', 'METHOD_NOT_ALLOWED'],
+      ];
+      for (const [p, method, status, response, code] of cases) {
+        const res = await fetch(`${base}${p}`, { method });
+        assert.equal(res.status, status);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/json\b/);
+        const body = await res.json();
+        assertValid(schemaNamed('Envelope'), body, `${method} ${p}`);
+        assertValid(documented(response), body, `${method} ${p}`);
+        assert.equal(body.error.code, code);
+        if (status !== 404) assert.equal(res.headers.get('allow'), 'GET, POST, OPTIONS');
+      }
+      const options = await fetch(gw.url, { method: 'OPTIONS' });
+      assert.equal(options.status, 204);
+      assert.equal(options.headers.get('allow'), deref(webservice().options.responses['204']).headers.Allow.schema.const);
+    });
+  });
+}

@@ -59,7 +59,10 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   const migrationsDir = (provider: Provider) => path.join(options.migrationsDir, provider, 'migrations');
   if (location.provider === 'sqlite') {
     // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
-    if (location.file !== ':memory:') fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
+    if (location.file !== ':memory:') {
+      fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
+      createOwnerOnly(location.file);
+    }
     if (options.migrate !== false) migrateSqliteFile(location.file, migrationsDir('sqlite'), options.sqliteBusyTimeoutMs);
     const factory = new PrismaBetterSQLite3({ url: `file:${location.file}` }, { timestampFormat: 'unixepoch-ms' });
     const connect = factory.connect.bind(factory);
@@ -114,6 +117,26 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
       await pool.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Creates the SQLite file owner-only (0600) before SQLite opens it, whatever the process's umask: SQLite
+ * gives the -wal and -shm files it makes beside it the database file's mode. An existing file keeps the
+ * mode its owner gave it.
+ */
+function createOwnerOnly(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    fs.fchmodSync(fd, 0o600);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

@@ -75,7 +75,10 @@ function parseRequestIdentifier(o: Record<string, unknown>): string | undefined 
   return id;
 }
 
-/** From a JSON string (form and query parameters) or an object (JSON bodies). */
+/**
+ * From a JSON string (form and query parameters), or an object: a JSON body's, or PHP-style bracketed form
+ * parameters' (`cbwsOptions[launchfromqueue]=1`, values as strings: "1" counts as 1).
+ */
 export function parseCbwsOptions(raw: unknown): CbwsOptions {
   if (raw === undefined || raw === null || raw === '') return NONE;
   let value = raw;
