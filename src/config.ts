@@ -145,6 +145,26 @@ export const settings = {
     default: 'off',
     description: 'Testing only: `on` registers the operations the test suite uses (wsgatetest_*).',
   },
+  quotaQueued: {
+    env: 'WSGATE_QUOTA_QUEUED',
+    default: '10000',
+    description: 'Deferred operations a user may have queued or running at once; beyond it a submit is QUOTA_EXCEEDED (`wsgate user quota NAME --queued N` overrides it per user).',
+  },
+  quotaQueuedBytes: {
+    env: 'WSGATE_QUOTA_QUEUED_BYTES',
+    default: '104857600',
+    description: 'Bytes of parameters (as JSON) a user\'s queued and running operations may hold together (100 MiB); beyond it a submit is QUOTA_EXCEEDED (`--bytes N` per user).',
+  },
+  quotaMaxDelaySeconds: {
+    env: 'WSGATE_QUOTA_MAX_DELAY_SECONDS',
+    default: '2592000',
+    description: 'The longest `queuedelay` a user may ask (30 days); a longer one is INVALID_PARAMETER (`--max-delay S` per user).',
+  },
+  priorityCeiling: {
+    env: 'WSGATE_PRIORITY_CEILING',
+    default: '500',
+    description: 'The highest `priority` (cbwsOptions) a user who is not an administrator may ask; a higher one is INVALID_PARAMETER. Administrators may ask any.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -181,6 +201,10 @@ export interface Config {
   logLevel: string;
   clockOffsetMs: number;
   testOperations: boolean;
+  quotaQueued: number;
+  quotaQueuedBytes: number;
+  quotaMaxDelaySeconds: number;
+  priorityCeiling: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -197,6 +221,23 @@ export function positiveNumber(name: SettingName, raw: string, allowZero = false
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
     throw new Error(`${settings[name].env} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${raw}"`);
+  }
+  return n;
+}
+
+/** The quotas' limits: whole numbers that fit the per-user override columns (INTEGER); 0 allows nothing. */
+export const MAX_QUOTA = 2 ** 31 - 1;
+
+function quotaLimit(name: SettingName, raw: string): number {
+  const n = positiveInt(name, raw, true);
+  if (n > MAX_QUOTA) throw new Error(`${settings[name].env} must be at most ${MAX_QUOTA}, got "${raw}"`);
+  return n;
+}
+
+function int32(name: SettingName, raw: string): number {
+  const n = Number(raw);
+  if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
+    throw new Error(`${settings[name].env} must be an integer (32 bits), got "${raw}"`);
   }
   return n;
 }
@@ -263,6 +304,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: get('logLevel'),
     clockOffsetMs: clockOffset,
     testOperations: get('testOperations') === 'on',
+    quotaQueued: quotaLimit('quotaQueued', get('quotaQueued')),
+    quotaQueuedBytes: quotaLimit('quotaQueuedBytes', get('quotaQueuedBytes')),
+    quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
+    priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

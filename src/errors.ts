@@ -30,6 +30,8 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   OPERATION_CANCELLED: 'OPERATION_CANCELLED',
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
+  // wsgate's own: a deferred submit beyond the user's queue quota (src/queue/quota.ts).
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -21,5 +21,11 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
     requestIdTtlSeconds: Math.round(config.idempotencyHours * 3600),
     provider: parseDatabaseUrl(config.databaseUrl).provider,
     queryLimits: { defaultLimit: config.queryDefaultLimit, maxLimit: config.queryMaxLimit },
+    quota: {
+      queued: config.quotaQueued,
+      queuedBytes: config.quotaQueuedBytes,
+      maxDelaySeconds: config.quotaMaxDelaySeconds,
+      priorityCeiling: config.priorityCeiling,
+    },
   };
 }

@@ -60,6 +60,7 @@ export async function login(db: DbTx, secret: Secret, userName: string, accessKe
     valid = await verifyPassword(accessKey.slice(challenge.token.length), user.passwordHash);
   }
   if (!valid) throw new WsError('INVALID_USER_CREDENTIALS', 'Invalid username or password');
+  if (user.disabledAt) throw new WsError('AUTHENTICATION_REQUIRED', 'Given user is inactive'); // coreBOS's answer; after the key check, so it tells only the key's holder
   const sessionName = randomHex(16);
   await db.session.create({ data: { id: sessionKey(sessionName), userId: user.id, createdAt: now, lastSeenAt: now } });
   return { sessionName, userId: formatUserId(user.id), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
@@ -84,7 +85,7 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
   const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
-    WHERE s.id = ${key}`);
+    WHERE s.id = ${key} AND u.disabled_at IS NULL`);
   if (!row) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
   const session = {
     createdAt: toDate(row.created_at),

@@ -7,6 +7,7 @@ import type { SessionPolicy } from '../auth/login.js';
 import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
+import type { QuotaSettings } from '../queue/quota.js';
 
 /** A declared parameter. `encoded` ones arrive as JSON text and reach the operation decoded. */
 export interface ParamSpec {
@@ -30,6 +31,8 @@ export interface Services {
   requestIdTtlSeconds: number;
   /** query's row counts (coreBOS: 100 per call). */
   queryLimits: Limits;
+  /** What one user may queue (src/queue/quota.ts). */
+  quota: QuotaSettings;
 }
 
 export interface OperationContext {

@@ -9,7 +9,8 @@ import type { Database } from '../db/client.js';
 import { WsError } from '../errors.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { OperationContext, OperationDefinition, Params, Services } from '../operations/types.js';
-import { enqueue, enqueueIn, type NewQueuedOperation } from '../queue/store.js';
+import type { NewQueuedOperation } from '../queue/store.js';
+import { enqueueInWithinQuota, enqueueWithinQuota } from '../queue/quota.js';
 import { parseCbwsOptions, type CbwsOptions } from './cbwsOptions.js';
 import { requestHashOf, storeAnswer, takeRequestId } from './idempotency.js';
 import { envelopeOfError, success, type Envelope } from '../envelope.js';
@@ -62,7 +63,7 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
       let envelope: Envelope;
       if (deferred) {
         await op.precheck?.(ctx, params);
-        const queued = await enqueueIn(tx, db.dialect, entryOf(op, user, params, options));
+        const queued = await enqueueInWithinQuota(tx, db.dialect, entryOf(op, user, params, options), user, services.quota);
         wake = queued.announce;
         envelope = success({ operationTrackingID: queued.operationTrackingID }, moreinfo);
       } else {
@@ -104,7 +105,7 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
     };
     if (deferred) {
       await op.precheck?.(ctx, params);
-      const operationTrackingID = await enqueue(db, entryOf(op, user!, params, options));
+      const operationTrackingID = await enqueueWithinQuota(db, entryOf(op, user!, params, options), user!, services.quota);
       return success({ operationTrackingID });
     }
     const result = await op.run(ctx, params);
