@@ -5,14 +5,16 @@
 //
 // The check and the insert are one statement, `INSERT ... SELECT ... WHERE <within quota>` (store.ts's
 // enqueueGuarded), whose condition counts and sums the user's unfinished entries from the index
-// (user_id, state, params_bytes) without reading them. Concurrent submits cannot overshoot together:
+// (user_id, state, params_bytes) without reading them (so its cost grows with the user's entries, which the
+// limit bounds: about 1 ms at 10,000 on SQLite). Concurrent submits cannot overshoot together, on one
+// gateway or several (the dialect's queueUsage):
 // - SQLite: an INSERT takes the database's write lock before it reads (as the claim does), so the count
 //   sees every entry committed before it, from this process or any other.
 // - PostgreSQL: a statement reads a snapshot taken as it starts, so two concurrent ones would each miss the
-//   other's entry. The statement therefore runs in a transaction after a per-user advisory lock
-//   (pg_advisory_xact_lock, held until commit): the next submit of the same user waits for it, and its
-//   statement, started after the wait, sees the entry. Submits of different users do not wait for each
-//   other. An idempotent call takes the lock inside its own transaction.
+//   other's entry. The count is a function that first takes a per-user advisory lock (held until the
+//   statement's transaction commits) and then counts on a fresh snapshot: the same user's submits take
+//   turns for the length of one statement; other users' do not wait. No transaction of its own is needed,
+//   and inside an idempotent call's transaction the lock holds until that commits.
 // A refused submit queues nothing and is answered with the limit it hit: QUOTA_EXCEEDED for the entries and
 // bytes, INVALID_PARAMETER for queuedelay and priority (they are the caller's parameters).
 import type { WsUser } from '../auth/users.js';
@@ -33,14 +35,11 @@ export interface QuotaSettings {
   priorityCeiling: number;
 }
 
-const UNFINISHED = Prisma.sql`state IN ('queued', 'running')`;
-
 const delayOf = (entry: NewQueuedOperation) => Math.round((entry.dueAt.getTime() - entry.submittedAt.getTime()) / 1000);
 
 /** The condition under which `entry` fits the user's quotas, for an entry of `paramsBytes` bytes. */
-const withinQuota = (entry: NewQueuedOperation, quota: QuotaSettings) => (paramsBytes: number) => Prisma.sql`EXISTS (
-  SELECT 1 FROM ws_user u,
-    (SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation WHERE user_id = ${entry.userId} AND ${UNFINISHED}) q
+const withinQuota = (dialect: Dialect, entry: NewQueuedOperation, quota: QuotaSettings) => (paramsBytes: number) => Prisma.sql`EXISTS (
+  SELECT 1 FROM ws_user u, ${dialect.queueUsage(entry.userId)}
   WHERE u.id = ${entry.userId}
     AND q.n < COALESCE(u.quota_queued, ${quota.queued})
     AND q.b + ${paramsBytes} <= COALESCE(u.quota_queued_bytes, ${quota.queuedBytes})
@@ -68,10 +67,10 @@ export interface QuotaUsage {
   overrides: { queued: number | null; queuedBytes: number | null; maxDelaySeconds: number | null };
 }
 
-async function usageOf(run: Run, userId: number, quota: QuotaSettings): Promise<QuotaUsage | null> {
+async function usageOf(run: Run, dialect: Dialect, userId: number, quota: QuotaSettings): Promise<QuotaUsage | null> {
   const [row] = (await run(Prisma.sql`
     SELECT u.quota_queued, u.quota_queued_bytes, u.quota_max_delay_seconds, q.n, q.b
-    FROM ws_user u, (SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation WHERE user_id = ${userId} AND ${UNFINISHED}) q
+    FROM ws_user u, ${dialect.queueUsage(userId)}
     WHERE u.id = ${userId}`)) as { quota_queued: unknown; quota_queued_bytes: unknown; quota_max_delay_seconds: unknown; n: unknown; b: unknown }[];
   if (!row) return null;
   const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -89,8 +88,8 @@ async function usageOf(run: Run, userId: number, quota: QuotaSettings): Promise<
 }
 
 /** Why the guard refused `entry` (read after the refusal: by then the counts may have moved a little). */
-async function refusal(run: Run, entry: NewQueuedOperation, paramsBytes: number, quota: QuotaSettings): Promise<WsError> {
-  const usage = await usageOf(run, entry.userId, quota);
+async function refusal(run: Run, dialect: Dialect, entry: NewQueuedOperation, paramsBytes: number, quota: QuotaSettings): Promise<WsError> {
+  const usage = await usageOf(run, dialect, entry.userId, quota);
   if (!usage) return new WsError('ACCESS_DENIED', 'The user no longer exists');
   const { limits } = usage;
   const delay = delayOf(entry);
@@ -114,13 +113,7 @@ async function refusal(run: Run, entry: NewQueuedOperation, paramsBytes: number,
 
 /** Queues `entry` within its user's quotas and returns its operationTrackingID, or throws the limit it hit. */
 export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): Promise<string> {
-  checkPriority(entry, user, quota);
-  const lock = db.dialect.lockKey(`wsgate-quota:${entry.userId}`);
-  const run: Run = lock
-    ? async (sql) => (await db.prisma.$transaction([db.prisma.$queryRaw(lock), db.prisma.$queryRaw<unknown[]>(sql)]))[1]
-    : (sql) => db.raw.query(sql);
-  const done = await enqueueGuarded(run, db.dialect, entry, withinQuota(entry, quota));
-  if (!done.queued) throw await refusal((sql) => db.raw.query(sql), entry, done.paramsBytes, quota);
+  const done = await enqueueChecked((sql) => db.raw.query(sql), db.dialect, entry, user, quota);
   done.announce();
   return done.operationTrackingID;
 }
@@ -129,24 +122,19 @@ export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation
  * The same inside the caller's transaction (an idempotent call): the entry commits with it; `announce`
  * wakes this process's executor once it has.
  */
-export async function enqueueInWithinQuota(
-  tx: DbTx,
-  dialect: Dialect,
-  entry: NewQueuedOperation,
-  user: WsUser,
-  quota: QuotaSettings,
-): Promise<{ operationTrackingID: string; announce: () => void }> {
+export function enqueueInWithinQuota(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
+  return enqueueChecked((sql) => tx.$queryRaw<unknown[]>(sql), dialect, entry, user, quota);
+}
+
+async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
   checkPriority(entry, user, quota);
-  const run: Run = (sql) => tx.$queryRaw<unknown[]>(sql);
-  const lock = dialect.lockKey(`wsgate-quota:${entry.userId}`);
-  if (lock) await run(lock);
-  const done = await enqueueGuarded(run, dialect, entry, withinQuota(entry, quota));
-  if (!done.queued) throw await refusal(run, entry, done.paramsBytes, quota);
+  const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota));
+  if (!done.queued) throw await refusal(run, dialect, entry, done.paramsBytes, quota);
   return done;
 }
 
 /** A user's queue usage and limits (`wsgate user quota`); null for an unknown user id. */
-export const quotaUsage = (db: Database, userId: number, quota: QuotaSettings) => usageOf((sql) => db.raw.query(sql), userId, quota);
+export const quotaUsage = (db: Database, userId: number, quota: QuotaSettings) => usageOf((sql) => db.raw.query(sql), db.dialect, userId, quota);
 
 /** Deletes a user's queued entries (not running ones), of one queue or all; returns how many. */
 export async function purgeQueued(db: Database, userId: number, queue?: string): Promise<number> {
