@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The `wsgate` command: thin over the runtime. Each verb has --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, parseQueues, settings, type Config, type Setting } from './config.js';
-import { addUser } from './auth/users.js';
+import { loadConfig, MAX_QUOTA, parseQueues, settings, type Config, type Setting } from './config.js';
+import { addUser, rotateAccessKey, setDisabled, setQuotaOverrides, userIdOf, type QuotaOverrides } from './auth/users.js';
+import { purgeQueued, quotaUsage } from './queue/quota.js';
+import { MAX_QUEUEDELAY } from './ws/cbwsOptions.js';
 import { parseBackoff } from './backoff.js';
 import { formatSummary, heartbeatEveryMs, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
@@ -29,6 +31,29 @@ async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): 
 }
 
 class UsageError extends Error {}
+
+/** A command that cannot be done as asked (an unknown user, say): one line on stderr, exit code 2. */
+class Refusal extends UsageError {}
+
+/** The one positional NAME of a `user` verb. */
+function oneUserName(verb: string, positionals: string[]): string {
+  const [userName] = positionals;
+  if (!userName || positionals.length !== 1) throw new UsageError(`${verb} needs exactly one NAME`);
+  return userName;
+}
+
+const noUser = (userName: string) => new Refusal(`no user ${userName}`);
+
+/** A quota option: a whole number from 0 to `max`, or "default" (null: the setting holds again). */
+function quotaOption(flag: string, value: unknown, max: number): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'default') return null;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || n > max) {
+    throw new UsageError(`${flag} must be a whole number from 0 to ${max}, or "default", got "${String(value)}"`);
+  }
+  return n;
+}
 
 const executorOptions: ParseArgsConfig['options'] = {
   queue: { type: 'string' },
@@ -345,6 +370,101 @@ user's next call, and for operations the user queued earlier when they run.`,
       });
     },
   },
+  'user disable': {
+    usage: 'wsgate user disable NAME',
+    help: `Disables a user: it can no longer log in (AUTHENTICATION_REQUIRED, "Given user is inactive"), and its
+sessions end at once. What it queued stays queued (\`wsgate purge --user NAME\` removes it), but the executor
+does not run it: each such operation is answered ACCESS_DENIED, a result the user can read once enabled again.`,
+    async run({ positionals }, config) {
+      const userName = oneUserName('user disable', positionals);
+      return withRuntime(config, async (rt) => {
+        const done = await setDisabled(rt.db.prisma, userName, true, rt.services.clock.now());
+        if (!done) throw noUser(userName);
+        process.stdout.write(`user ${userName} disabled, ${done.sessionsEnded} sessions ended\n`);
+        return 0;
+      });
+    },
+  },
+  'user enable': {
+    usage: 'wsgate user enable NAME',
+    help: 'Enables a disabled user again: it can log in, and the executor runs what it queues.',
+    async run({ positionals }, config) {
+      const userName = oneUserName('user enable', positionals);
+      return withRuntime(config, async (rt) => {
+        if (!(await setDisabled(rt.db.prisma, userName, false, rt.services.clock.now()))) throw noUser(userName);
+        process.stdout.write(`user ${userName} enabled\n`);
+        return 0;
+      });
+    },
+  },
+  'user key': {
+    usage: 'wsgate user key NAME --rotate',
+    help: `--rotate   gives the user a new random access key, printed this once; the old key stops working and
+           the user's sessions end at once.`,
+    options: { rotate: { type: 'boolean' } },
+    async run({ values, positionals }, config) {
+      const userName = oneUserName('user key', positionals);
+      if (!values.rotate) throw new UsageError('user key needs --rotate (an access key is never shown again)');
+      return withRuntime(config, async (rt) => {
+        const done = await rotateAccessKey(rt.db.prisma, rt.services.secret, userName);
+        if (!done) throw noUser(userName);
+        process.stdout.write(`user ${userName} new access key: ${done.accessKey} (${done.sessionsEnded} sessions ended)\n`);
+        return 0;
+      });
+    },
+  },
+  'user quota': {
+    usage: 'wsgate user quota NAME [--queued N] [--bytes N] [--max-delay S]',
+    help: `Sets the user's own queue limits, which replace the settings for this user; "default" clears one (the
+setting holds again). Prints the limits in force and what the user has queued or running.
+--queued N      operations queued or running at once (WSGATE_QUOTA_QUEUED)
+--bytes N       bytes of their parameters together (WSGATE_QUOTA_QUEUED_BYTES)
+--max-delay S   the longest queuedelay, in seconds (WSGATE_QUOTA_MAX_DELAY_SECONDS)`,
+    options: { queued: { type: 'string' }, bytes: { type: 'string' }, 'max-delay': { type: 'string' } },
+    async run({ values, positionals }, config) {
+      const userName = oneUserName('user quota', positionals);
+      const overrides: QuotaOverrides = {
+        queued: quotaOption('--queued', values.queued, MAX_QUOTA),
+        queuedBytes: quotaOption('--bytes', values.bytes, MAX_QUOTA),
+        maxDelaySeconds: quotaOption('--max-delay', values['max-delay'], MAX_QUEUEDELAY),
+      };
+      return withRuntime(config, async (rt) => {
+        const id = await setQuotaOverrides(rt.db.prisma, userName, overrides);
+        if (id === null) throw noUser(userName);
+        const usage = (await quotaUsage(rt.db, id, rt.services.quota))!;
+        const shown = (limit: number, own: number | null) => `${limit}${own === null ? ' (setting)' : ''}`;
+        process.stdout.write(
+          `user ${userName}: queued=${usage.queued}/${shown(usage.limits.queued, usage.overrides.queued)} ` +
+            `bytes=${usage.queuedBytes}/${shown(usage.limits.queuedBytes, usage.overrides.queuedBytes)} ` +
+            `max-delay=${shown(usage.limits.maxDelaySeconds, usage.overrides.maxDelaySeconds)}\n`,
+        );
+        return 0;
+      });
+    },
+  },
+  purge: {
+    usage: 'wsgate purge --user NAME [--queue Q]',
+    help: `Deletes the user's queued operations (not the running ones, nor finished results), of one queue or of
+all, and prints how many. Their tracking ids then answer as unknown ones.`,
+    options: { user: { type: 'string' }, queue: { type: 'string' } },
+    async run({ values, positionals }, config) {
+      if (typeof values.user !== 'string' || positionals.length > 0) throw new UsageError('purge needs --user NAME');
+      const userName = values.user;
+      let queue: string | undefined;
+      if (values.queue !== undefined) {
+        const queues = queuesOption(values.queue);
+        if (queues.length !== 1) throw new UsageError('--queue takes one queue name');
+        queue = queues[0];
+      }
+      return withRuntime(config, async (rt) => {
+        const id = await userIdOf(rt.db.prisma, userName);
+        if (id === null) throw noUser(userName);
+        const n = await purgeQueued(rt.db, id, queue);
+        process.stdout.write(`${n} purged\n`);
+        return 0;
+      });
+    },
+  },
   config: {
     usage: 'wsgate config',
     help: 'Prints every setting: its environment variable, the value in force, and what it does. Secrets are\nnot shown, nor the password in DATABASE_URL.',
@@ -397,7 +517,7 @@ export async function main(argv: string[]): Promise<number> {
     return await verb.run(args, loadConfig());
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`wsgate ${name}: ${(error as Error).message}\nUsage: ${verb.usage}\n`);
+      process.stderr.write(`wsgate ${name}: ${(error as Error).message}\n${error instanceof Refusal ? '' : `Usage: ${verb.usage}\n`}`);
       return 2;
     }
     process.stderr.write(`wsgate ${name}: ${(error as Error).stack ?? String(error)}\n`);

@@ -221,6 +221,26 @@ export const settings = {
     default: '(unset)',
     description: 'A file holding the server secret (a mounted secret, say), instead of WSGATE_SECRET; surrounding white space is ignored.',
   },
+  quotaQueued: {
+    env: 'WSGATE_QUOTA_QUEUED',
+    default: '10000',
+    description: 'Deferred operations a user may have queued or running at once; beyond it a submit is QUOTA_EXCEEDED (`wsgate user quota NAME --queued N` overrides it per user).',
+  },
+  quotaQueuedBytes: {
+    env: 'WSGATE_QUOTA_QUEUED_BYTES',
+    default: '104857600',
+    description: 'Bytes of parameters (as JSON) a user\'s queued and running operations may hold together (100 MiB); beyond it a submit is QUOTA_EXCEEDED (`--bytes N` per user).',
+  },
+  quotaMaxDelaySeconds: {
+    env: 'WSGATE_QUOTA_MAX_DELAY_SECONDS',
+    default: '2592000',
+    description: 'The longest `queuedelay` a user may ask (30 days); a longer one is INVALID_PARAMETER (`--max-delay S` per user).',
+  },
+  priorityCeiling: {
+    env: 'WSGATE_PRIORITY_CEILING',
+    default: '500',
+    description: 'The highest `priority` (cbwsOptions) a user who is not an administrator may ask; a higher one is INVALID_PARAMETER. Administrators may ask any.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -272,6 +292,10 @@ export interface Config {
   scryptQueue: number;
   corsOrigins: string[];
   secretFile: string | undefined;
+  quotaQueued: number;
+  quotaQueuedBytes: number;
+  quotaMaxDelaySeconds: number;
+  priorityCeiling: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -298,6 +322,23 @@ export function positiveNumber(name: SettingName, raw: string, allowZero = false
  */
 function atMost(name: SettingName, n: number, max: number): number {
   if (n > max) throw new Error(`${settings[name].env} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+/** The quotas' limits: whole numbers that fit the per-user override columns (INTEGER); 0 allows nothing. */
+export const MAX_QUOTA = 2 ** 31 - 1;
+
+function quotaLimit(name: SettingName, raw: string): number {
+  const n = positiveInt(name, raw, true);
+  if (n > MAX_QUOTA) throw new Error(`${settings[name].env} must be at most ${MAX_QUOTA}, got "${raw}"`);
+  return n;
+}
+
+function int32(name: SettingName, raw: string): number {
+  const n = Number(raw);
+  if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
+    throw new Error(`${settings[name].env} must be an integer (32 bits), got "${raw}"`);
+  }
   return n;
 }
 
@@ -411,6 +452,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scryptQueue: positiveInt('scryptQueue', get('scryptQueue'), true),
     corsOrigins: withName('corsOrigins', () => parseCorsOrigins(optional('corsOrigins') ?? '')),
     secretFile: secretFile ? path.resolve(secretFile) : undefined,
+    quotaQueued: quotaLimit('quotaQueued', get('quotaQueued')),
+    quotaQueuedBytes: quotaLimit('quotaQueuedBytes', get('quotaQueuedBytes')),
+    quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
+    priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

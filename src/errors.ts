@@ -39,6 +39,8 @@ export const ErrorCode = {
   // wsgate's own, for HTTP: a path other than the endpoint (404), a method other than GET and POST (405, 501).
   NOT_FOUND: 'NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  // wsgate's own: a deferred submit beyond the user's queue quota (src/queue/quota.ts).
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

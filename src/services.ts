@@ -38,5 +38,11 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       }),
       passwords: new PasswordChecker({ concurrency: config.scryptConcurrency, queue: config.scryptQueue }),
     },
+    quota: {
+      queued: config.quotaQueued,
+      queuedBytes: config.quotaQueuedBytes,
+      maxDelaySeconds: config.quotaMaxDelaySeconds,
+      priorityCeiling: config.priorityCeiling,
+    },
   };
 }

@@ -9,7 +9,7 @@ describe('wsgate CLI', () => {
   test('every verb answers --help', async () => {
     const overview = await runCli(['--help'], testEnv('file::memory:'));
     assert.equal(overview.code, 0);
-    for (const verb of [['serve'], ['execute'], ['user', 'add'], ['user', 'role'], ['config']]) {
+    for (const verb of [['serve'], ['execute'], ['user', 'add'], ['user', 'role'], ['config'], ['user', 'disable'], ['user', 'enable'], ['user', 'key'], ['user', 'quota'], ['purge']]) {
       const r = await runCli([...verb, '--help'], testEnv('file::memory:'));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^Usage: wsgate ${verb.join(' ')}`));

@@ -112,9 +112,9 @@ export async function login(db: DbTx, secret: Secret, defences: LoginDefences, a
   const now = clock.now();
   defences.throttle.check(userName, address, now);
   const [user] = userName.length > MAX_USER_NAME_LENGTH ? [] : await db.$queryRaw<
-    { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown }[]
+    { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }[]
   >`
-    SELECT u.id, u.access_key_enc, u.password_hash, c.token, c.expires_at
+    SELECT u.id, u.access_key_enc, u.password_hash, c.token, c.expires_at, u.disabled_at
     FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
     WHERE u.user_name = ${userName}`;
   const token = user?.token && toDate(user.expires_at) > now ? user.token : null;
@@ -127,6 +127,8 @@ export async function login(db: DbTx, secret: Secret, defences: LoginDefences, a
     const hash = user?.password_hash && token && accessKey.startsWith(token) ? user.password_hash : null;
     valid = await defences.passwords.verify(hash ? accessKey.slice(token!.length) : accessKey, hash);
   }
+  // coreBOS's answer for an inactive user; given after the key check, so it tells only the key's holder.
+  if (valid && user!.disabled_at !== null) throw new WsError('AUTHENTICATION_REQUIRED', 'Given user is inactive');
   // Using the token up is one conditional DELETE: of two logins with one proof, one finds the row.
   if (!valid || (await db.challenge.deleteMany({ where: { userName, token: token!, expiresAt: { gt: now } } })).count !== 1) {
     defences.throttle.failed(userName, address, clock.now());
@@ -158,7 +160,7 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
   const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
-    WHERE s.id = ${key}`);
+    WHERE s.id = ${key} AND u.disabled_at IS NULL`);
   if (!row) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
   const session = {
     createdAt: toDate(row.created_at),

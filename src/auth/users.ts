@@ -1,4 +1,4 @@
-import type { DbTx } from '../db/client.js';
+import type { Db, DbTx } from '../db/client.js';
 import { hashPassword, randomHex, type Secret } from './secret.js';
 
 /** The user an operation runs as (the session's, or the one who queued it). */
@@ -6,6 +6,8 @@ export interface WsUser {
   id: number;
   userName: string;
   isAdmin: boolean;
+  /** Set by the executor's lookup (findUser): the user was disabled (`wsgate user disable`). */
+  disabled?: boolean;
 }
 
 /** coreBOS's Users module id prefix: user ids look like 19x1. */
@@ -13,6 +15,9 @@ export const USERS_MODULE_PREFIX = '19';
 export const formatUserId = (id: number) => `${USERS_MODULE_PREFIX}x${id}`;
 
 const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+/** 32 hex digits: corebos-ws-lib's MD5 rewrites the text "rn", which hex never holds. */
+const newAccessKey = () => randomHex(16);
 
 export interface NewUser {
   userName: string;
@@ -24,7 +29,7 @@ export interface NewUser {
 /** Creates a user and returns its access key (the one given, or a new random one). */
 export async function addUser(db: DbTx, secret: Secret, user: NewUser, now: Date): Promise<{ id: number; accessKey: string }> {
   if (!USER_NAME.test(user.userName)) throw new Error('a user name is 1-64 letters, digits or _ . @ -');
-  const accessKey = user.accessKey ?? randomHex(16);
+  const accessKey = user.accessKey ?? newAccessKey();
   if (accessKey.length < 16 || /rn/.test(accessKey)) {
     throw new Error('an access key needs at least 16 characters and must not contain "rn" (corebos-ws-lib rewrites it)');
   }
@@ -41,5 +46,53 @@ export async function addUser(db: DbTx, secret: Secret, user: NewUser, now: Date
 }
 
 export async function findUser(db: DbTx, id: number): Promise<WsUser | null> {
-  return db.user.findUnique({ where: { id }, select: { id: true, userName: true, isAdmin: true } });
+  const user = await db.user.findUnique({ where: { id }, select: { id: true, userName: true, isAdmin: true, disabledAt: true } });
+  return user && { id: user.id, userName: user.userName, isAdmin: user.isAdmin, disabled: user.disabledAt !== null };
+}
+
+// Operator controls (`wsgate user ...`). Each returns null for an unknown user name.
+
+/**
+ * Disables a user (it can no longer log in; the executor refuses what it queued) and ends its sessions at
+ * once, or enables it again. Returns the sessions ended.
+ */
+export async function setDisabled(db: Db, userName: string, disabled: boolean, now: Date): Promise<{ sessionsEnded: number } | null> {
+  return db.$transaction(async (tx) => {
+    const changed = await tx.user.updateMany({ where: { userName }, data: { disabledAt: disabled ? now : null } });
+    if (changed.count !== 1) return null;
+    const ended = disabled ? await tx.session.deleteMany({ where: { user: { userName } } }) : { count: 0 };
+    return { sessionsEnded: ended.count };
+  });
+}
+
+/** Gives a user a new random access key (returned, to be shown once) and ends its sessions: the old key stops working. */
+export async function rotateAccessKey(db: Db, secret: Secret, userName: string): Promise<{ accessKey: string; sessionsEnded: number } | null> {
+  const accessKey = newAccessKey();
+  return db.$transaction(async (tx) => {
+    const changed = await tx.user.updateMany({ where: { userName }, data: { accessKeyEnc: secret.encrypt(accessKey) } });
+    if (changed.count !== 1) return null;
+    const ended = await tx.session.deleteMany({ where: { user: { userName } } });
+    return { accessKey, sessionsEnded: ended.count };
+  });
+}
+
+/** A user's own queue limits: a number sets one, null clears it (the setting holds), undefined leaves it. */
+export interface QuotaOverrides {
+  queued?: number | null;
+  queuedBytes?: number | null;
+  maxDelaySeconds?: number | null;
+}
+
+export async function setQuotaOverrides(db: Db, userName: string, o: QuotaOverrides): Promise<number | null> {
+  const user = await db.user.findUnique({ where: { userName }, select: { id: true } });
+  if (!user) return null;
+  await db.user.update({
+    where: { id: user.id },
+    data: { quotaQueued: o.queued, quotaQueuedBytes: o.queuedBytes, quotaMaxDelaySeconds: o.maxDelaySeconds },
+  });
+  return user.id;
+}
+
+export async function userIdOf(db: Db, userName: string): Promise<number | null> {
+  return (await db.user.findUnique({ where: { userName }, select: { id: true } }))?.id ?? null;
 }

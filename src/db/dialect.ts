@@ -37,6 +37,14 @@ export interface Dialect {
    * null where a write transaction excludes all others anyway (SQLite's BEGIN IMMEDIATE).
    */
   lockKey(key: string): Prisma.Sql | null;
+  /**
+   * A FROM item `q (n, b)`: the user's queued and running entries and the bytes of their parameters, as
+   * the quota check (src/queue/quota.ts) counts them inside the statement that queues. It must see every
+   * entry committed before it: SQLite's INSERT holds the write lock before it reads; PostgreSQL's is a
+   * function (migration 20261201000000_quotas) that takes a per-user advisory lock, held until the calling
+   * transaction ends, and counts after it on a fresh snapshot.
+   */
+  queueUsage(userId: number): Prisma.Sql;
 }
 
 const claimable = (p: ClaimParams) => Prisma.sql`
@@ -64,6 +72,8 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
     recordRows: (json) => Prisma.sql`(SELECT CAST(key AS INTEGER) AS ord, value ->> 'module' AS module, value ->> 'owner_id' AS owner_id,
       value ->> 'data' AS data FROM json_each(${json})) AS v`,
     lockKey: () => null,
+    queueUsage: (userId) => Prisma.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation
+      WHERE user_id = ${userId} AND state IN ('queued', 'running')) AS q`,
   },
   // PostgreSQL: rows another executor is claiming are skipped rather than waited for; an enqueue wakes
   // the listeners at once (graphile-worker does the same), polling being the fallback.
@@ -79,5 +89,6 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
     recordRows: (json) =>
       Prisma.sql`ROWS FROM (json_to_recordset(${json}::json) AS (module text, owner_id integer, data text)) WITH ORDINALITY AS v(module, owner_id, data, ord)`,
     lockKey: (key) => Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
+    queueUsage: (userId) => Prisma.sql`wsgate_queue_usage(${userId}::integer) AS q`,
   },
 };

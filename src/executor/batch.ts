@@ -74,6 +74,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
     else {
       if (!users.has(entry.userId)) users.set(entry.userId, await userOf(r, entry.userId));
       if (!users.get(entry.userId)) answer = answerOf(new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists'));
+      else if (users.get(entry.userId)!.disabled) answer = answerOf(new WsError('ACCESS_DENIED', 'The user who queued this operation is disabled'));
     }
     todo.push({ entry, index, answer });
   }

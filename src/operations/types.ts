@@ -9,6 +9,7 @@ import type { LoginDefences, SessionPolicy } from '../auth/login.js';
 import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
+import type { QuotaSettings } from '../queue/quota.js';
 
 /** A declared parameter. `encoded` ones arrive as JSON text and reach the operation decoded. */
 export interface ParamSpec {
@@ -36,6 +37,8 @@ export interface Services {
   massMaxElements: number;
   /** Failed-login waits and the scrypt concurrency cap (in memory, per process). */
   loginDefences: LoginDefences;
+  /** What one user may queue (src/queue/quota.ts). */
+  quota: QuotaSettings;
 }
 
 export interface OperationContext {

@@ -49,14 +49,14 @@ export interface ClaimedOperation {
 
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
-const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority)
-  VALUES ${Prisma.join(
-    rows.map(
-      ({ id, entry: e }) => Prisma.sql`(${id}, ${e.operation}, ${JSON.stringify(e.params)}, ${e.userId}, 'queued', ${e.dueAt},
-        ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY})`,
-    ),
-  )}
+const INSERT = Prisma.sql`
+  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority)`;
+
+const valuesOf = (id: string, e: NewQueuedOperation, params: string, bytes = Buffer.byteLength(params)) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
+  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}`;
+
+const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`${INSERT}
+  VALUES ${Prisma.join(rows.map(({ id, entry }) => Prisma.sql`(${valuesOf(id, entry, JSON.stringify(entry.params))})`))}
   RETURNING queue, due_at`;
 
 /** Wakes this process's executor for the entries' queues: one wake-up per queue, at its earliest due time. */
@@ -87,6 +87,31 @@ export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOper
   const id = nanoid();
   await tx.$queryRaw(dialect.notifyingInsert(insertRows([{ id, entry }])));
   return { operationTrackingID: id, announce: () => announce([entry]) };
+}
+
+/** What a guarded enqueue did: queued the entry, or not, because its guard did not hold. */
+export type GuardedEnqueue =
+  | { queued: true; operationTrackingID: string; paramsBytes: number; announce: () => void }
+  | { queued: false; paramsBytes: number };
+
+/**
+ * Queues one entry in one statement, `INSERT ... SELECT ... WHERE guard`, only when `guard` (a condition
+ * built for the entry's parameter bytes: a quota, src/queue/quota.ts) holds. `run` runs the statement
+ * (on the driver, or inside the caller's transaction); `announce` wakes this process's executor, once the
+ * statement committed.
+ */
+export async function enqueueGuarded(
+  run: (sql: Prisma.Sql) => Promise<unknown[]>,
+  dialect: Dialect,
+  entry: NewQueuedOperation,
+  guard: (paramsBytes: number) => Prisma.Sql,
+): Promise<GuardedEnqueue> {
+  const id = nanoid();
+  const params = JSON.stringify(entry.params);
+  const paramsBytes = Buffer.byteLength(params);
+  const rows = await run(dialect.notifyingInsert(Prisma.sql`${INSERT} SELECT ${valuesOf(id, entry, params, paramsBytes)} WHERE ${guard(paramsBytes)} RETURNING queue, due_at`));
+  if (rows.length === 0) return { queued: false, paramsBytes };
+  return { queued: true, operationTrackingID: id, paramsBytes, announce: () => announce([entry]) };
 }
 
 export async function enqueue(db: Database, entry: NewQueuedOperation): Promise<string> {

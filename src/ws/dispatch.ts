@@ -10,7 +10,7 @@ import { WsError } from '../errors.js';
 import { knownDatabaseFailure } from '../db/errors.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
-import { enqueue } from '../queue/store.js';
+import { enqueueWithinQuota } from '../queue/quota.js';
 import { parseCbwsOptions } from './cbwsOptions.js';
 import { envelopeOfError, success, type Envelope } from '../envelope.js';
 import { sanitize } from './sanitize.js';
@@ -53,7 +53,7 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
         return runner.idempotent(op, user!, sessionName, params, options, true);
       }
       await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
-      const operationTrackingID = await enqueue(db, runner.entryOf(op, user!, params, options));
+      const operationTrackingID = await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options), user!, services.quota);
       return success({ operationTrackingID });
     }
     if (op.isolated && calls) return calls.run({ operation: op.name, user, sessionName, params, options });

@@ -6,7 +6,8 @@ import { nanoid } from 'nanoid';
 import type { WsUser } from '../auth/users.js';
 import type { Database } from '../db/client.js';
 import type { OperationContext, OperationDefinition, Params, Services } from '../operations/types.js';
-import { enqueueIn, type NewQueuedOperation } from '../queue/store.js';
+import type { NewQueuedOperation } from '../queue/store.js';
+import { enqueueInWithinQuota } from '../queue/quota.js';
 import type { CbwsOptions } from './cbwsOptions.js';
 import { requestHashOf, storeAnswer, takeRequestId } from './idempotency.js';
 import { success, type Envelope } from '../envelope.js';
@@ -57,7 +58,7 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       let envelope: Envelope;
       if (deferred) {
         await op.precheck?.(ctx, params);
-        const queued = await enqueueIn(tx, db.dialect, entryOf(op, user, params, options));
+        const queued = await enqueueInWithinQuota(tx, db.dialect, entryOf(op, user, params, options), user, services.quota);
         wake = queued.announce;
         envelope = success({ operationTrackingID: queued.operationTrackingID }, moreinfo);
       } else {

@@ -1,0 +1,144 @@
+// What one user may queue: entries not finished yet (queued or running), the bytes of their parameters,
+// the longest queuedelay, and (for users who are not administrators) the highest priority. The settings
+// (WSGATE_QUOTA_*, WSGATE_PRIORITY_CEILING) hold for everyone; a user's own limits (ws_user.quota_*, set
+// with `wsgate user quota`) replace them for that user.
+//
+// The check and the insert are one statement, `INSERT ... SELECT ... WHERE <within quota>` (store.ts's
+// enqueueGuarded), whose condition counts and sums the user's unfinished entries from the index
+// (user_id, state, params_bytes) without reading them (so its cost grows with the user's entries, which the
+// limit bounds: about 1 ms at 10,000 on SQLite). Concurrent submits cannot overshoot together, on one
+// gateway or several (the dialect's queueUsage):
+// - SQLite: an INSERT takes the database's write lock before it reads (as the claim does), so the count
+//   sees every entry committed before it, from this process or any other.
+// - PostgreSQL: a statement reads a snapshot taken as it starts, so two concurrent ones would each miss the
+//   other's entry. The count is a function that first takes a per-user advisory lock (held until the
+//   statement's transaction commits) and then counts on a fresh snapshot: the same user's submits take
+//   turns for the length of one statement; other users' do not wait. No transaction of its own is needed,
+//   and inside an idempotent call's transaction the lock holds until that commits.
+// A refused submit queues nothing and is answered with the limit it hit: QUOTA_EXCEEDED for the entries and
+// bytes, INVALID_PARAMETER for queuedelay and priority (they are the caller's parameters).
+import type { WsUser } from '../auth/users.js';
+import type { Database, DbTx } from '../db/client.js';
+import type { Dialect } from '../db/dialect.js';
+import { Prisma } from '../db/generated/sqlite/client.js';
+import { WsError } from '../errors.js';
+import { DEFAULT_PRIORITY, enqueueGuarded, type NewQueuedOperation } from './store.js';
+
+export interface QuotaSettings {
+  /** Entries a user may have queued or running. */
+  queued: number;
+  /** Bytes of parameters (JSON, UTF-8) those entries may hold together. */
+  queuedBytes: number;
+  /** The longest queuedelay (s). */
+  maxDelaySeconds: number;
+  /** The highest priority a user who is not an administrator may ask. */
+  priorityCeiling: number;
+}
+
+const delayOf = (entry: NewQueuedOperation) => Math.round((entry.dueAt.getTime() - entry.submittedAt.getTime()) / 1000);
+
+/** The condition under which `entry` fits the user's quotas, for an entry of `paramsBytes` bytes. */
+const withinQuota = (dialect: Dialect, entry: NewQueuedOperation, quota: QuotaSettings) => (paramsBytes: number) => Prisma.sql`EXISTS (
+  SELECT 1 FROM ws_user u, ${dialect.queueUsage(entry.userId)}
+  WHERE u.id = ${entry.userId}
+    AND q.n < COALESCE(u.quota_queued, ${quota.queued})
+    AND q.b + ${paramsBytes} <= COALESCE(u.quota_queued_bytes, ${quota.queuedBytes})
+    AND ${delayOf(entry)} <= COALESCE(u.quota_max_delay_seconds, ${quota.maxDelaySeconds}))`;
+
+function checkPriority(entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): void {
+  const priority = entry.priority ?? DEFAULT_PRIORITY;
+  if (!user.isAdmin && priority > quota.priorityCeiling) {
+    throw new WsError(
+      'INVALID_PARAMETER',
+      `cbwsOptions: priority ${priority} is above the priority ceiling of ${quota.priorityCeiling} (WSGATE_PRIORITY_CEILING): only administrators may ask for more`,
+    );
+  }
+}
+
+type Run = (sql: Prisma.Sql) => Promise<unknown[]>;
+
+export interface QuotaUsage {
+  /** The user's entries queued or running, and the bytes of their parameters. */
+  queued: number;
+  queuedBytes: number;
+  /** The limits in force for the user: its own, or the settings'. */
+  limits: { queued: number; queuedBytes: number; maxDelaySeconds: number };
+  /** The user's own limits (null: the setting's). */
+  overrides: { queued: number | null; queuedBytes: number | null; maxDelaySeconds: number | null };
+}
+
+async function usageOf(run: Run, dialect: Dialect, userId: number, quota: QuotaSettings): Promise<QuotaUsage | null> {
+  const [row] = (await run(Prisma.sql`
+    SELECT u.quota_queued, u.quota_queued_bytes, u.quota_max_delay_seconds, q.n, q.b
+    FROM ws_user u, ${dialect.queueUsage(userId)}
+    WHERE u.id = ${userId}`)) as { quota_queued: unknown; quota_queued_bytes: unknown; quota_max_delay_seconds: unknown; n: unknown; b: unknown }[];
+  if (!row) return null;
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const overrides = { queued: orNull(row.quota_queued), queuedBytes: orNull(row.quota_queued_bytes), maxDelaySeconds: orNull(row.quota_max_delay_seconds) };
+  return {
+    queued: Number(row.n),
+    queuedBytes: Number(row.b),
+    limits: {
+      queued: overrides.queued ?? quota.queued,
+      queuedBytes: overrides.queuedBytes ?? quota.queuedBytes,
+      maxDelaySeconds: overrides.maxDelaySeconds ?? quota.maxDelaySeconds,
+    },
+    overrides,
+  };
+}
+
+/** Why the guard refused `entry` (read after the refusal: by then the counts may have moved a little). */
+async function refusal(run: Run, dialect: Dialect, entry: NewQueuedOperation, paramsBytes: number, quota: QuotaSettings): Promise<WsError> {
+  const usage = await usageOf(run, dialect, entry.userId, quota);
+  if (!usage) return new WsError('ACCESS_DENIED', 'The user no longer exists');
+  const { limits } = usage;
+  const delay = delayOf(entry);
+  if (delay > limits.maxDelaySeconds) {
+    return new WsError(
+      'INVALID_PARAMETER',
+      `cbwsOptions: queuedelay ${delay} is beyond the limit of ${limits.maxDelaySeconds} seconds (WSGATE_QUOTA_MAX_DELAY_SECONDS, or the user's own)`,
+    );
+  }
+  if (usage.queuedBytes + paramsBytes > limits.queuedBytes && usage.queued < limits.queued) {
+    return new WsError(
+      'QUOTA_EXCEEDED',
+      `queued bytes limit of ${limits.queuedBytes} reached: ${usage.queuedBytes} bytes of parameters queued or running, this operation's are ${paramsBytes} (WSGATE_QUOTA_QUEUED_BYTES, or the user's own)`,
+    );
+  }
+  return new WsError(
+    'QUOTA_EXCEEDED',
+    `queued entries limit of ${limits.queued} reached: ${usage.queued} operations queued or running (WSGATE_QUOTA_QUEUED, or the user's own); wait for them to run, or cancel some`,
+  );
+}
+
+/** Queues `entry` within its user's quotas and returns its operationTrackingID, or throws the limit it hit. */
+export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): Promise<string> {
+  const done = await enqueueChecked((sql) => db.raw.query(sql), db.dialect, entry, user, quota);
+  done.announce();
+  return done.operationTrackingID;
+}
+
+/**
+ * The same inside the caller's transaction (an idempotent call): the entry commits with it; `announce`
+ * wakes this process's executor once it has.
+ */
+export function enqueueInWithinQuota(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
+  return enqueueChecked((sql) => tx.$queryRaw<unknown[]>(sql), dialect, entry, user, quota);
+}
+
+async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
+  checkPriority(entry, user, quota);
+  const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota));
+  if (!done.queued) throw await refusal(run, dialect, entry, done.paramsBytes, quota);
+  return done;
+}
+
+/** A user's queue usage and limits (`wsgate user quota`); null for an unknown user id. */
+export const quotaUsage = (db: Database, userId: number, quota: QuotaSettings) => usageOf((sql) => db.raw.query(sql), db.dialect, userId, quota);
+
+/** Deletes a user's queued entries (not running ones), of one queue or all; returns how many. */
+export async function purgeQueued(db: Database, userId: number, queue?: string): Promise<number> {
+  return db.raw.execute(Prisma.sql`
+    DELETE FROM ws_queued_operation
+    WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? Prisma.empty : Prisma.sql`AND queue = ${queue}`}`);
+}
