@@ -17,7 +17,7 @@ export interface RunningServer {
 }
 
 export async function startServer(rt: Runtime): Promise<RunningServer> {
-  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log);
+  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, rt.health);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());

@@ -6,13 +6,14 @@ import { nanoid } from 'nanoid';
 import { checkSession } from '../auth/login.js';
 import type { WsUser } from '../auth/users.js';
 import type { Database } from '../db/client.js';
-import { WsError } from '../errors.js';
+import { databaseUnavailable, WsError } from '../errors.js';
+import { DatabaseHealth } from '../db/health.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { OperationContext, OperationDefinition, Params, Services } from '../operations/types.js';
 import { enqueue, enqueueIn, type NewQueuedOperation } from '../queue/store.js';
 import { parseCbwsOptions, type CbwsOptions } from './cbwsOptions.js';
 import { requestHashOf, storeAnswer, takeRequestId } from './idempotency.js';
-import { envelopeOfError, success, type Envelope } from '../envelope.js';
+import { envelopeOfError, failure, success, type Envelope } from '../envelope.js';
 import { sanitize } from './sanitize.js';
 
 export interface Call {
@@ -32,7 +33,13 @@ export interface Dispatcher {
  */
 const TRANSACTION = { maxWait: 15_000, timeout: 120_000 };
 
-export function createDispatcher(db: Database, registry: OperationRegistry, services: Services, log: Logger): Dispatcher {
+export function createDispatcher(
+  db: Database,
+  registry: OperationRegistry,
+  services: Services,
+  log: Logger,
+  health: DatabaseHealth = new DatabaseHealth(log),
+): Dispatcher {
   const entryOf = (op: OperationDefinition, user: WsUser, params: Params, options: CbwsOptions): NewQueuedOperation => {
     const now = services.clock.now();
     return {
@@ -115,10 +122,15 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
   return {
     async dispatch(call) {
       let operation: string | undefined;
+      const started = DatabaseHealth.now();
       try {
         const envelope = await handle(call, (n) => (operation = n));
+        health.ok(started);
         return { envelope, operation };
       } catch (error) {
+        // The database down or unable to write: a clear answer at once, logged once per outage (health).
+        const unavailable = error instanceof WsError ? null : health.failed(error);
+        if (unavailable) return { envelope: failure(databaseUnavailable(unavailable)), operation };
         if (!(error instanceof WsError)) log.error({ err: error, operation }, 'operation failed unexpectedly');
         return { envelope: envelopeOfError(error), operation };
       }
