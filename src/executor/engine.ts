@@ -240,7 +240,8 @@ export class Engine {
       } catch (error) {
         // The database is down (or cannot write): a drain fails (`execute` exits non-zero); a listener keeps
         // running, tries again after a backoff, and logs the outage once (health), not each attempt.
-        if (!this.rideOut || this.stopping) throw error;
+        if (this.stopping) return;
+        if (!this.rideOut) throw error;
         this.failures++;
         if (!this.health.failed(error)) this.deps.log.error({ err: error }, 'executor could not claim operations; trying again after a backoff');
         await this.pause(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1)));
