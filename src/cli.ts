@@ -11,7 +11,7 @@ import { purgeExpired } from './executor/maintenance.js';
 import { forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
 import { workerCounts } from './queue/executors.js';
 import { queueCounts } from './queue/status.js';
-import { engineOf, ensureAdmin, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
+import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 
 interface Verb {
@@ -147,6 +147,7 @@ generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings
 to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
     async run(_args, config) {
       const rt = await openRuntime(config);
+      keepServingOnUnhandledRejection(rt.log);
       await syncIndexes(rt);
       const generated = await ensureAdmin(rt);
       if (generated) process.stdout.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
@@ -208,6 +209,7 @@ ${EXECUTOR_OPTIONS_HELP}
       if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
       if (values.once) overrides.maxJobs = 1;
       return withEngine(config, overrides, async (engine, rt) => {
+        keepServingOnUnhandledRejection(rt.log);
         rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider }, 'wsgate work listening');
         return engine.listen(!!values['stop-when-empty'] || !!values.once);
       });

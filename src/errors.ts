@@ -41,6 +41,9 @@ export const ErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   // wsgate's own: a deferred submit beyond the user's queue quota (src/queue/quota.ts).
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  // wsgate's own: the database is unreachable (down, restarting) or cannot write (disk full, I/O error);
+  // HTTP 503. Nothing is wrong with the request: the same call may be sent again shortly.
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -54,3 +57,12 @@ export class WsError extends Error {
     this.name = 'WsError';
   }
 }
+
+const UNAVAILABLE_MESSAGES = {
+  unreachable: 'The database is unreachable just now (down or restarting); try again shortly',
+  full: 'The database cannot store more: its disk is full; try again once space is freed',
+  io: 'The database cannot read or write its file (I/O error); try again shortly',
+} as const;
+
+/** The answer to a call the database could not serve (see src/db/errors.ts databaseUnavailability). */
+export const databaseUnavailable = (reason: keyof typeof UNAVAILABLE_MESSAGES) => new WsError('DATABASE_UNAVAILABLE', UNAVAILABLE_MESSAGES[reason]);

@@ -12,6 +12,7 @@ import { Engine, type EngineOptions } from './executor/engine.js';
 import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
 import { syncFieldIndexes } from './vtql/indexes.js';
+import { DatabaseHealth } from './db/health.js';
 
 export { createLogger };
 
@@ -21,6 +22,8 @@ export interface Runtime {
   registry: OperationRegistry;
   services: Services;
   log: Logger;
+  /** Whether the database serves, as this process's requests and executor last saw it (logged once per change). */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     registry: createRegistry({ testOperations: config.testOperations }),
     services,
     log,
+    health: new DatabaseHealth(log),
     close: () => db.close(),
   };
 }
@@ -86,6 +90,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       config: rt.config,
       clock: rt.services.clock,
       log: rt.log,
+      health: rt.health,
       maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
     },
     engineOptionsOf(rt.config, overrides),
@@ -110,4 +115,13 @@ export async function ensureAdmin(rt: Runtime): Promise<string | undefined> {
     if ((error as { code?: string }).code === 'P2002') return undefined; // another process created it first
     throw error;
   }
+}
+
+/**
+ * The last resort of the long-running processes (`serve`, `work`): a promise rejected with nobody to catch
+ * it is a bug, but it is logged as JSON and the process keeps serving rather than exiting. The known sources
+ * (the executor's loop, the LISTEN connection, idle pool clients) handle their errors themselves.
+ */
+export function keepServingOnUnhandledRejection(log: Logger): void {
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (a bug): logged, the process keeps serving'));
 }

@@ -36,7 +36,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     log: rt.log,
   });
   await calls?.warm();
-  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined);
+  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
   const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());

@@ -31,8 +31,11 @@ export interface Database {
    * interactive transactions, and it lets the queue's own statements run on the driver inside it.
    */
   transaction: (<T>(fn: () => Promise<T>) => Promise<T>) | null;
-  /** PostgreSQL: calls onPayload for each notification on the channel. SQLite: null (no other process can notify). */
-  listen(channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void): Listening | null;
+  /**
+   * PostgreSQL: calls onPayload for each notification on the channel, onError once per lost connection and
+   * onBack when it is listening again (see listen.ts). SQLite: null (no other process can notify).
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void): Listening | null;
   close(): Promise<void>;
 }
 
@@ -97,6 +100,10 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     allowExitOnIdle: true,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
+  // An idle client whose connection dies (the server stopped or restarted) is an 'error' event on the pool,
+  // which would end the process unheard. The pool drops that client by itself; the next statement on a new
+  // one finds out whether the database serves, and its caller answers or retries.
+  pool.on('error', () => undefined);
   const routed = options.dedicated ? routeToTransaction(pool) : null;
   const factory = new PrismaPg(pool);
   if (routed) {
@@ -111,7 +118,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     dialect: dialects.postgresql,
     provider: 'postgresql',
     transaction: routed?.transaction ?? null,
-    listen: (channel, onPayload, onError) => listenPostgres(location.url, channel, onPayload, onError),
+    listen: (channel, onPayload, onError, onBack) => listenPostgres(location.url, channel, onPayload, onError, onBack),
     close: async () => {
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);
@@ -156,6 +163,10 @@ function routeToTransaction(pool: pg.Pool) {
     if (open) throw new Error('a transaction is open already on this dedicated database');
     const client = await pool.connect();
     let failed: Error | undefined;
+    // The connection may die between statements (the server stopped): its 'error' event must be heard, or it
+    // ends the thread; the next statement on it fails and the transaction ends as failed.
+    const onLost = (error: Error) => (failed ??= error);
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       open = client;
@@ -168,10 +179,11 @@ function routeToTransaction(pool: pg.Pool) {
       throw error;
     } finally {
       open = null;
+      client.off('error', onLost);
       client.release(failed && isConnectionLost(failed) ? failed : undefined);
     }
   };
   return { queryable, transaction };
 }
 
-const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable/i.test(error.message);
+const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable|terminating connection|shutting down/i.test(error.message);

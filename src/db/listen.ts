@@ -1,37 +1,57 @@
-// PostgreSQL LISTEN on a connection of its own, reconnecting after a loss (notifications sent meanwhile are
-// missed, which the listener's polling makes up for).
+// PostgreSQL LISTEN on a connection of its own, reconnecting after a loss with backoff (1 s doubling to
+// 30 s) for as long as it takes. Notifications sent meanwhile are missed: `onBack` tells the listener to
+// look for work (its polling makes up for them too). `onError` is called once per loss, not per attempt.
 import pg from 'pg';
 
 export interface Listening {
   stop(): Promise<void>;
 }
 
-export function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void): Listening {
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+export function listenPostgres(
+  url: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onError: (error: Error) => void,
+  onBack: () => void = () => undefined,
+): Listening {
   let client: pg.Client | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
+  /** Failed attempts since the connection was last up (0 while it is up). */
+  let failures = 0;
   const connect = async () => {
+    if (stopped) return;
     const c = new pg.Client({ connectionString: url });
     client = c;
     c.on('notification', (n) => n.channel === channel && onPayload(n.payload ?? ''));
-    c.on('error', (error) => {
-      onError(error);
-      reconnect(c);
-    });
+    // Every client error is handled (an 'error' event nobody listens to would end the process).
+    c.on('error', (error) => lost(c, error));
     try {
       await c.connect();
       await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      if (stopped) await c.end();
+      if (stopped) {
+        await c.end();
+        return;
+      }
+      if (client !== c) return;
+      const wasDown = failures > 0;
+      failures = 0;
+      if (wasDown) onBack();
     } catch (error) {
-      onError(error as Error);
-      reconnect(c);
+      lost(c, error as Error);
     }
   };
-  const reconnect = (c: pg.Client) => {
+  const lost = (c: pg.Client, error: Error) => {
     if (stopped || client !== c) return;
     client = null;
     c.end().catch(() => undefined);
-    retry = setTimeout(() => void connect(), 1_000);
+    if (failures === 0) onError(error);
+    const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures);
+    failures++;
+    retry = setTimeout(() => void connect(), wait);
     retry.unref();
   };
   void connect();

@@ -18,6 +18,7 @@ import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
 import type { EntryOutcome } from './messages.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
+import { DatabaseHealth } from '../db/health.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -68,11 +69,17 @@ export interface EngineDeps {
   config: Config;
   clock: Clock;
   log: Logger;
+  /** Shared with the process's requests (runtime.ts); the engine makes its own when not given. */
+  health?: DatabaseHealth;
   /** Housekeeping (purging expired results, old failed entries, dead sessions), run every minute while listening. */
   maintain?: () => Promise<void>;
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
+
+/** While the database is unavailable the engine tries again after 1 s, doubling up to 30 s. */
+export const RETRY_FIRST_MS = 1_000;
+export const RETRY_MAX_MS = 30_000;
 
 export class Engine {
   readonly id = nanoid();
@@ -91,12 +98,25 @@ export class Engine {
   private listening: { stop(): Promise<void> } | null = null;
   private readonly onEnqueued = (e: Enqueued) => this.heard(e.queue, e.dueAt.getTime());
   private loopRunning: Promise<PassSummary> | null = null;
+  private readonly health: DatabaseHealth;
+  /** Listening engines ride out a database outage (retrying with backoff); a drain (one pass) fails. */
+  private rideOut = false;
+  /** Failures in a row of the claim loop (for its backoff). */
+  private failures = 0;
+  /** Ends the backoff pause early: on stop, or when the database is seen serving again. */
+  private endPause: (() => void) | null = null;
+  /**
+   * Entries of batches whose outcome could not be recorded (the database went away meanwhile): handed back
+   * as soon as it serves again, rather than waiting for their leases to run out.
+   */
+  private orphans: ClaimedOperation[] = [];
 
   constructor(
     private readonly deps: EngineDeps,
     readonly options: EngineOptions,
   ) {
     const { config, clock, log } = deps;
+    this.health = deps.health ?? new DatabaseHealth(log);
     this.startedAt = clock.now();
     this.pool = new WorkerPool({
       size: options.concurrency,
@@ -124,10 +144,17 @@ export class Engine {
 
   /** Runs until stop() is called or a limit (maxJobs, maxTimeSeconds) is reached; `stopWhenEmpty` ends it when nothing is due. */
   listen(stopWhenEmpty = false): Promise<PassSummary> {
+    this.rideOut = true;
     this.startWaking();
     const maintain = this.deps.maintain;
     if (maintain) {
-      const every = setInterval(() => void maintain().catch((error) => this.deps.log.error({ err: error }, 'queue maintenance failed')), MAINTENANCE_EVERY_MS);
+      const every = setInterval(() => {
+        const started = DatabaseHealth.now();
+        maintain().then(
+          () => this.backAgain(started),
+          (error) => this.health.failed(error) ?? this.deps.log.error({ err: error }, 'queue maintenance failed'),
+        );
+      }, MAINTENANCE_EVERY_MS);
       every.unref();
       this.intervals.push(every);
     }
@@ -155,6 +182,7 @@ export class Engine {
       this.stopping = true;
       this.pool.windDown();
       this.wake();
+      this.endPause?.();
     }
     const grace = new Promise<'late'>((resolve) => this.timer(() => resolve('late'), this.options.graceSeconds * 1000));
     const settled = Promise.all(this.inFlight.keys()).then(() => 'settled' as const);
@@ -204,40 +232,83 @@ export class Engine {
   }
 
   private async loop(stopWhenEmpty: boolean): Promise<void> {
-    const { db, clock } = this.deps;
     for (;;) {
       if (this.stopping) return;
-      let empty = false;
-      while (this.pool.free > 0 && !this.stopping && this.budget() > 0) {
-        // One claim for every free worker: fewer statements, and what it finds is spread evenly over them.
-        const free = this.pool.free;
-        const limit = Math.min(this.options.claimBatch * free, this.budget());
-        const claimed = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit });
-        this.claimed += claimed.length;
-        const size = Math.ceil(claimed.length / Math.min(free, claimed.length || 1));
-        for (let i = 0; i < claimed.length; i += size) this.dispatch(claimed.slice(i, i + size));
-        const batch = claimed;
-        // A claim that found fewer than it asked for took everything due: the next claim waits for a wake-up
-        // (an enqueue, a worker that finished, the poll), rather than asking the database again at once.
-        if (batch.length < limit) {
-          empty = true;
-          break;
-        }
-      }
-      const idle = this.inFlight.size === 0;
-      if (idle && (this.budget() <= 0 || (empty && stopWhenEmpty && !this.signalled))) return;
-      if (empty && idle) {
-        // Nothing due and nothing running: sleep until the next due time or the poll interval, unless woken.
-        const next = await nextDue(db, this.options.queues);
-        const sleepMs = this.options.sleepSeconds * 1000;
-        const untilDue = next ? Math.max(0, next.getTime() - clock.now().getTime()) : Infinity;
-        await this.waitForWake(Math.min(sleepMs, untilDue));
-      } else if (empty) {
-        await this.waitForWake(this.options.sleepSeconds * 1000);
-      } else {
-        await this.waitForWake(Infinity);
+      try {
+        if (await this.step(stopWhenEmpty)) return;
+        this.failures = 0;
+      } catch (error) {
+        // The database is down (or cannot write): a drain fails (`execute` exits non-zero); a listener keeps
+        // running, tries again after a backoff, and logs the outage once (health), not each attempt.
+        if (this.stopping) return;
+        if (!this.rideOut) throw error;
+        this.failures++;
+        if (!this.health.failed(error)) this.deps.log.error({ err: error }, 'executor could not claim operations; trying again after a backoff');
+        await this.pause(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1)));
       }
     }
+  }
+
+  /** One round of the loop: claims for the free workers, then waits to be woken. True when the loop is done. */
+  private async step(stopWhenEmpty: boolean): Promise<boolean> {
+    const { db, clock } = this.deps;
+    if (this.orphans.length > 0) {
+      this.summary.handedBack += await handBack(db, this.orphans, true, clock.now());
+      this.orphans = [];
+    }
+    let empty = false;
+    while (this.pool.free > 0 && !this.stopping && this.budget() > 0) {
+      // One claim for every free worker: fewer statements, and what it finds is spread evenly over them.
+      const free = this.pool.free;
+      const limit = Math.min(this.options.claimBatch * free, this.budget());
+      const started = DatabaseHealth.now();
+      const claimed = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit });
+      this.backAgain(started);
+      this.claimed += claimed.length;
+      const size = Math.ceil(claimed.length / Math.min(free, claimed.length || 1));
+      for (let i = 0; i < claimed.length; i += size) this.dispatch(claimed.slice(i, i + size));
+      const batch = claimed;
+      // A claim that found fewer than it asked for took everything due: the next claim waits for a wake-up
+      // (an enqueue, a worker that finished, the poll), rather than asking the database again at once.
+      if (batch.length < limit) {
+        empty = true;
+        break;
+      }
+    }
+    const idle = this.inFlight.size === 0;
+    if (idle && (this.budget() <= 0 || (empty && stopWhenEmpty && !this.signalled))) return true;
+    if (empty && idle) {
+      // Nothing due and nothing running: sleep until the next due time or the poll interval, unless woken.
+      const next = await nextDue(db, this.options.queues);
+      const sleepMs = this.options.sleepSeconds * 1000;
+      const untilDue = next ? Math.max(0, next.getTime() - clock.now().getTime()) : Infinity;
+      await this.waitForWake(Math.min(sleepMs, untilDue));
+    } else if (empty) {
+      await this.waitForWake(this.options.sleepSeconds * 1000);
+    } else {
+      await this.waitForWake(Infinity);
+    }
+    return false;
+  }
+
+  /** The backoff's wait: not cut short by wake-ups (a poke every second would defeat it), only by endPause. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.endPause = () => {
+        this.endPause = null;
+        done();
+      };
+    });
+  }
+
+  /** A statement succeeded: the database serves. After an outage, the loop stops its backoff at once. */
+  private backAgain(startedAt?: number) {
+    if (this.health.ok(startedAt) || this.failures > 0) this.endPause?.();
   }
 
   private dispatch(batch: ClaimedOperation[]) {
@@ -256,7 +327,15 @@ export class Engine {
       // failure that persists would otherwise spin through claims and worker starts.
       if (settled.death && settled.runningIndex === undefined && !this.stopping) await new Promise((r) => setTimeout(r, 1_000));
     })()
-      .catch((error) => this.deps.log.error({ err: error }, 'executor could not record the outcome of a batch; its leases will run out and it will run again'))
+      .catch((error) => {
+        if (this.health.failed(error)) {
+          // Whatever of the batch is still leased to us is handed back once the database serves again (the
+          // hand-back is fenced: what its worker committed stays done), or by lease expiry if we die first.
+          this.orphans.push(...batch);
+          return;
+        }
+        this.deps.log.error({ err: error }, 'executor could not record the outcome of a batch; its leases will run out and it will run again');
+      })
       .finally(() => {
         this.inFlight.delete(done);
         this.wake();
@@ -328,6 +407,7 @@ export class Engine {
 
   private async heartbeat(): Promise<void> {
     const { db, clock, log } = this.deps;
+    const started = DatabaseHealth.now();
     try {
       const tokens = new Set<string>();
       for (const batch of this.inFlight.values()) for (const e of batch) tokens.add(e.leaseToken);
@@ -335,8 +415,9 @@ export class Engine {
       await renewLeases(db, [...tokens], now, this.options.leaseSeconds);
       if ((await rescueExpiredLeases(db, now)) > 0) this.wake();
       await reportExecutor(db, { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt }, now);
+      this.backAgain(started);
     } catch (error) {
-      log.error({ err: error }, 'executor heartbeat failed; leases are renewed at the next one');
+      if (!this.health.failed(error)) log.error({ err: error }, 'executor heartbeat failed; leases are renewed at the next one');
     }
   }
 
@@ -348,13 +429,20 @@ export class Engine {
         const [queue, due] = payload.split(' ');
         this.heard(queue ?? '', Number(due));
       },
-      (error) => this.deps.log.warn({ err: error }, 'LISTEN connection lost; polling until it is back'),
+      (error) => this.health.failed(error) ?? this.deps.log.warn({ err: error }, 'LISTEN connection lost; polling until it is back'),
+      // Notifications sent while it was away are lost: look for due work now.
+      () => {
+        this.backAgain();
+        this.wake();
+      },
     );
   }
 
   private heard(queue: string, dueMs: number) {
     if (!this.options.queues.includes(queue)) return;
     const inMs = dueMs - this.deps.clock.now().getTime();
+    // An enqueue was heard: the database serves, so a backoff pause ends too.
+    this.endPause?.();
     if (!(inMs > 0)) this.wake();
     else if (this.dueWake === null || dueMs < this.dueWake.at) {
       if (this.dueWake) clearTimeout(this.dueWake.timer);

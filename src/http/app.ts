@@ -202,6 +202,11 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
         throw error;
       }
     }
+    if (!envelope.success && envelope.error.code === 'DATABASE_UNAVAILABLE') {
+      // The database is down or cannot write: HTTP 503 with the envelope, and a hint when to try again.
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+    }
     ctx.type = 'application/json';
     ctx.body = envelope;
     // Never the parameters: they carry access keys, session names and record data.

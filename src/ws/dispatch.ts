@@ -6,13 +6,14 @@ import type { Logger } from 'pino';
 import { checkSession } from '../auth/login.js';
 import type { WsUser } from '../auth/users.js';
 import type { Database } from '../db/client.js';
-import { WsError } from '../errors.js';
+import { databaseUnavailable, WsError } from '../errors.js';
 import { knownDatabaseFailure } from '../db/errors.js';
+import { DatabaseHealth } from '../db/health.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
 import { enqueueWithinQuota } from '../queue/quota.js';
 import { parseCbwsOptions } from './cbwsOptions.js';
-import { envelopeOfError, success, type Envelope } from '../envelope.js';
+import { envelopeOfError, failure, success, type Envelope } from '../envelope.js';
 import { sanitize } from './sanitize.js';
 import { createRunner } from './run.js';
 import type { CallPool } from './calls/pool.js';
@@ -31,7 +32,14 @@ export interface Dispatcher {
 }
 
 /** `calls`: where isolated operations run now; without one (CLI tools, some tests) they run here. */
-export function createDispatcher(db: Database, registry: OperationRegistry, services: Services, log: Logger, calls?: CallPool): Dispatcher {
+export function createDispatcher(
+  db: Database,
+  registry: OperationRegistry,
+  services: Services,
+  log: Logger,
+  calls?: CallPool,
+  health: DatabaseHealth = new DatabaseHealth(log),
+): Dispatcher {
   const runner = createRunner(db, services, log);
 
   async function handle(call: Call, named: (name: string) => void): Promise<Envelope> {
@@ -63,10 +71,15 @@ export function createDispatcher(db: Database, registry: OperationRegistry, serv
   return {
     async dispatch(call) {
       let operation: string | undefined;
+      const started = DatabaseHealth.now();
       try {
         const envelope = await handle(call, (n) => (operation = n));
+        health.ok(started);
         return { envelope, operation };
       } catch (error) {
+        // The database down or unable to write: a clear answer at once, logged once per outage (health).
+        const unavailable = error instanceof WsError ? null : health.failed(error);
+        if (unavailable) return { envelope: failure(databaseUnavailable(unavailable)), operation };
         if (!(error instanceof WsError) && !knownDatabaseFailure(error)) log.error({ err: error, operation }, 'operation failed unexpectedly');
         return { envelope: envelopeOfError(error), operation };
       }
