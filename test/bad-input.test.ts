@@ -142,9 +142,12 @@ for (const backend of backends) {
 
     const sql = async <T = Record<string, unknown>>(text: string) => (await gw.rt.db.prisma.$queryRawUnsafe(text)) as T[];
     const queued = async () => Number((await sql<{ n: unknown }>('SELECT count(*) AS n FROM ws_queued_operation'))[0].n);
-    const records = async () => {
-      const [r] = await sql<{ n: unknown; bytes: unknown; m: unknown }>('SELECT count(*) AS n, coalesce(sum(length(data)), 0) AS bytes, max(modified_at) AS m FROM ws_record');
-      return `${r.n}/${r.bytes}/${r.m instanceof Date ? r.m.getTime() : r.m}`;
+    /** What a refused case must leave as it was: the queue's size, and the records (count, bytes, last change). */
+    const state = async () => {
+      const [r] = await sql<Record<string, unknown>>(
+        `SELECT (SELECT count(*) FROM ws_queued_operation) AS queued, count(*) AS n, coalesce(sum(length(data)), 0) AS bytes, max(modified_at) AS m FROM ws_record`,
+      );
+      return { queued: Number(r.queued), records: `${r.n}/${r.bytes}/${r.m instanceof Date ? r.m.getTime() : r.m}` };
     };
     const connections = () => new Promise<number>((resolve, reject) => gw.server.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
 
@@ -181,8 +184,7 @@ for (const backend of backends) {
 
     for (const kase of cases) {
       test(`${kase.finding ? `[finding ${kase.finding}] ` : ''}${kase.name}`, async () => {
-        const queuedBefore = await queued();
-        const recordsBefore = await records();
+        const before = await state();
         const proto = pollutionProbe();
         const req = await kase.request(ctx);
         const connectionsBefore = await connections();
@@ -232,8 +234,9 @@ for (const backend of backends) {
         if (kase.probe) assert.ok(slowest < PROBE_LIMIT_MS, `a concurrent getchallenge waited ${Math.round(slowest)} ms while the case ran`);
         const plain = printed.join('').split('\n').filter((line) => line.trim() && !/^\s*\{.*\}\s*$/.test(line));
         assert.deepEqual(plain.slice(0, 5), [], 'the process printed plain text (not JSON log lines)');
-        assert.equal(await queued(), queuedBefore, 'the case queued something');
-        assert.equal(await records(), recordsBefore, 'the case created, changed or deleted records');
+        const now = await state();
+        assert.equal(now.queued, before.queued, 'the case queued something');
+        assert.equal(now.records, before.records, 'the case created, changed or deleted records');
         assert.deepEqual(pollutionProbe(), proto, 'Object.prototype changed');
         await kase.check?.(ctx, harness);
       });

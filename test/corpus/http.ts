@@ -9,6 +9,9 @@ const tokenOk = (r: any) => {
   if (typeof r?.token !== 'string') throw new Error('a getchallenge success carries a token');
 };
 
+/** The codes of HTTP-level refusals: an unknown path, a method the endpoint does not take. */
+const ROUTE = ['NOT_FOUND', 'METHOD_NOT_ALLOWED'];
+
 /** Other paths and methods: JSON with the right status (finding 10). */
 function routeCases(): Case[] {
   const paths = [
@@ -23,7 +26,7 @@ function routeCases(): Case[] {
         name: `${method} ${path.length > 60 ? `${path.slice(0, 20)}... (${path.length} characters)` : path}`,
         finding: 10,
         request: () => ({ method, path: `${path}${method === 'GET' ? '?operation=getchallenge&username=admin' : ''}`, body: method === 'POST' ? 'operation=getchallenge&username=admin' : undefined, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
-        expect: { status: [404], codes: 'client' },
+        expect: { status: [404], codes: ROUTE },
       });
     }
   }
@@ -32,7 +35,7 @@ function routeCases(): Case[] {
       name: `${method} /webservice.php`,
       finding: 10,
       request: (c) => ({ method, path: '/webservice.php', body: encode({ operation: 'delete', sessionName: c.admin, id: c.ids.contact }), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
-      expect: { status: [405], codes: 'client' },
+      expect: { status: [405], codes: ROUTE },
     });
   }
   for (const method of ['PROPFIND', 'MKCOL', 'LOCK', 'TRACE', 'PURGE']) {
@@ -40,11 +43,11 @@ function routeCases(): Case[] {
       name: `${method} /webservice.php`,
       finding: 10,
       request: () => ({ method, path: '/webservice.php?operation=getchallenge&username=admin' }),
-      expect: { status: [405, 501], codes: 'client' },
+      expect: { status: [405, 501], codes: ROUTE },
     });
   }
   cases.push(
-    { name: 'DELETE /nope', finding: 10, request: () => ({ method: 'DELETE', path: '/nope' }), expect: { status: [404, 405], codes: 'client' } },
+    { name: 'DELETE /nope', finding: 10, request: () => ({ method: 'DELETE', path: '/nope' }), expect: { status: [404, 405], codes: ROUTE } },
     { name: 'HEAD /webservice.php (no operation may run)', finding: 10, request: (c) => ({ method: 'HEAD', path: `/webservice.php?${encode({ operation: 'delete', sessionName: c.admin, id: c.ids.lead })}` }), expect: { status: [405], codes: 'client', noBody: true } },
     { name: 'HEAD /nope', finding: 10, request: () => ({ method: 'HEAD', path: '/nope' }), expect: { status: [404, 405], codes: 'client', noBody: true } },
   );

@@ -86,11 +86,8 @@ export const ELEMENT = [
   'REFERENCE_INVALID', 'INVALID_MODULE', 'ACCESS_DENIED',
 ] as const;
 export const SESSION = ['INVALID_SESSIONID', 'AUTHENTICATION_REQUIRED'] as const;
-/**
- * A failed login. The login work adds a throttle of failed logins with its own code: add it here once
- * merged (it is a right answer to every failing login of the corpus).
- */
-export const LOGIN = ['INVALID_AUTH_TOKEN', 'INVALID_USER_CREDENTIALS', 'AUTHENTICATION_FAILURE', 'INVALID_PARAMETER', 'TOO_MANY_ATTEMPTS', 'LOGIN_THROTTLED', 'TOO_MANY_REQUESTS'] as const;
+/** A failed login, or one refused because failed logins are being slowed down (TOO_MANY_LOGIN_ATTEMPTS). */
+export const LOGIN = ['INVALID_AUTH_TOKEN', 'INVALID_USER_CREDENTIALS', 'AUTHENTICATION_FAILURE', 'INVALID_PARAMETER', 'TOO_MANY_LOGIN_ATTEMPTS'] as const;
 export const UNKNOWN_OP = ['UNKNOWN_OPERATION'] as const;
 /** Codes that are never a right answer to bad input. */
 export const SERVER_FAULTS = ['INTERNAL_SERVER_ERROR', 'DATABASE_QUERY_ERROR'];
