@@ -158,7 +158,8 @@ export function findingCases(): Case[] {
     {
       name: 'deferred MassCreate with 10,001 elements',
       finding: 7,
-      request: (c) => post({ operation: 'MassCreate', sessionName: c.admin, cbwsOptions: DEFER, elements: Array.from({ length: 10_001 }, (_, i) => ({ elementType: 'Contacts', referenceId: `r${i}`, element: { lastname: `m${i}` } })) }),
+      // Unencoded JSON (as corebos-ws-lib sends it), to stay under the body limit.
+      request: (c) => rawForm(`operation=MassCreate&sessionName=${c.admin}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&elements=${JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ elementType: 'Contacts', referenceId: `r${i}`, element: { lastname: `m${i}` } })))}`),
       expect: { codes: LIMIT },
     },
     {
