@@ -36,7 +36,11 @@ function readString(input: string, start: number): { value: string; end: number 
   while (i < input.length) {
     const c = input[i]!;
     if (c === "'") {
-      if (input[i + 1] !== "'") return { value, end: i + 1 };
+      if (input[i + 1] !== "'") {
+        // PostgreSQL's text cannot hold NUL, and no stored value has one to match.
+        if (value.includes('\0')) throw syntaxError(start, 'a string may not hold a NUL character (\\0)');
+        return { value, end: i + 1 };
+      }
       value += "'";
       i += 2;
     } else if (c === '\\' && i + 1 < input.length) {

@@ -53,7 +53,10 @@ export function sanitize(op: OperationDefinition, raw: Record<string, unknown>):
       params[spec.name] = checkDepth(op, spec.name, decoded);
     } else {
       if (typeof value === 'object') throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${spec.name} must be a string`);
-      params[spec.name] = String(value);
+      const text = String(value);
+      // No name, id, key or query holds one, and PostgreSQL's text cannot store it.
+      if (text.includes('\0')) throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${spec.name} contains a NUL character`);
+      params[spec.name] = text;
     }
   }
   return params;
