@@ -15,6 +15,9 @@ export function benchConfig(databaseUrl: string, dataDir: string, extra: Record<
     WSGATE_ADMIN_ACCESSKEY: ADMIN_KEY,
     WSGATE_EXECUTOR_SCHEDULE: 'off',
     WSGATE_LOG_LEVEL: 'silent',
+    // The submit bench queues far more than a user's default quota (10,000 entries) as admin.
+    WSGATE_QUOTA_QUEUED: '2147483647',
+    WSGATE_QUOTA_QUEUED_BYTES: '2147483647',
     PORT: '0',
     WSGATE_HOST: '127.0.0.1',
     ...extra,

@@ -5,6 +5,7 @@ import { toBoolean, toDate } from '../db/values.js';
 import type { RawSql } from '../db/raw.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import { WsError } from '../errors.js';
+import { databaseUnavailability, isBusy } from '../db/errors.js';
 import { randomHex, type PasswordChecker, type Secret } from './secret.js';
 import type { LoginThrottle } from './throttle.js';
 import { formatUserId, type WsUser } from './users.js';
@@ -177,7 +178,11 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
     throw new WsError('SESSION_LEFT_IDLE', 'Session was left idle too long: log in again');
   }
   if (idleMs > lastSeenGranularityMs(policy)) {
-    await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`);
+    // A call that only reads must not fail because this write cannot be made now (SQLite's write lock held
+    // by a long transaction, a full disk): the session stays valid, and the next call tries again.
+    await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`).catch((error: unknown) => {
+      if (!isBusy(error) && !databaseUnavailability(error)) throw error;
+    });
   }
   return session.user;
 }

@@ -181,10 +181,11 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
     const started = process.hrtime.bigint();
     let envelope: Envelope;
     let operation: string | undefined;
+    let body: string | undefined;
     try {
       const params = await readParams(ctx, options.bodyLimit);
       const authorization = ctx.get('corebos-authorization') || ctx.get('corebos_authorization') || undefined;
-      ({ envelope, operation } = await dispatcher.dispatch({ params, authorization, address: ctx.ip }));
+      ({ envelope, operation, body } = await dispatcher.dispatch({ params, authorization, address: ctx.ip }));
     } catch (error) {
       const status = (error as { status?: number; type?: string }).status;
       if (error instanceof UnsupportedBody) {
@@ -208,7 +209,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
       ctx.set('Retry-After', '5');
     }
     ctx.type = 'application/json';
-    ctx.body = envelope;
+    ctx.body = body ?? envelope;
     // Never the parameters: they carry access keys, session names and record data.
     options.log.debug(
       {

@@ -8,7 +8,7 @@ export const query: OperationDefinition = {
   method: 'GET',
   prelogin: false,
   queueable: false,
-  isolated: true,
+  isolated: 'sqlite',
   summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count]; moreinfo.totalrows counts every matching record.',
   params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
   async run(ctx, p) {

@@ -75,10 +75,12 @@ export interface OperationDefinition {
   /** A repeated call with the same cbwsOptions ClientRequestIdentifier answers the first call's answer. */
   idempotent?: boolean;
   /**
-   * Its work grows with its input (a scan, a list of elements): called synchronously, it runs in one of the
-   * gateway's call workers rather than on the event loop that answers every other call.
+   * Its work grows with its input: called synchronously, it runs in one of the gateway's call workers rather
+   * than on the event loop that answers every other call. `true`: its JavaScript work grows (a list of
+   * elements to validate); `'sqlite'`: its statements do (a scan), which only SQLite runs on the event loop
+   * (PostgreSQL runs them in its own processes, bounded by statement_timeout).
    */
-  isolated?: boolean;
+  isolated?: boolean | 'sqlite';
   summary: string;
   params: ParamSpec[];
   /**

@@ -57,7 +57,7 @@ export const upsert: OperationDefinition = {
   method: 'POST',
   prelogin: false,
   queueable: true,
-  isolated: true,
+  isolated: 'sqlite',
   idempotent: true,
   summary: 'Creates the record when none has the searchOn fields\' values; updates only the updatedfields of the one that has; MULTIPLE_RECORDS_FOUND when several have.',
   params: [

@@ -16,7 +16,7 @@ import { parseCbwsOptions } from './cbwsOptions.js';
 import { envelopeOfError, failure, success, type Envelope } from '../envelope.js';
 import { sanitize } from './sanitize.js';
 import { createRunner } from './run.js';
-import type { CallPool } from './calls/pool.js';
+import type { CallAnswer, CallPool } from './calls/pool.js';
 
 export interface Call {
   /** Query string, form or JSON body parameters, merged. */
@@ -27,8 +27,15 @@ export interface Call {
   address?: string;
 }
 
+export interface Dispatched {
+  envelope: Envelope;
+  operation?: string;
+  /** The envelope's JSON text when a call worker made it (then a success's result is in it only). */
+  body?: string;
+}
+
 export interface Dispatcher {
-  dispatch(call: Call): Promise<{ envelope: Envelope; operation?: string }>;
+  dispatch(call: Call): Promise<Dispatched>;
 }
 
 /** `calls`: where isolated operations run now; without one (CLI tools, some tests) they run here. */
@@ -42,7 +49,7 @@ export function createDispatcher(
 ): Dispatcher {
   const runner = createRunner(db, services, log);
 
-  async function handle(call: Call, named: (name: string) => void): Promise<Envelope> {
+  async function handle(call: Call, named: (name: string) => void): Promise<Envelope | CallAnswer> {
     const name = typeof call.params.operation === 'string' ? call.params.operation : '';
     const op = registry.get(name);
     if (!op) throw unknownOperation(name);
@@ -64,7 +71,8 @@ export function createDispatcher(
       const operationTrackingID = await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options), user!, services.quota);
       return success({ operationTrackingID });
     }
-    if (op.isolated && calls) return calls.run({ operation: op.name, user, sessionName, params, options });
+    const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');
+    if (isolated && calls) return calls.run({ operation: op.name, user, sessionName, params, options });
     return runner.runNow(op, user, sessionName, params, options, call.address);
   }
 
@@ -73,9 +81,9 @@ export function createDispatcher(
       let operation: string | undefined;
       const started = DatabaseHealth.now();
       try {
-        const envelope = await handle(call, (n) => (operation = n));
+        const answer = await handle(call, (n) => (operation = n));
         health.ok(started);
-        return { envelope, operation };
+        return 'envelope' in answer ? { ...answer, operation } : { envelope: answer, operation };
       } catch (error) {
         // The database down or unable to write: a clear answer at once, logged once per outage (health).
         const unavailable = error instanceof WsError ? null : health.failed(error);

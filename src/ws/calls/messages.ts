@@ -17,5 +17,9 @@ export type ToCallWorker = { type: 'call'; id: number; call: IsolatedCall } | { 
 
 export type FromCallWorker =
   | { type: 'ready' }
-  | { type: 'answer'; id: number; envelope: Envelope; heapUsedMb: number }
+  /**
+   * The envelope as the JSON text the gateway sends (serialized here, off the event loop, and cheaper to
+   * pass between threads than the object), with what the gateway needs to know of it.
+   */
+  | { type: 'answer'; id: number; body: string; error: Extract<Envelope, { success: false }>['error'] | null; heapUsedMb: number }
   | { type: 'fatal'; message: string };

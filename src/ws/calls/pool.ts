@@ -22,15 +22,26 @@ export interface CallPoolOptions {
   log: Logger;
 }
 
+/**
+ * A call's answer: the envelope, and (from a worker) its JSON text, which the gateway sends as it is. A
+ * success from a worker carries its result in `body` only.
+ */
+export interface CallAnswer {
+  envelope: Envelope;
+  body?: string;
+}
+
 interface Pending {
   id: number;
   call: IsolatedCall;
-  answer: (e: Envelope) => void;
+  answer: (a: CallAnswer) => void;
 }
 
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
+  /** Ready: calls are sent at once rather than after `ready`. */
+  started: boolean;
   current?: Pending & { since: number };
   killedFor?: Envelope;
   dead: boolean;
@@ -38,7 +49,8 @@ interface Slot {
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
-const busy = () => failure(new WsError('SERVER_BUSY', 'The gateway has too many calls waiting: try again shortly'));
+const busy = (): CallAnswer => ({ envelope: failure(new WsError('SERVER_BUSY', 'The gateway has too many calls waiting: try again shortly')) });
+const stopping = (): CallAnswer => ({ envelope: failure(new WsError('SERVER_BUSY', 'The gateway is stopping')) });
 
 export class CallPool {
   private readonly slots = new Set<Slot>();
@@ -66,10 +78,10 @@ export class CallPool {
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
   }
 
-  run(call: IsolatedCall): Promise<Envelope> {
-    if (this.closed) return Promise.resolve(failure(new WsError('SERVER_BUSY', 'The gateway is stopping')));
+  run(call: IsolatedCall): Promise<CallAnswer> {
+    if (this.closed) return Promise.resolve(stopping());
     if (this.waiting.length >= this.o.maxWaiting) return Promise.resolve(busy());
-    return new Promise<Envelope>((answer) => {
+    return new Promise<CallAnswer>((answer) => {
       this.waiting.push({ id: this.nextId++, call, answer });
       this.next();
     });
@@ -78,7 +90,7 @@ export class CallPool {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
-    for (const p of this.waiting.splice(0)) p.answer(failure(new WsError('SERVER_BUSY', 'The gateway is stopping')));
+    for (const p of this.waiting.splice(0)) p.answer(stopping());
     await Promise.all(
       [...this.slots].map(async (s) => {
         if (s.dead) return;
@@ -102,15 +114,14 @@ export class CallPool {
       const pending = this.waiting.shift()!;
       slot.current = { ...pending, since: Date.now() };
       const s = slot;
-      s.ready.then(
-        () => {
-          if (s.current?.id === pending.id) {
-            s.current.since = Date.now();
-            s.worker.postMessage({ type: 'call', id: pending.id, call: pending.call } satisfies ToCallWorker);
-          }
-        },
-        () => undefined, // its exit answers the call
-      );
+      const send = () => {
+        if (s.current?.id === pending.id) {
+          s.current.since = Date.now();
+          s.worker.postMessage({ type: 'call', id: pending.id, call: pending.call } satisfies ToCallWorker);
+        }
+      };
+      if (s.started) send();
+      else s.ready.then(send, () => undefined); // a worker that dies starting answers the call as it exits
     }
   }
 
@@ -123,15 +134,23 @@ export class CallPool {
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
     ready.catch(() => undefined);
-    const slot: Slot = { worker, ready, dead: false };
+    const slot: Slot = { worker, ready, started: false, dead: false };
     this.slots.add(slot);
     let crash: Envelope | undefined;
     worker.on('message', (m: FromCallWorker) => {
-      if (m.type === 'ready') readyResolve();
+      if (m.type === 'ready') {
+        slot.started = true;
+        readyResolve();
+      }
       else if (m.type === 'answer') {
         const current = slot.current;
         slot.current = undefined;
-        if (current?.id === m.id) current.answer(m.envelope);
+        if (current?.id === m.id) {
+          current.answer({
+            envelope: m.error ? { success: false, error: m.error, moreinfo: null } : { success: true, result: undefined, moreinfo: null },
+            body: m.body,
+          });
+        }
         // A worker near its memory limit is replaced between calls rather than killed in the middle of one.
         if (m.heapUsedMb > this.o.memoryMb * 0.8) {
           this.slots.delete(slot);
@@ -159,7 +178,7 @@ export class CallPool {
       readyReject(new Error('call worker exited'));
       const current = slot.current;
       slot.current = undefined;
-      current?.answer(slot.killedFor ?? crash ?? failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker exited')));
+      current?.answer({ envelope: slot.killedFor ?? crash ?? failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker exited')) });
       if (!this.closed) this.next();
     });
     return slot;

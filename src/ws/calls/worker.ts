@@ -3,6 +3,7 @@
 // the gateway terminates it when a call outlives its time, and its open transaction dies with it.
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
 import { packageRoot, type Config } from '../../config.js';
 import { createLogger } from '../../log.js';
 import { openDatabase } from '../../db/client.js';
@@ -54,7 +55,13 @@ try {
       if (!(error instanceof WsError) && !knownDatabaseFailure(error)) log.error({ err: error, operation: call.operation }, 'operation failed unexpectedly');
       envelope = envelopeOfError(error);
     }
-    send({ type: 'answer', id: m.id, envelope, heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
+    send({
+      type: 'answer',
+      id: m.id,
+      body: JSON.stringify(envelope),
+      error: envelope.success ? null : envelope.error,
+      heapUsedMb: getHeapStatistics().used_heap_size / 2 ** 20,
+    });
   });
   send({ type: 'ready' });
 } catch (error) {
