@@ -59,6 +59,32 @@ for (const backend of backends) {
       assert.deepEqual(gw.server.calls!.load, { busy: 0, waiting: 0, size: 2 });
     });
 
+    test('a query led by a field index is answered on the event loop; a scan, a like with inner wildcards and the mass operations go to a call worker', async () => {
+      const calls = gw.server.calls!;
+      const created = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'Quick', firstname: 'Q' } });
+      assert.equal(created.success, true);
+      const ask = async (query: string) => {
+        const before = calls.received;
+        const res = await call(gw.url, { operation: 'query', sessionName: session, query });
+        assert.equal(res.success, true, JSON.stringify(res));
+        return { rows: res.result.length, pooled: calls.received - before };
+      };
+      // lastname is indexed in the sample modules; firstname is not.
+      const onLoop = 0;
+      assert.deepEqual(await ask("select * from Contacts where lastname = 'Quick';"), { rows: 1, pooled: onLoop });
+      assert.deepEqual(await ask("select * from Contacts where lastname like 'qui%' and firstname = 'Q';"), { rows: 1, pooled: onLoop });
+      assert.deepEqual(await ask('select * from Contacts limit 5;'), { rows: 1, pooled: onLoop });
+      // SQLite runs scans in a worker; PostgreSQL runs every statement in the server and keeps query here.
+      const scan = backend.name === 'sqlite' ? 1 : 0;
+      assert.deepEqual(await ask("select * from Contacts where firstname = 'Q';"), { rows: 1, pooled: scan });
+      assert.deepEqual(await ask("select * from Contacts where lastname like '%ick';"), { rows: 1, pooled: scan });
+      assert.deepEqual(await ask("select * from Contacts where lastname = 'Quick' or firstname = 'Q';"), { rows: 1, pooled: scan });
+      const before = calls.received;
+      const mass = await call(gw.url, { operation: 'MassDelete', sessionName: session, ids: created.result.id });
+      assert.equal(mass.success, true, JSON.stringify(mass));
+      assert.equal(calls.received - before, 1);
+    });
+
     test('a like pattern over long text fields is stopped by the statement limit, not run to its end', async () => {
       const text = 'a'.repeat(60_000);
       for (let i = 0; i < 40; i++) {

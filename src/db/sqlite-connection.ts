@@ -9,6 +9,7 @@
 //    without waiting when another process committed in between), and whatever fails on the way in or out
 //    (BEGIN, COMMIT, ROLLBACK) leaves the connection out of the transaction and free for the next caller.
 //    The adapter's own startTransaction holds a private mutex that a failed BEGIN or COMMIT never releases.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import { isBusy, SQLITE_STATEMENT_TIMEOUT } from './errors.js';
@@ -73,6 +74,14 @@ export interface SqliteConnectionOptions {
 
 const noLock = { acquire: async () => () => undefined };
 
+const statementBudget = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `fn` with a time limit of `ms` for each statement it makes (instead of the connection's): the gateway
+ * runs a quick query on its event loop this way, and in a call worker if the budget runs out.
+ */
+export const withStatementBudget = <T>(ms: number, fn: () => Promise<T>): Promise<T> => statementBudget.run(ms, fn);
+
 /**
  * Registers `wsgate_live()` on a connection: 1 until `deadline()` (epoch ms) has passed, then it raises and
  * SQLite stops the statement that asked. Any connection that runs VTQL's statements needs it.
@@ -98,7 +107,8 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
   addLiveCheck(client, () => deadline);
   // Each statement runs synchronously when its turn comes: its deadline is set just before.
   const timed = <R>(fn: () => R): R => {
-    deadline = timeoutMs ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    const ms = statementBudget.getStore() ?? timeoutMs;
+    deadline = ms ? Date.now() + ms : Number.POSITIVE_INFINITY;
     return fn();
   };
 

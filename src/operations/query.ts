@@ -11,6 +11,13 @@ export const query: OperationDefinition = {
   isolated: 'sqlite',
   summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count]; moreinfo.totalrows counts every matching record.',
   params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
+  quick(services, p) {
+    try {
+      return compileQuery(p.query as string, services.modules, services.provider, services.queryLimits).quick;
+    } catch {
+      return true; // the run answers the same error at once
+    }
+  },
   async run(ctx, p) {
     const q = compileQuery(p.query as string, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
     assertMay(callerOf(ctx), q.module, 'read');

@@ -81,6 +81,11 @@ export interface OperationDefinition {
    * (PostgreSQL runs them in its own processes, bounded by statement_timeout).
    */
   isolated?: boolean | 'sqlite';
+  /**
+   * For an isolated operation: this call's work is small (a query led by a field index), so it is first run
+   * on the event loop under a short statement budget, and in a call worker only if the budget runs out.
+   */
+  quick?(services: Services, params: Params): boolean;
   summary: string;
   params: ParamSpec[];
   /**

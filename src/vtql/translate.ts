@@ -23,6 +23,12 @@ export interface TranslatedQuery {
   /** Row queries: the limit and offset the statement applies. */
   count?: number;
   offset?: number;
+  /**
+   * The statement reads few rows, each cheaply: its filter is led by a field index (or it reads the module in
+   * id order up to its limit), and no like pattern has a wildcard before its end (which costs time per
+   * character of pattern and value). Such a query may run on the gateway's event loop under a short budget.
+   */
+  quick: boolean;
 }
 
 const NUMBER = /^[+-]?[0-9]+(\.[0-9]+)?$/;
@@ -164,6 +170,31 @@ class Translator {
     return negated ? Prisma.sql`NOT (${any})` : Prisma.sql`(${any})`;
   }
 
+  /** The rows `c` selects can be found through a field index: an index predicate leads every branch. */
+  driven(c: Condition): boolean {
+    switch (c.kind) {
+      case 'and':
+        return c.items.some((i) => this.driven(i));
+      case 'or':
+        return c.items.every((i) => this.driven(i));
+      case 'compare':
+        return c.op === '=' && !!this.column(c.field).folded && !isEmptyString(c.value);
+      case 'in':
+        return !c.negated && !!this.column(c.field).folded && c.values.some((v) => !isEmptyString(v));
+      case 'like':
+        return !c.negated && !!this.column(c.field).folded && prefixRange(c.pattern.value) !== undefined;
+      case 'null':
+        return false;
+    }
+  }
+
+  /** Every like pattern of `c` is a literal or a prefix ('smi%'): no wildcard before the end. */
+  cheap(c: Condition): boolean {
+    if (c.kind === 'and' || c.kind === 'or') return c.items.every((i) => this.cheap(i));
+    if (c.kind !== 'like') return true;
+    return /^[^%_]*%*$/.test(c.pattern.value.replace(/\\./g, ''));
+  }
+
   orderBy(q: Query): Prisma.Sql {
     const items = q.orderBy.map(({ field, direction }) => {
       const col = this.column(field);
@@ -208,7 +239,8 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect
   const where = q.where ? Prisma.sql`${live} AND ${t.condition(q.where)}` : live;
   const orderBy = t.orderBy(q);
   const countSql = Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}`;
-  if (output === 'count') return { module, output, sql: countSql };
+  const quick = q.where ? t.driven(q.where) && t.cheap(q.where) : output !== 'count' && q.orderBy.length === 0;
+  if (output === 'count') return { module, output, sql: countSql, quick };
   const created = columnOf(module, { name: 'createdtime', pos: 0 }, dialect).text;
   const modified = columnOf(module, { name: 'modifiedtime', pos: 0 }, dialect).text;
   const count = Math.min(q.limit?.count ?? limits.defaultLimit, limits.maxLimit);
@@ -216,5 +248,5 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect
   const sql = Prisma.sql`SELECT id, owner_id, ${created} AS createdtime, ${modified} AS modifiedtime, data
     FROM ws_record WHERE ${moduleCondition(module)}${where}
     ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`;
-  return { module, output, sql, countSql, count, offset };
+  return { module, output, sql, countSql, count, offset, quick };
 }

@@ -7,7 +7,8 @@ import { checkSession } from '../auth/login.js';
 import type { WsUser } from '../auth/users.js';
 import type { Database } from '../db/client.js';
 import { databaseUnavailable, WsError } from '../errors.js';
-import { knownDatabaseFailure } from '../db/errors.js';
+import { isStatementTimeout, knownDatabaseFailure } from '../db/errors.js';
+import { withStatementBudget } from '../db/sqlite-connection.js';
 import { DatabaseHealth } from '../db/health.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
@@ -37,6 +38,12 @@ export interface Dispatched {
 export interface Dispatcher {
   dispatch(call: Call): Promise<Dispatched>;
 }
+
+/**
+ * A quick call's time on the event loop for each statement (ms): an index-led query takes well under a
+ * millisecond; one that needs longer costs the event loop this much once, then runs in a call worker.
+ */
+const QUICK_BUDGET_MS = 10;
 
 /** `calls`: where isolated operations run now; without one (CLI tools, some tests) they run here. */
 export function createDispatcher(
@@ -72,7 +79,17 @@ export function createDispatcher(
       return success({ operationTrackingID });
     }
     const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');
-    if (isolated && calls) return calls.run({ operation: op.name, user, sessionName, params, options });
+    if (isolated && calls) {
+      if (op.quick?.(services, params)) {
+        try {
+          return await withStatementBudget(QUICK_BUDGET_MS, () => runner.runNow(op, user, sessionName, params, options, call.address));
+        } catch (error) {
+          if (!isStatementTimeout(error)) throw error;
+          // Not so quick after all: the call worker runs it again, with the full statement time limit.
+        }
+      }
+      return calls.run({ operation: op.name, user, sessionName, params, options });
+    }
     return runner.runNow(op, user, sessionName, params, options, call.address);
   }
 

@@ -65,6 +65,9 @@ export class CallPool {
     this.watchdog.unref();
   }
 
+  /** Calls handed to the pool so far. */
+  received = 0;
+
   /** Workers running a call now, and calls waiting for one. */
   get load(): { busy: number; waiting: number; size: number } {
     let n = 0;
@@ -79,6 +82,7 @@ export class CallPool {
   }
 
   run(call: IsolatedCall): Promise<CallAnswer> {
+    this.received++;
     if (this.closed) return Promise.resolve(stopping());
     if (this.waiting.length >= this.o.maxWaiting) return Promise.resolve(busy());
     return new Promise<CallAnswer>((answer) => {
