@@ -43,10 +43,17 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   // Malformed requests and connections reset mid-request: a JSON log line, not Node's silent 400.
   server.on('clientError', clientErrorHandler(rt.log));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(rt.config.port, rt.config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(rt.config.port, rt.config.host, () => resolve());
+    });
+  } catch (error) {
+    // The port is taken, say: what started must stop, or its threads would keep the process alive.
+    await executor?.stop();
+    await calls?.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = rt.config.host === '0.0.0.0' || rt.config.host === '::' ? '127.0.0.1' : rt.config.host;
   return {

@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
+import { openRuntime } from '../src/runtime.js';
 import {
   backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway,
 } from './support.js';
@@ -283,6 +284,22 @@ describe('owner-only files and the secret file', () => {
     } finally {
       await gw?.close();
       process.umask(previous);
+    }
+  });
+
+  test('a SQLite file left 0644 by an older version is made 0600 at start, with its -wal and -shm', async () => {
+    const first = await startGateway(backends.find((b) => b.name === 'sqlite')!);
+    const url = first.env.DATABASE_URL!;
+    const file = url.slice('file:'.length);
+    await first.close();
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o644);
+    const reopened = await openRuntime(loadConfig(testEnv(url)));
+    try {
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+        if (fs.existsSync(f)) assert.equal((fs.statSync(f).mode & 0o777).toString(8), '600', f);
+      }
+    } finally {
+      await reopened.close();
     }
   });
 

@@ -40,6 +40,16 @@ for (const backend of backends) {
     });
     after(() => gw.close());
 
+    test('a NUL character in a field value, a key or a string parameter is refused (PostgreSQL jsonb cannot hold it); nothing is stored', async () => {
+      const before = await gw.rt.db.prisma.record.count();
+      refused(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'a\u0000b' } }), 'INVALID_PARAMETER', /NUL/);
+      refused(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'ok', ['x\u0000']: 1 } }, { json: true }), 'INVALID_PARAMETER', /NUL/);
+      refused(await ws({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', referenceId: 'r', element: { lastname: '\u0000' } }] }), 'INVALID_PARAMETER', /NUL/);
+      refused(await ws({ operation: 'retrieve', id: '12x1\u0000' }), 'INVALID_PARAMETER', /NUL/);
+      assert.equal(await gw.rt.db.prisma.record.count(), before);
+      ok(await query("select id from Contacts where lastname = 'x7';"), 'queries still read every record');
+    });
+
     test('1,000 conditions joined with or / and pass (SQLite failed from about 997); 1,001 are refused naming the limit', async () => {
       // lastname is indexed: each term is an index comparison.
       const or = (n: number) => `select id from Contacts where ${list(n, (i) => `lastname = 'x${i}'`).join(' or ')};`;

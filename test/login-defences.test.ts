@@ -236,3 +236,25 @@ test('the failure tables stay bounded when names and addresses rotate', () => {
   throttle.failed('target', undefined, now);
   assert.throws(() => throttle.check('target', undefined, now), /retry in 1 s/);
 });
+
+test('concurrent attempts count as failures while they are checked: no more guesses at once than the threshold allows', () => {
+  const throttle = new LoginThrottle({ maxFailuresPerUser: 2, maxFailuresPerAddress: 0, backoffMaxSeconds: 300 });
+  const now = new Date();
+  throttle.check('target', undefined, now);
+  throttle.check('target', undefined, now);
+  assert.throws(() => throttle.check('target', undefined, now), /TOO_MANY|retry in/);
+  // Both fail: the name now waits, as two failures in a row make it.
+  for (let i = 0; i < 2; i++) {
+    throttle.failed('target', undefined, now);
+    throttle.done('target', undefined);
+  }
+  assert.throws(() => throttle.check('target', undefined, now), /retry in 1 s/);
+  // Past the wait, one attempt at a time: a second is refused while the first is checked.
+  const later = new Date(now.getTime() + 1_500);
+  throttle.check('target', undefined, later);
+  assert.throws(() => throttle.check('target', undefined, later), /retry in/);
+  throttle.succeeded('target');
+  throttle.done('target', undefined);
+  throttle.check('target', undefined, later);
+  throttle.done('target', undefined);
+});

@@ -112,6 +112,15 @@ export async function login(db: DbTx, secret: Secret, defences: LoginDefences, a
   const { userName, accessKey, address, clock } = attempt;
   const now = clock.now();
   defences.throttle.check(userName, address, now);
+  try {
+    return await checkedLogin(db, secret, defences, attempt, now);
+  } finally {
+    defences.throttle.done(userName, address);
+  }
+}
+
+async function checkedLogin(db: DbTx, secret: Secret, defences: LoginDefences, attempt: LoginAttempt, now: Date) {
+  const { userName, accessKey, address, clock } = attempt;
   const [user] = userName.length > MAX_USER_NAME_LENGTH ? [] : await db.$queryRaw<
     { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }[]
   >`

@@ -29,6 +29,8 @@ interface Failures {
 
 class FailureTable {
   private readonly entries = new Map<string, Failures>();
+  /** Attempts being checked now, per key: they count as failures until they are settled. */
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly threshold: number,
@@ -41,12 +43,25 @@ class FailureTable {
 
   blockedUntil(key: string, now: number): number {
     const entry = this.entries.get(key);
-    if (!entry) return 0;
-    if (now - entry.last > this.forgetAfter()) {
-      this.entries.delete(key);
-      return 0;
-    }
-    return entry.until;
+    if (entry && now - entry.last > this.forgetAfter()) this.entries.delete(key);
+    const live = this.entries.get(key);
+    // Concurrent attempts must not multiply the guesses a wait allows: those being checked count as
+    // failures, so that at most the attempts left before the threshold (one, past it) run at once.
+    const inFlight = this.pending.get(key) ?? 0;
+    if (inFlight > 0 && (live?.count ?? 0) + inFlight >= this.threshold) return Math.max(live?.until ?? 0, now + 1000);
+    return live?.until ?? 0;
+  }
+
+  begin(key: string): void {
+    if (this.pending.size >= THROTTLE_TABLE_SIZE && !this.pending.has(key)) return; // bounded like the rest
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+  }
+
+  end(key: string): void {
+    const n = this.pending.get(key);
+    if (n === undefined) return;
+    if (n <= 1) this.pending.delete(key);
+    else this.pending.set(key, n - 1);
   }
 
   fail(key: string, now: number): void {
@@ -81,7 +96,10 @@ export class LoginThrottle {
     this.addresses = policy.maxFailuresPerAddress > 0 ? new FailureTable(policy.maxFailuresPerAddress, maxWaitMs) : null;
   }
 
-  /** Throws TOO_MANY_LOGIN_ATTEMPTS while the user name or the address has to wait. */
+  /**
+   * Throws TOO_MANY_LOGIN_ATTEMPTS while the user name or the address has to wait; otherwise the attempt is
+   * being checked until `done` (call it whatever the outcome).
+   */
   check(userName: string, address: string | undefined, now: Date): void {
     const t = now.getTime();
     const until = Math.max(
@@ -95,6 +113,14 @@ export class LoginThrottle {
         `Too many failed logins for this user name or from this address: retry in ${seconds} s (at ${new Date(until).toISOString()})`,
       );
     }
+    this.users.begin(nameKey(userName));
+    if (address && this.addresses) this.addresses.begin(address);
+  }
+
+  /** The attempt that `check` let through is settled (after `failed` or `succeeded`, or an error). */
+  done(userName: string, address: string | undefined): void {
+    this.users.end(nameKey(userName));
+    if (address && this.addresses) this.addresses.end(address);
   }
 
   failed(userName: string, address: string | undefined, now: Date): void {

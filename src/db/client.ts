@@ -136,8 +136,16 @@ function createOwnerOnly(file: string): void {
   try {
     fd = fs.openSync(file, 'wx', 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // An existing file (from an older version, which left it 0644) is made owner-only too, with its WAL files.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      try {
+        if (fs.statSync(f).mode & 0o077) fs.chmodSync(f, 0o600);
+      } catch {
+        // Absent, or not ours to change: SQLite opens it as it is.
+      }
+    }
+    return;
   }
   try {
     fs.fchmodSync(fd, 0o600);

@@ -82,6 +82,12 @@ const statementBudget = new AsyncLocalStorage<number>();
  */
 export const withStatementBudget = <T>(ms: number, fn: () => Promise<T>): Promise<T> => statementBudget.run(ms, fn);
 
+/** Whether the caller runs under withStatementBudget (on the gateway's event loop). */
+export const underStatementBudget = (): boolean => statementBudget.getStore() !== undefined;
+
+/** What to throw when work under a budget turns out larger than it may be there: it is run again in a call worker. */
+export const budgetExceeded = (): Error => new Error(SQLITE_STATEMENT_TIMEOUT);
+
 /**
  * Registers `wsgate_live()` on a connection: 1 until `deadline()` (epoch ms) has passed, then it raises and
  * SQLite stops the statement that asked. Any connection that runs VTQL's statements needs it.

@@ -43,7 +43,8 @@ try {
   const db = await openDatabase(data.config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: data.config.sqliteBusyTimeoutMs,
-    statementTimeoutMs: data.config.statementTimeoutMs,
+    // A deferred operation exists to run long work: its statements may take as long as it may.
+    statementTimeoutMs: Math.max(data.config.statementTimeoutMs, data.config.timeoutSeconds * 1000),
     migrate: false,
     poolSize: 2,
     dedicated: true,

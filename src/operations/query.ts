@@ -1,7 +1,11 @@
+import { budgetExceeded, underStatementBudget } from '../db/sqlite-connection.js';
 import { answer } from '../envelope.js';
 import { assertMay } from '../records/access.js';
 import { compileQuery, toRecords } from '../vtql/index.js';
 import { callerOf, type OperationDefinition } from './types.js';
+
+/** The most record text a quick query parses on the event loop (a parse of this much takes about a millisecond). */
+const QUICK_DATA_CHARS = 256 * 1024;
 
 export const query: OperationDefinition = {
   name: 'query',
@@ -25,6 +29,10 @@ export const query: OperationDefinition = {
     const select = (sql: typeof q.sql) =>
       ctx.raw ? ctx.raw.query<Record<string, unknown>>(sql, { prepared: true }) : ctx.db.$queryRaw<Record<string, unknown>[]>(sql);
     const rows = await select(q.sql);
+    // On the event loop (a quick query), parsing large records would hold it: a call worker does that.
+    if (underStatementBudget() && rows.reduce((n, r) => n + (typeof r.data === 'string' ? r.data.length : 0), 0) > QUICK_DATA_CHARS) {
+      throw budgetExceeded();
+    }
     const records = toRecords(q, rows);
     // moreinfo.totalrows, as coreBOS's vtwsQueryWithTotal answers it (clients' doQueryWithTotal read it): every
     // record the query matches, whatever its limit. A page shorter than the limit, not past the end, tells it

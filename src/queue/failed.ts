@@ -3,7 +3,7 @@
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
-import type { AttemptError } from './store.js';
+import { inBatches, type AttemptError } from './store.js';
 
 export interface FailedEntry {
   operationTrackingID: string;
@@ -54,11 +54,16 @@ export async function retryFailed(db: Database, ids: string[] | null, now: Date)
 
 /** Deletes failed entries: the given ones, or (ids null) all of them. */
 export async function forgetFailed(db: Database, ids: string[] | null): Promise<number> {
-  return db.raw.execute(Prisma.sql`
-    DELETE FROM ws_queued_operation WHERE state = 'failed' ${ids ? Prisma.sql`AND id IN (${Prisma.join(ids)})` : Prisma.empty}`);
+  if (ids) return db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE state = 'failed' AND id IN (${Prisma.join(ids)})`);
+  return inBatches((limit) =>
+    db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation WHERE state = 'failed' LIMIT ${limit})`),
+  );
 }
 
 /** Deletes failed entries that failed before `before`. */
 export async function pruneFailed(db: Database, before: Date): Promise<number> {
-  return db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE state = 'failed' AND finished_at < ${before}`);
+  return inBatches((limit) =>
+    db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE id IN (
+      SELECT id FROM ws_queued_operation WHERE state = 'failed' AND finished_at < ${before} LIMIT ${limit})`),
+  );
 }

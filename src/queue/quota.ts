@@ -23,7 +23,7 @@ import type { Dialect } from '../db/dialect.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import { WsError } from '../errors.js';
 import { MAX_QUOTA } from '../config.js';
-import { DEFAULT_PRIORITY, enqueueGuarded, type NewQueuedOperation } from './store.js';
+import { DEFAULT_PRIORITY, enqueueGuarded, inBatches, type NewQueuedOperation } from './store.js';
 
 export interface QuotaSettings {
   /** Entries a user may have queued or running. */
@@ -146,7 +146,9 @@ export const quotaUsage = (db: Database, userId: number, quota: QuotaSettings) =
 
 /** Deletes a user's queued entries (not running ones), of one queue or all; returns how many. */
 export async function purgeQueued(db: Database, userId: number, queue?: string): Promise<number> {
-  return db.raw.execute(Prisma.sql`
-    DELETE FROM ws_queued_operation
-    WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? Prisma.empty : Prisma.sql`AND queue = ${queue}`}`);
+  return inBatches((limit) =>
+    db.raw.execute(Prisma.sql`
+      DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation
+        WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? Prisma.empty : Prisma.sql`AND queue = ${queue}`} LIMIT ${limit})`),
+  );
 }

@@ -235,5 +235,22 @@ export async function takeResult(db: DbTx, operationTrackingID: string, userId: 
 
 /** Deletes done and cancelled entries whose result was not read in time. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
-  return db.$executeRaw`DELETE FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now}`;
+  return inBatches((limit) => db.$executeRaw`DELETE FROM ws_queued_operation WHERE id IN (
+    SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`);
+}
+
+/**
+ * Rows a housekeeping DELETE takes in one statement: a backlog of any size is purged in statements that each
+ * stay well inside the statement time limit (WSGATE_STATEMENT_TIMEOUT_MS) and hold their locks briefly.
+ */
+export const PURGE_BATCH = 5_000;
+
+/** Runs `deleteSome(PURGE_BATCH)` until it deletes fewer; returns how many it deleted in all. */
+export async function inBatches(deleteSome: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleteSome(PURGE_BATCH);
+    total += n;
+    if (n < PURGE_BATCH) return total;
+  }
 }

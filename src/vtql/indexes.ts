@@ -63,6 +63,9 @@ export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dia
   }
   const keep = new Set(wanted.map((w) => w.name));
   const dropped = [...have].filter((name) => !keep.has(name));
-  for (const name of dropped) await raw.execute(Prisma.raw(`DROP INDEX IF EXISTS ${name}`));
+  for (const name of dropped) {
+    const sql = `DROP INDEX IF EXISTS ${name}`;
+    await raw.execute(Prisma.raw(dialect === 'postgresql' ? `SET statement_timeout = 0; ${sql}; RESET statement_timeout` : sql));
+  }
   return { created, dropped };
 }

@@ -24,8 +24,7 @@ export interface TranslatedQuery {
   count?: number;
   offset?: number;
   /**
-   * The statement reads few rows, each cheaply: its filter is led by a field index (or it reads the module in
-   * id order up to its limit), and no like pattern has a wildcard before its end (which costs time per
+   * The statement reads few rows, each cheaply: its filter is led by a field index, and no like pattern has a wildcard before its end (which costs time per
    * character of pattern and value). Such a query may run on the gateway's event loop under a short budget.
    */
   quick: boolean;
@@ -239,7 +238,7 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect
   const where = q.where ? Prisma.sql`${live} AND ${t.condition(q.where)}` : live;
   const orderBy = t.orderBy(q);
   const countSql = Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}`;
-  const quick = q.where ? t.driven(q.where) && t.cheap(q.where) : output !== 'count' && q.orderBy.length === 0;
+  const quick = q.where !== undefined && t.driven(q.where) && t.cheap(q.where);
   if (output === 'count') return { module, output, sql: countSql, quick };
   const created = columnOf(module, { name: 'createdtime', pos: 0 }, dialect).text;
   const modified = columnOf(module, { name: 'modifiedtime', pos: 0 }, dialect).text;

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
+import { inBatches } from '../queue/store.js';
 
 export interface RequestKey {
   userId: number;
@@ -51,5 +52,6 @@ export async function storeAnswer(tx: DbTx, key: RequestKey, answer: string): Pr
 }
 
 export async function purgeExpiredRequests(db: DbTx, now: Date): Promise<number> {
-  return db.$executeRaw`DELETE FROM ws_idempotent_request WHERE expires_at <= ${now}`;
+  return inBatches((limit) => db.$executeRaw`DELETE FROM ws_idempotent_request WHERE (user_id, request_id) IN (
+    SELECT user_id, request_id FROM ws_idempotent_request WHERE expires_at <= ${now} LIMIT ${limit})`);
 }

@@ -9,23 +9,36 @@ import type { OperationDefinition, Params } from '../operations/types.js';
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** The nesting depth of a decoded JSON value, without recursion (a scalar is 0, [] or {} is 1). */
+/**
+ * The nesting depth of a decoded JSON value, without recursion (a scalar is 0, [] or {} is 1); `Infinity` when
+ * a string or key in it holds a NUL character, which PostgreSQL's jsonb refuses (a record holding one would
+ * fail every query that reads its fields).
+ */
 export function jsonDepth(value: unknown, stopAt = Infinity): number {
   let deepest = 0;
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return Infinity;
+      continue;
+    }
     if (typeof v !== 'object' || v === null) continue;
     const here = depth + 1;
     if (here > deepest) deepest = here;
     if (deepest > stopAt) return deepest;
-    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, here]);
+    for (const [key, child] of Object.entries(v)) {
+      if (key.includes('\0')) return Infinity;
+      if (typeof child === 'string' || (typeof child === 'object' && child !== null)) stack.push([child, here]);
+    }
   }
   return deepest;
 }
 
 function checkDepth(op: OperationDefinition, name: string, value: unknown): unknown {
-  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+  const depth = jsonDepth(value, MAX_JSON_DEPTH);
+  if (depth === Infinity) throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${name} contains a NUL character`);
+  if (depth > MAX_JSON_DEPTH) {
     throw new WsError('INVALID_PARAMETER', `${op.name}: parameter ${name} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
   }
   return value;

@@ -22,4 +22,5 @@ export type FromCallWorker =
    * pass between threads than the object), with what the gateway needs to know of it.
    */
   | { type: 'answer'; id: number; body: string; error: Extract<Envelope, { success: false }>['error'] | null; heapUsedMb: number }
-  | { type: 'fatal'; message: string };
+  /** The worker could not start; `unavailable` when its database could not be reached or written. */
+  | { type: 'fatal'; message: string; unavailable: 'unreachable' | 'full' | 'io' | null };

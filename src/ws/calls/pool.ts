@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { failure, type Envelope } from '../../envelope.js';
-import { WsError } from '../../errors.js';
+import { databaseUnavailable, WsError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import type { FromCallWorker, IsolatedCall, ToCallWorker } from './messages.js';
 import type { CallWorkerData } from './worker.js';
@@ -33,6 +33,7 @@ export interface CallAnswer {
 
 interface Pending {
   id: number;
+  queuedAt: number;
   call: IsolatedCall;
   answer: (a: CallAnswer) => void;
 }
@@ -49,6 +50,9 @@ interface Slot {
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/** After a worker failed to start, how long calls are answered the same way instead of starting another. */
+const START_COOLDOWN_MS = 1_000;
+
 const busy = (): CallAnswer => ({ envelope: failure(new WsError('SERVER_BUSY', 'The gateway has too many calls waiting: try again shortly')) });
 const stopping = (): CallAnswer => ({ envelope: failure(new WsError('SERVER_BUSY', 'The gateway is stopping')) });
 
@@ -58,6 +62,8 @@ export class CallPool {
   private readonly waiting: Pending[] = [];
   private readonly watchdog: NodeJS.Timeout;
   private nextId = 1;
+  /** When a worker last failed to start, and what its call was answered. */
+  private failedStart: { at: number; answer?: Envelope } = { at: 0 };
   private closed = false;
 
   constructor(private readonly o: CallPoolOptions) {
@@ -86,7 +92,7 @@ export class CallPool {
     if (this.closed) return Promise.resolve(stopping());
     if (this.waiting.length >= this.o.maxWaiting) return Promise.resolve(busy());
     return new Promise<CallAnswer>((answer) => {
-      this.waiting.push({ id: this.nextId++, call, answer });
+      this.waiting.push({ id: this.nextId++, queuedAt: Date.now(), call, answer });
       this.next();
     });
   }
@@ -113,6 +119,12 @@ export class CallPool {
       let slot = this.idle.pop();
       if (!slot) {
         if (this.slots.size >= this.o.size) return;
+        if (Date.now() - this.failedStart.at < START_COOLDOWN_MS) {
+          // A worker just failed to start: answer as it did, rather than start one per waiting call.
+          const { answer } = this.failedStart;
+          for (const p of this.waiting.splice(0)) p.answer({ envelope: answer! });
+          return;
+        }
         slot = this.spawn();
       }
       const pending = this.waiting.shift()!;
@@ -159,11 +171,19 @@ export class CallPool {
         if (m.heapUsedMb > this.o.memoryMb * 0.8) {
           this.slots.delete(slot);
           worker.postMessage({ type: 'close' } satisfies ToCallWorker);
-        } else if (!this.closed) this.idle.push(slot);
+          setTimeout(() => void worker.terminate(), 5_000).unref();
+        } else if (!this.closed && !slot.killedFor && !slot.dead) this.idle.push(slot);
         this.next();
       } else if (m.type === 'fatal') {
-        this.o.log.error({ detail: m.message }, 'call worker failed to start');
-        crash = failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker could not start'));
+        crash = m.unavailable
+          ? failure(databaseUnavailable(m.unavailable))
+          : failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker could not start'));
+        // Once per cooldown: while the database is away, calls are answered without a worker each (next()).
+        if (Date.now() - this.failedStart.at > START_COOLDOWN_MS) {
+          if (m.unavailable) this.o.log.warn({ reason: m.unavailable }, 'call worker cannot start: database unavailable');
+          else this.o.log.error({ detail: m.message }, 'call worker failed to start');
+        }
+        this.failedStart = { at: Date.now(), answer: crash };
         void worker.terminate();
       }
     });
@@ -190,6 +210,11 @@ export class CallPool {
 
   private watch(): void {
     const now = Date.now();
+    // A call that waited as long as a call may run is answered now: its client has likely given up, and
+    // running it later (a MassCreate after the client retried it) would do the work twice.
+    while (this.waiting.length > 0 && now - this.waiting[0]!.queuedAt > this.o.timeoutMs) {
+      this.waiting.shift()!.answer({ envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')) });
+    }
     for (const s of this.slots) {
       if (s.current && !s.killedFor && now - s.current.since > this.o.timeoutMs) {
         s.killedFor = failure(

@@ -12,7 +12,7 @@ import { servicesOf } from '../../services.js';
 import { findUser } from '../../auth/users.js';
 import { envelopeOfError } from '../../envelope.js';
 import { WsError } from '../../errors.js';
-import { knownDatabaseFailure } from '../../db/errors.js';
+import { databaseUnavailability, knownDatabaseFailure } from '../../db/errors.js';
 import { createRunner } from '../run.js';
 import type { FromCallWorker, ToCallWorker } from './messages.js';
 
@@ -65,5 +65,5 @@ try {
   });
   send({ type: 'ready' });
 } catch (error) {
-  send({ type: 'fatal', message: (error as Error).stack ?? String(error) });
+  send({ type: 'fatal', message: (error as Error).stack ?? String(error), unavailable: databaseUnavailability(error) });
 }
