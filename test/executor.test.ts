@@ -138,7 +138,8 @@ for (const backend of backends) {
       const ids = [await misbehave('flaky', marker, { succeedAt: '99' }), await misbehave('flaky', marker, { succeedAt: '99' }), await misbehave('flaky', marker, { succeedAt: '99' })];
       await runPass(gw.rt);
       const env = { ...gw.env, WSGATE_CLOCK_OFFSET_MS: String(gw.rt.services.clock.now().getTime() - Date.now()) };
-      assert.match((await runCli(['forget', ids[0]!], env)).stdout, /1 forgotten/);
+      const forgot = await runCli(['forget', ids[0]!], env);
+      assert.match(forgot.stdout, /1 forgotten/, forgot.stderr);
       assert.match((await runCli(['prune-failed', '--hours', '1'], env)).stdout, /0 pruned/);
       const later = { ...env, WSGATE_CLOCK_OFFSET_MS: String(Number(env.WSGATE_CLOCK_OFFSET_MS) + 2 * 3_600_000) };
       assert.match((await runCli(['prune-failed', '--hours', '1'], later)).stdout, /[1-9]\d* pruned/);
