@@ -11,6 +11,8 @@ import { purgeExpired } from './executor/maintenance.js';
 import { forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
 import { workerCounts } from './queue/executors.js';
 import { queueCounts } from './queue/status.js';
+import { loadRegistry } from './operations/registry.js';
+import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 
@@ -467,6 +469,25 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
       });
     },
   },
+  operations: {
+    usage: 'wsgate operations [--json]',
+    help: 'Lists the operations the gateway answers: the built-in ones and the own ones of WSGATE_OPERATIONS_DIR (a broken file is reported and the exit code is 2).',
+    options: { json: { type: 'boolean' } },
+    async run({ values }, config) {
+      const registry = await loadRegistry({ testOperations: config.testOperations, operationsDir: config.operationsDir });
+      const rows = registry.list.map((op) => ({
+        name: op.name,
+        kind: op.own ? 'own' : 'built-in',
+        queueable: op.queueable,
+        queued: op.queued === true,
+        idempotent: op.idempotent === true,
+        summary: op.summary,
+      }));
+      if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else for (const r of rows) process.stdout.write(`${r.name.padEnd(28)} ${r.kind.padEnd(8)} ${r.queued ? 'queued' : r.queueable ? 'queueable' : '-'}  ${r.summary}\n`);
+      return 0;
+    },
+  },
   config: {
     usage: 'wsgate config',
     help: 'Prints every setting: its environment variable, the value in force, and what it does. Secrets are\nnot shown, nor the password in DATABASE_URL.',
@@ -520,6 +541,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wsgate ${name}: ${(error as Error).message}\n${error instanceof Refusal ? '' : `Usage: ${verb.usage}\n`}`);
+      return 2;
+    }
+    if (error instanceof OperationFileError) {
+      // A broken operation file: the file and the reason are the whole story.
+      process.stderr.write(`wsgate ${name}: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(`wsgate ${name}: ${(error as Error).stack ?? String(error)}\n`);

@@ -241,6 +241,11 @@ export const settings = {
     default: '500',
     description: 'The highest `priority` (cbwsOptions) a user who is not an administrator may ask; a higher one is INVALID_PARAMETER. Administrators may ask any.',
   },
+  operationsDir: {
+    env: 'WSGATE_OPERATIONS_DIR',
+    default: './operations',
+    description: 'Folder of the deployment\'s own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -296,6 +301,7 @@ export interface Config {
   quotaQueuedBytes: number;
   quotaMaxDelaySeconds: number;
   priorityCeiling: number;
+  operationsDir: string;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -456,6 +462,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaQueuedBytes: quotaLimit('quotaQueuedBytes', get('quotaQueuedBytes')),
     quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
     priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
+    operationsDir: path.resolve(get('operationsDir')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

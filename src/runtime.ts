@@ -6,7 +6,7 @@ import { createLogger } from './log.js';
 import { packageRoot, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { addUser } from './auth/users.js';
-import { createRegistry, type OperationRegistry } from './operations/registry.js';
+import { loadRegistry, type OperationRegistry } from './operations/registry.js';
 import type { Services } from './operations/types.js';
 import { Engine, type EngineOptions } from './executor/engine.js';
 import { purgeExpired, type Retention } from './executor/maintenance.js';
@@ -28,6 +28,8 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Config, log = createLogger(config.logLevel)): Promise<Runtime> {
+  // The operations first: a broken file stops the start before anything is opened.
+  const registry = await loadRegistry({ testOperations: config.testOperations, operationsDir: config.operationsDir });
   const db = await openDatabase(config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
@@ -37,7 +39,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
   return {
     config,
     db,
-    registry: createRegistry({ testOperations: config.testOperations }),
+    registry,
     services,
     log,
     health: new DatabaseHealth(log),

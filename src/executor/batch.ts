@@ -102,7 +102,10 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           try {
             // The operation runs inside the batch's transaction: what it wants atomic is so already.
             const db = r.db.prisma;
-            const result = await op.run({ db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db) }, p.entry.params);
+            const result = await op.run(
+              { db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID },
+              p.entry.params,
+            );
             completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(success(result)) });
           } catch (error) {
             throw new OperationThrew(p.entry, error);

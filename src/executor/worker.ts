@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { packageRoot, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import { openDatabase } from '../db/client.js';
-import { createRegistry } from '../operations/registry.js';
+import { loadRegistry } from '../operations/registry.js';
 import { servicesOf } from '../services.js';
 import type { ClaimedOperation } from '../queue/store.js';
 import { runBatch } from './batch.js';
@@ -50,7 +50,7 @@ try {
     dedicated: true,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = createRegistry({ testOperations: data.config.testOperations });
+  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
   // Connects and warms Prisma's query compiler before the first batch, which would otherwise wait for both.
   await findUser(db.prisma, 0);
   send({ type: 'ready' });

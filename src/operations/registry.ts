@@ -21,6 +21,7 @@ import { massDelete } from './massDelete.js';
 import { query } from './query.js';
 import { getRelatedModulesInfomation } from './getRelatedModulesInfomation.js';
 import { WsError } from '../errors.js';
+import { loadOwnOperations } from './own/load.js';
 
 export const operations: OperationDefinition[] = [
   getchallenge,
@@ -79,6 +80,15 @@ export class OperationRegistry {
   }
 }
 
-export function createRegistry(options: { testOperations: boolean }): OperationRegistry {
-  return new OperationRegistry(options.testOperations ? [...operations, ...testOperations] : operations);
+/** `own`: the deployment's operations (loadRegistry loads them from WSGATE_OPERATIONS_DIR). */
+export function createRegistry(options: { testOperations: boolean; own?: OperationDefinition[] }): OperationRegistry {
+  return new OperationRegistry([...builtIn(options.testOperations), ...(options.own ?? [])]);
+}
+
+const builtIn = (withTestOperations: boolean) => (withTestOperations ? [...operations, ...testOperations] : operations);
+
+/** The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws). */
+export async function loadRegistry(options: { testOperations: boolean; operationsDir: string }): Promise<OperationRegistry> {
+  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name));
+  return createRegistry({ testOperations: options.testOperations, own });
 }

@@ -48,6 +48,8 @@ export interface OperationContext {
   user: WsUser | null;
   /** The caller's session (synchronous calls after login only). */
   sessionName?: string;
+  /** A deferred run's operationTrackingID. */
+  trackingId?: string;
   services: Services;
   /**
    * The driver, for reads outside any transaction (synchronous calls that are not idempotent); absent when
@@ -86,6 +88,10 @@ export interface OperationDefinition {
    * on the event loop under a short statement budget, and in a call worker only if the budget runs out.
    */
   quick?(services: Services, params: Params): boolean;
+  /** Every call is deferred, with or without cbwsOptions (an own operation's `queued: true`). */
+  queued?: boolean;
+  /** A deployment's own operation (WSGATE_OPERATIONS_DIR), not a built-in. */
+  own?: boolean;
   summary: string;
   params: ParamSpec[];
   /**

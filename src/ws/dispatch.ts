@@ -69,7 +69,7 @@ export function createDispatcher(
     }
     const params = sanitize(op, call.params);
     const options = parseCbwsOptions(call.params.cbwsOptions);
-    const deferred = options.launchfromqueue && op.queueable;
+    const deferred = (options.launchfromqueue || op.queued === true) && op.queueable;
     if (deferred) {
       if (op.idempotent && options.clientRequestIdentifier !== undefined) {
         return runner.idempotent(op, user!, sessionName, params, options, true);

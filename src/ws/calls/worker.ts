@@ -7,7 +7,7 @@ import { getHeapStatistics } from 'node:v8';
 import { packageRoot, type Config } from '../../config.js';
 import { createLogger } from '../../log.js';
 import { openDatabase } from '../../db/client.js';
-import { createRegistry } from '../../operations/registry.js';
+import { loadRegistry } from '../../operations/registry.js';
 import { servicesOf } from '../../services.js';
 import { findUser } from '../../auth/users.js';
 import { envelopeOfError } from '../../envelope.js';
@@ -35,7 +35,7 @@ try {
     poolSize: 2,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = createRegistry({ testOperations: data.config.testOperations });
+  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
   const runner = createRunner(db, services, log);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);

@@ -1,0 +1,112 @@
+// A deployment's own operations: every `.js`/`.mjs` file of WSGATE_OPERATIONS_DIR, loaded and checked at
+// start (a broken file stops the start, naming the file and why), then turned into operation definitions
+// that run like the built-in ones: synchronously in a call worker (its timeout and memory limit), deferred
+// in the executor's workers (leases, retries, the failed store).
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import { WsError } from '../../errors.js';
+import { formatUserId } from '../../auth/users.js';
+import type { OperationDefinition, ParamSpec } from '../types.js';
+import type { OwnOperationDefinition } from './define.js';
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const KEYS = new Set(['name', 'summary', 'params', 'queueable', 'idempotent', 'access', 'queued', 'handle']);
+const ROLES = new Set(['admin', 'user']);
+
+/** A file that cannot be loaded: the start stops with this message. */
+export class OperationFileError extends Error {
+  override name = 'OperationFileError';
+}
+
+const ajv = new Ajv({ allErrors: false, coerceTypes: true, useDefaults: true, strict: true });
+
+const describeError = (e: ErrorObject) => {
+  const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : (e.params as { missingProperty?: string }).missingProperty;
+  return field ? `parameter ${field} ${e.message}` : `parameters ${e.message}`;
+};
+
+function toDefinition(file: string, def: OwnOperationDefinition): OperationDefinition {
+  const fail = (why: string) => new OperationFileError(`${file}: ${why}`);
+  if (typeof def !== 'object' || def === null) throw fail('it exports no operation (export default defineOperation({...}))');
+  for (const key of Object.keys(def)) if (!KEYS.has(key)) throw fail(`unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
+  if (typeof def.name !== 'string' || !NAME.test(def.name)) throw fail('name must be letters, digits and _, starting with a letter (up to 64)');
+  if (typeof def.handle !== 'function') throw fail(`operation ${def.name} has no handle(params, ctx) function`);
+  if (def.access !== undefined && (!Array.isArray(def.access) || def.access.some((r) => !ROLES.has(r)))) throw fail('access must be a list of roles: admin, user');
+  const schema = def.params ?? { type: 'object', properties: {} };
+  if (schema.type !== undefined && schema.type !== 'object') throw fail('params must be an object schema (type: object, properties: {...})');
+  let validate;
+  try {
+    validate = ajv.compile({ type: 'object', ...schema });
+  } catch (error) {
+    throw fail(`params is not a valid JSON Schema: ${(error as Error).message}`);
+  }
+  const required = new Set(schema.required ?? []);
+  const params: ParamSpec[] = Object.entries(schema.properties ?? {}).map(([name, prop]) => ({
+    name,
+    // Objects and lists arrive as JSON text (as coreBOS's element does); everything else as text, which
+    // ajv converts to the declared number or boolean.
+    type: prop.type === 'object' || prop.type === 'array' ? 'encoded' : 'string',
+    required: required.has(name),
+    description: typeof prop.description === 'string' ? prop.description : '',
+  }));
+  const access = def.access ? new Set(def.access) : null;
+  const handle = def.handle.bind(def);
+  const queueable = def.queueable ?? true;
+  const check = (user: { isAdmin: boolean } | null, p: Record<string, unknown>) => {
+    if (!user) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
+    if (access && !access.has(user.isAdmin ? 'admin' : 'user')) {
+      throw new WsError('ACCESS_DENIED', `Permission to perform the operation is denied: ${def.name} is not open to your role`);
+    }
+    if (!validate(p)) throw new WsError('INVALID_PARAMETER', `${def.name}: ${describeError(validate.errors![0]!)}`);
+  };
+  return {
+    name: def.name,
+    method: 'POST',
+    prelogin: false,
+    queueable,
+    queued: queueable && def.queued === true,
+    idempotent: def.idempotent === true,
+    isolated: true,
+    own: true,
+    summary: def.summary ?? `${def.name} (${path.basename(file)})`,
+    params,
+    precheck: (ctx, p) => check(ctx.user, { ...p }),
+    async run(ctx, p) {
+      const values = { ...p };
+      check(ctx.user, values);
+      const user = ctx.user!;
+      return handle(values, { user: { id: formatUserId(user.id), userName: user.userName, isAdmin: user.isAdmin }, trackingId: ctx.trackingId });
+    },
+  };
+}
+
+/**
+ * The operations of `dir` (none when it does not exist), checked against each other and against the
+ * built-in names. Throws OperationFileError naming the file for anything wrong.
+ */
+export async function loadOwnOperations(dir: string, builtIn: string[]): Promise<OperationDefinition[]> {
+  if (!fs.existsSync(dir)) return [];
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))
+    .sort();
+  const taken = new Map(builtIn.map((n) => [n.toLowerCase(), 'a built-in operation']));
+  const out: OperationDefinition[] = [];
+  for (const name of files) {
+    const file = path.join(dir, name);
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (error) {
+      throw new OperationFileError(`${file}: it cannot be loaded: ${(error as Error).message}`);
+    }
+    const def = toDefinition(file, module.default as OwnOperationDefinition);
+    const other = taken.get(def.name.toLowerCase());
+    if (other) throw new OperationFileError(`${file}: operation ${def.name} has the name of ${other}`);
+    taken.set(def.name.toLowerCase(), file);
+    out.push(def);
+  }
+  return out;
+}
