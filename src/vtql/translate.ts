@@ -159,11 +159,12 @@ class Translator {
     const empty = col.nullable && values.some(isEmptyString);
     const rest = col.nullable ? values.filter((v) => !isEmptyString(v)) : values;
     const parts: Prisma.Sql[] = [];
-    const list = Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`;
+    // Built only when some value is left: `in ('')` on a field that can be empty has none (Prisma cannot join []).
+    const list = () => Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`;
     if (rest.length && col.folded && !negated) {
       this.indexed = true;
-      parts.push(Prisma.sql`(${col.folded} IN (${Prisma.join(rest.map((v) => Prisma.sql`lower(${v.value})`))}) AND ${list})`);
-    } else if (rest.length) parts.push(list);
+      parts.push(Prisma.sql`(${col.folded} IN (${Prisma.join(rest.map((v) => Prisma.sql`lower(${v.value})`))}) AND ${list()})`);
+    } else if (rest.length) parts.push(list());
     if (empty) parts.push(col.isEmpty);
     const any = Prisma.join(parts, ' OR ');
     return negated ? Prisma.sql`NOT (${any})` : Prisma.sql`(${any})`;
