@@ -1,11 +1,16 @@
 import { budgetExceeded, underStatementBudget } from '../db/sqlite-connection.js';
 import { answer } from '../envelope.js';
 import { assertMay } from '../records/access.js';
-import { compileQuery, toRecords } from '../vtql/index.js';
-import { callerOf, type OperationDefinition } from './types.js';
+import { compileQuery, toRecords, type TranslatedQuery } from '../vtql/index.js';
+import { callerOf, type OperationDefinition, type Params, type Services } from './types.js';
 
 /** The most record text a quick query parses on the event loop (a parse of this much takes about a millisecond). */
 const QUICK_DATA_CHARS = 256 * 1024;
+
+/** What `quick` compiled, for the run of the same call (the dispatcher passes it the same parameters). */
+const compiled = new WeakMap<Params, TranslatedQuery>();
+
+const compile = (services: Services, p: Params) => compileQuery(p.query as string, services.modules, services.provider, services.queryLimits);
 
 export const query: OperationDefinition = {
   name: 'query',
@@ -17,13 +22,15 @@ export const query: OperationDefinition = {
   params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
   quick(services, p) {
     try {
-      return compileQuery(p.query as string, services.modules, services.provider, services.queryLimits).quick;
+      const q = compile(services, p);
+      compiled.set(p, q);
+      return q.quick;
     } catch {
       return true; // the run answers the same error at once
     }
   },
   async run(ctx, p) {
-    const q = compileQuery(p.query as string, ctx.services.modules, ctx.services.provider, ctx.services.queryLimits);
+    const q = compiled.get(p) ?? compile(ctx.services, p);
     assertMay(callerOf(ctx), q.module, 'read');
     // Values are parameters, so a client's queries share a few statement texts: prepared, they are planned once.
     const select = (sql: typeof q.sql) =>
