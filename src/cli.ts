@@ -15,27 +15,7 @@ import { loadRegistry } from './operations/registry.js';
 import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
-
-interface Verb {
-  usage: string;
-  help: string;
-  options?: ParseArgsConfig['options'];
-  run(args: { values: Record<string, unknown>; positionals: string[] }, config: Config): Promise<number>;
-}
-
-async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime(config);
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
-
-class UsageError extends Error {}
-
-/** A command that cannot be done as asked (an unknown user, say): one line on stderr, exit code 2. */
-class Refusal extends UsageError {}
+import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {

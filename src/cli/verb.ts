@@ -1,0 +1,27 @@
+// What a verb of the `wsgate` command is. Verbs live in src/cli.ts and in files of this folder, each
+// exporting a record of verbs that src/cli.ts spreads into its own.
+import type { ParseArgsConfig } from 'node:util';
+import type { Config } from '../config.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+
+export interface Verb {
+  usage: string;
+  help: string;
+  options?: ParseArgsConfig['options'];
+  run(args: { values: Record<string, unknown>; positionals: string[] }, config: Config): Promise<number>;
+}
+
+/** A mistake in how the command was called: one line on stderr with the verb's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** A command that cannot be done as asked (an unknown user, say): one line on stderr, exit code 2. */
+export class Refusal extends UsageError {}
+
+export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime(config);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
