@@ -16,6 +16,8 @@ import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
+import { scheduleVerbs } from './cli/schedule.js';
+import { ScheduleFileError } from './schedule/file.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -478,6 +480,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
       return 0;
     },
   },
+  ...scheduleVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {
@@ -499,8 +502,11 @@ Run "wsgate VERB --help" for a verb's help; settings come from the environment (
 `;
 }
 
+/** Verbs of two words (`user add`, `schedule list`). */
+const GROUPS = new Set(['user', 'schedule']);
+
 export async function main(argv: string[]): Promise<number> {
-  const name = argv[0] === 'user' ? `user ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = GROUPS.has(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const rest = argv.slice(name.split(' ').length);
   const verb = verbs[name];
   if (!verb) {
@@ -523,7 +529,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`wsgate ${name}: ${(error as Error).message}\n${error instanceof Refusal ? '' : `Usage: ${verb.usage}\n`}`);
       return 2;
     }
-    if (error instanceof OperationFileError) {
+    if (error instanceof OperationFileError || error instanceof ScheduleFileError) {
       // A broken operation file: the file and the reason are the whole story.
       process.stderr.write(`wsgate ${name}: ${error.message}\n`);
       return 2;

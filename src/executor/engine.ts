@@ -73,9 +73,12 @@ export interface EngineDeps {
   health?: DatabaseHealth;
   /** Housekeeping (purging expired results, old failed entries, dead sessions), run every minute while listening. */
   maintain?: () => Promise<void>;
+  /** Queues the recurring operations now due (src/schedule): at the start of a pass, and every second while listening. */
+  schedules?: { fire(): Promise<number> };
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
+const SCHEDULES_EVERY_MS = 1_000;
 
 /** While the database is unavailable the engine tries again after 1 s, doubling up to 30 s. */
 export const RETRY_FIRST_MS = 1_000;
@@ -158,6 +161,11 @@ export class Engine {
       every.unref();
       this.intervals.push(every);
     }
+    if (this.deps.schedules) {
+      const every = setInterval(() => void this.fireSchedules(), SCHEDULES_EVERY_MS);
+      every.unref();
+      this.intervals.push(every);
+    }
     if (this.options.maxTimeSeconds !== undefined) this.timer(() => void this.stop(), this.options.maxTimeSeconds * 1000);
     // A listener is ready (and reports in) once its workers are: its first operations do not wait for them.
     return this.warm().then(() => this.runLoop(stopWhenEmpty));
@@ -215,6 +223,7 @@ export class Engine {
     this.loopRunning = (async () => {
       try {
         await this.heartbeat();
+        await this.fireSchedules();
         await this.loop(stopWhenEmpty);
       } finally {
         clearInterval(heartbeat);
@@ -225,6 +234,15 @@ export class Engine {
       return this.summary;
     })();
     return this.loopRunning;
+  }
+
+  /** Recurring operations' failures are logged, never fatal to the pass: the queue's own work goes on. */
+  private async fireSchedules(): Promise<void> {
+    try {
+      await this.deps.schedules?.fire();
+    } catch (error) {
+      if (!this.health.failed(error)) this.deps.log.error({ err: error }, 'recurring operations could not be queued');
+    }
   }
 
   private budget(): number {
