@@ -17,6 +17,7 @@ import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, re
 import { startServer } from './server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 import { scheduleVerbs } from './cli/schedule.js';
+import { queueVerbs } from './cli/queue.js';
 import { ScheduleFileError } from './schedule/file.js';
 
 /** The one positional NAME of a `user` verb. */
@@ -481,6 +482,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
     },
   },
   ...scheduleVerbs,
+  ...queueVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {
@@ -503,7 +505,7 @@ Run "wsgate VERB --help" for a verb's help; settings come from the environment (
 }
 
 /** Verbs of two words (`user add`, `schedule list`). */
-const GROUPS = new Set(['user', 'schedule']);
+const GROUPS = new Set(['user', 'schedule', 'queue']);
 
 export async function main(argv: string[]): Promise<number> {
   const name = GROUPS.has(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');

@@ -15,6 +15,7 @@ import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../
 import { queueEvents, type Enqueued } from '../queue/events.js';
 import { removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
+import { ControlsCache } from '../queue/controls.js';
 import type { EntryOutcome } from './messages.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
@@ -113,12 +114,14 @@ export class Engine {
    * as soon as it serves again, rather than waiting for their leases to run out.
    */
   private orphans: ClaimedOperation[] = [];
+  private readonly controls: ControlsCache;
 
   constructor(
     private readonly deps: EngineDeps,
     readonly options: EngineOptions,
   ) {
     const { config, clock, log } = deps;
+    this.controls = new ControlsCache(deps.db);
     this.health = deps.health ?? new DatabaseHealth(log);
     this.startedAt = clock.now();
     this.pool = new WorkerPool({
@@ -275,12 +278,15 @@ export class Engine {
       this.orphans = [];
     }
     let empty = false;
+    // Queues paused or at a cap: their due entries wait for the poll, not for a tight loop of claims.
+    const held = new Set<string>();
     while (this.pool.free > 0 && !this.stopping && this.budget() > 0) {
       // One claim for every free worker: fewer statements, and what it finds is spread evenly over them.
       const free = this.pool.free;
       const limit = Math.min(this.options.claimBatch * free, this.budget());
       const started = DatabaseHealth.now();
-      const claimed = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit });
+      const controls = await this.controls.current();
+      const claimed = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit, controls, held });
       this.backAgain(started);
       this.claimed += claimed.length;
       const size = Math.ceil(claimed.length / Math.min(free, claimed.length || 1));
@@ -297,7 +303,8 @@ export class Engine {
     if (idle && (this.budget() <= 0 || (empty && stopWhenEmpty && !this.signalled))) return true;
     if (empty && idle) {
       // Nothing due and nothing running: sleep until the next due time or the poll interval, unless woken.
-      const next = await nextDue(db, this.options.queues);
+      const open = this.options.queues.filter((q) => !held.has(q));
+      const next = open.length > 0 ? await nextDue(db, open) : null;
       const sleepMs = this.options.sleepSeconds * 1000;
       const untilDue = next ? Math.max(0, next.getTime() - clock.now().getTime()) : Infinity;
       await this.waitForWake(Math.min(sleepMs, untilDue));

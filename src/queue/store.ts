@@ -2,6 +2,7 @@
 // the lease token), read a result once, purge. Each is one raw SQL statement rather than an ORM call:
 // enqueue, claim and heartbeat go straight to the driver (src/db/raw.ts); completion runs inside the
 // transaction that holds the operations' writes, so it goes through Prisma's transaction client.
+import { claimLimited, isLimited, type QueueControl } from './controls.js';
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
@@ -124,6 +125,10 @@ export interface ClaimOptions {
   now: Date;
   leaseSeconds: number;
   limit: number;
+  /** The queues' controls (controls.ts): paused ones are skipped, limited ones claimed within their caps. */
+  controls?: ReadonlyMap<string, QueueControl>;
+  /** Filled with the queues not claimed from because they are paused or at a cap. */
+  held?: Set<string>;
 }
 
 type ClaimRow = {
@@ -148,7 +153,14 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
   for (const queue of options.queues) {
     const limit = options.limit - claimed.length;
     if (limit <= 0) break;
-    const rows = await db.raw.query<ClaimRow>(db.dialect.claimDue({ queue, now: options.now, leaseUntil, leaseToken, limit }), { prepared: true });
+    const control = options.controls?.get(queue);
+    if (control?.pausedAt) {
+      options.held?.add(queue);
+      continue;
+    }
+    const params = { queue, now: options.now, leaseUntil, leaseToken, limit };
+    const rows = control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.raw.query<ClaimRow>(db.dialect.claimDue(params), { prepared: true });
+    if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
     const batch = rows.map((r) => ({
       operationTrackingID: r.id,
       operation: r.operation,
