@@ -4,78 +4,16 @@
 // schema of its operation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { packageRoot } from '../src/config.js';
 import { ErrorCode } from '../src/errors.js';
 import { operations } from '../src/operations/registry.js';
 import { testOperations } from '../src/operations/testing.js';
 import { NOT_QUEUED_OR_NOT_FINISHED } from '../src/queue/store.js';
 import { ADMIN_KEY, backends, login, md5, rawCall, startGateway, type CallOptions, type Envelope, type Gateway, runPass } from './support.js';
 import { addUser } from '../src/auth/users.js';
-
-// ---------------------------------------------------------------------------------------------------------
-// The document and its schemas
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv, assertValid, deref, rebase, schemaNamed, spec } from './openapi-spec.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const spec: any = parse(fs.readFileSync(path.join(packageRoot, 'openapi.yaml'), 'utf8'));
-
-const BASE = 'https://wsgate.invalid/openapi.json';
-
-/** Follows a local $ref (`#/components/...`) inside the document. */
-function deref(node: any): any {
-  while (node && typeof node.$ref === 'string') {
-    assert.ok(node.$ref.startsWith('#/'), `only local $refs are expected, got ${node.$ref}`);
-    node = node.$ref
-      .slice(2)
-      .split('/')
-      .map((p: string) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((n: any, key: string) => {
-        assert.ok(n && key in n, `unresolved $ref ${node.$ref}`);
-        return n[key];
-      }, spec);
-  }
-  return node;
-}
-
-/** A copy of a schema whose `#/components/schemas/X` references point into the schema registered below. */
-function rebase(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(rebase);
-  if (!schema || typeof schema !== 'object') return schema;
-  return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => {
-      if (k === '$ref' && typeof v === 'string') {
-        assert.ok(v.startsWith('#/components/schemas/'), `schema $ref outside components/schemas: ${v}`);
-        return [k, `${BASE}#/$defs/${v.slice('#/components/schemas/'.length)}`];
-      }
-      return [k, rebase(v)];
-    }),
-  );
-}
-
-// Strict mode: an unknown keyword or a malformed schema in openapi.yaml fails the suite.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-ajv.addSchema({ $id: BASE, $defs: rebase(spec.components.schemas) as object });
-
-const compiled = new Map<string, ValidateFunction>();
-function schemaNamed(name: string): ValidateFunction {
-  assert.ok(spec.components.schemas[name], `openapi.yaml has no components/schemas/${name}`);
-  let v = compiled.get(name);
-  if (!v) {
-    v = ajv.compile({ $ref: `${BASE}#/$defs/${name}` });
-    compiled.set(name, v);
-  }
-  return v;
-}
-
-function assertValid(v: ValidateFunction, value: unknown, what: string) {
-  if (!v(value)) {
-    assert.fail(`${what} does not match openapi.yaml: ${ajv.errorsText(v.errors)}\n${JSON.stringify(value, null, 2)}`);
-  }
-}
-
 const xOperation = (name: string): any => {
   const entry = spec['x-operations'].find((o: any) => o.name === name);
   assert.ok(entry, `x-operations has no ${name}`);

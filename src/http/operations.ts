@@ -34,10 +34,17 @@ export function preferredWait(ctx: Koa.Context): number | undefined {
 /** Polls the entry until it finished, `seconds` passed, or the client went away. */
 async function waitForOutcome(door: Door, ctx: Koa.Context, id: string, user: WsUser, seconds: number): Promise<void> {
   const end = Date.now() + seconds * 1000;
-  while (Date.now() < end && !ctx.req.destroyed) {
-    const state = await stateOf(door.db, id, user.id);
-    if (state === null || FINAL.has(state)) return;
-    await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, Math.max(0, end - Date.now()))));
+  let gone = false;
+  const left = () => (gone = true);
+  ctx.res.once('close', left);
+  try {
+    while (Date.now() < end && !gone) {
+      const state = await stateOf(door.db, id, user.id);
+      if (state === null || FINAL.has(state)) return;
+      await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, Math.max(0, end - Date.now()))));
+    }
+  } finally {
+    ctx.res.off('close', left);
   }
 }
 
