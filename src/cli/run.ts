@@ -11,7 +11,8 @@ export const runVerbs: Record<string, Verb> = {
     help: `Runs the queued operation ID (an operationTrackingID, or a /jobs/add id) now, whether or not it is due,
 as the user who queued it, and prints its envelope as JSON. Exit code 0 when it succeeded, 1 when it
 answered an error or its attempt failed (a retry is then queued as usual), 2 when it is not queued (running,
-finished, or unknown): an operation never runs twice. Its result stays to be read by its owner.`,
+finished, or unknown): an operation never runs twice. Its result stays to be read by its owner. An ID that
+starts with - goes after --: wsgate run -- -Xy12.`,
     async run({ positionals }, config) {
       const [id, ...extra] = positionals;
       if (!id || extra.length > 0) throw new UsageError('needs exactly one ID');

@@ -82,8 +82,8 @@ export function addJobRoutes(router: Router, door: Door): void {
     for (const key of Object.keys(body)) {
       if (!JOB_FIELDS.includes(key)) throw bad(key, `${key.slice(0, 64)} is not a field of a job (${JOB_FIELDS.join(', ')})`);
     }
-    const { operation, params } = commandOf(door, body.command);
     const cbwsOptions = { launchfromqueue: 1, priority: priorityOf(body.priority), context: contextOf(body.context), callback: callbackOf(body.callback_done) };
+    const { operation, params } = commandOf(door, body.command);
     const queued = resultOf(await door.call(user, operation, { ...params, cbwsOptions }), 'command.') as { operationTrackingID: string };
     ctx.body = { status: 200, data: { id: queued.operationTrackingID } };
   });
