@@ -12,6 +12,7 @@ import { ADMIN_KEY, backends, login, md5, rawCall, startGateway, type CallOption
 import { addUser } from '../src/auth/users.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { ajv, assertValid, deref, rebase, schemaNamed, spec } from './openapi-spec.js';
+import { assertProblem, door } from './doors-client.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const xOperation = (name: string): any => {
@@ -168,6 +169,27 @@ describe('openapi.yaml', () => {
     }
   });
 
+  test('the doors (/jobs, /api/v1) are documented: each method with Bearer security and problem answers', () => {
+    const doors: Record<string, string[]> = {
+      '/jobs/add': ['post'],
+      '/jobs/status': ['get'],
+      '/jobs/status/{id}': ['get'],
+      '/api/v1/operations/{target}': ['post', 'get', 'delete'],
+      '/api/v1/operations/{id}/result': ['get'],
+    };
+    for (const [p, methods] of Object.entries(doors)) {
+      for (const m of methods) {
+        const op = spec.paths[p]?.[m];
+        assert.ok(op, `${m.toUpperCase()} ${p}`);
+        assert.deepEqual(op.security, [{ bearer: [] }], `${m.toUpperCase()} ${p}: Bearer`);
+        assert.ok(deref(op.responses['4XX']).content['application/problem+json'], `${m.toUpperCase()} ${p}: problems`);
+      }
+    }
+    assert.equal(spec.components.securitySchemes.bearer.scheme, 'bearer');
+    const problem = spec.components.schemas.Problem.properties.code;
+    assert.equal(deref(problem), spec.components.schemas.ErrorCode);
+  });
+
   test('the error codes are exactly src/errors.ts', () => {
     sameSet(spec.components.schemas.ErrorCode.enum, Object.values(ErrorCode));
     const envelopeCode = deref(spec.components.schemas.ErrorEnvelope.properties.error.properties.code);
@@ -198,6 +220,12 @@ describe('openapi.yaml', () => {
     rejects('Envelope', { success: true, result: 1 });
     rejects('Envelope', { success: true, result: 1, moreinfo: null, error: null });
     rejects('Envelope', { success: false, error: { code: 'RECORD_NOT_FOUND' }, moreinfo: null });
+    accepts('Problem', { type: 'about:blank', title: 'Gone', status: 410, detail: 'd', code: 'RESULT_ALREADY_READ' });
+    rejects('Problem', { type: 'about:blank', title: 'OK', status: 200, detail: 'd', code: 'NOT_FOUND' });
+    rejects('Problem', { type: 'about:blank', title: 'Gone', status: 410, detail: 'd', code: 'NO_SUCH_CODE' });
+    rejects('JobsStatusAnswer', { status: 200, data: { waiting: 1, working: 0, max_threads: 1 } });
+    rejects('JobAddAnswer', { status: 200, data: {} });
+    rejects('JobAddRequest', { command: { type: 'exec', cmd: 'ls' } });
   });
 });
 
@@ -480,6 +508,27 @@ for (const backend of backends) {
       await post('{"operation":', 'application/json');
       await post('["listtypes"]', 'application/json');
       await post('null', 'application/json');
+    });
+
+    test('the doors answer as documented: /jobs/status, the 202 flow, problems', async () => {
+      // door() checks each answer against the documented response of its path, method and status.
+      const base = gw.server.url;
+      const target = '/api/v1/operations/{target}';
+      const none = await door(base, 'GET', '/jobs/status', { template: '/jobs/status' });
+      assertProblem(none, 401, 'AUTHENTICATION_REQUIRED');
+      assert.equal((await door(base, 'GET', '/jobs/status', { template: '/jobs/status', bearer: session })).status, 200);
+      const accepted = await door(base, 'POST', '/api/v1/operations/describe', { template: target, bearer: session, json: { elementType: 'Contacts' } });
+      assert.equal(accepted.status, 202);
+      const id = accepted.body.operationTrackingID;
+      assert.equal((await door(base, 'GET', `/jobs/status/${id}`, { template: '/jobs/status/{id}', bearer: session })).status, 200);
+      assert.equal((await door(base, 'GET', `/api/v1/operations/${id}`, { template: target, bearer: session })).status, 200);
+      await runPass(gw.rt);
+      assert.equal((await door(base, 'GET', `/jobs/status/${id}`, { template: '/jobs/status/{id}', bearer: session })).body.data.output.success, true);
+      assert.equal((await door(base, 'GET', `/api/v1/operations/${id}`, { template: target, bearer: session })).status, 303);
+      const result = await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session });
+      assertValid(resultSchemaOf('describe'), result.body, 'the 202 result of describe');
+      assertProblem(await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session }), 410, 'RESULT_ALREADY_READ');
+      assertProblem(await door(base, 'POST', '/jobs/add', { template: '/jobs/add', bearer: session, json: { command: { type: 'ftp' } } }), 400, 'INVALID_PARAMETER', 'command.type');
     });
 
     test('logout ends the session', async () => {
