@@ -71,6 +71,7 @@ for (const backend of backends) {
       assert.equal(list.code, 0, list.stderr);
       const listed = JSON.parse(list.stdout);
       assert.deepEqual(listed.map((t: { id: string }) => t.id), [bobTokenId]);
+      assert.match(bobTokenId, /^[0-9a-f]{12}$/);
       assert.ok(!list.stdout.includes(bob));
       const unknown = await runCli(['token', 'add', 'nosuchuser'], gw.env);
       assert.equal(unknown.code, 2);
@@ -84,13 +85,15 @@ for (const backend of backends) {
       assertProblem(await jobsStatus(`${bob}x`), 401, 'INVALID_AUTH_TOKEN');
       assert.equal((await jobsStatus(bob)).status, 200);
       const extra = await runCli(['token', 'add', 'bob'], gw.env);
-      const second = extra.stdout.split('\n')[0]!;
-      assert.equal((await jobsStatus(second)).status, 200);
-      const revoked = await runCli(['token', 'revoke', second], gw.env);
+      const [second, secondIdLine] = extra.stdout.split('\n');
+      const secondId = /^id=(\S+)/.exec(secondIdLine!)![1]!;
+      assert.equal((await jobsStatus(second!)).status, 200);
+      const revoked = await runCli(['token', 'revoke', secondId], gw.env);
       assert.equal(revoked.code, 0, revoked.stderr);
-      assertProblem(await jobsStatus(second), 401, 'INVALID_AUTH_TOKEN');
+      assertProblem(await jobsStatus(second!), 401, 'INVALID_AUTH_TOKEN');
       assert.equal((await jobsStatus(bob)).status, 200, 'the other token still works');
-      const again = await runCli(['token', 'revoke', second], gw.env);
+      // By the token itself too: it is revoked already.
+      const again = await runCli(['token', 'revoke', second!], gw.env);
       assert.equal(again.code, 2);
       const list = JSON.parse((await runCli(['token', 'list', 'bob', '--json'], gw.env)).stdout) as { id: string; revokedAt: string | null }[];
       assert.equal(list.length, 2);

@@ -1,7 +1,6 @@
 // Users' API tokens for the HTTP doors (/jobs, /api/v1): made by `wsgate token add`, shown once, stored as
 // their SHA-256 only (a token is 256 random bits, so no slow hash is needed), revocable.
 import { createHash, randomBytes } from 'node:crypto';
-import { nanoid } from 'nanoid';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { RawSql } from '../db/raw.js';
 import { toBoolean, toDate } from '../db/values.js';
@@ -23,7 +22,8 @@ export interface ApiTokenRow {
 /** Makes a token for the user; the token itself is returned here only. */
 export async function addToken(raw: RawSql, userId: number, now: Date): Promise<{ id: string; token: string }> {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  const id = nanoid(12);
+  // Hex, so that an id never starts with '-' on a command line.
+  const id = randomBytes(6).toString('hex');
   await raw.execute(Prisma.sql`INSERT INTO ws_api_token (id, user_id, token_hash, created_at) VALUES (${id}, ${userId}, ${hashOf(token)}, ${now})`);
   return { id, token };
 }
