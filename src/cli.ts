@@ -19,6 +19,8 @@ import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 import { scheduleVerbs } from './cli/schedule.js';
 import { queueVerbs } from './cli/queue.js';
 import { ScheduleFileError } from './schedule/file.js';
+import { tokenVerbs } from './cli/tokens.js';
+import { runVerbs } from './cli/run.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -201,16 +203,17 @@ ${EXECUTOR_OPTIONS_HELP}
     },
   },
   status: {
-    usage: 'wsgate status [--queue Q1,Q2] [--json]',
+    usage: 'wsgate status [--queue Q1,Q2] [--context X] [--json]',
     help: `Prints the queue's counts (waiting: due now; delayed: due later or waiting for a retry; running; failed;
 done: results not read yet) and the executors' workers (max and free, over every executor seen within its
-last three heartbeats).`,
-    options: { queue: { type: 'string' }, json: { type: 'boolean' } },
+last three heartbeats). --context X counts only the entries submitted with that context label.`,
+    options: { queue: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, config) {
       const queues = values.queue === undefined ? undefined : queuesOption(values.queue);
+      const context = values.context === undefined ? undefined : String(values.context);
       return withRuntime(config, async (rt) => {
         const now = rt.services.clock.now();
-        const counts = await queueCounts(rt.db, now, queues);
+        const counts = await queueCounts(rt.db, now, queues, { context });
         const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatEveryMs(config.leaseSeconds) - 1_000));
         const status = {
           ...counts,
@@ -483,6 +486,8 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
   },
   ...scheduleVerbs,
   ...queueVerbs,
+  ...tokenVerbs,
+  ...runVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {

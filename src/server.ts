@@ -6,6 +6,7 @@ import { createDispatcher } from './ws/dispatch.js';
 import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 import { CallPool } from './ws/calls/pool.js';
+import { doors } from './http/doors.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -37,7 +38,9 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
   });
   await calls?.warm();
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
-  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins });
+  const { db, registry, services, log } = rt;
+  const doorsOf = doors({ db, registry, services, log, dispatcher, leaseSeconds: rt.config.leaseSeconds, bodyLimit: rt.config.bodyLimit });
+  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins, doors: doorsOf });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;

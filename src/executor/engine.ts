@@ -174,6 +174,26 @@ export class Engine {
     return this.warm().then(() => this.runLoop(stopWhenEmpty));
   }
 
+  /**
+   * Runs entries claimed elsewhere (`wsgate run ID` claims one by its id) in this engine's workers, with its
+   * heartbeat, retries and failed store, and returns when their outcomes are recorded.
+   */
+  async runClaimed(batch: ClaimedOperation[]): Promise<PassSummary> {
+    if (this.loopRunning) throw new Error('the executor is running already');
+    this.summary = emptySummary();
+    const started = performance.now();
+    const heartbeat = setInterval(() => void this.heartbeat(), heartbeatEveryMs(this.options.leaseSeconds));
+    heartbeat.unref();
+    try {
+      this.dispatch(batch);
+      await Promise.all(this.inFlight.keys());
+    } finally {
+      clearInterval(heartbeat);
+    }
+    this.summary.tookMs = Math.round(performance.now() - started);
+    return this.summary;
+  }
+
   /** Starts the worker threads now rather than at the first claim (a listener's first operation starts sooner). */
   warm(): Promise<void> {
     return this.pool.warm();
