@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { WsgateClient, WsgateError, isWsgateError } from 'wsgate/client';
 import { ADMIN_KEY, addTestUser, backends, runPass, startGateway, until, type Gateway } from './support.js';
 
-for (const backend of backends) {
-  describe(`typed client on ${backend.name}`, () => {
+for (const backend of backends) for (const useAsyncApi of [true, false]) {
+  // Deferred results through the 202 API (wsgate) or by polling getQueuedOperationStatus (as against coreBOS).
+  const readAgain = useAsyncApi ? 'RESULT_ALREADY_READ' : 'RECORD_NOT_FOUND';
+  describe(`typed client on ${backend.name}, ${useAsyncApi ? 'through the 202 API' : 'polling'}`, () => {
     let gw: Gateway;
     let client: WsgateClient;
     before(async () => {
       gw = await startGateway(backend);
-      client = new WsgateClient({ url: gw.url.replace('/webservice.php', '') });
+      client = new WsgateClient({ url: gw.url.replace('/webservice.php', ''), useAsyncApi });
       await client.login('admin', ADMIN_KEY);
     });
     after(() => gw.close());
@@ -20,7 +22,7 @@ for (const backend of backends) {
     test('login makes a session; a wrong key is INVALID_USER_CREDENTIALS as a typed error', async () => {
       assert.match(client.sessionName!, /^[A-Za-z0-9_-]{10,}$/);
       assert.equal(client.userId, '19x1');
-      const other = new WsgateClient({ url: gw.url });
+      const other = new WsgateClient({ url: gw.url, useAsyncApi });
       await assert.rejects(other.login('admin', 'f'.repeat(32)), (e: unknown) => isWsgateError(e, 'INVALID_USER_CREDENTIALS'));
       await assert.rejects(other.call('listtypes'), (e: unknown) => e instanceof WsgateError && e.code === 'AUTHENTICATION_REQUIRED');
     });
@@ -52,7 +54,8 @@ for (const backend of backends) {
       const result = await waiting;
       assert.equal(result.lastname, 'Later');
       // Read once: the entry is gone with its result.
-      await assert.rejects(job.result(), (e: unknown) => isWsgateError(e, 'RECORD_NOT_FOUND'));
+      await assert.rejects(job.result(), (e: unknown) => isWsgateError(e, readAgain));
+      assert.equal(client.asyncApi !== null, useAsyncApi, 'the 202 API is used where the gateway has it');
     });
 
     test('defer with a delay, then cancel: the result is OPERATION_CANCELLED; a protocol error of the run is thrown with its code', async () => {
@@ -73,7 +76,7 @@ for (const backend of backends) {
 
     test("another user's handle cannot see or take the result", async () => {
       const { accessKey } = await addTestUser(gw, 'typedother');
-      const other = new WsgateClient({ url: gw.url });
+      const other = new WsgateClient({ url: gw.url, useAsyncApi });
       await other.login('typedother', accessKey);
       const mine = await client.defer('create', { elementType: 'Contacts', element: { lastname: 'Mine' } });
       await runPass(gw.rt);

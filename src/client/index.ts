@@ -16,6 +16,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Milliseconds a single HTTP request may take before it is aborted (default 60,000). */
   requestTimeoutMs?: number;
+  /**
+   * Wait for deferred results through wsgate's 202 API (`GET /api/v1/operations/{id}` with `Prefer: wait`)
+   * where the gateway has it (default true); false polls getQueuedOperationStatus, as against coreBOS.
+   */
+  useAsyncApi?: boolean;
 }
 
 export interface DeferOptions {
@@ -97,7 +102,9 @@ const pause = (ms: number, signal?: AbortSignal) =>
 
 export class WsgateClient {
   readonly endpoint: string;
-  private readonly fetch: typeof fetch;
+  /** The 202 API's base (`.../api/v1/operations`), or null once the gateway answered that it has none. */
+  asyncApi: string | null;
+  readonly fetch: typeof fetch;
   private readonly requestTimeoutMs: number;
   private session: { sessionName: string; userId: string } | null = null;
 
@@ -106,6 +113,7 @@ export class WsgateClient {
     this.endpoint = /\/webservice\.php$/.test(url) ? url : `${url}/webservice.php`;
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.asyncApi = options.useAsyncApi === false ? null : `${this.endpoint.replace(/\/webservice\.php$/, '')}/api/v1/operations`;
   }
 
   /** The session name after login (for another client, or the 202 API's `Authorization: Bearer`). */
@@ -215,6 +223,10 @@ export class DeferredOperation {
    */
   async result<T = unknown>(options: ResultOptions = {}): Promise<T> {
     const deadline = Date.now() + (options.wait ?? 0) * 1000;
+    if (this.client.asyncApi) {
+      const answered = await this.resultByAsyncApi<T>(deadline, options.signal);
+      if (answered) return answered.result;
+    }
     let pauseMs = options.pollMs ?? 250;
     for (;;) {
       const status = await this.status();
@@ -225,6 +237,34 @@ export class DeferredOperation {
       }
       await pause(Math.min(pauseMs, left), options.signal);
       pauseMs = Math.min(pauseMs * 2, 5_000);
+    }
+  }
+
+  /**
+   * Through the 202 API: `Prefer: wait` holds each request up to a minute, and the redirect (303) to the
+   * result is followed, which reads it (once). Null when the gateway has no such API (then polling goes on).
+   */
+  private async resultByAsyncApi<T>(deadline: number, signal?: AbortSignal): Promise<{ result: T } | null> {
+    const url = `${this.client.asyncApi}/${encodeURIComponent(this.operationTrackingID)}`;
+    for (;;) {
+      const wait = Math.max(0, Math.min(60, Math.ceil((deadline - Date.now()) / 1000)));
+      const headers: Record<string, string> = { authorization: `Bearer ${this.client.sessionName ?? ''}`, accept: 'application/json' };
+      if (wait > 0) headers.prefer = `wait=${wait}`;
+      const res = await this.client.fetch(url, { headers, redirect: 'follow', signal: signal ?? AbortSignal.timeout((wait + 30) * 1000) });
+      const problem = (res.headers.get('content-type') ?? '').includes('application/problem+json');
+      if (res.status === 404 && !problem) {
+        this.client.asyncApi = null; // a gateway without the 202 API (coreBOS itself)
+        return null;
+      }
+      const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+      if (problem || !res.ok) {
+        const code = typeof body?.code === 'string' ? body.code : 'INTERNAL_SERVER_ERROR';
+        throw new WsgateError(code as ErrorCode, String(body?.detail ?? body?.title ?? `HTTP ${res.status}`), res.status);
+      }
+      if (res.redirected || /\/result$/.test(new URL(res.url || url).pathname)) return { result: body as T };
+      if (Date.now() >= deadline) {
+        throw new WsgateError(NOT_FINISHED, `Operation ${this.operationTrackingID} is ${String(body?.status ?? 'pending')}, not finished yet`);
+      }
     }
   }
 
