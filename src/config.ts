@@ -246,6 +246,17 @@ export const settings = {
     default: './operations',
     description: 'Folder of the deployment\'s own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
   },
+  // issue 11: event scripts
+  eventsDir: {
+    env: 'WSGATE_EVENTS_DIR',
+    default: './events',
+    description: 'Folder of event scripts (`<operation>[.<Module>].<pre|post|queued>.js`, each `export default defineEvent(...)`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
+  },
+  eventTimeoutMs: {
+    env: 'WSGATE_EVENT_TIMEOUT_MS',
+    default: '2000',
+    description: 'Milliseconds a pre or post event script may run (in an event worker thread); then it is stopped and the call answers TIMEOUT.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -302,6 +313,9 @@ export interface Config {
   quotaMaxDelaySeconds: number;
   priorityCeiling: number;
   operationsDir: string;
+  // issue 11: event scripts
+  eventsDir: string;
+  eventTimeoutMs: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -463,6 +477,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
     priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
     operationsDir: path.resolve(get('operationsDir')),
+    // issue 11: event scripts
+    eventsDir: path.resolve(get('eventsDir')),
+    eventTimeoutMs: positiveInt('eventTimeoutMs', get('eventTimeoutMs')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

@@ -13,6 +13,7 @@ import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
 import { syncFieldIndexes } from './vtql/indexes.js';
 import { DatabaseHealth } from './db/health.js';
+import { loadEvents } from './operations/own/events-load.js';
 
 export { createLogger };
 
@@ -36,6 +37,12 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     statementTimeoutMs: config.statementTimeoutMs,
   });
   const services: Services = servicesOf(config);
+  try {
+    services.events.use(await loadEvents(config.eventsDir, registry, services.modules));
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return {
     config,
     db,
@@ -43,7 +50,10 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     services,
     log,
     health: new DatabaseHealth(log),
-    close: () => db.close(),
+    async close() {
+      await services.events.close();
+      await db.close();
+    },
   };
 }
 
