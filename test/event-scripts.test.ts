@@ -108,12 +108,13 @@ for (const backend of backends) {
       assert.equal(refused.error?.code, 'REFUSED_BY_POST');
       const found = await call(gw.url, { operation: 'query', sessionName: admin, query: "select lastname from Contacts where firstname = 'Refused';" });
       assert.deepEqual(found.result, [], 'a post script that rejects rolls the call back');
-      // In one batch, on one worker: the good create runs, the next operation throws and rolls the shared
-      // transaction back, the create runs again alone: its script is queued once.
+      // In one batch and one transaction (one worker, a group commit window that does not close): the good
+      // create runs and queues its script, the next operation throws and rolls the shared transaction back,
+      // the create runs again alone: its script is queued once.
       const good = await create({ lastname: 'batch' }, { cbwsOptions: deferred });
       const bad = await call(gw.url, { operation: 'misbehaves', sessionName: admin, how: 'protocol', cbwsOptions: deferred });
       const refusedLater = await create({ lastname: 'later', firstname: 'Refused' }, { cbwsOptions: deferred });
-      await runPass(gw.rt, { concurrency: 1 });
+      await runPass(gw.rt, { concurrency: 1, groupCommitMs: 60_000 });
       assert.equal((await resultOf(bad.result.operationTrackingID)).error.code, 'NOT_TODAY');
       assert.equal((await resultOf(refusedLater.result.operationTrackingID)).error.code, 'REFUSED_BY_POST');
       assert.equal((await resultOf(good.result.operationTrackingID)).success, true);
