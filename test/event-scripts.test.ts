@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot, loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
+import { loadModules } from '../src/records/modules.js';
+import { moduleOfCall } from '../src/operations/own/events-hooks.js';
 import { ADMIN_KEY, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures');
@@ -123,6 +125,20 @@ for (const backend of backends) {
       assert.deepEqual(runs.map((r) => r.event.request.params.element.lastname), ['BATCH'], 'only the committed create fired, once');
     });
 
+    test('an idempotent create fires its queued script once: a repeat answers the first answer and fires nothing', async () => {
+      const before = fired().length;
+      const options = { cbwsOptions: '{"ClientRequestIdentifier":"event-once"}' };
+      const first = await create({ lastname: 'once' }, options);
+      const repeat = await create({ lastname: 'once' }, options);
+      assert.equal(first.result.lastname, 'ONCE');
+      assert.equal(first.result.postedBy, 'admin');
+      assert.deepEqual(repeat, first);
+      await runPass(gw.rt);
+      const runs = fired().slice(before);
+      assert.equal(runs.length, 1);
+      assert.deepEqual(runs[0].event.response, first);
+    });
+
     test('post rewrites the result of an own operation run in a call worker, and of its deferred run', async () => {
       const sync = await call(gw.url, { operation: 'greet', sessionName: admin, name: 'Ann' });
       assert.equal(sync.result.greeting, 'Hello Ann!');
@@ -150,6 +166,17 @@ for (const backend of backends) {
     });
   });
 }
+
+test('the module of a call: elementType or module, the id or element id, a query\'s from', () => {
+  const modules = loadModules(loadConfig(testEnv('file:x.db')).modulesFile);
+  assert.equal(moduleOfCall({ elementType: 'contacts' }, modules), 'Contacts');
+  assert.equal(moduleOfCall({ module: 'Accounts' }, modules), 'Accounts');
+  assert.equal(moduleOfCall({ id: '12x5' }, modules), 'Contacts');
+  assert.equal(moduleOfCall({ element: { id: '11x3', accountname: 'A' } }, modules), 'Accounts');
+  assert.equal(moduleOfCall({ query: 'select * from leads where lastname = 1;' }, modules), 'Leads');
+  assert.equal(moduleOfCall({ elements: [] }, modules), undefined);
+  assert.equal(moduleOfCall({ elementType: 'Nomodule' }, modules), undefined);
+});
 
 describe('broken event script files stop the start, naming the file and the reason', () => {
   const cases: [string, string, RegExp][] = [
