@@ -125,6 +125,16 @@ for (const backend of backends) {
       assert.deepEqual(runs.map((r) => r.event.request.params.element.lastname), ['BATCH'], 'only the committed create fired, once');
     });
 
+    test('concurrent creates, each in its transaction with its scripts: every one answered, each fires once', async () => {
+      const before = fired().length;
+      const names = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+      const answers = await Promise.all(names.map((n) => create({ lastname: n })));
+      for (const a of answers) assert.equal(a.result?.postedBy, 'admin', JSON.stringify(a));
+      await runPass(gw.rt);
+      const runs = fired().slice(before);
+      assert.deepEqual(runs.map((r) => r.event.request.params.element.lastname).sort(), names.map((n) => n.toUpperCase()));
+    });
+
     test('an idempotent create fires its queued script once: a repeat answers the first answer and fires nothing', async () => {
       const before = fired().length;
       const options = { cbwsOptions: '{"ClientRequestIdentifier":"event-once"}' };
