@@ -170,6 +170,19 @@ for (const backend of backends) {
       assert.equal(after.result?.lastname, 'AFTER', 'a new event worker serves the next call');
     });
 
+    test('a queued script that throws is retried per --tries, then kept in the failed store; the call was answered', async () => {
+      const described = await call(gw.url, { operation: 'describe', sessionName: admin, elementType: 'Accounts' });
+      assert.equal(described.success, true);
+      const summary = await runPass(gw.rt, { tries: 2 });
+      assert.equal(summary.retried, 1, JSON.stringify(summary));
+      assert.equal(summary.failed, 1, JSON.stringify(summary));
+      const entry = await gw.rt.db.prisma.queuedOperation.findFirst({ where: { operation: 'wsgate.queuedEvent', state: 'failed' } });
+      assert.ok(entry, 'in the failed store');
+      assert.equal(JSON.parse(entry.result!).error.code, 'INTERNAL_SERVER_ERROR');
+      const failed = await runCli(['failed', '--json'], gw.env);
+      assert.match(failed.stdout, /wsgate\.queuedEvent/);
+    });
+
     test('the internal operation that runs queued scripts cannot be called', async () => {
       const answer = await call(gw.url, { operation: 'wsgate.queuedEvent', sessionName: admin });
       assert.equal(answer.error?.code, 'UNKNOWN_OPERATION');
