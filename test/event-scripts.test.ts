@@ -11,7 +11,7 @@ import path from 'node:path';
 import { packageRoot, loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { loadModules } from '../src/records/modules.js';
-import { moduleOfCall } from '../src/operations/own/events-hooks.js';
+import { moduleOfCall, publicSettings } from '../src/operations/own/events-hooks.js';
 import { ADMIN_KEY, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures');
@@ -199,6 +199,16 @@ test('the module of a call: elementType or module, the id or element id, a query
   assert.equal(moduleOfCall({ query: 'select * from leads where lastname = 1;' }, modules), 'Leads');
   assert.equal(moduleOfCall({ elements: [] }, modules), undefined);
   assert.equal(moduleOfCall({ elementType: 'Nomodule' }, modules), undefined);
+});
+
+test('the settings a queued script sees: no secret, no database password', () => {
+  const env = testEnv('postgresql://wsgate:hunter2-pw@db.example:5432/wsgate');
+  const shown = publicSettings(loadConfig(env));
+  assert.equal(shown.DATABASE_URL, 'postgresql://wsgate:***@db.example:5432/wsgate');
+  assert.equal(shown.WSGATE_EVENT_TIMEOUT_MS, 2000);
+  for (const name of ['WSGATE_SECRET', 'WSGATE_SECRET_FILE', 'WSGATE_ADMIN_ACCESSKEY']) assert.ok(!(name in shown), name);
+  const text = JSON.stringify(shown);
+  for (const secret of ['hunter2-pw', env.WSGATE_SECRET!, env.WSGATE_ADMIN_ACCESSKEY!]) assert.ok(!text.includes(secret), secret);
 });
 
 describe('broken event script files stop the start, naming the file and the reason', () => {

@@ -31,7 +31,7 @@ export interface EventPlan {
 }
 
 /** The settings a queued script sees: all but the secret ones, DATABASE_URL without its password. */
-function publicSettings(config: Config): Record<string, unknown> {
+export function publicSettings(config: Config): Record<string, unknown> {
   const hidden = new Set(['secret', 'adminAccessKey', 'secretFile']);
   const out: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(settings)) {
