@@ -252,6 +252,17 @@ export const settings = {
     default: './schedule.json',
     description: 'The recurring operations (`wsgate schedule list|add|remove` edits it), queued by every executor exactly once per tick; a missing file means none (a relative path is taken from the working directory).',
   },
+  // issue 11: event scripts
+  eventsDir: {
+    env: 'WSGATE_EVENTS_DIR',
+    default: './events',
+    description: 'Folder of event scripts (`<operation>[.<Module>].<pre|post|queued>.js`, each `export default defineEvent(...)`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
+  },
+  eventTimeoutMs: {
+    env: 'WSGATE_EVENT_TIMEOUT_MS',
+    default: '2000',
+    description: 'Milliseconds a pre or post event script may run (in an event worker thread); then it is stopped and the call answers TIMEOUT.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -310,6 +321,9 @@ export interface Config {
   operationsDir: string;
   // issue 15: recurring operations
   scheduleFile: string;
+  // issue 11: event scripts
+  eventsDir: string;
+  eventTimeoutMs: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -473,6 +487,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operationsDir: path.resolve(get('operationsDir')),
     // issue 15: recurring operations
     scheduleFile: path.resolve(get('scheduleFile')),
+    // issue 11: event scripts
+    eventsDir: path.resolve(get('eventsDir')),
+    eventTimeoutMs: positiveInt('eventTimeoutMs', get('eventTimeoutMs')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

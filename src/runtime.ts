@@ -15,6 +15,7 @@ import { syncFieldIndexes } from './vtql/indexes.js';
 import { DatabaseHealth } from './db/health.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { sanitize } from './ws/sanitize.js';
+import { loadEvents } from './operations/own/events-load.js';
 
 export { createLogger };
 
@@ -43,6 +44,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler({ db, registry, clock: services.clock, log, file: config.scheduleFile, prepare: sanitize });
+    services.events.use(await loadEvents(config.eventsDir, registry, services.modules));
   } catch (error) {
     await db.close();
     throw error;
@@ -55,7 +57,10 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     log,
     health: new DatabaseHealth(log),
     scheduler,
-    close: () => db.close(),
+    async close() {
+      await services.events.close();
+      await db.close();
+    },
   };
 }
 

@@ -7,12 +7,14 @@ import { LoginThrottle } from './auth/throttle.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
+import { EventHooks } from './operations/own/events-hooks.js';
 
 export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
+  const theClock = clock instanceof Clock ? clock : new Clock(clock);
   return {
     modules: loadModules(config.modulesFile),
     secret: loadSecret(config.secret, config.dataDir),
-    clock: clock instanceof Clock ? clock : new Clock(clock),
+    clock: theClock,
     sessionPolicy: {
       challengeTtlSeconds: config.challengeTtlSeconds,
       sessionLifetimeSeconds: config.sessionLifetimeSeconds,
@@ -44,5 +46,6 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       maxDelaySeconds: config.quotaMaxDelaySeconds,
       priorityCeiling: config.priorityCeiling,
     },
+    events: new EventHooks(config, theClock),
   };
 }

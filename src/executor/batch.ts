@@ -106,7 +106,12 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
               { db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID },
               p.entry.params,
             );
-            completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(success(result)) });
+            // Post event scripts change the result; queued ones are queued in this transaction (events-hooks.ts).
+            const { events, modules } = r.services;
+            const { envelope } = await events.settle(events.plan(op, p.entry.params, modules), {
+              op, user: users.get(p.entry.userId)!, params: p.entry.params, envelope: success(result), db, dialect: r.db.dialect,
+            });
+            completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(envelope) });
           } catch (error) {
             throw new OperationThrew(p.entry, error);
           } finally {

@@ -11,6 +11,7 @@ import { servicesOf } from '../services.js';
 import type { ClaimedOperation } from '../queue/store.js';
 import { runBatch } from './batch.js';
 import { findUser } from '../auth/users.js';
+import { loadEvents } from '../operations/own/events-load.js';
 import { RUNNING_INDEX, RUNNING_SINCE, type FromWorker, type ToWorker } from './messages.js';
 
 export interface WorkerData {
@@ -51,6 +52,8 @@ try {
   });
   const services = servicesOf(data.config, data.clock);
   const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
+  // Which event scripts exist (checked at start by the process that runs this executor).
+  services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   // Connects and warms Prisma's query compiler before the first batch, which would otherwise wait for both.
   await findUser(db.prisma, 0);
   send({ type: 'ready' });
@@ -81,6 +84,7 @@ try {
     );
     send({ type: 'batch-done', heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
   }
+  await services.events.close();
   await db.close();
   send({ type: 'closed' });
   port.close();

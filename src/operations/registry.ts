@@ -22,6 +22,7 @@ import { query } from './query.js';
 import { getRelatedModulesInfomation } from './getRelatedModulesInfomation.js';
 import { WsError } from '../errors.js';
 import { loadOwnOperations } from './own/load.js';
+import { queuedEventOperation } from './own/events-queued.js';
 
 export const operations: OperationDefinition[] = [
   getchallenge,
@@ -66,8 +67,12 @@ export function unknownOperation(name: string): WsError {
 export class OperationRegistry {
   private readonly byName = new Map<string, OperationDefinition>();
 
-  constructor(readonly list: OperationDefinition[]) {
-    for (const op of list) {
+  /** `list`: what callers may call; `internal`: what wsgate queues itself (runnable, never listed). */
+  constructor(
+    readonly list: OperationDefinition[],
+    internal: OperationDefinition[] = [queuedEventOperation],
+  ) {
+    for (const op of [...list, ...internal]) {
       // A deferred run happens as the user who queued it: an operation without a user cannot be queued.
       if (op.prelogin && op.queueable) throw new Error(`operation ${op.name} cannot be both prelogin and queueable`);
       this.byName.set(op.name.toLowerCase(), op);

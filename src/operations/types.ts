@@ -10,6 +10,7 @@ import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
 import type { QuotaSettings } from '../queue/quota.js';
+import type { EventHooks } from './own/events-hooks.js';
 
 /** A declared parameter. `encoded` ones arrive as JSON text and reach the operation decoded. */
 export interface ParamSpec {
@@ -39,6 +40,8 @@ export interface Services {
   loginDefences: LoginDefences;
   /** What one user may queue (src/queue/quota.ts). */
   quota: QuotaSettings;
+  /** The event scripts in force (WSGATE_EVENTS_DIR) and where they run. */
+  events: EventHooks;
 }
 
 export interface OperationContext {
@@ -92,6 +95,8 @@ export interface OperationDefinition {
   queued?: boolean;
   /** A deployment's own operation (WSGATE_OPERATIONS_DIR), not a built-in. */
   own?: boolean;
+  /** Queued by wsgate itself (a queued event script), run by the executor, never called nor listed. */
+  internal?: boolean;
   summary: string;
   params: ParamSpec[];
   /**

@@ -61,7 +61,7 @@ export function createDispatcher(
   async function handle(call: Call, named: (name: string) => void): Promise<Envelope | CallAnswer> {
     const name = typeof call.params.operation === 'string' ? call.params.operation : '';
     const op = registry.get(name);
-    if (!op) throw unknownOperation(name);
+    if (!op || op.internal) throw unknownOperation(name);
     named(op.name);
     const sessionParam = typeof call.params.sessionName === 'string' ? call.params.sessionName : '';
     const sessionName = sessionParam || call.authorization || undefined;
@@ -69,7 +69,8 @@ export function createDispatcher(
     if (!op.prelogin && !user) {
       user = await checkSession(db.raw, sessionName, services.clock.now(), services.sessionPolicy);
     }
-    const params = sanitize(op, call.params);
+    // Pre event scripts: for a deferred call at submit, so that one they reject queues nothing.
+    const params = await services.events.pre(op, user, sanitize(op, call.params), services.modules);
     const options = parseCbwsOptions(call.params.cbwsOptions);
     const deferred = (options.launchfromqueue || op.queued === true) && op.queueable;
     if (deferred) {

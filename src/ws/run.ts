@@ -63,7 +63,11 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
         wake = queued.announce;
         envelope = success({ operationTrackingID: queued.operationTrackingID }, moreinfo);
       } else {
-        envelope = success(await op.run(ctx, params), moreinfo);
+        const settled = await services.events.settle(services.events.plan(op, params, services.modules), {
+          op, user, params, envelope: success(await op.run(ctx, params), moreinfo), db: tx, dialect: db.dialect,
+        });
+        wake = settled.announce;
+        envelope = settled.envelope;
       }
       const text = JSON.stringify(envelope);
       await storeAnswer(tx, key, text);
@@ -88,9 +92,17 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
     if (op.idempotent && user && options.clientRequestIdentifier !== undefined) {
       return idempotent(op, user, sessionName, params, options, false);
     }
-    const result = await op.run(contextOf(user, sessionName, address), params);
     const moreinfo = options.launchfromqueue ? `${op.name} cannot be queued: it ran at once` : null;
-    return success(result, moreinfo);
+    const plan = user && services.events.plan(op, params, services.modules);
+    if (!plan) return success(await op.run(contextOf(user, sessionName, address), params), moreinfo);
+    // Post and queued event scripts: the operation, its post scripts and the queueing of its queued
+    // scripts share one transaction, so that a call that fails or is rejected by a post script fires none.
+    const settled = await db.prisma.$transaction(async (tx) => {
+      const ctx: OperationContext = { db: tx, user, sessionName, services, atomic: (fn) => fn(tx), address };
+      return services.events.settle(plan, { op, user: user!, params, envelope: success(await op.run(ctx, params), moreinfo), db: tx, dialect: db.dialect });
+    }, TRANSACTION);
+    settled.announce();
+    return settled.envelope;
   };
 
   return { entryOf, idempotent, runNow, contextOf };

@@ -14,6 +14,7 @@ import { envelopeOfError } from '../../envelope.js';
 import { WsError } from '../../errors.js';
 import { databaseUnavailability, knownDatabaseFailure } from '../../db/errors.js';
 import { createRunner } from '../run.js';
+import { loadEvents } from '../../operations/own/events-load.js';
 import type { FromCallWorker, ToCallWorker } from './messages.js';
 
 export interface CallWorkerData {
@@ -36,11 +37,14 @@ try {
   });
   const services = servicesOf(data.config, data.clock);
   const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
+  // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
+  services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   const runner = createRunner(db, services, log);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
   port.on('message', async (m: ToCallWorker) => {
     if (m.type === 'close') {
+      await services.events.close();
       await db.close();
       port.close();
       return;
