@@ -44,6 +44,12 @@ export const ErrorCode = {
   // wsgate's own: the database is unreachable (down, restarting) or cannot write (disk full, I/O error);
   // HTTP 503. Nothing is wrong with the request: the same call may be sent again shortly.
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  // wsgate's own, for the job kinds (src/jobs): an httpRequest got a 5xx answer or none (network failure),
+  // an exec command exited non-zero or could not start. Infrastructure failures: tried again per --tries.
+  HTTP_REQUEST_FAILED: 'HTTP_REQUEST_FAILED',
+  EXEC_FAILED: 'EXEC_FAILED',
+  // wsgate's own: an httpRequest was redirected more than 5 times (a final result).
+  TOO_MANY_REDIRECTS: 'TOO_MANY_REDIRECTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

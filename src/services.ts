@@ -7,6 +7,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
+import { compileAllowList } from './outbound/allow.js';
 
 export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
   return {
@@ -43,6 +44,13 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       queuedBytes: config.quotaQueuedBytes,
       maxDelaySeconds: config.quotaMaxDelaySeconds,
       priorityCeiling: config.priorityCeiling,
+    },
+    jobs: {
+      httpAllow: compileAllowList(config.httpAllow),
+      httpMaxBodyBytes: config.httpMaxBodyBytes,
+      execAllowFile: config.execAllow,
+      execMaxOutputBytes: config.execMaxOutputBytes,
+      callbacks: config.callbackSecret !== undefined,
     },
   };
 }

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ClaimedOperation } from '../queue/store.js';
-import { RUNNING_INDEX, RUNNING_SINCE, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
+import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, RUNNING_SLOTS, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
 import type { WorkerData } from './worker.js';
 
 export interface PoolOptions {
@@ -114,7 +114,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const running = new Float64Array(new SharedArrayBuffer(16));
+    const running = new Float64Array(new SharedArrayBuffer(8 * RUNNING_SLOTS));
     const worker = new Worker(workerUrl, {
       workerData: { ...this.o.workerData, running: running.buffer } satisfies WorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
@@ -149,6 +149,7 @@ export class WorkerPool {
           : { reason: 'crash', detail: `its worker crashed: ${error.message}` };
     });
     worker.on('exit', (code) => {
+      killProcessGroup(slot);
       slot.dead = true;
       this.slots.delete(slot);
       const at = this.idle.indexOf(slot);
@@ -174,6 +175,7 @@ export class WorkerPool {
   private async kill(slot: Slot, why: Death) {
     if (slot.dead) return;
     slot.killedFor ??= why;
+    killProcessGroup(slot);
     const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
     await slot.worker.terminate();
     await exited;
@@ -186,6 +188,19 @@ export class WorkerPool {
       if (s.batch && since > 0 && now - since > this.o.timeoutMs) {
         void this.kill(s, { reason: 'timeout', detail: `The operation did not finish within ${this.o.timeoutMs / 1000} s; its worker was stopped` });
       }
+    }
+  }
+}
+
+/** A worker stopped while its operation ran a command (exec): the command's whole process group goes too. */
+function killProcessGroup(slot: Slot) {
+  const pgid = slot.running[RUNNING_PGID]!;
+  if (pgid > 0) {
+    slot.running[RUNNING_PGID] = 0;
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Gone already.
     }
   }
 }
