@@ -21,6 +21,8 @@ export interface NewQueuedOperation {
   dueAt: Date;
   queue?: string;
   priority?: number;
+  /** Where the final outcome is reported (cbwsOptions.callback); a delivery is made when it is final. */
+  callback?: { url: string; method: string };
 }
 
 export interface AttemptError {
@@ -50,10 +52,11 @@ export interface ClaimedOperation {
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
 const INSERT = Prisma.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority)`;
+  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, callback)`;
 
 const valuesOf = (id: string, e: NewQueuedOperation, params: string, bytes = Buffer.byteLength(params)) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
-  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}`;
+  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY},
+  ${e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null}`;
 
 const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`${INSERT}
   VALUES ${Prisma.join(rows.map(({ id, entry }) => Prisma.sql`(${valuesOf(id, entry, JSON.stringify(entry.params))})`))}
