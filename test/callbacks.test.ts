@@ -12,6 +12,7 @@ import { packageRoot } from '../src/config.js';
 import { claimDeliveries } from '../src/queue/callbacks.js';
 import { backends, call, login, runPass, startGateway, type Gateway } from './support.js';
 import { startReceiver, type Receiver } from './receiver.js';
+import { assertMatchesSchema } from './openapi-schema.js';
 
 const SECRET = 'callback-secret-for-tests';
 const snippetFile = path.join(packageRoot, 'test', 'fixtures', 'verify-signature.mjs');
@@ -98,6 +99,7 @@ for (const backend of backends) {
       assert.equal(body.result.result.lastname, 'Called');
 
       const s = await status(id);
+      assertMatchesSchema('QueuedOperationStatus', s);
       assert.deepEqual(s.callback, { url: receiver.url('/ok'), method: 'POST' });
       assert.equal(s.callbackdeliveries.length, 1);
       const d = s.callbackdeliveries[0];
@@ -151,7 +153,9 @@ for (const backend of backends) {
       const summary = await runPass(gw.rt);
       assert.equal(summary.run, 3, JSON.stringify(summary));
       assert.equal(deliveriesTo('/ok', second).length, 1);
-      const d = (await status(first)).callbackdeliveries[0];
+      const pending = await status(first);
+      assertMatchesSchema('QueuedOperationStatus', pending);
+      const d = pending.callbackdeliveries[0];
       assert.deepEqual([d.status, d.attempts], ['pending', 1]);
       assert.match(d.tries[0].error, /ECONNREFUSED/);
       for (const [id, name] of [[first, 'ToDeadReceiver'], [second, 'Next'], [third, 'NoCallback']]) {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { backends, call, login, runPass, startGateway, until, type Gateway } from './support.js';
 import { engineOf } from '../src/runtime.js';
+import { assertMatchesSchema } from './openapi-schema.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 
@@ -79,6 +80,7 @@ for (const backend of backends) {
       assert.equal((await runPass(gw.rt)).run, 1);
       const r = await result(id);
       assert.equal(r.success, true, JSON.stringify(r));
+      assertMatchesSchema('ExecJobResult', r.result);
       assert.deepEqual(r.result, {
         exitCode: 0,
         signal: null,

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends, call, login, runPass, startGateway, type Gateway } from './support.js';
 import { startReceiver, type Receiver } from './receiver.js';
+import { assertMatchesSchema } from './openapi-schema.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 
@@ -54,6 +55,7 @@ for (const backend of backends) {
     const queue = async (gw: Gateway, params: Record<string, unknown>) => {
       const res = await submit(gw, params);
       assert.equal(res.success, true, JSON.stringify(res));
+      assertMatchesSchema('DeferredResult', res.result);
       return res.result.operationTrackingID as string;
     };
     const result = async (gw: Gateway, id: string) => {
@@ -74,6 +76,7 @@ for (const backend of backends) {
 
       const g = await result(listed, get);
       assert.equal(g.success, true);
+      assertMatchesSchema('HttpRequestJobResult', g.result);
       assert.equal(g.result.status, 200);
       assert.equal(g.result.headers['x-answer'], 'yes');
       const echoed = JSON.parse(g.result.body);
