@@ -37,6 +37,8 @@ export class CallbackDeliverer {
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  /** Claims that failed in a row: logged once per run of failures (the database's outage is logged elsewhere). */
+  private failing = 0;
 
   constructor(private readonly o: DelivererOptions) {}
 
@@ -70,8 +72,9 @@ export class CallbackDeliverer {
           await this.deliverDue();
           const next = await nextDelivery(this.o.db);
           if (next) sleepMs = Math.min(pollMs, Math.max(0, next.getTime() - this.o.clock.now().getTime()));
+          this.failing = 0;
         } catch (error) {
-          this.o.log.warn({ err: error }, 'callback deliveries could not be claimed; trying again later');
+          if (this.failing++ === 0) this.o.log.warn({ err: error }, 'callback deliveries could not be claimed; trying again at each poll');
         }
         if (this.stopped) break;
         await this.sleep(sleepMs);
