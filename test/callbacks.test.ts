@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/config.js';
 import { claimDeliveries } from '../src/queue/callbacks.js';
-import { backends, call, login, runPass, startGateway, type Gateway } from './support.js';
+import { backends, call, login, runPass, startGateway, until, type Gateway } from './support.js';
+import { engineOf } from '../src/runtime.js';
+import type http from 'node:http';
 import { startReceiver, type Receiver } from './receiver.js';
 import { assertMatchesSchema } from './openapi-schema.js';
 
@@ -42,10 +44,13 @@ for (const backend of backends) {
     let noSecret: Gateway;
     let session: string;
     let flakyCalls = 0;
+    /** Answers of /hang, held until the test lets them go. */
+    const hanging: http.ServerResponse[] = [];
 
     before(async () => {
       receiver = await startReceiver((req, res) => {
         if (req.url === '/flaky') return void res.writeHead(++flakyCalls <= 2 ? 500 : 200).end();
+        if (req.url === '/hang') return void hanging.push(res);
         res.writeHead(200).end('thanks');
       });
       gw = await startGateway(backend, { WSGATE_HTTP_ALLOW: '127.0.0.1', WSGATE_CALLBACK_SECRET: SECRET });
@@ -163,6 +168,25 @@ for (const backend of backends) {
       }
     });
 
+    test('a listening executor delivers beside its operations: a receiver that never answers holds up neither operations nor other deliveries', async () => {
+      const hung = await queue('Hung', receiver.url('/hang'));
+      const engine = engineOf(gw.rt);
+      const listening = engine.listen();
+      try {
+        await until('the silent receiver was called', async () => deliveriesTo('/hang', hung).length === 1);
+        const next = await queue('AfterHang', receiver.url('/ok'));
+        await until('the next operation ran and its callback was delivered', async () => deliveriesTo('/ok', next).length === 1);
+        assert.equal(hanging.length, 1, 'the first receiver still has not answered');
+        assert.equal(JSON.parse(await result(next)).result.lastname, 'AfterHang');
+      } finally {
+        for (const res of hanging.splice(0)) res.writeHead(503).end();
+        await engine.close();
+        await listening;
+      }
+      const d = (await status(hung)).callbackdeliveries[0];
+      assert.deepEqual([d.status, d.tries[0].httpStatus], ['pending', 503]);
+    });
+
     test('cancelled and failed outcomes are reported too', async () => {
       const cancelled = await queue('Cancelled', receiver.url('/ok'));
       const c = await call(gw.url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: cancelled });
@@ -202,11 +226,13 @@ for (const backend of backends) {
       clock.advance(61_000);
       const again = (await claimDeliveries(gw.rt.db, clock.now(), 60, 100)).filter((d) => d.operationTrackingID === id);
       assert.equal(again.length, 1, 'taken again once its lease ran out (its executor died)');
-      assert.equal(again[0]!.attempts, 3);
+      assert.equal(again[0]!.id, mine[0]!.id);
+      assert.equal(again[0]!.attempts, mine[0]!.attempts + 1, 'the lost try counts');
       session = (await login(gw.url)).sessionName;
     });
 
     test('bad callbacks are refused with the field named, and nothing is queued', async () => {
+      session = (await login(gw.url)).sessionName;
       const before = await gw.rt.db.prisma.queuedOperation.count();
       const cases: [unknown, string, RegExp][] = [
         ['ftp://127.0.0.1/x', 'INVALID_PARAMETER', /callback.url: the scheme ftp/],

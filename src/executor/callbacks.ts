@@ -42,26 +42,43 @@ export class CallbackDeliverer {
 
   constructor(private readonly o: DelivererOptions) {}
 
-  /** Sends every delivery due now (claiming in rounds, a few at once); resolves when none is left due. */
-  async deliverDue(): Promise<number> {
-    const concurrency = this.o.concurrency ?? CONCURRENCY;
-    let sent = 0;
-    const running = new Set<Promise<void>>();
-    for (;;) {
-      while (running.size >= concurrency) await Promise.race(running);
-      const claimed = await claimDeliveries(this.o.db, this.o.clock.now(), LEASE_SECONDS, concurrency - running.size);
-      if (claimed.length === 0) break;
-      for (const d of claimed) {
-        sent++;
-        const p: Promise<void> = this.deliver(d).finally(() => running.delete(p));
-        running.add(p);
-      }
-    }
-    await Promise.all(running);
-    return sent;
+  /** Deliveries under way (each ends within its timeout). */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  private get concurrency() {
+    return this.o.concurrency ?? CONCURRENCY;
   }
 
-  /** Delivers until stop(): after each round it sleeps until the next due delivery, `pollMs` at most, or a wake(). */
+  /** Claims due deliveries for the free slots and starts them; how many it started. */
+  private async fill(): Promise<number> {
+    const free = this.concurrency - this.inFlight.size;
+    if (free <= 0) return 0;
+    const claimed = await claimDeliveries(this.o.db, this.o.clock.now(), LEASE_SECONDS, free);
+    for (const d of claimed) {
+      const p: Promise<void> = this.deliver(d).finally(() => {
+        this.inFlight.delete(p);
+        this.wake();
+      });
+      this.inFlight.add(p);
+    }
+    return claimed.length;
+  }
+
+  /** Sends every delivery due now, a few at once; resolves when none is left due or under way (a drain). */
+  async deliverDue(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const started = await this.fill();
+      sent += started;
+      if (started === 0 && this.inFlight.size === 0) return sent;
+      if (started === 0 || this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    }
+  }
+
+  /**
+   * Delivers until stop(): fills the free slots, then sleeps until the next due delivery (`pollMs` at most),
+   * a finished delivery or a wake(). A receiver that never answers holds one slot, for its timeout.
+   */
   start(pollMs: number): void {
     if (!this.stopped) return;
     this.stopped = false;
@@ -69,9 +86,11 @@ export class CallbackDeliverer {
       while (!this.stopped) {
         let sleepMs = pollMs;
         try {
-          await this.deliverDue();
-          const next = await nextDelivery(this.o.db);
-          if (next) sleepMs = Math.min(pollMs, Math.max(0, next.getTime() - this.o.clock.now().getTime()));
+          await this.fill();
+          if (this.inFlight.size < this.concurrency) {
+            const next = await nextDelivery(this.o.db);
+            if (next) sleepMs = Math.min(pollMs, Math.max(0, next.getTime() - this.o.clock.now().getTime()));
+          }
           this.failing = 0;
         } catch (error) {
           if (this.failing++ === 0) this.o.log.warn({ err: error }, 'callback deliveries could not be claimed; trying again at each poll');
@@ -94,6 +113,7 @@ export class CallbackDeliverer {
     this.wakeUp?.();
     await this.loop;
     this.loop = null;
+    await Promise.all(this.inFlight);
   }
 
   private sleep(ms: number): Promise<void> {
