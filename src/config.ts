@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseBackoff, type BackoffPolicy } from './backoff.js';
+import { parseAllowList } from './outbound/allow.js';
 
 export interface Setting {
   env: string;
@@ -263,6 +264,42 @@ export const settings = {
     default: '2000',
     description: 'Milliseconds a pre or post event script may run (in an event worker thread); then it is stopped and the call answers TIMEOUT.',
   },
+  // issue 12: jobs (httpRequest, exec, callbacks)
+  httpAllow: {
+    env: 'WSGATE_HTTP_ALLOW',
+    default: 'none (httpRequest and callbacks off)',
+    description: 'Hosts httpRequest and callbacks may call, comma-separated: `api.example.com`, `*.example.com`, `*` (any host at a public address), an address or a CIDR (`10.1.2.3`, `10.0.0.0/8`, `::1`). Loopback, private, link-local and metadata addresses are refused unless an address or CIDR entry covers them.',
+  },
+  httpMaxBodyBytes: {
+    env: 'WSGATE_HTTP_MAX_BODY_BYTES',
+    default: '65536',
+    description: 'Bytes of an httpRequest answer\'s body kept in its result (the rest is cut off, `truncated: true`).',
+  },
+  execAllow: {
+    env: 'WSGATE_EXEC_ALLOW',
+    default: 'none (exec off)',
+    description: 'JSON file naming the commands `exec` may run: `{"name": {"executable", "args", "allowArgs", "cwd", "env", "timeout"}}`; read at each run. Without it, exec is off.',
+  },
+  execMaxOutputBytes: {
+    env: 'WSGATE_EXEC_MAX_OUTPUT_BYTES',
+    default: '65536',
+    description: 'Bytes of an exec command\'s stdout, and of its stderr, kept in its result (the rest is cut off).',
+  },
+  callbackSecret: {
+    env: 'WSGATE_CALLBACK_SECRET',
+    default: 'none (callbacks refused)',
+    description: 'Key of the HMAC-SHA256 signature (`X-Wsgate-Signature`) of callback deliveries; without it a call naming `cbwsOptions.callback` is INVALID_PARAMETER.',
+  },
+  callbackTries: {
+    env: 'WSGATE_CALLBACK_TRIES',
+    default: '8',
+    description: 'Tries of a callback delivery before it is given up (a 2xx answer ends them).',
+  },
+  callbackBackoff: {
+    env: 'WSGATE_CALLBACK_BACKOFF',
+    default: 'exponential:10',
+    description: 'Seconds between the tries of a callback delivery, written as WSGATE_BACKOFF (10, 20, 40, ... at most an hour by default).',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -324,6 +361,14 @@ export interface Config {
   // issue 11: event scripts
   eventsDir: string;
   eventTimeoutMs: number;
+  // issue 12: jobs (httpRequest, exec, callbacks)
+  httpAllow: string[];
+  httpMaxBodyBytes: number;
+  execAllow: string | undefined;
+  execMaxOutputBytes: number;
+  callbackSecret: string | undefined;
+  callbackTries: number;
+  callbackBackoff: BackoffPolicy;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -490,6 +535,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // issue 11: event scripts
     eventsDir: path.resolve(get('eventsDir')),
     eventTimeoutMs: positiveInt('eventTimeoutMs', get('eventTimeoutMs')),
+    // issue 12: jobs (httpRequest, exec, callbacks)
+    httpAllow: withName('httpAllow', () => parseAllowList(optional('httpAllow') ?? '')),
+    httpMaxBodyBytes: positiveInt('httpMaxBodyBytes', get('httpMaxBodyBytes')),
+    execAllow: optional('execAllow') ? path.resolve(optional('execAllow')!) : undefined,
+    execMaxOutputBytes: positiveInt('execMaxOutputBytes', get('execMaxOutputBytes')),
+    callbackSecret: optional('callbackSecret'),
+    callbackTries: positiveInt('callbackTries', get('callbackTries')),
+    callbackBackoff: withName('callbackBackoff', () => parseBackoff(get('callbackBackoff'))),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

@@ -48,6 +48,12 @@ export const ErrorCode = {
   // (HTTP 409), or its result was read already (HTTP 410 Gone).
   RESULT_NOT_READY: 'RESULT_NOT_READY',
   RESULT_ALREADY_READ: 'RESULT_ALREADY_READ',
+  // wsgate's own, for the job kinds (src/jobs): an httpRequest got a 5xx answer or none (network failure),
+  // an exec command exited non-zero or could not start. Infrastructure failures: tried again per --tries.
+  HTTP_REQUEST_FAILED: 'HTTP_REQUEST_FAILED',
+  EXEC_FAILED: 'EXEC_FAILED',
+  // wsgate's own: an httpRequest was redirected more than 5 times (a final result).
+  TOO_MANY_REDIRECTS: 'TOO_MANY_REDIRECTS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -8,6 +8,7 @@ import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
 import { EventHooks } from './operations/own/events-hooks.js';
+import { compileAllowList } from './outbound/allow.js';
 
 export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
   const theClock = clock instanceof Clock ? clock : new Clock(clock);
@@ -47,5 +48,12 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       priorityCeiling: config.priorityCeiling,
     },
     events: new EventHooks(config, theClock),
+    jobs: {
+      httpAllow: compileAllowList(config.httpAllow),
+      httpMaxBodyBytes: config.httpMaxBodyBytes,
+      execAllowFile: config.execAllow,
+      execMaxOutputBytes: config.execMaxOutputBytes,
+      callbacks: config.callbackSecret !== undefined,
+    },
   };
 }

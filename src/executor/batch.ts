@@ -3,6 +3,9 @@
 // holds as many operations as finish within a short window (group commit: one COMMIT for many results).
 // An operation that throws rolls back its transaction: the others of it run again in the next one, and
 // from then on the batch runs one operation per transaction, so a failing batch costs little.
+// Operations marked `external` (job kinds that call out: httpRequest, exec) run before the transaction
+// that stores their result, outside it: no transaction waits on another server or a process. Should that
+// transaction fail, such a job runs again (its call out happens at least once).
 import type { Database } from '../db/client.js';
 import { isTransientDatabaseError } from '../db/errors.js';
 import { envelopeOfError, success } from '../envelope.js';
@@ -27,6 +30,8 @@ export interface BatchRunner {
   settled(outcomes: EntryOutcome[]): void;
   /** True once the worker was told to stop: operations not started yet are handed back. */
   windingDown(): boolean;
+  /** The process group an operation started (0: none any more), for the pool to kill with the worker. */
+  holdProcessGroup(pgid: number): void;
 }
 
 class OperationThrew extends Error {
@@ -49,6 +54,8 @@ interface Pending {
   index: number;
   /** Decided without running (unknown operation, user gone, or a protocol error from a rolled-back try). */
   answer?: string;
+  /** `answer` is the success envelope of an external operation that ran before the transaction. */
+  ran?: boolean;
 }
 
 /** Users looked up by this worker, kept briefly: a queue's entries mostly belong to a few users. */
@@ -85,6 +92,13 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
       r.settled(todo.map((p) => ({ id: p.entry.operationTrackingID, kind: 'unfinished', started: false, why: 'the executor is stopping' })));
       return;
     }
+    const first = todo[0]!;
+    if (!first.answer && r.registry.get(first.entry.operation)!.external) {
+      if (!(await runExternal(r, first, users.get(first.entry.userId)!, log))) {
+        todo = todo.slice(1);
+        continue;
+      }
+    }
     const chunk: Pending[] = [];
     try {
       await r.db.transaction!(async () => {
@@ -92,6 +106,8 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         const completions: Completion[] = [];
         for (const p of todo) {
           if (chunk.length > 0 && (oneByOne || Date.now() - began >= r.groupCommitMs || r.windingDown())) break;
+          // An external operation runs first, before a transaction of its own.
+          if (!p.answer && r.registry.get(p.entry.operation)!.external) break;
           chunk.push(p);
           if (p.answer) {
             completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: p.answer });
@@ -122,7 +138,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
         if (lost.length > 0) throw new LeaseLost(lost);
       });
-      r.settled(chunk.map((p) => ({ id: p.entry.operationTrackingID, kind: p.answer ? 'answered' : 'done' })));
+      r.settled(chunk.map((p) => ({ id: p.entry.operationTrackingID, kind: p.answer && !p.ran ? 'answered' : 'done' })));
       const ran = new Set(chunk);
       todo = todo.filter((p) => !ran.has(p));
     } catch (error) {
@@ -153,3 +169,34 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
 }
 
 const answerOf = (error: unknown) => JSON.stringify(envelopeOfError(error));
+
+/**
+ * Runs an external operation outside any transaction; its envelope (success or protocol error) becomes the
+ * pending entry's answer, stored by the next transaction. False when it failed for an infrastructure
+ * reason: that attempt is settled as failed here.
+ */
+async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error: unknown, entry: ClaimedOperation) => void): Promise<boolean> {
+  const op = r.registry.get(p.entry.operation)!;
+  const db = r.db.prisma;
+  r.running(p.index);
+  try {
+    const result = await op.run(
+      { db, user, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID, holdProcessGroup: r.holdProcessGroup },
+      p.entry.params,
+    );
+    p.answer = JSON.stringify(success(result));
+    p.ran = true;
+    return true;
+  } catch (error) {
+    if (!isInfrastructureFailure(error)) {
+      p.answer = answerOf(error);
+      return true;
+    }
+    if (!(error instanceof WsError)) log(error, p.entry);
+    const e = envelopeOfError(error) as { error: { code: string; message: string } };
+    r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message }]);
+    return false;
+  } finally {
+    r.running(-1);
+  }
+}

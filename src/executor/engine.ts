@@ -20,6 +20,8 @@ import type { EntryOutcome } from './messages.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import { DatabaseHealth } from '../db/health.js';
+import { compileAllowList } from '../outbound/allow.js';
+import { CallbackDeliverer } from './callbacks.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -115,6 +117,8 @@ export class Engine {
    */
   private orphans: ClaimedOperation[] = [];
   private readonly controls: ControlsCache;
+  /** Sends callback deliveries beside the operations (only where WSGATE_CALLBACK_SECRET is set). */
+  private readonly deliverer: CallbackDeliverer | null;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -136,6 +140,17 @@ export class Engine {
         groupCommitMs: options.groupCommitMs,
       },
     });
+    this.deliverer = config.callbackSecret
+      ? new CallbackDeliverer({
+          db: deps.db,
+          clock,
+          log,
+          secret: config.callbackSecret,
+          allow: compileAllowList(config.httpAllow),
+          tries: config.callbackTries,
+          backoff: config.callbackBackoff,
+        })
+      : null;
   }
 
   /** Workers running a batch, and the pool's size (for status). */
@@ -143,15 +158,18 @@ export class Engine {
     return { busy: this.pool.busy, max: this.pool.size };
   }
 
-  /** Runs every due operation, then returns (the OS-cron pass, and each tick of the in-process schedule). */
-  drain(): Promise<PassSummary> {
-    return this.runLoop(true);
+  /** Runs every due operation, then sends the callback deliveries due, then returns (the OS-cron pass). */
+  async drain(): Promise<PassSummary> {
+    const summary = await this.runLoop(true);
+    await this.deliverer?.deliverDue();
+    return summary;
   }
 
   /** Runs until stop() is called or a limit (maxJobs, maxTimeSeconds) is reached; `stopWhenEmpty` ends it when nothing is due. */
   listen(stopWhenEmpty = false): Promise<PassSummary> {
     this.rideOut = true;
     this.startWaking();
+    this.deliverer?.start(this.options.sleepSeconds * 1000);
     const maintain = this.deps.maintain;
     if (maintain) {
       const every = setInterval(() => {
@@ -228,6 +246,7 @@ export class Engine {
   /** Closes the workers and the executor's own resources (after drain/listen ended). */
   async close(): Promise<void> {
     await this.stop();
+    await this.deliverer?.stop();
     for (const t of this.timers) clearTimeout(t);
     for (const t of this.intervals) clearInterval(t);
     if (this.dueWake) clearTimeout(this.dueWake.timer);
@@ -384,6 +403,7 @@ export class Engine {
       .finally(() => {
         this.inFlight.delete(done);
         this.wake();
+        this.deliverer?.wake();
       });
     this.inFlight.set(done, batch);
   }

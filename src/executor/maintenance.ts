@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { pruneFailed } from '../queue/failed.js';
 import { purgeExpiredResults } from '../queue/store.js';
 import { purgeExpiredRequests } from '../ws/idempotency.js';
+import { purgeDeliveries } from '../queue/callbacks.js';
 
 export interface Retention {
   sessionPolicy: SessionPolicy;
@@ -16,5 +17,7 @@ export async function purgeExpired(db: Database, now: Date, retention: Retention
   const failed = await pruneFailed(db, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
   const sessions = await purgeSessions(db.prisma, now, retention.sessionPolicy);
   const requestIds = await purgeExpiredRequests(db.prisma, now);
-  return { results, failed, sessions, requestIds };
+  // Callback deliveries that ended are kept as long as failed entries, for getQueuedOperationStatus.
+  const callbacks = await purgeDeliveries(db.prisma, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
+  return { results, failed, sessions, requestIds, callbacks };
 }

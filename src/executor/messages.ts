@@ -31,3 +31,6 @@ export type FromWorker =
  */
 export const RUNNING_INDEX = 0;
 export const RUNNING_SINCE = 1;
+/** The process group the running operation started (exec), 0 when none: killed when the worker is stopped. */
+export const RUNNING_PGID = 2;
+export const RUNNING_SLOTS = 3;

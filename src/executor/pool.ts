@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ClaimedOperation } from '../queue/store.js';
-import { RUNNING_INDEX, RUNNING_SINCE, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
+import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, RUNNING_SLOTS, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
 import type { WorkerData } from './worker.js';
 
 export interface PoolOptions {
@@ -34,6 +34,8 @@ interface Slot {
   ready: Promise<void>;
   batch?: { outcomes: EntryOutcome[]; done: (r: BatchReport) => void };
   killedFor?: Death;
+  /** The batch entry that was running when the kill was decided (what the worker says after it is not heard). */
+  killedRunning?: number;
   dead: boolean;
 }
 
@@ -114,7 +116,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const running = new Float64Array(new SharedArrayBuffer(16));
+    const running = new Float64Array(new SharedArrayBuffer(8 * RUNNING_SLOTS));
     const worker = new Worker(workerUrl, {
       workerData: { ...this.o.workerData, running: running.buffer } satisfies WorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
@@ -128,6 +130,9 @@ export class WorkerPool {
     let crash: Death | undefined;
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') readyResolve();
+      // Once a kill is decided, the worker's death settles its batch: what it reports while it is being
+      // stopped (a command killed with it, say) is not heard.
+      else if (slot.killedFor && (m.type === 'outcomes' || m.type === 'batch-done')) return;
       else if (m.type === 'outcomes') slot.batch?.outcomes.push(...m.outcomes);
       else if (m.type === 'batch-done') {
         const b = slot.batch;
@@ -149,6 +154,7 @@ export class WorkerPool {
           : { reason: 'crash', detail: `its worker crashed: ${error.message}` };
     });
     worker.on('exit', (code) => {
+      killProcessGroup(slot);
       slot.dead = true;
       this.slots.delete(slot);
       const at = this.idle.indexOf(slot);
@@ -157,11 +163,7 @@ export class WorkerPool {
       readyReject(new Error(death.detail));
       const b = slot.batch;
       slot.batch = undefined;
-      if (b) {
-        const since = slot.running[RUNNING_SINCE]!;
-        const index = slot.running[RUNNING_INDEX]!;
-        b.done({ outcomes: b.outcomes, death, runningIndex: since > 0 && index >= 0 ? index : undefined });
-      }
+      if (b) b.done({ outcomes: b.outcomes, death, runningIndex: slot.killedRunning ?? runningIndexOf(slot) });
     });
     return slot;
   }
@@ -173,7 +175,11 @@ export class WorkerPool {
 
   private async kill(slot: Slot, why: Death) {
     if (slot.dead) return;
-    slot.killedFor ??= why;
+    if (!slot.killedFor) {
+      slot.killedFor = why;
+      slot.killedRunning = runningIndexOf(slot);
+    }
+    await endProcessGroup(slot);
     const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
     await slot.worker.terminate();
     await exited;
@@ -188,4 +194,35 @@ export class WorkerPool {
       }
     }
   }
+}
+
+function runningIndexOf(slot: Slot): number | undefined {
+  const since = slot.running[RUNNING_SINCE]!;
+  const index = slot.running[RUNNING_INDEX]!;
+  return since > 0 && index >= 0 ? index : undefined;
+}
+
+/** A worker stopped while its operation ran a command (exec): the command's whole process group goes too. */
+function killProcessGroup(slot: Slot): boolean {
+  const pgid = slot.running[RUNNING_PGID]!;
+  if (!(pgid > 0)) return false;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+  return true;
+}
+
+/** How long a worker about to be stopped gets to collect its killed command's exit. */
+const REAP_WAIT_MS = 2_000;
+
+/**
+ * Kills the group, then lets the worker see its command exit before the worker is stopped: only the
+ * worker's event loop collects the command's exit status, and one stopped first would leave a zombie.
+ */
+async function endProcessGroup(slot: Slot): Promise<void> {
+  if (!killProcessGroup(slot)) return;
+  const until = Date.now() + REAP_WAIT_MS;
+  while (slot.running[RUNNING_PGID]! > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }

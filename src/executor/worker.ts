@@ -12,7 +12,7 @@ import type { ClaimedOperation } from '../queue/store.js';
 import { runBatch } from './batch.js';
 import { findUser } from '../auth/users.js';
 import { loadEvents } from '../operations/own/events-load.js';
-import { RUNNING_INDEX, RUNNING_SINCE, type FromWorker, type ToWorker } from './messages.js';
+import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, type FromWorker, type ToWorker } from './messages.js';
 
 export interface WorkerData {
   config: Config;
@@ -75,6 +75,9 @@ try {
         running(index) {
           running[RUNNING_INDEX] = index;
           running[RUNNING_SINCE] = index >= 0 ? Date.now() : 0;
+        },
+        holdProcessGroup(pgid) {
+          running[RUNNING_PGID] = pgid;
         },
         settled: (outcomes) => send({ type: 'outcomes', outcomes }),
         windingDown: () => windingDown,

@@ -1,5 +1,6 @@
 import { WsError } from '../errors.js';
 import { statusOf, type QueuedOperationStatus } from '../queue/status.js';
+import { deliveriesOf } from '../queue/callbacks.js';
 import { callerOf, type OperationContext, type OperationDefinition } from './types.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -17,10 +18,11 @@ export const getQueuedOperationStatus: OperationDefinition = {
   prelogin: false,
   queueable: false,
   summary:
-    "A deferred operation's state (queued, delayed, running, done, failed, cancelled), attempts and times, without consuming its result.",
+    "A deferred operation's state (queued, delayed, running, done, failed, cancelled), attempts and times, and its callback's deliveries, without consuming its result.",
   params: [{ name: 'operationTrackingID', type: 'string', required: true, description: 'The id a deferred call answered' }],
   async run(ctx, p) {
     const s = await ownQueuedOperation(ctx, String(p.operationTrackingID));
+    const deliveries = await deliveriesOf(ctx.db, s.operationTrackingID);
     return {
       operationTrackingID: s.operationTrackingID,
       operation: s.operation,
@@ -33,6 +35,17 @@ export const getQueuedOperationStatus: OperationDefinition = {
       duetime: iso(s.dueAt),
       startedtime: iso(s.startedAt),
       finishedtime: iso(s.finishedAt),
+      callback: s.callback,
+      // One per final outcome (a retried failed entry reports again), each with its tries.
+      callbackdeliveries: deliveries.map((d) => ({
+        idempotencyKey: d.id,
+        outcome: d.outcome,
+        status: d.state,
+        attempts: d.attempts,
+        tries: d.tries,
+        nexttime: iso(d.nextAt),
+        finishedtime: iso(d.finishedAt),
+      })),
     };
   },
 };

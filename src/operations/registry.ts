@@ -23,6 +23,8 @@ import { getRelatedModulesInfomation } from './getRelatedModulesInfomation.js';
 import { WsError } from '../errors.js';
 import { loadOwnOperations } from './own/load.js';
 import { queuedEventOperation } from './own/events-queued.js';
+import { httpRequest } from '../jobs/httpRequest.js';
+import { exec } from '../jobs/exec.js';
 
 export const operations: OperationDefinition[] = [
   getchallenge,
@@ -44,6 +46,8 @@ export const operations: OperationDefinition[] = [
   getQueuedOperationResult,
   getQueuedOperationStatus,
   cancelQueuedOperation,
+  httpRequest,
+  exec,
 ];
 
 /** coreBOS operations wsgate does not implement (README, "Operations"): asked for, they answer UNKNOWN_OPERATION. */

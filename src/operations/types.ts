@@ -11,6 +11,7 @@ import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
 import type { QuotaSettings } from '../queue/quota.js';
 import type { EventHooks } from './own/events-hooks.js';
+import type { AllowList } from '../outbound/allow.js';
 
 /** A declared parameter. `encoded` ones arrive as JSON text and reach the operation decoded. */
 export interface ParamSpec {
@@ -42,6 +43,19 @@ export interface Services {
   quota: QuotaSettings;
   /** The event scripts in force (WSGATE_EVENTS_DIR) and where they run. */
   events: EventHooks;
+  /** The job kinds httpRequest and exec, and callbacks (src/jobs). */
+  jobs: JobSettings;
+}
+
+export interface JobSettings {
+  /** WSGATE_HTTP_ALLOW, for httpRequest and callbacks. */
+  httpAllow: AllowList;
+  httpMaxBodyBytes: number;
+  /** WSGATE_EXEC_ALLOW: the allow file; unset, exec is off. */
+  execAllowFile: string | undefined;
+  execMaxOutputBytes: number;
+  /** WSGATE_CALLBACK_SECRET is set: calls may name a callback. */
+  callbacks: boolean;
 }
 
 export interface OperationContext {
@@ -66,6 +80,11 @@ export interface OperationContext {
   atomic<T>(fn: (db: DbTx) => Promise<T>): Promise<T>;
   /** The client's address (synchronous calls over HTTP). */
   address?: string;
+  /**
+   * A deferred run that starts a process group (exec) tells its executor here (0 once it is gone), so that
+   * the group is killed with the worker, should the executor stop it (timeout, shutdown).
+   */
+  holdProcessGroup?(pgid: number): void;
 }
 
 export type Params = Record<string, unknown>;
@@ -97,6 +116,12 @@ export interface OperationDefinition {
   own?: boolean;
   /** Queued by wsgate itself (a queued event script), run by the executor, never called nor listed. */
   internal?: boolean;
+  /**
+   * It calls out (an HTTP request, a process) and writes nothing to the database: a deferred run calls it
+   * before the transaction that stores its result, so no transaction (nor SQLite's write lock) is held
+   * while it waits.
+   */
+  external?: boolean;
   summary: string;
   params: ParamSpec[];
   /**

@@ -19,13 +19,15 @@ export interface QueuedOperationStatus {
   dueAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** cbwsOptions.callback, when the call named one. */
+  callback: { url: string; method: string } | null;
 }
 
 const optionalDate = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
 
 export async function statusOf(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<QueuedOperationStatus | null> {
   const rows = await db.$queryRaw<Record<string, unknown>[]>`
-    SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at
+    SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at, callback
     FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`;
   const r = rows[0];
   if (!r) return null;
@@ -43,6 +45,7 @@ export async function statusOf(db: DbTx, operationTrackingID: string, userId: nu
     dueAt: toDate(r.due_at),
     startedAt: optionalDate(r.started_at),
     finishedAt: optionalDate(r.finished_at),
+    callback: r.callback ? (JSON.parse(String(r.callback)) as { url: string; method: string }) : null,
   };
 }
 

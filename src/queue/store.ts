@@ -24,6 +24,8 @@ export interface NewQueuedOperation {
   priority?: number;
   /** A free label kept with the entry (the Queue Server's `context`), for filtering. */
   context?: string;
+  /** Where the final outcome is reported (cbwsOptions.callback); a delivery is made when it is final. */
+  callback?: { url: string; method: string };
 }
 
 export interface AttemptError {
@@ -53,10 +55,11 @@ export interface ClaimedOperation {
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
 const INSERT = Prisma.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context)`;
+  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback)`;
 
 const valuesOf = (id: string, e: NewQueuedOperation, params: string, bytes = Buffer.byteLength(params)) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
-  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}, ${e.context ?? null}`;
+  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}, ${e.context ?? null},
+  ${e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null}`;
 
 const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`${INSERT}
   VALUES ${Prisma.join(rows.map(({ id, entry }) => Prisma.sql`(${valuesOf(id, entry, JSON.stringify(entry.params))})`))}

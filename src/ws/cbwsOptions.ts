@@ -4,6 +4,14 @@
 import { isQueueName } from '../config.js';
 import { WsError } from '../errors.js';
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE } from '../queue/store.js';
+import { checkOutboundUrl } from '../outbound/url.js';
+import type { JobSettings } from '../operations/types.js';
+
+/** Where a deferred call's final outcome is reported (src/executor/callbacks.ts). */
+export interface CallbackTarget {
+  url: string;
+  method: 'POST' | 'PUT' | 'PATCH';
+}
 
 export interface CbwsOptions {
   launchfromqueue: boolean;
@@ -20,6 +28,8 @@ export interface CbwsOptions {
   clientRequestIdentifier?: string;
   /** wsgate's extension (the Queue Server's `context`): a free label kept with the entry, filterable. */
   context?: string;
+  /** wsgate's extension: report the final outcome to this URL (a string, or the Queue Server's `{type: 'http', url, method}`). */
+  callback?: CallbackTarget;
 }
 
 const NONE: CbwsOptions = { launchfromqueue: false, queuedelay: 0, queue: DEFAULT_QUEUE, priority: DEFAULT_PRIORITY };
@@ -88,6 +98,31 @@ function parseContext(v: unknown): string | undefined {
   return v;
 }
 
+const CALLBACK_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+function parseCallback(v: unknown): CallbackTarget | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') return { url: v, method: 'POST' };
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad('callback must be a URL or {"type": "http", "url": ..., "method": ...}');
+  const o = v as Record<string, unknown>;
+  if (o.type !== undefined && o.type !== 'http') throw bad(`callback.type must be http, got ${JSON.stringify(o.type)}`);
+  if (typeof o.url !== 'string' || o.url === '') throw bad('callback.url must be a URL');
+  const method = o.method === undefined || o.method === '' ? 'POST' : String(o.method).toUpperCase();
+  if (!CALLBACK_METHODS.has(method)) throw bad(`callback.method must be POST, PUT or PATCH, got ${JSON.stringify(o.method)}`);
+  return { url: o.url, method: method as CallbackTarget['method'] };
+}
+
+/**
+ * A callback may be named only by a deferred call, only when callbacks are on (WSGATE_CALLBACK_SECRET), and
+ * only to a URL the allow list lets wsgate call (WSGATE_HTTP_ALLOW), as httpRequest's.
+ */
+export function checkCallback(options: CbwsOptions, deferred: boolean, jobs: JobSettings): void {
+  if (!options.callback) return;
+  if (!deferred) throw bad('callback is for deferred calls only (launchfromqueue)');
+  if (!jobs.callbacks) throw bad('callback: callbacks are off on this server (WSGATE_CALLBACK_SECRET is not set)');
+  checkOutboundUrl('cbwsOptions: callback.url', options.callback.url, jobs.httpAllow, 'WSGATE_HTTP_ALLOW');
+}
+
 /**
  * From a JSON string (form and query parameters), or an object: a JSON body's, or PHP-style bracketed form
  * parameters' (`cbwsOptions[launchfromqueue]=1`, values as strings: "1" counts as 1).
@@ -113,5 +148,6 @@ export function parseCbwsOptions(raw: unknown): CbwsOptions {
     priority: parsePriority(o.priority),
     clientRequestIdentifier: parseRequestIdentifier(o),
     context: parseContext(o.context),
+    callback: parseCallback(o.callback),
   };
 }

@@ -13,7 +13,7 @@ import { DatabaseHealth } from '../db/health.js';
 import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
 import { enqueueWithinQuota } from '../queue/quota.js';
-import { parseCbwsOptions } from './cbwsOptions.js';
+import { checkCallback, parseCbwsOptions } from './cbwsOptions.js';
 import { envelopeOfError, failure, success, type Envelope } from '../envelope.js';
 import { sanitize } from './sanitize.js';
 import { createRunner } from './run.js';
@@ -73,6 +73,7 @@ export function createDispatcher(
     const params = await services.events.pre(op, user, sanitize(op, call.params), services.modules);
     const options = parseCbwsOptions(call.params.cbwsOptions);
     const deferred = (options.launchfromqueue || op.queued === true) && op.queueable;
+    checkCallback(options, deferred, services.jobs);
     if (deferred) {
       if (op.idempotent && options.clientRequestIdentifier !== undefined) {
         return runner.idempotent(op, user!, sessionName, params, options, true);

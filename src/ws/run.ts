@@ -41,13 +41,14 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       queue: options.queue,
       priority: options.priority,
       context: options.context,
+      callback: options.callback,
     };
   };
 
   const idempotent: Runner['idempotent'] = async (op, user, sessionName, params, options, deferred) => {
     const generated = options.clientRequestIdentifier === 'generate';
     const requestId = generated ? nanoid() : options.clientRequestIdentifier!;
-    const deferral = deferred ? { queuedelay: options.queuedelay, queue: options.queue, priority: options.priority } : null;
+    const deferral = deferred ? { queuedelay: options.queuedelay, queue: options.queue, priority: options.priority, ...(options.callback ? { callback: options.callback } : {}) } : null;
     const key = { userId: user.id, requestId, operation: op.name, requestHash: requestHashOf({ operation: op.name, params, deferral }) };
     const moreinfo = generated ? { ClientRequestIdentifier: requestId } : null;
     const now = services.clock.now();
