@@ -43,6 +43,9 @@ interface Slot {
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/** After its timeout, how long an own operation has to end on its aborted ctx.signal before its worker is stopped. */
+export const ABORT_GRACE_MS = 500;
+
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
@@ -209,7 +212,8 @@ export class WorkerPool {
       const since = s.running[RUNNING_SINCE]!;
       if (!s.batch || since <= 0) continue;
       const limit = this.timeoutMsOf(s.batch.entries[s.running[RUNNING_INDEX]!]);
-      if (now - since > limit) {
+      // At the limit the worker aborts the run's ctx.signal; a handler that does not end soon after is stopped.
+      if (now - since > limit + ABORT_GRACE_MS) {
         void this.kill(s, { reason: 'timeout', detail: `The operation did not finish within ${limit / 1000} s; its worker was stopped` });
       }
     }
