@@ -9,6 +9,7 @@ import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
 import { EventHooks } from './operations/own/events-hooks.js';
 import { compileAllowList } from './outbound/allow.js';
+import { liveStoreOf } from './queue/live.js';
 
 export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
   const theClock = clock instanceof Clock ? clock : new Clock(clock);
@@ -55,5 +56,6 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       execMaxOutputBytes: config.execMaxOutputBytes,
       callbacks: config.callbackSecret !== undefined,
     },
+    liveReports: liveStoreOf(config.databaseUrl),
   };
 }

@@ -47,7 +47,7 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      gw = await startGateway(backend, { WSGATE_BODY_LIMIT: '4kb', WSGATE_HTTP_ALLOW: '127.0.0.1' });
+      gw = await startGateway(backend, { WSGATE_BODY_LIMIT: '4kb', WSGATE_HTTP_ALLOW: '127.0.0.1', WSGATE_CALLBACK_SECRET: 'jobs-api-test-secret' });
       base = gw.server.url;
       admin = (await login(gw.url)).sessionName;
       await addTestUser(gw, 'bob');

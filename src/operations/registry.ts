@@ -98,6 +98,9 @@ const builtIn = (withTestOperations: boolean) => (withTestOperations ? [...opera
 
 /** The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws). */
 export async function loadRegistry(options: { testOperations: boolean; operationsDir: string }): Promise<OperationRegistry> {
-  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name));
-  return createRegistry({ testOperations: options.testOperations, own });
+  let registry: OperationRegistry | undefined;
+  // ctx.api.call finds operations in the registry built here, own ones included.
+  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name), (name) => registry?.get(name));
+  registry = createRegistry({ testOperations: options.testOperations, own });
+  return registry;
 }

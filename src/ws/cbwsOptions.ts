@@ -30,9 +30,19 @@ export interface CbwsOptions {
   context?: string;
   /** wsgate's extension: report the final outcome to this URL (a string, or the Queue Server's `{type: 'http', url, method}`). */
   callback?: CallbackTarget;
+  /** Which of queuedelay, queue and priority the caller gave (an operation's own defaults apply to the others). */
+  given: { queuedelay: boolean; queue: boolean; priority: boolean };
 }
 
-const NONE: CbwsOptions = { launchfromqueue: false, queuedelay: 0, queue: DEFAULT_QUEUE, priority: DEFAULT_PRIORITY };
+const NONE: CbwsOptions = {
+  launchfromqueue: false,
+  queuedelay: 0,
+  queue: DEFAULT_QUEUE,
+  priority: DEFAULT_PRIORITY,
+  given: { queuedelay: false, queue: false, priority: false },
+};
+
+const isGiven = (v: unknown) => v !== undefined && v !== null && v !== '';
 
 const bad = (message: string) => new WsError('INVALID_PARAMETER', `cbwsOptions: ${message}`);
 
@@ -149,5 +159,6 @@ export function parseCbwsOptions(raw: unknown): CbwsOptions {
     clientRequestIdentifier: parseRequestIdentifier(o),
     context: parseContext(o.context),
     callback: parseCallback(o.callback),
+    given: { queuedelay: isGiven(o.queuedelay), queue: isGiven(o.queue), priority: isGiven(o.priority) },
   };
 }

@@ -7,12 +7,19 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { WsError } from '../../errors.js';
-import { formatUserId } from '../../auth/users.js';
 import type { OperationDefinition, ParamSpec } from '../types.js';
 import type { OwnOperationDefinition } from './define.js';
+import { queueSettingsOf } from './settings.js';
+import { scriptContext } from './context.js';
+
+/** Finds a registered operation by name, for ctx.api.call (the registry, once it is built). */
+export type Lookup = (name: string) => OperationDefinition | undefined;
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const KEYS = new Set(['name', 'summary', 'params', 'queueable', 'idempotent', 'access', 'queued', 'handle']);
+const KEYS = new Set([
+  'name', 'summary', 'params', 'queueable', 'idempotent', 'access', 'queued', 'handle',
+  'queue', 'delay', 'priority', 'timeout', 'tries', 'backoff',
+]);
 const ROLES = new Set(['admin', 'user']);
 
 /** A file that cannot be loaded: the start stops with this message. */
@@ -27,7 +34,7 @@ const describeError = (e: ErrorObject) => {
   return field ? `parameter ${field} ${e.message}` : `parameters ${e.message}`;
 };
 
-function toDefinition(file: string, def: OwnOperationDefinition): OperationDefinition {
+function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup): OperationDefinition {
   const fail = (why: string) => new OperationFileError(`${file}: ${why}`);
   if (typeof def !== 'object' || def === null) throw fail('it exports no operation (export default defineOperation({...}))');
   for (const key of Object.keys(def)) if (!KEYS.has(key)) throw fail(`unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
@@ -51,6 +58,7 @@ function toDefinition(file: string, def: OwnOperationDefinition): OperationDefin
     required: required.has(name),
     description: typeof prop.description === 'string' ? prop.description : '',
   }));
+  const { queueDefaults, policy } = queueSettingsOf(def, fail);
   const access = def.access ? new Set(def.access) : null;
   const handle = def.handle.bind(def);
   const queueable = def.queueable ?? true;
@@ -70,14 +78,15 @@ function toDefinition(file: string, def: OwnOperationDefinition): OperationDefin
     idempotent: def.idempotent === true,
     isolated: true,
     own: true,
+    queueDefaults,
+    policy,
     summary: def.summary ?? `${def.name} (${path.basename(file)})`,
     params,
     precheck: (ctx, p) => check(ctx.user, { ...p }),
     async run(ctx, p) {
       const values = { ...p };
       check(ctx.user, values);
-      const user = ctx.user!;
-      return handle(values, { user: { id: formatUserId(user.id), userName: user.userName, isAdmin: user.isAdmin }, trackingId: ctx.trackingId });
+      return handle(values, scriptContext(ctx, lookup));
     },
   };
 }
@@ -86,7 +95,7 @@ function toDefinition(file: string, def: OwnOperationDefinition): OperationDefin
  * The operations of `dir` (none when it does not exist), checked against each other and against the
  * built-in names. Throws OperationFileError naming the file for anything wrong.
  */
-export async function loadOwnOperations(dir: string, builtIn: string[]): Promise<OperationDefinition[]> {
+export async function loadOwnOperations(dir: string, builtIn: string[], lookup: Lookup = () => undefined): Promise<OperationDefinition[]> {
   if (!fs.existsSync(dir)) return [];
   const files = fs
     .readdirSync(dir)
@@ -102,7 +111,7 @@ export async function loadOwnOperations(dir: string, builtIn: string[]): Promise
     } catch (error) {
       throw new OperationFileError(`${file}: it cannot be loaded: ${(error as Error).message}`);
     }
-    const def = toDefinition(file, module.default as OwnOperationDefinition);
+    const def = toDefinition(file, module.default as OwnOperationDefinition, lookup);
     const other = taken.get(def.name.toLowerCase());
     if (other) throw new OperationFileError(`${file}: operation ${def.name} has the name of ${other}`);
     taken.set(def.name.toLowerCase(), file);

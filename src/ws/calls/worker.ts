@@ -39,7 +39,7 @@ try {
   const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
   // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
-  const runner = createRunner(db, services, log);
+  const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
   port.on('message', async (m: ToCallWorker) => {
