@@ -13,7 +13,7 @@ import { workerCounts } from './queue/executors.js';
 import { queueCounts } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
 import { OperationFileError } from './operations/own/load.js';
-import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
+import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 
@@ -126,7 +126,8 @@ const verbs: Record<string, Verb> = {
     help: `Serves the coreBOS web-service protocol on PORT (${settings.port.default}) at /webservice.php, creating and
 migrating the database first (and bringing the field indexes in line with the modules file), and the admin user on first start (its access key is printed once when
 generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings.executorSchedule.default}; "off"
-to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
+to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP reloads the operations folder
+(a folder that does not load keeps the operations in force, and the log says why).`,
     async run(_args, config) {
       const rt = await openRuntime(config);
       keepServingOnUnhandledRejection(rt.log);
@@ -135,11 +136,14 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
       if (generated) process.stdout.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
       const server = await startServer(rt);
       rt.log.info({ url: `${server.url}/webservice.php`, database: rt.db.provider, executor: config.executorSchedule }, 'wsgate serving');
+      const reload = () => void server.reload();
+      process.on('SIGHUP', reload);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      process.off('SIGHUP', reload);
       await server.close();
       await rt.close();
       return 0;
@@ -170,6 +174,7 @@ ${EXECUTOR_OPTIONS_HELP}`,
 (NOTIFY on PostgreSQL; on SQLite only in the process that enqueued, so another process finds work by polling
 every --sleep seconds); a delayed operation starts when due. SIGTERM/SIGINT stop claiming, let running
 operations finish within WSGATE_SHUTDOWN_GRACE_SECONDS, hand back the rest, print a summary and exit 0.
+SIGHUP reloads the operations folder (its workers are replaced as they finish what they run).
 ${EXECUTOR_OPTIONS_HELP}
 --sleep S           seconds between polls when idle (WSGATE_SLEEP_SECONDS, 3)
 --max-jobs N        stop after N operations
@@ -193,7 +198,13 @@ ${EXECUTOR_OPTIONS_HELP}
       return withEngine(config, overrides, async (engine, rt) => {
         keepServingOnUnhandledRejection(rt.log);
         rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider }, 'wsgate work listening');
-        return engine.listen(!!values['stop-when-empty'] || !!values.once);
+        const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
+        process.on('SIGHUP', reload);
+        try {
+          return await engine.listen(!!values['stop-when-empty'] || !!values.once);
+        } finally {
+          process.off('SIGHUP', reload);
+        }
       });
     },
   },

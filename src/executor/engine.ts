@@ -73,6 +73,8 @@ export interface EngineDeps {
   health?: DatabaseHealth;
   /** Housekeeping (purging expired results, old failed entries, dead sessions), run every minute while listening. */
   maintain?: () => Promise<void>;
+  /** The own operations' files in force, which a worker thread loads as it starts (registry.ts). */
+  operationFiles?: () => string[];
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
@@ -123,6 +125,7 @@ export class Engine {
       timeoutMs: options.timeoutSeconds * 1000,
       memoryMb: options.memoryMb,
       log,
+      operationFiles: deps.operationFiles,
       workerData: {
         config,
         clock: clock.shared,
@@ -166,6 +169,11 @@ export class Engine {
   /** Starts the worker threads now rather than at the first claim (a listener's first operation starts sooner). */
   warm(): Promise<void> {
     return this.pool.warm();
+  }
+
+  /** After a reload of the operations: the worker threads are replaced (busy ones once their batch is done). */
+  recycleWorkers(): void {
+    this.pool.recycle();
   }
 
   /** Wakes an idle engine (the in-process schedule's tick). */

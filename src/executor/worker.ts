@@ -19,6 +19,8 @@ export interface WorkerData {
   running: SharedArrayBuffer;
   resultTtlSeconds: number;
   groupCommitMs: number;
+  /** The own operations' files the main thread accepted (all of the folder when absent). */
+  files?: string[];
 }
 
 const data = workerData as WorkerData;
@@ -50,7 +52,7 @@ try {
     dedicated: true,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
+  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir, files: data.files });
   // Connects and warms Prisma's query compiler before the first batch, which would otherwise wait for both.
   await findUser(db.prisma, 0);
   send({ type: 'ready' });

@@ -12,12 +12,15 @@ import { WsError, type ErrorCode } from '../errors.js';
 import { failure, type Envelope } from '../envelope.js';
 import type { Dispatcher } from '../ws/dispatch.js';
 import { parseForm } from './form.js';
+import { addOpenapiRoute, type OperationList } from './openapi.js';
 
 export interface AppOptions {
   bodyLimit: string;
   log: Logger;
   /** WSGATE_CORS_ORIGINS: exact origins allowed to call from a browser, `*` for any; empty: no CORS at all. */
   corsOrigins?: string[];
+  /** The operations in force, for GET /openapi.yaml (absent: no such route). */
+  operations?: OperationList;
 }
 
 /** The paths of the endpoint and the methods it answers. */
@@ -257,6 +260,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
       ctx.status = 204;
     });
   }
+  if (options.operations) addOpenapiRoute(router, options.operations);
   app.use(router.routes());
   app.use(
     router.allowedMethods({

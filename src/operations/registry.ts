@@ -78,6 +78,11 @@ export class OperationRegistry {
   get(name: string): OperationDefinition | undefined {
     return this.byName.get(name.toLowerCase());
   }
+
+  /** The files of the own operations: a worker thread loads these, the set the main thread accepted. */
+  get files(): string[] {
+    return this.list.flatMap((o) => (o.file ? [o.file] : []));
+  }
 }
 
 /** `own`: the deployment's operations (loadRegistry loads them from WSGATE_OPERATIONS_DIR). */
@@ -87,8 +92,11 @@ export function createRegistry(options: { testOperations: boolean; own?: Operati
 
 const builtIn = (withTestOperations: boolean) => (withTestOperations ? [...operations, ...testOperations] : operations);
 
-/** The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws). */
-export async function loadRegistry(options: { testOperations: boolean; operationsDir: string }): Promise<OperationRegistry> {
-  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name));
+/**
+ * The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws);
+ * `files`: only these of it (a worker thread loads the files its main thread accepted).
+ */
+export async function loadRegistry(options: { testOperations: boolean; operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
+  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name), options.files);
   return createRegistry({ testOperations: options.testOperations, own });
 }

@@ -20,6 +20,8 @@ export interface CallPoolOptions {
   config: Config;
   clock: SharedArrayBuffer;
   log: Logger;
+  /** The own operations' files in force: a worker loads these as it starts. */
+  operationFiles?: () => string[];
 }
 
 /**
@@ -46,6 +48,8 @@ interface Slot {
   current?: Pending & { since: number };
   killedFor?: Envelope;
   dead: boolean;
+  /** Started before the operations were reloaded: replaced once its call is answered. */
+  stale?: boolean;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -60,6 +64,8 @@ export class CallPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly waiting: Pending[] = [];
+  /** Workers closing after they were replaced (memory, a reload): close() waits for them too. */
+  private readonly leaving = new Set<Worker>();
   private readonly watchdog: NodeJS.Timeout;
   private nextId = 1;
   /** When a worker last failed to start, and what its call was answered. */
@@ -87,6 +93,17 @@ export class CallPool {
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
   }
 
+  /**
+   * After a reload of the operations: every worker is replaced by a fresh one, which loads the new set as it
+   * starts. Idle workers go now; a busy one finishes its call on the set it has, then goes.
+   */
+  recycle(): void {
+    if (this.closed) return;
+    for (const s of this.slots) s.stale = true;
+    for (const s of this.idle.splice(0)) this.retire(s);
+    void this.warm();
+  }
+
   run(call: IsolatedCall): Promise<CallAnswer> {
     this.received++;
     if (this.closed) return Promise.resolve(stopping());
@@ -112,6 +129,15 @@ export class CallPool {
         clearTimeout(timer);
       }),
     );
+    await Promise.all([...this.leaving].map((w) => new Promise((resolve) => w.once('exit', resolve))));
+  }
+
+  /** Closes a worker between calls: it ends its database client and exits. */
+  private retire(slot: Slot): void {
+    this.slots.delete(slot);
+    this.leaving.add(slot.worker);
+    slot.worker.postMessage({ type: 'close' } satisfies ToCallWorker);
+    setTimeout(() => void slot.worker.terminate(), 5_000).unref();
   }
 
   private next(): void {
@@ -143,7 +169,7 @@ export class CallPool {
 
   private spawn(): Slot {
     const worker = new Worker(workerUrl, {
-      workerData: { config: this.o.config, clock: this.o.clock } satisfies CallWorkerData,
+      workerData: { config: this.o.config, clock: this.o.clock, files: this.o.operationFiles?.() } satisfies CallWorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
     });
     let readyResolve!: () => void;
@@ -168,11 +194,8 @@ export class CallPool {
           });
         }
         // A worker near its memory limit is replaced between calls rather than killed in the middle of one.
-        if (m.heapUsedMb > this.o.memoryMb * 0.8) {
-          this.slots.delete(slot);
-          worker.postMessage({ type: 'close' } satisfies ToCallWorker);
-          setTimeout(() => void worker.terminate(), 5_000).unref();
-        } else if (!this.closed && !slot.killedFor && !slot.dead) this.idle.push(slot);
+        if (m.heapUsedMb > this.o.memoryMb * 0.8 || slot.stale) this.retire(slot);
+        else if (!this.closed && !slot.killedFor && !slot.dead) this.idle.push(slot);
         this.next();
       } else if (m.type === 'fatal') {
         crash = m.unavailable
@@ -196,6 +219,7 @@ export class CallPool {
     });
     worker.on('exit', () => {
       slot.dead = true;
+      this.leaving.delete(worker);
       this.slots.delete(slot);
       const at = this.idle.indexOf(slot);
       if (at >= 0) this.idle.splice(at, 1);

@@ -19,6 +19,8 @@ import type { FromCallWorker, ToCallWorker } from './messages.js';
 export interface CallWorkerData {
   config: Config;
   clock: SharedArrayBuffer;
+  /** The own operations' files the main thread accepted (all of the folder when absent). */
+  files?: string[];
 }
 
 const data = workerData as CallWorkerData;
@@ -35,7 +37,7 @@ try {
     poolSize: 2,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
+  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir, files: data.files });
   const runner = createRunner(db, services, log);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
