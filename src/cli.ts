@@ -16,6 +16,7 @@ import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
+import { makeVerbs } from './cli/make.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -489,6 +490,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
       return 0;
     },
   },
+  ...makeVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {
