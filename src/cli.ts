@@ -466,7 +466,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
     help: 'Lists the operations the gateway answers: the built-in ones and the own ones of WSGATE_OPERATIONS_DIR (a broken file is reported and the exit code is 2).',
     options: { json: { type: 'boolean' } },
     async run({ values }, config) {
-      const registry = await loadRegistry({ testOperations: config.testOperations, operationsDir: config.operationsDir });
+      const registry = await loadRegistry({ operationsDir: config.operationsDir });
       const rows = registry.list.map((op) => ({
         name: op.name,
         kind: op.own ? 'own' : 'built-in',

@@ -31,7 +31,7 @@ export interface Runtime {
 
 export async function openRuntime(config: Config, log = createLogger(config.logLevel)): Promise<Runtime> {
   // The operations first: a broken file stops the start before anything is opened.
-  const load = () => loadRegistry({ testOperations: config.testOperations, operationsDir: config.operationsDir });
+  const load = () => loadRegistry({ operationsDir: config.operationsDir });
   const registry = new LiveRegistry(await load(), load);
   const db = await openDatabase(config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),

@@ -52,7 +52,7 @@ try {
     dedicated: true,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir, files: data.files });
+  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   // Connects and warms Prisma's query compiler before the first batch, which would otherwise wait for both.
   await findUser(db.prisma, 0);
   send({ type: 'ready' });

@@ -10,7 +10,6 @@ import { listtypes } from './listtypes.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
 import { retrieve } from './retrieve.js';
-import { testOperations } from './testing.js';
 import type { OperationDefinition } from './types.js';
 import { update } from './update.js';
 import { revise } from './revise.js';
@@ -86,17 +85,15 @@ export class OperationRegistry {
 }
 
 /** `own`: the deployment's operations (loadRegistry loads them from WSGATE_OPERATIONS_DIR). */
-export function createRegistry(options: { testOperations: boolean; own?: OperationDefinition[] }): OperationRegistry {
-  return new OperationRegistry([...builtIn(options.testOperations), ...(options.own ?? [])]);
+export function createRegistry(options: { own?: OperationDefinition[] }): OperationRegistry {
+  return new OperationRegistry([...operations, ...(options.own ?? [])]);
 }
-
-const builtIn = (withTestOperations: boolean) => (withTestOperations ? [...operations, ...testOperations] : operations);
 
 /**
  * The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws);
  * `files`: only these of it (a worker thread loads the files its main thread accepted).
  */
-export async function loadRegistry(options: { testOperations: boolean; operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
-  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name), options.files);
-  return createRegistry({ testOperations: options.testOperations, own });
+export async function loadRegistry(options: { operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
+  const own = await loadOwnOperations(options.operationsDir, operations.map((o) => o.name), options.files);
+  return createRegistry({ own });
 }

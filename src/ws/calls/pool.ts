@@ -54,6 +54,9 @@ interface Slot {
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/** How long a worker may take to start (open its database, load the operations) before it is stopped. */
+const START_AT_MOST_MS = 30_000;
+
 /** After a worker failed to start, how long calls are answered the same way instead of starting another. */
 const START_COOLDOWN_MS = 1_000;
 
@@ -240,7 +243,10 @@ export class CallPool {
       this.waiting.shift()!.answer({ envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')) });
     }
     for (const s of this.slots) {
-      if (s.current && !s.killedFor && now - s.current.since > this.o.timeoutMs) {
+      // A call handed to a worker still starting is timed from when it is sent (a start that never ends is
+      // stopped after a longer while): a slow start is not the call's time.
+      const limit = s.started ? this.o.timeoutMs : this.o.timeoutMs + START_AT_MOST_MS;
+      if (s.current && !s.killedFor && now - s.current.since > limit) {
         s.killedFor = failure(
           new WsError('TIMEOUT', `The call did not finish within ${this.o.timeoutMs / 1000} s and was stopped; what it had not committed was rolled back`),
         );

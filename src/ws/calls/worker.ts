@@ -37,7 +37,7 @@ try {
     poolSize: 2,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir, files: data.files });
+  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   const runner = createRunner(db, services, log);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
