@@ -67,7 +67,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     calls,
     reload: () =>
       reloadOperations(rt, () => {
-        calls?.recycle();
+        calls?.reload();
         executor?.recycleWorkers();
       }),
     async close() {

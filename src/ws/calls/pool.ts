@@ -48,8 +48,8 @@ interface Slot {
   current?: Pending & { since: number };
   killedFor?: Envelope;
   dead: boolean;
-  /** Started before the operations were reloaded: replaced once its call is answered. */
-  stale?: boolean;
+  /** Reloads of the operations asked of it and not done yet: it takes no call meanwhile. */
+  reloading: number;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -97,14 +97,18 @@ export class CallPool {
   }
 
   /**
-   * After a reload of the operations: every worker is replaced by a fresh one, which loads the new set as it
-   * starts. Idle workers go now; a busy one finishes its call on the set it has, then goes.
+   * After a reload of the operations: every worker loads the new set (the files the main thread accepted)
+   * and takes no call until it has; a busy one finishes its call on the set it had. Calls meanwhile wait.
    */
-  recycle(): void {
+  reload(): void {
     if (this.closed) return;
-    for (const s of this.slots) s.stale = true;
-    for (const s of this.idle.splice(0)) this.retire(s);
-    void this.warm();
+    const files = this.o.operationFiles?.() ?? [];
+    this.idle.splice(0);
+    for (const s of this.slots) {
+      if (s.dead) continue;
+      s.reloading++;
+      s.worker.postMessage({ type: 'reload', files } satisfies ToCallWorker);
+    }
   }
 
   run(call: IsolatedCall): Promise<CallAnswer> {
@@ -179,7 +183,7 @@ export class CallPool {
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
     ready.catch(() => undefined);
-    const slot: Slot = { worker, ready, started: false, dead: false };
+    const slot: Slot = { worker, ready, started: false, dead: false, reloading: 0 };
     this.slots.add(slot);
     let crash: Envelope | undefined;
     worker.on('message', (m: FromCallWorker) => {
@@ -197,9 +201,15 @@ export class CallPool {
           });
         }
         // A worker near its memory limit is replaced between calls rather than killed in the middle of one.
-        if (m.heapUsedMb > this.o.memoryMb * 0.8 || slot.stale) this.retire(slot);
-        else if (!this.closed && !slot.killedFor && !slot.dead) this.idle.push(slot);
+        if (m.heapUsedMb > this.o.memoryMb * 0.8) this.retire(slot);
+        else if (!this.closed && !slot.killedFor && !slot.dead && slot.reloading === 0) this.idle.push(slot);
         this.next();
+      } else if (m.type === 'reloaded') {
+        slot.reloading--;
+        if (slot.reloading === 0 && !slot.current && !this.closed && !slot.killedFor && !slot.dead) {
+          this.idle.push(slot);
+          this.next();
+        }
       } else if (m.type === 'fatal') {
         crash = m.unavailable
           ? failure(databaseUnavailable(m.unavailable))

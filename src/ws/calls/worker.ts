@@ -37,7 +37,7 @@ try {
     poolSize: 2,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
+  let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   const runner = createRunner(db, services, log);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
@@ -45,6 +45,16 @@ try {
     if (m.type === 'close') {
       await db.close();
       port.close();
+      return;
+    }
+    if (m.type === 'reload') {
+      // A call running now keeps the operation it looked up; the next call gets the new set.
+      try {
+        registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: m.files });
+      } catch (error) {
+        log.error({ reason: (error as Error).message }, 'call worker kept its operations: the reload failed');
+      }
+      send({ type: 'reloaded' });
       return;
     }
     const { call } = m;
