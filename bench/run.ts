@@ -5,7 +5,10 @@
 //      elements - wsgate over HTTP vs the same statements written by hand on the driver;
 //   4. stall: getchallenge/retrieve latency while one client repeats a heavy call, with call workers vs on
 //      the event loop (WSGATE_CALL_WORKERS=0), and sequential query calls/s both ways (bench/stall.ts);
-//   5. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
+//   5. own operations (bench/own.ts): a no-op own operation beside the built-in describe, deferred through
+//      the executor and called synchronously over HTTP (the "wsgate" column is the own operation, the
+//      "baseline" column the built-in one);
+//   6. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
 // afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
 // Prints a table (and the machine) and writes it as JSON to dist/bench-results.json.
@@ -13,7 +16,7 @@
 // WSGATE_BENCH_OPS (2000), WSGATE_BENCH_WARMUP_OPS (200), WSGATE_BENCH_SYSTEMS (sqlite,postgresql),
 // WSGATE_CLAIM_BATCH (wsgate's default, 20), WSGATE_BENCH_RECORDS (100000), WSGATE_BENCH_QUERIES (2000),
 // WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_STALL_SECONDS (5), WSGATE_BENCH_PARTS (submits,executor,records,
-// stall,peers: the parts to run).
+// stall,own,peers: the parts to run).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +30,7 @@ import { measureBaselineSubmits, measureWsgateSubmits, type SubmitSettings } fro
 import { measureWsgateExecutor } from './wsgate-executor.js';
 import { measureRecords, type RecordsSettings } from './records.js';
 import { measureStall, type StallSettings } from './stall.js';
+import { measureOwnExecutor, measureOwnSync } from './own.js';
 
 interface Row {
   system: System;
@@ -69,7 +73,7 @@ const stallSettings: StallSettings = {
   seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
   massElements: loadConfig({}).massMaxElements,
 };
-const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,peers').split(',').map((p) => p.trim()));
+const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,peers').split(',').map((p) => p.trim()));
 
 async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
   let url = process.env.WSGATE_BENCH_PG_URL;
@@ -173,6 +177,40 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       report(`baseline ${r.metric}`, r.problems.baseline);
       rows.push({ system, ...r, ratio: r.wsgate / r.baseline });
     }
+  }
+  if (parts.has('own')) {
+    const e = executorSettings;
+    log(`${system}: executor, ${e.n} due own no-ops vs ${e.n} due describe`);
+    const oe = await measureOwnExecutor(system, dbs, e);
+    log(`${system}:   own ${fmt(oe.own.opsPerSecond)} ops/s, built-in ${fmt(oe.builtIn.opsPerSecond)} ops/s`);
+    report('own executor', oe.own.problems);
+    report('built-in executor', oe.builtIn.problems);
+    rows.push({
+      system,
+      metric: `executor, ${e.n} due: own no-op vs built-in describe`,
+      unit: 'ops/s',
+      wsgate: oe.own.opsPerSecond,
+      baseline: oe.builtIn.opsPerSecond,
+      ratio: oe.own.opsPerSecond / oe.builtIn.opsPerSecond,
+      problems: { wsgate: oe.own.problems, baseline: oe.builtIn.problems },
+      details: { wsgate: oe.own, baseline: oe.builtIn },
+    });
+    const s = submitSettings;
+    log(`${system}: synchronous calls over HTTP, own no-op vs describe (${s.connections} connections, ${s.durationSeconds}s)`);
+    const os_ = await measureOwnSync(system, dbs, s);
+    log(`${system}:   own ${fmt(os_.own.okPerSecond)} ok/s (p50 ${os_.own.latencyP50Ms} ms), built-in ${fmt(os_.builtIn.okPerSecond)} ok/s (p50 ${os_.builtIn.latencyP50Ms} ms)`);
+    report('own sync', os_.problems.own);
+    report('built-in sync', os_.problems.builtIn);
+    rows.push({
+      system,
+      metric: `sync calls over HTTP, ${s.connections} conn: own no-op vs built-in describe`,
+      unit: 'ok req/s',
+      wsgate: os_.own.okPerSecond,
+      baseline: os_.builtIn.okPerSecond,
+      ratio: os_.own.okPerSecond / os_.builtIn.okPerSecond,
+      problems: { wsgate: os_.problems.own, baseline: os_.problems.builtIn },
+      details: { wsgate: os_.own, baseline: os_.builtIn },
+    });
   }
   if (parts.has('stall')) {
     for (const r of await measureStall(system, dbs, stallSettings, log)) {

@@ -241,7 +241,7 @@ last three heartbeats).`,
   },
   failed: {
     usage: 'wsgate failed [--json]',
-    help: 'Lists the failed store: operations whose attempts were used up, with each attempt\'s error.',
+    help: 'Lists the failed store: operations whose attempts were used up, with each attempt\'s error and what the last\nattempt logged (an own operation\'s ctx.log lines, indented).',
     options: { json: { type: 'boolean' } },
     async run({ values }, config) {
       return withRuntime(config, async (rt) => {
@@ -254,6 +254,7 @@ last three heartbeats).`,
               `${f.operationTrackingID}  ${f.operation}  queue=${f.queue}  user=19x${f.userId}  failed=${f.failedAt.toISOString()}  ` +
                 `attempts=${f.errors.length}  ${last ? `${last.code}: ${last.message}` : ''}\n`,
             );
+            for (const line of f.output) process.stdout.write(`    ${line}\n`);
           }
           process.stdout.write(`${failed.length} failed\n`);
         }

@@ -142,7 +142,7 @@ export const settings = {
   callWorkers: {
     env: 'WSGATE_CALL_WORKERS',
     default: '2',
-    description: 'Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (MassCreate, MassUpdate, MassDelete; on SQLite also query and upsert), each with its own database connection, so that the event loop keeps answering; 0 runs them on the event loop (only to measure the difference).',
+    description: 'Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (MassCreate, MassUpdate, MassDelete; on SQLite also query and upsert) and of own operations, each with its own database connection, so that the event loop keeps answering; a pool apart from the executor\'s (WSGATE_MAX_WORKERS); 0 runs them on the event loop (only to measure the difference).',
   },
   callTimeoutSeconds: {
     env: 'WSGATE_CALL_TIMEOUT_SECONDS',

@@ -7,6 +7,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
+import { liveStoreOf } from './queue/live.js';
 
 export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
   return {
@@ -44,5 +45,6 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       maxDelaySeconds: config.quotaMaxDelaySeconds,
       priorityCeiling: config.priorityCeiling,
     },
+    liveReports: liveStoreOf(config.databaseUrl),
   };
 }

@@ -9,10 +9,11 @@ import { envelopeOfError, success } from '../envelope.js';
 import { WsError } from '../errors.js';
 import { findUser, type WsUser } from '../auth/users.js';
 import type { OperationRegistry } from '../operations/registry.js';
-import type { Services } from '../operations/types.js';
-import { completeMany, type ClaimedOperation, type Completion } from '../queue/store.js';
+import type { OperationDefinition, Services } from '../operations/types.js';
+import { completeMany, storeReport, type ClaimedOperation, type Completion } from '../queue/store.js';
 import type { EntryOutcome } from './messages.js';
 import { isInfrastructureFailure } from './retry.js';
+import { StoppedForShutdown, type RunReport } from './report.js';
 
 export interface BatchRunner {
   db: Database;
@@ -27,6 +28,8 @@ export interface BatchRunner {
   settled(outcomes: EntryOutcome[]): void;
   /** True once the worker was told to stop: operations not started yet are handed back. */
   windingDown(): boolean;
+  /** An own operation's run starts: its ctx.log, ctx.progress and ctx.signal (built-in ones report nothing). */
+  startRun(entry: ClaimedOperation, op: OperationDefinition): RunReport;
 }
 
 class OperationThrew extends Error {
@@ -49,6 +52,8 @@ interface Pending {
   index: number;
   /** Decided without running (unknown operation, user gone, or a protocol error from a rolled-back try). */
   answer?: string;
+  /** What its last run reported (own operations), stored with its result. */
+  report?: RunReport;
 }
 
 /** Users looked up by this worker, kept briefly: a queue's entries mostly belong to a few users. */
@@ -99,20 +104,24 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           }
           const op = r.registry.get(p.entry.operation)!;
           r.running(p.index);
+          const report = op.own ? r.startRun(p.entry, op) : undefined;
+          p.report = report;
           try {
             // The operation runs inside the batch's transaction: what it wants atomic is so already.
             const db = r.db.prisma;
             const result = await op.run(
-              { db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID },
+              { db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID, hooks: report?.hooks },
               p.entry.params,
             );
             completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(success(result)) });
           } catch (error) {
-            throw new OperationThrew(p.entry, error);
+            throw new OperationThrew(p.entry, report ? report.outcome(error) : error);
           } finally {
+            report?.end();
             r.running(-1);
           }
         }
+        for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
         const finished = await completeMany(r.db, batch[0]!.leaseToken, completions, r.services.clock.now(), r.resultTtlSeconds);
         const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
         if (lost.length > 0) throw new LeaseLost(lost);
@@ -125,6 +134,11 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         r.settled(error.ids.map((id) => ({ id, kind: 'lost' })));
         const lost = new Set(error.ids);
         todo = todo.filter((p) => !lost.has(p.entry.operationTrackingID));
+      } else if (error instanceof OperationThrew && error.thrown instanceof StoppedForShutdown) {
+        // Its handler gave up on ctx.signal as the executor stops: handed back, to run again later.
+        const p = todo.find((t) => t.entry === error.entry)!;
+        r.settled([{ id: p.entry.operationTrackingID, kind: 'unfinished', started: true, why: 'the executor is stopping' }]);
+        todo = todo.filter((t) => t !== p);
       } else if (error instanceof OperationThrew && !isTransientDatabaseError(error.thrown)) {
         oneByOne = true;
         const p = todo.find((t) => t.entry === error.entry)!;

@@ -19,6 +19,8 @@ import type { EntryOutcome } from './messages.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import { DatabaseHealth } from '../db/health.js';
+import { LiveBoard } from './live-board.js';
+import { liveStoreOf } from '../queue/live.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -112,6 +114,8 @@ export class Engine {
    * as soon as it serves again, rather than waiting for their leases to run out.
    */
   private orphans: ClaimedOperation[] = [];
+  /** What running own operations report (ctx.progress, ctx.log), written out for getQueuedOperationStatus. */
+  private readonly live: LiveBoard;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -120,7 +124,9 @@ export class Engine {
     const { config, clock, log } = deps;
     this.health = deps.health ?? new DatabaseHealth(log);
     this.startedAt = clock.now();
+    this.live = new LiveBoard(liveStoreOf(config.databaseUrl, deps.db), log);
     this.pool = new WorkerPool({
+      onReport: (id, delta) => this.live.report(id, delta),
       size: options.concurrency,
       timeoutMs: options.timeoutSeconds * 1000,
       memoryMb: options.memoryMb,
@@ -209,6 +215,7 @@ export class Engine {
     for (const t of this.intervals) clearInterval(t);
     if (this.dueWake) clearTimeout(this.dueWake.timer);
     await this.pool.close();
+    this.live.close();
     queueEvents.off('enqueued', this.onEnqueued);
     await this.listening?.stop();
     await removeExecutor(this.deps.db, this.id).catch(() => undefined);
@@ -323,6 +330,7 @@ export class Engine {
     const givenUp = batch.filter((e) => e.attempts > MAX_CLAIMS);
     const runnable = batch.filter((e) => e.attempts <= MAX_CLAIMS);
     // The pool reserves its worker now, before anything is awaited: the loop may claim again at once.
+    this.live.hold(runnable);
     const report = runnable.length > 0 ? this.pool.run(runnable) : null;
     const done: Promise<void> = (async () => {
       for (const e of givenUp) {
@@ -345,6 +353,7 @@ export class Engine {
         this.deps.log.error({ err: error }, 'executor could not record the outcome of a batch; its leases will run out and it will run again');
       })
       .finally(() => {
+        this.live.forget(batch.map((e) => e.operationTrackingID));
         this.inFlight.delete(done);
         this.wake();
       });
@@ -401,10 +410,13 @@ export class Engine {
   /** One attempt failed: retried after the backoff while tries remain, else moved to the failed store. */
   private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean) {
     const now = this.deps.clock.now();
-    const retry = !final && entry.failures + 1 < this.options.tries;
-    const retryAt = retry ? new Date(now.getTime() + backoffSeconds(this.options.backoff, entry.failures + 1) * 1000) : null;
+    // An operation's own tries and backoff (own operations may declare them) win over the executor's.
+    const policy = this.pool.policyOf(entry.operation);
+    const retry = !final && entry.failures + 1 < (policy.tries ?? this.options.tries);
+    const retryAt = retry ? new Date(now.getTime() + backoffSeconds(policy.backoff ?? this.options.backoff, entry.failures + 1) * 1000) : null;
     const envelope = JSON.stringify(failure(new WsError(code, message)));
-    const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope });
+    const report = this.live.of(entry.operationTrackingID);
+    const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope, report });
     if (!recorded) this.summary.lost++;
     else if (retry) this.summary.retried++;
     else {

@@ -1,5 +1,7 @@
 // What the executor's main thread and its worker threads say to each other.
 import type { ClaimedOperation } from '../queue/store.js';
+import type { ExecutionPolicy } from '../operations/types.js';
+import type { ReportDelta } from './report.js';
 
 /** How one claimed entry ended in a worker. */
 export type EntryOutcome =
@@ -17,7 +19,13 @@ export type EntryOutcome =
 export type ToWorker = { type: 'run'; batch: ClaimedOperation[] } | { type: 'wind-down' } | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready' }
+  /**
+   * The worker loaded its registry: the operations that declare their own timeout, tries or backoff
+   * (lower-case names), which the main thread applies to their entries (watchdog, retries).
+   */
+  | { type: 'ready'; policies: Record<string, ExecutionPolicy> }
+  /** A running entry's ctx.progress or ctx.log, sent as it happens. */
+  | { type: 'report'; id: string; delta: ReportDelta }
   /** The worker cannot go on (its database did not open, or its loop broke): it is replaced. */
   | { type: 'fatal'; message: string }
   /** Outcomes settled so far (sent after each commit, and at the end of a batch). */

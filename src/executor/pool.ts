@@ -8,13 +8,17 @@ import type { Logger } from 'pino';
 import type { ClaimedOperation } from '../queue/store.js';
 import { RUNNING_INDEX, RUNNING_SINCE, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
 import type { WorkerData } from './worker.js';
+import type { ExecutionPolicy } from '../operations/types.js';
+import type { ReportDelta } from './report.js';
 
 export interface PoolOptions {
   size: number;
   timeoutMs: number;
   memoryMb: number;
-  workerData: Omit<WorkerData, 'running' | 'files'>;
+  workerData: Omit<WorkerData, 'running' | 'timeoutMs' | 'files'>;
   log: Logger;
+  /** A running entry's ctx.progress or ctx.log, as its worker sends it. */
+  onReport?(id: string, delta: ReportDelta): void;
   /** The own operations' files in force: a worker loads these as it starts. */
   operationFiles?: () => string[];
 }
@@ -34,7 +38,7 @@ interface Slot {
   worker: Worker;
   running: Float64Array;
   ready: Promise<void>;
-  batch?: { outcomes: EntryOutcome[]; done: (r: BatchReport) => void };
+  batch?: { entries: ClaimedOperation[]; outcomes: EntryOutcome[]; done: (r: BatchReport) => void };
   killedFor?: Death;
   dead: boolean;
   /** Started before the operations were reloaded: replaced once its batch is done. */
@@ -43,20 +47,40 @@ interface Slot {
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/** After its timeout, how long an own operation has to end on its aborted ctx.signal before its worker is stopped. */
+export const ABORT_GRACE_MS = 500;
+
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   /** Workers closing after they were replaced (memory, a reload): close() and terminate() wait for them. */
   private readonly leaving = new Set<Worker>();
   private readonly watchdog: NodeJS.Timeout;
+  /**
+   * The timeout, tries and backoff that operations declare (own operations), as the workers loaded them
+   * from the registry: looked up when an entry runs, so an entry queued before its operation's file changed
+   * runs under the new settings.
+   */
+  private policies: Record<string, ExecutionPolicy> = {};
 
   constructor(private readonly o: PoolOptions) {
-    this.watchdog = setInterval(() => this.watch(), Math.max(20, Math.min(1_000, o.timeoutMs / 4)));
+    // Every 250 ms at most: an operation may declare a shorter timeout than the executor's.
+    this.watchdog = setInterval(() => this.watch(), Math.max(20, Math.min(250, o.timeoutMs / 4)));
     this.watchdog.unref();
   }
 
   get size(): number {
     return this.o.size;
+  }
+
+  /** What the operation declares of its own timeout, tries and backoff (empty for built-in operations). */
+  policyOf(operation: string): ExecutionPolicy {
+    return this.policies[operation.toLowerCase()] ?? {};
+  }
+
+  private timeoutMsOf(entry: ClaimedOperation | undefined): number {
+    const own = entry ? this.policyOf(entry.operation).timeoutSeconds : undefined;
+    return own === undefined ? this.o.timeoutMs : own * 1000;
   }
 
   /** Workers running a batch now. */
@@ -77,7 +101,7 @@ export class WorkerPool {
    */
   async run(entries: ClaimedOperation[]): Promise<BatchReport> {
     const slot = this.idle.pop() ?? this.spawn();
-    const report = new Promise<BatchReport>((done) => (slot.batch = { outcomes: [], done }));
+    const report = new Promise<BatchReport>((done) => (slot.batch = { entries, outcomes: [], done }));
     try {
       await slot.ready;
       slot.worker.postMessage({ type: 'run', batch: entries } satisfies ToWorker);
@@ -137,7 +161,7 @@ export class WorkerPool {
   private spawn(): Slot {
     const running = new Float64Array(new SharedArrayBuffer(16));
     const worker = new Worker(workerUrl, {
-      workerData: { ...this.o.workerData, running: running.buffer, files: this.o.operationFiles?.() } satisfies WorkerData,
+      workerData: { ...this.o.workerData, timeoutMs: this.o.timeoutMs, running: running.buffer, files: this.o.operationFiles?.() } satisfies WorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
     });
     let readyResolve!: () => void;
@@ -148,7 +172,10 @@ export class WorkerPool {
     this.slots.add(slot);
     let crash: Death | undefined;
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') readyResolve();
+      if (m.type === 'ready') {
+        this.policies = m.policies;
+        readyResolve();
+      } else if (m.type === 'report') this.o.onReport?.(m.id, m.delta);
       else if (m.type === 'outcomes') slot.batch?.outcomes.push(...m.outcomes);
       else if (m.type === 'batch-done') {
         const b = slot.batch;
@@ -207,8 +234,11 @@ export class WorkerPool {
     const now = Date.now();
     for (const s of this.slots) {
       const since = s.running[RUNNING_SINCE]!;
-      if (s.batch && since > 0 && now - since > this.o.timeoutMs) {
-        void this.kill(s, { reason: 'timeout', detail: `The operation did not finish within ${this.o.timeoutMs / 1000} s; its worker was stopped` });
+      if (!s.batch || since <= 0) continue;
+      const limit = this.timeoutMsOf(s.batch.entries[s.running[RUNNING_INDEX]!]);
+      // At the limit the worker aborts the run's ctx.signal; a handler that does not end soon after is stopped.
+      if (now - since > limit + ABORT_GRACE_MS) {
+        void this.kill(s, { reason: 'timeout', detail: `The operation did not finish within ${limit / 1000} s; its worker was stopped` });
       }
     }
   }

@@ -12,6 +12,8 @@ import type { ClaimedOperation } from '../queue/store.js';
 import { runBatch } from './batch.js';
 import { findUser } from '../auth/users.js';
 import { RUNNING_INDEX, RUNNING_SINCE, type FromWorker, type ToWorker } from './messages.js';
+import { RunReport } from './report.js';
+import type { ExecutionPolicy } from '../operations/types.js';
 
 export interface WorkerData {
   config: Config;
@@ -21,6 +23,8 @@ export interface WorkerData {
   groupCommitMs: number;
   /** The own operations' files the main thread accepted (all of the folder when absent). */
   files?: string[];
+  /** The executor's timeout (ms), for operations that declare none. */
+  timeoutMs: number;
 }
 
 const data = workerData as WorkerData;
@@ -33,29 +37,37 @@ let windingDown = false;
 const batches: ClaimedOperation[][] = [];
 let wake: (() => void) | null = null;
 let closing = false;
+/** The own operation running now, whose ctx.signal a wind-down aborts. */
+let current: RunReport | null = null;
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'run') batches.push(m.batch);
-  else if (m.type === 'wind-down') windingDown = true;
-  else closing = true;
+  else if (m.type === 'wind-down') {
+    windingDown = true;
+    current?.abort('shutdown');
+  } else closing = true;
   wake?.();
 });
 
 try {
+  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
+  const policies: Record<string, ExecutionPolicy> = {};
+  for (const op of registry.list) if (op.policy && Object.keys(op.policy).length > 0) policies[op.name.toLowerCase()] = op.policy;
+  const timeoutMsOf = (operation: string) => (policies[operation.toLowerCase()]?.timeoutSeconds ?? data.timeoutMs / 1000) * 1000;
+  const longest = Math.max(data.timeoutMs, ...Object.values(policies).map((p) => (p.timeoutSeconds ?? 0) * 1000));
   const db = await openDatabase(data.config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: data.config.sqliteBusyTimeoutMs,
     // A deferred operation exists to run long work: its statements may take as long as it may.
-    statementTimeoutMs: Math.max(data.config.statementTimeoutMs, data.config.timeoutSeconds * 1000),
+    statementTimeoutMs: Math.max(data.config.statementTimeoutMs, longest),
     migrate: false,
     poolSize: 2,
     dedicated: true,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   // Connects and warms Prisma's query compiler before the first batch, which would otherwise wait for both.
   await findUser(db.prisma, 0);
-  send({ type: 'ready' });
+  send({ type: 'ready', policies });
   for (;;) {
     const batch = batches.shift();
     if (!batch) {
@@ -77,6 +89,13 @@ try {
         },
         settled: (outcomes) => send({ type: 'outcomes', outcomes }),
         windingDown: () => windingDown,
+        startRun(entry, op) {
+          const id = entry.operationTrackingID;
+          const report = new RunReport((delta) => send({ type: 'report', id, delta }), timeoutMsOf(op.name));
+          current = report;
+          if (windingDown) report.abort('shutdown');
+          return report;
+        },
       },
       batch,
       (err, entry) => log.error({ err, operation: entry.operation, operationTrackingID: entry.operationTrackingID }, 'queued operation failed unexpectedly'),

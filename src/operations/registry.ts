@@ -94,6 +94,9 @@ export function createRegistry(options: { own?: OperationDefinition[] }): Operat
  * `files`: only these of it (a worker thread loads the files its main thread accepted).
  */
 export async function loadRegistry(options: { operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
-  const own = await loadOwnOperations(options.operationsDir, operations.map((o) => o.name), options.files);
-  return createRegistry({ own });
+  let registry: OperationRegistry | undefined;
+  // ctx.api.call finds operations in the registry built here, own ones included.
+  const own = await loadOwnOperations(options.operationsDir, operations.map((o) => o.name), (name) => registry?.get(name), options.files);
+  registry = createRegistry({ own });
+  return registry;
 }

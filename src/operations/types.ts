@@ -10,6 +10,8 @@ import type { Secret } from '../auth/secret.js';
 import type { WsUser } from '../auth/users.js';
 import type { ModuleRegistry } from '../records/modules.js';
 import type { QuotaSettings } from '../queue/quota.js';
+import type { BackoffPolicy } from '../backoff.js';
+import type { LiveStore } from '../queue/live.js';
 
 /** A declared parameter. `encoded` ones arrive as JSON text and reach the operation decoded. */
 export interface ParamSpec {
@@ -39,6 +41,8 @@ export interface Services {
   loginDefences: LoginDefences;
   /** What one user may queue (src/queue/quota.ts). */
   quota: QuotaSettings;
+  /** Where running own operations' reports are read when they are not in the entry's row (SQLite's side file). */
+  liveReports?: Pick<LiveStore, 'read'> | null;
 }
 
 export interface OperationContext {
@@ -63,6 +67,31 @@ export interface OperationContext {
   atomic<T>(fn: (db: DbTx) => Promise<T>): Promise<T>;
   /** The client's address (synchronous calls over HTTP). */
   address?: string;
+  /** Where an own operation's ctx.log and ctx.progress go, and its ctx.signal (absent: log and progress are dropped). */
+  hooks?: RunHooks;
+  /** How deep ctx.api.call calls are nested here (0 for the call itself). */
+  depth?: number;
+}
+
+/** What the run of an own operation reports while it runs, and what stops it. */
+export interface RunHooks {
+  log(line: string): void;
+  progress(fraction: number, message: string | null): void;
+  signal: AbortSignal;
+}
+
+/** A deferred call's queue settings an operation declares; the caller's cbwsOptions override them. */
+export interface QueueDefaults {
+  queue?: string;
+  delaySeconds?: number;
+  priority?: number;
+}
+
+/** How the executor runs an operation's entries; what it does not declare, the executor's options decide. */
+export interface ExecutionPolicy {
+  timeoutSeconds?: number;
+  tries?: number;
+  backoff?: BackoffPolicy;
 }
 
 export type Params = Record<string, unknown>;
@@ -94,6 +123,10 @@ export interface OperationDefinition {
   own?: boolean;
   /** An own operation's file. */
   file?: string;
+  /** Queue settings of its deferred calls, unless the caller's cbwsOptions say otherwise. */
+  queueDefaults?: QueueDefaults;
+  /** Timeout, tries and backoff of its deferred runs, read by the executor when it runs an entry. */
+  policy?: ExecutionPolicy;
   summary: string;
   params: ParamSpec[];
   /** An own operation's JSON Schema of its parameters (the served openapi.yaml shows it). */

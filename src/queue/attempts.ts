@@ -7,6 +7,7 @@ import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { AttemptError, ClaimedOperation } from './store.js';
+import { reportColumns, type LiveReport } from './live.js';
 
 export interface FailedAttempt {
   entry: ClaimedOperation;
@@ -16,6 +17,8 @@ export interface FailedAttempt {
   retryAt: Date | null;
   /** The envelope stored as the result when the entry goes to the failed store. */
   envelope: string;
+  /** What the attempt reported (an own operation's ctx.progress and ctx.log), kept with the entry. */
+  report?: LiveReport;
 }
 
 /** Records one failed attempt. False when the lease was lost meanwhile (nothing was written). */
@@ -25,9 +28,12 @@ export async function recordFailedAttempt(db: Database, f: FailedAttempt): Promi
     { attempt: f.entry.attempts, at: f.now.toISOString(), code: f.error.code, message: f.error.message },
   ];
   const retry = f.retryAt !== null;
+  const report = f.report
+    ? (({ progress, message, output }) => Prisma.sql`progress = ${progress}, progress_message = ${message}, output = ${output},`)(reportColumns(f.report))
+    : Prisma.empty;
   const n = await db.raw.execute(Prisma.sql`
     UPDATE ws_queued_operation
-    SET state = ${retry ? 'queued' : 'failed'}, lease_token = NULL, failures = failures + 1, errors = ${JSON.stringify(errors)},
+    SET ${report} state = ${retry ? 'queued' : 'failed'}, lease_token = NULL, failures = failures + 1, errors = ${JSON.stringify(errors)},
         available_at = ${f.retryAt ?? f.now}, result = ${retry ? null : f.envelope}, finished_at = ${retry ? null : f.now},
         result_taken_at = NULL
     WHERE id = ${f.entry.operationTrackingID} AND lease_token = ${f.entry.leaseToken} AND state = 'running'`);

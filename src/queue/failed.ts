@@ -14,13 +14,16 @@ export interface FailedEntry {
   failedAt: Date;
   errors: AttemptError[];
   resultRead: boolean;
+  /** What the last attempt logged (an own operation's ctx.log lines). */
+  output: string[];
 }
 
 export async function listFailed(db: Database): Promise<FailedEntry[]> {
   const rows = await db.raw.query<{
     id: string; operation: string; queue: string; user_id: unknown; attempts: unknown; finished_at: unknown; errors: string | null; result_taken_at: unknown;
+    output: string | null;
   }>(Prisma.sql`
-    SELECT id, operation, queue, user_id, attempts, finished_at, errors, result_taken_at
+    SELECT id, operation, queue, user_id, attempts, finished_at, errors, result_taken_at, output
     FROM ws_queued_operation WHERE state = 'failed' ORDER BY finished_at, id`);
   return rows.map((r) => ({
     operationTrackingID: r.id,
@@ -31,6 +34,7 @@ export async function listFailed(db: Database): Promise<FailedEntry[]> {
     failedAt: toDate(r.finished_at),
     errors: r.errors ? (JSON.parse(r.errors) as AttemptError[]) : [],
     resultRead: r.result_taken_at !== null && r.result_taken_at !== undefined,
+    output: r.output ? (JSON.parse(r.output) as string[]) : [],
   }));
 }
 

@@ -4,6 +4,7 @@ import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { AttemptError } from './store.js';
+import type { LiveReport } from './live.js';
 
 export type QueuedOperationState = 'queued' | 'delayed' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -19,18 +20,33 @@ export interface QueuedOperationStatus {
   dueAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** An own operation's ctx.progress and ctx.log (of its last attempt, or of the run going on). */
+  report: LiveReport;
 }
 
 const optionalDate = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
 
-export async function statusOf(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<QueuedOperationStatus | null> {
+/** `live`: where a running entry's report is read when its row does not hold it yet (SQLite). */
+export async function statusOf(
+  db: DbTx,
+  operationTrackingID: string,
+  userId: number,
+  now: Date,
+  live?: { read(id: string): LiveReport | null } | null,
+): Promise<QueuedOperationStatus | null> {
   const rows = await db.$queryRaw<Record<string, unknown>[]>`
-    SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at
+    SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at,
+      progress, progress_message, output
     FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`;
   const r = rows[0];
   if (!r) return null;
   const stored = String(r.state) as Exclude<QueuedOperationState, 'delayed'>;
   const state = stored === 'queued' && toDate(r.available_at) > now ? 'delayed' : stored;
+  const report = (state === 'running' && live?.read(String(r.id))) || {
+    progress: r.progress === null || r.progress === undefined ? null : Number(r.progress),
+    message: r.progress_message === null || r.progress_message === undefined ? null : String(r.progress_message),
+    output: r.output ? (JSON.parse(String(r.output)) as string[]) : [],
+  };
   return {
     operationTrackingID: String(r.id),
     operation: String(r.operation),
@@ -43,6 +59,7 @@ export async function statusOf(db: DbTx, operationTrackingID: string, userId: nu
     dueAt: toDate(r.due_at),
     startedAt: optionalDate(r.started_at),
     finishedAt: optionalDate(r.finished_at),
+    report,
   };
 }
 

@@ -8,6 +8,7 @@ import { toDate } from '../db/values.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import { queueEvents } from './events.js';
 import type { Dialect } from '../db/dialect.js';
+import { reportColumns, type LiveReport } from './live.js';
 
 export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_PRIORITY = 500;
@@ -185,6 +186,17 @@ export interface Completion {
   operationTrackingID: string;
   /** The operation's envelope as JSON text. */
   envelope: string;
+}
+
+/**
+ * Stores what an own operation's run reported (ctx.progress, ctx.log) in its entry, inside the transaction
+ * that finishes it (before completeMany, while the lease still fences it).
+ */
+export async function storeReport(db: Pick<Database, 'raw'>, operationTrackingID: string, leaseToken: string, report: LiveReport): Promise<void> {
+  const c = reportColumns(report);
+  await db.raw.execute(Prisma.sql`
+    UPDATE ws_queued_operation SET progress = ${c.progress}, progress_message = ${c.message}, output = ${c.output}
+    WHERE id = ${operationTrackingID} AND lease_token = ${leaseToken}`);
 }
 
 /**

@@ -18,9 +18,19 @@ export interface CbwsOptions {
    * one (coreBOS: "generate" or empty), undefined when none was asked for.
    */
   clientRequestIdentifier?: string;
+  /** Which of queuedelay, queue and priority the caller gave (an operation's own defaults apply to the others). */
+  given: { queuedelay: boolean; queue: boolean; priority: boolean };
 }
 
-const NONE: CbwsOptions = { launchfromqueue: false, queuedelay: 0, queue: DEFAULT_QUEUE, priority: DEFAULT_PRIORITY };
+const NONE: CbwsOptions = {
+  launchfromqueue: false,
+  queuedelay: 0,
+  queue: DEFAULT_QUEUE,
+  priority: DEFAULT_PRIORITY,
+  given: { queuedelay: false, queue: false, priority: false },
+};
+
+const isGiven = (v: unknown) => v !== undefined && v !== null && v !== '';
 
 const bad = (message: string) => new WsError('INVALID_PARAMETER', `cbwsOptions: ${message}`);
 
@@ -99,5 +109,6 @@ export function parseCbwsOptions(raw: unknown): CbwsOptions {
     queue: parseQueue(o.queue),
     priority: parsePriority(o.priority),
     clientRequestIdentifier: parseRequestIdentifier(o),
+    given: { queuedelay: isGiven(o.queuedelay), queue: isGiven(o.queue), priority: isGiven(o.priority) },
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { nanoid } from 'nanoid';
 import type { WsUser } from '../auth/users.js';
 import type { Database } from '../db/client.js';
-import type { OperationContext, OperationDefinition, Params, Services } from '../operations/types.js';
+import type { OperationContext, OperationDefinition, Params, RunHooks, Services } from '../operations/types.js';
 import type { NewQueuedOperation } from '../queue/store.js';
 import { enqueueInWithinQuota } from '../queue/quota.js';
 import type { CbwsOptions } from './cbwsOptions.js';
@@ -29,17 +29,34 @@ export interface Runner {
   contextOf(user: WsUser | null, sessionName: string | undefined, address?: string): OperationContext;
 }
 
-export function createRunner(db: Database, services: Services, _log: Logger): Runner {
+/**
+ * A synchronous call's ctx.log, ctx.progress and ctx.signal (own operations): the lines go to the server's
+ * log with the operation's name (no entry keeps them), progress has no one to answer it and is dropped, and
+ * the signal is aborted when the call's time (`timeoutMs`) is up, just as the call worker is stopped.
+ */
+function syncHooks(log: Logger, op: OperationDefinition, user: WsUser | null, timeoutMs: number | undefined): RunHooks {
+  return {
+    log: (line) => log.info({ operation: op.name, user: user?.userName }, line),
+    progress() {},
+    signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : new AbortController().signal,
+  };
+}
+
+/** `callTimeoutMs`: how long a synchronous call may run here (the call workers' limit). */
+export function createRunner(db: Database, services: Services, log: Logger, callTimeoutMs?: number): Runner {
   const entryOf: Runner['entryOf'] = (op, user, params, options) => {
     const now = services.clock.now();
+    // An operation's own queue defaults apply where the caller's cbwsOptions say nothing.
+    const own = op.queueDefaults ?? {};
+    const delay = options.given.queuedelay ? options.queuedelay : (own.delaySeconds ?? options.queuedelay);
     return {
       operation: op.name,
       params,
       userId: user.id,
       submittedAt: now,
-      dueAt: new Date(now.getTime() + options.queuedelay * 1000),
-      queue: options.queue,
-      priority: options.priority,
+      dueAt: new Date(now.getTime() + delay * 1000),
+      queue: options.given.queue ? options.queue : (own.queue ?? options.queue),
+      priority: options.given.priority ? options.priority : (own.priority ?? options.priority),
     };
   };
 
@@ -55,6 +72,7 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       const known = await takeRequestId(tx, key, now, new Date(now.getTime() + services.requestIdTtlSeconds * 1000));
       if (known !== true) return known;
       const ctx: OperationContext = { db: tx, user, sessionName, services, atomic: (fn) => fn(tx) };
+      if (op.own) ctx.hooks = syncHooks(log, op, user, callTimeoutMs);
       let envelope: Envelope;
       if (deferred) {
         await op.precheck?.(ctx, params);
@@ -87,7 +105,9 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
     if (op.idempotent && user && options.clientRequestIdentifier !== undefined) {
       return idempotent(op, user, sessionName, params, options, false);
     }
-    const result = await op.run(contextOf(user, sessionName, address), params);
+    const ctx = contextOf(user, sessionName, address);
+    if (op.own) ctx.hooks = syncHooks(log, op, user, callTimeoutMs);
+    const result = await op.run(ctx, params);
     const moreinfo = options.launchfromqueue ? `${op.name} cannot be queued: it ran at once` : null;
     return success(result, moreinfo);
   };

@@ -7,12 +7,19 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { WsError } from '../../errors.js';
-import { formatUserId } from '../../auth/users.js';
 import type { OperationDefinition, ParamSpec } from '../types.js';
 import type { OwnOperationDefinition } from './define.js';
+import { queueSettingsOf } from './settings.js';
+import { scriptContext } from './context.js';
+
+/** Finds a registered operation by name, for ctx.api.call (the registry, once it is built). */
+export type Lookup = (name: string) => OperationDefinition | undefined;
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const KEYS = new Set(['name', 'summary', 'params', 'queueable', 'idempotent', 'access', 'queued', 'handle']);
+const KEYS = new Set([
+  'name', 'summary', 'params', 'queueable', 'idempotent', 'access', 'queued', 'handle',
+  'queue', 'delay', 'priority', 'timeout', 'tries', 'backoff',
+]);
 const ROLES = new Set(['admin', 'user']);
 
 /** A file that cannot be loaded: the start stops with this message. */
@@ -27,7 +34,7 @@ const describeError = (e: ErrorObject) => {
   return field ? `parameter ${field} ${e.message}` : `parameters ${e.message}`;
 };
 
-function toDefinition(file: string, def: OwnOperationDefinition): OperationDefinition {
+function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup): OperationDefinition {
   const fail = (why: string) => new OperationFileError(`${file}: ${why}`);
   if (typeof def !== 'object' || def === null) throw fail('it exports no operation (export default defineOperation({...}))');
   for (const key of Object.keys(def)) if (!KEYS.has(key)) throw fail(`unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
@@ -51,6 +58,7 @@ function toDefinition(file: string, def: OwnOperationDefinition): OperationDefin
     required: required.has(name),
     description: typeof prop.description === 'string' ? prop.description : '',
   }));
+  const { queueDefaults, policy } = queueSettingsOf(def, fail);
   const access = def.access ? new Set(def.access) : null;
   const handle = def.handle.bind(def);
   const queueable = def.queueable ?? true;
@@ -71,6 +79,8 @@ function toDefinition(file: string, def: OwnOperationDefinition): OperationDefin
     isolated: true,
     own: true,
     file,
+    queueDefaults,
+    policy,
     summary: def.summary ?? `${def.name} (${path.basename(file)})`,
     params,
     paramsSchema: schema,
@@ -78,8 +88,7 @@ function toDefinition(file: string, def: OwnOperationDefinition): OperationDefin
     async run(ctx, p) {
       const values = { ...p };
       check(ctx.user, values);
-      const user = ctx.user!;
-      return handle(values, { user: { id: formatUserId(user.id), userName: user.userName, isAdmin: user.isAdmin }, trackingId: ctx.trackingId });
+      return handle(values, scriptContext(ctx, lookup));
     },
   };
 }
@@ -98,7 +107,7 @@ export function versionedUrl(file: string): string {
  * built-in names. Throws OperationFileError naming the file for anything wrong. `only`: the files to load
  * (worker threads load those the main thread accepted, not a file added since).
  */
-export async function loadOwnOperations(dir: string, builtIn: string[], only?: string[]): Promise<OperationDefinition[]> {
+export async function loadOwnOperations(dir: string, builtIn: string[], lookup: Lookup = () => undefined, only?: string[]): Promise<OperationDefinition[]> {
   if (!fs.existsSync(dir)) return [];
   const files = fs
     .readdirSync(dir)
@@ -115,7 +124,7 @@ export async function loadOwnOperations(dir: string, builtIn: string[], only?: s
     } catch (error) {
       throw new OperationFileError(`${file}: it cannot be loaded: ${(error as Error).message}`);
     }
-    const def = toDefinition(file, module.default as OwnOperationDefinition);
+    const def = toDefinition(file, module.default as OwnOperationDefinition, lookup);
     const other = taken.get(def.name.toLowerCase());
     if (other) throw new OperationFileError(`${file}: operation ${def.name} has the name of ${other}`);
     taken.set(def.name.toLowerCase(), file);

@@ -38,7 +38,7 @@ try {
   });
   const services = servicesOf(data.config, data.clock);
   let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
-  const runner = createRunner(db, services, log);
+  const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
   port.on('message', async (m: ToCallWorker) => {

@@ -1,0 +1,98 @@
+// A deferred run's ctx.log, ctx.progress and ctx.signal, in the executor's worker: the report is kept
+// (capped) to be stored with the entry's result, and each change is sent at once to the main thread, which
+// makes it visible while the run goes on (src/queue/live.ts). The signal is aborted at the operation's
+// timeout (the watchdog stops the thread a moment later if the handler does not return), and when the
+// executor stops (wind-down).
+import { WsError } from '../errors.js';
+import type { RunHooks } from '../operations/types.js';
+import type { LiveReport } from '../queue/live.js';
+
+/** Log lines kept per run, and their bytes (UTF-8) in all; beyond, lines are counted and dropped. */
+export const MAX_OUTPUT_LINES = 100;
+export const MAX_OUTPUT_BYTES = 16 * 1024;
+
+/** What a run reports since its last message: a new progress, a new line, or how many lines were dropped. */
+export interface ReportDelta {
+  /** The first delta of a run: what an earlier run of the entry reported is dropped. */
+  reset?: boolean;
+  progress?: { fraction: number; message: string | null };
+  line?: string;
+  dropped?: number;
+}
+
+/** The lines kept, and a last one saying how many were dropped. */
+export const outputOf = (lines: string[], dropped: number) =>
+  dropped > 0 ? [...lines, `… ${dropped} more line${dropped > 1 ? 's' : ''} dropped (ctx.log keeps ${MAX_OUTPUT_LINES} lines, ${MAX_OUTPUT_BYTES / 1024} KiB)`] : lines;
+
+/** The handler stopped because its executor is stopping: the entry is handed back, not failed. */
+export class StoppedForShutdown extends Error {
+  constructor() {
+    super('the executor is stopping');
+  }
+}
+
+export class RunReport implements LiveReport {
+  progress: number | null = null;
+  message: string | null = null;
+  private readonly lines: string[] = [];
+  private bytes = 0;
+  private dropped = 0;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private sent = false;
+  private readonly send: (delta: ReportDelta) => void;
+
+  constructor(
+    send: (delta: ReportDelta) => void,
+    readonly timeoutMs: number,
+  ) {
+    this.send = (delta) => {
+      send(this.sent ? delta : { ...delta, reset: true });
+      this.sent = true;
+    };
+    this.timer = setTimeout(() => this.abort('timeout'), timeoutMs);
+    this.timer.unref();
+  }
+
+  get output(): string[] {
+    return outputOf(this.lines, this.dropped);
+  }
+
+  get reported(): boolean {
+    return this.progress !== null || this.lines.length > 0;
+  }
+
+  readonly hooks: RunHooks = {
+    log: (line) => {
+      const size = Buffer.byteLength(line) + 1;
+      // Room is left for the last line, which says how many were dropped.
+      if (this.dropped > 0 || this.lines.length >= MAX_OUTPUT_LINES - 1 || this.bytes + size > MAX_OUTPUT_BYTES - 100) {
+        this.dropped++;
+        this.send({ dropped: this.dropped });
+        return;
+      }
+      this.lines.push(line);
+      this.bytes += size;
+      this.send({ line });
+    },
+    progress: (fraction, message) => {
+      this.progress = fraction;
+      this.message = message;
+      this.send({ progress: { fraction, message } });
+    },
+    signal: this.controller.signal,
+  };
+
+  abort(why: 'timeout' | 'shutdown'): void {
+    if (!this.controller.signal.aborted) this.controller.abort(why === 'timeout' ? new WsError('TIMEOUT', `The operation did not finish within ${this.timeoutMs / 1000} s`) : new StoppedForShutdown());
+  }
+
+  /** What the run threw, as the executor sees it: after an abort, the reason for it rather than the abort error. */
+  outcome(thrown: unknown): unknown {
+    return this.controller.signal.aborted ? this.controller.signal.reason : thrown;
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
+  }
+}
