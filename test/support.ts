@@ -170,8 +170,8 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
 
 export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
 
-/** Polls a condition (not a schedule): resolves once it holds, fails after `ms`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+/** Polls a condition (not a schedule): resolves once it holds, fails after `ms` (generous: CI machines may be slow). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();
