@@ -13,7 +13,7 @@ import { workerCounts } from './queue/executors.js';
 import { queueCounts } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
 import { OperationFileError } from './operations/own/load.js';
-import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
+import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 import { scheduleVerbs } from './cli/schedule.js';
@@ -21,6 +21,7 @@ import { queueVerbs } from './cli/queue.js';
 import { ScheduleFileError } from './schedule/file.js';
 import { tokenVerbs } from './cli/tokens.js';
 import { runVerbs } from './cli/run.js';
+import { makeVerbs } from './cli/make.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -131,7 +132,8 @@ const verbs: Record<string, Verb> = {
     help: `Serves the coreBOS web-service protocol on PORT (${settings.port.default}) at /webservice.php, creating and
 migrating the database first (and bringing the field indexes in line with the modules file), and the admin user on first start (its access key is printed once when
 generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings.executorSchedule.default}; "off"
-to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
+to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP reloads the operations folder
+(a folder that does not load keeps the operations in force, and the log says why).`,
     async run(_args, config) {
       const rt = await openRuntime(config);
       keepServingOnUnhandledRejection(rt.log);
@@ -140,11 +142,14 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it.`,
       if (generated) process.stdout.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
       const server = await startServer(rt);
       rt.log.info({ url: `${server.url}/webservice.php`, database: rt.db.provider, executor: config.executorSchedule }, 'wsgate serving');
+      const reload = () => void server.reload();
+      process.on('SIGHUP', reload);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      process.off('SIGHUP', reload);
       await server.close();
       await rt.close();
       return 0;
@@ -175,6 +180,7 @@ ${EXECUTOR_OPTIONS_HELP}`,
 (NOTIFY on PostgreSQL; on SQLite only in the process that enqueued, so another process finds work by polling
 every --sleep seconds); a delayed operation starts when due. SIGTERM/SIGINT stop claiming, let running
 operations finish within WSGATE_SHUTDOWN_GRACE_SECONDS, hand back the rest, print a summary and exit 0.
+SIGHUP reloads the operations folder (its workers are replaced as they finish what they run).
 ${EXECUTOR_OPTIONS_HELP}
 --sleep S           seconds between polls when idle (WSGATE_SLEEP_SECONDS, 3)
 --max-jobs N        stop after N operations
@@ -198,7 +204,13 @@ ${EXECUTOR_OPTIONS_HELP}
       return withEngine(config, overrides, async (engine, rt) => {
         keepServingOnUnhandledRejection(rt.log);
         rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider }, 'wsgate work listening');
-        return engine.listen(!!values['stop-when-empty'] || !!values.once);
+        const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
+        process.on('SIGHUP', reload);
+        try {
+          return await engine.listen(!!values['stop-when-empty'] || !!values.once);
+        } finally {
+          process.off('SIGHUP', reload);
+        }
       });
     },
   },
@@ -461,7 +473,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
     help: 'Lists the operations the gateway answers: the built-in ones and the own ones of WSGATE_OPERATIONS_DIR (a broken file is reported and the exit code is 2).',
     options: { json: { type: 'boolean' } },
     async run({ values }, config) {
-      const registry = await loadRegistry({ testOperations: config.testOperations, operationsDir: config.operationsDir });
+      const registry = await loadRegistry({ operationsDir: config.operationsDir });
       const rows = registry.list.map((op) => ({
         name: op.name,
         kind: op.own ? 'own' : 'built-in',
@@ -489,6 +501,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
   ...queueVerbs,
   ...tokenVerbs,
   ...runVerbs,
+  ...makeVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {

@@ -157,11 +157,6 @@ export const settings = {
     default: '0',
     description: 'Testing only: moves this process\'s clock by this many milliseconds.',
   },
-  testOperations: {
-    env: 'WSGATE_TEST_OPERATIONS',
-    default: 'off',
-    description: 'Testing only: `on` registers the operations the test suite uses (wsgatetest_*).',
-  },
   queryMaxLength: {
     env: 'WSGATE_QUERY_MAX_LENGTH',
     default: '100000',
@@ -338,7 +333,6 @@ export interface Config {
   bodyLimit: string;
   logLevel: string;
   clockOffsetMs: number;
-  testOperations: boolean;
   queryMaxLength: number;
   queryMaxTerms: number;
   queryMaxValues: number;
@@ -512,7 +506,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: get('bodyLimit'),
     logLevel: get('logLevel'),
     clockOffsetMs: clockOffset,
-    testOperations: get('testOperations') === 'on',
     queryMaxLength: positiveInt('queryMaxLength', get('queryMaxLength')),
     queryMaxTerms: atMost('queryMaxTerms', positiveInt('queryMaxTerms', get('queryMaxTerms')), 10_000),
     queryMaxValues: atMost('queryMaxValues', positiveInt('queryMaxValues', get('queryMaxValues')), 10_000),

@@ -6,7 +6,8 @@ import { createLogger } from './log.js';
 import { packageRoot, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { addUser } from './auth/users.js';
-import { loadRegistry, type OperationRegistry } from './operations/registry.js';
+import { loadRegistry } from './operations/registry.js';
+import { LiveRegistry, type ReloadOutcome } from './operations/live.js';
 import type { Services } from './operations/types.js';
 import { Engine, type EngineOptions } from './executor/engine.js';
 import { purgeExpired, type Retention } from './executor/maintenance.js';
@@ -22,7 +23,8 @@ export { createLogger };
 export interface Runtime {
   config: Config;
   db: Database;
-  registry: OperationRegistry;
+  /** The operations in force; SIGHUP reloads the deployment's own ones (reloadOperations). */
+  registry: LiveRegistry;
   services: Services;
   log: Logger;
   /** Whether the database serves, as this process's requests and executor last saw it (logged once per change). */
@@ -34,7 +36,8 @@ export interface Runtime {
 
 export async function openRuntime(config: Config, log = createLogger(config.logLevel)): Promise<Runtime> {
   // The operations first: a broken file stops the start before anything is opened.
-  const registry = await loadRegistry({ testOperations: config.testOperations, operationsDir: config.operationsDir });
+  const load = () => loadRegistry({ operationsDir: config.operationsDir });
+  const registry = new LiveRegistry(await load(), load);
   const db = await openDatabase(config.databaseUrl, {
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
@@ -62,6 +65,22 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
       await db.close();
     },
   };
+}
+
+/**
+ * SIGHUP: loads the operations folder afresh. When it loads, the new set serves new calls at once and
+ * `loaded` replaces the worker threads (which load it on their start; calls in flight finish on the old
+ * set); when it does not, the set in force stays and the log says why.
+ */
+export async function reloadOperations(rt: Runtime, loaded: () => void): Promise<ReloadOutcome> {
+  const outcome = await rt.registry.reload();
+  if (outcome.ok) {
+    loaded();
+    rt.log.info({ operations: outcome.operations }, 'operations reloaded');
+  } else {
+    rt.log.error({ reason: outcome.reason }, 'operations not reloaded: the set in force stays');
+  }
+  return outcome;
 }
 
 /**
@@ -112,6 +131,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       health: rt.health,
       maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
       schedules: rt.scheduler,
+      operationFiles: () => rt.registry.files,
     },
     engineOptionsOf(rt.config, overrides),
   );

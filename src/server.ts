@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { clientErrorHandler, createApp } from './http/app.js';
 import { createDispatcher } from './ws/dispatch.js';
-import { engineOf, type Runtime } from './runtime.js';
+import { engineOf, reloadOperations, type Runtime } from './runtime.js';
+import type { ReloadOutcome } from './operations/live.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 import { CallPool } from './ws/calls/pool.js';
 import { doors } from './http/doors.js';
@@ -23,6 +24,8 @@ export interface RunningServer {
   executor: ScheduledExecutor | null;
   /** Null when WSGATE_CALL_WORKERS=0 (isolated operations then run on the event loop). */
   calls: CallPool | null;
+  /** SIGHUP: the operations loaded afresh (a failure keeps the set in force); the worker threads follow. */
+  reload(): Promise<ReloadOutcome>;
   close(): Promise<void>;
 }
 
@@ -35,12 +38,19 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     config: rt.config,
     clock: rt.services.clock.shared,
     log: rt.log,
+    operationFiles: () => rt.registry.files,
   });
   await calls?.warm();
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
   const { db, registry, services, log } = rt;
   const doorsOf = doors({ db, registry, services, log, dispatcher, leaseSeconds: rt.config.leaseSeconds, bodyLimit: rt.config.bodyLimit });
-  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins, doors: doorsOf });
+  const app = createApp(dispatcher, {
+    bodyLimit: rt.config.bodyLimit,
+    log: rt.log,
+    corsOrigins: rt.config.corsOrigins,
+    doors: doorsOf,
+    operations: () => rt.registry.list,
+  });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
@@ -64,6 +74,11 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     server,
     executor,
     calls,
+    reload: () =>
+      reloadOperations(rt, () => {
+        calls?.reload();
+        executor?.recycleWorkers();
+      }),
     async close() {
       await executor?.stop();
       // Requests in flight are answered; idle keep-alive connections are closed now, the rest after a grace.

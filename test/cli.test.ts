@@ -143,7 +143,7 @@ describe('wsgate CLI', () => {
     assert.match(r.stdout, /^DATABASE_URL=postgresql:\/\/wsgate:\*\*\*@db\.example:5432\/wsgate$/m);
     assert.match(r.stdout, /^WSGATE_CLAIM_BATCH=7$/m);
     assert.match(r.stdout, /^WSGATE_SECRET=\(set\)$/m);
-    assert.match(r.stdout, /^WSGATE_TEST_OPERATIONS=on$/m);
+    assert.match(r.stdout, /^WSGATE_OPERATIONS_DIR=\/.*\/test\/fixtures\/operations$/m);
     for (const secret of ['hunter2-pw', env.WSGATE_SECRET!, env.WSGATE_ADMIN_ACCESSKEY!]) assert.ok(!r.stdout.includes(secret));
   });
 });

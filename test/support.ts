@@ -49,6 +49,9 @@ const postgresql: Backend = {
 /** The databases the suite runs on: SQLite always, PostgreSQL when the runner provided one. */
 export const backends: Backend[] = pgAdminUrl ? [sqlite, postgresql] : [sqlite];
 
+/** The suite's own operations, loaded as a deployment's are (WSGATE_OPERATIONS_DIR). */
+export const fixtureOperations = path.join(packageRoot, 'test', 'fixtures', 'operations');
+
 export const ADMIN_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
 export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -61,7 +64,8 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     WSGATE_ADMIN_ACCESSKEY: ADMIN_KEY,
     WSGATE_EXECUTOR_SCHEDULE: 'off',
     WSGATE_LOG_LEVEL: 'silent',
-    WSGATE_TEST_OPERATIONS: 'on',
+    // The suite's own operations (wsgatetest_*, and those of own-operations.test.ts) are script operations.
+    WSGATE_OPERATIONS_DIR: fixtureOperations,
     PORT: '0',
     WSGATE_HOST: '127.0.0.1',
     ...extra,
@@ -166,8 +170,8 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
 
 export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
 
-/** Polls a condition (not a schedule): resolves once it holds, fails after `ms`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+/** Polls a condition (not a schedule): resolves once it holds, fails after `ms` (generous: CI machines may be slow). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();

@@ -23,7 +23,8 @@ const env = {
   DATABASE_URL: cli.url,
   WSGATE_SECRET: 'bench-secret-bench-secret',
   WSGATE_ADMIN_ACCESSKEY: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
-  WSGATE_TEST_OPERATIONS: 'on',
+  // wsgatetest_noop is one of the suite's own operations, loaded as a deployment's are.
+  WSGATE_OPERATIONS_DIR: path.join(root, 'test', 'fixtures', 'operations'),
   WSGATE_LOG_LEVEL: 'warn',
   WSGATE_DATA_DIR: path.join(root, 'dist', 'bench-data'),
   WSGATE_MAX_WORKERS: String(cli.concurrency),

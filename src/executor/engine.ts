@@ -80,6 +80,8 @@ export interface EngineDeps {
   maintain?: () => Promise<void>;
   /** Queues the recurring operations now due (src/schedule): at the start of a pass, and every second while listening. */
   schedules?: { fire(): Promise<number> };
+  /** The own operations' files in force, which a worker thread loads as it starts (registry.ts). */
+  operationFiles?: () => string[];
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
@@ -139,6 +141,7 @@ export class Engine {
       timeoutMs: options.timeoutSeconds * 1000,
       memoryMb: options.memoryMb,
       log,
+      operationFiles: deps.operationFiles,
       workerData: {
         config,
         clock: clock.shared,
@@ -221,6 +224,11 @@ export class Engine {
   /** Starts the worker threads now rather than at the first claim (a listener's first operation starts sooner). */
   warm(): Promise<void> {
     return this.pool.warm();
+  }
+
+  /** After a reload of the operations: the worker threads are replaced (busy ones once their batch is done). */
+  recycleWorkers(): void {
+    this.pool.recycle();
   }
 
   /** Wakes an idle engine (the in-process schedule's tick). */

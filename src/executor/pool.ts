@@ -15,10 +15,12 @@ export interface PoolOptions {
   size: number;
   timeoutMs: number;
   memoryMb: number;
-  workerData: Omit<WorkerData, 'running' | 'timeoutMs'>;
+  workerData: Omit<WorkerData, 'running' | 'timeoutMs' | 'files'>;
   log: Logger;
   /** A running entry's ctx.progress or ctx.log, as its worker sends it. */
   onReport?(id: string, delta: ReportDelta): void;
+  /** The own operations' files in force: a worker loads these as it starts. */
+  operationFiles?: () => string[];
 }
 
 export type Death = { reason: 'timeout' | 'memory' | 'exit' | 'crash'; detail: string };
@@ -41,6 +43,8 @@ interface Slot {
   /** The batch entry that was running when the kill was decided (what the worker says after it is not heard). */
   killedRunning?: number;
   dead: boolean;
+  /** Started before the operations were reloaded: replaced once its batch is done. */
+  stale?: boolean;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -51,6 +55,8 @@ export const ABORT_GRACE_MS = 500;
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
+  /** Workers closing after they were replaced (memory, a reload): close() and terminate() wait for them. */
+  private readonly leaving = new Set<Worker>();
   private readonly watchdog: NodeJS.Timeout;
   /**
    * The timeout, tries and backoff that operations declare (own operations), as the workers loaded them
@@ -113,6 +119,15 @@ export class WorkerPool {
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
   }
 
+  /**
+   * After a reload of the operations: every worker is replaced by a fresh one (started when next needed),
+   * which loads the new set. Idle workers go now; a busy one finishes its batch on the set it has, then goes.
+   */
+  recycle(): void {
+    for (const s of this.slots) s.stale = true;
+    for (const s of this.idle.splice(0)) this.retire(s);
+  }
+
   /** Asks every worker to finish the operation it runs and hand back the rest of its batch. */
   windDown(): void {
     for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'wind-down' } satisfies ToWorker);
@@ -122,6 +137,7 @@ export class WorkerPool {
   async terminate(why: string): Promise<void> {
     clearInterval(this.watchdog);
     await Promise.all([...this.slots].map((s) => this.kill(s, { reason: 'exit', detail: why })));
+    await this.left();
   }
 
   /** Closes idle workers cleanly (their database clients too); call when no batch runs. */
@@ -137,12 +153,17 @@ export class WorkerPool {
         clearTimeout(timer);
       }),
     );
+    await this.left();
+  }
+
+  private left(): Promise<unknown> {
+    return Promise.all([...this.leaving].map((w) => new Promise((resolve) => w.once('exit', resolve))));
   }
 
   private spawn(): Slot {
     const running = new Float64Array(new SharedArrayBuffer(8 * RUNNING_SLOTS));
     const worker = new Worker(workerUrl, {
-      workerData: { ...this.o.workerData, timeoutMs: this.o.timeoutMs, running: running.buffer } satisfies WorkerData,
+      workerData: { ...this.o.workerData, timeoutMs: this.o.timeoutMs, running: running.buffer, files: this.o.operationFiles?.() } satisfies WorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
     });
     let readyResolve!: () => void;
@@ -166,7 +187,7 @@ export class WorkerPool {
         const b = slot.batch;
         slot.batch = undefined;
         // A worker near its memory limit is replaced between batches rather than killed in the middle of one.
-        if (m.heapUsedMb > this.o.memoryMb * 0.8) void this.retire(slot);
+        if (m.heapUsedMb > this.o.memoryMb * 0.8 || slot.stale) this.retire(slot);
         else this.idle.push(slot);
         b?.done({ outcomes: b.outcomes });
       } else if (m.type === 'fatal') {
@@ -184,6 +205,7 @@ export class WorkerPool {
     worker.on('exit', (code) => {
       killProcessGroup(slot);
       slot.dead = true;
+      this.leaving.delete(worker);
       this.slots.delete(slot);
       const at = this.idle.indexOf(slot);
       if (at >= 0) this.idle.splice(at, 1);
@@ -196,9 +218,11 @@ export class WorkerPool {
     return slot;
   }
 
-  private async retire(slot: Slot) {
+  private retire(slot: Slot) {
     this.slots.delete(slot);
+    this.leaving.add(slot.worker);
     slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    setTimeout(() => void slot.worker.terminate(), 5_000).unref();
   }
 
   private async kill(slot: Slot, why: Death) {

@@ -5,6 +5,8 @@ import type { Engine } from './engine.js';
 
 export interface ScheduledExecutor {
   stop(): Promise<void>;
+  /** After a reload of the operations: its worker threads are replaced. */
+  recycleWorkers(): void;
 }
 
 export function scheduleExecutor(engine: Engine, expression: string): ScheduledExecutor {
@@ -12,6 +14,7 @@ export function scheduleExecutor(engine: Engine, expression: string): ScheduledE
   const listening = engine.listen();
   const task = cron.schedule(expression, () => engine.poke(), { noOverlap: true });
   return {
+    recycleWorkers: () => engine.recycleWorkers(),
     async stop() {
       await task.stop();
       await engine.close();

@@ -22,6 +22,8 @@ export interface WorkerData {
   running: SharedArrayBuffer;
   resultTtlSeconds: number;
   groupCommitMs: number;
+  /** The own operations' files the main thread accepted (all of the folder when absent). */
+  files?: string[];
   /** The executor's timeout (ms), for operations that declare none. */
   timeoutMs: number;
 }
@@ -49,7 +51,7 @@ port.on('message', (m: ToWorker) => {
 });
 
 try {
-  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
+  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   const policies: Record<string, ExecutionPolicy> = {};
   for (const op of registry.list) if (op.policy && Object.keys(op.policy).length > 0) policies[op.name.toLowerCase()] = op.policy;
   const timeoutMsOf = (operation: string) => (policies[operation.toLowerCase()]?.timeoutSeconds ?? data.timeoutMs / 1000) * 1000;

@@ -12,6 +12,7 @@ import { WsError, type ErrorCode } from '../errors.js';
 import { failure, type Envelope } from '../envelope.js';
 import type { Dispatcher } from '../ws/dispatch.js';
 import { parseForm } from './form.js';
+import { addOpenapiRoute, type OperationList } from './openapi.js';
 
 export interface AppOptions {
   bodyLimit: string;
@@ -20,6 +21,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** The doors beside the endpoint (/jobs, /api/v1: src/http/doors.ts). */
   doors?: Koa.Middleware;
+  /** The operations in force, for GET /openapi.yaml (absent: no such route). */
+  operations?: OperationList;
 }
 
 /** The paths of the endpoint and the methods it answers. */
@@ -260,6 +263,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
       ctx.status = 204;
     });
   }
+  if (options.operations) addOpenapiRoute(router, options.operations);
   app.use(router.routes());
   app.use(
     router.allowedMethods({

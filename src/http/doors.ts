@@ -11,7 +11,7 @@ import type { Database } from '../db/client.js';
 import { databaseUnavailability } from '../db/errors.js';
 import { databaseUnavailable } from '../errors.js';
 import type { Envelope } from '../envelope.js';
-import type { OperationRegistry } from '../operations/registry.js';
+import type { OperationLookup } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
 import type { Dispatcher } from '../ws/dispatch.js';
 import { bearerUser } from './bearer.js';
@@ -21,7 +21,7 @@ import { addOperationRoutes } from './operations.js';
 
 export interface DoorDeps {
   db: Database;
-  registry: OperationRegistry;
+  registry: OperationLookup;
   services: Services;
   dispatcher: Dispatcher;
   /** WSGATE_LEASE_SECONDS: which executors count as alive for /jobs/status. */

@@ -10,7 +10,6 @@ import { listtypes } from './listtypes.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
 import { retrieve } from './retrieve.js';
-import { testOperations } from './testing.js';
 import type { OperationDefinition } from './types.js';
 import { update } from './update.js';
 import { revise } from './revise.js';
@@ -68,6 +67,9 @@ export function unknownOperation(name: string): WsError {
   return new WsError('UNKNOWN_OPERATION', `Unknown operation requested: ${name}`);
 }
 
+/** What looking operations up needs: a registry, or the live one that SIGHUP replaces (live.ts). */
+export type OperationLookup = Pick<OperationRegistry, 'get' | 'list'>;
+
 export class OperationRegistry {
   private readonly byName = new Map<string, OperationDefinition>();
 
@@ -87,20 +89,26 @@ export class OperationRegistry {
   get(name: string): OperationDefinition | undefined {
     return this.byName.get(name.toLowerCase());
   }
+
+  /** The files of the own operations: a worker thread loads these, the set the main thread accepted. */
+  get files(): string[] {
+    return this.list.flatMap((o) => (o.file ? [o.file] : []));
+  }
 }
 
 /** `own`: the deployment's operations (loadRegistry loads them from WSGATE_OPERATIONS_DIR). */
-export function createRegistry(options: { testOperations: boolean; own?: OperationDefinition[] }): OperationRegistry {
-  return new OperationRegistry([...builtIn(options.testOperations), ...(options.own ?? [])]);
+export function createRegistry(options: { own?: OperationDefinition[] }): OperationRegistry {
+  return new OperationRegistry([...operations, ...(options.own ?? [])]);
 }
 
-const builtIn = (withTestOperations: boolean) => (withTestOperations ? [...operations, ...testOperations] : operations);
-
-/** The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws). */
-export async function loadRegistry(options: { testOperations: boolean; operationsDir: string }): Promise<OperationRegistry> {
+/**
+ * The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws);
+ * `files`: only these of it (a worker thread loads the files its main thread accepted).
+ */
+export async function loadRegistry(options: { operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
   let registry: OperationRegistry | undefined;
   // ctx.api.call finds operations in the registry built here, own ones included.
-  const own = await loadOwnOperations(options.operationsDir, builtIn(options.testOperations).map((o) => o.name), (name) => registry?.get(name));
-  registry = createRegistry({ testOperations: options.testOperations, own });
+  const own = await loadOwnOperations(options.operationsDir, operations.map((o) => o.name), (name) => registry?.get(name), options.files);
+  registry = createRegistry({ own });
   return registry;
 }

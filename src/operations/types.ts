@@ -143,6 +143,8 @@ export interface OperationDefinition {
   queued?: boolean;
   /** A deployment's own operation (WSGATE_OPERATIONS_DIR), not a built-in. */
   own?: boolean;
+  /** An own operation's file. */
+  file?: string;
   /** Queue settings of its deferred calls, unless the caller's cbwsOptions say otherwise. */
   queueDefaults?: QueueDefaults;
   /** Timeout, tries and backoff of its deferred runs, read by the executor when it runs an entry. */
@@ -157,6 +159,8 @@ export interface OperationDefinition {
   external?: boolean;
   summary: string;
   params: ParamSpec[];
+  /** An own operation's JSON Schema of its parameters (the served openapi.yaml shows it). */
+  paramsSchema?: Record<string, unknown>;
   /**
    * Checks that can be made when a deferred call is submitted (module exists, values valid), so that a
    * call bound to fail is rejected at once and nothing is queued. The run checks again.

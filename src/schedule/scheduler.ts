@@ -7,14 +7,14 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { Clock } from '../clock.js';
 import type { OperationDefinition, Params } from '../operations/types.js';
-import type { OperationRegistry } from '../operations/registry.js';
+import type { OperationLookup } from '../operations/registry.js';
 import { advanceSchedule, scheduleState } from '../queue/schedules.js';
 import { readSchedules, type ScheduleEntry } from './file.js';
 import { tickerOf, type Ticker } from './ticks.js';
 
 export interface SchedulerDeps {
   db: Database;
-  registry: OperationRegistry;
+  registry: OperationLookup;
   clock: Clock;
   log: Logger;
   file: string;

@@ -10,8 +10,8 @@ import { databaseUnavailable, WsError } from '../errors.js';
 import { isStatementTimeout, knownDatabaseFailure } from '../db/errors.js';
 import { withStatementBudget } from '../db/sqlite-connection.js';
 import { DatabaseHealth } from '../db/health.js';
-import { unknownOperation, type OperationRegistry } from '../operations/registry.js';
-import type { Services } from '../operations/types.js';
+import { unknownOperation } from '../operations/registry.js';
+import type { OperationDefinition, Services } from '../operations/types.js';
 import { enqueueWithinQuota } from '../queue/quota.js';
 import { checkCallback, parseCbwsOptions } from './cbwsOptions.js';
 import { envelopeOfError, failure, success, type Envelope } from '../envelope.js';
@@ -50,7 +50,8 @@ const QUICK_BUDGET_MS = 10;
 /** `calls`: where isolated operations run now; without one (CLI tools, some tests) they run here. */
 export function createDispatcher(
   db: Database,
-  registry: OperationRegistry,
+  /** Looked up once per call: a call runs the operation it found, even if a reload replaces it meanwhile. */
+  registry: { get(name: string): OperationDefinition | undefined },
   services: Services,
   log: Logger,
   calls?: CallPool,

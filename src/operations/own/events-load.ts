@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { OperationRegistry } from '../registry.js';
+import type { OperationLookup } from '../registry.js';
 import type { ModuleRegistry } from '../../records/modules.js';
 import { OperationFileError } from './load.js';
 
@@ -66,7 +66,7 @@ export const matching = (scripts: EventScriptFile[], module: string | undefined)
 const NAME = /^([A-Za-z][A-Za-z0-9_]*)(?:\.([A-Za-z][A-Za-z0-9_]*))?\.([a-z]+)\.(m?js)$/;
 
 /** The file's name in its parts, checked against the registry and the modules. */
-function parse(dir: string, script: string, registry: OperationRegistry, modules: ModuleRegistry): EventScriptFile {
+function parse(dir: string, script: string, registry: OperationLookup, modules: ModuleRegistry): EventScriptFile {
   const file = path.join(dir, script);
   const fail = (why: string) => new EventFileError(`${file}: ${why}`);
   const m = NAME.exec(script);
@@ -105,7 +105,7 @@ export async function importEventScript(url: string, file: string): Promise<(eve
  * file to check it; threads that only need to know which scripts exist (call and executor workers) pass
  * false. Throws EventFileError naming the file for anything wrong.
  */
-export async function loadEvents(dir: string, registry: OperationRegistry, modules: ModuleRegistry, importing = true): Promise<EventScripts> {
+export async function loadEvents(dir: string, registry: OperationLookup, modules: ModuleRegistry, importing = true): Promise<EventScripts> {
   if (!fs.existsSync(dir)) return new EventScripts(dir, []);
   const names = fs
     .readdirSync(dir)

@@ -78,10 +78,12 @@ function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup)
     idempotent: def.idempotent === true,
     isolated: true,
     own: true,
+    file,
     queueDefaults,
     policy,
     summary: def.summary ?? `${def.name} (${path.basename(file)})`,
     params,
+    paramsSchema: schema,
     precheck: (ctx, p) => check(ctx.user, { ...p }),
     async run(ctx, p) {
       const values = { ...p };
@@ -92,14 +94,25 @@ function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup)
 }
 
 /**
- * The operations of `dir` (none when it does not exist), checked against each other and against the
- * built-in names. Throws OperationFileError naming the file for anything wrong.
+ * The file's URL with its modification time and size: an unchanged file is the module already loaded, a
+ * changed one (a reload after an edit) is imported afresh, as ESM caches modules by URL for good.
  */
-export async function loadOwnOperations(dir: string, builtIn: string[], lookup: Lookup = () => undefined): Promise<OperationDefinition[]> {
+export function versionedUrl(file: string): string {
+  const { mtimeMs, size } = fs.statSync(file);
+  return `${pathToFileURL(file).href}?v=${mtimeMs}-${size}`;
+}
+
+/**
+ * The operations of `dir` (none when it does not exist), checked against each other and against the
+ * built-in names. Throws OperationFileError naming the file for anything wrong. `only`: the files to load
+ * (worker threads load those the main thread accepted, not a file added since).
+ */
+export async function loadOwnOperations(dir: string, builtIn: string[], lookup: Lookup = () => undefined, only?: string[]): Promise<OperationDefinition[]> {
   if (!fs.existsSync(dir)) return [];
   const files = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))
+    .filter((f) => !only || only.includes(path.join(dir, f)))
     .sort();
   const taken = new Map(builtIn.map((n) => [n.toLowerCase(), 'a built-in operation']));
   const out: OperationDefinition[] = [];
@@ -107,7 +120,7 @@ export async function loadOwnOperations(dir: string, builtIn: string[], lookup: 
     const file = path.join(dir, name);
     let module: Record<string, unknown>;
     try {
-      module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      module = (await import(versionedUrl(file))) as Record<string, unknown>;
     } catch (error) {
       throw new OperationFileError(`${file}: it cannot be loaded: ${(error as Error).message}`);
     }

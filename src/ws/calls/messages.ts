@@ -13,10 +13,16 @@ export interface IsolatedCall {
   options: CbwsOptions;
 }
 
-export type ToCallWorker = { type: 'call'; id: number; call: IsolatedCall } | { type: 'close' };
+export type ToCallWorker =
+  | { type: 'call'; id: number; call: IsolatedCall }
+  /** After a reload of the operations: load these files of them (the set the main thread accepted). */
+  | { type: 'reload'; files: string[] }
+  | { type: 'close' };
 
 export type FromCallWorker =
   | { type: 'ready' }
+  /** The reload asked for is done (when it failed, the worker keeps its set and has logged why). */
+  | { type: 'reloaded' }
   /**
    * The envelope as the JSON text the gateway sends (serialized here, off the event loop, and cheaper to
    * pass between threads than the object), with what the gateway needs to know of it.

@@ -20,6 +20,8 @@ export interface CallPoolOptions {
   config: Config;
   clock: SharedArrayBuffer;
   log: Logger;
+  /** The own operations' files in force: a worker loads these as it starts. */
+  operationFiles?: () => string[];
 }
 
 /**
@@ -46,9 +48,14 @@ interface Slot {
   current?: Pending & { since: number };
   killedFor?: Envelope;
   dead: boolean;
+  /** Reloads of the operations asked of it and not done yet: it takes no call meanwhile. */
+  reloading: number;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
+
+/** How long a worker may take to start (open its database, load the operations) before it is stopped. */
+const START_AT_MOST_MS = 30_000;
 
 /** After a worker failed to start, how long calls are answered the same way instead of starting another. */
 const START_COOLDOWN_MS = 1_000;
@@ -60,6 +67,8 @@ export class CallPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly waiting: Pending[] = [];
+  /** Workers closing after they were replaced (memory, a reload): close() waits for them too. */
+  private readonly leaving = new Set<Worker>();
   private readonly watchdog: NodeJS.Timeout;
   private nextId = 1;
   /** When a worker last failed to start, and what its call was answered. */
@@ -87,6 +96,21 @@ export class CallPool {
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
   }
 
+  /**
+   * After a reload of the operations: every worker loads the new set (the files the main thread accepted)
+   * and takes no call until it has; a busy one finishes its call on the set it had. Calls meanwhile wait.
+   */
+  reload(): void {
+    if (this.closed) return;
+    const files = this.o.operationFiles?.() ?? [];
+    this.idle.splice(0);
+    for (const s of this.slots) {
+      if (s.dead) continue;
+      s.reloading++;
+      s.worker.postMessage({ type: 'reload', files } satisfies ToCallWorker);
+    }
+  }
+
   run(call: IsolatedCall): Promise<CallAnswer> {
     this.received++;
     if (this.closed) return Promise.resolve(stopping());
@@ -112,6 +136,15 @@ export class CallPool {
         clearTimeout(timer);
       }),
     );
+    await Promise.all([...this.leaving].map((w) => new Promise((resolve) => w.once('exit', resolve))));
+  }
+
+  /** Closes a worker between calls: it ends its database client and exits. */
+  private retire(slot: Slot): void {
+    this.slots.delete(slot);
+    this.leaving.add(slot.worker);
+    slot.worker.postMessage({ type: 'close' } satisfies ToCallWorker);
+    setTimeout(() => void slot.worker.terminate(), 5_000).unref();
   }
 
   private next(): void {
@@ -143,14 +176,14 @@ export class CallPool {
 
   private spawn(): Slot {
     const worker = new Worker(workerUrl, {
-      workerData: { config: this.o.config, clock: this.o.clock } satisfies CallWorkerData,
+      workerData: { config: this.o.config, clock: this.o.clock, files: this.o.operationFiles?.() } satisfies CallWorkerData,
       resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
     });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
     ready.catch(() => undefined);
-    const slot: Slot = { worker, ready, started: false, dead: false };
+    const slot: Slot = { worker, ready, started: false, dead: false, reloading: 0 };
     this.slots.add(slot);
     let crash: Envelope | undefined;
     worker.on('message', (m: FromCallWorker) => {
@@ -168,12 +201,15 @@ export class CallPool {
           });
         }
         // A worker near its memory limit is replaced between calls rather than killed in the middle of one.
-        if (m.heapUsedMb > this.o.memoryMb * 0.8) {
-          this.slots.delete(slot);
-          worker.postMessage({ type: 'close' } satisfies ToCallWorker);
-          setTimeout(() => void worker.terminate(), 5_000).unref();
-        } else if (!this.closed && !slot.killedFor && !slot.dead) this.idle.push(slot);
+        if (m.heapUsedMb > this.o.memoryMb * 0.8) this.retire(slot);
+        else if (!this.closed && !slot.killedFor && !slot.dead && slot.reloading === 0) this.idle.push(slot);
         this.next();
+      } else if (m.type === 'reloaded') {
+        slot.reloading--;
+        if (slot.reloading === 0 && !slot.current && !this.closed && !slot.killedFor && !slot.dead) {
+          this.idle.push(slot);
+          this.next();
+        }
       } else if (m.type === 'fatal') {
         crash = m.unavailable
           ? failure(databaseUnavailable(m.unavailable))
@@ -196,6 +232,7 @@ export class CallPool {
     });
     worker.on('exit', () => {
       slot.dead = true;
+      this.leaving.delete(worker);
       this.slots.delete(slot);
       const at = this.idle.indexOf(slot);
       if (at >= 0) this.idle.splice(at, 1);
@@ -216,7 +253,10 @@ export class CallPool {
       this.waiting.shift()!.answer({ envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')) });
     }
     for (const s of this.slots) {
-      if (s.current && !s.killedFor && now - s.current.since > this.o.timeoutMs) {
+      // A call handed to a worker still starting is timed from when it is sent (a start that never ends is
+      // stopped after a longer while): a slow start is not the call's time.
+      const limit = s.started ? this.o.timeoutMs : this.o.timeoutMs + START_AT_MOST_MS;
+      if (s.current && !s.killedFor && now - s.current.since > limit) {
         s.killedFor = failure(
           new WsError('TIMEOUT', `The call did not finish within ${this.o.timeoutMs / 1000} s and was stopped; what it had not committed was rolled back`),
         );

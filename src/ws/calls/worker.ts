@@ -20,6 +20,8 @@ import type { FromCallWorker, ToCallWorker } from './messages.js';
 export interface CallWorkerData {
   config: Config;
   clock: SharedArrayBuffer;
+  /** The own operations' files the main thread accepted (all of the folder when absent). */
+  files?: string[];
 }
 
 const data = workerData as CallWorkerData;
@@ -36,7 +38,7 @@ try {
     poolSize: 2,
   });
   const services = servicesOf(data.config, data.clock);
-  const registry = await loadRegistry({ testOperations: data.config.testOperations, operationsDir: data.config.operationsDir });
+  let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
@@ -47,6 +49,16 @@ try {
       await services.events.close();
       await db.close();
       port.close();
+      return;
+    }
+    if (m.type === 'reload') {
+      // A call running now keeps the operation it looked up; the next call gets the new set.
+      try {
+        registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: m.files });
+      } catch (error) {
+        log.error({ reason: (error as Error).message }, 'call worker kept its operations: the reload failed');
+      }
+      send({ type: 'reloaded' });
       return;
     }
     const { call } = m;
