@@ -246,6 +246,12 @@ export const settings = {
     default: './operations',
     description: 'Folder of the deployment\'s own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
   },
+  // issue 14: dashboard
+  trustProxy: {
+    env: 'WSGATE_TRUST_PROXY',
+    default: 'off',
+    description: '`on`: a reverse proxy in front terminates TLS, and its `X-Forwarded-Proto: https` marks the dashboard\'s session cookie `Secure` (set it only when every request comes through that proxy).',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -302,9 +308,16 @@ export interface Config {
   quotaMaxDelaySeconds: number;
   priorityCeiling: number;
   operationsDir: string;
+  // issue 14: dashboard
+  trustProxy: boolean;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
+
+function onOff(name: SettingName, raw: string): boolean {
+  if (raw !== 'on' && raw !== 'off') throw new Error(`${settings[name].env} must be on or off, not ${JSON.stringify(raw)}`);
+  return raw === 'on';
+}
 
 export function positiveInt(name: SettingName, raw: string, allowZero = false): number {
   const n = Number(raw);
@@ -463,6 +476,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
     priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
     operationsDir: path.resolve(get('operationsDir')),
+    // issue 14: dashboard
+    trustProxy: onOff('trustProxy', get('trustProxy')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

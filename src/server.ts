@@ -6,6 +6,7 @@ import { createDispatcher } from './ws/dispatch.js';
 import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 import { CallPool } from './ws/calls/pool.js';
+import { createDashboard } from './dashboard/routes.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -37,7 +38,12 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
   });
   await calls?.warm();
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
-  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins });
+  const dashboard = createDashboard({
+    db: rt.db, services: rt.services, log: rt.log, leaseSeconds: rt.config.leaseSeconds, queues: rt.config.queues, trustProxy: rt.config.trustProxy,
+  });
+  const app = createApp(dispatcher, {
+    bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins, dashboard: dashboard.middleware,
+  });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
@@ -62,6 +68,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     executor,
     calls,
     async close() {
+      dashboard.close();
       await executor?.stop();
       // Requests in flight are answered; idle keep-alive connections are closed now, the rest after a grace.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -18,6 +18,8 @@ export interface AppOptions {
   log: Logger;
   /** WSGATE_CORS_ORIGINS: exact origins allowed to call from a browser, `*` for any; empty: no CORS at all. */
   corsOrigins?: string[];
+  /** The dashboard's routes (src/dashboard), before the 404. */
+  dashboard?: Koa.Middleware;
 }
 
 /** The paths of the endpoint and the methods it answers. */
@@ -257,6 +259,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
       ctx.status = 204;
     });
   }
+  if (options.dashboard) app.use(options.dashboard);
   app.use(router.routes());
   app.use(
     router.allowedMethods({
