@@ -20,28 +20,49 @@ export interface QueueOverview {
 
 const optionalDate = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
 
-/** One statement over the (state, queue, available_at) index. */
+/**
+ * The counts come from ws_queue_count (kept by triggers), not from counting entries; per queue, how many
+ * queued entries are delayed (a range of the (state, queue, available_at) index: the delayed ones only) and
+ * the oldest due one (one index seek). On PostgreSQL the rows of connections that are gone are folded first.
+ */
 export async function queueOverview(db: Database, now: Date): Promise<QueueOverview[]> {
-  const rows = await db.raw.query<{ queue: string; state: string; later: unknown; n: unknown; oldest: unknown }>(Prisma.sql`
-    SELECT queue, state, later, count(*) AS n, min(available_at) AS oldest FROM (
-      SELECT queue, state, available_at, CASE WHEN state = 'queued' AND available_at > ${now} THEN 1 ELSE 0 END AS later
-      FROM ws_queued_operation
-    ) AS entries
-    GROUP BY queue, state, later`);
+  if (db.provider === 'postgresql') {
+    await db.raw.execute(Prisma.sql`
+      WITH gone AS (
+        DELETE FROM ws_queue_count WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+        RETURNING queue, state, n)
+      INSERT INTO ws_queue_count (queue, state, slot, n) SELECT queue, state, 0, sum(n) FROM gone GROUP BY queue, state
+      ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n`);
+  }
+  const rows = await db.raw.query<{ queue: string; state: string; n: unknown }>(Prisma.sql`
+    SELECT queue, state, sum(n) AS n FROM ws_queue_count GROUP BY queue, state`);
   const queues = new Map<string, QueueOverview>();
+  let queued = new Map<string, number>();
   for (const r of rows) {
-    let q = queues.get(r.queue);
-    if (!q) queues.set(r.queue, (q = { queue: r.queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingSince: null }));
     const n = Number(r.n);
-    if (r.state === 'queued' && Number(r.later)) q.delayed += n;
-    else if (r.state === 'queued') {
-      q.waiting += n;
-      q.oldestWaitingSince = optionalDate(r.oldest);
-    } else if (r.state === 'running') q.running += n;
+    let q = queues.get(r.queue);
+    if (!q && n === 0) continue;
+    if (!q) queues.set(r.queue, (q = { queue: r.queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingSince: null }));
+    if (r.state === 'queued') queued.set(r.queue, n);
+    else if (r.state === 'running') q.running += n;
     else if (r.state === 'failed') q.failed += n;
     else q.done += n;
   }
-  return [...queues.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  queued = new Map([...queued].filter(([, n]) => n > 0));
+  await Promise.all(
+    [...queued].map(async ([queue, n]) => {
+      const q = queues.get(queue)!;
+      const [delayed] = await db.raw.query<{ n: unknown }>(Prisma.sql`
+        SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'queued' AND queue = ${queue} AND available_at > ${now}`);
+      const [oldest] = await db.raw.query<{ at: unknown }>(Prisma.sql`
+        SELECT min(available_at) AS at FROM ws_queued_operation WHERE state = 'queued' AND queue = ${queue}`);
+      q.delayed = Math.min(n, Number(delayed?.n ?? 0));
+      q.waiting = n - q.delayed;
+      const at = optionalDate(oldest?.at);
+      q.oldestWaitingSince = q.waiting > 0 && at && at <= now ? at : null;
+    }),
+  );
+  return [...queues.values()].filter((q) => q.waiting + q.delayed + q.running + q.failed + q.done > 0).sort((a, b) => a.queue.localeCompare(b.queue));
 }
 
 export interface MinuteCount {
@@ -121,8 +142,10 @@ export const PAGE_SIZE = 50;
 export async function listOperations(db: Database, f: ListFilter, now: Date): Promise<{ rows: ListRow[]; next: { at: Date; id: string } | null }> {
   const where: Prisma.Sql[] = [];
   if (f.id) where.push(Prisma.sql`o.id = ${f.id}`);
-  if (f.state === 'waiting') where.push(Prisma.sql`o.state = 'queued' AND o.available_at <= ${now}`);
-  else if (f.state === 'delayed') where.push(Prisma.sql`o.state = 'queued' AND o.available_at > ${now}`);
+  // coalesce() over a column that is never null keeps SQLite from driving the page by an available_at range
+  // (and sorting every match) instead of by the (state, submitted_at, id) index in the page's order.
+  if (f.state === 'waiting') where.push(Prisma.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) <= ${now}`);
+  else if (f.state === 'delayed') where.push(Prisma.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) > ${now}`);
   else if (f.state) where.push(Prisma.sql`o.state = ${f.state}`);
   if (f.queue) where.push(Prisma.sql`o.queue = ${f.queue}`);
   if (f.operation) where.push(Prisma.sql`o.operation = ${f.operation}`);

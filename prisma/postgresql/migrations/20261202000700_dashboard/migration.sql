@@ -24,10 +24,59 @@ CREATE TABLE "ws_queue_minute" (
 );
 CREATE INDEX "ws_queue_minute_minute_idx" ON "ws_queue_minute"("minute");
 
--- Once per statement (not per row): the rows it moved from running to done or failed, counted per queue
--- and minute in one upsert.
-CREATE FUNCTION "wsgate_queue_minute_count"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Entries per queue and state, kept by triggers as entries are queued, change state and are deleted: the
+-- dashboard's counts read this small table instead of counting a table of a million entries every second.
+-- slot: as above, one row per connection; rows of connections that are gone are folded into slot 0 by the
+-- dashboard's read (src/dashboard/queries.ts).
+CREATE TABLE "ws_queue_count" (
+    "queue" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "slot" INTEGER NOT NULL,
+    "n" INTEGER NOT NULL DEFAULT 0,
+
+    CONSTRAINT "ws_queue_count_pkey" PRIMARY KEY ("queue", "state", "slot")
+);
+INSERT INTO "ws_queue_count" ("queue", "state", "slot", "n")
+  SELECT "queue", "state", 0, count(*) FROM "ws_queued_operation" GROUP BY "queue", "state";
+
+-- Once per statement (not per row), from the statement's transition tables: one upsert per queue and state.
+CREATE FUNCTION "wsgate_queue_count_insert"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  INSERT INTO ws_queue_count (queue, state, slot, n)
+    SELECT queue, state, pg_backend_pid(), count(*) FROM wsgate_new_rows GROUP BY 1, 2
+  ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER "ws_queue_count_insert" AFTER INSERT ON "ws_queued_operation"
+  REFERENCING NEW TABLE AS wsgate_new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION "wsgate_queue_count_insert"();
+
+CREATE FUNCTION "wsgate_queue_count_delete"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ws_queue_count (queue, state, slot, n)
+    SELECT queue, state, pg_backend_pid(), -count(*) FROM wsgate_old_rows GROUP BY 1, 2
+  ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER "ws_queue_count_delete" AFTER DELETE ON "ws_queued_operation"
+  REFERENCING OLD TABLE AS wsgate_old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION "wsgate_queue_count_delete"();
+
+-- An update: the rows that changed state or queue move between counts; the rows that went from running to
+-- done or failed are counted as runs (and failures) of their minute.
+CREATE FUNCTION "wsgate_queue_update"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ws_queue_count (queue, state, slot, n)
+    SELECT queue, state, pg_backend_pid(), sum(d) FROM (
+      SELECT o.queue, o.state, -1 AS d FROM wsgate_new_rows n JOIN wsgate_old_rows o ON o.id = n.id
+      WHERE o.state <> n.state OR o.queue <> n.queue
+      UNION ALL
+      SELECT n.queue, n.state, 1 FROM wsgate_new_rows n JOIN wsgate_old_rows o ON o.id = n.id
+      WHERE o.state <> n.state OR o.queue <> n.queue
+    ) AS moves GROUP BY 1, 2 HAVING sum(d) <> 0
+  ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n;
   INSERT INTO ws_queue_minute (queue, minute, slot, runs, failures)
     SELECT n.queue, date_trunc('minute', n.finished_at), pg_backend_pid(), count(*),
            count(*) FILTER (WHERE n.state = 'failed' OR left(n.result, 16) = '{"success":false')
@@ -39,9 +88,9 @@ BEGIN
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER "ws_queue_minute_count" AFTER UPDATE ON "ws_queued_operation"
+CREATE TRIGGER "ws_queue_update" AFTER UPDATE ON "ws_queued_operation"
   REFERENCING OLD TABLE AS wsgate_old_rows NEW TABLE AS wsgate_new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION "wsgate_queue_minute_count"();
+  FOR EACH STATEMENT EXECUTE FUNCTION "wsgate_queue_update"();
 
 -- Two hours are kept: each new minute's row drops the older ones.
 CREATE FUNCTION "wsgate_queue_minute_prune"() RETURNS trigger LANGUAGE plpgsql AS $$
