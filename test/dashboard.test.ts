@@ -146,6 +146,17 @@ for (const backend of backends) {
       }
     });
 
+    test('behind a TLS proxy (WSGATE_TRUST_PROXY=on) the cookie is Secure', { skip: backend.name !== 'sqlite' && 'the same on both databases' }, async () => {
+      const proxied = await startGateway(backend, { WSGATE_TRUST_PROXY: 'on' });
+      try {
+        const at = new URL(proxied.url).origin;
+        assert.match(cookieOf(await signIn(at, 'admin', ADMIN_KEY, { 'x-forwarded-proto': 'https' })), /; Secure/);
+        assert.doesNotMatch(cookieOf(await signIn(at, 'admin', ADMIN_KEY, { 'x-forwarded-proto': 'http' })), /Secure/);
+      } finally {
+        await proxied.close();
+      }
+    });
+
     test('failed sign-ins are throttled like logins', async () => {
       let last: Response | undefined;
       for (let i = 0; i < 8; i++) last = await signIn(origin, 'carol-unknown', `wrong-key-${i}-wrong-key`);
