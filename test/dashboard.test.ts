@@ -173,7 +173,7 @@ for (const backend of backends) {
       };
       const text = (selector: string) => page.locator(selector).first().textContent();
       const waitText = (selector: string, expected: string) =>
-        page.waitForFunction(([s, e]) => document.querySelector(s!)?.textContent?.trim() === e, [selector, expected], { timeout: 15_000 });
+        page.waitForFunction(([s, e]) => document.querySelector(s!)?.textContent?.trim() === e, [selector, expected], { timeout: 30_000 });
 
       before(async () => {
         assert.ok(haveChromium, `the browser tests need ${CHROMIUM} (apt-get install chromium)`);
@@ -243,7 +243,7 @@ for (const backend of backends) {
         await page.goto(`${origin}/dashboard/operations`);
         // The list follows the queue live.
         const fresh = await queue({ operation: 'wsgatetest_noop', tag: 'live' });
-        await page.locator(`table.operations tr[data-id="${fresh}"]`).waitFor({ timeout: 15_000 });
+        await page.locator(`table.operations tr[data-id="${fresh}"]`).waitFor({ timeout: 30_000 });
         await shot('operations');
 
         // An entry's page: timeline, attempts with their errors, parameters with secrets masked.

@@ -234,7 +234,8 @@ export async function ownerOf(db: Database, id: string): Promise<number | null> 
   return r ? Number(r.user_id) : null;
 }
 
-/** A page of the failed store, newest failure first (the state index). */
-export async function failedPage(db: Database, before: { at: Date; id: string } | undefined, now: Date) {
-  return listOperations(db, { state: 'failed', before }, now);
+/** Entries in the failed store (the state index). */
+export async function failedCount(db: Database): Promise<number> {
+  const [r] = await db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'failed'`);
+  return Number(r?.n ?? 0);
 }

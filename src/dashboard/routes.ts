@@ -23,10 +23,9 @@ import { page, signInPage } from './layout.js';
 import { overviewPage, type Snapshot } from './overview.js';
 import { detailPage, operationsPage, operationsTable, parseCursor } from './operations.js';
 import { confirmPage, failedPage, failedTable } from './failed.js';
-import { entryDetail, executors, LIST_STATES, listOperations, minuteCounts, ownerOf, queueOverview, type ListFilter, type ListState } from './queries.js';
+import { entryDetail, executors, failedCount, LIST_STATES, listOperations, minuteCounts, ownerOf, queueOverview, type ListFilter, type ListState } from './queries.js';
 import { COOKIE, csrfTokenOf, csrfValid, sessionUser, signIn, SignInRefused, signOut, type DashboardUser, type SessionDeps } from './session.js';
 import { LivePulse } from './live.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
 
 export interface DashboardDeps {
   db: Database;
@@ -273,8 +272,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
 
   router.get('/failed/confirm', async (ctx) => {
     const action = ctx.query.action === 'forget' ? 'forget' : 'retry';
-    const [{ n }] = (await deps.db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'failed'`)) as [{ n: unknown }];
-    send(ctx, page(frame(ctx, action === 'forget' ? 'Forget all failed entries' : 'Retry all failed entries', 'failed', false), confirmPage(action, Number(n), ctx.state.signed!.csrf)));
+    const n = await failedCount(deps.db);
+    send(ctx, page(frame(ctx, action === 'forget' ? 'Forget all failed entries' : 'Retry all failed entries', 'failed', false), confirmPage(action, n, ctx.state.signed!.csrf)));
   });
 
   /** The entries a failed-store action is for: one (its row's button), the selected ones, or all once confirmed. */
