@@ -16,6 +16,11 @@ import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
+import { scheduleVerbs } from './cli/schedule.js';
+import { queueVerbs } from './cli/queue.js';
+import { ScheduleFileError } from './schedule/file.js';
+import { tokenVerbs } from './cli/tokens.js';
+import { runVerbs } from './cli/run.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -198,16 +203,17 @@ ${EXECUTOR_OPTIONS_HELP}
     },
   },
   status: {
-    usage: 'wsgate status [--queue Q1,Q2] [--json]',
+    usage: 'wsgate status [--queue Q1,Q2] [--context X] [--json]',
     help: `Prints the queue's counts (waiting: due now; delayed: due later or waiting for a retry; running; failed;
 done: results not read yet) and the executors' workers (max and free, over every executor seen within its
-last three heartbeats).`,
-    options: { queue: { type: 'string' }, json: { type: 'boolean' } },
+last three heartbeats). --context X counts only the entries submitted with that context label.`,
+    options: { queue: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, config) {
       const queues = values.queue === undefined ? undefined : queuesOption(values.queue);
+      const context = values.context === undefined ? undefined : String(values.context);
       return withRuntime(config, async (rt) => {
         const now = rt.services.clock.now();
-        const counts = await queueCounts(rt.db, now, queues);
+        const counts = await queueCounts(rt.db, now, queues, { context });
         const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatEveryMs(config.leaseSeconds) - 1_000));
         const status = {
           ...counts,
@@ -478,6 +484,10 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
       return 0;
     },
   },
+  ...scheduleVerbs,
+  ...queueVerbs,
+  ...tokenVerbs,
+  ...runVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {
@@ -499,8 +509,11 @@ Run "wsgate VERB --help" for a verb's help; settings come from the environment (
 `;
 }
 
+/** Verbs of two words (`user add`, `schedule list`). */
+const GROUPS = new Set(['user', 'schedule', 'queue']);
+
 export async function main(argv: string[]): Promise<number> {
-  const name = argv[0] === 'user' ? `user ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = GROUPS.has(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const rest = argv.slice(name.split(' ').length);
   const verb = verbs[name];
   if (!verb) {
@@ -523,7 +536,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`wsgate ${name}: ${(error as Error).message}\n${error instanceof Refusal ? '' : `Usage: ${verb.usage}\n`}`);
       return 2;
     }
-    if (error instanceof OperationFileError) {
+    if (error instanceof OperationFileError || error instanceof ScheduleFileError) {
       // A broken operation file: the file and the reason are the whole story.
       process.stderr.write(`wsgate ${name}: ${error.message}\n`);
       return 2;

@@ -246,6 +246,12 @@ export const settings = {
     default: './operations',
     description: 'Folder of the deployment\'s own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
   },
+  // issue 15: recurring operations
+  scheduleFile: {
+    env: 'WSGATE_SCHEDULE_FILE',
+    default: './schedule.json',
+    description: 'The recurring operations (`wsgate schedule list|add|remove` edits it), queued by every executor exactly once per tick; a missing file means none (a relative path is taken from the working directory).',
+  },
   // issue 14: dashboard
   trustProxy: {
     env: 'WSGATE_TRUST_PROXY',
@@ -308,6 +314,8 @@ export interface Config {
   quotaMaxDelaySeconds: number;
   priorityCeiling: number;
   operationsDir: string;
+  // issue 15: recurring operations
+  scheduleFile: string;
   // issue 14: dashboard
   trustProxy: boolean;
 }
@@ -476,6 +484,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
     priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
     operationsDir: path.resolve(get('operationsDir')),
+    // issue 15: recurring operations
+    scheduleFile: path.resolve(get('scheduleFile')),
     // issue 14: dashboard
     trustProxy: onOff('trustProxy', get('trustProxy')),
   };

@@ -44,6 +44,10 @@ export const ErrorCode = {
   // wsgate's own: the database is unreachable (down, restarting) or cannot write (disk full, I/O error);
   // HTTP 503. Nothing is wrong with the request: the same call may be sent again shortly.
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  // wsgate's own, for the 202 door (/api/v1/operations/{id}/result): the operation has not finished yet
+  // (HTTP 409), or its result was read already (HTTP 410 Gone).
+  RESULT_NOT_READY: 'RESULT_NOT_READY',
+  RESULT_ALREADY_READ: 'RESULT_ALREADY_READ',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -13,6 +13,8 @@ import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
 import { syncFieldIndexes } from './vtql/indexes.js';
 import { DatabaseHealth } from './db/health.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { sanitize } from './ws/sanitize.js';
 
 export { createLogger };
 
@@ -24,6 +26,8 @@ export interface Runtime {
   log: Logger;
   /** Whether the database serves, as this process's requests and executor last saw it (logged once per change). */
   health: DatabaseHealth;
+  /** The recurring operations of WSGATE_SCHEDULE_FILE, queued by this process's executors. */
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,13 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     statementTimeoutMs: config.statementTimeoutMs,
   });
   const services: Services = servicesOf(config);
+  let scheduler: Scheduler;
+  try {
+    scheduler = new Scheduler({ db, registry, clock: services.clock, log, file: config.scheduleFile, prepare: sanitize });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return {
     config,
     db,
@@ -43,6 +54,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     services,
     log,
     health: new DatabaseHealth(log),
+    scheduler,
     close: () => db.close(),
   };
 }
@@ -94,6 +106,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       log: rt.log,
       health: rt.health,
       maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
+      schedules: rt.scheduler,
     },
     engineOptionsOf(rt.config, overrides),
   );

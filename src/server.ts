@@ -6,6 +6,7 @@ import { createDispatcher } from './ws/dispatch.js';
 import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 import { CallPool } from './ws/calls/pool.js';
+import { doors } from './http/doors.js';
 import { createDashboard } from './dashboard/routes.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
@@ -38,11 +39,13 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
   });
   await calls?.warm();
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
+  const { db, registry, services, log } = rt;
+  const doorsOf = doors({ db, registry, services, log, dispatcher, leaseSeconds: rt.config.leaseSeconds, bodyLimit: rt.config.bodyLimit });
   const dashboard = createDashboard({
     db: rt.db, services: rt.services, log: rt.log, leaseSeconds: rt.config.leaseSeconds, queues: rt.config.queues, trustProxy: rt.config.trustProxy,
   });
   const app = createApp(dispatcher, {
-    bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins, dashboard: dashboard.middleware,
+    bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins, doors: doorsOf, dashboard: dashboard.middleware,
   });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());

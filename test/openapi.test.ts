@@ -4,78 +4,17 @@
 // schema of its operation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { parse } from 'yaml';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { packageRoot } from '../src/config.js';
 import { ErrorCode } from '../src/errors.js';
 import { operations } from '../src/operations/registry.js';
 import { testOperations } from '../src/operations/testing.js';
 import { NOT_QUEUED_OR_NOT_FINISHED } from '../src/queue/store.js';
 import { ADMIN_KEY, backends, login, md5, rawCall, startGateway, type CallOptions, type Envelope, type Gateway, runPass } from './support.js';
 import { addUser } from '../src/auth/users.js';
-
-// ---------------------------------------------------------------------------------------------------------
-// The document and its schemas
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv, assertValid, deref, rebase, schemaNamed, spec } from './openapi-spec.js';
+import { assertProblem, door } from './doors-client.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const spec: any = parse(fs.readFileSync(path.join(packageRoot, 'openapi.yaml'), 'utf8'));
-
-const BASE = 'https://wsgate.invalid/openapi.json';
-
-/** Follows a local $ref (`#/components/...`) inside the document. */
-function deref(node: any): any {
-  while (node && typeof node.$ref === 'string') {
-    assert.ok(node.$ref.startsWith('#/'), `only local $refs are expected, got ${node.$ref}`);
-    node = node.$ref
-      .slice(2)
-      .split('/')
-      .map((p: string) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((n: any, key: string) => {
-        assert.ok(n && key in n, `unresolved $ref ${node.$ref}`);
-        return n[key];
-      }, spec);
-  }
-  return node;
-}
-
-/** A copy of a schema whose `#/components/schemas/X` references point into the schema registered below. */
-function rebase(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(rebase);
-  if (!schema || typeof schema !== 'object') return schema;
-  return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => {
-      if (k === '$ref' && typeof v === 'string') {
-        assert.ok(v.startsWith('#/components/schemas/'), `schema $ref outside components/schemas: ${v}`);
-        return [k, `${BASE}#/$defs/${v.slice('#/components/schemas/'.length)}`];
-      }
-      return [k, rebase(v)];
-    }),
-  );
-}
-
-// Strict mode: an unknown keyword or a malformed schema in openapi.yaml fails the suite.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-ajv.addSchema({ $id: BASE, $defs: rebase(spec.components.schemas) as object });
-
-const compiled = new Map<string, ValidateFunction>();
-function schemaNamed(name: string): ValidateFunction {
-  assert.ok(spec.components.schemas[name], `openapi.yaml has no components/schemas/${name}`);
-  let v = compiled.get(name);
-  if (!v) {
-    v = ajv.compile({ $ref: `${BASE}#/$defs/${name}` });
-    compiled.set(name, v);
-  }
-  return v;
-}
-
-function assertValid(v: ValidateFunction, value: unknown, what: string) {
-  if (!v(value)) {
-    assert.fail(`${what} does not match openapi.yaml: ${ajv.errorsText(v.errors)}\n${JSON.stringify(value, null, 2)}`);
-  }
-}
-
 const xOperation = (name: string): any => {
   const entry = spec['x-operations'].find((o: any) => o.name === name);
   assert.ok(entry, `x-operations has no ${name}`);
@@ -230,6 +169,27 @@ describe('openapi.yaml', () => {
     }
   });
 
+  test('the doors (/jobs, /api/v1) are documented: each method with Bearer security and problem answers', () => {
+    const doors: Record<string, string[]> = {
+      '/jobs/add': ['post'],
+      '/jobs/status': ['get'],
+      '/jobs/status/{id}': ['get'],
+      '/api/v1/operations/{target}': ['post', 'get', 'delete'],
+      '/api/v1/operations/{id}/result': ['get'],
+    };
+    for (const [p, methods] of Object.entries(doors)) {
+      for (const m of methods) {
+        const op = spec.paths[p]?.[m];
+        assert.ok(op, `${m.toUpperCase()} ${p}`);
+        assert.deepEqual(op.security, [{ bearer: [] }], `${m.toUpperCase()} ${p}: Bearer`);
+        assert.ok(deref(op.responses['4XX']).content['application/problem+json'], `${m.toUpperCase()} ${p}: problems`);
+      }
+    }
+    assert.equal(spec.components.securitySchemes.bearer.scheme, 'bearer');
+    const problem = spec.components.schemas.Problem.properties.code;
+    assert.equal(deref(problem), spec.components.schemas.ErrorCode);
+  });
+
   test('the error codes are exactly src/errors.ts', () => {
     sameSet(spec.components.schemas.ErrorCode.enum, Object.values(ErrorCode));
     const envelopeCode = deref(spec.components.schemas.ErrorEnvelope.properties.error.properties.code);
@@ -260,6 +220,12 @@ describe('openapi.yaml', () => {
     rejects('Envelope', { success: true, result: 1 });
     rejects('Envelope', { success: true, result: 1, moreinfo: null, error: null });
     rejects('Envelope', { success: false, error: { code: 'RECORD_NOT_FOUND' }, moreinfo: null });
+    accepts('Problem', { type: 'about:blank', title: 'Gone', status: 410, detail: 'd', code: 'RESULT_ALREADY_READ' });
+    rejects('Problem', { type: 'about:blank', title: 'OK', status: 200, detail: 'd', code: 'NOT_FOUND' });
+    rejects('Problem', { type: 'about:blank', title: 'Gone', status: 410, detail: 'd', code: 'NO_SUCH_CODE' });
+    rejects('JobsStatusAnswer', { status: 200, data: { waiting: 1, working: 0, max_threads: 1 } });
+    rejects('JobAddAnswer', { status: 200, data: {} });
+    rejects('JobAddRequest', { command: { type: 'exec', cmd: 'ls' } });
   });
 });
 
@@ -542,6 +508,27 @@ for (const backend of backends) {
       await post('{"operation":', 'application/json');
       await post('["listtypes"]', 'application/json');
       await post('null', 'application/json');
+    });
+
+    test('the doors answer as documented: /jobs/status, the 202 flow, problems', async () => {
+      // door() checks each answer against the documented response of its path, method and status.
+      const base = gw.server.url;
+      const target = '/api/v1/operations/{target}';
+      const none = await door(base, 'GET', '/jobs/status', { template: '/jobs/status' });
+      assertProblem(none, 401, 'AUTHENTICATION_REQUIRED');
+      assert.equal((await door(base, 'GET', '/jobs/status', { template: '/jobs/status', bearer: session })).status, 200);
+      const accepted = await door(base, 'POST', '/api/v1/operations/describe', { template: target, bearer: session, json: { elementType: 'Contacts' } });
+      assert.equal(accepted.status, 202);
+      const id = accepted.body.operationTrackingID;
+      assert.equal((await door(base, 'GET', `/jobs/status/${id}`, { template: '/jobs/status/{id}', bearer: session })).status, 200);
+      assert.equal((await door(base, 'GET', `/api/v1/operations/${id}`, { template: target, bearer: session })).status, 200);
+      await runPass(gw.rt);
+      assert.equal((await door(base, 'GET', `/jobs/status/${id}`, { template: '/jobs/status/{id}', bearer: session })).body.data.output.success, true);
+      assert.equal((await door(base, 'GET', `/api/v1/operations/${id}`, { template: target, bearer: session })).status, 303);
+      const result = await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session });
+      assertValid(resultSchemaOf('describe'), result.body, 'the 202 result of describe');
+      assertProblem(await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session }), 410, 'RESULT_ALREADY_READ');
+      assertProblem(await door(base, 'POST', '/jobs/add', { template: '/jobs/add', bearer: session, json: { command: { type: 'ftp' } } }), 400, 'INVALID_PARAMETER', 'command.type');
     });
 
     test('logout ends the session', async () => {

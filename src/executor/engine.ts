@@ -15,6 +15,7 @@ import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../
 import { queueEvents, type Enqueued } from '../queue/events.js';
 import { removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
+import { ControlsCache } from '../queue/controls.js';
 import type { EntryOutcome } from './messages.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
@@ -73,9 +74,12 @@ export interface EngineDeps {
   health?: DatabaseHealth;
   /** Housekeeping (purging expired results, old failed entries, dead sessions), run every minute while listening. */
   maintain?: () => Promise<void>;
+  /** Queues the recurring operations now due (src/schedule): at the start of a pass, and every second while listening. */
+  schedules?: { fire(): Promise<number> };
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
+const SCHEDULES_EVERY_MS = 1_000;
 
 /** While the database is unavailable the engine tries again after 1 s, doubling up to 30 s. */
 export const RETRY_FIRST_MS = 1_000;
@@ -110,12 +114,14 @@ export class Engine {
    * as soon as it serves again, rather than waiting for their leases to run out.
    */
   private orphans: ClaimedOperation[] = [];
+  private readonly controls: ControlsCache;
 
   constructor(
     private readonly deps: EngineDeps,
     readonly options: EngineOptions,
   ) {
     const { config, clock, log } = deps;
+    this.controls = new ControlsCache(deps.db);
     this.health = deps.health ?? new DatabaseHealth(log);
     this.startedAt = clock.now();
     this.pool = new WorkerPool({
@@ -158,9 +164,34 @@ export class Engine {
       every.unref();
       this.intervals.push(every);
     }
+    if (this.deps.schedules) {
+      const every = setInterval(() => void this.fireSchedules(), SCHEDULES_EVERY_MS);
+      every.unref();
+      this.intervals.push(every);
+    }
     if (this.options.maxTimeSeconds !== undefined) this.timer(() => void this.stop(), this.options.maxTimeSeconds * 1000);
     // A listener is ready (and reports in) once its workers are: its first operations do not wait for them.
     return this.warm().then(() => this.runLoop(stopWhenEmpty));
+  }
+
+  /**
+   * Runs entries claimed elsewhere (`wsgate run ID` claims one by its id) in this engine's workers, with its
+   * heartbeat, retries and failed store, and returns when their outcomes are recorded.
+   */
+  async runClaimed(batch: ClaimedOperation[]): Promise<PassSummary> {
+    if (this.loopRunning) throw new Error('the executor is running already');
+    this.summary = emptySummary();
+    const started = performance.now();
+    const heartbeat = setInterval(() => void this.heartbeat(), heartbeatEveryMs(this.options.leaseSeconds));
+    heartbeat.unref();
+    try {
+      this.dispatch(batch);
+      await Promise.all(this.inFlight.keys());
+    } finally {
+      clearInterval(heartbeat);
+    }
+    this.summary.tookMs = Math.round(performance.now() - started);
+    return this.summary;
   }
 
   /** Starts the worker threads now rather than at the first claim (a listener's first operation starts sooner). */
@@ -215,6 +246,7 @@ export class Engine {
     this.loopRunning = (async () => {
       try {
         await this.heartbeat();
+        await this.fireSchedules();
         await this.loop(stopWhenEmpty);
       } finally {
         clearInterval(heartbeat);
@@ -225,6 +257,15 @@ export class Engine {
       return this.summary;
     })();
     return this.loopRunning;
+  }
+
+  /** Recurring operations' failures are logged, never fatal to the pass: the queue's own work goes on. */
+  private async fireSchedules(): Promise<void> {
+    try {
+      await this.deps.schedules?.fire();
+    } catch (error) {
+      if (!this.health.failed(error)) this.deps.log.error({ err: error }, 'recurring operations could not be queued');
+    }
   }
 
   private budget(): number {
@@ -257,12 +298,15 @@ export class Engine {
       this.orphans = [];
     }
     let empty = false;
+    // Queues paused or at a cap: their due entries wait for the poll, not for a tight loop of claims.
+    const held = new Set<string>();
     while (this.pool.free > 0 && !this.stopping && this.budget() > 0) {
       // One claim for every free worker: fewer statements, and what it finds is spread evenly over them.
       const free = this.pool.free;
       const limit = Math.min(this.options.claimBatch * free, this.budget());
       const started = DatabaseHealth.now();
-      const claimed = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit });
+      const controls = await this.controls.current();
+      const claimed = await claim(db, { queues: this.options.queues, now: clock.now(), leaseSeconds: this.options.leaseSeconds, limit, controls, held });
       this.backAgain(started);
       this.claimed += claimed.length;
       const size = Math.ceil(claimed.length / Math.min(free, claimed.length || 1));
@@ -279,7 +323,8 @@ export class Engine {
     if (idle && (this.budget() <= 0 || (empty && stopWhenEmpty && !this.signalled))) return true;
     if (empty && idle) {
       // Nothing due and nothing running: sleep until the next due time or the poll interval, unless woken.
-      const next = await nextDue(db, this.options.queues);
+      const open = this.options.queues.filter((q) => !held.has(q));
+      const next = open.length > 0 ? await nextDue(db, open) : null;
       const sleepMs = this.options.sleepSeconds * 1000;
       const untilDue = next ? Math.max(0, next.getTime() - clock.now().getTime()) : Infinity;
       await this.waitForWake(Math.min(sleepMs, untilDue));

@@ -18,6 +18,8 @@ export interface AppOptions {
   log: Logger;
   /** WSGATE_CORS_ORIGINS: exact origins allowed to call from a browser, `*` for any; empty: no CORS at all. */
   corsOrigins?: string[];
+  /** The doors beside the endpoint (/jobs, /api/v1: src/http/doors.ts). */
+  doors?: Koa.Middleware;
   /** The dashboard's routes (src/dashboard), before the 404. */
   dashboard?: Koa.Middleware;
 }
@@ -245,6 +247,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
     }
   });
   app.use(cors(options.corsOrigins ?? []));
+  if (options.doors) app.use(options.doors);
   const router = new Router({ methods: [...STANDARD_METHODS] });
   for (const path of ENDPOINTS) {
     router.get(path, (ctx) => {

@@ -70,12 +70,23 @@ export interface QueueCounts {
   done: number;
 }
 
-export async function queueCounts(db: Database, now: Date, queues?: string[]): Promise<QueueCounts> {
+/** Which entries to count besides the queues: those of one `context` label, of one user. */
+export interface CountFilter {
+  context?: string;
+  userId?: number;
+}
+
+export async function queueCounts(db: Database, now: Date, queues?: string[], filter: CountFilter = {}): Promise<QueueCounts> {
+  const conditions = [
+    queues ? Prisma.sql`queue IN (${Prisma.join(queues)})` : null,
+    filter.context !== undefined ? Prisma.sql`context = ${filter.context}` : null,
+    filter.userId !== undefined ? Prisma.sql`user_id = ${filter.userId}` : null,
+  ].filter((c): c is Prisma.Sql => c !== null);
   const rows = await db.raw.query<{ state: string; later: unknown; n: unknown }>(Prisma.sql`
     SELECT state, later, count(*) AS n FROM (
       SELECT state, CASE WHEN state = 'queued' AND available_at > ${now} THEN 1 ELSE 0 END AS later
       FROM ws_queued_operation
-      ${queues ? Prisma.sql`WHERE queue IN (${Prisma.join(queues)})` : Prisma.empty}
+      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}
     ) AS entries
     GROUP BY state, later`);
   const counts: QueueCounts = { waiting: 0, delayed: 0, running: 0, failed: 0, done: 0 };

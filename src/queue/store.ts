@@ -2,6 +2,7 @@
 // the lease token), read a result once, purge. Each is one raw SQL statement rather than an ORM call:
 // enqueue, claim and heartbeat go straight to the driver (src/db/raw.ts); completion runs inside the
 // transaction that holds the operations' writes, so it goes through Prisma's transaction client.
+import { claimLimited, isLimited, type QueueControl } from './controls.js';
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
@@ -21,6 +22,8 @@ export interface NewQueuedOperation {
   dueAt: Date;
   queue?: string;
   priority?: number;
+  /** A free label kept with the entry (the Queue Server's `context`), for filtering. */
+  context?: string;
 }
 
 export interface AttemptError {
@@ -50,10 +53,10 @@ export interface ClaimedOperation {
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
 const INSERT = Prisma.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority)`;
+  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context)`;
 
 const valuesOf = (id: string, e: NewQueuedOperation, params: string, bytes = Buffer.byteLength(params)) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
-  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}`;
+  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}, ${e.context ?? null}`;
 
 const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`${INSERT}
   VALUES ${Prisma.join(rows.map(({ id, entry }) => Prisma.sql`(${valuesOf(id, entry, JSON.stringify(entry.params))})`))}
@@ -124,6 +127,10 @@ export interface ClaimOptions {
   now: Date;
   leaseSeconds: number;
   limit: number;
+  /** The queues' controls (controls.ts): paused ones are skipped, limited ones claimed within their caps. */
+  controls?: ReadonlyMap<string, QueueControl>;
+  /** Filled with the queues not claimed from because they are paused or at a cap. */
+  held?: Set<string>;
 }
 
 type ClaimRow = {
@@ -148,7 +155,14 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
   for (const queue of options.queues) {
     const limit = options.limit - claimed.length;
     if (limit <= 0) break;
-    const rows = await db.raw.query<ClaimRow>(db.dialect.claimDue({ queue, now: options.now, leaseUntil, leaseToken, limit }), { prepared: true });
+    const control = options.controls?.get(queue);
+    if (control?.pausedAt) {
+      options.held?.add(queue);
+      continue;
+    }
+    const params = { queue, now: options.now, leaseUntil, leaseToken, limit };
+    const rows = control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.raw.query<ClaimRow>(db.dialect.claimDue(params), { prepared: true });
+    if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
     const batch = rows.map((r) => ({
       operationTrackingID: r.id,
       operation: r.operation,
@@ -221,11 +235,17 @@ export async function completeMany(
  * concurrent readers exactly one gets it; a failed one stays in the failed store, marked as read.
  */
 export async function takeResult(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<string | null> {
-  const deleted = await db.$queryRaw<{ result: string }[]>`
+  const deleted = await db.$queryRaw<{ result: string; result_expires_at: unknown }[]>`
     DELETE FROM ws_queued_operation
     WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state IN ('done', 'cancelled') AND result_expires_at > ${now}
-    RETURNING result`;
-  if (deleted[0]) return deleted[0].result;
+    RETURNING result, result_expires_at`;
+  if (deleted[0]) {
+    // Remembered until the result would have expired: a second read over HTTP answers 410 Gone, not 404.
+    await db.$executeRaw`INSERT INTO ws_result_taken (id, user_id, taken_at, expires_at)
+      VALUES (${operationTrackingID}, ${userId}, ${now}, ${toDate(deleted[0].result_expires_at)})
+      ON CONFLICT (id) DO NOTHING`;
+    return deleted[0].result;
+  }
   const failed = await db.$queryRaw<{ result: string }[]>`
     UPDATE ws_queued_operation SET result_taken_at = ${now}
     WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NULL
@@ -233,8 +253,10 @@ export async function takeResult(db: DbTx, operationTrackingID: string, userId: 
   return failed[0]?.result ?? null;
 }
 
-/** Deletes done and cancelled entries whose result was not read in time. */
+/** Deletes done and cancelled entries whose result was not read in time, and old records of results read. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
+  await inBatches((limit) => db.$executeRaw`DELETE FROM ws_result_taken WHERE id IN (
+    SELECT id FROM ws_result_taken WHERE expires_at <= ${now} LIMIT ${limit})`);
   return inBatches((limit) => db.$executeRaw`DELETE FROM ws_queued_operation WHERE id IN (
     SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`);
 }

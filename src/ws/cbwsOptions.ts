@@ -18,6 +18,8 @@ export interface CbwsOptions {
    * one (coreBOS: "generate" or empty), undefined when none was asked for.
    */
   clientRequestIdentifier?: string;
+  /** wsgate's extension (the Queue Server's `context`): a free label kept with the entry, filterable. */
+  context?: string;
 }
 
 const NONE: CbwsOptions = { launchfromqueue: false, queuedelay: 0, queue: DEFAULT_QUEUE, priority: DEFAULT_PRIORITY };
@@ -75,6 +77,17 @@ function parseRequestIdentifier(o: Record<string, unknown>): string | undefined 
   return id;
 }
 
+/** Long enough for an application's name and a tag, short enough to stay a small indexed value. */
+export const MAX_CONTEXT = 255;
+
+function parseContext(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || v.length > MAX_CONTEXT || /[\x00-\x1f]/.test(v)) {
+    throw bad(`context must be a string of up to ${MAX_CONTEXT} printable characters, got ${JSON.stringify(v).slice(0, 100)}`);
+  }
+  return v;
+}
+
 /**
  * From a JSON string (form and query parameters), or an object: a JSON body's, or PHP-style bracketed form
  * parameters' (`cbwsOptions[launchfromqueue]=1`, values as strings: "1" counts as 1).
@@ -99,5 +112,6 @@ export function parseCbwsOptions(raw: unknown): CbwsOptions {
     queue: parseQueue(o.queue),
     priority: parsePriority(o.priority),
     clientRequestIdentifier: parseRequestIdentifier(o),
+    context: parseContext(o.context),
   };
 }

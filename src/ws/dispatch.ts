@@ -26,6 +26,8 @@ export interface Call {
   authorization?: string;
   /** The client's address (failed logins are counted per address). */
   address?: string;
+  /** The caller, when the door already authenticated it (an API token or Bearer session, src/http/bearer.ts). */
+  user?: WsUser;
 }
 
 export interface Dispatched {
@@ -63,8 +65,8 @@ export function createDispatcher(
     named(op.name);
     const sessionParam = typeof call.params.sessionName === 'string' ? call.params.sessionName : '';
     const sessionName = sessionParam || call.authorization || undefined;
-    let user: WsUser | null = null;
-    if (!op.prelogin) {
+    let user: WsUser | null = call.user ?? null;
+    if (!op.prelogin && !user) {
       user = await checkSession(db.raw, sessionName, services.clock.now(), services.sessionPolicy);
     }
     const params = sanitize(op, call.params);

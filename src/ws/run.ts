@@ -40,6 +40,7 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       dueAt: new Date(now.getTime() + options.queuedelay * 1000),
       queue: options.queue,
       priority: options.priority,
+      context: options.context,
     };
   };
 

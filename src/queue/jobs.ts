@@ -1,0 +1,70 @@
+// What the Queue Server's API and `wsgate run` need beyond the protocol's operations: an entry's context
+// label and stored output (without consuming the result), whether a result was already read, and the claim
+// of one named entry for a foreground run.
+import { nanoid } from 'nanoid';
+import { Prisma } from '../db/generated/sqlite/client.js';
+import type { Database } from '../db/client.js';
+import { toDate } from '../db/values.js';
+import type { AttemptError, ClaimedOperation } from './store.js';
+
+export interface JobDetails {
+  userId: number;
+  context: string | null;
+  state: string;
+  /** The stored envelope (JSON text) once the entry is finished; null before. */
+  result: string | null;
+}
+
+/** The entry's owner, context, state and stored envelope; `userId` undefined reads anyone's (the CLI). */
+export async function jobDetails(db: Database, operationTrackingID: string, userId?: number): Promise<JobDetails | null> {
+  const [r] = await db.raw.query<{ user_id: unknown; context: string | null; state: string; result: string | null }>(Prisma.sql`
+    SELECT user_id, context, state, result FROM ws_queued_operation
+    WHERE id = ${operationTrackingID} ${userId === undefined ? Prisma.empty : Prisma.sql`AND user_id = ${userId}`}`);
+  return r ? { userId: Number(r.user_id), context: r.context ?? null, state: r.state, result: r.result ?? null } : null;
+}
+
+/** Whether this user's finished entry was read already (and deleted): a later read answers 410 Gone. */
+export async function resultWasTaken(db: Database, operationTrackingID: string, userId: number, now: Date): Promise<boolean> {
+  const rows = await db.raw.query(Prisma.sql`
+    SELECT 1 AS taken FROM ws_result_taken WHERE id = ${operationTrackingID} AND user_id = ${userId} AND expires_at > ${now}
+    UNION ALL
+    SELECT 1 AS taken FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NOT NULL`);
+  return rows.length > 0;
+}
+
+/**
+ * Claims one queued entry by its id, due or not, with a lease, as an executor's claim does (`wsgate run`):
+ * of this and any executor's claim exactly one wins (SQLite's write lock; on PostgreSQL the UPDATE waits for
+ * a concurrent claim's row lock and then finds the entry no longer queued). Null when it is not queued.
+ */
+export async function claimById(db: Database, operationTrackingID: string, now: Date, leaseSeconds: number): Promise<ClaimedOperation | null> {
+  const leaseToken = nanoid();
+  const [r] = await db.raw.query<Record<string, unknown>>(Prisma.sql`
+    UPDATE ws_queued_operation
+    SET state = 'running', lease_token = ${leaseToken}, available_at = ${new Date(now.getTime() + leaseSeconds * 1000)},
+        started_at = ${now}, attempts = attempts + 1
+    WHERE id = ${operationTrackingID} AND state = 'queued'
+    RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at`);
+  if (!r) return null;
+  return {
+    operationTrackingID: String(r.id),
+    operation: String(r.operation),
+    params: JSON.parse(String(r.params)) as Record<string, unknown>,
+    userId: Number(r.user_id),
+    attempts: Number(r.attempts),
+    failures: Number(r.failures),
+    errors: r.errors ? (JSON.parse(String(r.errors)) as AttemptError[]) : [],
+    queue: String(r.queue),
+    priority: Number(r.priority),
+    dueAt: toDate(r.due_at),
+    submittedAt: toDate(r.submitted_at),
+    leaseToken,
+  };
+}
+
+/** The entry's stored state alone (one primary-key read: what a `Prefer: wait` polls); null when there is none. */
+export async function stateOf(db: Database, operationTrackingID: string, userId: number): Promise<string | null> {
+  const [r] = await db.raw.query<{ state: string }>(Prisma.sql`
+    SELECT state FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`);
+  return r?.state ?? null;
+}
