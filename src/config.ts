@@ -295,6 +295,12 @@ export const settings = {
     default: 'exponential:10',
     description: 'Seconds between the tries of a callback delivery, written as WSGATE_BACKOFF (10, 20, 40, ... at most an hour by default).',
   },
+  // issue 14: dashboard
+  trustProxy: {
+    env: 'WSGATE_TRUST_PROXY',
+    default: 'off',
+    description: '`on`: a reverse proxy in front terminates TLS, and its `X-Forwarded-Proto: https` marks the dashboard\'s session cookie `Secure` (set it only when every request comes through that proxy).',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -363,9 +369,16 @@ export interface Config {
   callbackSecret: string | undefined;
   callbackTries: number;
   callbackBackoff: BackoffPolicy;
+  // issue 14: dashboard
+  trustProxy: boolean;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
+
+function onOff(name: SettingName, raw: string): boolean {
+  if (raw !== 'on' && raw !== 'off') throw new Error(`${settings[name].env} must be on or off, not ${JSON.stringify(raw)}`);
+  return raw === 'on';
+}
 
 export function positiveInt(name: SettingName, raw: string, allowZero = false): number {
   const n = Number(raw);
@@ -536,6 +549,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackSecret: optional('callbackSecret'),
     callbackTries: positiveInt('callbackTries', get('callbackTries')),
     callbackBackoff: withName('callbackBackoff', () => parseBackoff(get('callbackBackoff'))),
+    // issue 14: dashboard
+    trustProxy: onOff('trustProxy', get('trustProxy')),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

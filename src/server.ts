@@ -8,6 +8,7 @@ import type { ReloadOutcome } from './operations/live.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 import { CallPool } from './ws/calls/pool.js';
 import { doors } from './http/doors.js';
+import { createDashboard } from './dashboard/routes.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -44,12 +45,16 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
   const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
   const { db, registry, services, log } = rt;
   const doorsOf = doors({ db, registry, services, log, dispatcher, leaseSeconds: rt.config.leaseSeconds, bodyLimit: rt.config.bodyLimit });
+  const dashboard = createDashboard({
+    db: rt.db, services: rt.services, log: rt.log, leaseSeconds: rt.config.leaseSeconds, queues: rt.config.queues, trustProxy: rt.config.trustProxy,
+  });
   const app = createApp(dispatcher, {
     bodyLimit: rt.config.bodyLimit,
     log: rt.log,
     corsOrigins: rt.config.corsOrigins,
     doors: doorsOf,
     operations: () => rt.registry.list,
+    dashboard: dashboard.middleware,
   });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
@@ -80,6 +85,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
         executor?.recycleWorkers();
       }),
     async close() {
+      dashboard.close();
       await executor?.stop();
       // Requests in flight are answered; idle keep-alive connections are closed now, the rest after a grace.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

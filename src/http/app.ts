@@ -23,6 +23,8 @@ export interface AppOptions {
   doors?: Koa.Middleware;
   /** The operations in force, for GET /openapi.yaml (absent: no such route). */
   operations?: OperationList;
+  /** The dashboard's routes (src/dashboard), before the 404. */
+  dashboard?: Koa.Middleware;
 }
 
 /** The paths of the endpoint and the methods it answers. */
@@ -264,6 +266,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
     });
   }
   if (options.operations) addOpenapiRoute(router, options.operations);
+  if (options.dashboard) app.use(options.dashboard);
   app.use(router.routes());
   app.use(
     router.allowedMethods({
