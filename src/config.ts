@@ -246,6 +246,22 @@ export const settings = {
     default: './operations',
     description: 'Folder of the deployment\'s own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
   },
+  // issue 14: metrics and health
+  metricsToken: {
+    env: 'WSGATE_METRICS_TOKEN',
+    default: 'unset (loopback clients only)',
+    description: 'Bearer token that `GET /metrics` asks for (`Authorization: Bearer TOKEN`, 401 without); unset, only clients on this host (loopback) get the metrics (403 for others).',
+  },
+  metricsPort: {
+    env: 'WSGATE_METRICS_PORT',
+    default: 'unset (none)',
+    description: '`wsgate work`: port of a small HTTP server for `/metrics`, `/healthz` and `/readyz` only, on WSGATE_HOST (0 picks a free one); unset, `work` serves none. `serve` answers them on PORT.',
+  },
+  metricsCacheSeconds: {
+    env: 'WSGATE_METRICS_CACHE_SECONDS',
+    default: '10',
+    description: 'The queue gauges of `/metrics` (counts per queue and state, oldest waiting age) are read from the database at most once per this many seconds per process; set it to the scrape interval.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -302,6 +318,10 @@ export interface Config {
   quotaMaxDelaySeconds: number;
   priorityCeiling: number;
   operationsDir: string;
+  // issue 14: metrics and health
+  metricsToken: string | undefined;
+  metricsPort: number | undefined;
+  metricsCacheSeconds: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -463,6 +483,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotaMaxDelaySeconds: quotaLimit('quotaMaxDelaySeconds', get('quotaMaxDelaySeconds')),
     priorityCeiling: int32('priorityCeiling', get('priorityCeiling')),
     operationsDir: path.resolve(get('operationsDir')),
+    // issue 14: metrics and health
+    metricsToken: optional('metricsToken'),
+    metricsPort: optional('metricsPort') === undefined ? undefined : positiveInt('metricsPort', optional('metricsPort')!, true),
+    metricsCacheSeconds: positiveNumber('metricsCacheSeconds', get('metricsCacheSeconds'), true),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

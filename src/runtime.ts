@@ -13,6 +13,8 @@ import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
 import { syncFieldIndexes } from './vtql/indexes.js';
 import { DatabaseHealth } from './db/health.js';
+import { Metrics } from './observe/metrics.js';
+import { queueDepth } from './queue/depth.js';
 
 export { createLogger };
 
@@ -24,6 +26,8 @@ export interface Runtime {
   log: Logger;
   /** Whether the database serves, as this process's requests and executor last saw it (logged once per change). */
   health: DatabaseHealth;
+  /** The process's metrics (GET /metrics). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -36,12 +40,16 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     statementTimeoutMs: config.statementTimeoutMs,
   });
   const services: Services = servicesOf(config);
+  const metrics = new Metrics();
+  metrics.readQueuesFrom(() => queueDepth(db, services.clock.now()), config.metricsCacheSeconds * 1000, () => services.clock.now().getTime());
+  metrics.countPool(() => db.poolUse());
   return {
     config,
     db,
     registry,
     services,
     log,
+    metrics,
     health: new DatabaseHealth(log),
     close: () => db.close(),
   };
@@ -93,6 +101,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       clock: rt.services.clock,
       log: rt.log,
       health: rt.health,
+      metrics: rt.metrics,
       maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
     },
     engineOptionsOf(rt.config, overrides),

@@ -6,6 +6,11 @@ import { createDispatcher } from './ws/dispatch.js';
 import { engineOf, type Runtime } from './runtime.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
 import { CallPool } from './ws/calls/pool.js';
+import path from 'node:path';
+import { packageRoot } from './config.js';
+import { observedDispatcher } from './ws/observe.js';
+import { readinessCheck, type Heartbeating } from './http/health.js';
+import type { ObservabilityRoutes } from './http/observability.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -36,9 +41,15 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     log: rt.log,
   });
   await calls?.warm();
-  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
-  const app = createApp(dispatcher, { bodyLimit: rt.config.bodyLimit, log: rt.log, corsOrigins: rt.config.corsOrigins });
+  const dispatcher = observedDispatcher(createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health), rt.metrics, rt.registry);
+  const uncountCalls = calls ? rt.metrics.countThreads(() => ({ pool: 'calls', busy: calls.load.busy, size: calls.load.size })) : () => undefined;
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
+  const app = createApp(dispatcher, {
+    bodyLimit: rt.config.bodyLimit,
+    log: rt.log,
+    corsOrigins: rt.config.corsOrigins,
+    observability: observabilityOf(rt, () => executor?.engine ?? null),
+  });
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   // Malformed requests and connections reset mid-request: a JSON log line, not Node's silent 400.
@@ -69,7 +80,17 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
       const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      uncountCalls();
       await calls?.close();
     },
+  };
+}
+
+/** GET /metrics, /healthz and /readyz of this process; `executor`: the one it runs, whose heartbeat readiness checks. */
+export function observabilityOf(rt: Runtime, executor: () => Heartbeating | null): ObservabilityRoutes {
+  return {
+    metrics: rt.metrics,
+    token: rt.config.metricsToken,
+    ready: readinessCheck({ db: rt.db, databaseUrl: rt.config.databaseUrl, migrationsDir: path.join(packageRoot, 'prisma'), executor }),
   };
 }

@@ -19,6 +19,9 @@ import type { EntryOutcome } from './messages.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import { DatabaseHealth } from '../db/health.js';
+import type { Metrics } from '../observe/metrics.js';
+import { MinuteCounter } from '../queue/minutes.js';
+import { observeOutcome, observeWait } from './observe.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -73,6 +76,8 @@ export interface EngineDeps {
   health?: DatabaseHealth;
   /** Housekeeping (purging expired results, old failed entries, dead sessions), run every minute while listening. */
   maintain?: () => Promise<void>;
+  /** The process's metrics (runs, failures, durations, worker threads); none: not counted. */
+  metrics?: Metrics;
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
@@ -110,6 +115,11 @@ export class Engine {
    * as soon as it serves again, rather than waiting for their leases to run out.
    */
   private orphans: ClaimedOperation[] = [];
+  /** When the last heartbeat succeeded (performance.now()), for readiness. */
+  private lastHeartbeat: number | null = null;
+  /** Runs and failures per queue and minute, written with the heartbeat (`wsgate top`). */
+  private readonly minutes = new MinuteCounter();
+  private readonly uncountThreads: () => void;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -130,6 +140,17 @@ export class Engine {
         groupCommitMs: options.groupCommitMs,
       },
     });
+    this.uncountThreads = deps.metrics?.countThreads(() => ({ pool: 'executor', busy: this.pool.busy, size: this.pool.size })) ?? (() => undefined);
+  }
+
+  /** Its heartbeat period (ms). */
+  get heartbeatEveryMs(): number {
+    return heartbeatEveryMs(this.options.leaseSeconds);
+  }
+
+  /** Milliseconds since the last successful heartbeat; null before the first (readiness). */
+  heartbeatAgeMs(): number | null {
+    return this.lastHeartbeat === null ? null : performance.now() - this.lastHeartbeat;
   }
 
   /** Workers running a batch, and the pool's size (for status). */
@@ -201,6 +222,7 @@ export class Engine {
     for (const t of this.intervals) clearInterval(t);
     if (this.dueWake) clearTimeout(this.dueWake.timer);
     await this.pool.close();
+    this.uncountThreads();
     queueEvents.off('enqueued', this.onEnqueued);
     await this.listening?.stop();
     await removeExecutor(this.deps.db, this.id).catch(() => undefined);
@@ -219,6 +241,8 @@ export class Engine {
       } finally {
         clearInterval(heartbeat);
         await Promise.all(this.inFlight.keys());
+        // What this pass counted is written now, not at a heartbeat that will not come.
+        await this.minutes.flush(this.deps.db).catch(() => undefined);
         this.summary.tookMs = Math.round(performance.now() - started);
         this.loopRunning = null;
       }
@@ -312,6 +336,7 @@ export class Engine {
   }
 
   private dispatch(batch: ClaimedOperation[]) {
+    if (this.deps.metrics) observeWait(this.deps.metrics, batch, this.deps.clock.now());
     const givenUp = batch.filter((e) => e.attempts > MAX_CLAIMS);
     const runnable = batch.filter((e) => e.attempts <= MAX_CLAIMS);
     // The pool reserves its worker now, before anything is awaited: the loop may claim again at once.
@@ -359,7 +384,7 @@ export class Engine {
         if (settled.has(e.operationTrackingID)) continue;
         if (e === culprit) {
           if (this.stopping && reason === 'exit') interrupted.push(e);
-          else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false);
+          else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false, reason === 'timeout' ? { ms: this.options.timeoutSeconds * 1000 } : {});
         } else unstarted.push(e);
       }
       if (!(this.stopping && reason === 'exit')) this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
@@ -370,6 +395,10 @@ export class Engine {
   }
 
   private async record(entry: ClaimedOperation, o: EntryOutcome, unstarted: ClaimedOperation[], interrupted: ClaimedOperation[]) {
+    if (o.kind === 'done' || o.kind === 'answered') {
+      observeOutcome(this.deps, entry, { outcome: o.kind, code: o.kind === 'answered' ? o.code : undefined, startedAt: o.startedAt, ms: o.ms, final: true });
+      this.minutes.add(entry.queue, this.deps.clock.now(), 1, o.kind === 'answered' ? 1 : 0);
+    }
     switch (o.kind) {
       case 'done':
         this.summary.run++;
@@ -382,7 +411,7 @@ export class Engine {
         this.summary.lost++;
         return;
       case 'failed':
-        return this.recordFailure(entry, o.code as ErrorCode, o.message, false);
+        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, o);
       case 'unfinished':
         if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');
         (o.started ? interrupted : unstarted).push(entry);
@@ -391,12 +420,16 @@ export class Engine {
   }
 
   /** One attempt failed: retried after the backoff while tries remain, else moved to the failed store. */
-  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean) {
+  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean, timing: { startedAt?: number; ms?: number } = {}) {
     const now = this.deps.clock.now();
     const retry = !final && entry.failures + 1 < this.options.tries;
     const retryAt = retry ? new Date(now.getTime() + backoffSeconds(this.options.backoff, entry.failures + 1) * 1000) : null;
     const envelope = JSON.stringify(failure(new WsError(code, message)));
     const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope });
+    if (recorded) {
+      observeOutcome(this.deps, entry, { outcome: retry ? 'retried' : 'failed', code, ...timing, final: !retry });
+      this.minutes.add(entry.queue, now, retry ? 0 : 1, 1);
+    }
     if (!recorded) this.summary.lost++;
     else if (retry) this.summary.retried++;
     else {
@@ -415,6 +448,8 @@ export class Engine {
       await renewLeases(db, [...tokens], now, this.options.leaseSeconds);
       if ((await rescueExpiredLeases(db, now)) > 0) this.wake();
       await reportExecutor(db, { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt }, now);
+      await this.minutes.flush(db);
+      this.lastHeartbeat = performance.now();
       this.backAgain(started);
     } catch (error) {
       if (!this.health.failed(error)) log.error({ err: error }, 'executor heartbeat failed; leases are renewed at the next one');

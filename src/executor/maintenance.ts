@@ -5,6 +5,10 @@ import type { Database } from '../db/client.js';
 import { pruneFailed } from '../queue/failed.js';
 import { purgeExpiredResults } from '../queue/store.js';
 import { purgeExpiredRequests } from '../ws/idempotency.js';
+import { purgeMinuteCounts } from '../queue/minutes.js';
+
+/** Runs and failures per minute are kept this long (`wsgate top`). */
+const MINUTE_COUNTS_KEPT_MS = 24 * 3_600_000;
 
 export interface Retention {
   sessionPolicy: SessionPolicy;
@@ -16,5 +20,6 @@ export async function purgeExpired(db: Database, now: Date, retention: Retention
   const failed = await pruneFailed(db, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
   const sessions = await purgeSessions(db.prisma, now, retention.sessionPolicy);
   const requestIds = await purgeExpiredRequests(db.prisma, now);
-  return { results, failed, sessions, requestIds };
+  const minuteCounts = await purgeMinuteCounts(db, new Date(now.getTime() - MINUTE_COUNTS_KEPT_MS));
+  return { results, failed, sessions, requestIds, minuteCounts };
 }

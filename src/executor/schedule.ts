@@ -4,6 +4,7 @@ import cron from 'node-cron';
 import type { Engine } from './engine.js';
 
 export interface ScheduledExecutor {
+  engine: Engine;
   stop(): Promise<void>;
 }
 
@@ -12,6 +13,7 @@ export function scheduleExecutor(engine: Engine, expression: string): ScheduledE
   const listening = engine.listen();
   const task = cron.schedule(expression, () => engine.poke(), { noOverlap: true });
   return {
+    engine,
     async stop() {
       await task.stop();
       await engine.close();

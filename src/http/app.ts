@@ -12,12 +12,15 @@ import { WsError, type ErrorCode } from '../errors.js';
 import { failure, type Envelope } from '../envelope.js';
 import type { Dispatcher } from '../ws/dispatch.js';
 import { parseForm } from './form.js';
+import { addObservabilityRoutes, type ObservabilityRoutes } from './observability.js';
 
 export interface AppOptions {
   bodyLimit: string;
   log: Logger;
   /** WSGATE_CORS_ORIGINS: exact origins allowed to call from a browser, `*` for any; empty: no CORS at all. */
   corsOrigins?: string[];
+  /** GET /metrics, /healthz and /readyz (issue 14). */
+  observability?: ObservabilityRoutes;
 }
 
 /** The paths of the endpoint and the methods it answers. */
@@ -185,7 +188,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
     try {
       const params = await readParams(ctx, options.bodyLimit);
       const authorization = ctx.get('corebos-authorization') || ctx.get('corebos_authorization') || undefined;
-      ({ envelope, operation, body } = await dispatcher.dispatch({ params, authorization, address: ctx.ip }));
+      ({ envelope, operation, body } = await dispatcher.dispatch({ params, authorization, address: ctx.ip, traceparent: ctx.get('traceparent') || undefined }));
     } catch (error) {
       const status = (error as { status?: number; type?: string }).status;
       if (error instanceof UnsupportedBody) {
@@ -257,6 +260,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
       ctx.status = 204;
     });
   }
+  if (options.observability) addObservabilityRoutes(router, options.observability);
   app.use(router.routes());
   app.use(
     router.allowedMethods({

@@ -18,6 +18,7 @@ import { envelopeOfError, failure, success, type Envelope } from '../envelope.js
 import { sanitize } from './sanitize.js';
 import { createRunner } from './run.js';
 import type { CallAnswer, CallPool } from './calls/pool.js';
+import { tracedLog } from '../observe/trace.js';
 
 export interface Call {
   /** Query string, form or JSON body parameters, merged. */
@@ -26,6 +27,8 @@ export interface Call {
   authorization?: string;
   /** The client's address (failed logins are counted per address). */
   address?: string;
+  /** The W3C traceparent header, when sent (observe.ts continues its trace). */
+  traceparent?: string;
 }
 
 export interface Dispatched {
@@ -71,12 +74,17 @@ export function createDispatcher(
     const options = parseCbwsOptions(call.params.cbwsOptions);
     const deferred = (options.launchfromqueue || op.queued === true) && op.queueable;
     if (deferred) {
+      let envelope: Envelope;
       if (op.idempotent && options.clientRequestIdentifier !== undefined) {
-        return runner.idempotent(op, user!, sessionName, params, options, true);
+        envelope = await runner.idempotent(op, user!, sessionName, params, options, true);
+      } else {
+        await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
+        envelope = success({ operationTrackingID: await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options), user!, services.quota) });
       }
-      await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
-      const operationTrackingID = await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options), user!, services.quota);
-      return success({ operationTrackingID });
+      // The submit's log line carries the call's trace id, as the run's does (engine.ts).
+      const operationTrackingID = envelope.success ? (envelope.result as { operationTrackingID?: string })?.operationTrackingID : undefined;
+      tracedLog(log).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
+      return envelope;
     }
     const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');
     if (isolated && calls) {

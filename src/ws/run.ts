@@ -11,6 +11,7 @@ import { enqueueInWithinQuota } from '../queue/quota.js';
 import type { CbwsOptions } from './cbwsOptions.js';
 import { requestHashOf, storeAnswer, takeRequestId } from './idempotency.js';
 import { success, type Envelope } from '../envelope.js';
+import { currentTrace, formatTraceparent } from '../observe/trace.js';
 
 /**
  * Transactions of synchronous calls (idempotent ones, upsert, mass operations): waiting to start covers
@@ -32,6 +33,7 @@ export interface Runner {
 export function createRunner(db: Database, services: Services, _log: Logger): Runner {
   const entryOf: Runner['entryOf'] = (op, user, params, options) => {
     const now = services.clock.now();
+    const trace = currentTrace();
     return {
       operation: op.name,
       params,
@@ -40,6 +42,7 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       dueAt: new Date(now.getTime() + options.queuedelay * 1000),
       queue: options.queue,
       priority: options.priority,
+      traceParent: trace ? formatTraceparent(trace) : undefined,
     };
   };
 
