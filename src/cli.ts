@@ -17,6 +17,7 @@ import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, re
 import { observabilityOf, startServer } from './server.js';
 import { startMetricsServer } from './http/metrics-server.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
+import { topVerbs } from './cli/top.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -485,6 +486,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
       return 0;
     },
   },
+  ...topVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {

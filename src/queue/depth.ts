@@ -7,7 +7,8 @@ import type { QueueDepth } from '../observe/metrics.js';
 
 export type { QueueDepth };
 
-export async function queueDepth(db: Database, now: Date): Promise<QueueDepth[]> {
+/** `known`: queues listed even without entries (the configured ones), with zeros. */
+export async function queueDepth(db: Database, now: Date, known: string[] = []): Promise<QueueDepth[]> {
   // Queued entries due later than now are delayed; the earliest available_at of a queue's queued entries is
   // its oldest waiting one's due time when that lies in the past (else none waits).
   const rows = await db.raw.query<{ queue: string; state: string; n: unknown; later: unknown; first: unknown }>(
@@ -17,6 +18,7 @@ export async function queueDepth(db: Database, now: Date): Promise<QueueDepth[]>
     { prepared: true },
   );
   const byQueue = new Map<string, QueueDepth>();
+  for (const queue of known) byQueue.set(queue, { queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingDueAt: null });
   for (const r of rows) {
     let q = byQueue.get(r.queue);
     if (!q) byQueue.set(r.queue, (q = { queue: r.queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingDueAt: null }));
