@@ -58,7 +58,7 @@ export function renderFrame(f: Frame): string {
   }
   const executorRows = [['EXECUTOR', 'HOST', 'PID', 'QUEUES', 'BUSY', 'FREE', 'HEARTBEAT']];
   for (const e of f.executors) {
-    executorRows.push([e.id.slice(0, 8), e.host, String(e.pid), e.queues.join(','), String(e.busyWorkers), String(Math.max(0, e.maxWorkers - e.busyWorkers)), `${ago(f.at.getTime() - e.seenAt.getTime())} ago`]);
+    executorRows.push([e.id.slice(0, 8), e.host, String(e.pid), e.queues.join(','), String(e.busyWorkers), String(Math.max(0, e.maxWorkers - e.busyWorkers)), (ago(f.at.getTime() - e.seenAt.getTime()) + ' ago').replace('now ago', 'now')]);
   }
   const busy = f.executors.reduce((n, e) => n + e.busyWorkers, 0);
   const max = f.executors.reduce((n, e) => n + e.maxWorkers, 0);
