@@ -15,8 +15,16 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { packageRoot } from '../src/config.js';
 import { backends, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway } from './support.js';
 import type { ChildProcess } from 'node:child_process';
+
+// Every answer of /healthz and /readyz is checked against openapi.yaml's schemas.
+const spec = parse(fs.readFileSync(path.join(packageRoot, 'openapi.yaml'), 'utf8'));
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+const schemas = { '/healthz': ajv.compile(spec.components.schemas.Health), '/readyz': ajv.compile(spec.components.schemas.Readiness) };
 
 const run = promisify(execFile);
 
@@ -54,7 +62,13 @@ async function stop(s: Served | undefined) {
 
 async function get(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
-  return { status: res.status, body: await res.json() };
+  const body = await res.json();
+  const path = new URL(url).pathname as keyof typeof schemas;
+  if (schemas[path]) {
+    assert.ok(schemas[path](body), `${path} does not match openapi.yaml: ${ajv.errorsText(schemas[path].errors)} ${JSON.stringify(body)}`);
+    assert.ok(spec.paths[path].get.responses[String(res.status)], `${path} answered ${res.status}, not in openapi.yaml`);
+  }
+  return { status: res.status, body };
 }
 
 const readyWith = (base: string, status: number) =>

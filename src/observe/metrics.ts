@@ -42,7 +42,7 @@ export class Metrics {
   readonly registry = new Registry();
   /** Queue-wide counts, read at most once per `cacheMs` (set by whoever can read the database). */
   private depthSource: (() => Promise<QueueDepth[]>) | null = null;
-  private depth: { at: number; value: Promise<QueueDepth[]> } | null = null;
+  private depth: { at: number; value: Promise<QueueDepth[]>; settled: boolean } | null = null;
   private cacheMs = 10_000;
   private clockNow: () => number = Date.now;
   private readonly poolSources = new Set<() => PoolUse | null>();
@@ -209,14 +209,19 @@ export class Metrics {
   async queueDepth(): Promise<QueueDepth[] | null> {
     if (!this.depthSource) return null;
     const now = performance.now();
-    if (!this.depth || now - this.depth.at >= this.cacheMs) {
+    // A read in flight is shared (both queue gauges of one scrape, concurrent scrapes), whatever the period.
+    if (!this.depth || (this.depth.settled && now - this.depth.at >= this.cacheMs)) {
       const value = this.depthSource();
-      this.depth = { at: now, value };
-      // A failed read is not kept: the next scrape tries again.
-      value.catch(() => {
-        this.queueReadFailures.inc();
-        if (this.depth?.value === value) this.depth = null;
-      });
+      const depth = { at: now, value, settled: false };
+      this.depth = depth;
+      value.then(
+        () => (depth.settled = true),
+        () => {
+          // A failed read is not kept: the next scrape tries again.
+          this.queueReadFailures.inc();
+          if (this.depth === depth) this.depth = null;
+        },
+      );
     }
     try {
       return await this.depth.value;
