@@ -42,14 +42,15 @@ export function observeOutcome(o: Observers, entry: ClaimedOperation, end: Attem
   }
   const parent = parseTraceparent(entry.traceParent);
   const endedAt = end.startedAt !== undefined && end.ms !== undefined ? end.startedAt + end.ms : undefined;
-  const { span, spanContext } = startSpan(`run ${operation}`, parent, {
+  const { span } = startSpan(`run ${operation}`, parent, {
     kind: SpanKind.CONSUMER,
     startTime: end.startedAt,
     attributes: { 'wsgate.operation': operation, 'wsgate.queue': entry.queue, 'wsgate.operationTrackingID': entry.operationTrackingID, 'wsgate.attempt': entry.attempts },
   });
   endSpan(span, end.outcome === 'done' ? undefined : end.code ?? end.outcome, endedAt);
   // The run's log line: the same trace id as the submit's when the entry kept one.
-  tracedLog(o.log, parent ? spanContext : undefined).debug(
+  if (!o.log.isLevelEnabled('debug')) return;
+  tracedLog(o.log, parent ? entry.traceParent : undefined).debug(
     { operation, operationTrackingID: entry.operationTrackingID, queue: entry.queue, outcome: end.outcome, code: end.code, ms: end.ms === undefined ? undefined : Math.round(end.ms) },
     'queued operation ran',
   );

@@ -3,7 +3,6 @@
 // entry, and continued again when it runs; logs of both carry its trace id (`traceId`). Without an SDK and
 // without a traceparent on the call, wsgate still gives the call a trace id of its own, so that its submit
 // and its run can be found together in the logs. A leaf module, like metrics.ts.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { context, trace, SpanKind, SpanStatusCode, TraceFlags, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -50,16 +49,16 @@ export function endSpan(span: Span, error?: string, endTime?: number): void {
   span.end(endTime);
 }
 
-/** The trace of the web-service call being handled (set around its dispatch, read where an entry is queued). */
-const current = new AsyncLocalStorage<SpanContext>();
+/**
+ * Runs `fn` with `spanContext` as the active span, so that spans made meanwhile (database statements) are
+ * its children. Only where the deployer registered an SDK's context manager; otherwise it just runs `fn`.
+ */
+export const withSpanContext = <T>(spanContext: SpanContext, fn: () => Promise<T>): Promise<T> =>
+  context.with(trace.setSpanContext(context.active(), spanContext), fn);
 
-export const withCallTrace = <T>(spanContext: SpanContext, fn: () => Promise<T>): Promise<T> =>
-  context.with(trace.setSpanContext(context.active(), spanContext), () => current.run(spanContext, fn));
-
-export const currentTrace = (): SpanContext | undefined => current.getStore();
-
-/** `log` with the current call's trace id (pino child field `traceId`), or `log` itself outside a call. */
-export function tracedLog(log: Logger, spanContext = currentTrace()): Logger {
+/** `log` with the trace id of `traceparent` (pino child field `traceId`), or `log` itself without one. */
+export function tracedLog(log: Logger, traceparent: string | null | undefined): Logger {
+  const spanContext = parseTraceparent(traceparent);
   return spanContext ? log.child({ traceId: spanContext.traceId }) : log;
 }
 

@@ -27,7 +27,7 @@ export interface Call {
   authorization?: string;
   /** The client's address (failed logins are counted per address). */
   address?: string;
-  /** The W3C traceparent header, when sent (observe.ts continues its trace). */
+  /** The W3C traceparent of the call (observe.ts puts its own span's there): a deferred entry keeps it. */
   traceparent?: string;
 }
 
@@ -76,14 +76,14 @@ export function createDispatcher(
     if (deferred) {
       let envelope: Envelope;
       if (op.idempotent && options.clientRequestIdentifier !== undefined) {
-        envelope = await runner.idempotent(op, user!, sessionName, params, options, true);
+        envelope = await runner.idempotent(op, user!, sessionName, params, options, true, call.traceparent);
       } else {
         await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
-        envelope = success({ operationTrackingID: await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options), user!, services.quota) });
+        envelope = success({ operationTrackingID: await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options, call.traceparent), user!, services.quota) });
       }
       // The submit's log line carries the call's trace id, as the run's does (engine.ts).
       const operationTrackingID = envelope.success ? (envelope.result as { operationTrackingID?: string })?.operationTrackingID : undefined;
-      tracedLog(log).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
+      if (log.isLevelEnabled('debug')) tracedLog(log, call.traceparent).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
       return envelope;
     }
     const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');

@@ -2,7 +2,7 @@
 // entry keeps), the call counted by operation and error code, and its time in a histogram.
 import type { OperationRegistry } from '../operations/registry.js';
 import type { Metrics } from '../observe/metrics.js';
-import { endSpan, parseTraceparent, SpanKind, startSpan, withCallTrace } from '../observe/trace.js';
+import { endSpan, formatTraceparent, parseTraceparent, SpanKind, startSpan, withSpanContext } from '../observe/trace.js';
 import type { Dispatcher } from './dispatch.js';
 
 export function observedDispatcher(inner: Dispatcher, metrics: Metrics, registry: OperationRegistry): Dispatcher {
@@ -12,7 +12,8 @@ export function observedDispatcher(inner: Dispatcher, metrics: Metrics, registry
       const { span, spanContext } = startSpan('webservice', parseTraceparent(call.traceparent), { kind: SpanKind.SERVER });
       let answered: Awaited<ReturnType<Dispatcher['dispatch']>> | undefined;
       try {
-        answered = await withCallTrace(spanContext, () => inner.dispatch(call));
+        // The call goes on with this span's context as its traceparent: a deferred entry keeps it.
+        answered = await withSpanContext(spanContext, () => inner.dispatch({ ...call, traceparent: formatTraceparent(spanContext) }));
         return answered;
       } finally {
         // Only names of the registry become label values (a caller cannot grow the series without bound).

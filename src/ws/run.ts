@@ -11,7 +11,6 @@ import { enqueueInWithinQuota } from '../queue/quota.js';
 import type { CbwsOptions } from './cbwsOptions.js';
 import { requestHashOf, storeAnswer, takeRequestId } from './idempotency.js';
 import { success, type Envelope } from '../envelope.js';
-import { currentTrace, formatTraceparent } from '../observe/trace.js';
 
 /**
  * Transactions of synchronous calls (idempotent ones, upsert, mass operations): waiting to start covers
@@ -21,9 +20,9 @@ const TRANSACTION = { maxWait: 15_000, timeout: 120_000 };
 
 export interface Runner {
   /** The queue entry of a deferred call. */
-  entryOf(op: OperationDefinition, user: WsUser, params: Params, options: CbwsOptions): NewQueuedOperation;
+  entryOf(op: OperationDefinition, user: WsUser, params: Params, options: CbwsOptions, traceParent?: string): NewQueuedOperation;
   /** A repeat of a known ClientRequestIdentifier answers the first call's answer; see idempotency.ts. */
-  idempotent(op: OperationDefinition, user: WsUser, sessionName: string | undefined, params: Params, options: CbwsOptions, deferred: boolean): Promise<Envelope>;
+  idempotent(op: OperationDefinition, user: WsUser, sessionName: string | undefined, params: Params, options: CbwsOptions, deferred: boolean, traceParent?: string): Promise<Envelope>;
   /** Runs the operation now and answers its envelope (the identifier honoured when it has one). */
   runNow(op: OperationDefinition, user: WsUser | null, sessionName: string | undefined, params: Params, options: CbwsOptions, address?: string): Promise<Envelope>;
   /** The context of a call made outside any transaction. */
@@ -31,9 +30,8 @@ export interface Runner {
 }
 
 export function createRunner(db: Database, services: Services, _log: Logger): Runner {
-  const entryOf: Runner['entryOf'] = (op, user, params, options) => {
+  const entryOf: Runner['entryOf'] = (op, user, params, options, traceParent) => {
     const now = services.clock.now();
-    const trace = currentTrace();
     return {
       operation: op.name,
       params,
@@ -42,11 +40,11 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       dueAt: new Date(now.getTime() + options.queuedelay * 1000),
       queue: options.queue,
       priority: options.priority,
-      traceParent: trace ? formatTraceparent(trace) : undefined,
+      traceParent,
     };
   };
 
-  const idempotent: Runner['idempotent'] = async (op, user, sessionName, params, options, deferred) => {
+  const idempotent: Runner['idempotent'] = async (op, user, sessionName, params, options, deferred, traceParent) => {
     const generated = options.clientRequestIdentifier === 'generate';
     const requestId = generated ? nanoid() : options.clientRequestIdentifier!;
     const deferral = deferred ? { queuedelay: options.queuedelay, queue: options.queue, priority: options.priority } : null;
@@ -61,7 +59,7 @@ export function createRunner(db: Database, services: Services, _log: Logger): Ru
       let envelope: Envelope;
       if (deferred) {
         await op.precheck?.(ctx, params);
-        const queued = await enqueueInWithinQuota(tx, db.dialect, entryOf(op, user, params, options), user, services.quota);
+        const queued = await enqueueInWithinQuota(tx, db.dialect, entryOf(op, user, params, options, traceParent), user, services.quota);
         wake = queued.announce;
         envelope = success({ operationTrackingID: queued.operationTrackingID }, moreinfo);
       } else {
