@@ -245,7 +245,7 @@ for (const backend of backends) {
       const engine = engineOf(gw.rt, { concurrency: 3, queues: ['nothing-here'] });
       const listening = engine.listen();
       try {
-        await until('the executor to report in', async () => (await gw.rt.db.prisma.executor.count({ where: { id: engine.id } })) === 1);
+        await until('the executor to report in', async () => (await gw.rt.db.prisma.executor.count({ where: { id: engine.id } })) === 1, 60_000);
         // The child's clock where this process's moved one is (two minutes ahead).
         const offset = gw.rt.services.clock.now().getTime() - Date.now();
         const r: CliResult = await runCli(['top'], { ...gw.env, WSGATE_CLOCK_OFFSET_MS: String(offset) });

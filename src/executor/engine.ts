@@ -411,7 +411,7 @@ export class Engine {
         this.summary.lost++;
         return;
       case 'failed':
-        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, o);
+        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, { startedAt: o.startedAt, ms: o.ms });
       case 'unfinished':
         if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');
         (o.started ? interrupted : unstarted).push(entry);
