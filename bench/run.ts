@@ -8,7 +8,9 @@
 //   5. own operations (bench/own.ts): a no-op own operation beside the built-in describe, deferred through
 //      the executor and called synchronously over HTTP (the "wsgate" column is the own operation, the
 //      "baseline" column the built-in one);
-//   6. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
+//   6. scrape: GET /metrics over 100,000 stored queue entries, uncached (goal: under 50 ms), vs the GROUP BY
+//      its queue gauges need, run alone on the driver (bench/scrape.ts);
+//   7. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
 // afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
 // Prints a table (and the machine) and writes it as JSON to dist/bench-results.json.
@@ -16,7 +18,7 @@
 // WSGATE_BENCH_OPS (2000), WSGATE_BENCH_WARMUP_OPS (200), WSGATE_BENCH_SYSTEMS (sqlite,postgresql),
 // WSGATE_CLAIM_BATCH (wsgate's default, 20), WSGATE_BENCH_RECORDS (100000), WSGATE_BENCH_QUERIES (2000),
 // WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_STALL_SECONDS (5), WSGATE_BENCH_PARTS (submits,executor,records,
-// stall,own,peers: the parts to run).
+// stall,own,scrape,peers: the parts to run), WSGATE_BENCH_SCRAPE_ENTRIES (100000).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +33,7 @@ import { measureWsgateExecutor } from './wsgate-executor.js';
 import { measureRecords, type RecordsSettings } from './records.js';
 import { measureStall, type StallSettings } from './stall.js';
 import { measureOwnExecutor, measureOwnSync } from './own.js';
+import { measureScrape, type ScrapeSettings } from './scrape.js';
 
 interface Row {
   system: System;
@@ -73,7 +76,8 @@ const stallSettings: StallSettings = {
   seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
   massElements: loadConfig({}).massMaxElements,
 };
-const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,peers').split(',').map((p) => p.trim()));
+const scrapeSettings: ScrapeSettings = { entries: num('WSGATE_BENCH_SCRAPE_ENTRIES', 100_000), scrapes: 20 };
+const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,scrape,peers').split(',').map((p) => p.trim()));
 
 async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
   let url = process.env.WSGATE_BENCH_PG_URL;
@@ -217,6 +221,12 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       report(`wsgate ${r.metric}`, r.problems.wsgate);
       report(`baseline ${r.metric}`, r.problems.baseline);
       rows.push({ system, ...r });
+    }
+  }
+  if (parts.has('scrape')) {
+    for (const r of await measureScrape(system, dbs, scrapeSettings, log)) {
+      report(`wsgate ${r.metric}`, r.problems.wsgate);
+      rows.push({ system, ...r, ratio: r.wsgate / r.baseline });
     }
   }
   return rows;

@@ -14,7 +14,9 @@ import { queueCounts } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
 import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
-import { startServer } from './server.js';
+import { observabilityOf, startServer } from './server.js';
+import { startMetricsServer } from './http/metrics-server.js';
+import { topVerbs } from './cli/top.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 import { scheduleVerbs } from './cli/schedule.js';
 import { queueVerbs } from './cli/queue.js';
@@ -203,13 +205,16 @@ ${EXECUTOR_OPTIONS_HELP}
       if (values.once) overrides.maxJobs = 1;
       return withEngine(config, overrides, async (engine, rt) => {
         keepServingOnUnhandledRejection(rt.log);
-        rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider }, 'wsgate work listening');
+        // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
+        const metrics = config.metricsPort === undefined ? null : await startMetricsServer({ ...observabilityOf(rt, () => engine), port: config.metricsPort, host: config.host, log: rt.log });
+        rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider, metrics: metrics?.url }, 'wsgate work listening');
         const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
         process.on('SIGHUP', reload);
         try {
           return await engine.listen(!!values['stop-when-empty'] || !!values.once);
         } finally {
           process.off('SIGHUP', reload);
+          await metrics?.close();
         }
       });
     },
@@ -502,11 +507,12 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
   ...tokenVerbs,
   ...runVerbs,
   ...makeVerbs,
+  ...topVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {
   const value = config[name];
-  if (name === 'secret' || name === 'adminAccessKey') return value ? '(set)' : settings[name].default;
+  if (name === 'secret' || name === 'adminAccessKey' || name === 'metricsToken') return value ? '(set)' : settings[name].default;
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return settings[name].default;
   if (name === 'databaseUrl') return String(value).replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');

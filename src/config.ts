@@ -301,6 +301,22 @@ export const settings = {
     default: 'off',
     description: '`on`: a reverse proxy in front terminates TLS, and its `X-Forwarded-Proto: https` marks the dashboard\'s session cookie `Secure` (set it only when every request comes through that proxy).',
   },
+  // issue 14: metrics and health
+  metricsToken: {
+    env: 'WSGATE_METRICS_TOKEN',
+    default: 'unset (loopback clients only)',
+    description: 'Bearer token that `GET /metrics` asks for (`Authorization: Bearer TOKEN`, 401 without); unset, only clients on this host (loopback) get the metrics (403 for others).',
+  },
+  metricsPort: {
+    env: 'WSGATE_METRICS_PORT',
+    default: 'unset (none)',
+    description: '`wsgate work`: port of a small HTTP server for `/metrics`, `/healthz` and `/readyz` only, on WSGATE_HOST (0 picks a free one); unset, `work` serves none. `serve` answers them on PORT.',
+  },
+  metricsCacheSeconds: {
+    env: 'WSGATE_METRICS_CACHE_SECONDS',
+    default: '10',
+    description: 'The queue gauges of `/metrics` (counts per queue and state, oldest waiting age) are read from the database at most once per this many seconds per process; set it to the scrape interval.',
+  },
 } satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof settings;
@@ -371,6 +387,10 @@ export interface Config {
   callbackBackoff: BackoffPolicy;
   // issue 14: dashboard
   trustProxy: boolean;
+  // issue 14: metrics and health
+  metricsToken: string | undefined;
+  metricsPort: number | undefined;
+  metricsCacheSeconds: number;
 }
 
 export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -551,6 +571,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackBackoff: withName('callbackBackoff', () => parseBackoff(get('callbackBackoff'))),
     // issue 14: dashboard
     trustProxy: onOff('trustProxy', get('trustProxy')),
+    // issue 14: metrics and health
+    metricsToken: optional('metricsToken'),
+    metricsPort: optional('metricsPort') === undefined ? undefined : positiveInt('metricsPort', optional('metricsPort')!, true),
+    metricsCacheSeconds: positiveNumber('metricsCacheSeconds', get('metricsCacheSeconds'), true),
   };
   if (config.queryDefaultLimit > config.queryMaxLimit) {
     throw new Error(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);

@@ -17,6 +17,8 @@ import { DatabaseHealth } from './db/health.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { sanitize } from './ws/sanitize.js';
 import { loadEvents } from './operations/own/events-load.js';
+import { Metrics } from './observe/metrics.js';
+import { queueDepth } from './queue/depth.js';
 
 export { createLogger };
 
@@ -31,6 +33,8 @@ export interface Runtime {
   health: DatabaseHealth;
   /** The recurring operations of WSGATE_SCHEDULE_FILE, queued by this process's executors. */
   scheduler: Scheduler;
+  /** The process's metrics (GET /metrics). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -44,6 +48,9 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     statementTimeoutMs: config.statementTimeoutMs,
   });
   const services: Services = servicesOf(config);
+  const metrics = new Metrics();
+  metrics.readQueuesFrom(() => queueDepth(db, services.clock.now(), config.queues), config.metricsCacheSeconds * 1000, () => services.clock.now().getTime());
+  metrics.countPool(() => db.poolUse());
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler({ db, registry, clock: services.clock, log, file: config.scheduleFile, prepare: sanitize });
@@ -58,6 +65,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     registry,
     services,
     log,
+    metrics,
     health: new DatabaseHealth(log),
     scheduler,
     async close() {
@@ -129,6 +137,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       clock: rt.services.clock,
       log: rt.log,
       health: rt.health,
+      metrics: rt.metrics,
       maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
       schedules: rt.scheduler,
       operationFiles: () => rt.registry.files,

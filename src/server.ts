@@ -9,6 +9,11 @@ import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js
 import { CallPool } from './ws/calls/pool.js';
 import { doors } from './http/doors.js';
 import { createDashboard } from './dashboard/routes.js';
+import path from 'node:path';
+import { packageRoot } from './config.js';
+import { observedDispatcher } from './ws/observe.js';
+import { readinessCheck, type Heartbeating } from './http/health.js';
+import type { ObservabilityRoutes } from './http/observability.js';
 
 /** How long a stopping server waits for requests in flight before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -42,12 +47,14 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     operationFiles: () => rt.registry.files,
   });
   await calls?.warm();
-  const dispatcher = createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health);
+  const dispatcher = observedDispatcher(createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health), rt.metrics, rt.registry);
+  const uncountCalls = calls ? rt.metrics.countThreads(() => ({ pool: 'calls', busy: calls.load.busy, size: calls.load.size })) : () => undefined;
   const { db, registry, services, log } = rt;
   const doorsOf = doors({ db, registry, services, log, dispatcher, leaseSeconds: rt.config.leaseSeconds, bodyLimit: rt.config.bodyLimit });
   const dashboard = createDashboard({
     db: rt.db, services: rt.services, log: rt.log, leaseSeconds: rt.config.leaseSeconds, queues: rt.config.queues, trustProxy: rt.config.trustProxy,
   });
+  const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const app = createApp(dispatcher, {
     bodyLimit: rt.config.bodyLimit,
     log: rt.log,
@@ -55,8 +62,8 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
     doors: doorsOf,
     operations: () => rt.registry.list,
     dashboard: dashboard.middleware,
+    observability: observabilityOf(rt, () => executor?.engine ?? null),
   });
-  const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   // Malformed requests and connections reset mid-request: a JSON log line, not Node's silent 400.
@@ -93,7 +100,17 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
       const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      uncountCalls();
       await calls?.close();
     },
+  };
+}
+
+/** GET /metrics, /healthz and /readyz of this process; `executor`: the one it runs, whose heartbeat readiness checks. */
+export function observabilityOf(rt: Runtime, executor: () => Heartbeating | null): ObservabilityRoutes {
+  return {
+    metrics: rt.metrics,
+    token: rt.config.metricsToken,
+    ready: readinessCheck({ db: rt.db, databaseUrl: rt.config.databaseUrl, migrationsDir: path.join(packageRoot, 'prisma'), executor }),
   };
 }

@@ -11,7 +11,7 @@ import { migratePostgresDatabase, migrateSqliteFile } from './migrate.js';
 import { parseDatabaseUrl, type Provider } from './url.js';
 import { dialects, type Dialect } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
-import { postgresRaw, sqliteRaw, type RawSql } from './raw.js';
+import { postgresRaw, sqliteRaw, tracedRaw, type RawSql } from './raw.js';
 import fs from 'node:fs';
 import { listenPostgres, type Listening } from './listen.js';
 
@@ -36,6 +36,8 @@ export interface Database {
    * onBack when it is listening again (see listen.ts). SQLite: null (no other process can notify).
    */
   listen(channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void): Listening | null;
+  /** Connections open and in use, and statements waiting for one (the metrics). SQLite: its one connection. */
+  poolUse(): { total: number; busy: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -85,11 +87,12 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     };
     return {
       prisma,
-      raw: sqliteRaw(connected),
+      raw: tracedRaw(sqliteRaw(connected), 'sqlite'),
       dialect: dialects.sqlite,
       provider: 'sqlite',
       transaction: options.dedicated ? async (fn) => (await connected()).transaction(fn) : null,
       listen: () => null,
+      poolUse: () => ({ total: connection ? 1 : 0, busy: connection?.client.inTransaction ? 1 : 0, waiting: 0 }),
       close: () => prisma.$disconnect(),
     };
   }
@@ -114,11 +117,12 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   const prisma = new PostgresClient({ adapter: factory }) as unknown as Db;
   return {
     prisma,
-    raw: postgresRaw(routed?.queryable ?? pool),
+    raw: tracedRaw(postgresRaw(routed?.queryable ?? pool), 'postgresql'),
     dialect: dialects.postgresql,
     provider: 'postgresql',
     transaction: routed?.transaction ?? null,
     listen: (channel, onPayload, onError, onBack) => listenPostgres(location.url, channel, onPayload, onError, onBack),
+    poolUse: () => ({ total: pool.totalCount, busy: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);

@@ -58,7 +58,7 @@ const claimUpdate = (p: ClaimParams, picked: Prisma.Sql) => Prisma.sql`
   SET state = 'running', lease_token = ${p.leaseToken}, available_at = ${p.leaseUntil},
       started_at = ${p.now}, attempts = attempts + 1
   WHERE id IN (${picked})
-  RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at`;
+  RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent`;
 
 export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
   // SQLite: the UPDATE takes the database's write lock before it reads, so the sub-select cannot pick a

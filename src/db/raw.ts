@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Prisma } from './generated/sqlite/client.js';
 import type { SqliteConnection } from './sqlite-connection.js';
+import { inSpan } from '../observe/trace.js';
 
 export interface RawSql {
   /**
@@ -92,5 +93,20 @@ export function postgresRaw(pool: Pick<pg.Pool, 'query'>): RawSql {
     async execute(q) {
       return (await run(q)).rowCount ?? 0;
     },
+  };
+}
+
+/** The first word of a statement (SELECT, INSERT, ...), for its span's name. */
+const verbOf = (sql: string) => /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
+
+/**
+ * Each statement in a span (@opentelemetry/api: a no-op unless an SDK is registered), named by its verb,
+ * with its text (placeholders only: values are never in it) as db.statement.
+ */
+export function tracedRaw(raw: RawSql, system: 'sqlite' | 'postgresql'): RawSql {
+  const attributes = (q: Prisma.Sql) => ({ 'db.system': system, 'db.statement': q.sql.length > 2000 ? `${q.sql.slice(0, 2000)}...` : q.sql });
+  return {
+    query: (q, options) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.query(q, options)),
+    execute: (q) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.execute(q)),
   };
 }

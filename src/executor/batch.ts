@@ -61,7 +61,13 @@ interface Pending {
   ran?: boolean;
   /** What its last run reported (own operations), stored with its result. */
   report?: RunReport;
+  /** The protocol error's code of `answer`. */
+  code?: string;
+  /** When its run started (epoch ms) and how long it took, once it ran. */
+  timing?: { startedAt: number; ms: number };
 }
+
+const epochMs = () => performance.timeOrigin + performance.now();
 
 /** Users looked up by this worker, kept briefly: a queue's entries mostly belong to a few users. */
 const USER_CACHE_MS = 5_000;
@@ -81,14 +87,14 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
   let todo: Pending[] = [];
   for (const [index, entry] of batch.entries()) {
     const op = r.registry.get(entry.operation);
-    let answer: Pending['answer'];
-    if (!op || !op.queueable) answer = answerOf(new WsError('UNKNOWN_OPERATION', `Operation ${entry.operation} cannot be run from the queue by this executor`));
+    let refusal: WsError | undefined;
+    if (!op || !op.queueable) refusal = new WsError('UNKNOWN_OPERATION', `Operation ${entry.operation} cannot be run from the queue by this executor`);
     else {
       if (!users.has(entry.userId)) users.set(entry.userId, await userOf(r, entry.userId));
-      if (!users.get(entry.userId)) answer = answerOf(new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists'));
-      else if (users.get(entry.userId)!.disabled) answer = answerOf(new WsError('ACCESS_DENIED', 'The user who queued this operation is disabled'));
+      if (!users.get(entry.userId)) refusal = new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists');
+      else if (users.get(entry.userId)!.disabled) refusal = new WsError('ACCESS_DENIED', 'The user who queued this operation is disabled');
     }
-    todo.push({ entry, index, answer });
+    todo.push({ entry, index, answer: refusal && answerOf(refusal), code: refusal?.code });
   }
 
   let oneByOne = false;
@@ -122,6 +128,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           r.running(p.index);
           const report = op.own ? r.startRun(p.entry, op) : undefined;
           p.report = report;
+          const startedAt = epochMs();
           try {
             // The operation runs inside the batch's transaction: what it wants atomic is so already.
             const db = r.db.prisma;
@@ -140,6 +147,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           } finally {
             report?.end();
             r.running(-1);
+            p.timing = { startedAt, ms: epochMs() - startedAt };
           }
         }
         for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
@@ -147,7 +155,13 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
         if (lost.length > 0) throw new LeaseLost(lost);
       });
-      r.settled(chunk.map((p) => ({ id: p.entry.operationTrackingID, kind: p.answer && !p.ran ? 'answered' : 'done' })));
+      r.settled(
+        chunk.map((p) =>
+          p.answer && !p.ran
+            ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.code, ...p.timing }
+            : { id: p.entry.operationTrackingID, kind: 'done', ...p.timing },
+        ),
+      );
       const ran = new Set(chunk);
       todo = todo.filter((p) => !ran.has(p));
     } catch (error) {
@@ -166,10 +180,11 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         if (isInfrastructureFailure(error.thrown)) {
           if (!(error.thrown instanceof WsError)) log(error.thrown, p.entry);
           const e = envelopeOfError(error.thrown) as { error: { code: string; message: string } };
-          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message }]);
+          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message, ...p.timing }]);
           todo = todo.filter((t) => t !== p);
         } else {
           p.answer = answerOf(error.thrown);
+          p.code = (error.thrown as WsError).code;
         }
       } else {
         // The database failed around the operations (a transaction that cannot start or commit, a lost

@@ -24,6 +24,8 @@ import { compileAllowList } from '../outbound/allow.js';
 import { CallbackDeliverer } from './callbacks.js';
 import { LiveBoard } from './live-board.js';
 import { liveStoreOf } from '../queue/live.js';
+import type { Metrics } from '../observe/metrics.js';
+import { observeOutcome, observeWait } from './observe.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -82,6 +84,8 @@ export interface EngineDeps {
   schedules?: { fire(): Promise<number> };
   /** The own operations' files in force, which a worker thread loads as it starts (registry.ts). */
   operationFiles?: () => string[];
+  /** The process's metrics (runs, failures, durations, worker threads); none: not counted. */
+  metrics?: Metrics;
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
@@ -125,6 +129,10 @@ export class Engine {
   private readonly deliverer: CallbackDeliverer | null;
   /** What running own operations report (ctx.progress, ctx.log), written out for getQueuedOperationStatus. */
   private readonly live: LiveBoard;
+  /** When the last heartbeat succeeded (performance.now()), for readiness. */
+  private lastHeartbeat: number | null = null;
+  /** Runs and failures per queue and minute, written with the heartbeat (`wsgate top`). */
+  private readonly uncountThreads: () => void;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -160,6 +168,17 @@ export class Engine {
           backoff: config.callbackBackoff,
         })
       : null;
+    this.uncountThreads = deps.metrics?.countThreads(() => ({ pool: 'executor', busy: this.pool.busy, size: this.pool.size })) ?? (() => undefined);
+  }
+
+  /** Its heartbeat period (ms). */
+  get heartbeatEveryMs(): number {
+    return heartbeatEveryMs(this.options.leaseSeconds);
+  }
+
+  /** Milliseconds since the last successful heartbeat; null before the first (readiness). */
+  heartbeatAgeMs(): number | null {
+    return this.lastHeartbeat === null ? null : performance.now() - this.lastHeartbeat;
   }
 
   /** Workers running a batch, and the pool's size (for status). */
@@ -266,6 +285,7 @@ export class Engine {
     if (this.dueWake) clearTimeout(this.dueWake.timer);
     await this.pool.close();
     this.live.close();
+    this.uncountThreads();
     queueEvents.off('enqueued', this.onEnqueued);
     await this.listening?.stop();
     await removeExecutor(this.deps.db, this.id).catch(() => undefined);
@@ -391,6 +411,7 @@ export class Engine {
   }
 
   private dispatch(batch: ClaimedOperation[]) {
+    if (this.deps.metrics) observeWait(this.deps.metrics, batch, this.deps.clock.now());
     const givenUp = batch.filter((e) => e.attempts > MAX_CLAIMS);
     const runnable = batch.filter((e) => e.attempts <= MAX_CLAIMS);
     // The pool reserves its worker now, before anything is awaited: the loop may claim again at once.
@@ -441,7 +462,7 @@ export class Engine {
         if (settled.has(e.operationTrackingID)) continue;
         if (e === culprit) {
           if (this.stopping && reason === 'exit') interrupted.push(e);
-          else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false);
+          else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false, reason === 'timeout' ? { ms: this.options.timeoutSeconds * 1000 } : {});
         } else unstarted.push(e);
       }
       if (!(this.stopping && reason === 'exit')) this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
@@ -452,6 +473,9 @@ export class Engine {
   }
 
   private async record(entry: ClaimedOperation, o: EntryOutcome, unstarted: ClaimedOperation[], interrupted: ClaimedOperation[]) {
+    if (o.kind === 'done' || o.kind === 'answered') {
+      observeOutcome(this.deps, entry, { outcome: o.kind, code: o.kind === 'answered' ? o.code : undefined, startedAt: o.startedAt, ms: o.ms, final: true });
+    }
     switch (o.kind) {
       case 'done':
         this.summary.run++;
@@ -464,7 +488,7 @@ export class Engine {
         this.summary.lost++;
         return;
       case 'failed':
-        return this.recordFailure(entry, o.code as ErrorCode, o.message, false);
+        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, { startedAt: o.startedAt, ms: o.ms });
       case 'unfinished':
         if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');
         (o.started ? interrupted : unstarted).push(entry);
@@ -473,7 +497,7 @@ export class Engine {
   }
 
   /** One attempt failed: retried after the backoff while tries remain, else moved to the failed store. */
-  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean) {
+  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean, timing: { startedAt?: number; ms?: number } = {}) {
     const now = this.deps.clock.now();
     // An operation's own tries and backoff (own operations may declare them) win over the executor's.
     const policy = this.pool.policyOf(entry.operation);
@@ -482,6 +506,7 @@ export class Engine {
     const envelope = JSON.stringify(failure(new WsError(code, message)));
     const report = this.live.of(entry.operationTrackingID);
     const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope, report });
+    if (recorded) observeOutcome(this.deps, entry, { outcome: retry ? 'retried' : 'failed', code, ...timing, final: !retry });
     if (!recorded) this.summary.lost++;
     else if (retry) this.summary.retried++;
     else {
@@ -500,6 +525,7 @@ export class Engine {
       await renewLeases(db, [...tokens], now, this.options.leaseSeconds);
       if ((await rescueExpiredLeases(db, now)) > 0) this.wake();
       await reportExecutor(db, { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt }, now);
+      this.lastHeartbeat = performance.now();
       this.backAgain(started);
     } catch (error) {
       if (!this.health.failed(error)) log.error({ err: error }, 'executor heartbeat failed; leases are renewed at the next one');

@@ -3,14 +3,20 @@ import type { ClaimedOperation } from '../queue/store.js';
 import type { ExecutionPolicy } from '../operations/types.js';
 import type { ReportDelta } from './report.js';
 
+/** When the operation's code started (epoch ms) and how long it ran (ms); absent when it was answered without running. */
+export interface RunTiming {
+  startedAt?: number;
+  ms?: number;
+}
+
 /** How one claimed entry ended in a worker. */
 export type EntryOutcome =
   /** Its success envelope is stored. */
-  | { id: string; kind: 'done' }
+  | ({ id: string; kind: 'done' } & RunTiming)
   /** The operation answered a protocol error (validation, not found, access): stored as its final result. */
-  | { id: string; kind: 'answered' }
+  | ({ id: string; kind: 'answered'; code?: string } & RunTiming)
   /** An infrastructure failure: the main thread records the attempt and retries it or moves it to the failed store. */
-  | { id: string; kind: 'failed'; code: string; message: string }
+  | ({ id: string; kind: 'failed'; code: string; message: string } & RunTiming)
   /** Its lease was taken over by another executor: nothing of this run was kept. */
   | { id: string; kind: 'lost' }
   /** Not finished here (the database failed around it, or the worker was told to stop): to be handed back. */

@@ -4,6 +4,7 @@ import cron from 'node-cron';
 import type { Engine } from './engine.js';
 
 export interface ScheduledExecutor {
+  engine: Engine;
   stop(): Promise<void>;
   /** After a reload of the operations: its worker threads are replaced. */
   recycleWorkers(): void;
@@ -15,6 +16,7 @@ export function scheduleExecutor(engine: Engine, expression: string): ScheduledE
   const task = cron.schedule(expression, () => engine.poke(), { noOverlap: true });
   return {
     recycleWorkers: () => engine.recycleWorkers(),
+    engine,
     async stop() {
       await task.stop();
       await engine.close();

@@ -13,6 +13,7 @@ import { failure, type Envelope } from '../envelope.js';
 import type { Dispatcher } from '../ws/dispatch.js';
 import { parseForm } from './form.js';
 import { addOpenapiRoute, type OperationList } from './openapi.js';
+import { addObservabilityRoutes, type ObservabilityRoutes } from './observability.js';
 
 export interface AppOptions {
   bodyLimit: string;
@@ -25,6 +26,8 @@ export interface AppOptions {
   operations?: OperationList;
   /** The dashboard's routes (src/dashboard), before the 404. */
   dashboard?: Koa.Middleware;
+  /** GET /metrics, /healthz and /readyz (issue 14). */
+  observability?: ObservabilityRoutes;
 }
 
 /** The paths of the endpoint and the methods it answers. */
@@ -192,7 +195,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
     try {
       const params = await readParams(ctx, options.bodyLimit);
       const authorization = ctx.get('corebos-authorization') || ctx.get('corebos_authorization') || undefined;
-      ({ envelope, operation, body } = await dispatcher.dispatch({ params, authorization, address: ctx.ip }));
+      ({ envelope, operation, body } = await dispatcher.dispatch({ params, authorization, address: ctx.ip, traceparent: ctx.get('traceparent') || undefined }));
     } catch (error) {
       const status = (error as { status?: number; type?: string }).status;
       if (error instanceof UnsupportedBody) {
@@ -267,6 +270,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
   }
   if (options.operations) addOpenapiRoute(router, options.operations);
   if (options.dashboard) app.use(options.dashboard);
+  if (options.observability) addObservabilityRoutes(router, options.observability);
   app.use(router.routes());
   app.use(
     router.allowedMethods({

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database } from '../db/client.js';
+import { toDate } from '../db/values.js';
 
 export interface ExecutorRow {
   id: string;
@@ -42,4 +43,27 @@ export async function workerCounts(db: Database, since: Date): Promise<WorkerCou
     SELECT count(*) AS n, coalesce(sum(max_workers), 0) AS max, coalesce(sum(busy_workers), 0) AS busy FROM ws_executor`);
   const r = rows[0];
   return { executors: Number(r?.n ?? 0), maxWorkers: Number(r?.max ?? 0), busyWorkers: Number(r?.busy ?? 0) };
+}
+
+export interface ExecutorSeen extends ExecutorRow {
+  host: string;
+  pid: number;
+  seenAt: Date;
+}
+
+/** The executors seen since `since` (within their last heartbeats), oldest first. */
+export async function listExecutors(db: Database, since: Date): Promise<ExecutorSeen[]> {
+  const rows = await db.raw.query<{ id: string; host: string; pid: unknown; queues: string; max_workers: unknown; busy_workers: unknown; started_at: unknown; seen_at: unknown }>(
+    Prisma.sql`SELECT id, host, pid, queues, max_workers, busy_workers, started_at, seen_at FROM ws_executor WHERE seen_at >= ${since} ORDER BY started_at, id`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    host: r.host,
+    pid: Number(r.pid),
+    queues: r.queues.split(','),
+    maxWorkers: Number(r.max_workers),
+    busyWorkers: Number(r.busy_workers),
+    startedAt: toDate(r.started_at),
+    seenAt: toDate(r.seen_at),
+  }));
 }

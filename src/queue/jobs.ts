@@ -44,7 +44,7 @@ export async function claimById(db: Database, operationTrackingID: string, now: 
     SET state = 'running', lease_token = ${leaseToken}, available_at = ${new Date(now.getTime() + leaseSeconds * 1000)},
         started_at = ${now}, attempts = attempts + 1
     WHERE id = ${operationTrackingID} AND state = 'queued'
-    RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at`);
+    RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent`);
   if (!r) return null;
   return {
     operationTrackingID: String(r.id),
@@ -58,6 +58,7 @@ export async function claimById(db: Database, operationTrackingID: string, now: 
     priority: Number(r.priority),
     dueAt: toDate(r.due_at),
     submittedAt: toDate(r.submitted_at),
+    traceParent: r.trace_parent ? String(r.trace_parent) : null,
     leaseToken,
   };
 }

@@ -27,6 +27,8 @@ export interface NewQueuedOperation {
   context?: string;
   /** Where the final outcome is reported (cbwsOptions.callback); a delivery is made when it is final. */
   callback?: { url: string; method: string };
+  /** The W3C traceparent of the call that queued it (its run continues that trace). */
+  traceParent?: string;
 }
 
 export interface AttemptError {
@@ -51,16 +53,18 @@ export interface ClaimedOperation {
   dueAt: Date;
   submittedAt: Date;
   leaseToken: string;
+  /** The traceparent kept from the call that queued it, if any. */
+  traceParent: string | null;
 }
 
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
 const INSERT = Prisma.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback)`;
+  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback, trace_parent)`;
 
 const valuesOf = (id: string, e: NewQueuedOperation, params: string, bytes = Buffer.byteLength(params)) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
   'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}, ${e.context ?? null},
-  ${e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null}`;
+  ${e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null}, ${e.traceParent ?? null}`;
 
 const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`${INSERT}
   VALUES ${Prisma.join(rows.map(({ id, entry }) => Prisma.sql`(${valuesOf(id, entry, JSON.stringify(entry.params))})`))}
@@ -149,6 +153,7 @@ type ClaimRow = {
   priority: unknown;
   due_at: unknown;
   submitted_at: unknown;
+  trace_parent: string | null;
 };
 
 /** Reserves up to `limit` due entries for one lease token (one statement per queue consulted). */
@@ -180,6 +185,7 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
       dueAt: toDate(r.due_at),
       submittedAt: toDate(r.submitted_at),
       leaseToken,
+      traceParent: r.trace_parent ?? null,
     }));
     // RETURNING does not promise the sub-select's order; this is the claim's order.
     batch.sort((a, b) => b.priority - a.priority || a.dueAt.getTime() - b.dueAt.getTime() || a.submittedAt.getTime() - b.submittedAt.getTime());

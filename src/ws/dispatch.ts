@@ -18,6 +18,7 @@ import { envelopeOfError, failure, success, type Envelope } from '../envelope.js
 import { sanitize } from './sanitize.js';
 import { createRunner } from './run.js';
 import type { CallAnswer, CallPool } from './calls/pool.js';
+import { tracedLog } from '../observe/trace.js';
 
 export interface Call {
   /** Query string, form or JSON body parameters, merged. */
@@ -28,6 +29,8 @@ export interface Call {
   address?: string;
   /** The caller, when the door already authenticated it (an API token or Bearer session, src/http/bearer.ts). */
   user?: WsUser;
+  /** The W3C traceparent of the call (observe.ts puts its own span's there): a deferred entry keeps it. */
+  traceparent?: string;
 }
 
 export interface Dispatched {
@@ -76,12 +79,17 @@ export function createDispatcher(
     const deferred = (options.launchfromqueue || op.queued === true) && op.queueable;
     checkCallback(options, deferred, services.jobs);
     if (deferred) {
+      let envelope: Envelope;
       if (op.idempotent && options.clientRequestIdentifier !== undefined) {
-        return runner.idempotent(op, user!, sessionName, params, options, true);
+        envelope = await runner.idempotent(op, user!, sessionName, params, options, true, call.traceparent);
+      } else {
+        await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
+        envelope = success({ operationTrackingID: await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options, call.traceparent), user!, services.quota) });
       }
-      await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
-      const operationTrackingID = await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options), user!, services.quota);
-      return success({ operationTrackingID });
+      // The submit's log line carries the call's trace id, as the run's does (engine.ts).
+      const operationTrackingID = envelope.success ? (envelope.result as { operationTrackingID?: string })?.operationTrackingID : undefined;
+      if (log.isLevelEnabled('debug')) tracedLog(log, call.traceparent).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
+      return envelope;
     }
     const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');
     if (isolated && calls) {

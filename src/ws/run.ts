@@ -20,9 +20,9 @@ const TRANSACTION = { maxWait: 15_000, timeout: 120_000 };
 
 export interface Runner {
   /** The queue entry of a deferred call. */
-  entryOf(op: OperationDefinition, user: WsUser, params: Params, options: CbwsOptions): NewQueuedOperation;
+  entryOf(op: OperationDefinition, user: WsUser, params: Params, options: CbwsOptions, traceParent?: string): NewQueuedOperation;
   /** A repeat of a known ClientRequestIdentifier answers the first call's answer; see idempotency.ts. */
-  idempotent(op: OperationDefinition, user: WsUser, sessionName: string | undefined, params: Params, options: CbwsOptions, deferred: boolean): Promise<Envelope>;
+  idempotent(op: OperationDefinition, user: WsUser, sessionName: string | undefined, params: Params, options: CbwsOptions, deferred: boolean, traceParent?: string): Promise<Envelope>;
   /** Runs the operation now and answers its envelope (the identifier honoured when it has one). */
   runNow(op: OperationDefinition, user: WsUser | null, sessionName: string | undefined, params: Params, options: CbwsOptions, address?: string): Promise<Envelope>;
   /** The context of a call made outside any transaction. */
@@ -44,7 +44,7 @@ function syncHooks(log: Logger, op: OperationDefinition, user: WsUser | null, ti
 
 /** `callTimeoutMs`: how long a synchronous call may run here (the call workers' limit). */
 export function createRunner(db: Database, services: Services, log: Logger, callTimeoutMs?: number): Runner {
-  const entryOf: Runner['entryOf'] = (op, user, params, options) => {
+  const entryOf: Runner['entryOf'] = (op, user, params, options, traceParent) => {
     const now = services.clock.now();
     // An operation's own queue defaults apply where the caller's cbwsOptions say nothing.
     const own = op.queueDefaults ?? {};
@@ -59,10 +59,11 @@ export function createRunner(db: Database, services: Services, log: Logger, call
       priority: options.given.priority ? options.priority : (own.priority ?? options.priority),
       context: options.context,
       callback: options.callback,
+      traceParent,
     };
   };
 
-  const idempotent: Runner['idempotent'] = async (op, user, sessionName, params, options, deferred) => {
+  const idempotent: Runner['idempotent'] = async (op, user, sessionName, params, options, deferred, traceParent) => {
     const generated = options.clientRequestIdentifier === 'generate';
     const requestId = generated ? nanoid() : options.clientRequestIdentifier!;
     const deferral = deferred ? { queuedelay: options.queuedelay, queue: options.queue, priority: options.priority, ...(options.callback ? { callback: options.callback } : {}) } : null;
@@ -78,7 +79,7 @@ export function createRunner(db: Database, services: Services, log: Logger, call
       let envelope: Envelope;
       if (deferred) {
         await op.precheck?.(ctx, params);
-        const queued = await enqueueInWithinQuota(tx, db.dialect, entryOf(op, user, params, options), user, services.quota);
+        const queued = await enqueueInWithinQuota(tx, db.dialect, entryOf(op, user, params, options, traceParent), user, services.quota);
         wake = queued.announce;
         envelope = success({ operationTrackingID: queued.operationTrackingID }, moreinfo);
       } else {

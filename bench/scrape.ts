@@ -1,0 +1,170 @@
+// The cost of a scrape of GET /metrics over a queue of N stored entries (WSGATE_BENCH_SCRAPE_ENTRIES,
+// 100,000; goal: under 50 ms): a gateway with its queue-gauge cache off (WSGATE_METRICS_CACHE_SECONDS=0),
+// so that every scrape reads the database, beside the baseline of the one statement the gauges need run by
+// hand on the driver. Entries spread over 3 queues and every state (60% queued, a third of them delayed).
+// `node dist/bench/scrape.js [N]` runs this part alone and prints the medians (how README's figures at
+// 1,000,000 were measured).
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { openRuntime, createLogger } from '../src/runtime.js';
+import { startServer } from '../src/server.js';
+import { Databases, sqliteFile, type System } from './databases.js';
+
+export interface ScrapeSettings {
+  entries: number;
+  scrapes: number;
+}
+
+export interface ScrapeRow {
+  metric: string;
+  unit: string;
+  wsgate: number;
+  baseline: number;
+  problems: { wsgate: string[]; baseline: string[] };
+  details: { wsgate: unknown; baseline: unknown };
+}
+
+const GOAL_MS = 50;
+
+/** The statement src/queue/depth.ts runs, with the time as a literal parameter. */
+const DEPTH_SQL = {
+  sqlite: `SELECT queue, state, count(*) AS n, sum(CASE WHEN available_at > ? THEN 1 ELSE 0 END) AS later, min(available_at) AS first
+    FROM ws_queued_operation GROUP BY queue, state`,
+  postgresql: `SELECT queue, state, count(*) AS n, sum(CASE WHEN available_at > $1 THEN 1 ELSE 0 END) AS later, min(available_at) AS first
+    FROM ws_queued_operation GROUP BY queue, state`,
+};
+
+const FILL_SELECT = (n: number, seq: string, now: string, ms: (x: string) => string) => `
+  SELECT 'bench' || i, 'create', '{}', 1,
+    CASE i % 10 WHEN 0 THEN 'running' WHEN 1 THEN 'failed' WHEN 2 THEN 'done' WHEN 3 THEN 'done' ELSE 'queued' END,
+    ${now} + ${ms('(i % 3 - 1) * 3600000')}, ${now} - ${ms('i % 1000')}, ${now} - ${ms('i % 1000')},
+    CASE i % 3 WHEN 0 THEN 'default' WHEN 1 THEN 'high' ELSE 'low' END
+  FROM ${seq} WHERE i <= ${n}`;
+
+const COLUMNS = 'INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)';
+
+/** Stores `n` entries in the (migrated) database in one statement. */
+export async function fillQueue(system: System, url: string, n: number): Promise<void> {
+  if (system === 'sqlite') {
+    const db = new Database(sqliteFile(url));
+    try {
+      db.exec(`${COLUMNS} WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})
+        ${FILL_SELECT(n, 's', `${Date.now()}`, (x) => `(${x})`)}`);
+      db.exec('ANALYZE');
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`${COLUMNS} ${FILL_SELECT(n, 'generate_series(1, ' + n + ') AS s(i)', "(now() AT TIME ZONE 'UTC')", (x) => `((${x}) * interval '1 millisecond')`)}`);
+    await client.query('VACUUM ANALYZE ws_queued_operation');
+  } finally {
+    await client.end();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** The baseline: the statement alone on the driver, `times` times; the median in ms. */
+async function rawMedianMs(system: System, url: string, times: number): Promise<number> {
+  const took: number[] = [];
+  if (system === 'sqlite') {
+    const db = new Database(sqliteFile(url), { readonly: true });
+    try {
+      const stmt = db.prepare(DEPTH_SQL.sqlite);
+      for (let i = 0; i < times; i++) {
+        const t = performance.now();
+        stmt.all(Date.now());
+        took.push(performance.now() - t);
+      }
+    } finally {
+      db.close();
+    }
+  } else {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (let i = 0; i < times; i++) {
+        const t = performance.now();
+        await client.query({ name: 'depth', text: DEPTH_SQL.postgresql, values: [new Date().toISOString()] });
+        took.push(performance.now() - t);
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  return median(took);
+}
+
+export async function measureScrape(system: System, dbs: Databases, s: ScrapeSettings, log: (m: string) => void): Promise<ScrapeRow[]> {
+  const url = await dbs.fresh(system, 'scrape');
+  const config = loadConfig({
+    DATABASE_URL: url,
+    WSGATE_DATA_DIR: dbs.dataDir(),
+    WSGATE_SECRET: 'bench-secret-bench-secret',
+    WSGATE_EXECUTOR_SCHEDULE: 'off',
+    WSGATE_CALL_WORKERS: '0',
+    WSGATE_METRICS_CACHE_SECONDS: '0',
+    WSGATE_LOG_LEVEL: 'silent',
+    WSGATE_QUEUES: 'default,high,low',
+    PORT: '0',
+    WSGATE_HOST: '127.0.0.1',
+  });
+  const rt = await openRuntime(config, createLogger('silent'));
+  log(`${system}: storing ${s.entries.toLocaleString('en-US')} queue entries`);
+  await fillQueue(system, url, s.entries);
+  const server = await startServer(rt);
+  const problems: string[] = [];
+  const took: number[] = [];
+  let bytes = 0;
+  try {
+    for (let i = 0; i < s.scrapes + 3; i++) {
+      const t = performance.now();
+      const res = await fetch(`${server.url}/metrics`);
+      const text = await res.text();
+      if (i >= 3) took.push(performance.now() - t); // the first few warm the statement and the connection
+      bytes = text.length;
+      if (res.status !== 200) problems.push(`scrape answered ${res.status}`);
+      const waiting = /^wsgate_queue_entries\{queue="default",state="waiting"\} (\d+)$/m.exec(text);
+      if (!waiting || Number(waiting[1]) === 0) problems.push('the scrape has no waiting entries of queue default');
+      if (problems.length) break;
+    }
+  } finally {
+    await server.close();
+    await rt.close();
+  }
+  const scrapeMs = median(took);
+  const rawMs = await rawMedianMs(system, url, s.scrapes);
+  if (scrapeMs >= GOAL_MS) problems.push(`the median scrape took ${scrapeMs.toFixed(1)} ms, the goal is under ${GOAL_MS} ms`);
+  log(`${system}:   scrape median ${scrapeMs.toFixed(1)} ms (${bytes} bytes); the statement alone ${rawMs.toFixed(1)} ms`);
+  return [
+    {
+      metric: `scrape /metrics, ${s.entries.toLocaleString('en-US')} entries, uncached`,
+      unit: 'scrapes/s',
+      wsgate: 1000 / scrapeMs,
+      baseline: 1000 / rawMs,
+      problems: { wsgate: problems, baseline: [] },
+      details: { wsgate: { medianMs: scrapeMs, bytes, scrapes: took.length }, baseline: { medianMs: rawMs, statement: 'the GROUP BY of src/queue/depth.ts on the driver' } },
+    },
+  ];
+}
+
+// Alone: `node dist/bench/scrape.js [N] [sqlite,postgresql]` (PostgreSQL from WSGATE_BENCH_PG_URL).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = Number(process.argv[2] ?? 100_000);
+  const systems = (process.argv[3] ?? 'sqlite,postgresql').split(',') as System[];
+  const dbs = new Databases(process.env.WSGATE_BENCH_PG_URL);
+  try {
+    for (const system of systems) {
+      if (system === 'postgresql' && !process.env.WSGATE_BENCH_PG_URL) continue;
+      const [row] = await measureScrape(system, dbs, { entries: n, scrapes: 20 }, (m) => console.log(m));
+      console.log(JSON.stringify({ system, ...row!.details, problems: row!.problems.wsgate }));
+    }
+  } finally {
+    await dbs.cleanup();
+  }
+}

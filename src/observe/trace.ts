@@ -1,0 +1,76 @@
+// Traces: a call's W3C `traceparent` (https://www.w3.org/TR/trace-context/) is continued by the spans
+// wsgate makes (@opentelemetry/api: no-ops unless the deployer registers an SDK), kept with a deferred
+// entry, and continued again when it runs; logs of both carry its trace id (`traceId`). Without an SDK and
+// without a traceparent on the call, wsgate still gives the call a trace id of its own, so that its submit
+// and its run can be found together in the logs. A leaf module, like metrics.ts.
+import { randomBytes } from 'node:crypto';
+import { context, trace, SpanKind, SpanStatusCode, TraceFlags, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+
+export { SpanKind, SpanStatusCode };
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/** The trace context of a traceparent header, or null when it is missing or malformed (then a new trace starts). */
+export function parseTraceparent(header: string | undefined | null): SpanContext | null {
+  if (!header || header.length > 512) return null;
+  const m = TRACEPARENT.exec(header.trim().toLowerCase());
+  if (!m) return null;
+  const [, version, traceId, spanId, flags, rest] = m;
+  // Version ff is invalid; version 00 has nothing after the flags; all-zero ids are invalid.
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return null;
+  if (/^0+$/.test(traceId!) || /^0+$/.test(spanId!)) return null;
+  return { traceId: traceId!, spanId: spanId!, traceFlags: parseInt(flags!, 16), isRemote: true };
+}
+
+export const formatTraceparent = (c: SpanContext) =>
+  `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+
+export const tracer = (): Tracer => trace.getTracer('wsgate');
+
+/**
+ * Starts a span as a child of `parent` (a remote context from a traceparent, or none), and returns it with
+ * the context its children and its stored traceparent use: the span's own when an SDK records it, else one
+ * made here (the parent's trace id, or a new one, and a new span id), so a trace id always exists.
+ */
+export function startSpan(name: string, parent: SpanContext | null, options: { kind?: SpanKind; startTime?: number; attributes?: Record<string, string | number> } = {}) {
+  const parentContext = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+  const span = tracer().startSpan(name, { kind: options.kind, startTime: options.startTime, attributes: options.attributes }, parentContext);
+  const own = span.spanContext();
+  const spanContext: SpanContext = trace.isSpanContextValid(own)
+    ? own
+    : { traceId: parent?.traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: parent?.traceFlags ?? TraceFlags.NONE };
+  return { span, spanContext };
+}
+
+/** Ends a span, marking it failed when `error` is given. */
+export function endSpan(span: Span, error?: string, endTime?: number): void {
+  if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  span.end(endTime);
+}
+
+/**
+ * Runs `fn` with `spanContext` as the active span, so that spans made meanwhile (database statements) are
+ * its children. Only where the deployer registered an SDK's context manager; otherwise it just runs `fn`.
+ */
+export const withSpanContext = <T>(spanContext: SpanContext, fn: () => Promise<T>): Promise<T> =>
+  context.with(trace.setSpanContext(context.active(), spanContext), fn);
+
+/** `log` with the trace id of `traceparent` (pino child field `traceId`), or `log` itself without one. */
+export function tracedLog(log: Logger, traceparent: string | null | undefined): Logger {
+  const spanContext = parseTraceparent(traceparent);
+  return spanContext ? log.child({ traceId: spanContext.traceId }) : log;
+}
+
+/** Runs `fn` in a span named `name` under the active context (a database statement, say). */
+export async function inSpan<T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+  const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes });
+  try {
+    return await fn();
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
