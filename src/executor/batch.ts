@@ -79,6 +79,10 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
     todo.push({ entry, index, answer });
   }
 
+  // How long each operation ran (its last try), and who ran it, for the executor's log line.
+  const tookMs = new Map<string, number>();
+  const facts = (e: ClaimedOperation) => ({ ms: tookMs.get(e.operationTrackingID) ?? 0, user: users.get(e.userId)?.userName });
+  const codeOf = (answer: string) => (JSON.parse(answer) as { error?: { code?: string } }).error?.code;
   let oneByOne = false;
   while (todo.length > 0) {
     if (r.windingDown()) {
@@ -99,6 +103,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           }
           const op = r.registry.get(p.entry.operation)!;
           r.running(p.index);
+          const started = Date.now();
           try {
             // The operation runs inside the batch's transaction: what it wants atomic is so already.
             const db = r.db.prisma;
@@ -110,6 +115,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           } catch (error) {
             throw new OperationThrew(p.entry, error);
           } finally {
+            tookMs.set(p.entry.operationTrackingID, Date.now() - started);
             r.running(-1);
           }
         }
@@ -117,7 +123,13 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
         if (lost.length > 0) throw new LeaseLost(lost);
       });
-      r.settled(chunk.map((p) => ({ id: p.entry.operationTrackingID, kind: p.answer ? 'answered' : 'done' })));
+      r.settled(
+        chunk.map((p) =>
+          p.answer
+            ? { id: p.entry.operationTrackingID, kind: 'answered', code: codeOf(p.answer), ...facts(p.entry) }
+            : { id: p.entry.operationTrackingID, kind: 'done', ...facts(p.entry) },
+        ),
+      );
       const ran = new Set(chunk);
       todo = todo.filter((p) => !ran.has(p));
     } catch (error) {
@@ -131,7 +143,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         if (isInfrastructureFailure(error.thrown)) {
           if (!(error.thrown instanceof WsError)) log(error.thrown, p.entry);
           const e = envelopeOfError(error.thrown) as { error: { code: string; message: string } };
-          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message }]);
+          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message, ...facts(p.entry) }]);
           todo = todo.filter((t) => t !== p);
         } else {
           p.answer = answerOf(error.thrown);

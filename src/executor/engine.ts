@@ -15,7 +15,8 @@ import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../
 import { queueEvents, type Enqueued } from '../queue/events.js';
 import { removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
-import type { EntryOutcome } from './messages.js';
+import type { EntryOutcome, RunFacts } from './messages.js';
+import { formatUserId } from '../auth/users.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import { DatabaseHealth } from '../db/health.js';
@@ -45,9 +46,13 @@ export interface EngineOptions {
 }
 
 export interface PassSummary {
-  /** Operations run to a stored result (success or error). */
+  /** Operations run to a stored result: done + errors + failed. */
   run: number;
-  /** Of those, the ones whose stored envelope is an error (including those moved to the failed store). */
+  /** Of those, the ones that succeeded. */
+  done: number;
+  /** Of those, the ones that answered a protocol error (VALIDATION_FAILED, RECORD_NOT_FOUND, ...): their final result. */
+  errors: number;
+  /** Of those, the ones whose tries were used up by infrastructure failures: moved to the failed store. */
   failed: number;
   /** Attempts that failed and were queued again for a retry. */
   retried: number;
@@ -373,16 +378,20 @@ export class Engine {
     switch (o.kind) {
       case 'done':
         this.summary.run++;
+        this.summary.done++;
+        this.logRun(entry, 'done', o);
         return;
       case 'answered':
         this.summary.run++;
-        this.summary.failed++;
+        this.summary.errors++;
+        this.logRun(entry, 'error', { ...o, error: o.code });
         return;
       case 'lost':
         this.summary.lost++;
+        this.logRun(entry, 'lost-lease', {});
         return;
       case 'failed':
-        return this.recordFailure(entry, o.code as ErrorCode, o.message, false);
+        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, o);
       case 'unfinished':
         if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');
         (o.started ? interrupted : unstarted).push(entry);
@@ -390,8 +399,29 @@ export class Engine {
     }
   }
 
+  /**
+   * One line per operation run, at info: what ran, for whom, which attempt, how long, and how it ended;
+   * never its parameters or result.
+   */
+  private logRun(entry: ClaimedOperation, outcome: string, facts: RunFacts & { error?: string; retryAt?: Date }) {
+    this.deps.log.info(
+      {
+        operationTrackingID: entry.operationTrackingID,
+        operation: entry.operation,
+        queue: entry.queue,
+        user: facts.user ?? formatUserId(entry.userId),
+        attempt: entry.attempts,
+        ms: facts.ms,
+        outcome,
+        ...(facts.error ? { error: facts.error } : {}),
+        ...(facts.retryAt ? { retryAt: facts.retryAt.toISOString() } : {}),
+      },
+      `operation ${outcome}`,
+    );
+  }
+
   /** One attempt failed: retried after the backoff while tries remain, else moved to the failed store. */
-  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean) {
+  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean, facts: RunFacts = {}) {
     const now = this.deps.clock.now();
     const retry = !final && entry.failures + 1 < this.options.tries;
     const retryAt = retry ? new Date(now.getTime() + backoffSeconds(this.options.backoff, entry.failures + 1) * 1000) : null;
@@ -403,6 +433,7 @@ export class Engine {
       this.summary.run++;
       this.summary.failed++;
     }
+    this.logRun(entry, !recorded ? 'lost-lease' : retry ? 'retry' : 'failed', { ...facts, error: code, retryAt: retryAt ?? undefined });
   }
 
   private async heartbeat(): Promise<void> {
@@ -486,8 +517,9 @@ export class Engine {
   }
 }
 
-const emptySummary = (): PassSummary => ({ run: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, tookMs: 0 });
+const emptySummary = (): PassSummary => ({ run: 0, done: 0, errors: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, tookMs: 0 });
 
-export const formatSummary = (s: PassSummary) =>
-  `executeOperationsFromQueue: run=${s.run} failed=${s.failed}` +
-  `${s.retried ? ` retried=${s.retried}` : ''}${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;
+/** The summary line, led by `name` (the cron pass: executeOperationsFromQueue, coreBOS's script; `work`). */
+export const formatSummary = (s: PassSummary, name = 'executeOperationsFromQueue') =>
+  `${name}: done=${s.done} errors=${s.errors} retried=${s.retried} failed=${s.failed}` +
+  `${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;
