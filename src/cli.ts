@@ -6,11 +6,11 @@ import { addUser, InvalidUserInput, rotateAccessKey, setDisabled, setQuotaOverri
 import { purgeQueued, quotaUsage } from './queue/quota.js';
 import { MAX_QUEUEDELAY } from './ws/cbwsOptions.js';
 import { parseBackoff } from './backoff.js';
-import { formatSummary, heartbeatEveryMs, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
+import { formatSummary, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
 import { flushFailed, forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
-import { workerCounts } from './queue/executors.js';
-import { queueCounts } from './queue/status.js';
+import { liveQueues, liveSince, workerCounts } from './queue/executors.js';
+import { queueCounts, queuedByQueue } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { startServer } from './server.js';
@@ -220,13 +220,18 @@ last three heartbeats).`,
       return withRuntime(config, async (rt) => {
         const now = rt.services.clock.now();
         const counts = await queueCounts(rt.db, now, queues);
-        const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatEveryMs(config.leaseSeconds) - 1_000));
+        const since = liveSince(now, config.leaseSeconds);
+        const workers = await workerCounts(rt.db, since);
+        const served = await liveQueues(rt.db.prisma, since);
+        // Work that waits for an executor that is not there: queued in a queue no live executor serves.
+        const unserved = Object.fromEntries([...(await queuedByQueue(rt.db))].filter(([q]) => (!queues || queues.includes(q)) && !served.has(q)));
         const status = {
           ...counts,
           working: counts.running,
           executors: workers.executors,
           max_threads: workers.maxWorkers,
           free_threads: Math.max(0, workers.maxWorkers - workers.busyWorkers),
+          unserved,
         };
         if (values.json) process.stdout.write(JSON.stringify(status) + '\n');
         else {
@@ -234,6 +239,9 @@ last three heartbeats).`,
             `waiting=${status.waiting} delayed=${status.delayed} running=${status.running} failed=${status.failed} done=${status.done}\n` +
               `executors=${status.executors} max_threads=${status.max_threads} free_threads=${status.free_threads}\n`,
           );
+          for (const [queue, n] of Object.entries(unserved)) {
+            process.stdout.write(`warning: ${n} queued in queue "${queue}", which no live executor serves (wsgate work --queue ${queue})\n`);
+          }
         }
         return 0;
       });

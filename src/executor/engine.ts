@@ -13,7 +13,7 @@ import { WsError, type ErrorCode } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../queue/attempts.js';
 import { queueEvents, type Enqueued } from '../queue/events.js';
-import { removeExecutor, reportExecutor } from '../queue/executors.js';
+import { heartbeatEveryMs, removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
 import type { EntryOutcome, RunFacts } from './messages.js';
 import { formatUserId } from '../auth/users.js';
@@ -63,8 +63,7 @@ export interface PassSummary {
   tookMs: number;
 }
 
-/** How often an executor renews its leases and reports in: three times per lease, at least every 10 s. */
-export const heartbeatEveryMs = (leaseSeconds: number) => Math.max(200, Math.min(10_000, (leaseSeconds * 1000) / 3));
+export { heartbeatEveryMs } from '../queue/executors.js';
 
 /** Claims of one entry after which it is given up (its runs keep ending without a result: executors die). */
 export const MAX_CLAIMS = 5;

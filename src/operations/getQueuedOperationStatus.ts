@@ -1,5 +1,6 @@
 import { WsError } from '../errors.js';
 import { statusOf, type QueuedOperationStatus } from '../queue/status.js';
+import { liveQueues, LIVE_WINDOW_MAX_MS } from '../queue/executors.js';
 import { callerOf, type OperationContext, type OperationDefinition } from './types.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -21,6 +22,9 @@ export const getQueuedOperationStatus: OperationDefinition = {
   params: [{ name: 'operationTrackingID', type: 'string', required: true, description: 'The id a deferred call answered' }],
   async run(ctx, p) {
     const s = await ownQueuedOperation(ctx, String(p.operationTrackingID));
+    const now = ctx.services.clock.now();
+    const waiting = s.state === 'queued' || s.state === 'delayed';
+    const served = !waiting || (await liveQueues(ctx.db, new Date(now.getTime() - LIVE_WINDOW_MAX_MS))).has(s.queue);
     return {
       operationTrackingID: s.operationTrackingID,
       operation: s.operation,
@@ -31,8 +35,12 @@ export const getQueuedOperationStatus: OperationDefinition = {
       errors: s.errors,
       submittedtime: iso(s.submittedAt),
       duetime: iso(s.dueAt),
+      nextattempttime: iso(s.nextAttemptAt),
       startedtime: iso(s.startedAt),
       finishedtime: iso(s.finishedAt),
+      warning: served
+        ? null
+        : `No executor seen in the last ${LIVE_WINDOW_MAX_MS / 1000} seconds serves the queue "${s.queue}": the operation waits until one does (wsgate work --queue ${s.queue}, or WSGATE_QUEUES)`,
     };
   },
 };
