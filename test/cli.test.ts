@@ -125,7 +125,7 @@ describe('wsgate CLI', () => {
       // Tracking ids may be logged: they are no credential (a result goes only to the user who queued it).
       assert.ok(queued.success);
       secrets.push(ch.result.token, wrongKey, s.sessionName, 'Confidential-Lastname', 'Queued-Confidential');
-      assert.match(pass.stdout, /run=2 failed=1/, 'the executor ran both queued operations');
+      assert.match(pass.stdout, /done=1 errors=0 retried=0 failed=1/, 'the executor ran both queued operations');
       assert.match(out, /"level":10|"level":20/, 'trace or debug lines were written');
       assert.match(out, /failed unexpectedly/, 'the unexpected failures were logged');
     } finally {
