@@ -213,7 +213,7 @@ ${EXECUTOR_OPTIONS_HELP}
     usage: 'wsgate status [--queue Q1,Q2] [--json]',
     help: `Prints the queue's counts (waiting: due now; delayed: due later or waiting for a retry; running; failed;
 done: results not read yet) and the executors' workers (max and free, over every executor seen within its
-last three heartbeats).`,
+last three heartbeats), and warns about operations queued in a queue that no live executor serves.`,
     options: { queue: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, config) {
       const queues = values.queue === undefined ? undefined : queuesOption(values.queue);
@@ -249,7 +249,7 @@ last three heartbeats).`,
   },
   failed: {
     usage: 'wsgate failed [--json]',
-    help: 'Lists the failed store: operations whose attempts were used up, with each attempt\'s error.',
+    help: 'Lists the failed store: operations whose attempts were used up, with their user, their parameters\n(secrets masked) and each attempt\'s error.',
     options: { json: { type: 'boolean' } },
     async run({ values }, config) {
       return withRuntime(config, async (rt) => {
@@ -272,7 +272,7 @@ last three heartbeats).`,
   },
   retry: {
     usage: 'wsgate retry ID... | all',
-    help: 'Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run\'s result with it.',
+    help: 'Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run\'s result with it. An id not in the failed store is named on\nstderr, and the exit code is 2.',
     async run({ positionals }, config) {
       if (positionals.length === 0) throw new UsageError('retry needs ids, or "all"');
       const ids = positionals.length === 1 && positionals[0] === 'all' ? null : positionals;

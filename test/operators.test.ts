@@ -191,7 +191,7 @@ for (const backend of backends) {
 
         // A retry: `retried` counts it, each attempt's error is listed, and `work` has no cron prefix.
         expectCli(await runCli(['retry', retried], env), 0, /^1 queued again/);
-        const work = expectCli(await runCli(['work', '--stop-when-empty', '--tries', '3'], env), 0);
+        const work = expectCli(await runCli(['work', '--stop-when-empty', '--tries', '3', '--backoff', '600'], env), 0);
         assert.match(work.stdout, /^work: done=0 errors=0 retried=1 failed=0 took=\d+ms$/m, shown(work));
         assert.doesNotMatch(work.stdout, /executeOperationsFromQueue/);
 
