@@ -55,7 +55,7 @@ for (const backend of backends) {
       const added = expectCli(await runCli(['user', 'add', 'bob'], env), 0);
       const bobKey = /access key: ([0-9a-f]{32})/.exec(added.stdout)![1]!;
       gateway = await serve(env);
-      url = `${gateway.url}/webservice.php`;
+      url = gateway.url;
       admin = (await login(url)).sessionName;
       bob = (await login(url, 'bob', bobKey)).sessionName;
     });
@@ -93,7 +93,7 @@ for (const backend of backends) {
       assert.equal((await call(url, { operation: 'listtypes', sessionName: s }, { method: 'GET' })).success, true);
       const later = await serve({ ...env, WSGATE_CLOCK_OFFSET_MS: String(540_000) });
       try {
-        const laterUrl = `${later.url}/webservice.php`;
+        const laterUrl = later.url;
         assert.equal((await call(laterUrl, { operation: 'listtypes', sessionName: s }, { method: 'GET' })).success, true, 'within the idle time');
       } finally {
         await later.stop();
@@ -101,7 +101,7 @@ for (const backend of backends) {
       // 1,100 s after login, 560 s after its last use: alive only because that use renewed it.
       const renewed = await serve({ ...env, WSGATE_CLOCK_OFFSET_MS: String(1_100_000) });
       try {
-        const renewedUrl = `${renewed.url}/webservice.php`;
+        const renewedUrl = renewed.url;
         assert.equal((await call(renewedUrl, { operation: 'listtypes', sessionName: s }, { method: 'GET' })).success, true, 'its last use renewed it');
         const idle = await call(renewedUrl, { operation: 'listtypes', sessionName: admin }, { method: 'GET' });
         assert.equal(idle.error?.code, 'SESSION_LEFT_IDLE', JSON.stringify(idle));
