@@ -195,8 +195,8 @@ export function expectCli(r: CliResult, code: number, stdout?: RegExp): CliResul
   return r;
 }
 
-/** Polls a condition (not a schedule): resolves once it holds, fails after `ms`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+/** Polls a condition (not a schedule): resolves once it holds, fails after `ms` (generous: a loaded CI machine starts a gateway process slowly). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();
