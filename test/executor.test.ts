@@ -120,7 +120,17 @@ for (const backend of backends) {
       const failed = JSON.parse(listed.stdout) as { operationTrackingID: string }[];
       assert.ok(failed.some((f) => f.operationTrackingID === id), listed.stdout);
       const human = await runCli(['failed'], later);
-      assert.match(human.stdout, new RegExp(`${id}  wsgatetest_misbehave .*INTERNAL_SERVER_ERROR: wsgatetest_misbehave: attempt 2 fails`));
+      // Its user by name, its parameters, and each attempt's error.
+      assert.match(
+        human.stdout,
+        new RegExp(
+          `^${id}  wsgatetest_misbehave  queue=default  user=admin  failed=\\S+  attempts=2\n {4}params: \\{"how":"flaky",.*\n` +
+            ` {4}attempt 1 at \\S+: INTERNAL_SERVER_ERROR: wsgatetest_misbehave: attempt 1 fails\n` +
+            ` {4}attempt 2 at \\S+: INTERNAL_SERVER_ERROR: wsgatetest_misbehave: attempt 2 fails$`,
+          'm',
+        ),
+        shown(human),
+      );
 
       const retried = await runCli(['retry', id], later);
       assert.equal(retried.code, 0, retried.stderr);
