@@ -79,6 +79,9 @@ const stallSettings: StallSettings = {
 const scrapeSettings: ScrapeSettings = { entries: num('WSGATE_BENCH_SCRAPE_ENTRIES', 100_000), scrapes: 20 };
 const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,scrape,peers').split(',').map((p) => p.trim()));
 
+/** The folder of the server scripts/pg-start started for this run (stopped and deleted at the end). */
+let pgFolder: string | undefined;
+
 async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
   let url = process.env.WSGATE_BENCH_PG_URL;
   if (!url) {
@@ -86,7 +89,7 @@ async function pgAdminUrl(): Promise<{ url?: string; note?: string }> {
     if (started.status !== 0 || !started.stdout.trim()) {
       return { note: (started.stderr || started.error?.message || `scripts/pg-start exited with ${started.status}`).trim() };
     }
-    url = started.stdout.trim();
+    [url, pgFolder] = started.stdout.trim().split('\n');
   }
   const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
@@ -289,7 +292,9 @@ async function main(): Promise<number> {
   return failed || invalid.length ? 1 : 0;
 }
 
-const code = await main();
+const code = await main().finally(() => {
+  if (pgFolder) spawnSync(path.join(packageRoot, 'scripts', 'pg-stop'), [pgFolder], { stdio: 'inherit' });
+});
 process.exitCode = code;
 // Everything is closed by now; if some handle still keeps the process alive, say so and leave anyway.
 setTimeout(() => {

@@ -30,7 +30,7 @@ export async function measureWsgateExecutor(system: System, dbs: Databases, s: E
     if (s.warmup > 0) {
       await fill(rt, admin.id, s.warmup);
       const w = await ex.drain();
-      if (w.run !== s.warmup || w.failed || w.lost) problems.push(`warm-up pass: ${JSON.stringify(w)}`);
+      if (w.run !== s.warmup || w.failed || w.errors || w.lost) problems.push(`warm-up pass: ${JSON.stringify(w)}`);
     }
     await fill(rt, admin.id, s.n);
     const started = performance.now();
@@ -38,7 +38,7 @@ export async function measureWsgateExecutor(system: System, dbs: Databases, s: E
     const ms = performance.now() - started;
 
     const total = s.warmup + s.n;
-    if (summary.run !== s.n || summary.failed || summary.lost) problems.push(`pass summary ${JSON.stringify(summary)}, expected run=${s.n}`);
+    if (summary.run !== s.n || summary.failed || summary.errors || summary.lost) problems.push(`pass summary ${JSON.stringify(summary)}, expected run=${s.n}`);
     const q = rt.db.prisma.queuedOperation;
     const [entries, done, succeeded, records] = await Promise.all([
       q.count(),

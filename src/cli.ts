@@ -2,22 +2,24 @@
 // The `wsgate` command: thin over the runtime. Each verb has --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, MAX_QUOTA, parseQueues, settings, type Config, type Setting } from './config.js';
-import { addUser, rotateAccessKey, setDisabled, setQuotaOverrides, userIdOf, type QuotaOverrides } from './auth/users.js';
+import { addUser, InvalidUserInput, rotateAccessKey, setDisabled, setQuotaOverrides, userIdOf, type QuotaOverrides } from './auth/users.js';
 import { purgeQueued, quotaUsage } from './queue/quota.js';
 import { MAX_QUEUEDELAY } from './ws/cbwsOptions.js';
 import { parseBackoff } from './backoff.js';
-import { formatSummary, heartbeatEveryMs, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
+import { formatSummary, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
-import { forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
-import { workerCounts } from './queue/executors.js';
-import { queueCounts } from './queue/status.js';
+import { flushFailed, forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
+import { liveQueues, liveSince, workerCounts } from './queue/executors.js';
+import { queueCounts, queuedByQueue } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
 import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { observabilityOf, startServer } from './server.js';
 import { startMetricsServer } from './http/metrics-server.js';
 import { topVerbs } from './cli/top.js';
-import { Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
+import { openCliRuntime, Refusal, UsageError, withoutPassword, withRuntime, type Verb } from './cli/verb.js';
+import { report, SettingError } from './cli/report.js';
+import { versionVerbs } from './cli/version.js';
 import { scheduleVerbs } from './cli/schedule.js';
 import { queueVerbs } from './cli/queue.js';
 import { ScheduleFileError } from './schedule/file.js';
@@ -86,12 +88,12 @@ function queuesOption(value: unknown): string[] {
  * Runs an engine over the runtime until `run` ends: SIGTERM/SIGINT stop it gracefully, its summary is
  * printed, and it is closed whatever happens.
  */
-async function withEngine(config: Config, overrides: Partial<EngineOptions>, run: (engine: Engine, rt: Runtime) => Promise<PassSummary>): Promise<number> {
+async function withEngine(config: Config, overrides: Partial<EngineOptions>, name: string, run: (engine: Engine, rt: Runtime) => Promise<PassSummary>): Promise<number> {
   return withRuntime(config, async (rt) => {
     const engine = engineOf(rt, overrides);
     const stop = onStopSignal(() => engine.stop());
     try {
-      process.stdout.write(formatSummary(await run(engine, rt)) + '\n');
+      process.stdout.write(formatSummary(await run(engine, rt), name) + '\n');
       return 0;
     } finally {
       stop();
@@ -117,6 +119,16 @@ function engineOverrides(values: Record<string, unknown>): Partial<EngineOptions
   return o;
 }
 
+/**
+ * The ids asked for that were not in the failed store (unknown, or not failed: queued, running, done),
+ * each named on stderr; exit code 2 when there is any, 0 otherwise.
+ */
+function notInFailedStore(asked: string[] | null, handled: string[]): number {
+  const missing = (asked ?? []).filter((id) => !handled.includes(id));
+  for (const id of missing) process.stderr.write(`wsgate: ${id}: no such entry in the failed store (wsgate failed lists them)\n`);
+  return missing.length ? 2 : 0;
+}
+
 /** SIGTERM/SIGINT run `stop` (once); the returned function removes the handlers. */
 function onStopSignal(stop: () => Promise<void>): () => void {
   const handler = () => void stop();
@@ -137,11 +149,12 @@ generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings
 to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP reloads the operations folder
 (a folder that does not load keeps the operations in force, and the log says why).`,
     async run(_args, config) {
-      const rt = await openRuntime(config);
+      const rt = await openCliRuntime(config);
       keepServingOnUnhandledRejection(rt.log);
       await syncIndexes(rt);
       const generated = await ensureAdmin(rt);
-      if (generated) process.stdout.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
+      // On stderr: stdout is the JSON log stream, which log collectors keep.
+      if (generated) process.stderr.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
       const server = await startServer(rt);
       rt.log.info({ url: `${server.url}/webservice.php`, database: rt.db.provider, executor: config.executorSchedule }, 'wsgate serving');
       const reload = () => void server.reload();
@@ -167,7 +180,7 @@ has run out. SIGTERM/SIGINT stop it as they stop \`wsgate work\`. Exit code 0 un
 ${EXECUTOR_OPTIONS_HELP}`,
     options: executorOptions,
     async run({ values }, config) {
-      return withEngine(config, engineOverrides(values), async (engine, rt) => {
+      return withEngine(config, engineOverrides(values), 'executeOperationsFromQueue', async (engine, rt) => {
         const summary = await engine.drain();
         await purgeExpired(rt.db, rt.services.clock.now(), retentionOf(rt));
         return summary;
@@ -203,7 +216,7 @@ ${EXECUTOR_OPTIONS_HELP}
       if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
       if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
       if (values.once) overrides.maxJobs = 1;
-      return withEngine(config, overrides, async (engine, rt) => {
+      return withEngine(config, overrides, 'work', async (engine, rt) => {
         keepServingOnUnhandledRejection(rt.log);
         // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
         const metrics = config.metricsPort === undefined ? null : await startMetricsServer({ ...observabilityOf(rt, () => engine), port: config.metricsPort, host: config.host, log: rt.log });
@@ -223,7 +236,8 @@ ${EXECUTOR_OPTIONS_HELP}
     usage: 'wsgate status [--queue Q1,Q2] [--context X] [--json]',
     help: `Prints the queue's counts (waiting: due now; delayed: due later or waiting for a retry; running; failed;
 done: results not read yet) and the executors' workers (max and free, over every executor seen within its
-last three heartbeats). --context X counts only the entries submitted with that context label.`,
+last three heartbeats), and warns about operations queued in a queue that no live executor serves. --context X
+counts only the entries submitted with that context label.`,
     options: { queue: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, config) {
       const queues = values.queue === undefined ? undefined : queuesOption(values.queue);
@@ -231,13 +245,18 @@ last three heartbeats). --context X counts only the entries submitted with that 
       return withRuntime(config, async (rt) => {
         const now = rt.services.clock.now();
         const counts = await queueCounts(rt.db, now, queues, { context });
-        const workers = await workerCounts(rt.db, new Date(now.getTime() - 3 * heartbeatEveryMs(config.leaseSeconds) - 1_000));
+        const since = liveSince(now, config.leaseSeconds);
+        const workers = await workerCounts(rt.db, since);
+        const served = await liveQueues(rt.db.prisma, since);
+        // Work that waits for an executor that is not there: queued in a queue no live executor serves.
+        const unserved = Object.fromEntries([...(await queuedByQueue(rt.db))].filter(([q]) => (!queues || queues.includes(q)) && !served.has(q)));
         const status = {
           ...counts,
           working: counts.running,
           executors: workers.executors,
           max_threads: workers.maxWorkers,
           free_threads: Math.max(0, workers.maxWorkers - workers.busyWorkers),
+          unserved,
         };
         if (values.json) process.stdout.write(JSON.stringify(status) + '\n');
         else {
@@ -245,6 +264,9 @@ last three heartbeats). --context X counts only the entries submitted with that 
             `waiting=${status.waiting} delayed=${status.delayed} running=${status.running} failed=${status.failed} done=${status.done}\n` +
               `executors=${status.executors} max_threads=${status.max_threads} free_threads=${status.free_threads}\n`,
           );
+          for (const [queue, n] of Object.entries(unserved)) {
+            process.stdout.write(`warning: ${n} queued in queue "${queue}", which no live executor serves (wsgate work --queue ${queue})\n`);
+          }
         }
         return 0;
       });
@@ -252,7 +274,7 @@ last three heartbeats). --context X counts only the entries submitted with that 
   },
   failed: {
     usage: 'wsgate failed [--json]',
-    help: 'Lists the failed store: operations whose attempts were used up, with each attempt\'s error and what the last\nattempt logged (an own operation\'s ctx.log lines, indented).',
+    help: 'Lists the failed store: operations whose attempts were used up, with their user, their parameters\n(secrets masked), each attempt\'s error and what the last attempt logged (an own operation\'s ctx.log lines).',
     options: { json: { type: 'boolean' } },
     async run({ values }, config) {
       return withRuntime(config, async (rt) => {
@@ -260,10 +282,11 @@ last three heartbeats). --context X counts only the entries submitted with that 
         if (values.json) process.stdout.write(JSON.stringify(failed) + '\n');
         else {
           for (const f of failed) {
-            const last = f.errors.at(-1);
             process.stdout.write(
-              `${f.operationTrackingID}  ${f.operation}  queue=${f.queue}  user=19x${f.userId}  failed=${f.failedAt.toISOString()}  ` +
-                `attempts=${f.errors.length}  ${last ? `${last.code}: ${last.message}` : ''}\n`,
+              `${f.operationTrackingID}  ${f.operation}  queue=${f.queue}  user=${f.userName ?? `(deleted, 19x${f.userId})`}  ` +
+                `failed=${f.failedAt.toISOString()}  attempts=${f.errors.length}\n` +
+                `    params: ${JSON.stringify(f.params)}\n` +
+                f.errors.map((e) => `    attempt ${e.attempt} at ${e.at}: ${e.code}: ${e.message}\n`).join(''),
             );
             for (const line of f.output) process.stdout.write(`    ${line}\n`);
           }
@@ -275,14 +298,14 @@ last three heartbeats). --context X counts only the entries submitted with that 
   },
   retry: {
     usage: 'wsgate retry ID... | all',
-    help: 'Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run\'s result with it.',
+    help: 'Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run\'s result with it. An id not in the failed store is named on\nstderr, and the exit code is 2.',
     async run({ positionals }, config) {
       if (positionals.length === 0) throw new UsageError('retry needs ids, or "all"');
       const ids = positionals.length === 1 && positionals[0] === 'all' ? null : positionals;
       return withRuntime(config, async (rt) => {
         const retried = await retryFailed(rt.db, ids, rt.services.clock.now());
         process.stdout.write(`${retried.length} queued again${retried.length ? `: ${retried.join(' ')}` : ''}\n`);
-        return ids && retried.length < ids.length ? 1 : 0;
+        return notInFailedStore(ids, retried);
       });
     },
   },
@@ -292,9 +315,9 @@ last three heartbeats). --context X counts only the entries submitted with that 
     async run({ positionals }, config) {
       if (positionals.length === 0) throw new UsageError('forget needs ids');
       return withRuntime(config, async (rt) => {
-        const n = await forgetFailed(rt.db, positionals);
-        process.stdout.write(`${n} forgotten\n`);
-        return n < positionals.length ? 1 : 0;
+        const forgotten = await forgetFailed(rt.db, positionals);
+        process.stdout.write(`${forgotten.length} forgotten\n`);
+        return notInFailedStore(positionals, forgotten);
       });
     },
   },
@@ -303,7 +326,7 @@ last three heartbeats). --context X counts only the entries submitted with that 
     help: 'Deletes every failed operation from the failed store.',
     async run(_args, config) {
       return withRuntime(config, async (rt) => {
-        process.stdout.write(`${await forgetFailed(rt.db, null)} forgotten\n`);
+        process.stdout.write(`${await flushFailed(rt.db)} forgotten\n`);
         return 0;
       });
     },
@@ -355,6 +378,7 @@ last three heartbeats). --context X counts only the entries submitted with that 
           return 0;
         } catch (error) {
           if ((error as { code?: string }).code === 'P2002') throw new UsageError(`user ${userName} exists already`);
+          if (error instanceof InvalidUserInput) throw new UsageError(error.message);
           throw error;
         }
       });
@@ -508,6 +532,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
   ...runVerbs,
   ...makeVerbs,
   ...topVerbs,
+  ...versionVerbs,
 };
 
 function shownValue(name: keyof Config, config: Config): string {
@@ -515,7 +540,9 @@ function shownValue(name: keyof Config, config: Config): string {
   if (name === 'secret' || name === 'adminAccessKey' || name === 'metricsToken') return value ? '(set)' : settings[name].default;
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return settings[name].default;
-  if (name === 'databaseUrl') return String(value).replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+  if (name === 'databaseUrl') return withoutPassword(String(value));
+  // A setting parsed into a structure (WSGATE_BACKOFF) is shown as it was written.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return process.env[settings[name].env] || settings[name].default;
   return String(value);
 }
 
@@ -533,14 +560,19 @@ Run "wsgate VERB --help" for a verb's help; settings come from the environment (
 const GROUPS = new Set(['user', 'schedule', 'queue']);
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)];
   const name = GROUPS.has(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const rest = argv.slice(name.split(' ').length);
   const verb = verbs[name];
+  const json = argv.includes('--json');
   if (!verb) {
     const asked = !name || name === '--help' || name === '-h' || name === 'help';
-    (asked ? process.stdout : process.stderr).write(overview());
+    if (asked) process.stdout.write(overview());
+    else if (json) report('', undefined, new UsageError(`unknown verb "${name}"`), true);
+    else process.stderr.write(`wsgate: unknown verb "${name}"; the verbs are:\n\n${overview()}`);
     return asked ? 0 : 2;
   }
+  const asJson = json && verb.options?.json !== undefined;
   try {
     const args = parseArgs({ args: rest, options: { ...verb.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as {
       values: Record<string, unknown>;
@@ -550,19 +582,15 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Usage: ${verb.usage}\n\n${verb.help}\n`);
       return 0;
     }
-    return await verb.run(args, loadConfig());
+    let config: Config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      throw new SettingError((error as Error).message);
+    }
+    return await verb.run(args, config);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`wsgate ${name}: ${(error as Error).message}\n${error instanceof Refusal ? '' : `Usage: ${verb.usage}\n`}`);
-      return 2;
-    }
-    if (error instanceof OperationFileError || error instanceof ScheduleFileError) {
-      // A broken operation file: the file and the reason are the whole story.
-      process.stderr.write(`wsgate ${name}: ${error.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`wsgate ${name}: ${(error as Error).stack ?? String(error)}\n`);
-    return 1;
+    return report(name, verb.usage, error, asJson);
   }
 }
 

@@ -26,10 +26,14 @@ describe('wsgate CLI', () => {
     env.WSGATE_DATA_DIR = `${env.WSGATE_DATA_DIR}/fresh`;
     const first = spawnCli(['serve'], env);
     let out = '';
+    let err = '';
     first.child.stdout!.on('data', (d) => (out += d));
+    first.child.stderr!.on('data', (d) => (err += d));
     const url = await until('the server to listen', async () => /"url":"([^"]+)"/.exec(out)?.[1]);
-    const key = /access key \(shown only this once\): ([0-9a-f]{32})/.exec(out)?.[1];
-    assert.ok(key, out);
+    // On stderr: stdout is the JSON log stream, which collectors keep.
+    const key = /access key \(shown only this once\): ([0-9a-f]{32})/.exec(err)?.[1];
+    assert.ok(key, err);
+    assert.ok(!out.includes(key), 'the key is not in the log stream');
     const secretFile = `${env.WSGATE_DATA_DIR}/secret.key`;
     assert.equal(fs.statSync(secretFile).mode & 0o777, 0o600);
     const session = await login(url, 'admin', key);
@@ -54,8 +58,8 @@ describe('wsgate CLI', () => {
     second.child.stdout!.on('data', (d) => (out2 += d));
     await until('the server to listen again', async () => /"url":"/.test(out2));
     second.child.kill('SIGTERM');
-    await second.done;
-    assert.doesNotMatch(out2, /access key/, 'the key is printed only on first start');
+    const again = await second.done;
+    assert.doesNotMatch(out2 + again.stderr, /access key/, 'the key is printed only on first start');
   });
 
   test('user add prints an access key that logs in', async () => {
@@ -125,7 +129,7 @@ describe('wsgate CLI', () => {
       // Tracking ids may be logged: they are no credential (a result goes only to the user who queued it).
       assert.ok(queued.success);
       secrets.push(ch.result.token, wrongKey, s.sessionName, 'Confidential-Lastname', 'Queued-Confidential');
-      assert.match(pass.stdout, /run=2 failed=1/, 'the executor ran both queued operations');
+      assert.match(pass.stdout, /done=1 errors=0 retried=0 failed=1/, 'the executor ran both queued operations');
       assert.match(out, /"level":10|"level":20/, 'trace or debug lines were written');
       assert.match(out, /failed unexpectedly/, 'the unexpected failures were logged');
     } finally {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { ADMIN_KEY, backends, startGateway, type Gateway, runPass } from './support.js';
+import { ADMIN_KEY, backends, call, startGateway, type Gateway, runPass } from './support.js';
 
 type Client = {
   setURL(url: string): void;
@@ -69,7 +69,9 @@ for (const backend of backends) {
       const envelope = JSON.parse(done as string);
       assert.equal(envelope.success, true);
       assert.equal(envelope.result.lastname, 'Queued via client');
-      await client.doLogout();
+      assert.deepEqual(await client.doLogout(), { message: 'successfull' });
+      const after = await call(gw.url, { operation: 'listtypes', sessionName: loggedIn.result.sessionName }, { method: 'GET' });
+      assert.equal(after.error?.code, 'INVALID_SESSIONID', 'the session ended');
     });
 
     test('doQueryWithTotal reads moreinfo.totalrows: every matching record, whatever the limit', async () => {

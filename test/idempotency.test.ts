@@ -102,6 +102,15 @@ for (const backend of backends) {
       const again = await ws({ operation: 'create', elementType: 'Contacts', element: { firstname: 'NoLast' }, cbwsOptions: opts });
       assert.equal(again.error?.code, 'MANDATORY_FIELDS_MISSING', 'ran again, failed again');
       assert.equal(await gw.rt.db.prisma.idempotentRequest.count({ where: { requestId: 'req-fail' } }), 0);
+      // The identifier was not used up: the repeat with the element corrected runs and succeeds, and from then
+      // on the identifier answers that success without running again.
+      const corrected = { operation: 'create', elementType: 'Contacts', element: { firstname: 'NoLast', lastname: 'Idem-Corrected' }, cbwsOptions: opts };
+      const fixed = await ws(corrected);
+      assert.equal(fixed.success, true, JSON.stringify(fixed));
+      assert.equal(fixed.result.lastname, 'Idem-Corrected');
+      assert.equal(await records('Idem-Corrected'), 1);
+      assert.deepEqual(await ws(corrected), fixed, 'remembered once it succeeded');
+      assert.equal(await records('Idem-Corrected'), 1, 'not run a second time');
     });
 
     test('identifiers expire after WSGATE_IDEMPOTENCY_HOURS: then the call runs again; the purge removes them', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runCli, spawnCli, startGateway, until, type Gateway } from './support.js';
+import { backends, call, login, runCli, shown, spawnCli, startGateway, until, type Gateway } from './support.js';
 import { enqueueMany } from '../src/queue/store.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
@@ -48,11 +48,11 @@ for (const backend of backends) {
       assert.equal(await stateOf(id), 'running', 'leased, not lost');
       fs.writeFileSync(release, '');
       const early = await runCli(['work', '--stop-when-empty'], env);
-      assert.match(early.stdout, /run=0/, 'within the lease nobody takes it');
+      assert.match(early.stdout, /done=0 errors=0 retried=0 failed=0/, `within the lease nobody takes it: ${shown(early)}`);
       // 31 s later by the second listener's clock: its heartbeat finds the lease run out.
       const rescuer = await runCli(['work', '--stop-when-empty', '--sleep', '0.1'], { ...env, WSGATE_CLOCK_OFFSET_MS: '31000' });
       assert.equal(rescuer.code, 0, rescuer.stderr);
-      assert.match(rescuer.stdout, /run=1 failed=0/);
+      assert.match(rescuer.stdout, /done=1 errors=0 retried=0 failed=0/, shown(rescuer));
       assert.equal((await result(id)).result.lastname, 'killed-listener');
       assert.equal(await gw.rt.db.prisma.record.count({ where: { data: { contains: '"lastname":"killed-listener"' } } }), 1, 'the killed run left nothing behind');
       assert.equal(lines(marker).length, 2);
@@ -87,14 +87,14 @@ for (const backend of backends) {
       listener.child.kill('SIGTERM');
       const done = await listener.done;
       assert.equal(done.code, 0, done.stderr);
-      assert.match(done.stdout, /run=1 failed=0 handed-back=5/);
+      assert.match(done.stdout, /done=1 errors=0 retried=0 failed=0 handed-back=5/, shown(done));
       assert.deepEqual((await result(slow)).result, { tag: 'slow' });
       for (const id of rest) {
         const e = await gw.rt.db.prisma.queuedOperation.findUniqueOrThrow({ where: { id } });
         assert.deepEqual([e.state, e.attempts, e.leaseToken], ['queued', 0, null], 'handed back unstarted');
       }
       const again = await runCli(['execute'], gw.env);
-      assert.match(again.stdout, /run=5 failed=0/);
+      assert.match(again.stdout, /done=5 errors=0 retried=0 failed=0/, shown(again));
       for (const id of rest) assert.equal((await result(id)).success, true);
     });
 
@@ -106,7 +106,7 @@ for (const backend of backends) {
       listener.child.kill('SIGTERM');
       const done = await listener.done;
       assert.equal(done.code, 0, done.stderr);
-      assert.match(done.stdout, /handed-back=1/);
+      assert.match(done.stdout, /handed-back=1/, shown(done));
       const e = await gw.rt.db.prisma.queuedOperation.findUniqueOrThrow({ where: { id } });
       assert.deepEqual([e.state, e.failures, e.leaseToken], ['queued', 0, null]);
       await call(gw.url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: id });
@@ -167,7 +167,7 @@ for (const backend of backends) {
         let total = 0;
         for (const r of runs) {
           assert.equal(r.code, 0, r.stderr);
-          total += Number(/run=(\d+)/.exec(r.stdout)?.[1]);
+          total += Number(/done=(\d+)/.exec(r.stdout)?.[1]);
         }
         assert.equal(total, 5000);
         const dups = await gw.rt.db.prisma.$queryRaw<{ n: bigint }[]>`

@@ -1,6 +1,7 @@
 // `npm test`: the whole suite, on SQLite and on PostgreSQL. PostgreSQL comes from WSGATE_TEST_PG_URL (an
-// admin URL: each test file creates its own database there) or, when unset, from scripts/pg-start, which
-// starts Debian's PostgreSQL on 127.0.0.1. Without PostgreSQL the suite runs on SQLite only and says so,
+// admin URL: each test file creates its own databases there and drops them when it ends) or, when unset,
+// from scripts/pg-start, which starts Debian's PostgreSQL on 127.0.0.1 in a private folder on a free port,
+// stopped and deleted when the suite ends. Without PostgreSQL the suite runs on SQLite only and says so,
 // except under CI, where that is a failure.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,9 +9,10 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = { ...process.env };
+let pgFolder;
 if (!env.WSGATE_TEST_PG_URL && env.WSGATE_TEST_PG !== 'off') {
   const started = spawnSync(path.join(root, 'scripts', 'pg-start'), { encoding: 'utf8' });
-  if (started.status === 0) env.WSGATE_TEST_PG_URL = started.stdout.trim();
+  if (started.status === 0) [env.WSGATE_TEST_PG_URL, pgFolder] = started.stdout.trim().split('\n');
   else {
     const why = (started.stderr || started.error?.message || '').trim();
     if (env.CI) {
@@ -28,4 +30,5 @@ const files = fs
   .map((f) => path.join(dir, f))
   .sort();
 const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env, cwd: root });
+if (pgFolder) spawnSync(path.join(root, 'scripts', 'pg-stop'), [pgFolder], { stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -1,5 +1,6 @@
 // Test support: real databases (a fresh SQLite file, a fresh PostgreSQL database), a real gateway on an
 // ephemeral port, and a small protocol client.
+import { after } from 'node:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,10 +30,28 @@ const sqlite: Backend = {
 
 const pgAdminUrl = process.env.WSGATE_TEST_PG_URL;
 
+/** The databases this test file created: dropped when it ends, with the file's temporary folder. */
+const created: string[] = [];
+
+after(async () => {
+  if (created.length) {
+    const admin = new pg.Client({ connectionString: pgAdminUrl });
+    await admin.connect();
+    try {
+      // FORCE: a gateway or worker a test left open does not keep its database alive.
+      for (const name of created.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  }
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+
 const postgresql: Backend = {
   name: 'postgresql',
   async freshUrl() {
     const name = `wsgate_test_${randomBytes(6).toString('hex')}`;
+    created.push(name);
     const admin = new pg.Client({ connectionString: pgAdminUrl });
     await admin.connect();
     try {
@@ -170,7 +189,17 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
 
 export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
 
-/** Polls a condition (not a schedule): resolves once it holds, fails after `ms` (generous: CI machines may be slow). */
+/** A CLI run as an assertion message: its exit code (or signal), stdout and stderr. */
+export const shown = (r: CliResult) => `exit code ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\nstdout: ${r.stdout || '(empty)'}\nstderr: ${r.stderr || '(empty)'}`;
+
+/** Asserts a CLI run's exit code and that its stdout matches; failures show the whole run. */
+export function expectCli(r: CliResult, code: number, stdout?: RegExp): CliResult {
+  if (r.code !== code) throw new Error(`expected exit code ${code}, got ${shown(r)}`);
+  if (stdout && !stdout.test(r.stdout)) throw new Error(`expected stdout to match ${stdout}, got ${shown(r)}`);
+  return r;
+}
+
+/** Polls a condition (not a schedule): resolves once it holds, fails after `ms` (generous: a loaded CI machine starts a gateway process slowly). */
 export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {

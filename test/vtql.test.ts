@@ -87,6 +87,10 @@ const cases: Case[] = [
   { q: `${C} where donotcall = 1;`, ids: [1, 5] },
   { q: `${C} where donotcall = 'false';`, ids: [2, 3] },
   { q: `${C} where donotcall = '';`, ids: [4, 7] },
+  // Unquoted true/false, as README says booleans compare (they were a syntax error).
+  { q: `${C} where donotcall = true;`, ids: [1, 5] },
+  { q: `${C} where donotcall = FALSE;`, ids: [2, 3] },
+  { q: `${C} where donotcall != true and donotcall in (false, true);`, ids: [2, 3] },
   { q: `${C} where age = '';`, ids: [4, 7] },
   { q: `${C} where firstname = '';`, ids: [7] },
   // like: wildcards, case, quotes, escapes
@@ -186,6 +190,8 @@ const cases: Case[] = [
   { q: 'select accountname from Contacts;', error: { code: 'ACCESS_DENIED', message: /accountname/ } },
   { q: `${C} where id = '11x6';`, error: { code: 'INVALID_ID_ATTRIBUTE', message: /not a 12x\.\.\. id/ } },
   { q: `${C} where assigned_user_id = '12x1';`, error: { code: 'INVALID_ID_ATTRIBUTE', message: /not a 19x\.\.\. id/ } },
+  { q: `${C} where firstname = true;`, error: { code: 'QUERY_SYNTAX_ERROR', message: /true compares with boolean fields only/ } },
+  { q: `${C} where firstname like false;`, error: { code: 'QUERY_SYNTAX_ERROR', message: /like pattern is a 'quoted string'/ } },
   { q: `${C} where donotcall = 'maybe';`, error: { code: 'QUERY_SYNTAX_ERROR', message: /donotcall holds 1\/0/ } },
 ];
 

@@ -26,12 +26,15 @@ export interface NewUser {
   password?: string;
 }
 
+/** A user name or access key that cannot be used (too short, bad characters). */
+export class InvalidUserInput extends Error {}
+
 /** Creates a user and returns its access key (the one given, or a new random one). */
 export async function addUser(db: DbTx, secret: Secret, user: NewUser, now: Date): Promise<{ id: number; accessKey: string }> {
-  if (!USER_NAME.test(user.userName)) throw new Error('a user name is 1-64 letters, digits or _ . @ -');
+  if (!USER_NAME.test(user.userName)) throw new InvalidUserInput('a user name is 1-64 letters, digits or _ . @ -');
   const accessKey = user.accessKey ?? newAccessKey();
   if (accessKey.length < 16 || /rn/.test(accessKey)) {
-    throw new Error('an access key needs at least 16 characters and must not contain "rn" (corebos-ws-lib rewrites it)');
+    throw new InvalidUserInput('an access key needs at least 16 characters and must not contain "rn" (corebos-ws-lib rewrites it)');
   }
   const created = await db.user.create({
     data: {

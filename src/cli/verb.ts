@@ -2,6 +2,7 @@
 // exporting a record of verbs that src/cli.ts spreads into its own.
 import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config.js';
+import { OperationFileError } from '../operations/own/load.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 
 export interface Verb {
@@ -17,8 +18,25 @@ export class UsageError extends Error {}
 /** A command that cannot be done as asked (an unknown user, say): one line on stderr, exit code 2. */
 export class Refusal extends UsageError {}
 
+/** The database named by DATABASE_URL could not be opened (unreachable, no such role): one line, exit code 1. */
+export class DatabaseOpenError extends Error {}
+
+/** A database URL as it may be shown: without its password. */
+export const withoutPassword = (url: string) => url.replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+
+/** The runtime, or a DatabaseOpenError saying which database could not be opened and why. */
+export async function openCliRuntime(config: Config): Promise<Runtime> {
+  try {
+    return await openRuntime(config);
+  } catch (error) {
+    if (error instanceof OperationFileError) throw error;
+    const why = (error as Error)?.message ?? String(error);
+    throw new DatabaseOpenError(`cannot open the database ${withoutPassword(config.databaseUrl)}: ${why.split('\n')[0]}`);
+  }
+}
+
 export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime(config);
+  const rt = await openCliRuntime(config);
   try {
     return await fn(rt);
   } finally {

@@ -15,7 +15,7 @@ import { packageRoot } from '../config.js';
 import { failure } from '../envelope.js';
 import { WsError } from '../errors.js';
 import { cancelQueued } from '../queue/status.js';
-import { forgetFailed, retryFailed } from '../queue/failed.js';
+import { flushFailed, forgetFailed, retryFailed } from '../queue/failed.js';
 import { queueEvents } from '../queue/events.js';
 import { heartbeatEveryMs } from '../executor/engine.js';
 import { html } from './html.js';
@@ -307,7 +307,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     if (!body) return;
     const ids = targets(ctx, body);
     if (ids === undefined) return back(ctx, body, [], 'forgotten', 0);
-    const n = await forgetFailed(deps.db, ids);
+    const n = ids === null ? await flushFailed(deps.db) : (await forgetFailed(deps.db, ids)).length;
     deps.log.info({ forgotten: n, by: ctx.state.signed!.user.userName }, 'dashboard: forget');
     ctx.status = 303;
     ctx.redirect(`/dashboard/failed?notice=forgotten&n=${n}`);

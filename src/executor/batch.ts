@@ -97,6 +97,9 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
     todo.push({ entry, index, answer: refusal && answerOf(refusal), code: refusal?.code });
   }
 
+  // How long each operation ran (its last try), and who ran it, for the executor's log line.
+  const facts = (p: Pending) => ({ ...p.timing, user: users.get(p.entry.userId)?.userName });
+  const codeOf = (answer: string) => (JSON.parse(answer) as { error?: { code?: string } }).error?.code;
   let oneByOne = false;
   while (todo.length > 0) {
     if (r.windingDown()) {
@@ -158,8 +161,8 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
       r.settled(
         chunk.map((p) =>
           p.answer && !p.ran
-            ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.code, ...p.timing }
-            : { id: p.entry.operationTrackingID, kind: 'done', ...p.timing },
+            ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.code ?? codeOf(p.answer), ...facts(p) }
+            : { id: p.entry.operationTrackingID, kind: 'done', ...facts(p) },
         ),
       );
       const ran = new Set(chunk);
@@ -180,7 +183,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         if (isInfrastructureFailure(error.thrown)) {
           if (!(error.thrown instanceof WsError)) log(error.thrown, p.entry);
           const e = envelopeOfError(error.thrown) as { error: { code: string; message: string } };
-          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message, ...p.timing }]);
+          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message, ...facts(p) }]);
           todo = todo.filter((t) => t !== p);
         } else {
           p.answer = answerOf(error.thrown);

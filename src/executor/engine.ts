@@ -13,10 +13,11 @@ import { WsError, type ErrorCode } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../queue/attempts.js';
 import { queueEvents, type Enqueued } from '../queue/events.js';
-import { removeExecutor, reportExecutor } from '../queue/executors.js';
+import { heartbeatEveryMs, removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
 import { ControlsCache } from '../queue/controls.js';
-import type { EntryOutcome } from './messages.js';
+import type { EntryOutcome, RunFacts, RunTiming } from './messages.js';
+import { formatUserId } from '../auth/users.js';
 import { WorkerPool, type BatchReport } from './pool.js';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import { DatabaseHealth } from '../db/health.js';
@@ -52,9 +53,13 @@ export interface EngineOptions {
 }
 
 export interface PassSummary {
-  /** Operations run to a stored result (success or error). */
+  /** Operations run to a stored result: done + errors + failed. */
   run: number;
-  /** Of those, the ones whose stored envelope is an error (including those moved to the failed store). */
+  /** Of those, the ones that succeeded. */
+  done: number;
+  /** Of those, the ones that answered a protocol error (VALIDATION_FAILED, RECORD_NOT_FOUND, ...): their final result. */
+  errors: number;
+  /** Of those, the ones whose tries were used up by infrastructure failures: moved to the failed store. */
   failed: number;
   /** Attempts that failed and were queued again for a retry. */
   retried: number;
@@ -65,8 +70,7 @@ export interface PassSummary {
   tookMs: number;
 }
 
-/** How often an executor renews its leases and reports in: three times per lease, at least every 10 s. */
-export const heartbeatEveryMs = (leaseSeconds: number) => Math.max(200, Math.min(10_000, (leaseSeconds * 1000) / 3));
+export { heartbeatEveryMs } from '../queue/executors.js';
 
 /** Claims of one entry after which it is given up (its runs keep ending without a result: executors die). */
 export const MAX_CLAIMS = 5;
@@ -479,16 +483,20 @@ export class Engine {
     switch (o.kind) {
       case 'done':
         this.summary.run++;
+        this.summary.done++;
+        this.logRun(entry, 'done', o);
         return;
       case 'answered':
         this.summary.run++;
-        this.summary.failed++;
+        this.summary.errors++;
+        this.logRun(entry, 'error', { ...o, error: o.code });
         return;
       case 'lost':
         this.summary.lost++;
+        this.logRun(entry, 'lost-lease', {});
         return;
       case 'failed':
-        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, { startedAt: o.startedAt, ms: o.ms });
+        return this.recordFailure(entry, o.code as ErrorCode, o.message, false, o);
       case 'unfinished':
         if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');
         (o.started ? interrupted : unstarted).push(entry);
@@ -496,8 +504,29 @@ export class Engine {
     }
   }
 
+  /**
+   * One line per operation run, at info: what ran, for whom, which attempt, how long, and how it ended;
+   * never its parameters or result.
+   */
+  private logRun(entry: ClaimedOperation, outcome: string, facts: RunFacts & { error?: string; retryAt?: Date }) {
+    this.deps.log.info(
+      {
+        operationTrackingID: entry.operationTrackingID,
+        operation: entry.operation,
+        queue: entry.queue,
+        user: facts.user ?? formatUserId(entry.userId),
+        attempt: entry.attempts,
+        ms: facts.ms,
+        outcome,
+        ...(facts.error ? { error: facts.error } : {}),
+        ...(facts.retryAt ? { retryAt: facts.retryAt.toISOString() } : {}),
+      },
+      `operation ${outcome}`,
+    );
+  }
+
   /** One attempt failed: retried after the backoff while tries remain, else moved to the failed store. */
-  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean, timing: { startedAt?: number; ms?: number } = {}) {
+  private async recordFailure(entry: ClaimedOperation, code: ErrorCode, message: string, final: boolean, facts: RunFacts & RunTiming = {}) {
     const now = this.deps.clock.now();
     // An operation's own tries and backoff (own operations may declare them) win over the executor's.
     const policy = this.pool.policyOf(entry.operation);
@@ -506,13 +535,14 @@ export class Engine {
     const envelope = JSON.stringify(failure(new WsError(code, message)));
     const report = this.live.of(entry.operationTrackingID);
     const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope, report });
-    if (recorded) observeOutcome(this.deps, entry, { outcome: retry ? 'retried' : 'failed', code, ...timing, final: !retry });
+    if (recorded) observeOutcome(this.deps, entry, { outcome: retry ? 'retried' : 'failed', code, startedAt: facts.startedAt, ms: facts.ms, final: !retry });
     if (!recorded) this.summary.lost++;
     else if (retry) this.summary.retried++;
     else {
       this.summary.run++;
       this.summary.failed++;
     }
+    this.logRun(entry, !recorded ? 'lost-lease' : retry ? 'retry' : 'failed', { ...facts, error: code, retryAt: retryAt ?? undefined });
   }
 
   private async heartbeat(): Promise<void> {
@@ -597,8 +627,9 @@ export class Engine {
   }
 }
 
-const emptySummary = (): PassSummary => ({ run: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, tookMs: 0 });
+const emptySummary = (): PassSummary => ({ run: 0, done: 0, errors: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, tookMs: 0 });
 
-export const formatSummary = (s: PassSummary) =>
-  `executeOperationsFromQueue: run=${s.run} failed=${s.failed}` +
-  `${s.retried ? ` retried=${s.retried}` : ''}${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;
+/** The summary line, led by `name` (the cron pass: executeOperationsFromQueue, coreBOS's script; `work`). */
+export const formatSummary = (s: PassSummary, name = 'executeOperationsFromQueue') =>
+  `${name}: done=${s.done} errors=${s.errors} retried=${s.retried} failed=${s.failed}` +
+  `${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;

@@ -9,14 +9,20 @@ export interface RunTiming {
   ms?: number;
 }
 
+/** How long an operation ran (ms) and the name of the user it ran as, for the executor's log line. */
+export interface RunFacts {
+  ms?: number;
+  user?: string;
+}
+
 /** How one claimed entry ended in a worker. */
 export type EntryOutcome =
   /** Its success envelope is stored. */
-  | ({ id: string; kind: 'done' } & RunTiming)
+  | ({ id: string; kind: 'done' } & RunTiming & RunFacts)
   /** The operation answered a protocol error (validation, not found, access): stored as its final result. */
-  | ({ id: string; kind: 'answered'; code?: string } & RunTiming)
+  | ({ id: string; kind: 'answered'; code?: string } & RunTiming & RunFacts)
   /** An infrastructure failure: the main thread records the attempt and retries it or moves it to the failed store. */
-  | ({ id: string; kind: 'failed'; code: string; message: string } & RunTiming)
+  | ({ id: string; kind: 'failed'; code: string; message: string } & RunTiming & RunFacts)
   /** Its lease was taken over by another executor: nothing of this run was kept. */
   | { id: string; kind: 'lost' }
   /** Not finished here (the database failed around it, or the worker was told to stop): to be handed back. */

@@ -1,6 +1,7 @@
 import { WsError } from '../errors.js';
 import { statusOf, type QueuedOperationStatus } from '../queue/status.js';
 import { deliveriesOf } from '../queue/callbacks.js';
+import { liveQueues, LIVE_WINDOW_MAX_MS } from '../queue/executors.js';
 import { callerOf, type OperationContext, type OperationDefinition } from './types.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -23,6 +24,9 @@ export const getQueuedOperationStatus: OperationDefinition = {
   async run(ctx, p) {
     const s = await ownQueuedOperation(ctx, String(p.operationTrackingID));
     const deliveries = await deliveriesOf(ctx.db, s.operationTrackingID);
+    const now = ctx.services.clock.now();
+    const waiting = s.state === 'queued' || s.state === 'delayed';
+    const served = !waiting || (await liveQueues(ctx.db, new Date(now.getTime() - LIVE_WINDOW_MAX_MS))).has(s.queue);
     return {
       operationTrackingID: s.operationTrackingID,
       operation: s.operation,
@@ -33,6 +37,7 @@ export const getQueuedOperationStatus: OperationDefinition = {
       errors: s.errors,
       submittedtime: iso(s.submittedAt),
       duetime: iso(s.dueAt),
+      nextattempttime: iso(s.nextAttemptAt),
       startedtime: iso(s.startedAt),
       finishedtime: iso(s.finishedAt),
       callback: s.callback,
@@ -50,6 +55,9 @@ export const getQueuedOperationStatus: OperationDefinition = {
       progress: s.report.progress,
       progressmessage: s.report.message,
       output: s.report.output,
+      warning: served
+        ? null
+        : `No executor seen in the last ${LIVE_WINDOW_MAX_MS / 1000} seconds serves the queue "${s.queue}": the operation waits until one does (wsgate work --queue ${s.queue}, or WSGATE_QUEUES)`,
     };
   },
 };

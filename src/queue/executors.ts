@@ -3,8 +3,17 @@
 // belongs to an executor that is gone.
 import os from 'node:os';
 import { Prisma } from '../db/generated/sqlite/client.js';
-import type { Database } from '../db/client.js';
+import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
+
+/** How often an executor renews its leases and reports in: three times per lease, at least every 10 s. */
+export const heartbeatEveryMs = (leaseSeconds: number) => Math.max(200, Math.min(10_000, (leaseSeconds * 1000) / 3));
+
+/** An executor is live while it was seen within its last three heartbeats (and a second to spare). */
+export const liveSince = (now: Date, leaseSeconds: number) => new Date(now.getTime() - 3 * heartbeatEveryMs(leaseSeconds) - 1_000);
+
+/** The window of liveSince for the longest heartbeat (10 s), when the lease setting is not at hand. */
+export const LIVE_WINDOW_MAX_MS = 3 * 10_000 + 1_000;
 
 export interface ExecutorRow {
   id: string;
@@ -66,4 +75,11 @@ export async function listExecutors(db: Database, since: Date): Promise<Executor
     startedAt: toDate(r.started_at),
     seenAt: toDate(r.seen_at),
   }));
+}
+
+/** The queues served by executors seen since `since`. */
+export async function liveQueues(db: DbTx, since: Date): Promise<Set<string>> {
+  // Compared here rather than in SQL: the table holds a row per executor, and its times are stored per provider.
+  const rows = await db.$queryRaw<{ queues: string; seen_at: unknown }[]>`SELECT queues, seen_at FROM ws_executor`;
+  return new Set(rows.filter((r) => toDate(r.seen_at) >= since).flatMap((r) => r.queues.split(',')));
 }

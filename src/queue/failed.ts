@@ -10,6 +10,10 @@ export interface FailedEntry {
   operation: string;
   queue: string;
   userId: number;
+  /** The user's name (null if the user was deleted since). */
+  userName: string | null;
+  /** The parameters it was queued with, secrets masked (maskSecrets). */
+  params: Record<string, unknown>;
   attempts: number;
   failedAt: Date;
   errors: AttemptError[];
@@ -20,22 +24,43 @@ export interface FailedEntry {
 
 export async function listFailed(db: Database): Promise<FailedEntry[]> {
   const rows = await db.raw.query<{
-    id: string; operation: string; queue: string; user_id: unknown; attempts: unknown; finished_at: unknown; errors: string | null; result_taken_at: unknown;
-    output: string | null;
+    id: string; operation: string; queue: string; user_id: unknown; user_name: string | null; params: string; attempts: unknown; finished_at: unknown;
+    errors: string | null; result_taken_at: unknown; output: string | null;
   }>(Prisma.sql`
-    SELECT id, operation, queue, user_id, attempts, finished_at, errors, result_taken_at, output
-    FROM ws_queued_operation WHERE state = 'failed' ORDER BY finished_at, id`);
+    SELECT q.id, q.operation, q.queue, q.user_id, u.user_name, q.params, q.attempts, q.finished_at, q.errors, q.result_taken_at, q.output
+    FROM ws_queued_operation q LEFT JOIN ws_user u ON u.id = q.user_id
+    WHERE q.state = 'failed' ORDER BY q.finished_at, q.id`);
   return rows.map((r) => ({
     operationTrackingID: r.id,
     operation: r.operation,
     queue: r.queue,
     userId: Number(r.user_id),
+    userName: r.user_name ?? null,
+    params: maskSecrets(JSON.parse(r.params) as Record<string, unknown>) as Record<string, unknown>,
     attempts: Number(r.attempts),
     failedAt: toDate(r.finished_at),
     errors: r.errors ? (JSON.parse(r.errors) as AttemptError[]) : [],
     resultRead: r.result_taken_at !== null && r.result_taken_at !== undefined,
     output: r.output ? (JSON.parse(r.output) as string[]) : [],
   }));
+}
+
+/** Parameter names that hold credentials: their values are shown as "***". */
+const SECRET_NAME = /pass|secret|token|key|auth|credential|session/i;
+
+/** A copy of `value` with the values of secret-looking keys, at any depth, replaced by "***". */
+export function maskSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskSecrets);
+  if (typeof value === 'string' && value.startsWith('{')) {
+    // coreBOS sends elements as JSON text: look inside.
+    try {
+      return JSON.stringify(maskSecrets(JSON.parse(value)));
+    } catch {
+      return value;
+    }
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) ? '***' : maskSecrets(v)]));
 }
 
 /**
@@ -56,9 +81,15 @@ export async function retryFailed(db: Database, ids: string[] | null, now: Date)
   return rows.map((r) => r.id);
 }
 
-/** Deletes failed entries: the given ones, or (ids null) all of them. */
-export async function forgetFailed(db: Database, ids: string[] | null): Promise<number> {
-  if (ids) return db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE state = 'failed' AND id IN (${Prisma.join(ids)})`);
+/** Deletes the given failed entries. Returns the ids deleted (an id not in the failed store is not). */
+export async function forgetFailed(db: Database, ids: string[]): Promise<string[]> {
+  const rows = await db.raw.query<{ id: string }>(Prisma.sql`
+    DELETE FROM ws_queued_operation WHERE state = 'failed' AND id IN (${Prisma.join(ids)}) RETURNING id`);
+  return rows.map((r) => r.id);
+}
+
+/** Deletes every failed entry; returns how many. */
+export async function flushFailed(db: Database): Promise<number> {
   return inBatches((limit) =>
     db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation WHERE state = 'failed' LIMIT ${limit})`),
   );

@@ -18,6 +18,8 @@ export interface QueuedOperationStatus {
   errors: AttemptError[];
   submittedAt: Date;
   dueAt: Date;
+  /** When an executor may take it next (a retry's backoff, or its due time); null unless queued. */
+  nextAttemptAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   /** cbwsOptions.callback, when the call named one. */
@@ -59,6 +61,7 @@ export async function statusOf(
     errors: r.errors ? (JSON.parse(String(r.errors)) as AttemptError[]) : [],
     submittedAt: toDate(r.submitted_at),
     dueAt: toDate(r.due_at),
+    nextAttemptAt: stored === 'queued' ? toDate(r.available_at) : null,
     startedAt: optionalDate(r.started_at),
     finishedAt: optionalDate(r.finished_at),
     callback: r.callback ? (JSON.parse(String(r.callback)) as { url: string; method: string }) : null,
@@ -118,4 +121,11 @@ export async function queueCounts(db: Database, now: Date, queues?: string[], fi
     else counts.done += n;
   }
   return counts;
+}
+
+/** Queued entries (due or not) per queue. */
+export async function queuedByQueue(db: Database): Promise<Map<string, number>> {
+  const rows = await db.raw.query<{ queue: string; n: unknown }>(Prisma.sql`
+    SELECT queue, count(*) AS n FROM ws_queued_operation WHERE state = 'queued' GROUP BY queue`);
+  return new Map(rows.map((r) => [r.queue, Number(r.n)]));
 }

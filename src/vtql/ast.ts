@@ -5,9 +5,12 @@ export interface FieldRef {
   pos: number;
 }
 
-/** A literal: strings are decoded (quotes and escapes removed); numbers keep their source text. */
+/**
+ * A literal: strings are decoded (quotes and escapes removed); numbers keep their source text; `true` and
+ * `false` unquoted are booleans (value 'true' or 'false').
+ */
 export interface Value {
-  kind: 'string' | 'number';
+  kind: 'string' | 'number' | 'boolean';
   value: string;
   pos: number;
 }

@@ -166,16 +166,19 @@ class Parser {
 
   private value(): Value {
     const t = this.peek;
-    if (t.kind !== 'string' && t.kind !== 'number') this.fail("a value (a 'quoted string' or a number)");
+    const boolean = t.kind === 'word' && /^(true|false)$/i.test(t.text);
+    if (t.kind !== 'string' && t.kind !== 'number' && !boolean) this.fail("a value (a 'quoted string', a number, true or false)");
     if (++this.values > this.limits.maxValues) {
       throw syntaxError(t.pos, `more than ${this.limits.maxValues} values in one query (limit ${SETTING.maxValues})`);
     }
     this.i++;
-    return { kind: t.kind, value: t.text, pos: t.pos };
+    if (boolean) return { kind: 'boolean', value: t.text.toLowerCase(), pos: t.pos };
+    return { kind: t.kind as 'string' | 'number', value: t.text, pos: t.pos };
   }
 
   private pattern(): Value {
     const pattern = this.value();
+    if (pattern.kind === 'boolean') throw syntaxError(pattern.pos, "a like pattern is a 'quoted string'");
     const length = [...pattern.value].length;
     if (length > this.limits.maxPatternLength) {
       throw syntaxError(pattern.pos, `like pattern of ${length} characters, more than ${this.limits.maxPatternLength} (limit ${SETTING.maxPatternLength})`);

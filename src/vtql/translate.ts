@@ -46,8 +46,16 @@ function bindId(column: Column, v: Value): number {
   return Number(m[2]);
 }
 
+/** Unquoted true/false compare with boolean fields only. */
+function unquotedBooleanFits(column: Column, v: Value): void {
+  if (v.kind === 'boolean' && column.kind !== 'boolean') {
+    throw syntaxError(v.pos, `${v.value} compares with boolean fields only; ${column.name} is not one (quote it: '${v.value}')`);
+  }
+}
+
 /** A query value as the parameter its column compares with. */
 function bind(column: Column, v: Value): string | number {
+  unquotedBooleanFits(column, v);
   switch (column.kind) {
     case 'text':
       return v.value;
@@ -149,6 +157,7 @@ class Translator {
       if (op === '!=') return Prisma.sql`NOT (${col.isEmpty})`;
     }
     if (col.folded && op === '=') {
+      unquotedBooleanFits(col, v);
       this.indexed = true;
       return Prisma.sql`(${col.folded} = lower(${v.value}) AND ${col.typed} = ${v.value})`;
     }
@@ -162,6 +171,7 @@ class Translator {
     // Built only when some value is left: `in ('')` on a field that can be empty has none (Prisma cannot join []).
     const list = () => Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`;
     if (rest.length && col.folded && !negated) {
+      for (const v of rest) unquotedBooleanFits(col, v);
       this.indexed = true;
       parts.push(Prisma.sql`(${col.folded} IN (${Prisma.join(rest.map((v) => Prisma.sql`lower(${v.value})`))}) AND ${list()})`);
     } else if (rest.length) parts.push(list());
