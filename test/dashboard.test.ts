@@ -252,7 +252,7 @@ for (const backend of backends) {
         await page.waitForURL(new RegExp(`/dashboard/operations/${flaky}$`));
         assert.match((await text('.timeline')) ?? '', /Submitted.*Due.*Started.*Finished/s);
         assert.match((await text('table.attempts')) ?? '', /INTERNAL_SERVER_ERROR.*attempt 1 fails/s);
-        assert.match((await text('pre.json')) ?? '', /"how": "flaky"/);
+        assert.match((await text('pre.params')) ?? '', /"how": "flaky"/);
         await shot('detail');
         const admin = await gw.rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' } });
         const secretId = await enqueue(gw.rt.db, {
@@ -265,7 +265,7 @@ for (const backend of backends) {
         await page.goto(`${origin}/dashboard/operations/${secretId}`);
         const shown = (await page.content());
         for (const secret of ['k-4f1c9e', 'pw-77a2', 't-9d3']) assert.ok(!shown.includes(secret), `${secret} is masked`);
-        assert.match((await text('pre.json')) ?? '', /"note": "kept"/);
+        assert.match((await text('pre.params')) ?? '', /"note": "kept"/);
 
         // Cancel a queued operation from its page; its caller reads OPERATION_CANCELLED.
         await page.goto(`${origin}/dashboard/operations/${later}`);

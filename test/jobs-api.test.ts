@@ -258,6 +258,7 @@ for (const backend of backends) {
           assert.equal(done.body.data.context, 'hooks');
           assert.equal(done.body.data.priority, 450);
           assert.equal(done.body.data.output.success, true);
+          assert.equal(done.body.data.output.result.status, 200, 'the stored result is the answer of the test server');
           assert.ok(hits.some((h) => h.url === `/hook?job=${id}`), JSON.stringify(hits));
           const callback = await until('the callback', async () => hits.find((h) => h.url === '/done'));
           assert.equal(JSON.parse(callback.body).operationTrackingID, id);

@@ -97,5 +97,5 @@ ${e.errors.length
     : html`<p class="muted">No attempt has failed.</p>`}
 ${reported(e.extra)}
 <h2>Parameters</h2>
-${paramsCleared ? html`<p class="muted">Cleared when the operation finished.</p>` : json(maskSecrets(e.params))}`;
+${paramsCleared ? html`<p class="muted">Cleared when the operation finished.</p>` : html`<pre class="json params">${JSON.stringify(maskSecrets(e.params), null, 2)}</pre>`}`;
 }
