@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../src/config.js';
 import { backends, call, expectCli, login, runCli, shown, spawnCli, startGateway, testEnv, until, type Gateway } from './support.js';
 
@@ -133,6 +134,12 @@ for (const backend of backends) {
           params: { type: 'object', properties: { amount: { type: 'integer' }, apiToken: { type: 'string' } }, required: ['amount'] },
           async handle() { throw new Error('payment provider unreachable'); },
         };\n`,
+      );
+      // Beside it, the suite's wsgatetest_misbehave, importing wsgate by its path (the folder is outside the package).
+      const fixture = fs.readFileSync(path.join(packageRoot, 'test', 'fixtures', 'operations', 'wsgatetest_misbehave.mjs'), 'utf8');
+      fs.writeFileSync(
+        path.join(ops, 'wsgatetest_misbehave.mjs'),
+        fixture.replace("from 'wsgate'", `from '${pathToFileURL(path.join(packageRoot, 'dist', 'src', 'index.js')).href}'`),
       );
       const gw = await startGateway(backend, { WSGATE_OPERATIONS_DIR: ops });
       try {

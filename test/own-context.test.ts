@@ -76,7 +76,8 @@ for (const backend of backends) {
       assert.doesNotMatch(JSON.stringify(answer) + JSON.stringify(s.errors), /infrastructure failed|at handle/);
       const cli = await runCli(['failed'], gw.env);
       assert.equal(cli.code, 0, cli.stderr);
-      assert.match(cli.stdout, new RegExp(`${id}  policy .*\\n    attempt by admin\\n`));
+      // Under the entry's line (with its parameters and each attempt's error), the lines its last attempt logged.
+      assert.match(cli.stdout, new RegExp(`${id}  policy .*\\n(    .*\\n)*    attempt by admin\\n`));
     });
 
     test('the operation\'s own timeout aborts ctx.signal; the attempt fails TIMEOUT, retried per its tries', async () => {
