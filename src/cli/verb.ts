@@ -2,6 +2,7 @@
 // exporting a record of verbs that src/cli.ts spreads into its own.
 import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config.js';
+import { ScheduleFileError } from '../schedule/file.js';
 import { OperationFileError } from '../operations/own/load.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 
@@ -29,7 +30,8 @@ export async function openCliRuntime(config: Config): Promise<Runtime> {
   try {
     return await openRuntime(config);
   } catch (error) {
-    if (error instanceof OperationFileError) throw error;
+    // A broken operation, event or schedule file names itself; only the rest is the database's failure.
+    if (error instanceof OperationFileError || error instanceof ScheduleFileError) throw error;
     const why = (error as Error)?.message ?? String(error);
     throw new DatabaseOpenError(`cannot open the database ${withoutPassword(config.databaseUrl)}: ${why.split('\n')[0]}`);
   }
