@@ -4,8 +4,7 @@
 import { nanoid } from 'nanoid';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database } from '../db/client.js';
-import { toDate } from '../db/values.js';
-import type { AttemptError, ClaimedOperation } from './store.js';
+import { claimedOf, type ClaimedOperation, type ClaimRow } from './store.js';
 
 export interface JobDetails {
   userId: number;
@@ -39,28 +38,13 @@ export async function resultWasTaken(db: Database, operationTrackingID: string, 
  */
 export async function claimById(db: Database, operationTrackingID: string, now: Date, leaseSeconds: number): Promise<ClaimedOperation | null> {
   const leaseToken = nanoid();
-  const [r] = await db.raw.query<Record<string, unknown>>(Prisma.sql`
+  const [r] = await db.raw.query<ClaimRow>(Prisma.sql`
     UPDATE ws_queued_operation
     SET state = 'running', lease_token = ${leaseToken}, available_at = ${new Date(now.getTime() + leaseSeconds * 1000)},
         started_at = ${now}, attempts = attempts + 1
     WHERE id = ${operationTrackingID} AND state = 'queued'
     RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent`);
-  if (!r) return null;
-  return {
-    operationTrackingID: String(r.id),
-    operation: String(r.operation),
-    params: JSON.parse(String(r.params)) as Record<string, unknown>,
-    userId: Number(r.user_id),
-    attempts: Number(r.attempts),
-    failures: Number(r.failures),
-    errors: r.errors ? (JSON.parse(String(r.errors)) as AttemptError[]) : [],
-    queue: String(r.queue),
-    priority: Number(r.priority),
-    dueAt: toDate(r.due_at),
-    submittedAt: toDate(r.submitted_at),
-    traceParent: r.trace_parent ? String(r.trace_parent) : null,
-    leaseToken,
-  };
+  return r ? claimedOf(r, leaseToken) : null;
 }
 
 /** The entry's stored state alone (one primary-key read: what a `Prefer: wait` polls); null when there is none. */

@@ -141,7 +141,7 @@ export interface ClaimOptions {
   held?: Set<string>;
 }
 
-type ClaimRow = {
+export type ClaimRow = {
   id: string;
   operation: string;
   params: string;
@@ -155,6 +155,23 @@ type ClaimRow = {
   submitted_at: unknown;
   trace_parent: string | null;
 };
+
+/** A claimed row as the executor takes it (the claim and `wsgate run`'s claimById return the same columns). */
+export const claimedOf = (r: ClaimRow, leaseToken: string): ClaimedOperation => ({
+  operationTrackingID: r.id,
+  operation: r.operation,
+  params: JSON.parse(r.params) as Record<string, unknown>,
+  userId: Number(r.user_id),
+  attempts: Number(r.attempts),
+  failures: Number(r.failures),
+  errors: r.errors ? (JSON.parse(r.errors) as AttemptError[]) : [],
+  queue: r.queue,
+  priority: Number(r.priority),
+  dueAt: toDate(r.due_at),
+  submittedAt: toDate(r.submitted_at),
+  leaseToken,
+  traceParent: r.trace_parent ?? null,
+});
 
 /** Reserves up to `limit` due entries for one lease token (one statement per queue consulted). */
 export async function claim(db: Database, options: ClaimOptions): Promise<ClaimedOperation[]> {
@@ -172,21 +189,7 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
     const params = { queue, now: options.now, leaseUntil, leaseToken, limit };
     const rows = control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.raw.query<ClaimRow>(db.dialect.claimDue(params), { prepared: true });
     if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
-    const batch = rows.map((r) => ({
-      operationTrackingID: r.id,
-      operation: r.operation,
-      params: JSON.parse(r.params) as Record<string, unknown>,
-      userId: Number(r.user_id),
-      attempts: Number(r.attempts),
-      failures: Number(r.failures),
-      errors: r.errors ? (JSON.parse(r.errors) as AttemptError[]) : [],
-      queue: r.queue,
-      priority: Number(r.priority),
-      dueAt: toDate(r.due_at),
-      submittedAt: toDate(r.submitted_at),
-      leaseToken,
-      traceParent: r.trace_parent ?? null,
-    }));
+    const batch = rows.map((r) => claimedOf(r, leaseToken));
     // RETURNING does not promise the sub-select's order; this is the claim's order.
     batch.sort((a, b) => b.priority - a.priority || a.dueAt.getTime() - b.dueAt.getTime() || a.submittedAt.getTime() - b.submittedAt.getTime());
     claimed.push(...batch);
