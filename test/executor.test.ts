@@ -221,7 +221,7 @@ for (const backend of backends) {
       assert.equal((await runPass(gw.rt)).run, 0, 'leased: not taken');
       clock.advance(31_000);
       await relogin();
-      assert.equal(await rescueExpiredLeases(gw.rt.db, clock.now()), 1);
+      assert.equal(await rescueExpiredLeases(gw.rt.db, clock.now(), 3600), 1);
       const [fresh] = await claim(gw.rt.db, { queues: ['default'], now: clock.now(), leaseSeconds: 30, limit: 1 });
       assert.equal(fresh!.operationTrackingID, id);
       const staleWrite = await completeMany(gw.rt.db, stale!.leaseToken, [{ operationTrackingID: id, envelope: '{"success":false}' }], clock.now(), 60);
@@ -238,7 +238,7 @@ for (const backend of backends) {
         const [claimed] = await claim(gw.rt.db, { queues: ['default'], now: clock.now(), leaseSeconds: 30, limit: 1 });
         assert.equal(claimed?.operationTrackingID, id);
         clock.advance(31_000);
-        await rescueExpiredLeases(gw.rt.db, clock.now());
+        await rescueExpiredLeases(gw.rt.db, clock.now(), 3600);
       }
       await relogin();
       const summary = await runPass(gw.rt);

@@ -61,7 +61,7 @@ function reported(extra: Record<string, unknown>): Html {
 }
 
 export function detailPage(e: EntryDetail, now: Date, csrf: string, message?: string): Html {
-  const cancellable = e.state === 'waiting' || e.state === 'delayed';
+  const cancellable = e.state === 'waiting' || e.state === 'delayed' || e.state === 'running';
   const paramsCleared = (e.state === 'done' || e.state === 'cancelled') && typeof e.params === 'object' && e.params !== null && Object.keys(e.params).length === 0;
   return html`${notice(message)}<section class="card facts">
 <dl>

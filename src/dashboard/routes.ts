@@ -14,7 +14,7 @@ import type { Services } from '../operations/types.js';
 import { packageRoot } from '../config.js';
 import { failure } from '../envelope.js';
 import { WsError } from '../errors.js';
-import { cancelQueued } from '../queue/status.js';
+import { cancelEntry } from '../queue/cancel.js';
 import { flushFailed, forgetFailed, retryFailed } from '../queue/failed.js';
 import { queueEvents } from '../queue/events.js';
 import { heartbeatEveryMs } from '../executor/engine.js';
@@ -83,7 +83,8 @@ const NOTICES: Record<string, (n: string) => string> = {
   retried: (n) => `${n} queued again.`,
   forgotten: (n) => `${n} forgotten.`,
   cancelled: () => 'The operation was cancelled.',
-  'not-cancellable': () => 'The operation has started or finished meanwhile: it was not cancelled.',
+  cancelling: () => 'The operation is running: its executor is stopping it, and it ends as cancelled.',
+  'not-cancellable': () => 'The operation has finished meanwhile: it was not cancelled.',
 };
 
 export function createDashboard(deps: DashboardDeps): Dashboard {
@@ -254,11 +255,10 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const id = ctx.params.id!;
     const owner = await ownerOf(deps.db, id);
     // As cancelQueuedOperation does it, on behalf of the user who queued the entry.
-    const envelope = JSON.stringify(failure(new WsError('OPERATION_CANCELLED', 'The operation was cancelled by an operator before it ran')));
-    const done = owner !== null && (await cancelQueued(deps.db.prisma, id, owner, envelope, now(), deps.services.resultTtlSeconds));
-    if (owner !== null) deps.log.info({ operationTrackingID: id, by: ctx.state.signed!.user.userName, cancelled: done }, 'dashboard: cancel');
+    const done = owner !== null ? await cancelEntry(deps.db.prisma, id, owner, now(), deps.services.resultTtlSeconds, 'The operation was cancelled by an operator before it ran') : null;
+    if (owner !== null) deps.log.info({ operationTrackingID: id, by: ctx.state.signed!.user.userName, cancelled: done ?? false }, 'dashboard: cancel');
     ctx.status = 303;
-    ctx.redirect(`/dashboard/operations/${encodeURIComponent(id)}?notice=${done ? 'cancelled' : 'not-cancellable'}`);
+    ctx.redirect(`/dashboard/operations/${encodeURIComponent(id)}?notice=${done ?? 'not-cancellable'}`);
   });
 
   router.get('/failed', async (ctx) => {

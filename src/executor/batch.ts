@@ -6,6 +6,10 @@
 // Operations marked `external` (job kinds that call out: httpRequest, exec) run before the transaction
 // that stores their result, outside it: no transaction waits on another server or a process. Should that
 // transaction fail, such a job runs again (its call out happens at least once).
+// An entry whose cancel was asked for (src/queue/cancel.ts) is skipped if it has not started, stopped if it
+// runs (ctx.signal; the worker kills its command), and its transaction rolled back; it is stored as
+// cancelled. Should its cancel reach the database before its completion, the fenced completion misses it
+// and the same happens.
 import type { Database } from '../db/client.js';
 import { isTransientDatabaseError } from '../db/errors.js';
 import { envelopeOfError, success } from '../envelope.js';
@@ -14,6 +18,7 @@ import { findUser, type WsUser } from '../auth/users.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { OperationDefinition, Services } from '../operations/types.js';
 import { completeMany, storeReport, type ClaimedOperation, type Completion } from '../queue/store.js';
+import { cancelsRequested, finishCancelled } from '../queue/cancel.js';
 import type { EntryOutcome } from './messages.js';
 import { isInfrastructureFailure } from './retry.js';
 import { StoppedForShutdown, type RunReport } from './report.js';
@@ -35,6 +40,10 @@ export interface BatchRunner {
   holdProcessGroup(pgid: number): void;
   /** An own operation's run starts: its ctx.log, ctx.progress and ctx.signal (built-in ones report nothing). */
   startRun(entry: ClaimedOperation, op: OperationDefinition): RunReport;
+  /** Its owner cancelled this entry (the executor told the worker). */
+  isCancelled(operationTrackingID: string): boolean;
+  /** The signal of an external operation's run, aborted when its owner cancels it. */
+  externalSignal(operationTrackingID: string): AbortSignal;
 }
 
 class OperationThrew extends Error {
@@ -47,8 +56,19 @@ class OperationThrew extends Error {
 }
 
 class LeaseLost extends Error {
-  constructor(readonly ids: string[]) {
+  constructor(
+    readonly ids: string[],
+    /** Entries its completion missed because their cancel was asked for meanwhile. */
+    readonly cancelled: string[] = [],
+  ) {
     super('lease lost');
+  }
+}
+
+/** The run of an entry whose cancel was asked for ended (however it ended): its transaction is rolled back. */
+class RunCancelled extends Error {
+  constructor() {
+    super('cancelled');
   }
 }
 
@@ -65,6 +85,10 @@ interface Pending {
   code?: string;
   /** When its run started (epoch ms) and how long it took, once it ran. */
   timing?: { startedAt: number; ms: number };
+  /** Its cancel was asked for: stored as cancelled, whatever its run did. */
+  cancelled?: boolean;
+  /** Its cancel could not be stored: its lease was taken over. */
+  lost?: boolean;
 }
 
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -106,8 +130,9 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
       r.settled(todo.map((p) => ({ id: p.entry.operationTrackingID, kind: 'unfinished', started: false, why: 'the executor is stopping' })));
       return;
     }
+    for (const p of todo) if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
     const first = todo[0]!;
-    if (!first.answer && r.registry.get(first.entry.operation)!.external) {
+    if (!first.answer && !first.cancelled && r.registry.get(first.entry.operation)!.external) {
       if (!(await runExternal(r, first, users.get(first.entry.userId)!, log))) {
         todo = todo.slice(1);
         continue;
@@ -118,8 +143,15 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
       await r.db.transaction!(async () => {
         const began = Date.now();
         const completions: Completion[] = [];
+        const cancelled: Pending[] = [];
         for (const p of todo) {
           if (chunk.length > 0 && (oneByOne || Date.now() - began >= r.groupCommitMs || r.windingDown())) break;
+          if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
+          if (p.cancelled) {
+            chunk.push(p);
+            cancelled.push(p);
+            continue;
+          }
           // An external operation runs first, before a transaction of its own.
           if (!p.answer && r.registry.get(p.entry.operation)!.external) break;
           chunk.push(p);
@@ -145,7 +177,9 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
               op, user: users.get(p.entry.userId)!, params: p.entry.params, envelope: success(result), db, dialect: r.db.dialect,
             });
             completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(envelope) });
+            if (r.isCancelled(p.entry.operationTrackingID)) throw new RunCancelled();
           } catch (error) {
+            if (r.isCancelled(p.entry.operationTrackingID)) throw new OperationThrew(p.entry, new RunCancelled());
             throw new OperationThrew(p.entry, report ? report.outcome(error) : error);
           } finally {
             report?.end();
@@ -154,15 +188,28 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
           }
         }
         for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
-        const finished = await completeMany(r.db, batch[0]!.leaseToken, completions, r.services.clock.now(), r.resultTtlSeconds);
-        const lost = chunk.filter((p) => !finished.has(p.entry.operationTrackingID)).map((p) => p.entry.operationTrackingID);
-        if (lost.length > 0) throw new LeaseLost(lost);
+        const leaseToken = batch[0]!.leaseToken;
+        const now = r.services.clock.now();
+        const finished = await completeMany(r.db, leaseToken, completions, now, r.resultTtlSeconds);
+        const missed = completions.map((c) => c.operationTrackingID).filter((id) => !finished.has(id));
+        if (missed.length > 0) {
+          // Missed: its lease was taken over, or its cancel reached the database first (then it is cancelled).
+          const cancelledMeanwhile = new Set(await cancelsRequested(r.db, [leaseToken]));
+          throw new LeaseLost(missed.filter((id) => !cancelledMeanwhile.has(id)), missed.filter((id) => cancelledMeanwhile.has(id)));
+        }
+        const stored = await finishCancelled(r.db, leaseToken, cancelled.map((p) => p.entry.operationTrackingID), now, r.resultTtlSeconds);
+        // Not stored: its lease was taken over meanwhile.
+        for (const p of cancelled) if (!stored.has(p.entry.operationTrackingID)) p.lost = true;
       });
       r.settled(
         chunk.map((p) =>
-          p.answer && !p.ran
-            ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.code ?? codeOf(p.answer), ...facts(p) }
-            : { id: p.entry.operationTrackingID, kind: 'done', ...facts(p) },
+          p.lost
+            ? { id: p.entry.operationTrackingID, kind: 'lost' }
+            : p.cancelled
+              ? { id: p.entry.operationTrackingID, kind: 'cancelled', ...facts(p) }
+              : p.answer && !p.ran
+                ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.code ?? codeOf(p.answer), ...facts(p) }
+                : { id: p.entry.operationTrackingID, kind: 'done', ...facts(p) },
         ),
       );
       const ran = new Set(chunk);
@@ -172,6 +219,9 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         r.settled(error.ids.map((id) => ({ id, kind: 'lost' })));
         const lost = new Set(error.ids);
         todo = todo.filter((p) => !lost.has(p.entry.operationTrackingID));
+        for (const p of todo) if (error.cancelled.includes(p.entry.operationTrackingID)) p.cancelled = true;
+      } else if (error instanceof OperationThrew && error.thrown instanceof RunCancelled) {
+        todo.find((t) => t.entry === error.entry)!.cancelled = true;
       } else if (error instanceof OperationThrew && error.thrown instanceof StoppedForShutdown) {
         // Its handler gave up on ctx.signal as the executor stops: handed back, to run again later.
         const p = todo.find((t) => t.entry === error.entry)!;
@@ -213,13 +263,27 @@ async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error
   r.running(p.index);
   try {
     const result = await op.run(
-      { db, user, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID, holdProcessGroup: r.holdProcessGroup },
+      {
+        db,
+        user,
+        services: r.services,
+        atomic: (fn) => fn(db),
+        trackingId: p.entry.operationTrackingID,
+        holdProcessGroup: r.holdProcessGroup,
+        signal: r.externalSignal(p.entry.operationTrackingID),
+      },
       p.entry.params,
     );
     p.answer = JSON.stringify(success(result));
     p.ran = true;
+    if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
     return true;
   } catch (error) {
+    // Its command was killed, or its request given up, because its owner cancelled it.
+    if (r.isCancelled(p.entry.operationTrackingID)) {
+      p.cancelled = true;
+      return true;
+    }
     if (!isInfrastructureFailure(error)) {
       p.answer = answerOf(error);
       return true;

@@ -15,6 +15,7 @@ import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../
 import { queueEvents, type Enqueued } from '../queue/events.js';
 import { heartbeatEveryMs, removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
+import { cancelEvents, cancelsRequested, finishCancelled, type CancelRequest } from '../queue/cancel.js';
 import { ControlsCache } from '../queue/controls.js';
 import type { EntryOutcome, RunFacts, RunTiming } from './messages.js';
 import { formatUserId } from '../auth/users.js';
@@ -67,6 +68,8 @@ export interface PassSummary {
   lost: number;
   /** Operations handed back unfinished (shutdown, or a database failure): they run again later. */
   handedBack: number;
+  /** Operations stopped (or skipped) because their owner cancelled them while they were claimed: stored as cancelled. */
+  cancelled: number;
   tookMs: number;
 }
 
@@ -93,6 +96,8 @@ export interface EngineDeps {
 }
 
 const MAINTENANCE_EVERY_MS = 60_000;
+/** While operations run, how often the engine looks for cancels asked for in other processes. */
+const CANCELS_EVERY_MS = 1_000;
 const SCHEDULES_EVERY_MS = 1_000;
 
 /** While the database is unavailable the engine tries again after 1 s, doubling up to 30 s. */
@@ -137,6 +142,17 @@ export class Engine {
   private lastHeartbeat: number | null = null;
   /** Runs and failures per queue and minute, written with the heartbeat (`wsgate top`). */
   private readonly uncountThreads: () => void;
+  /** Entries whose cancel the pool was told of (until their batch settles). */
+  private readonly cancelsSent = new Set<string>();
+  /** A cancel asked for in this process (its owner checked): the worker holding the entry is told at once. */
+  private readonly onCancel = (request: CancelRequest) => {
+    const id = request.operationTrackingID;
+    if (this.cancelsSent.has(id) || (this.holds(id) && this.pool.cancel(id))) {
+      this.cancelsSent.add(id);
+      request.heard = true;
+    }
+  };
+  private readonly cancelsTimer: NodeJS.Timeout;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -172,6 +188,11 @@ export class Engine {
           backoff: config.callbackBackoff,
         })
       : null;
+    cancelEvents.on('requested', this.onCancel);
+    this.cancelsTimer = setInterval(() => {
+      if (this.inFlight.size > 0) void this.checkCancels();
+    }, CANCELS_EVERY_MS);
+    this.cancelsTimer.unref();
     this.uncountThreads = deps.metrics?.countThreads(() => ({ pool: 'executor', busy: this.pool.busy, size: this.pool.size })) ?? (() => undefined);
   }
 
@@ -291,6 +312,8 @@ export class Engine {
     this.live.close();
     this.uncountThreads();
     queueEvents.off('enqueued', this.onEnqueued);
+    cancelEvents.off('requested', this.onCancel);
+    clearInterval(this.cancelsTimer);
     await this.listening?.stop();
     await removeExecutor(this.deps.db, this.id).catch(() => undefined);
   }
@@ -352,7 +375,7 @@ export class Engine {
   private async step(stopWhenEmpty: boolean): Promise<boolean> {
     const { db, clock } = this.deps;
     if (this.orphans.length > 0) {
-      this.summary.handedBack += await handBack(db, this.orphans, true, clock.now());
+      this.summary.handedBack += await handBack(db, this.orphans, true, clock.now(), this.options.resultTtlSeconds);
       this.orphans = [];
     }
     let empty = false;
@@ -443,6 +466,7 @@ export class Engine {
       })
       .finally(() => {
         this.live.forget(batch.map((e) => e.operationTrackingID));
+        for (const e of batch) this.cancelsSent.delete(e.operationTrackingID);
         this.inFlight.delete(done);
         this.wake();
         this.deliverer?.wake();
@@ -465,15 +489,43 @@ export class Engine {
       for (const e of batch) {
         if (settled.has(e.operationTrackingID)) continue;
         if (e === culprit) {
-          if (this.stopping && reason === 'exit') interrupted.push(e);
+          if (reason === 'cancelled') await this.recordCancelled(e);
+          else if (this.stopping && reason === 'exit') interrupted.push(e);
           else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false, reason === 'timeout' ? { ms: this.options.timeoutSeconds * 1000 } : {});
         } else unstarted.push(e);
       }
-      if (!(this.stopping && reason === 'exit')) this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
+      if (!(this.stopping && reason === 'exit') && reason !== 'cancelled') this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
     }
     const now = this.deps.clock.now();
-    if (unstarted.length) this.summary.handedBack += await handBack(this.deps.db, unstarted, false, now);
-    if (interrupted.length) this.summary.handedBack += await handBack(this.deps.db, interrupted, true, now);
+    const ttl = this.options.resultTtlSeconds;
+    if (unstarted.length) this.summary.handedBack += await handBack(this.deps.db, unstarted, false, now, ttl);
+    if (interrupted.length) this.summary.handedBack += await handBack(this.deps.db, interrupted, true, now, ttl);
+  }
+
+  /** Its worker was stopped because it did not end on its cancel: stored as cancelled here. */
+  private async recordCancelled(entry: ClaimedOperation) {
+    const stored = await finishCancelled(this.deps.db, entry.leaseToken, [entry.operationTrackingID], this.deps.clock.now(), this.options.resultTtlSeconds);
+    await this.record(entry, stored.size > 0 ? { id: entry.operationTrackingID, kind: 'cancelled' } : { id: entry.operationTrackingID, kind: 'lost' }, [], []);
+  }
+
+  /** True when a batch of this engine holds the entry. */
+  private holds(operationTrackingID: string): boolean {
+    for (const batch of this.inFlight.values()) if (batch.some((e) => e.operationTrackingID === operationTrackingID)) return true;
+    return false;
+  }
+
+  /** Tells the workers of the entries they hold whose cancel was asked for (once each). */
+  private async checkCancels(): Promise<void> {
+    const tokens = new Set<string>();
+    for (const batch of this.inFlight.values()) for (const e of batch) tokens.add(e.leaseToken);
+    try {
+      for (const id of await cancelsRequested(this.deps.db, [...tokens])) {
+        if (this.cancelsSent.has(id)) continue;
+        if (this.pool.cancel(id)) this.cancelsSent.add(id);
+      }
+    } catch (error) {
+      if (!this.health.failed(error)) this.deps.log.warn({ err: error }, 'executor could not look for cancelled operations; it looks again in a second');
+    }
   }
 
   private async record(entry: ClaimedOperation, o: EntryOutcome, unstarted: ClaimedOperation[], interrupted: ClaimedOperation[]) {
@@ -490,6 +542,11 @@ export class Engine {
         this.summary.run++;
         this.summary.errors++;
         this.logRun(entry, 'error', { ...o, error: o.code });
+        return;
+      case 'cancelled':
+        observeOutcome(this.deps, entry, { outcome: 'cancelled', code: 'OPERATION_CANCELLED', startedAt: o.startedAt, ms: o.ms, final: true });
+        this.summary.cancelled++;
+        this.logRun(entry, 'cancelled', o);
         return;
       case 'lost':
         this.summary.lost++;
@@ -534,7 +591,7 @@ export class Engine {
     const retryAt = retry ? new Date(now.getTime() + backoffSeconds(policy.backoff ?? this.options.backoff, entry.failures + 1) * 1000) : null;
     const envelope = JSON.stringify(failure(new WsError(code, message)));
     const report = this.live.of(entry.operationTrackingID);
-    const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope, report });
+    const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope, report, resultTtlSeconds: this.options.resultTtlSeconds });
     if (recorded) observeOutcome(this.deps, entry, { outcome: retry ? 'retried' : 'failed', code, startedAt: facts.startedAt, ms: facts.ms, final: !retry });
     if (!recorded) this.summary.lost++;
     else if (retry) this.summary.retried++;
@@ -553,7 +610,7 @@ export class Engine {
       for (const batch of this.inFlight.values()) for (const e of batch) tokens.add(e.leaseToken);
       const now = clock.now();
       await renewLeases(db, [...tokens], now, this.options.leaseSeconds);
-      if ((await rescueExpiredLeases(db, now)) > 0) this.wake();
+      if ((await rescueExpiredLeases(db, now, this.options.resultTtlSeconds)) > 0) this.wake();
       await reportExecutor(db, { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt }, now);
       this.lastHeartbeat = performance.now();
       this.backAgain(started);
@@ -627,9 +684,9 @@ export class Engine {
   }
 }
 
-const emptySummary = (): PassSummary => ({ run: 0, done: 0, errors: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, tookMs: 0 });
+const emptySummary = (): PassSummary => ({ run: 0, done: 0, errors: 0, failed: 0, retried: 0, lost: 0, handedBack: 0, cancelled: 0, tookMs: 0 });
 
 /** The summary line, led by `name` (the cron pass: executeOperationsFromQueue, coreBOS's script; `work`). */
 export const formatSummary = (s: PassSummary, name = 'executeOperationsFromQueue') =>
   `${name}: done=${s.done} errors=${s.errors} retried=${s.retried} failed=${s.failed}` +
-  `${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;
+  `${s.cancelled ? ` cancelled=${s.cancelled}` : ''}${s.lost ? ` lost-lease=${s.lost}` : ''}${s.handedBack ? ` handed-back=${s.handedBack}` : ''} took=${s.tookMs}ms`;

@@ -23,12 +23,19 @@ export type EntryOutcome =
   | ({ id: string; kind: 'answered'; code?: string } & RunTiming & RunFacts)
   /** An infrastructure failure: the main thread records the attempt and retries it or moves it to the failed store. */
   | ({ id: string; kind: 'failed'; code: string; message: string } & RunTiming & RunFacts)
+  /** Its cancel was asked for (src/queue/cancel.ts): stored as cancelled, nothing of its run kept. */
+  | ({ id: string; kind: 'cancelled' } & RunTiming & RunFacts)
   /** Its lease was taken over by another executor: nothing of this run was kept. */
   | { id: string; kind: 'lost' }
   /** Not finished here (the database failed around it, or the worker was told to stop): to be handed back. */
   | { id: string; kind: 'unfinished'; started: boolean; why: string };
 
-export type ToWorker = { type: 'run'; batch: ClaimedOperation[] } | { type: 'wind-down' } | { type: 'close' };
+export type ToWorker =
+  | { type: 'run'; batch: ClaimedOperation[] }
+  /** Its owner cancelled this entry of the batch: stop it if it runs, skip it if it has not started. */
+  | { type: 'cancel'; id: string }
+  | { type: 'wind-down' }
+  | { type: 'close' };
 
 export type FromWorker =
   /**

@@ -23,7 +23,7 @@ export interface PoolOptions {
   operationFiles?: () => string[];
 }
 
-export type Death = { reason: 'timeout' | 'memory' | 'exit' | 'crash'; detail: string };
+export type Death = { reason: 'timeout' | 'memory' | 'exit' | 'crash' | 'cancelled'; detail: string };
 
 export interface BatchReport {
   /** What the worker settled (committed, answered, failed, lost, unfinished). */
@@ -45,12 +45,19 @@ interface Slot {
   dead: boolean;
   /** Started before the operations were reloaded: replaced once its batch is done. */
   stale?: boolean;
+  /** Entries of its batch whose cancel it was told of, and when (epoch ms). */
+  cancels?: Map<string, number>;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
 /** After its timeout, how long an own operation has to end on its aborted ctx.signal before its worker is stopped. */
 export const ABORT_GRACE_MS = 500;
+/**
+ * After its cancel, how long a running operation has to end (on its ctx.signal, or its command killed)
+ * before its worker is stopped: the batch's other entries are handed back then, so it is a little longer.
+ */
+export const CANCEL_GRACE_MS = 1_000;
 
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
@@ -128,6 +135,20 @@ export class WorkerPool {
     for (const s of this.idle.splice(0)) this.retire(s);
   }
 
+  /**
+   * Tells the worker whose batch holds this entry that its owner cancelled it; false when no batch here
+   * holds it. The worker stops it (or skips it); one that does not within CANCEL_GRACE_MS is stopped.
+   */
+  cancel(operationTrackingID: string): boolean {
+    for (const s of this.slots) {
+      if (s.dead || !s.batch?.entries.some((e) => e.operationTrackingID === operationTrackingID)) continue;
+      (s.cancels ??= new Map()).set(operationTrackingID, Date.now());
+      s.worker.postMessage({ type: 'cancel', id: operationTrackingID } satisfies ToWorker);
+      return true;
+    }
+    return false;
+  }
+
   /** Asks every worker to finish the operation it runs and hand back the rest of its batch. */
   windDown(): void {
     for (const s of this.slots) if (!s.dead) s.worker.postMessage({ type: 'wind-down' } satisfies ToWorker);
@@ -186,6 +207,7 @@ export class WorkerPool {
       else if (m.type === 'batch-done') {
         const b = slot.batch;
         slot.batch = undefined;
+        slot.cancels = undefined;
         // A worker near its memory limit is replaced between batches rather than killed in the middle of one.
         if (m.heapUsedMb > this.o.memoryMb * 0.8 || slot.stale) this.retire(slot);
         else this.idle.push(slot);
@@ -242,7 +264,13 @@ export class WorkerPool {
     for (const s of this.slots) {
       const since = s.running[RUNNING_SINCE]!;
       if (!s.batch || since <= 0) continue;
-      const limit = this.timeoutMsOf(s.batch.entries[s.running[RUNNING_INDEX]!]);
+      const entry = s.batch.entries[s.running[RUNNING_INDEX]!];
+      const cancelledAt = entry && s.cancels?.get(entry.operationTrackingID);
+      if (cancelledAt && now - cancelledAt > CANCEL_GRACE_MS) {
+        void this.kill(s, { reason: 'cancelled', detail: 'The operation was cancelled and did not stop on its signal; its worker was stopped' });
+        continue;
+      }
+      const limit = this.timeoutMsOf(entry);
       // At the limit the worker aborts the run's ctx.signal; a handler that does not end soon after is stopped.
       if (now - since > limit + ABORT_GRACE_MS) {
         void this.kill(s, { reason: 'timeout', detail: `The operation did not finish within ${limit / 1000} s; its worker was stopped` });

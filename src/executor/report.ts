@@ -1,9 +1,10 @@
 // A deferred run's ctx.log, ctx.progress and ctx.signal, in the executor's worker: the report is kept
 // (capped) to be stored with the entry's result, and each change is sent at once to the main thread, which
 // makes it visible while the run goes on (src/queue/live.ts). The signal is aborted at the operation's
-// timeout (the watchdog stops the thread a moment later if the handler does not return), and when the
-// executor stops (wind-down).
+// timeout (the watchdog stops the thread a moment later if the handler does not return), when its owner
+// cancels it, and when the executor stops (wind-down).
 import { WsError } from '../errors.js';
+import { CANCELLED_WHILE_RUNNING } from '../queue/cancel.js';
 import type { RunHooks } from '../operations/types.js';
 import type { LiveReport } from '../queue/live.js';
 
@@ -83,8 +84,15 @@ export class RunReport implements LiveReport {
     signal: this.controller.signal,
   };
 
-  abort(why: 'timeout' | 'shutdown'): void {
-    if (!this.controller.signal.aborted) this.controller.abort(why === 'timeout' ? new WsError('TIMEOUT', `The operation did not finish within ${this.timeoutMs / 1000} s`) : new StoppedForShutdown());
+  abort(why: 'timeout' | 'shutdown' | 'cancelled'): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(
+      why === 'timeout'
+        ? new WsError('TIMEOUT', `The operation did not finish within ${this.timeoutMs / 1000} s`)
+        : why === 'cancelled'
+          ? new WsError('OPERATION_CANCELLED', CANCELLED_WHILE_RUNNING)
+          : new StoppedForShutdown(),
+    );
   }
 
   /** What the run threw, as the executor sees it: after an abort, the reason for it rather than the abort error. */

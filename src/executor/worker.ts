@@ -38,17 +38,39 @@ let windingDown = false;
 const batches: ClaimedOperation[][] = [];
 let wake: (() => void) | null = null;
 let closing = false;
-/** The own operation running now, whose ctx.signal a wind-down aborts. */
+/** The own operation running now, whose ctx.signal a wind-down or its cancel aborts. */
 let current: RunReport | null = null;
+/** The entry running now (any operation), and the entries of this worker's batches whose cancel was asked for. */
+let runningId: string | null = null;
+const cancelled = new Set<string>();
+/** The running external operation's signal (httpRequest), aborted by its cancel. */
+let external: AbortController | null = null;
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'run') batches.push(m.batch);
+  else if (m.type === 'cancel') return cancel(m.id);
   else if (m.type === 'wind-down') {
     windingDown = true;
     current?.abort('shutdown');
   } else closing = true;
   wake?.();
 });
+
+/** Stops the entry if it runs (its ctx.signal, the command it started); one not started yet is skipped by runBatch. */
+function cancel(id: string) {
+  cancelled.add(id);
+  if (runningId !== id) return;
+  current?.abort('cancelled');
+  external?.abort();
+  const pgid = running[RUNNING_PGID]!;
+  if (pgid > 0) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
 
 try {
   const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
@@ -89,6 +111,14 @@ try {
         running(index) {
           running[RUNNING_INDEX] = index;
           running[RUNNING_SINCE] = index >= 0 ? Date.now() : 0;
+          runningId = index >= 0 ? batch[index]!.operationTrackingID : null;
+          if (index < 0) current = external = null;
+        },
+        isCancelled: (id) => cancelled.has(id),
+        externalSignal(id) {
+          external = new AbortController();
+          if (cancelled.has(id)) external.abort();
+          return external.signal;
         },
         holdProcessGroup(pgid) {
           running[RUNNING_PGID] = pgid;
@@ -100,12 +130,14 @@ try {
           const report = new RunReport((delta) => send({ type: 'report', id, delta }), timeoutMsOf(op.name));
           current = report;
           if (windingDown) report.abort('shutdown');
+          if (cancelled.has(id)) report.abort('cancelled');
           return report;
         },
       },
       batch,
       (err, entry) => log.error({ err, operation: entry.operation, operationTrackingID: entry.operationTrackingID }, 'queued operation failed unexpectedly'),
     );
+    for (const e of batch) cancelled.delete(e.operationTrackingID);
     send({ type: 'batch-done', heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
   }
   await services.events.close();

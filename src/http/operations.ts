@@ -152,7 +152,8 @@ export function addOperationRoutes(router: Router, door: Door): void {
     const id = ctx.params.id!;
     const envelope = await door.call(user, 'cancelQueuedOperation', { operationTrackingID: id });
     if (!envelope.success) await refusal(door, envelope, id, user);
-    ctx.status = 200;
+    // A running operation is being stopped by its executor: accepted, not done yet.
+    ctx.status = envelope.success && (envelope.result as { status?: string }).status === 'cancelling' ? 202 : 200;
     ctx.body = await stateNow(door, id, user);
   });
 }

@@ -83,6 +83,7 @@ export const exec: OperationDefinition = {
   },
   async run(ctx, p) {
     const { name, command, args } = jobOf(ctx, p);
+    if (ctx.signal?.aborted) throw new WsError('OPERATION_CANCELLED', `exec: ${name} was cancelled before it started`);
     const max = ctx.services.jobs.execMaxOutputBytes;
     const stdout = capture(max);
     const stderr = capture(max);
@@ -102,6 +103,9 @@ export const exec: OperationDefinition = {
       timedOut = true;
       if (pid) killGroup(pid);
     }, command.timeoutSeconds * 1000);
+    // Its owner cancelled it: the whole group goes (the executor's worker kills it too).
+    const cancel = () => pid && killGroup(pid);
+    ctx.signal?.addEventListener('abort', cancel, { once: true });
     try {
       const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         child.once('error', reject);
@@ -109,6 +113,7 @@ export const exec: OperationDefinition = {
         child.once('exit', () => pid && killGroup(pid));
         child.once('close', (code, signal) => resolve({ code, signal }));
       });
+      if (ctx.signal?.aborted) throw new WsError('OPERATION_CANCELLED', `exec: ${name} was cancelled; its process group was killed`);
       if (timedOut) throw new WsError('TIMEOUT', `exec: ${name} did not finish within ${command.timeoutSeconds} s; its process group was killed`);
       const result = { exitCode: ended.code, signal: ended.signal, stdout: stdout.text, stderr: stderr.text, stdoutTruncated: stdout.truncated, stderrTruncated: stderr.truncated };
       if (ended.code !== 0) {
@@ -121,6 +126,7 @@ export const exec: OperationDefinition = {
       throw new WsError('EXEC_FAILED', `exec: ${name} could not start (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     } finally {
       clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', cancel);
       if (pid) killGroup(pid);
       ctx.holdProcessGroup?.(0);
     }

@@ -147,6 +147,7 @@ export const httpRequest: OperationDefinition = {
         allow,
         maxRedirects: MAX_REDIRECTS,
         checkRedirect: (next) => void checkOutboundUrl('httpRequest: a redirect', next.toString(), allow, ALLOW_SETTING),
+        signal: ctx.signal,
       });
       const result = { status: answer.status, headers: answer.headers, ...bodyOf(answer.body), truncated: answer.truncated, url: answer.url };
       if (answer.status >= 500) {

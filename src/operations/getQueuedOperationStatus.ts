@@ -40,6 +40,8 @@ export const getQueuedOperationStatus: OperationDefinition = {
       nextattempttime: iso(s.nextAttemptAt),
       startedtime: iso(s.startedAt),
       finishedtime: iso(s.finishedAt),
+      // Set while a running operation is being stopped after cancelQueuedOperation (it ends as cancelled).
+      cancelrequestedtime: iso(s.cancelRequestedAt),
       callback: s.callback,
       // One per final outcome (a retried failed entry reports again), each with its tries.
       callbackdeliveries: deliveries.map((d) => ({

@@ -93,6 +93,8 @@ export interface OperationContext {
    * the group is killed with the worker, should the executor stop it (timeout, shutdown).
    */
   holdProcessGroup?(pgid: number): void;
+  /** A deferred run of an external operation (httpRequest, exec): aborted when its owner cancels it. */
+  signal?: AbortSignal;
 }
 
 /** What the run of an own operation reports while it runs, and what stops it. */

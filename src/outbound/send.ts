@@ -43,6 +43,8 @@ export interface OutboundRequest {
   maxRedirects: number;
   /** Checks a redirect's target URL before it is followed (scheme, userinfo, host); throws to refuse it. */
   checkRedirect?(url: URL): void;
+  /** Ends the request early (its deferred run was cancelled): it fails as OutboundFailed. */
+  signal?: AbortSignal;
 }
 
 export interface OutboundAnswer {
@@ -139,7 +141,7 @@ function hop(r: OutboundRequest, url: URL, method: string, headers: Record<strin
 
 /** Sends the request, following redirects as allowed; throws OutboundRefused, OutboundFailed, OutboundTimeout or TooManyRedirects. */
 export async function send(r: OutboundRequest): Promise<OutboundAnswer> {
-  const signal = AbortSignal.timeout(r.timeoutMs);
+  const signal = r.signal ? AbortSignal.any([AbortSignal.timeout(r.timeoutMs), r.signal]) : AbortSignal.timeout(r.timeoutMs);
   let url = r.url;
   let method = r.method;
   let body = r.body;

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { AttemptError, ClaimedOperation } from './store.js';
 import { reportColumns, type LiveReport } from './live.js';
+import { unlessCancelled } from './cancel.js';
 
 export interface FailedAttempt {
   entry: ClaimedOperation;
@@ -19,9 +20,14 @@ export interface FailedAttempt {
   envelope: string;
   /** What the attempt reported (an own operation's ctx.progress and ctx.log), kept with the entry. */
   report?: LiveReport;
+  /** How long a result stays readable: an entry whose cancel was asked for is stored as cancelled instead. */
+  resultTtlSeconds: number;
 }
 
-/** Records one failed attempt. False when the lease was lost meanwhile (nothing was written). */
+/**
+ * Records one failed attempt (an entry whose cancel was asked for is cancelled instead). False when the
+ * lease was lost meanwhile (nothing was written).
+ */
 export async function recordFailedAttempt(db: Database, f: FailedAttempt): Promise<boolean> {
   const errors: AttemptError[] = [
     ...f.entry.errors,
@@ -33,25 +39,32 @@ export async function recordFailedAttempt(db: Database, f: FailedAttempt): Promi
     : Prisma.empty;
   const n = await db.raw.execute(Prisma.sql`
     UPDATE ws_queued_operation
-    SET ${report} state = ${retry ? 'queued' : 'failed'}, lease_token = NULL, failures = failures + 1, errors = ${JSON.stringify(errors)},
-        available_at = ${f.retryAt ?? f.now}, result = ${retry ? null : f.envelope}, finished_at = ${retry ? null : f.now},
-        result_taken_at = NULL
+    SET ${report} lease_token = NULL, failures = failures + 1, errors = ${JSON.stringify(errors)},
+        available_at = ${f.retryAt ?? f.now}, result_taken_at = NULL,
+        ${unlessCancelled(f.now, f.resultTtlSeconds, {
+          state: retry ? Prisma.sql`'queued'` : Prisma.sql`'failed'`,
+          result: retry ? Prisma.sql`NULL` : Prisma.sql`${f.envelope}`,
+          // NULLIF gives a NULL of the column's type, which PostgreSQL needs beside a parameter in a CASE.
+          finishedAt: retry ? Prisma.sql`NULLIF(finished_at, finished_at)` : Prisma.sql`${f.now}`,
+        })}
     WHERE id = ${f.entry.operationTrackingID} AND lease_token = ${f.entry.leaseToken} AND state = 'running'`);
   return n === 1;
 }
 
 /**
  * Makes entries claimable again at once. `started` ones were interrupted mid-run (their claim stays
- * counted); the others never started, so their claim is taken back.
+ * counted); the others never started, so their claim is taken back. Entries whose cancel was asked for
+ * are cancelled instead.
  */
-export async function handBack(db: Database, entries: ClaimedOperation[], started: boolean, now: Date): Promise<number> {
+export async function handBack(db: Database, entries: ClaimedOperation[], started: boolean, now: Date, resultTtlSeconds: number): Promise<number> {
   let n = 0;
   const byToken = new Map<string, ClaimedOperation[]>();
   for (const e of entries) byToken.set(e.leaseToken, [...(byToken.get(e.leaseToken) ?? []), e]);
   for (const [leaseToken, group] of byToken) {
     n += await db.raw.execute(Prisma.sql`
       UPDATE ws_queued_operation
-      SET state = 'queued', lease_token = NULL, available_at = ${now}, attempts = attempts - ${started ? 0 : 1}
+      SET ${unlessCancelled(now, resultTtlSeconds, { state: Prisma.sql`'queued'` })},
+        lease_token = NULL, available_at = ${now}, attempts = attempts - ${started ? 0 : 1}
       WHERE lease_token = ${leaseToken} AND state = 'running'
         AND id IN (${Prisma.join(group.map((e) => e.operationTrackingID))})`);
   }
@@ -60,11 +73,12 @@ export async function handBack(db: Database, entries: ClaimedOperation[], starte
 
 /**
  * Entries whose lease ran out (their executor died or lost the database) go back to the queue, in their
- * original place (due time); the claim after counts as a new attempt.
+ * original place (due time); the claim after counts as a new attempt. Those whose cancel was asked for are
+ * cancelled.
  */
-export async function rescueExpiredLeases(db: Database, now: Date): Promise<number> {
+export async function rescueExpiredLeases(db: Database, now: Date, resultTtlSeconds: number): Promise<number> {
   return db.raw.execute(Prisma.sql`
-    UPDATE ws_queued_operation SET state = 'queued', lease_token = NULL, available_at = due_at
+    UPDATE ws_queued_operation SET ${unlessCancelled(now, resultTtlSeconds, { state: Prisma.sql`'queued'` })}, lease_token = NULL, available_at = due_at
     WHERE state = 'running' AND available_at <= ${now}`);
 }
 

@@ -1,5 +1,5 @@
-// A deferred operation's status for the user who queued it (without consuming its result), cancelling one
-// that has not started, and the queue's counts for `wsgate status`.
+// A deferred operation's status for the user who queued it (without consuming its result), and the queue's
+// counts for `wsgate status`.
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
@@ -26,6 +26,8 @@ export interface QueuedOperationStatus {
   callback: { url: string; method: string } | null;
   /** An own operation's ctx.progress and ctx.log (of its last attempt, or of the run going on). */
   report: LiveReport;
+  /** When its owner asked to cancel it while it ran (its executor is stopping it), or null. */
+  cancelRequestedAt: Date | null;
 }
 
 const optionalDate = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
@@ -40,7 +42,7 @@ export async function statusOf(
 ): Promise<QueuedOperationStatus | null> {
   const rows = await db.$queryRaw<Record<string, unknown>[]>`
     SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at, callback,
-      progress, progress_message, output
+      progress, progress_message, output, cancel_requested_at
     FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`;
   const r = rows[0];
   if (!r) return null;
@@ -66,20 +68,8 @@ export async function statusOf(
     finishedAt: optionalDate(r.finished_at),
     callback: r.callback ? (JSON.parse(String(r.callback)) as { url: string; method: string }) : null,
     report,
+    cancelRequestedAt: optionalDate(r.cancel_requested_at),
   };
-}
-
-/**
- * Cancels a queued entry of this user that has not started; its result becomes `envelope`, read once like
- * any other. False when there is no such entry in the queued state.
- */
-export async function cancelQueued(db: DbTx, operationTrackingID: string, userId: number, envelope: string, now: Date, resultTtlSeconds: number): Promise<boolean> {
-  const n = await db.$executeRaw`
-    UPDATE ws_queued_operation
-    SET state = 'cancelled', params = '{}', result = ${envelope}, finished_at = ${now},
-        result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
-    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'queued'`;
-  return n === 1;
 }
 
 export interface QueueCounts {

@@ -229,7 +229,7 @@ export async function storeReport(db: Pick<Database, 'raw'>, operationTrackingID
  * Finishes entries of one lease and stores their envelopes in one statement. Run on the driver inside the
  * transaction that holds the operations' writes (a dedicated database's `transaction`). Only the holder of
  * the current lease can: the ids returned are the entries finished; one missing was taken over (its lease
- * ran out) and must not be finished by this executor.
+ * ran out) and must not be finished by this executor, or its cancel was asked for (cancel.ts).
  */
 export async function completeMany(
   db: Pick<Database, 'raw' | 'dialect'>,
@@ -248,7 +248,7 @@ export async function completeMany(
         result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
     FROM ${db.dialect.jsonRows(json)}
     WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
-      AND (ws_queued_operation.state || '') = 'running'
+      AND (ws_queued_operation.state || '') = 'running' AND ws_queued_operation.cancel_requested_at IS NULL
     RETURNING ws_queued_operation.id AS id`, { prepared: true });
   return new Set(rows.map((r) => r.id));
 }
