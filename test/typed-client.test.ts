@@ -61,7 +61,7 @@ for (const backend of backends) for (const useAsyncApi of [true, false]) {
     test('defer with a delay, then cancel: the result is OPERATION_CANCELLED; a protocol error of the run is thrown with its code', async () => {
       const later = await client.defer('create', { elementType: 'Contacts', element: { lastname: 'Never' } }, { delay: 3600 });
       assert.equal((await later.status()).status, 'delayed');
-      await later.cancel();
+      assert.equal(await later.cancel(), 'cancelled');
       await assert.rejects(later.result(), (e: unknown) => isWsgateError(e, 'OPERATION_CANCELLED'));
       await assert.rejects(later.cancel(), (e: unknown) => e instanceof WsgateError);
 

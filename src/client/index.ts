@@ -50,6 +50,8 @@ export interface QueuedOperationStatus {
   duetime: string;
   startedtime: string | null;
   finishedtime: string | null;
+  /** Set while a running operation is being stopped after a cancel (it ends as cancelled). */
+  cancelrequestedtime: string | null;
   [more: string]: unknown;
 }
 
@@ -210,9 +212,13 @@ export class DeferredOperation {
     return this.client.call<QueuedOperationStatus>('getQueuedOperationStatus', { operationTrackingID: this.operationTrackingID });
   }
 
-  /** Cancels it if it has not started; NOT_CANCELLABLE (a WsgateError) once it has. */
-  async cancel(): Promise<void> {
-    await this.client.call('cancelQueuedOperation', { operationTrackingID: this.operationTrackingID });
+  /**
+   * Cancels it if it has not finished: 'cancelled' when it had not started, 'cancelling' when it runs (its
+   * executor stops it; it ends as cancelled). NOT_CANCELLABLE (a WsgateError) once it has finished.
+   */
+  async cancel(): Promise<'cancelled' | 'cancelling'> {
+    const answer = await this.client.call<{ status: 'cancelled' | 'cancelling' }>('cancelQueuedOperation', { operationTrackingID: this.operationTrackingID });
+    return answer.status;
   }
 
   /**

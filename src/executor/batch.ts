@@ -208,7 +208,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
             : p.cancelled
               ? { id: p.entry.operationTrackingID, kind: 'cancelled', ...facts(p) }
               : p.answer && !p.ran
-                ? { id: p.entry.operationTrackingID, kind: 'answered', code: p.code ?? codeOf(p.answer), ...facts(p) }
+                ? { id: p.entry.operationTrackingID, kind: 'protocolError', code: p.code ?? codeOf(p.answer), ...facts(p) }
                 : { id: p.entry.operationTrackingID, kind: 'done', ...facts(p) },
         ),
       );
@@ -233,7 +233,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         if (isInfrastructureFailure(error.thrown)) {
           if (!(error.thrown instanceof WsError)) log(error.thrown, p.entry);
           const e = envelopeOfError(error.thrown) as { error: { code: string; message: string } };
-          r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message, ...facts(p) }]);
+          r.settled([{ id: p.entry.operationTrackingID, kind: 'infraFailure', code: e.error.code, message: e.error.message, ...facts(p) }]);
           todo = todo.filter((t) => t !== p);
         } else {
           p.answer = answerOf(error.thrown);
@@ -290,7 +290,7 @@ async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error
     }
     if (!(error instanceof WsError)) log(error, p.entry);
     const e = envelopeOfError(error) as { error: { code: string; message: string } };
-    r.settled([{ id: p.entry.operationTrackingID, kind: 'failed', code: e.error.code, message: e.error.message }]);
+    r.settled([{ id: p.entry.operationTrackingID, kind: 'infraFailure', code: e.error.code, message: e.error.message }]);
     return false;
   } finally {
     r.running(-1);

@@ -529,8 +529,8 @@ export class Engine {
   }
 
   private async record(entry: ClaimedOperation, o: EntryOutcome, unstarted: ClaimedOperation[], interrupted: ClaimedOperation[]) {
-    if (o.kind === 'done' || o.kind === 'answered') {
-      observeOutcome(this.deps, entry, { outcome: o.kind, code: o.kind === 'answered' ? o.code : undefined, startedAt: o.startedAt, ms: o.ms, final: true });
+    if (o.kind === 'done' || o.kind === 'protocolError') {
+      observeOutcome(this.deps, entry, { outcome: o.kind, code: o.kind === 'protocolError' ? o.code : undefined, startedAt: o.startedAt, ms: o.ms, final: true });
     }
     switch (o.kind) {
       case 'done':
@@ -538,7 +538,7 @@ export class Engine {
         this.summary.done++;
         this.logRun(entry, 'done', o);
         return;
-      case 'answered':
+      case 'protocolError':
         this.summary.run++;
         this.summary.errors++;
         this.logRun(entry, 'error', { ...o, error: o.code });
@@ -552,7 +552,7 @@ export class Engine {
         this.summary.lost++;
         this.logRun(entry, 'lost-lease', {});
         return;
-      case 'failed':
+      case 'infraFailure':
         return this.recordFailure(entry, o.code as ErrorCode, o.message, false, o);
       case 'unfinished':
         if (o.started) this.deps.log.warn({ why: o.why, operationTrackingID: entry.operationTrackingID }, 'operation handed back unfinished');

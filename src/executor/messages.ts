@@ -20,9 +20,9 @@ export type EntryOutcome =
   /** Its success envelope is stored. */
   | ({ id: string; kind: 'done' } & RunTiming & RunFacts)
   /** The operation answered a protocol error (validation, not found, access): stored as its final result. */
-  | ({ id: string; kind: 'answered'; code?: string } & RunTiming & RunFacts)
+  | ({ id: string; kind: 'protocolError'; code?: string } & RunTiming & RunFacts)
   /** An infrastructure failure: the main thread records the attempt and retries it or moves it to the failed store. */
-  | ({ id: string; kind: 'failed'; code: string; message: string } & RunTiming & RunFacts)
+  | ({ id: string; kind: 'infraFailure'; code: string; message: string } & RunTiming & RunFacts)
   /** Its cancel was asked for (src/queue/cancel.ts): stored as cancelled, nothing of its run kept. */
   | ({ id: string; kind: 'cancelled' } & RunTiming & RunFacts)
   /** Its lease was taken over by another executor: nothing of this run was kept. */

@@ -12,8 +12,8 @@ export interface Observers {
 }
 
 export interface AttemptEnd {
-  /** done: a success stored; answered: a protocol error stored; retried: queued again; failed: to the failed store; cancelled: stopped at its owner's request. */
-  outcome: 'done' | 'answered' | 'retried' | 'failed' | 'cancelled';
+  /** done: a success stored; protocolError: a protocol error stored; retried: queued again; failed: to the failed store; cancelled: stopped at its owner's request. */
+  outcome: 'done' | 'protocolError' | 'retried' | 'failed' | 'cancelled';
   code?: string;
   /** When the operation's code started (epoch ms) and how long it ran; absent when it did not run. */
   startedAt?: number;

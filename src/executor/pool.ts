@@ -26,7 +26,7 @@ export interface PoolOptions {
 export type Death = { reason: 'timeout' | 'memory' | 'exit' | 'crash' | 'cancelled'; detail: string };
 
 export interface BatchReport {
-  /** What the worker settled (committed, answered, failed, lost, unfinished). */
+  /** What the worker settled (done, protocolError, infraFailure, cancelled, lost, unfinished). */
   outcomes: EntryOutcome[];
   /** Set when the worker died before the end of the batch. */
   death?: Death;

@@ -44,8 +44,7 @@ export async function recordFailedAttempt(db: Database, f: FailedAttempt): Promi
         ${unlessCancelled(f.now, f.resultTtlSeconds, {
           state: retry ? Prisma.sql`'queued'` : Prisma.sql`'failed'`,
           result: retry ? Prisma.sql`NULL` : Prisma.sql`${f.envelope}`,
-          // NULLIF gives a NULL of the column's type, which PostgreSQL needs beside a parameter in a CASE.
-          finishedAt: retry ? Prisma.sql`NULLIF(finished_at, finished_at)` : Prisma.sql`${f.now}`,
+          finishedAt: retry ? 'null' : 'now',
         })}
     WHERE id = ${f.entry.operationTrackingID} AND lease_token = ${f.entry.leaseToken} AND state = 'running'`);
   return n === 1;

@@ -95,11 +95,17 @@ const cancelledColumns = (now: Date, resultTtlSeconds: number) => Prisma.sql`sta
  * must set `state`, and may set `params`, `result`, `finished_at` and `result_expires_at` (its values are
  * taken when the entry is not marked); the other columns it sets apply to both.
  */
-export function unlessCancelled(now: Date, resultTtlSeconds: number, otherwise: { state: Prisma.Sql; result?: Prisma.Sql; finishedAt?: Prisma.Sql }): Prisma.Sql {
+export function unlessCancelled(now: Date, resultTtlSeconds: number, otherwise: { state: Prisma.Sql; result?: Prisma.Sql; finishedAt?: 'now' | 'null' }): Prisma.Sql {
   const pick = (mine: Prisma.Sql, theirs: Prisma.Sql) => Prisma.sql`CASE WHEN cancel_requested_at IS NULL THEN ${mine} ELSE ${theirs} END`;
+  // PostgreSQL types a parameter in a CASE from the other branch: a column, or NULLIF's NULL of the column's
+  // type (two parameters, or a parameter beside a bare NULL, would be text).
+  const finishedAt =
+    otherwise.finishedAt === 'now'
+      ? Prisma.sql`${now}`
+      : pick(otherwise.finishedAt === 'null' ? Prisma.sql`NULLIF(finished_at, finished_at)` : Prisma.sql`finished_at`, Prisma.sql`${now}`);
   return Prisma.sql`state = ${pick(otherwise.state, Prisma.sql`'cancelled'`)},
     params = ${pick(Prisma.sql`params`, Prisma.sql`'{}'`)},
     result = ${pick(otherwise.result ?? Prisma.sql`result`, Prisma.sql`${cancelledEnvelope(CANCELLED_WHILE_RUNNING)}`)},
-    finished_at = ${pick(otherwise.finishedAt ?? Prisma.sql`finished_at`, Prisma.sql`${now}`)},
+    finished_at = ${finishedAt},
     result_expires_at = ${pick(Prisma.sql`result_expires_at`, Prisma.sql`${new Date(now.getTime() + resultTtlSeconds * 1000)}`)}`;
 }
