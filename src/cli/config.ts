@@ -9,8 +9,8 @@ export function configLines(config: Config): string[] {
   for (const [title, group] of settingGroups) {
     lines.push(`# ${title}`);
     for (const [name, s] of Object.entries(group) as [keyof Config, Setting][]) {
-      const flag = s.flag ? ` (--${s.flag.name})` : '';
-      lines.push(`${s.env}=${s.show(config[name])}`, `    ${s.help}${flag}`);
+      const help = s.flag ? `${s.help.replace(/\.$/, '')} (--${s.flag.name}).` : s.help;
+      lines.push(`${s.env}=${s.show(config[name])}`, `    ${help}`);
     }
   }
   return lines;

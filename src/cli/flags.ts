@@ -37,7 +37,7 @@ export function flagHelp(names: SettingName[]): string {
     .map((name) => {
       const s = settings[name];
       const head = `--${flagOf(name).name} ${flagOf(name).arg}`.padEnd(20);
-      const lines = wrap(`${s.help} (${s.env}, ${s.default})`, 90);
+      const lines = wrap(`${s.help.replace(/\.$/, '')} (${s.env}, ${s.default}).`, 90);
       return [head + lines[0], ...lines.slice(1).map((l) => ' '.repeat(20) + l)].join('\n');
     })
     .join('\n');

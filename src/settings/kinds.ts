@@ -95,16 +95,16 @@ const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const isQueueName = (q: string) => QUEUE_NAME.test(q);
 
 /** A comma-separated list of queue names (letters, digits, `_.-`, up to 64 characters), in priority order. */
-export function parseQueues(text: string, what: string): string[] {
+export function parseQueues(text: string, what?: string): string[] {
   const queues = text.split(',').map((q) => q.trim());
   const bad = queues.find((q) => !QUEUE_NAME.test(q));
-  if (bad !== undefined) throw new KindError(`${what}: "${bad}" is not a queue name (letters, digits, _ . -, up to 64 characters)`);
+  if (bad !== undefined) throw new KindError(`${what ? `${what}: ` : ''}"${bad}" is not a queue name (letters, digits, _ . -, up to 64 characters)`);
   return [...new Set(queues)];
 }
 
 export const queueList = kind(
   'queue names, comma-separated (letters, digits, _ . -, up to 64 characters each)',
-  (t) => parseQueues(t, 'expected queue names').slice(),
+  (t) => parseQueues(t),
   (v) => v.join(','),
 );
 
