@@ -21,9 +21,24 @@ export const MAX_QUOTA = 2 ** 31 - 1;
 const QUERY_BOUND = 10_000;
 
 const server = {
-  port: setting({ env: 'PORT', kind: kinds.wholeNumber(0, 65535), default: '8080', help: 'HTTP port of `wsgate serve` (0 picks a free one).' }),
-  host: setting({ env: 'WSGATE_HOST', kind: kinds.text, default: '0.0.0.0', help: 'Address `wsgate serve` (and the metrics server of `wsgate work`) listens on.' }),
-  bodyLimit: setting({ env: 'WSGATE_BODY_LIMIT', kind: kinds.byteSize, default: '1mb', help: 'Largest request body accepted (HTTP 413 with an `INVALID_PARAMETER` envelope beyond).' }),
+  port: setting({
+    env: 'PORT',
+    kind: kinds.wholeNumber(0, 65535),
+    default: '8080',
+    help: 'HTTP port of `wsgate serve` (0 picks a free one).',
+  }),
+  host: setting({
+    env: 'WSGATE_HOST',
+    kind: kinds.text,
+    default: '0.0.0.0',
+    help: 'Address `wsgate serve` (and the metrics server of `wsgate work`) listens on.',
+  }),
+  bodyLimit: setting({
+    env: 'WSGATE_BODY_LIMIT',
+    kind: kinds.byteSize,
+    default: '1mb',
+    help: 'Largest request body accepted (HTTP 413 with an `INVALID_PARAMETER` envelope beyond).',
+  }),
   corsOrigins: setting({
     env: 'WSGATE_CORS_ORIGINS',
     kind: kinds.originList,
@@ -35,13 +50,13 @@ const server = {
     env: 'WSGATE_TRUST_PROXY',
     kind: kinds.onOff,
     default: 'off',
-    help: '`on`: a reverse proxy in front terminates TLS, and its `X-Forwarded-Proto: https` marks the dashboard\'s session cookie `Secure` (set it only when every request comes through that proxy).',
+    help: "`on`: a reverse proxy in front terminates TLS, and its `X-Forwarded-Proto: https` marks the dashboard's session cookie `Secure` (set it only when every request comes through that proxy).",
   }),
   callWorkers: setting({
     env: 'WSGATE_CALL_WORKERS',
     kind: kinds.wholeNumber(0),
     default: '2',
-    help: 'Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (MassCreate, MassUpdate, MassDelete; on SQLite also query and upsert) and of own operations, each with its own database connection, so that the event loop keeps answering; a pool apart from the executor\'s (WSGATE_MAX_WORKERS); 0 runs them on the event loop (only to measure the difference).',
+    help: "Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (MassCreate, MassUpdate, MassDelete; on SQLite also query and upsert) and of own operations, each with its own database connection, so that the event loop keeps answering; a pool apart from the executor's (WSGATE_MAX_WORKERS); 0 runs them on the event loop (only to measure the difference).",
   }),
   callTimeoutSeconds: setting({
     env: 'WSGATE_CALL_TIMEOUT_SECONDS',
@@ -94,7 +109,7 @@ const storage = {
     env: 'WSGATE_SQLITE_BUSY_TIMEOUT_MS',
     kind: kinds.wholeNumber(0),
     default: '10000',
-    help: 'SQLite only: how long a statement waits (without blocking the process) for another process\'s write lock before it fails.',
+    help: "SQLite only: how long a statement waits (without blocking the process) for another process's write lock before it fails.",
   }),
   statementTimeoutMs: setting({
     env: 'WSGATE_STATEMENT_TIMEOUT_MS',
@@ -164,13 +179,13 @@ const executor = {
     env: 'WSGATE_LEASE_SECONDS',
     kind: kinds.wholeNumber(1),
     default: '30',
-    help: 'Lease of a claimed operation, renewed by its executor\'s heartbeat while it runs; an executor that died loses its operations to another one after this long.',
+    help: "Lease of a claimed operation, renewed by its executor's heartbeat while it runs; an executor that died loses its operations to another one after this long.",
   }),
   claimBatch: setting({
     env: 'WSGATE_CLAIM_BATCH',
     kind: kinds.wholeNumber(1),
     default: '20',
-    help: 'Operations one claim reserves per free worker (one round trip; a worker\'s results commit together).',
+    help: "Operations one claim reserves per free worker (one round trip; a worker's results commit together).",
   }),
   graceSeconds: setting({
     env: 'WSGATE_SHUTDOWN_GRACE_SECONDS',
@@ -197,7 +212,7 @@ const retention = {
     env: 'WSGATE_IDEMPOTENCY_HOURS',
     kind: kinds.number('positive'),
     default: '24',
-    help: 'How long a ClientRequestIdentifier (cbwsOptions) is remembered: a repeat within it answers the first call\'s answer.',
+    help: "How long a ClientRequestIdentifier (cbwsOptions) is remembered: a repeat within it answers the first call's answer.",
   }),
 };
 
@@ -305,7 +320,7 @@ const limits = {
     env: 'WSGATE_QUOTA_QUEUED_BYTES',
     kind: kinds.wholeNumber(0, MAX_QUOTA),
     default: '104857600',
-    help: 'Bytes of parameters (as JSON) a user\'s queued and running operations may hold together (100 MiB); beyond it a submit is QUOTA_EXCEEDED (`--bytes N` per user).',
+    help: "Bytes of parameters (as JSON) a user's queued and running operations may hold together (100 MiB); beyond it a submit is QUOTA_EXCEEDED (`--bytes N` per user).",
   }),
   quotaMaxDelaySeconds: setting({
     env: 'WSGATE_QUOTA_MAX_DELAY_SECONDS',
@@ -326,7 +341,7 @@ const extensions = {
     env: 'WSGATE_OPERATIONS_DIR',
     kind: kinds.file(),
     default: './operations',
-    help: 'Folder of the deployment\'s own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.',
+    help: "Folder of the deployment's own operations (`.js`/`.mjs` files, each `export default defineOperation({...})`), loaded at start (a relative path is taken from the working directory); a missing folder means none.",
   }),
   eventsDir: setting({
     env: 'WSGATE_EVENTS_DIR',
@@ -360,7 +375,7 @@ const outbound = {
     env: 'WSGATE_HTTP_MAX_BODY_BYTES',
     kind: kinds.wholeNumber(1),
     default: '65536',
-    help: 'Bytes of an httpRequest answer\'s body kept in its result (the rest is cut off, `truncated: true`).',
+    help: "Bytes of an httpRequest answer's body kept in its result (the rest is cut off, `truncated: true`).",
   }),
   execAllow: optional({
     env: 'WSGATE_EXEC_ALLOW',
@@ -372,7 +387,7 @@ const outbound = {
     env: 'WSGATE_EXEC_MAX_OUTPUT_BYTES',
     kind: kinds.wholeNumber(1),
     default: '65536',
-    help: 'Bytes of an exec command\'s stdout, and of its stderr, kept in its result (the rest is cut off).',
+    help: "Bytes of an exec command's stdout, and of its stderr, kept in its result (the rest is cut off).",
   }),
   callbackSecret: optional({
     env: 'WSGATE_CALLBACK_SECRET',
@@ -398,7 +413,15 @@ const outbound = {
 const observability = {
   logLevel: setting({
     env: 'WSGATE_LOG_LEVEL',
-    kind: kinds.oneOf({ silent: 'silent', fatal: 'fatal', error: 'error', warn: 'warn', info: 'info', debug: 'debug', trace: 'trace' }),
+    kind: kinds.oneOf({
+      silent: 'silent',
+      fatal: 'fatal',
+      error: 'error',
+      warn: 'warn',
+      info: 'info',
+      debug: 'debug',
+      trace: 'trace',
+    }),
     default: 'info',
     help: 'pino log level; logs are JSON on stdout and never carry parameters, keys or session names.',
   }),
@@ -425,7 +448,7 @@ const observability = {
     env: 'WSGATE_CLOCK_OFFSET_MS',
     kind: kinds.number('any'),
     default: '0',
-    help: 'Testing only: moves this process\'s clock by this many milliseconds.',
+    help: "Testing only: moves this process's clock by this many milliseconds.",
   }),
 };
 
@@ -442,7 +465,17 @@ export const settingGroups: [title: string, group: Record<string, Setting>][] = 
   ['Logs, metrics, testing', observability],
 ];
 
-export const settings = { ...server, ...storage, ...executor, ...retention, ...sessions, ...limits, ...extensions, ...outbound, ...observability };
+export const settings = {
+  ...server,
+  ...storage,
+  ...executor,
+  ...retention,
+  ...sessions,
+  ...limits,
+  ...extensions,
+  ...outbound,
+  ...observability,
+};
 
 export type SettingName = keyof typeof settings;
 
@@ -455,7 +488,9 @@ function readSecretFile(file: string): string {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SettingValueError(`${settings.secretFile.env}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new SettingValueError(
+      `${settings.secretFile.env}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const secret = text.trim();
   if (!secret) throw new SettingValueError(`${settings.secretFile.env}: ${file} is empty`);
@@ -470,11 +505,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // What one setting means depends on another.
   if (!env[settings.databaseUrl.env]) config.databaseUrl = `file:${path.join(config.dataDir, 'wsgate.db')}`;
   if (config.secretFile) {
-    if (config.secret) throw new SettingValueError(`${settings.secret.env} and ${settings.secretFile.env} are both set: set one of them`);
+    if (config.secret)
+      throw new SettingValueError(`${settings.secret.env} and ${settings.secretFile.env} are both set: set one of them`);
     config.secret = readSecretFile(config.secretFile);
   }
   if (config.queryDefaultLimit > config.queryMaxLimit) {
-    throw new SettingValueError(`${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`);
+    throw new SettingValueError(
+      `${settings.queryDefaultLimit.env} (${config.queryDefaultLimit}) must not exceed ${settings.queryMaxLimit.env} (${config.queryMaxLimit})`,
+    );
   }
   return config;
 }

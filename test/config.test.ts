@@ -20,7 +20,11 @@ describe('settings', () => {
       ['WSGATE_TRUST_PROXY', 'yes', 'expected on or off'],
       ['WSGATE_LOG_LEVEL', 'loud', 'expected one of silent, fatal, error, warn, info, debug, trace'],
       ['WSGATE_BACKOFF', 'soon', 'expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]'],
-      ['WSGATE_EXECUTOR_SCHEDULE', '61 * * * *', 'expected a node-cron expression (six fields with seconds first, or five) or off'],
+      [
+        'WSGATE_EXECUTOR_SCHEDULE',
+        '61 * * * *',
+        'expected a node-cron expression (six fields with seconds first, or five) or off',
+      ],
       ['WSGATE_BODY_LIMIT', 'lots', 'expected bytes, or a size such as 512kb or 1mb'],
       ['WSGATE_QUEUES', 'a b', '"a b" is not a queue name (letters, digits, _ . -, up to 64 characters)'],
     ];
@@ -37,7 +41,11 @@ describe('settings', () => {
     const r = await runCli(['status', '--json'], { ...env(), WSGATE_CALLBACK_BACKOFF: 'never' });
     assert.equal(r.code, 2, shown(r));
     assert.deepEqual(JSON.parse(r.stdout), {
-      error: { code: 'setting', message: 'WSGATE_CALLBACK_BACKOFF=never: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]' },
+      error: {
+        code: 'setting',
+        message:
+          'WSGATE_CALLBACK_BACKOFF=never: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]',
+      },
     });
   });
 
@@ -49,8 +57,17 @@ describe('settings', () => {
   });
 
   test('a refused secret setting is named without its value', () => {
-    const pin = optional({ env: 'WSGATE_TEST_PIN', kind: wholeNumber(1), secret: true, unset: 'unset', help: 'A secret number.' });
-    assert.throws(() => pin.read('12ab-secret'), (e: Error) => e.message === 'WSGATE_TEST_PIN: expected a whole number >= 1');
+    const pin = optional({
+      env: 'WSGATE_TEST_PIN',
+      kind: wholeNumber(1),
+      secret: true,
+      unset: 'unset',
+      help: 'A secret number.',
+    });
+    assert.throws(
+      () => pin.read('12ab-secret'),
+      (e: Error) => e.message === 'WSGATE_TEST_PIN: expected a whole number >= 1',
+    );
     assert.equal(pin.show(1234), '(set)');
     assert.equal(pin.show(undefined), 'unset');
   });
@@ -59,13 +76,16 @@ describe('settings', () => {
     for (const [args, line] of [
       [['execute', '--concurrency', 'abc'], '--concurrency abc: expected a whole number >= 1'],
       [['work', '--sleep', '0'], '--sleep 0: expected a number > 0'],
-      [['execute', '--backoff', 'soon'], '--backoff soon: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]'],
+      [
+        ['execute', '--backoff', 'soon'],
+        '--backoff soon: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]',
+      ],
       [['work', '--queue', 'a b'], '--queue "a b": "a b" is not a queue name (letters, digits, _ . -, up to 64 characters)'],
     ] as [string[], string][]) {
       const r = await runCli(args, env());
       assert.equal(r.code, 2, shown(r));
       assert.equal(r.stderr.split('\n')[0], `wsgate ${args[0]}: ${line}`, shown(r));
-      assert.match(r.stderr.split('\n')[1]!, new RegExp(`^Usage: wsgate ${args[0]} `));
+      assert.match(r.stderr.split('\n')[1] ?? '', new RegExp(`^Usage: wsgate ${args[0]} `));
     }
   });
 
@@ -74,19 +94,27 @@ describe('settings', () => {
     const execute = expectCli(await runCli(['execute', '--help'], env()), 0).stdout;
     const flagged = Object.values(settings).filter((s) => s.flag);
     assert.ok(flagged.length >= 7, 'the executor flags are declared in the list');
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const s of flagged) {
-      assert.ok(work.includes(`[--${s.flag!.name} ${s.flag!.arg}]`), `work usage names --${s.flag!.name}`);
-      assert.match(work, new RegExp(`^--${s.flag!.name} ${s.flag!.arg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${s.help.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+      const { name, arg } = s.flag ?? { name: '', arg: '' };
+      assert.ok(work.includes(`[--${name} ${arg}]`), `work usage names --${name}`);
+      assert.match(work, new RegExp(`^--${name} ${escaped(arg)} +${escaped(s.help.slice(0, 20))}`, 'm'));
       assert.ok(work.replace(/\s+/g, ' ').includes(`(${s.env}, ${s.default}).`), `work help gives ${s.env} and its default`);
-      if (s.env !== 'WSGATE_SLEEP_SECONDS') assert.ok(execute.includes(`[--${s.flag!.name} ${s.flag!.arg}]`), `execute usage names --${s.flag!.name}`);
+      if (name !== 'sleep') assert.ok(execute.includes(`[--${name} ${arg}]`), `execute usage names --${name}`);
     }
   });
 
   test('wsgate config prints every setting of the list, in order, secrets only as (set)', async () => {
     const secrets = { WSGATE_CALLBACK_SECRET: 'cb-secret-not-shown', WSGATE_METRICS_TOKEN: 'metrics-token-not-shown' };
-    const r = expectCli(await runCli(['config'], { ...env(), ...secrets, WSGATE_MAX_WORKERS: '7', WSGATE_HTTP_ALLOW: 'api.example.com' }), 0);
+    const r = expectCli(
+      await runCli(['config'], { ...env(), ...secrets, WSGATE_MAX_WORKERS: '7', WSGATE_HTTP_ALLOW: 'api.example.com' }),
+      0,
+    );
     const printed = [...r.stdout.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
-    assert.deepEqual(printed, Object.values(settings).map((s) => s.env));
+    assert.deepEqual(
+      printed,
+      Object.values(settings).map((s) => s.env),
+    );
     assert.match(r.stdout, /^WSGATE_MAX_WORKERS=7\n {4}Operations an executor runs at once.* \(--concurrency\)\.$/m);
     assert.match(r.stdout, /^WSGATE_HTTP_ALLOW=api\.example\.com$/m);
     assert.match(r.stdout, /^WSGATE_EXEC_ALLOW=none \(exec off\)$/m);
@@ -111,7 +139,9 @@ describe('settings', () => {
   });
 
   test('queued event scripts see no secret setting', () => {
-    const shownToScripts = publicSettings(loadConfig({ ...env(), WSGATE_CALLBACK_SECRET: 'cb-secret', WSGATE_METRICS_TOKEN: 'metrics-token' }));
+    const shownToScripts = publicSettings(
+      loadConfig({ ...env(), WSGATE_CALLBACK_SECRET: 'cb-secret', WSGATE_METRICS_TOKEN: 'metrics-token' }),
+    );
     for (const s of Object.values(settings).filter((s) => s.secret)) assert.ok(!(s.env in shownToScripts), s.env);
     assert.equal(shownToScripts.WSGATE_MAX_WORKERS, 4);
   });

@@ -10,11 +10,13 @@ const readme = () => fs.readFileSync(path.join(packageRoot, 'README.md'), 'utf8'
 
 test('the README documents every setting', () => {
   const rows = new Set([...readme().matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
-  const missing = Object.values(settings).filter((s) => !rows.has(s.env)).map((s) => s.env);
+  const missing = Object.values(settings)
+    .filter((s) => !rows.has(s.env))
+    .map((s) => s.env);
   assert.deepEqual(missing, []);
 });
 
-test('the README\'s settings tables are the ones the list writes (else: npm run docs:settings)', () => {
+test("the README's settings tables are the ones the list writes (else: npm run docs:settings)", () => {
   const text = readme();
   const tables = (t: string) => t.slice(t.indexOf(START), t.indexOf(END));
   assert.equal(tables(text), tables(withSettingsTables(text)), 'README.md is out of date: run npm run docs:settings');

@@ -16,7 +16,11 @@ function row(s: Setting): string {
 /** One table per topic, under its title. */
 export function settingsTables(): string {
   return settingGroups
-    .map(([title, group]) => [`**${title}**`, '', '| variable | default | meaning |', '| --- | --- | --- |', ...Object.values(group).map(row)].join('\n'))
+    .map(([title, group]) =>
+      [`**${title}**`, '', '| variable | default | meaning |', '| --- | --- | --- |', ...Object.values(group).map(row)].join(
+        '\n',
+      ),
+    )
     .join('\n\n');
 }
 
