@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot, settings } from '../src/config.js';
-import { END, START, withSettingsTables } from '../src/settings/readme.js';
+import { sections, withSettingsTables } from '../src/settings/readme.js';
 
 const readme = () => fs.readFileSync(path.join(packageRoot, 'README.md'), 'utf8');
 
@@ -16,14 +16,22 @@ test('the README documents every setting', () => {
   assert.deepEqual(missing, []);
 });
 
-test("the README's settings tables are the ones the list writes (else: npm run docs:settings)", () => {
+test("the README's settings and flags tables are the ones the list writes (else: npm run docs:settings)", () => {
   const text = readme();
-  const tables = (t: string) => t.slice(t.indexOf(START), t.indexOf(END));
-  assert.equal(tables(text), tables(withSettingsTables(text)), 'README.md is out of date: run npm run docs:settings');
+  for (const { name, start, end } of sections) {
+    const part = (t: string) => t.slice(t.indexOf(start), t.indexOf(end));
+    assert.ok(text.includes(start) && text.includes(end), `README has the markers of the ${name}`);
+    assert.equal(part(text), part(withSettingsTables(text)), `README.md's ${name} is out of date: run npm run docs:settings`);
+  }
 });
 
 test('a row of the README that the list has not is noticed', () => {
-  const stale = readme().replace('| `WSGATE_MAX_WORKERS` | `4` |', '| `WSGATE_MAX_WORKERS` | `8` |');
-  assert.notEqual(stale, readme(), 'the row to change is in README');
-  assert.notEqual(withSettingsTables(stale), stale);
+  for (const [row, changed] of [
+    ['| `WSGATE_MAX_WORKERS` | `4` |', '| `WSGATE_MAX_WORKERS` | `8` |'],
+    ['| `--concurrency N` | `WSGATE_MAX_WORKERS` (`4`) |', '| `--concurrency N` | `WSGATE_MAX_WORKERS` (`8`) |'],
+  ]) {
+    const stale = readme().replace(row as string, changed as string);
+    assert.notEqual(stale, readme(), `README has the row ${row}`);
+    assert.notEqual(withSettingsTables(stale), stale);
+  }
 });
