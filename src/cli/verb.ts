@@ -25,8 +25,6 @@ export class Refusal extends UsageError {}
 /** The database named by DATABASE_URL could not be opened (unreachable, no such role): one line, exit code 1. */
 export class DatabaseOpenError extends Error {}
 
-export { withoutPassword };
-
 /** The runtime, or a DatabaseOpenError saying which database could not be opened and why. */
 export async function openCliRuntime(config: Config): Promise<Runtime> {
   try {

@@ -58,7 +58,7 @@ function build<T, V>(
   spec: Spec<T>,
   shownDefault: string,
   defaultIsValue: boolean,
-  fallback: (text: string | undefined) => V | undefined,
+  fallback: () => V,
 ): Setting<T | V> {
   return {
     env: spec.env,
@@ -69,7 +69,7 @@ function build<T, V>(
     flag: spec.flag,
     secret: spec.secret,
     read(text) {
-      if (text === undefined || text === '') return fallback(text) as V;
+      if (text === undefined || text === '') return fallback();
       return parsed(spec, text, spec.secret ? spec.env : `${spec.env}=${quoted(text)}`);
     },
     readFlag(text) {

@@ -30,7 +30,7 @@ export interface EventPlan {
   queued: EventScriptFile[];
 }
 
-/** The settings a queued script sees: all but the secret ones (and where the secret is read from), DATABASE_URL without its password. */
+/** The settings a queued script sees: none secret, nor the secret's file; DATABASE_URL without its password. */
 export function publicSettings(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(settings) as [keyof Config, Setting][]) {
