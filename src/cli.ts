@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // The `wsgate` command: thin over the runtime. Each verb has --help.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, MAX_QUOTA, parseQueues, settings, type Config, type Setting } from './config.js';
+import { parseArgs } from 'node:util';
+import { loadConfig, MAX_QUOTA, parseQueues, settings, type Config, type SettingName } from './config.js';
 import { addUser, InvalidUserInput, rotateAccessKey, setDisabled, setQuotaOverrides, userIdOf, type QuotaOverrides } from './auth/users.js';
 import { purgeQueued, quotaUsage } from './queue/quota.js';
 import { MAX_QUEUEDELAY } from './ws/cbwsOptions.js';
-import { parseBackoff } from './backoff.js';
 import { formatSummary, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
 import { flushFailed, forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';
@@ -17,7 +16,9 @@ import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, re
 import { observabilityOf, startServer } from './server.js';
 import { startMetricsServer } from './http/metrics-server.js';
 import { topVerbs } from './cli/top.js';
-import { openCliRuntime, Refusal, UsageError, withoutPassword, withRuntime, type Verb } from './cli/verb.js';
+import { openCliRuntime, Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
+import { flagHelp, flagOptions, flagUsage, withFlags } from './cli/flags.js';
+import { configVerbs } from './cli/config.js';
 import { report, SettingError } from './cli/report.js';
 import { versionVerbs } from './cli/version.js';
 import { scheduleVerbs } from './cli/schedule.js';
@@ -47,26 +48,9 @@ function quotaOption(flag: string, value: unknown, max: number): number | null |
   return n;
 }
 
-const executorOptions: ParseArgsConfig['options'] = {
-  queue: { type: 'string' },
-  concurrency: { type: 'string' },
-  timeout: { type: 'string' },
-  memory: { type: 'string' },
-  tries: { type: 'string' },
-  backoff: { type: 'string' },
-};
-
-const EXECUTOR_OPTIONS_HELP = `
---queue Q1,Q2       named queues, in priority order (WSGATE_QUEUES, default)
---concurrency N     operations at once, each in a worker thread (WSGATE_MAX_WORKERS, 4)
---timeout S         seconds an operation may run; then its worker is stopped and the attempt fails
-                    with TIMEOUT (WSGATE_TIMEOUT_SECONDS, 60)
---memory MB         heap a worker may use; beyond it the worker is stopped and the attempt fails
-                    (WSGATE_WORKER_MEMORY_MB, 128)
---tries N           attempts for infrastructure failures (TIMEOUT, worker death, INTERNAL_SERVER_ERROR)
-                    before the failed store; protocol errors are final at once (WSGATE_TRIES, 1)
---backoff S         seconds before a retry: 10, or 10,60,300 (the last repeats), or exponential[:BASE]
-                    (WSGATE_BACKOFF, 0)`;
+/** The settings `execute` and `work` take flags for (`work` also --sleep). */
+const EXECUTOR_FLAGS: SettingName[] = ['queues', 'maxWorkers', 'timeoutSeconds', 'workerMemoryMb', 'tries', 'backoff'];
+const WORK_FLAGS: SettingName[] = [...EXECUTOR_FLAGS, 'sleepSeconds'];
 
 function cliNumber(flag: string, value: unknown, integer = false, min = 0): number {
   const n = Number(value);
@@ -100,23 +84,6 @@ async function withEngine(config: Config, overrides: Partial<EngineOptions>, nam
       await engine.close();
     }
   });
-}
-
-function engineOverrides(values: Record<string, unknown>): Partial<EngineOptions> {
-  const o: Partial<EngineOptions> = {};
-  if (values.queue !== undefined) o.queues = queuesOption(values.queue);
-  if (values.concurrency !== undefined) o.concurrency = cliNumber('--concurrency', values.concurrency, true, 1);
-  if (values.timeout !== undefined) o.timeoutSeconds = cliNumber('--timeout', values.timeout, false, 0.01);
-  if (values.memory !== undefined) o.memoryMb = cliNumber('--memory', values.memory, true, 1);
-  if (values.tries !== undefined) o.tries = cliNumber('--tries', values.tries, true, 1);
-  if (values.backoff !== undefined) {
-    try {
-      o.backoff = parseBackoff(String(values.backoff));
-    } catch (error) {
-      throw new UsageError(`--backoff: ${(error as Error).message}`);
-    }
-  }
-  return o;
 }
 
 /**
@@ -171,16 +138,16 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP r
     },
   },
   execute: {
-    usage: 'wsgate execute [--queue Q1,Q2] [--concurrency N] [--timeout S] [--memory MB] [--tries N] [--backoff S]',
+    usage: `wsgate execute ${flagUsage(EXECUTOR_FLAGS)}`,
     help: `Runs every due queued operation once, purges expired results and old failed entries, prints one summary
 line and exits (what the OS cron runs as cron/executeOperationsFromQueue). Several may run at once (overlapping
 cron runs; on PostgreSQL, several hosts): each operation is claimed by one of them with a lease that its
 heartbeat renews while it runs; one whose executor died is taken again once its lease (WSGATE_LEASE_SECONDS)
 has run out. SIGTERM/SIGINT stop it as they stop \`wsgate work\`. Exit code 0 unless the database fails.
-${EXECUTOR_OPTIONS_HELP}`,
-    options: executorOptions,
-    async run({ values }, config) {
-      return withEngine(config, engineOverrides(values), 'executeOperationsFromQueue', async (engine, rt) => {
+${flagHelp(EXECUTOR_FLAGS)}`,
+    flags: EXECUTOR_FLAGS,
+    async run(_args, config) {
+      return withEngine(config, {}, 'executeOperationsFromQueue', async (engine, rt) => {
         const summary = await engine.drain();
         await purgeExpired(rt.db, rt.services.clock.now(), retentionOf(rt));
         return summary;
@@ -188,31 +155,26 @@ ${EXECUTOR_OPTIONS_HELP}`,
     },
   },
   work: {
-    usage:
-      'wsgate work [--queue Q1,Q2] [--concurrency N] [--sleep S] [--timeout S] [--memory MB] [--tries N] [--backoff S]\n' +
-      '              [--max-jobs N] [--max-time S] [--stop-when-empty] [--once]',
+    usage: `wsgate work ${flagUsage(WORK_FLAGS)}\n              [--max-jobs N] [--max-time S] [--stop-when-empty] [--once]`,
     help: `Listens for queued operations and runs them until stopped (the queue listener). An enqueue wakes it at once
 (NOTIFY on PostgreSQL; on SQLite only in the process that enqueued, so another process finds work by polling
 every --sleep seconds); a delayed operation starts when due. SIGTERM/SIGINT stop claiming, let running
 operations finish within WSGATE_SHUTDOWN_GRACE_SECONDS, hand back the rest, print a summary and exit 0.
 SIGHUP reloads the operations folder (its workers are replaced as they finish what they run).
-${EXECUTOR_OPTIONS_HELP}
---sleep S           seconds between polls when idle (WSGATE_SLEEP_SECONDS, 3)
+${flagHelp(WORK_FLAGS)}
 --max-jobs N        stop after N operations
 --max-time S        stop after S seconds
 --stop-when-empty   stop when nothing is due
 --once              run one operation, then stop`,
+    flags: WORK_FLAGS,
     options: {
-      ...executorOptions,
-      sleep: { type: 'string' },
       'max-jobs': { type: 'string' },
       'max-time': { type: 'string' },
       'stop-when-empty': { type: 'boolean' },
       once: { type: 'boolean' },
     },
     async run({ values }, config) {
-      const overrides = engineOverrides(values);
-      if (values.sleep !== undefined) overrides.sleepSeconds = cliNumber('--sleep', values.sleep);
+      const overrides: Partial<EngineOptions> = {};
       if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
       if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
       if (values.once) overrides.maxJobs = 1;
@@ -516,16 +478,7 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
       return 0;
     },
   },
-  config: {
-    usage: 'wsgate config',
-    help: 'Prints every setting: its environment variable, the value in force, and what it does. Secrets are\nnot shown, nor the password in DATABASE_URL.',
-    async run(_args, config) {
-      for (const [name, s] of Object.entries(settings) as [keyof Config, Setting][]) {
-        process.stdout.write(`${s.env}=${shownValue(name, config)}\n    ${s.description}\n`);
-      }
-      return 0;
-    },
-  },
+  ...configVerbs,
   ...scheduleVerbs,
   ...queueVerbs,
   ...tokenVerbs,
@@ -534,17 +487,6 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
   ...topVerbs,
   ...versionVerbs,
 };
-
-function shownValue(name: keyof Config, config: Config): string {
-  const value = config[name];
-  if (name === 'secret' || name === 'adminAccessKey' || name === 'metricsToken') return value ? '(set)' : settings[name].default;
-  if (typeof value === 'boolean') return value ? 'on' : 'off';
-  if (value === undefined || (Array.isArray(value) && value.length === 0)) return settings[name].default;
-  if (name === 'databaseUrl') return withoutPassword(String(value));
-  // A setting parsed into a structure (WSGATE_BACKOFF) is shown as it was written.
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return process.env[settings[name].env] || settings[name].default;
-  return String(value);
-}
 
 function overview(): string {
   return `wsgate: a coreBOS web-service gateway with deferred operations.
@@ -574,7 +516,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const asJson = json && verb.options?.json !== undefined;
   try {
-    const args = parseArgs({ args: rest, options: { ...verb.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as {
+    const flags = verb.flags ?? [];
+    const args = parseArgs({ args: rest, options: { ...flagOptions(flags), ...verb.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as {
       values: Record<string, unknown>;
       positionals: string[];
     };
@@ -588,7 +531,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (error) {
       throw new SettingError((error as Error).message);
     }
-    return await verb.run(args, config);
+    return await verb.run(args, withFlags(config, flags, args.values));
   } catch (error) {
     return report(name, verb.usage, error, asJson);
   }

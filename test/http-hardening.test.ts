@@ -340,7 +340,7 @@ describe('owner-only files and the secret file', () => {
     assert.deepEqual(loadConfig({ ...env, WSGATE_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins, ['https://a.example', 'http://localhost:3000']);
     assert.deepEqual(loadConfig({ ...env, WSGATE_CORS_ORIGINS: '*' }).corsOrigins, ['*']);
     for (const bad of ['https://a.example/', 'a.example', 'https://a.example/path', 'https://a.example:443']) {
-      assert.throws(() => loadConfig({ ...env, WSGATE_CORS_ORIGINS: bad }), /WSGATE_CORS_ORIGINS: .* is not an origin/, bad);
+      assert.throws(() => loadConfig({ ...env, WSGATE_CORS_ORIGINS: bad }), /WSGATE_CORS_ORIGINS=.*: ".*" is not an origin/, bad);
     }
   });
 });

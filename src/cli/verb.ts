@@ -1,7 +1,8 @@
 // What a verb of the `wsgate` command is. Verbs live in src/cli.ts and in files of this folder, each
 // exporting a record of verbs that src/cli.ts spreads into its own.
 import type { ParseArgsConfig } from 'node:util';
-import type { Config } from '../config.js';
+import type { Config, SettingName } from '../config.js';
+import { withoutPassword } from '../settings/kinds.js';
 import { ScheduleFileError } from '../schedule/file.js';
 import { OperationFileError } from '../operations/own/load.js';
 import { openRuntime, type Runtime } from '../runtime.js';
@@ -10,6 +11,8 @@ export interface Verb {
   usage: string;
   help: string;
   options?: ParseArgsConfig['options'];
+  /** Settings this verb takes a flag for (src/config.ts names each one's flag); their values replace the settings'. */
+  flags?: SettingName[];
   run(args: { values: Record<string, unknown>; positionals: string[] }, config: Config): Promise<number>;
 }
 
@@ -21,9 +24,6 @@ export class Refusal extends UsageError {}
 
 /** The database named by DATABASE_URL could not be opened (unreachable, no such role): one line, exit code 1. */
 export class DatabaseOpenError extends Error {}
-
-/** A database URL as it may be shown: without its password. */
-export const withoutPassword = (url: string) => url.replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');
 
 /** The runtime, or a DatabaseOpenError saying which database could not be opened and why. */
 export async function openCliRuntime(config: Config): Promise<Runtime> {

@@ -5,7 +5,7 @@
 import { isMainThread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { createLogger } from '../../log.js';
-import { settings, type Config } from '../../config.js';
+import { settings, type Config, type Setting } from '../../config.js';
 import type { Clock } from '../../clock.js';
 import type { DbTx } from '../../db/client.js';
 import type { Dialect } from '../../db/dialect.js';
@@ -30,14 +30,13 @@ export interface EventPlan {
   queued: EventScriptFile[];
 }
 
-/** The settings a queued script sees: all but the secret ones, DATABASE_URL without its password. */
+/** The settings a queued script sees: none secret, nor the secret's file; DATABASE_URL without its password. */
 export function publicSettings(config: Config): Record<string, unknown> {
-  const hidden = new Set(['secret', 'adminAccessKey', 'secretFile']);
   const out: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(settings)) {
-    const value = config[name as keyof Config];
-    if (hidden.has(name) || value === undefined) continue;
-    out[s.env] = name === 'databaseUrl' ? String(value).replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@') : value;
+  for (const [name, s] of Object.entries(settings) as [keyof Config, Setting][]) {
+    const value = config[name];
+    if (s.secret || name === 'secretFile' || value === undefined) continue;
+    out[s.env] = name === 'databaseUrl' ? s.show(value) : value;
   }
   return out;
 }
