@@ -8,7 +8,7 @@
 //   5. own operations (bench/own.ts): a no-op own operation beside the built-in describe, deferred through
 //      the executor and called synchronously over HTTP (the "wsgate" column is the own operation, the
 //      "baseline" column the built-in one);
-//   6. scrape: GET /metrics over 100,000 stored queue entries, uncached (goal: under 50 ms), vs the GROUP BY
+//   6. scrape: GET /metrics over 100,000 stored queue entries, uncached (goal: under 50 ms), vs the statement
 //      its queue gauges need, run alone on the driver (bench/scrape.ts);
 //   7. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
