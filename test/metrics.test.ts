@@ -13,7 +13,9 @@ import pg from 'pg';
 import { engineOf, retentionOf } from '../src/runtime.js';
 import { Prisma } from '../src/db/generated/sqlite/client.js';
 import { foldQueueCounts, queueDepth, type QueueDepth } from '../src/queue/depth.js';
-import { QUEUE_STATES } from '../src/observe/metrics.js';
+import { Metrics, QUEUE_STATES } from '../src/observe/metrics.js';
+import { histogramText } from '../src/observe/exposition.js';
+import type { Histogram } from 'prom-client';
 import { claim, NOT_QUEUED_OR_NOT_FINISHED } from '../src/queue/store.js';
 import { retryFailed } from '../src/queue/failed.js';
 import { purgeExpired } from '../src/executor/maintenance.js';
@@ -485,5 +487,24 @@ describe('metrics access without a token', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('the exposition', () => {
+  test("histograms are written line for line as prom-client's registry writes them, labels escaped", async () => {
+    const metrics = new Metrics();
+    for (const [operation, queue] of [['create', 'default'], ['odd "name"\\with\nnewline', 'q,1'], ['retrieve', 'high']] as const) {
+      for (const seconds of [0.0001, 0.02, 3, 4000, 1e9]) metrics.runSeconds.observe({ operation, queue }, seconds);
+    }
+    metrics.callSeconds.observe({ operation: 'query' }, 0.004);
+    const histograms = { wsgate_operation_run_seconds: metrics.runSeconds, wsgate_operation_wait_seconds: metrics.waitSeconds, wsgate_http_call_seconds: metrics.callSeconds };
+    for (const [name, h] of Object.entries(histograms)) {
+      const mine = await histogramText(h as Histogram);
+      assert.ok(mine !== null, "prom-client's histogram internals are there");
+      assert.equal(mine, await metrics.registry.getSingleMetricAsString(name));
+    }
+    const families = parseExposition(await metrics.text());
+    assert.equal(valueOf(families, 'wsgate_operation_run_seconds_count', { operation: 'odd "name"\\with\nnewline', queue: 'q,1' }), 5);
+    assert.equal(valueOf(families, 'wsgate_operation_run_seconds_bucket', { operation: 'create', queue: 'default', le: '0.025' }), 2);
   });
 });
