@@ -2,8 +2,10 @@
 // 100,000; goal: under 50 ms): a gateway with its queue-gauge cache off (WSGATE_METRICS_CACHE_SECONDS=0),
 // so that every scrape reads the database, beside the baseline of the one statement the gauges need run by
 // hand on the driver. Entries spread over 3 queues and every state (60% queued, a third of them delayed).
-// `node dist/bench/scrape.js [N]` runs this part alone and prints the medians (how README's figures at
-// 1,000,000 were measured).
+// The scraped process holds the counters and histograms of 40 operations (WSGATE_BENCH_SCRAPE_OPERATIONS),
+// and the exposition alone (the queue's reading cached) is timed too. `node dist/bench/scrape.js [N]` runs
+// this part alone and prints the medians, p95s and the statement's plan (how README's figures at 1,000,000
+// were measured).
 import os from 'node:os';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -16,6 +18,8 @@ import { Databases, sqliteFile, type System } from './databases.js';
 export interface ScrapeSettings {
   entries: number;
   scrapes: number;
+  /** Operations whose counters and histograms the scraped process holds (in 3 queues). */
+  operations: number;
 }
 
 export interface ScrapeRow {
@@ -127,9 +131,9 @@ export async function measureScrape(system: System, dbs: Databases, s: ScrapeSet
   const rt = await openRuntime(config, createLogger('silent'));
   log(`${system}: storing ${s.entries.toLocaleString('en-US')} queue entries`);
   await fillQueue(system, url, s.entries);
-  // A process that has served and run a deployment's worth of operations: 40 operations in 3 queues, so the
+  // A process that has served and run a deployment's worth of operations (40 by default, in 3 queues), so the
   // exposition carries their counters and histograms (about 8,000 lines) as a busy gateway's does.
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < s.operations; i++) {
     const operation = `operation${i}`;
     for (const queue of ['default', 'high', 'low']) {
       rt.metrics.runSeconds.observe({ operation, queue }, 0.001 * i);
@@ -145,14 +149,18 @@ export async function measureScrape(system: System, dbs: Databases, s: ScrapeSet
   const server = await startServer(rt);
   const problems: string[] = [];
   const took: number[] = [];
+  const cpu: number[] = [];
   const textTook: number[] = [];
   let bytes = 0;
   try {
     for (let i = 0; i < s.scrapes + 3; i++) {
       const t = performance.now();
+      const c = process.cpuUsage();
       const res = await fetch(`${server.url}/metrics`);
       const text = await res.text();
-      if (i >= 3) took.push(performance.now() - t); // the first few warm the statement and the connection
+      // The first few warm the statement and the connection. CPU: this process's, server and client.
+      if (i >= 3) took.push(performance.now() - t);
+      if (i >= 3) cpu.push(((u) => (u.user + u.system) / 1000)(process.cpuUsage(c)));
       bytes = text.length;
       if (res.status !== 200) problems.push(`scrape answered ${res.status}`);
       const waiting = /^wsgate_queue_entries\{queue="default",state="waiting"\} (\d+)$/m.exec(text);
@@ -177,20 +185,20 @@ export async function measureScrape(system: System, dbs: Databases, s: ScrapeSet
   const scrapeP95 = p95(took);
   const raw = await rawMs(system, url, s.scrapes);
   if (scrapeMs >= GOAL_MS) problems.push(`the median scrape took ${scrapeMs.toFixed(1)} ms, the goal is under ${GOAL_MS} ms`);
-  log(`${system}:   scrape median ${scrapeMs.toFixed(1)} ms, p95 ${scrapeP95.toFixed(1)} ms (${bytes} bytes); the exposition alone median ${median(textTook).toFixed(1)} ms; the statement alone median ${raw.median.toFixed(1)} ms, p95 ${raw.p95.toFixed(1)} ms`);
+  log(`${system}:   scrape median ${scrapeMs.toFixed(1)} ms, p95 ${scrapeP95.toFixed(1)} ms (${bytes} bytes, CPU median ${median(cpu).toFixed(1)} ms); the exposition alone median ${median(textTook).toFixed(1)} ms; the statement alone median ${raw.median.toFixed(1)} ms, p95 ${raw.p95.toFixed(1)} ms`);
   return [
     {
-      metric: `scrape /metrics, ${s.entries.toLocaleString('en-US')} entries, uncached`,
+      metric: `scrape /metrics, ${s.entries.toLocaleString('en-US')} entries, ${s.operations} operations' series, uncached`,
       unit: 'scrapes/s',
       wsgate: 1000 / scrapeMs,
       baseline: 1000 / raw.median,
       problems: { wsgate: problems, baseline: [] },
-      details: { wsgate: { medianMs: scrapeMs, p95Ms: scrapeP95, expositionMedianMs: median(textTook), bytes, scrapes: took.length, loadAverage: os.loadavg().map((x) => x.toFixed(2)).join(' ') }, baseline: { medianMs: raw.median, p95Ms: raw.p95, statement: 'the statement of src/queue/depth.ts on the driver', plan: raw.plan } },
+      details: { wsgate: { medianMs: scrapeMs, p95Ms: scrapeP95, cpuMedianMs: median(cpu), expositionMedianMs: median(textTook), operations: s.operations, bytes, scrapes: took.length, loadAverage: os.loadavg().map((x) => x.toFixed(2)).join(' ') }, baseline: { medianMs: raw.median, p95Ms: raw.p95, statement: 'the statement of src/queue/depth.ts on the driver', plan: raw.plan } },
     },
   ];
 }
 
-// Alone: `node dist/bench/scrape.js [N] [sqlite,postgresql]` (PostgreSQL from WSGATE_BENCH_PG_URL).
+// Alone: `node dist/bench/scrape.js [N] [sqlite,postgresql] [operations]` (PostgreSQL from WSGATE_BENCH_PG_URL).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2] ?? 100_000);
   const systems = (process.argv[3] ?? 'sqlite,postgresql').split(',') as System[];
@@ -198,7 +206,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     for (const system of systems) {
       if (system === 'postgresql' && !process.env.WSGATE_BENCH_PG_URL) continue;
-      const [row] = await measureScrape(system, dbs, { entries: n, scrapes: 20 }, (m) => console.log(m));
+      const [row] = await measureScrape(system, dbs, { entries: n, scrapes: 20, operations: Number(process.argv[4] ?? 40) }, (m) => console.log(m));
       const { plan, ...baseline } = row!.details.baseline as { plan: string[] };
       console.log(JSON.stringify({ system, wsgate: row!.details.wsgate, baseline, problems: row!.problems.wsgate }));
       console.log(plan.join('\n'));
