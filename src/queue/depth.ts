@@ -38,7 +38,10 @@ export async function queueDepth(db: Database, now: Date, known: string[] = []):
     const n = Number(r.n);
     let q = byQueue.get(r.queue);
     if (!q && n === 0) continue; // a queue that had entries once and has none now
-    if (!q) byQueue.set(r.queue, (q = empty(r.queue)));
+    if (!q) {
+      q = empty(r.queue);
+      byQueue.set(r.queue, q);
+    }
     if (r.state === 'queued') {
       const later = Math.min(n, Number(r.later ?? 0));
       q.delayed += later;
