@@ -8,7 +8,7 @@
 //   5. own operations (bench/own.ts): a no-op own operation beside the built-in describe, deferred through
 //      the executor and called synchronously over HTTP (the "wsgate" column is the own operation, the
 //      "baseline" column the built-in one);
-//   6. scrape: GET /metrics over 100,000 stored queue entries, uncached (goal: under 50 ms), vs the GROUP BY
+//   6. scrape: GET /metrics over 100,000 stored queue entries, uncached (goal: under 50 ms), vs the statement
 //      its queue gauges need, run alone on the driver (bench/scrape.ts);
 //   7. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
@@ -18,7 +18,8 @@
 // WSGATE_BENCH_OPS (2000), WSGATE_BENCH_WARMUP_OPS (200), WSGATE_BENCH_SYSTEMS (sqlite,postgresql),
 // WSGATE_CLAIM_BATCH (wsgate's default, 20), WSGATE_BENCH_RECORDS (100000), WSGATE_BENCH_QUERIES (2000),
 // WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_STALL_SECONDS (5), WSGATE_BENCH_PARTS (submits,executor,records,
-// stall,own,scrape,peers: the parts to run), WSGATE_BENCH_SCRAPE_ENTRIES (100000).
+// stall,own,scrape,peers: the parts to run), WSGATE_BENCH_SCRAPE_ENTRIES (100000),
+// WSGATE_BENCH_SCRAPE_OPERATIONS (40: operations whose counters and histograms the scraped process holds).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -76,7 +77,7 @@ const stallSettings: StallSettings = {
   seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
   massElements: loadConfig({}).massMaxElements,
 };
-const scrapeSettings: ScrapeSettings = { entries: num('WSGATE_BENCH_SCRAPE_ENTRIES', 100_000), scrapes: 20 };
+const scrapeSettings: ScrapeSettings = { entries: num('WSGATE_BENCH_SCRAPE_ENTRIES', 100_000), scrapes: 20, operations: num('WSGATE_BENCH_SCRAPE_OPERATIONS', 40) };
 const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,scrape,peers').split(',').map((p) => p.trim()));
 
 /** The folder of the server scripts/pg-start started for this run (stopped and deleted at the end). */

@@ -9,7 +9,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway } from './support.js';
-import { engineOf } from '../src/runtime.js';
+import pg from 'pg';
+import { engineOf, retentionOf } from '../src/runtime.js';
+import { Prisma } from '../src/db/generated/sqlite/client.js';
+import { foldQueueCounts, queueDepth, type QueueDepth } from '../src/queue/depth.js';
+import { Metrics, QUEUE_STATES } from '../src/observe/metrics.js';
+import { histogramText } from '../src/observe/exposition.js';
+import type { Histogram } from 'prom-client';
+import { claim, NOT_QUEUED_OR_NOT_FINISHED } from '../src/queue/store.js';
+import { retryFailed } from '../src/queue/failed.js';
+import { purgeExpired } from '../src/executor/maintenance.js';
 
 const TOKEN = 'scrape-token-0123456789';
 const defer = (extra: Record<string, unknown> = {}) => JSON.stringify({ launchfromqueue: 1, queuedelay: 0, ...extra });
@@ -273,6 +282,153 @@ for (const backend of backends) {
     });
   });
 
+  describe(`queue gauges against the entries table on ${backend.name}`, () => {
+    // The gauges read trigger-kept counts (ws_queue_count), not the entries: after every kind of change an
+    // entry goes through, they must equal a COUNT(*) of ws_queued_operation, exactly.
+    let gw: Gateway;
+    let session: string;
+    const queue = async (params: Record<string, unknown>, options: Record<string, unknown> = {}) => {
+      const res = await call(gw.url, { sessionName: session, cbwsOptions: defer(options), ...params });
+      assert.equal(res.success, true, JSON.stringify(res));
+      return res.result.operationTrackingID as string;
+    };
+    const ws = (operation: string, operationTrackingID: string) => call(gw.url, { operation, sessionName: session, operationTrackingID });
+
+    /** Per queue, what COUNT(*) over the entries says at `now`. */
+    async function truth(now: Date): Promise<QueueDepth[]> {
+      const ops = gw.rt.db.prisma.queuedOperation;
+      const queues = (await ops.findMany({ distinct: ['queue'], select: { queue: true } })).map((r) => r.queue).sort((a, b) => a.localeCompare(b));
+      return Promise.all(
+        queues.map(async (q) => ({
+          queue: q,
+          waiting: await ops.count({ where: { queue: q, state: 'queued', availableAt: { lte: now } } }),
+          delayed: await ops.count({ where: { queue: q, state: 'queued', availableAt: { gt: now } } }),
+          running: await ops.count({ where: { queue: q, state: 'running' } }),
+          failed: await ops.count({ where: { queue: q, state: 'failed' } }),
+          done: await ops.count({ where: { queue: q, state: { in: ['done', 'cancelled'] } } }),
+          oldestWaitingDueAt:
+            (await ops.findFirst({ where: { queue: q, state: 'queued', availableAt: { lte: now } }, orderBy: { availableAt: 'asc' }, select: { availableAt: true } }))?.availableAt ?? null,
+        })),
+      );
+    }
+
+    /** The counts table, the statement and a real scrape all agree with the entries table. */
+    async function agrees(step: string): Promise<QueueDepth[]> {
+      const now = gw.rt.services.clock.now();
+      const expected = await truth(now);
+      const counted = await gw.rt.db.prisma.queuedOperation.groupBy({ by: ['queue', 'state'], _count: { _all: true } });
+      const kept = await gw.rt.db.raw.query<{ queue: string; state: string; n: unknown }>(
+        Prisma.sql`SELECT queue, state, sum(n) AS n FROM ws_queue_count GROUP BY queue, state`,
+      );
+      const key = (q: string, s: string) => `${q}/${s}`;
+      assert.deepEqual(
+        new Map(kept.filter((r) => Number(r.n) !== 0).map((r) => [key(r.queue, r.state), Number(r.n)])),
+        new Map(counted.map((r) => [key(r.queue, r.state), r._count._all])),
+        `${step}: ws_queue_count against COUNT(*) per queue and state`,
+      );
+      assert.deepEqual(await queueDepth(gw.rt.db, now), expected, `${step}: the statement against COUNT(*)`);
+
+      const before = gw.rt.services.clock.now().getTime();
+      const m = parseExposition((await scrape(gw.server.url)).text);
+      const after = gw.rt.services.clock.now().getTime();
+      for (const q of expected) {
+        for (const state of QUEUE_STATES) assert.equal(valueOf(m, 'wsgate_queue_entries', { queue: q.queue, state }), q[state], `${step}: ${q.queue} ${state} scraped`);
+        const oldest = valueOf(m, 'wsgate_queue_oldest_waiting_seconds', { queue: q.queue })!;
+        if (!q.oldestWaitingDueAt) assert.equal(oldest, 0, `${step}: ${q.queue} has none waiting`);
+        else {
+          const due = q.oldestWaitingDueAt.getTime();
+          assert.ok(oldest >= (before - due) / 1000 && oldest <= (after - due) / 1000, `${step}: ${q.queue} oldest waiting ${oldest} s`);
+        }
+      }
+      for (const s of m.get('wsgate_queue_entries')!.samples) {
+        if (!expected.some((q) => q.queue === s.labels.queue)) assert.equal(s.value, 0, `${step}: ${s.labels.queue} has no entries`);
+      }
+      return expected;
+    }
+
+    before(async () => {
+      gw = await startGateway(backend, { WSGATE_METRICS_TOKEN: TOKEN, WSGATE_METRICS_CACHE_SECONDS: '0', WSGATE_TRIES: '2' });
+      session = (await login(gw.url)).sessionName;
+    });
+    after(() => gw.close());
+
+    test('after submits, runs, failures, retries, cancels, reads of results and pruning, the gauges equal COUNT(*) of the entries', async () => {
+      const marker = path.join(tmp(), 'm');
+      await agrees('empty');
+      const done = [await queue({ operation: 'wsgatetest_noop', tag: 'a' }), await queue({ operation: 'wsgatetest_noop', tag: 'b' })];
+      await queue({ operation: 'wsgatetest_noop', tag: 'c' });
+      await queue({ operation: 'wsgatetest_misbehave', how: 'bogus', marker });
+      await queue({ operation: 'wsgatetest_misbehave', how: 'flaky', marker: `${marker}-flaky`, succeedAt: '2' });
+      const hang = await queue({ operation: 'wsgatetest_misbehave', how: 'hang', marker });
+      const later = await queue({ operation: 'wsgatetest_noop', tag: 'later' }, { queuedelay: 3600 });
+      await queue({ operation: 'wsgatetest_noop', tag: 'later-2' }, { queuedelay: 7200 });
+      const others = [await queue({ operation: 'wsgatetest_noop', tag: 'o1' }, { queue: 'other' }), await queue({ operation: 'wsgatetest_noop', tag: 'o2' }, { queue: 'other' })];
+      await queue({ operation: 'wsgatetest_noop', tag: 'o3' }, { queue: 'other', queuedelay: 600 });
+      let q = await agrees('submitted');
+      assert.deepEqual(q.map((x) => [x.queue, x.waiting, x.delayed]), [['default', 6, 2], ['other', 2, 1]]);
+
+      // A claim: two of `other` running.
+      const claimed = await claim(gw.rt.db, { queues: ['other'], now: gw.rt.services.clock.now(), leaseSeconds: 60, limit: 5 });
+      assert.equal(claimed.length, 2);
+      q = await agrees('claimed');
+      assert.equal(q.find((x) => x.queue === 'other')!.running, 2);
+
+      // Runs: successes, a protocol error, a retry, and two timeouts into the failed store.
+      const summary = await runPass(gw.rt, { tries: 2, timeoutSeconds: 0.5, concurrency: 2 });
+      assert.deepEqual([summary.run, summary.failed, summary.retried], [6, 1, 2], JSON.stringify(summary));
+      q = await agrees('ran');
+      assert.deepEqual(q.find((x) => x.queue === 'default'), { queue: 'default', waiting: 0, delayed: 2, running: 0, failed: 1, done: 5, oldestWaitingDueAt: null });
+
+      // Reads of results: done ones are deleted, the failed one stays in the failed store, marked read.
+      for (const id of [...done, hang]) assert.notEqual((await ws('getQueuedOperationResult', id)).result, NOT_QUEUED_OR_NOT_FINISHED);
+      await agrees('results read');
+
+      // A cancel (done, unread), then its result read (deleted).
+      assert.equal((await ws('cancelQueuedOperation', later)).success, true);
+      await agrees('cancelled');
+      assert.notEqual((await ws('getQueuedOperationResult', later)).result, NOT_QUEUED_OR_NOT_FINISHED);
+      await agrees('cancelled result read');
+
+      // The failed entry retried from the failed store (queued, waiting), run again into it.
+      assert.deepEqual(await retryFailed(gw.rt.db, null, gw.rt.services.clock.now()), [hang]);
+      q = await agrees('retried');
+      assert.equal(q.find((x) => x.queue === 'default')!.waiting, 1);
+      await runPass(gw.rt, { tries: 1, timeoutSeconds: 0.5, concurrency: 2 });
+      await agrees('failed again');
+
+      // A queue moved by hand (an UPDATE of queue alone) moves its count.
+      await gw.rt.db.prisma.queuedOperation.update({ where: { id: others[0] }, data: { queue: 'moved' } });
+      await agrees('moved');
+
+      // Time passes: delayed entries come due (oldest waiting ages), and housekeeping prunes the failed store
+      // and the results nobody read.
+      gw.rt.services.clock.advance(3 * 3600_000);
+      q = await agrees('three hours on');
+      assert.equal(q.find((x) => x.queue === 'default')!.delayed, 0);
+      gw.rt.services.clock.advance((Math.max(gw.rt.config.failedRetentionHours * 3600, gw.rt.config.resultTtlSeconds) + 60) * 1000);
+      const purged = await purgeExpired(gw.rt.db, gw.rt.services.clock.now(), retentionOf(gw.rt));
+      assert.ok(purged.failed >= 1 && purged.results >= 1, JSON.stringify(purged));
+      q = await agrees('pruned');
+      assert.equal(q.find((x) => x.queue === 'default')!.failed, 0);
+
+      if (backend.name === 'postgresql') {
+        // A connection that changes counts and goes away: its row is summed while it lasts, folded after.
+        const client = new pg.Client({ connectionString: gw.env.DATABASE_URL });
+        await client.connect();
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const pid = rows[0]!.pid;
+        await client.query(`UPDATE ws_queued_operation SET state = 'queued', available_at = (now() AT TIME ZONE 'UTC') WHERE id = $1`, [others[1]]);
+        await client.end();
+        await agrees('a connection gone');
+        await until('the connection to end', async () => Number((await gw.rt.db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ${pid}`))[0]!.n) === 0);
+        assert.ok((await foldQueueCounts(gw.rt.db)) >= 1);
+        const left = await gw.rt.db.raw.query(Prisma.sql`SELECT 1 FROM ws_queue_count WHERE slot = ${pid}`);
+        assert.equal(left.length, 0, 'its rows folded into slot 0');
+        await agrees('folded');
+      }
+    });
+  });
+
   describe(`trace ids on ${backend.name}`, () => {
     test('a call with a traceparent and its deferred run log the same trace id; a call without one gets its own', async () => {
       const env = testEnv(await backend.freshUrl(), { WSGATE_LOG_LEVEL: 'debug', WSGATE_EXECUTOR_SCHEDULE: '* * * * * *', WSGATE_MAX_WORKERS: '1', WSGATE_CALL_WORKERS: '0' });
@@ -331,5 +487,24 @@ describe('metrics access without a token', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('the exposition', () => {
+  test("histograms are written line for line as prom-client's registry writes them, labels escaped", async () => {
+    const metrics = new Metrics();
+    for (const [operation, queue] of [['create', 'default'], ['odd "name"\\with\nnewline', 'q,1'], ['retrieve', 'high']] as const) {
+      for (const seconds of [0.0001, 0.02, 3, 4000, 1e9]) metrics.runSeconds.observe({ operation, queue }, seconds);
+    }
+    metrics.callSeconds.observe({ operation: 'query' }, 0.004);
+    const histograms = { wsgate_operation_run_seconds: metrics.runSeconds, wsgate_operation_wait_seconds: metrics.waitSeconds, wsgate_http_call_seconds: metrics.callSeconds };
+    for (const [name, h] of Object.entries(histograms)) {
+      const mine = await histogramText(h as Histogram);
+      assert.ok(mine !== null, "prom-client's histogram internals are there");
+      assert.equal(mine, await metrics.registry.getSingleMetricAsString(name));
+    }
+    const families = parseExposition(await metrics.text());
+    assert.equal(valueOf(families, 'wsgate_operation_run_seconds_count', { operation: 'odd "name"\\with\nnewline', queue: 'q,1' }), 5);
+    assert.equal(valueOf(families, 'wsgate_operation_run_seconds_bucket', { operation: 'create', queue: 'default', le: '0.025' }), 2);
   });
 });

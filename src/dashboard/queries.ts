@@ -5,6 +5,7 @@ import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { AttemptError } from '../queue/store.js';
+import { foldQueueCounts, queueDepth } from '../queue/depth.js';
 
 export interface QueueOverview {
   queue: string;
@@ -21,48 +22,12 @@ export interface QueueOverview {
 const optionalDate = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
 
 /**
- * The counts come from ws_queue_count (kept by triggers), not from counting entries; per queue, how many
- * queued entries are delayed (a range of the (state, queue, available_at) index: the delayed ones only) and
- * the oldest due one (one index seek). On PostgreSQL the rows of connections that are gone are folded first.
+ * The counts of src/queue/depth.ts (ws_queue_count, kept by triggers, and an index read per queue: never a
+ * count of the entries), after folding on PostgreSQL the rows of connections that are gone.
  */
 export async function queueOverview(db: Database, now: Date): Promise<QueueOverview[]> {
-  if (db.provider === 'postgresql') {
-    await db.raw.execute(Prisma.sql`
-      WITH gone AS (
-        DELETE FROM ws_queue_count WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
-        RETURNING queue, state, n)
-      INSERT INTO ws_queue_count (queue, state, slot, n) SELECT queue, state, 0, sum(n) FROM gone GROUP BY queue, state
-      ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n`);
-  }
-  const rows = await db.raw.query<{ queue: string; state: string; n: unknown }>(Prisma.sql`
-    SELECT queue, state, sum(n) AS n FROM ws_queue_count GROUP BY queue, state`);
-  const queues = new Map<string, QueueOverview>();
-  let queued = new Map<string, number>();
-  for (const r of rows) {
-    const n = Number(r.n);
-    let q = queues.get(r.queue);
-    if (!q && n === 0) continue;
-    if (!q) queues.set(r.queue, (q = { queue: r.queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingSince: null }));
-    if (r.state === 'queued') queued.set(r.queue, n);
-    else if (r.state === 'running') q.running += n;
-    else if (r.state === 'failed') q.failed += n;
-    else q.done += n;
-  }
-  queued = new Map([...queued].filter(([, n]) => n > 0));
-  await Promise.all(
-    [...queued].map(async ([queue, n]) => {
-      const q = queues.get(queue)!;
-      const [delayed] = await db.raw.query<{ n: unknown }>(Prisma.sql`
-        SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'queued' AND queue = ${queue} AND available_at > ${now}`);
-      const [oldest] = await db.raw.query<{ at: unknown }>(Prisma.sql`
-        SELECT min(available_at) AS at FROM ws_queued_operation WHERE state = 'queued' AND queue = ${queue}`);
-      q.delayed = Math.min(n, Number(delayed?.n ?? 0));
-      q.waiting = n - q.delayed;
-      const at = optionalDate(oldest?.at);
-      q.oldestWaitingSince = q.waiting > 0 && at && at <= now ? at : null;
-    }),
-  );
-  return [...queues.values()].filter((q) => q.waiting + q.delayed + q.running + q.failed + q.done > 0).sort((a, b) => a.queue.localeCompare(b.queue));
+  await foldQueueCounts(db);
+  return (await queueDepth(db, now)).map(({ oldestWaitingDueAt, ...q }) => ({ ...q, oldestWaitingSince: oldestWaitingDueAt }));
 }
 
 export interface MinuteCount {

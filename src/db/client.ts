@@ -101,6 +101,11 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     connectionString: location.url,
     max: options.poolSize ?? 10,
     allowExitOnIdle: true,
+    // No JIT: PostgreSQL compiles a statement whose estimated cost passes jit_above_cost, which a large table
+    // inflates, at every execution: 50-100 ms of compiling for the queue gauges' statement (README, Metrics
+    // and health) that runs in a few ms at 1,000,000 entries. wsgate's statements are short. An `options` in
+    // DATABASE_URL replaces this.
+    options: '-c jit=off',
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client whose connection dies (the server stopped or restarted) is an 'error' event on the pool,

@@ -6,6 +6,7 @@ import { pruneFailed } from '../queue/failed.js';
 import { purgeExpiredResults } from '../queue/store.js';
 import { purgeExpiredRequests } from '../ws/idempotency.js';
 import { purgeDeliveries } from '../queue/callbacks.js';
+import { foldQueueCounts } from '../queue/depth.js';
 
 export interface Retention {
   sessionPolicy: SessionPolicy;
@@ -19,5 +20,7 @@ export async function purgeExpired(db: Database, now: Date, retention: Retention
   const requestIds = await purgeExpiredRequests(db.prisma, now);
   // Callback deliveries that ended are kept as long as failed entries, for getQueuedOperationStatus.
   const callbacks = await purgeDeliveries(db.prisma, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
-  return { results, failed, sessions, requestIds, callbacks };
+  // PostgreSQL's ws_queue_count gains rows with every new connection that writes: folded, the scrape's read stays small.
+  const queueCounts = await foldQueueCounts(db);
+  return { results, failed, sessions, requestIds, callbacks, queueCounts };
 }

@@ -4,6 +4,7 @@
 // by operation and error code, the database pool, and Node's default process metrics. A leaf module: the
 // layers that count (executor, ws, db) import it, it imports none of them.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { expositionText } from './exposition.js';
 
 /** One queue's entries by state, and when its oldest waiting (due, unclaimed) entry became due. */
 export interface QueueDepth {
@@ -230,9 +231,9 @@ export class Metrics {
     }
   }
 
-  /** The exposition text (Prometheus' text format 0.0.4). */
+  /** The exposition text (Prometheus' text format 0.0.4), as prom-client's registry writes it (exposition.ts). */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return expositionText(this.registry);
   }
 
   get contentType(): string {

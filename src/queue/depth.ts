@@ -1,5 +1,10 @@
-// Every queue's entries by state and its oldest waiting entry, in one statement: a GROUP BY over the index
-// (queue, state, available_at) that reads the index alone, not the entries (the metrics, `wsgate top`).
+// Every queue's entries by state and its oldest waiting entry, in one statement that never counts the
+// entries table (the metrics, `wsgate top`, the dashboard): the counts per queue and state come from
+// ws_queue_count, which triggers keep as entries are queued, change state and are deleted (migration
+// 20261202000700_dashboard); per queue with queued entries, the delayed ones (due after now) are counted on
+// the (state, queue, available_at) index, a range holding those entries alone, and its first queued
+// entry is one seek of the same index. Waiting is queued minus delayed: no trigger can split the two,
+// since an entry moves from delayed to waiting by the clock alone.
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
@@ -7,31 +12,63 @@ import type { QueueDepth } from '../observe/metrics.js';
 
 export type { QueueDepth };
 
-/** `known`: queues listed even without entries (the configured ones), with zeros. */
+/**
+ * The statement (README, Metrics and health). On PostgreSQL ws_queue_count holds a row per connection that
+ * wrote (summed here; foldQueueCounts folds the rows of connections that are gone). One statement sees one
+ * snapshot, so its counts and its index reads agree.
+ */
+export const depthSql = (now: Date) => Prisma.sql`
+  SELECT c.queue, c.state, c.n,
+    CASE WHEN c.state = 'queued' AND c.n > 0 THEN
+      (SELECT count(*) FROM ws_queued_operation o WHERE o.state = 'queued' AND o.queue = c.queue AND o.available_at > ${now})
+    END AS later,
+    CASE WHEN c.state = 'queued' AND c.n > 0 THEN
+      (SELECT min(o.available_at) FROM ws_queued_operation o WHERE o.state = 'queued' AND o.queue = c.queue)
+    END AS first
+  FROM (SELECT queue, state, sum(n) AS n FROM ws_queue_count GROUP BY queue, state) c`;
+
+const empty = (queue: string): QueueDepth => ({ queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingDueAt: null });
+
+/** `known`: queues listed even without entries (the configured ones), with zeros; others only with entries. */
 export async function queueDepth(db: Database, now: Date, known: string[] = []): Promise<QueueDepth[]> {
-  // Queued entries due later than now are delayed; the earliest available_at of a queue's queued entries is
-  // its oldest waiting one's due time when that lies in the past (else none waits).
-  const rows = await db.raw.query<{ queue: string; state: string; n: unknown; later: unknown; first: unknown }>(
-    Prisma.sql`
-      SELECT queue, state, count(*) AS n, sum(CASE WHEN available_at > ${now} THEN 1 ELSE 0 END) AS later, min(available_at) AS first
-      FROM ws_queued_operation GROUP BY queue, state`,
-    { prepared: true },
-  );
+  const rows = await db.raw.query<{ queue: string; state: string; n: unknown; later: unknown; first: unknown }>(depthSql(now), { prepared: true });
   const byQueue = new Map<string, QueueDepth>();
-  for (const queue of known) byQueue.set(queue, { queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingDueAt: null });
+  for (const queue of known) byQueue.set(queue, empty(queue));
   for (const r of rows) {
-    let q = byQueue.get(r.queue);
-    if (!q) byQueue.set(r.queue, (q = { queue: r.queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingDueAt: null }));
     const n = Number(r.n);
+    let q = byQueue.get(r.queue);
+    if (!q && n === 0) continue; // a queue that had entries once and has none now
+    if (!q) {
+      q = empty(r.queue);
+      byQueue.set(r.queue, q);
+    }
     if (r.state === 'queued') {
-      const later = Number(r.later ?? 0);
+      const later = Math.min(n, Number(r.later ?? 0));
       q.delayed += later;
       q.waiting += n - later;
+      // The earliest queued entry is the oldest waiting one when it is due (else every queued one is delayed).
       const first = r.first === null || r.first === undefined ? null : toDate(r.first);
       if (n > later && first && first <= now) q.oldestWaitingDueAt = first;
     } else if (r.state === 'running') q.running += n;
     else if (r.state === 'failed') q.failed += n;
-    else q.done += n;
+    else q.done += n; // done or cancelled: the result not read yet
   }
   return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+}
+
+/**
+ * PostgreSQL: moves the counts of connections that are gone into slot 0, so that ws_queue_count stays a row
+ * per queue and state and live connection (housekeeping, the dashboard). Returns the rows folded.
+ */
+export async function foldQueueCounts(db: Database): Promise<number> {
+  if (db.provider !== 'postgresql') return 0;
+  const [r] = await db.raw.query<{ n: unknown }>(Prisma.sql`
+    WITH gone AS (
+      DELETE FROM ws_queue_count WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+      RETURNING queue, state, n),
+    folded AS (
+      INSERT INTO ws_queue_count (queue, state, slot, n) SELECT queue, state, 0, sum(n) FROM gone GROUP BY queue, state
+      ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n)
+    SELECT count(*) AS n FROM gone`);
+  return Number(r?.n ?? 0);
 }
