@@ -141,7 +141,22 @@ function hop(r: OutboundRequest, url: URL, method: string, headers: Record<strin
 
 /** Sends the request, following redirects as allowed; throws OutboundRefused, OutboundFailed, OutboundTimeout or TooManyRedirects. */
 export async function send(r: OutboundRequest): Promise<OutboundAnswer> {
-  const signal = r.signal ? AbortSignal.any([AbortSignal.timeout(r.timeoutMs), r.signal]) : AbortSignal.timeout(r.timeoutMs);
+  // One controller for the timeout and the caller's signal (Node 20's AbortSignal.any may let a timeout
+  // signal it depends on be collected before it fires).
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), r.timeoutMs);
+  const forward = () => stop.abort();
+  r.signal?.addEventListener('abort', forward, { once: true });
+  if (r.signal?.aborted) stop.abort();
+  try {
+    return await follow(r, stop.signal);
+  } finally {
+    clearTimeout(timer);
+    r.signal?.removeEventListener('abort', forward);
+  }
+}
+
+async function follow(r: OutboundRequest, signal: AbortSignal): Promise<OutboundAnswer> {
   let url = r.url;
   let method = r.method;
   let body = r.body;
