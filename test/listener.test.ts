@@ -44,7 +44,8 @@ for (const backend of backends) {
       const victim = spawnCli(['work', '--sleep', '0.1'], env);
       await until('the operation to be running', async () => fs.existsSync(marker));
       victim.child.kill('SIGKILL');
-      assert.equal((await victim.done).signal, 'SIGKILL');
+      const killed = await victim.done;
+      assert.equal(killed.signal, 'SIGKILL', shown(killed));
       assert.equal(await stateOf(id), 'running', 'leased, not lost');
       fs.writeFileSync(release, '');
       const early = await runCli(['work', '--stop-when-empty'], env);
@@ -72,8 +73,8 @@ for (const backend of backends) {
       } finally {
         a.child.kill('SIGTERM');
         b.child.kill('SIGTERM');
-        assert.equal((await a.done).code, 0);
-        assert.equal((await b.done).code, 0);
+        expectCli(await a.done, 0);
+        expectCli(await b.done, 0);
       }
     });
 
