@@ -301,7 +301,7 @@ describe('cron entry', () => {
   test('bad executor options are refused with a usage error', async () => {
     for (const args of [['work', '--backoff', 'soon'], ['work', '--queue', 'a b'], ['execute', '--timeout', '0'], ['work', '--max-jobs', '1.5'], ['execute', '--concurrency', '0'], ['status', '--queue', 'a,b c']]) {
       const r = await runCli(args, { PATH: process.env.PATH ?? '' });
-      assert.equal(r.code, 2, `${`${args.join(' ')}: ${r.stderr}`}\n${shown(r)}`);
+      assert.equal(r.code, 2, `wsgate ${args.join(' ')}\n${shown(r)}`);
       assert.match(r.stderr, /Usage: wsgate/, shown(r));
     }
   });

@@ -39,7 +39,7 @@ for (const backend of backends) {
       (await gw.rt.db.prisma.queuedOperation.findMany({ where: { queue }, select: { state: true } })).map((r) => r.state).sort();
     const cli = async (args: string[]) => {
       const res = await runCli(['queue', ...args], gw.env);
-      assert.equal(res.code, 0, `${`wsgate queue ${args.join(' ')}: exit ${res.code}: ${res.stderr}`}\n${shown(res)}`);
+      assert.equal(res.code, 0, `wsgate queue ${args.join(' ')}\n${shown(res)}`);
       return res.stdout;
     };
 
