@@ -13,8 +13,6 @@ import { queueCounts, queuedByQueue } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
 import { OperationFileError } from './operations/own/load.js';
 import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
-import { observabilityOf, startServer } from './server.js';
-import { startMetricsServer } from './http/metrics-server.js';
 import { topVerbs } from './cli/top.js';
 import { openCliRuntime, Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 import { flagHelp, flagOptions, flagUsage, withFlags } from './cli/flags.js';
@@ -122,6 +120,8 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP r
       const generated = await ensureAdmin(rt);
       // On stderr: stdout is the JSON log stream, which log collectors keep.
       if (generated) process.stderr.write(`Created user admin. Its access key (shown only this once): ${generated}\n`);
+      // Loaded here: the HTTP stack is a third of a start, and only serve (and work's metrics) need it.
+      const { startServer } = await import('./server.js');
       const server = await startServer(rt);
       rt.log.info({ url: `${server.url}/webservice.php`, database: rt.db.provider, executor: config.executorSchedule }, 'wsgate serving');
       const reload = () => void server.reload();
@@ -181,7 +181,7 @@ ${flagHelp(WORK_FLAGS)}
       return withEngine(config, overrides, 'work', async (engine, rt) => {
         keepServingOnUnhandledRejection(rt.log);
         // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
-        const metrics = config.metricsPort === undefined ? null : await startMetricsServer({ ...observabilityOf(rt, () => engine), port: config.metricsPort, host: config.host, log: rt.log });
+        const metrics = config.metricsPort === undefined ? null : await startMetrics(rt, () => engine, config);
         rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider, metrics: metrics?.url }, 'wsgate work listening');
         const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
         process.on('SIGHUP', reload);
@@ -498,6 +498,12 @@ Run "wsgate VERB --help" for a verb's help; settings come from the environment (
 `;
 }
 
+/** /metrics, /healthz and /readyz of `wsgate work`, with the HTTP stack loaded only when they are asked for. */
+async function startMetrics(rt: Runtime, engine: () => Engine | null, config: Config) {
+  const [{ observabilityOf }, { startMetricsServer }] = await Promise.all([import('./server.js'), import('./http/metrics-server.js')]);
+  return startMetricsServer({ ...observabilityOf(rt, engine), port: config.metricsPort!, host: config.host, log: rt.log });
+}
+
 /** Verbs of two words (`user add`, `schedule list`). */
 const GROUPS = new Set(['user', 'schedule', 'queue']);
 
@@ -537,4 +543,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Node 20 ends a process whose event loop empties while this await is pending with exit code 13 and
+// prints nothing: say so, so that such an end is never silent.
+let finished = false;
+process.once('beforeExit', () => {
+  if (!finished) process.stderr.write(`wsgate: stopped before the command finished (exit code 13): nothing was left running to finish it\n`);
+});
 process.exitCode = await main(process.argv.slice(2));
+finished = true;

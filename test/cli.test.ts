@@ -3,20 +3,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { backends, call, login, md5, runCli, spawnCli, testEnv, until } from './support.js';
+import { backends, call, login, md5, runCli, spawnCli, testEnv, until, shown, expectCli } from './support.js';
 
 describe('wsgate CLI', () => {
   test('every verb answers --help', async () => {
     const overview = await runCli(['--help'], testEnv('file::memory:'));
-    assert.equal(overview.code, 0);
+    assert.equal(overview.code, 0, shown(overview));
     for (const verb of [['serve'], ['execute'], ['user', 'add'], ['user', 'role'], ['config'], ['user', 'disable'], ['user', 'enable'], ['user', 'key'], ['user', 'quota'], ['purge']]) {
       const r = await runCli([...verb, '--help'], testEnv('file::memory:'));
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`^Usage: wsgate ${verb.join(' ')}`));
-      assert.match(overview.stdout, new RegExp(`wsgate ${verb.join(' ')}`));
+      assert.equal(r.code, 0, shown(r));
+      assert.match(r.stdout, new RegExp(`^Usage: wsgate ${verb.join(' ')}`), shown(r));
+      assert.match(overview.stdout, new RegExp(`wsgate ${verb.join(' ')}`), shown(overview));
     }
     const unknown = await runCli(['frobnicate'], testEnv('file::memory:'));
-    assert.equal(unknown.code, 2);
+    assert.equal(unknown.code, 2, shown(unknown));
   });
 
   test('serve on a fresh data folder: database, owner-only secret, admin key printed once, clean stop', async () => {
@@ -40,8 +40,8 @@ describe('wsgate CLI', () => {
     assert.equal(session.userId, '19x1');
     first.child.kill('SIGTERM');
     const stopped = await first.done;
-    assert.equal(stopped.code, 0, stopped.stderr);
-    assert.doesNotMatch(stopped.stdout + stopped.stderr, new RegExp(`${session.sessionName}|"accessKey"`), 'no session or key in logs');
+    assert.equal(stopped.code, 0, shown(stopped));
+    assert.doesNotMatch(stopped.stdout + stopped.stderr, new RegExp(`${session.sessionName}|"accessKey"`), `no session or key in logs\n${shown(stopped)}`);
 
     const db = new Database(`${env.WSGATE_DATA_DIR}/wsgate.db`, { readonly: true });
     const stored = db.prepare('SELECT access_key_enc FROM ws_user').all() as { access_key_enc: string }[];
@@ -59,20 +59,20 @@ describe('wsgate CLI', () => {
     await until('the server to listen again', async () => /"url":"/.test(out2));
     second.child.kill('SIGTERM');
     const again = await second.done;
-    assert.doesNotMatch(out2 + again.stderr, /access key/, 'the key is printed only on first start');
+    assert.doesNotMatch(out2 + again.stderr, /access key/, 'the key is printed only on first start' + '\n' + shown(again));
   });
 
   test('user add prints an access key that logs in', async () => {
     const env = testEnv(await backends[0]!.freshUrl());
     const added = await runCli(['user', 'add', 'dora'], env);
-    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.code, 0, shown(added));
     const key = /access key: ([0-9a-f]{32})/.exec(added.stdout)?.[1];
-    assert.ok(key, added.stdout);
+    assert.ok(key, shown(added));
     const twice = await runCli(['user', 'add', 'dora'], env);
-    assert.equal(twice.code, 2);
-    assert.match(twice.stderr, /exists already/);
+    assert.equal(twice.code, 2, shown(twice));
+    assert.match(twice.stderr, /exists already/, shown(twice));
     const withPassword = await runCli(['user', 'add', 'eve', '--password-stdin'], env, 'sesame\n');
-    assert.equal(withPassword.code, 0, withPassword.stderr);
+    assert.equal(withPassword.code, 0, shown(withPassword));
 
     const server = spawnCli(['serve'], { ...env, WSGATE_LOG_LEVEL: 'info' });
     let out = '';
@@ -85,10 +85,10 @@ describe('wsgate CLI', () => {
       const deleteable = async () =>
         (await call(url, { operation: 'describe', sessionName: s.sessionName, elementType: 'Accounts' }, { method: 'GET' })).result.deleteable;
       assert.equal(await deleteable(), false);
-      assert.equal((await runCli(['user', 'role', 'dora', 'admin'], env)).code, 0);
+      expectCli(await runCli(['user', 'role', 'dora', 'admin'], env), 0);
       assert.equal(await deleteable(), true, 'at the next call');
-      assert.equal((await runCli(['user', 'role', 'dora', 'boss'], env)).code, 2);
-      assert.equal((await runCli(['user', 'role', 'nobody', 'user'], env)).code, 2);
+      expectCli(await runCli(['user', 'role', 'dora', 'boss'], env), 2);
+      expectCli(await runCli(['user', 'role', 'nobody', 'user'], env), 2);
       const ch = await call(url, { operation: 'getchallenge', username: 'eve' });
       const eve = await call(url, { operation: 'login', username: 'eve', accessKey: ch.result.token + 'sesame' });
       assert.equal(eve.success, true, JSON.stringify(eve));
@@ -124,12 +124,12 @@ describe('wsgate CLI', () => {
       });
       assert.equal(queuedCreate.success, true);
       const pass = await runCli(['execute'], env);
-      assert.equal(pass.code, 0, pass.stderr);
+      assert.equal(pass.code, 0, shown(pass));
       out += pass.stdout + pass.stderr;
       // Tracking ids may be logged: they are no credential (a result goes only to the user who queued it).
       assert.ok(queued.success);
       secrets.push(ch.result.token, wrongKey, s.sessionName, 'Confidential-Lastname', 'Queued-Confidential');
-      assert.match(pass.stdout, /done=1 errors=0 retried=0 failed=1/, 'the executor ran both queued operations');
+      assert.match(pass.stdout, /done=1 errors=0 retried=0 failed=1/, `the executor ran both queued operations\n${shown(pass)}`);
       assert.match(out, /"level":10|"level":20/, 'trace or debug lines were written');
       assert.match(out, /failed unexpectedly/, 'the unexpected failures were logged');
     } finally {
@@ -143,11 +143,11 @@ describe('wsgate CLI', () => {
   test('config prints the values in force without secrets', async () => {
     const env = testEnv('postgresql://wsgate:hunter2-pw@db.example:5432/wsgate', { WSGATE_CLAIM_BATCH: '7' });
     const r = await runCli(['config'], env);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^DATABASE_URL=postgresql:\/\/wsgate:\*\*\*@db\.example:5432\/wsgate$/m);
-    assert.match(r.stdout, /^WSGATE_CLAIM_BATCH=7$/m);
-    assert.match(r.stdout, /^WSGATE_SECRET=\(set\)$/m);
-    assert.match(r.stdout, /^WSGATE_OPERATIONS_DIR=\/.*\/test\/fixtures\/operations$/m);
-    for (const secret of ['hunter2-pw', env.WSGATE_SECRET!, env.WSGATE_ADMIN_ACCESSKEY!]) assert.ok(!r.stdout.includes(secret));
+    assert.equal(r.code, 0, shown(r));
+    assert.match(r.stdout, /^DATABASE_URL=postgresql:\/\/wsgate:\*\*\*@db\.example:5432\/wsgate$/m, shown(r));
+    assert.match(r.stdout, /^WSGATE_CLAIM_BATCH=7$/m, shown(r));
+    assert.match(r.stdout, /^WSGATE_SECRET=\(set\)$/m, shown(r));
+    assert.match(r.stdout, /^WSGATE_OPERATIONS_DIR=\/.*\/test\/fixtures\/operations$/m, shown(r));
+    for (const secret of ['hunter2-pw', env.WSGATE_SECRET!, env.WSGATE_ADMIN_ACCESSKEY!]) assert.ok(!r.stdout.includes(secret), shown(r));
   });
 });

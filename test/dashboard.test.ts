@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_KEY, addTestUser, backends, call, login, runPass, startGateway, type Gateway } from './support.js';
 import { packageRoot } from '../src/config.js';
 import { enqueue } from '../src/queue/store.js';
@@ -43,6 +43,13 @@ const post = (origin: string, p: string, cookie: string, form: Record<string, st
   });
 
 const csrfIn = (page: string) => /name="_csrf" value="([0-9a-f]+)"/.exec(page)?.[1] ?? '';
+
+// One Chromium for the file (a start costs seconds); each database's tests get a context of their own.
+let browser: Promise<Browser> | undefined;
+const launched = () => (browser ??= chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }));
+after(async () => {
+  if (browser) await (await browser).close();
+});
 
 for (const backend of backends) {
   describe(`dashboard on ${backend.name}`, () => {
@@ -165,7 +172,7 @@ for (const backend of backends) {
     });
 
     describe('in Chromium', { skip: browserSkip }, () => {
-      let browser: Browser;
+      let context: BrowserContext;
       let page: Page;
       const shot = async (name: string) => {
         fs.mkdirSync(artifacts, { recursive: true });
@@ -177,15 +184,15 @@ for (const backend of backends) {
 
       before(async () => {
         assert.ok(haveChromium, `the browser tests need ${CHROMIUM} (apt-get install chromium)`);
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-        page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+        context = await (await launched()).newContext({ viewport: { width: 1280, height: 860 } });
+        page = await context.newPage();
         const errors: string[] = [];
         page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
         page.on('pageerror', (e) => errors.push(e.message));
         (page as Page & { errors?: string[] }).errors = errors;
       });
       after(async () => {
-        await browser?.close();
+        await context?.close();
       });
 
       test('sign in, see counts change live, filter, open an entry, retry, cancel, forget all, sign out', async () => {

@@ -12,7 +12,7 @@ import { packageRoot, loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { loadModules } from '../src/records/modules.js';
 import { moduleOfCall, publicSettings } from '../src/operations/own/events-hooks.js';
-import { ADMIN_KEY, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway } from './support.js';
+import { ADMIN_KEY, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway, shown } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures');
 const deferred = '{"launchfromqueue":1}';
@@ -180,7 +180,7 @@ for (const backend of backends) {
       assert.ok(entry, 'in the failed store');
       assert.equal(JSON.parse(entry.result!).error.code, 'INTERNAL_SERVER_ERROR');
       const failed = await runCli(['failed', '--json'], gw.env);
-      assert.match(failed.stdout, /wsgate\.queuedEvent/);
+      assert.match(failed.stdout, /wsgate\.queuedEvent/, shown(failed));
     });
 
     test('the internal operation that runs queued scripts cannot be called', async () => {
@@ -228,9 +228,9 @@ describe('broken event script files stop the start, naming the file and the reas
       const env = testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_EVENTS_DIR: dir });
       await assert.rejects(openRuntime(loadConfig(env)), message);
       const cli = await runCli(['execute'], env);
-      assert.equal(cli.code, 2, cli.stderr);
-      assert.match(cli.stderr, message);
-      assert.doesNotMatch(cli.stderr, /\n\s+at /, 'one line, no stack');
+      assert.equal(cli.code, 2, shown(cli));
+      assert.match(cli.stderr, message, shown(cli));
+      assert.doesNotMatch(cli.stderr, /\n\s+at /, `one line, no stack\n${shown(cli)}`);
     });
   }
 
@@ -238,7 +238,7 @@ describe('broken event script files stop the start, naming the file and the reas
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-events-'));
     fs.writeFileSync(path.join(dir, 'retrieve.pre.mjs'), 'export default {};');
     const cli = await runCli(['serve'], testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_EVENTS_DIR: dir }));
-    assert.equal(cli.code, 2, cli.stderr);
-    assert.match(cli.stderr, /^wsgate serve: .*retrieve\.pre\.mjs: it exports no event script/);
+    assert.equal(cli.code, 2, shown(cli));
+    assert.match(cli.stderr, /^wsgate serve: .*retrieve\.pre\.mjs: it exports no event script/, shown(cli));
   });
 });

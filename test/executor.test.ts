@@ -104,11 +104,11 @@ for (const backend of backends) {
       const id = await misbehave('flaky', marker, { succeedAt: '3' });
       const env = { ...gw.env, WSGATE_CLOCK_OFFSET_MS: String(gw.rt.services.clock.now().getTime() - Date.now()) };
       const first = await runCli(['execute', '--tries', '2', '--backoff', '10'], env);
-      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.code, 0, shown(first));
       assert.match(first.stdout, /done=0 errors=0 retried=1 failed=0/, shown(first));
       assert.equal((await status(id)).status, 'delayed', 'waiting for its backoff');
       const early = await runCli(['execute', '--tries', '2', '--backoff', '10'], env);
-      assert.match(early.stdout, /done=0 errors=0 retried=0 failed=0 took/, 'not retried before the backoff');
+      assert.match(early.stdout, /done=0 errors=0 retried=0 failed=0 took/, `not retried before the backoff\n${shown(early)}`);
       const later = { ...env, WSGATE_CLOCK_OFFSET_MS: String(Number(env.WSGATE_CLOCK_OFFSET_MS) + 11_000) };
       const second = await runCli(['execute', '--tries', '2', '--backoff', '10'], later);
       assert.match(second.stdout, /done=0 errors=0 retried=0 failed=1/, shown(second));
@@ -118,7 +118,7 @@ for (const backend of backends) {
 
       const listed = await runCli(['failed', '--json'], later);
       const failed = JSON.parse(listed.stdout) as { operationTrackingID: string }[];
-      assert.ok(failed.some((f) => f.operationTrackingID === id), listed.stdout);
+      assert.ok(failed.some((f) => f.operationTrackingID === id), shown(listed));
       const human = await runCli(['failed'], later);
       // Its user by name, its parameters, and each attempt's error.
       assert.match(
@@ -133,14 +133,14 @@ for (const backend of backends) {
       );
 
       const retried = await runCli(['retry', id], later);
-      assert.equal(retried.code, 0, retried.stderr);
-      assert.match(retried.stdout, /1 queued again/);
+      assert.equal(retried.code, 0, shown(retried));
+      assert.match(retried.stdout, /1 queued again/, shown(retried));
       const third = await runCli(['execute'], later);
       assert.match(third.stdout, /done=1 errors=0 retried=0 failed=0/, shown(third));
       const r = await result(id);
       assert.deepEqual(r.result, { attempts: 3 });
       assert.equal(lines(marker).length, 3);
-      assert.equal((await runCli(['retry', 'nosuchid'], later)).code, 2);
+      expectCli(await runCli(['retry', 'nosuchid'], later), 2);
     });
 
     test('forget, flush and prune-failed empty the failed store', async () => {
@@ -265,10 +265,10 @@ for (const backend of backends) {
       for (let i = 0; i < 500; i++) await queueCreate(`dup-${i}`);
       const env = { ...gw.env, WSGATE_CLAIM_BATCH: '5', WSGATE_CLOCK_OFFSET_MS: String(gw.rt.services.clock.now().getTime() - Date.now()) };
       const [a, b] = await Promise.all([runCli(['execute'], env), runCli(['execute'], env)]);
-      assert.equal(a.code, 0, a.stderr);
-      assert.equal(b.code, 0, b.stderr);
+      assert.equal(a.code, 0, shown(a));
+      assert.equal(b.code, 0, shown(b));
       const run = (out: string) => Number(/done=(\d+)/.exec(out)?.[1]);
-      assert.equal(run(a.stdout) + run(b.stdout), 500, `${a.stdout} ${b.stdout}`);
+      assert.equal(run(a.stdout) + run(b.stdout), 500, `${a.stdout} ${b.stdout}` + '\n' + shown(a) + '\n' + shown(b));
       const records = await recordsNamed('dup-');
       assert.equal(records.length, 500, 'one record per operation: none ran twice');
       assert.equal(new Set(records.map((r) => JSON.parse(r.data).lastname)).size, 500);
@@ -285,8 +285,8 @@ describe('cron entry', () => {
       const { spawnSync } = await import('node:child_process');
       const script = path.join(import.meta.dirname, '..', '..', 'cron', 'executeOperationsFromQueue');
       const r = spawnSync(script, [], { env: gw.env, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /^executeOperationsFromQueue: done=1 errors=0 retried=0 failed=0 took=\d+ms$/m);
+      assert.equal(r.status, 0, shown(r));
+      assert.match(r.stdout, /^executeOperationsFromQueue: done=1 errors=0 retried=0 failed=0 took=\d+ms$/m, shown(r));
     } finally {
       await gw.close();
     }
@@ -294,15 +294,15 @@ describe('cron entry', () => {
 
   test('an executor that cannot reach its database exits non-zero', async () => {
     const r = await runCli(['execute'], { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', WSGATE_SECRET: 'x', WSGATE_LOG_LEVEL: 'silent' });
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /ECONNREFUSED|connect/);
+    assert.notEqual(r.code, 0, shown(r));
+    assert.match(r.stderr, /ECONNREFUSED|connect/, shown(r));
   });
 
   test('bad executor options are refused with a usage error', async () => {
     for (const args of [['work', '--backoff', 'soon'], ['work', '--queue', 'a b'], ['execute', '--timeout', '0'], ['work', '--max-jobs', '1.5'], ['execute', '--concurrency', '0'], ['status', '--queue', 'a,b c']]) {
       const r = await runCli(args, { PATH: process.env.PATH ?? '' });
-      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /Usage: wsgate/);
+      assert.equal(r.code, 2, `wsgate ${args.join(' ')}\n${shown(r)}`);
+      assert.match(r.stderr, /Usage: wsgate/, shown(r));
     }
   });
 });

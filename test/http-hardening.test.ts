@@ -11,7 +11,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import {
-  backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway,
+  backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway, shown,
 } from './support.js';
 
 interface Answer {
@@ -246,8 +246,8 @@ for (const backend of backends) {
         server.child.kill('SIGTERM');
       }
       const stopped = await server.done;
-      assert.equal(stopped.code, 0);
-      assert.equal(stopped.stderr, '', 'nothing on stderr');
+      assert.equal(stopped.code, 0, shown(stopped));
+      assert.equal(stopped.stderr, '', `nothing on stderr\n${shown(stopped)}`);
       const lines = stopped.stdout.split('\n').filter((l) => l !== '');
       for (const line of lines) {
         let entry: { level?: number; msg?: string };
@@ -261,7 +261,7 @@ for (const backend of backends) {
         assert.ok(!/\n\s+at /.test(line), `a stack in the log: ${line}`);
       }
       const aborts = lines.map((l) => JSON.parse(l)).filter((e) => /client went away/.test(e.msg));
-      assert.ok(aborts.length >= 3, stopped.stdout);
+      assert.ok(aborts.length >= 3, shown(stopped));
       assert.ok(aborts.every((e) => e.level === 20), 'client aborts are debug lines');
       assert.ok(lines.some((l) => /"level":40.*malformed HTTP request/.test(l)), 'a malformed request is a warning');
     });
@@ -315,11 +315,11 @@ describe('owner-only files and the secret file', () => {
     fs.writeFileSync(path.join(dir, 'empty'), '\n');
     assert.throws(() => loadConfig({ ...env, WSGATE_SECRET_FILE: path.join(dir, 'empty') }), /is empty/);
     // `wsgate config` shows that a secret is set and where from, never the secret.
-    const shown = await runCli(['config'], env);
-    assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /^WSGATE_SECRET=\(set\)$/m);
-    assert.match(shown.stdout, new RegExp(`^WSGATE_SECRET_FILE=${file}$`, 'm'));
-    assert.ok(!shown.stdout.includes('from-a-mounted-file'));
+    const listed = await runCli(['config'], env);
+    assert.equal(listed.code, 0, shown(listed));
+    assert.match(listed.stdout, /^WSGATE_SECRET=\(set\)$/m, shown(listed));
+    assert.match(listed.stdout, new RegExp(`^WSGATE_SECRET_FILE=${file}$`, 'm'), shown(listed));
+    assert.ok(!listed.stdout.includes('from-a-mounted-file'), shown(listed));
 
     // A gateway whose secret comes from the file reads the access keys sealed with the same secret.
     const sqlite = backends.find((b) => b.name === 'sqlite')!;

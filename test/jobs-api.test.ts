@@ -14,7 +14,7 @@ import { Prisma } from '../src/db/generated/sqlite/client.js';
 import { claim } from '../src/queue/store.js';
 import { operations } from '../src/operations/registry.js';
 import { engineOf } from '../src/runtime.js';
-import { addTestUser, backends, call, login, runCli, runPass, startGateway, until, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, runCli, runPass, startGateway, until, type Gateway, shown, expectCli } from './support.js';
 import { assertProblem, door, type DoorRequest } from './doors-client.js';
 
 const httpRequestRegistered = operations.some((o) => o.name === 'httpRequest');
@@ -59,7 +59,7 @@ for (const backend of backends) {
 
     test('wsgate token add prints a token once; list shows ids, never tokens; an unknown user is refused', async () => {
       const made = await runCli(['token', 'add', 'bob'], gw.env);
-      assert.equal(made.code, 0, made.stderr);
+      assert.equal(made.code, 0, shown(made));
       const [token, idLine] = made.stdout.trim().split('\n');
       assert.match(token!, /^wsg_[A-Za-z0-9_-]{43}$/);
       bob = token!;
@@ -68,15 +68,15 @@ for (const backend of backends) {
       assert.equal(stored.length, 1);
       assert.ok(!stored[0]!.token_hash.includes(bob) && /^[0-9a-f]{64}$/.test(stored[0]!.token_hash), 'only a hash is stored');
       const list = await runCli(['token', 'list', 'bob', '--json'], gw.env);
-      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.code, 0, shown(list));
       const listed = JSON.parse(list.stdout);
       assert.deepEqual(listed.map((t: { id: string }) => t.id), [bobTokenId]);
       assert.match(bobTokenId, /^[0-9a-f]{12}$/);
-      assert.ok(!list.stdout.includes(bob));
+      assert.ok(!list.stdout.includes(bob), shown(list));
       const unknown = await runCli(['token', 'add', 'nosuchuser'], gw.env);
-      assert.equal(unknown.code, 2);
-      assert.match(unknown.stderr, /no user nosuchuser/);
-      assert.equal((await runCli(['token', 'drop', 'bob'], gw.env)).code, 2);
+      assert.equal(unknown.code, 2, shown(unknown));
+      assert.match(unknown.stderr, /no user nosuchuser/, shown(unknown));
+      expectCli(await runCli(['token', 'drop', 'bob'], gw.env), 2);
     });
 
     test('tokens: missing, wrong, then revoked by id (401); a second revoke is refused', async () => {
@@ -89,12 +89,12 @@ for (const backend of backends) {
       const secondId = /^id=(\S+)/.exec(secondIdLine!)![1]!;
       assert.equal((await jobsStatus(second!)).status, 200);
       const revoked = await runCli(['token', 'revoke', secondId], gw.env);
-      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.equal(revoked.code, 0, shown(revoked));
       assertProblem(await jobsStatus(second!), 401, 'INVALID_AUTH_TOKEN');
       assert.equal((await jobsStatus(bob)).status, 200, 'the other token still works');
       // By the token itself too: it is revoked already.
       const again = await runCli(['token', 'revoke', second!], gw.env);
-      assert.equal(again.code, 2);
+      assert.equal(again.code, 2, shown(again));
       const list = JSON.parse((await runCli(['token', 'list', 'bob', '--json'], gw.env)).stdout) as { id: string; revokedAt: string | null }[];
       assert.equal(list.length, 2);
       assert.equal(list.find((t) => t.id === bobTokenId)!.revokedAt, null);
@@ -112,8 +112,8 @@ for (const backend of backends) {
       assert.equal((await jobsStatus(bob, '?context=appB')).body.data.waiting, 0);
       assertProblem(await jobsStatus(bob, `?context=${'x'.repeat(300)}`), 400, 'INVALID_PARAMETER', 'context');
       const cli = await runCli(['status', '--context', 'appA', '--json'], gw.env);
-      assert.equal(cli.code, 0, cli.stderr);
-      assert.equal(JSON.parse(cli.stdout).waiting, 2);
+      assert.equal(cli.code, 0, shown(cli));
+      assert.equal(JSON.parse(cli.stdout).waiting, 2, shown(cli));
       // A running executor's threads count.
       const engine = engineOf(gw.rt, { concurrency: 2 });
       const listening = engine.listen();
@@ -191,20 +191,20 @@ for (const backend of backends) {
       const marker = path.join(tmp, 'run.log');
       const id = await submit202(bob, 'wsgatetest_record', { marker, tag: 'ran', cbwsOptions: { queuedelay: 3600 } });
       const ran = await runCli(['run', '--', id], gw.env);
-      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.code, 0, shown(ran));
       const envelope = JSON.parse(ran.stdout);
       assert.equal(envelope.success, true);
       assert.equal(fs.readFileSync(marker, 'utf8'), 'ran\n');
       const again = await runCli(['run', '--', id], gw.env);
-      assert.equal(again.code, 2);
-      assert.match(again.stderr, /is done: only a queued one can be run/);
+      assert.equal(again.code, 2, shown(again));
+      assert.match(again.stderr, /is done: only a queued one can be run/, shown(again));
       assert.equal(fs.readFileSync(marker, 'utf8'), 'ran\n');
       // Its owner still reads the result, once.
       const result = await req('GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: bob });
       assert.equal(result.status, 200);
       const unknown = await runCli(['run', '--', 'no-such-id'], gw.env);
-      assert.equal(unknown.code, 2);
-      assert.match(unknown.stderr, /no queued operation no-such-id/);
+      assert.equal(unknown.code, 2, shown(unknown));
+      assert.match(unknown.stderr, /no queued operation no-such-id/, shown(unknown));
     });
 
     test('wsgate run ID beside an executor: a job the executor holds is refused; racing one, it runs once', async () => {
@@ -213,16 +213,16 @@ for (const backend of backends) {
       const claimed = await claim(gw.rt.db, { queues: ['default'], now: gw.rt.services.clock.now(), leaseSeconds: 30, limit: 1 });
       assert.deepEqual(claimed.map((c) => c.operationTrackingID), [held]);
       const refused = await runCli(['run', '--', held], gw.env);
-      assert.equal(refused.code, 2);
-      assert.match(refused.stderr, /is running/);
+      assert.equal(refused.code, 2, shown(refused));
+      assert.match(refused.stderr, /is running/, shown(refused));
       assert.equal(fs.existsSync(marker), false);
       await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation`);
 
       const raced = await submit202(bob, 'wsgatetest_record', { marker, tag: 'raced' });
       const [cli, pass] = await Promise.all([runCli(['run', '--', raced], gw.env), runPass(gw.rt)]);
       assert.equal(fs.readFileSync(marker, 'utf8'), 'raced\n', 'the job ran exactly once');
-      assert.equal((cli.code === 0 ? 1 : 0) + pass.run, 1, `run exit ${cli.code} (${cli.stderr}), executor ran ${pass.run}`);
-      if (cli.code !== 0) assert.match(cli.stderr, /is (running|done)/);
+      assert.equal((cli.code === 0 ? 1 : 0) + pass.run, 1, `run exit ${cli.code} (${cli.stderr}), executor ran ${pass.run}` + '\n' + shown(cli));
+      if (cli.code !== 0) assert.match(cli.stderr, /is (running|done)/, shown(cli));
     });
 
     test(

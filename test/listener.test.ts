@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runCli, shown, spawnCli, startGateway, until, type Gateway } from './support.js';
+import { backends, call, login, runCli, shown, spawnCli, startGateway, until, type Gateway, expectCli } from './support.js';
 import { enqueueMany } from '../src/queue/store.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
@@ -44,14 +44,15 @@ for (const backend of backends) {
       const victim = spawnCli(['work', '--sleep', '0.1'], env);
       await until('the operation to be running', async () => fs.existsSync(marker));
       victim.child.kill('SIGKILL');
-      assert.equal((await victim.done).signal, 'SIGKILL');
+      const killed = await victim.done;
+      assert.equal(killed.signal, 'SIGKILL', shown(killed));
       assert.equal(await stateOf(id), 'running', 'leased, not lost');
       fs.writeFileSync(release, '');
       const early = await runCli(['work', '--stop-when-empty'], env);
       assert.match(early.stdout, /done=0 errors=0 retried=0 failed=0/, `within the lease nobody takes it: ${shown(early)}`);
       // 31 s later by the second listener's clock: its heartbeat finds the lease run out.
       const rescuer = await runCli(['work', '--stop-when-empty', '--sleep', '0.1'], { ...env, WSGATE_CLOCK_OFFSET_MS: '31000' });
-      assert.equal(rescuer.code, 0, rescuer.stderr);
+      assert.equal(rescuer.code, 0, shown(rescuer));
       assert.match(rescuer.stdout, /done=1 errors=0 retried=0 failed=0/, shown(rescuer));
       assert.equal((await result(id)).result.lastname, 'killed-listener');
       assert.equal(await gw.rt.db.prisma.record.count({ where: { data: { contains: '"lastname":"killed-listener"' } } }), 1, 'the killed run left nothing behind');
@@ -72,8 +73,8 @@ for (const backend of backends) {
       } finally {
         a.child.kill('SIGTERM');
         b.child.kill('SIGTERM');
-        assert.equal((await a.done).code, 0);
-        assert.equal((await b.done).code, 0);
+        expectCli(await a.done, 0);
+        expectCli(await b.done, 0);
       }
     });
 
@@ -86,7 +87,7 @@ for (const backend of backends) {
       await until('the slow operation to start', async () => lines(marker).includes('slow'));
       listener.child.kill('SIGTERM');
       const done = await listener.done;
-      assert.equal(done.code, 0, done.stderr);
+      assert.equal(done.code, 0, shown(done));
       assert.match(done.stdout, /done=1 errors=0 retried=0 failed=0 handed-back=5/, shown(done));
       assert.deepEqual((await result(slow)).result, { tag: 'slow' });
       for (const id of rest) {
@@ -105,7 +106,7 @@ for (const backend of backends) {
       await until('the operation to start', async () => lines(marker).length > 0);
       listener.child.kill('SIGTERM');
       const done = await listener.done;
-      assert.equal(done.code, 0, done.stderr);
+      assert.equal(done.code, 0, shown(done));
       assert.match(done.stdout, /handed-back=1/, shown(done));
       const e = await gw.rt.db.prisma.queuedOperation.findUniqueOrThrow({ where: { id } });
       assert.deepEqual([e.state, e.failures, e.leaseToken], ['queued', 0, null]);
@@ -121,14 +122,14 @@ for (const backend of backends) {
         const before = JSON.parse((await runCli(['status', '--json'], gw.env)).stdout);
         await queue({ operation: 'create', elementType: 'Contacts', element: '{"lastname":"later"}' }, { queuedelay: 3600 });
         const r = await runCli(['status', '--json'], gw.env);
-        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.code, 0, shown(r));
         const s = JSON.parse(r.stdout);
         assert.equal(s.delayed, before.delayed + 1);
         assert.equal(s.waiting, 0);
         assert.equal(s.executors, 1);
         assert.equal(s.max_threads, 3);
         assert.equal(s.free_threads, 3);
-        assert.match((await runCli(['status'], gw.env)).stdout, /waiting=0 delayed=\d+ running=0 failed=\d+ done=\d+\nexecutors=1 max_threads=3 free_threads=3/);
+        expectCli(await runCli(['status'], gw.env), 0, /waiting=0 delayed=\d+ running=0 failed=\d+ done=\d+\nexecutors=1 max_threads=3 free_threads=3/);
       } finally {
         listener.child.kill('SIGTERM');
         await listener.done;
@@ -166,7 +167,7 @@ for (const backend of backends) {
         const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(['work', '--stop-when-empty', '--concurrency', '4'], gw.env)));
         let total = 0;
         for (const r of runs) {
-          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.code, 0, shown(r));
           total += Number(/done=(\d+)/.exec(r.stdout)?.[1]);
         }
         assert.equal(total, 5000);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway } from './support.js';
+import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway, shown } from './support.js';
 import pg from 'pg';
 import { engineOf, retentionOf } from '../src/runtime.js';
 import { Prisma } from '../src/db/generated/sqlite/client.js';
@@ -263,17 +263,17 @@ for (const backend of backends) {
         // The child's clock where this process's moved one is (two minutes ahead).
         const offset = gw.rt.services.clock.now().getTime() - Date.now();
         const r: CliResult = await runCli(['top'], { ...gw.env, WSGATE_CLOCK_OFFSET_MS: String(offset) });
-        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.code, 0, shown(r));
         const lines = r.stdout.trimEnd().split('\n');
         assert.match(lines[0]!, /^wsgate top {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}(sqlite|postgresql) {2}workers busy 0 free 3/);
         const row = (name: string) => lines.find((l) => l.startsWith(`${name} `))?.trim().split(/\s+/);
-        assert.deepEqual(row('default')?.slice(1, 6), ['0', '1', '0', '1', '4'], r.stdout);
-        assert.deepEqual(row('other')?.slice(1, 3), ['2', '0'], r.stdout);
+        assert.deepEqual(row('default')?.slice(1, 6), ['0', '1', '0', '1', '4'], shown(r));
+        assert.deepEqual(row('other')?.slice(1, 3), ['2', '0'], shown(r));
         assert.match(row('other')![6]!, /^\d+s$|^\d+m$/, 'the oldest waiting age');
         const executor = lines.find((l) => l.startsWith(engine.id.slice(0, 8)));
-        assert.ok(executor, r.stdout);
+        assert.ok(executor, shown(r));
         assert.deepEqual(executor.trim().split(/\s+/).slice(2, 6), [String(process.pid), 'nothing-here', '0', '3']);
-        assert.doesNotMatch(r.stdout, /\x1b\[/, 'no terminal codes in a pipe');
+        assert.doesNotMatch(r.stdout, /\x1b\[/, 'no terminal codes in a pipe' + '\n' + shown(r));
       } finally {
         await engine.stop();
         await listening;

@@ -68,29 +68,29 @@ describe('wsgate as an operator meets it', () => {
     const env = testEnv(await backends[0]!.freshUrl());
     const shortKey = await runCli(['user', 'add', 'dave', '--access-key', 'short'], env);
     assert.equal(shortKey.code, 2, shown(shortKey));
-    assert.match(shortKey.stderr, /^wsgate user add: an access key needs at least 16 characters/);
+    assert.match(shortKey.stderr, /^wsgate user add: an access key needs at least 16 characters/, shown(shortKey));
     noStack(shortKey.stderr);
 
     const badSetting = await runCli(['config'], { ...env, WSGATE_MAX_WORKERS: 'abc' });
     assert.equal(badSetting.code, 2, shown(badSetting));
-    assert.match(badSetting.stderr, /WSGATE_MAX_WORKERS/);
+    assert.match(badSetting.stderr, /WSGATE_MAX_WORKERS/, shown(badSetting));
     oneLine(badSetting.stderr);
     noStack(badSetting.stderr);
 
     const bogus = await runCli(['bogus'], env);
     assert.equal(bogus.code, 2, shown(bogus));
-    assert.match(bogus.stderr, /^wsgate: unknown verb "bogus"/);
+    assert.match(bogus.stderr, /^wsgate: unknown verb "bogus"/, shown(bogus));
     const bogusUser = await runCli(['user', 'frob', 'x'], env);
     assert.equal(bogusUser.code, 2, shown(bogusUser));
-    assert.match(bogusUser.stderr, /unknown verb "user frob"/);
+    assert.match(bogusUser.stderr, /unknown verb "user frob"/, shown(bogusUser));
 
     const asJson = await runCli(['status', '--json', '--queue', 'a b'], env);
     assert.equal(asJson.code, 2, shown(asJson));
-    assert.deepEqual(Object.keys(JSON.parse(asJson.stdout).error), ['code', 'message']);
-    assert.equal(JSON.parse(asJson.stdout).error.code, 'usage');
+    assert.deepEqual(Object.keys(JSON.parse(asJson.stdout).error), ['code', 'message'], shown(asJson));
+    assert.equal(JSON.parse(asJson.stdout).error.code, 'usage', shown(asJson));
     const settingJson = await runCli(['failed', '--json'], { ...env, WSGATE_MAX_WORKERS: 'abc' });
     assert.equal(settingJson.code, 2, shown(settingJson));
-    assert.equal(JSON.parse(settingJson.stdout).error.code, 'setting');
+    assert.equal(JSON.parse(settingJson.stdout).error.code, 'setting', shown(settingJson));
 
     const version = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')).version as string;
     for (const args of [['--version'], ['version']]) expectCli(await runCli(args, env), 0, new RegExp(`^wsgate ${version.replace(/\./g, '\\.')}\n$`));
@@ -99,16 +99,26 @@ describe('wsgate as an operator meets it', () => {
   test('config shows WSGATE_BACKOFF as written', async () => {
     for (const backoff of ['10', '10,60,300', 'exponential:5']) {
       const r = expectCli(await runCli(['config'], testEnv('file::memory:', { WSGATE_BACKOFF: backoff })), 0);
-      assert.match(r.stdout, new RegExp(`^WSGATE_BACKOFF=${backoff}$`, 'm'), r.stdout);
+      assert.match(r.stdout, new RegExp(`^WSGATE_BACKOFF=${backoff}$`, 'm'), shown(r));
     }
+  });
+
+  test('a command that cannot finish (an operation file whose top-level await never settles) says so; it never ends silently', async () => {
+    // Node 20 ends such a process with exit code 13 and prints nothing: a test asserting its output then
+    // reported only "printed nothing".
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'stuck.mjs'), 'await new Promise(() => {});\nexport default {};\n');
+    const r = await runCli(['status'], testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_OPERATIONS_DIR: dir }));
+    assert.equal(r.code, 13, shown(r));
+    assert.match(r.stderr, /^wsgate: stopped before the command finished \(exit code 13\)/m, shown(r));
   });
 
   test('a database that cannot be opened: one line saying which and why, exit code 1', async () => {
     const refused = await runCli(['status'], testEnv('postgresql://wsgate:pw-not-shown@127.0.0.1:1/none'));
     assert.equal(refused.code, 1, shown(refused));
-    assert.match(refused.stderr, /^wsgate status: cannot open the database postgresql:\/\/wsgate:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
+    assert.match(refused.stderr, /^wsgate status: cannot open the database postgresql:\/\/wsgate:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/, shown(refused));
     oneLine(refused.stderr);
-    assert.doesNotMatch(refused.stderr, /pw-not-shown/);
+    assert.doesNotMatch(refused.stderr, /pw-not-shown/, shown(refused));
     const pgUrl = process.env.WSGATE_TEST_PG_URL;
     if (pgUrl) {
       const url = new URL(pgUrl);
@@ -169,7 +179,7 @@ for (const backend of backends) {
         assert.match(pass.stdout, /^executeOperationsFromQueue: done=1 errors=1 retried=0 failed=2 took=\d+ms$/m, shown(pass));
         const logged = pass.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
         const runs = logged.filter((l) => typeof l.outcome === 'string');
-        assert.equal(runs.length, 4, pass.stdout);
+        assert.equal(runs.length, 4, shown(pass));
         const byId = new Map(runs.map((l) => [l.operationTrackingID, l]));
         assert.deepEqual(
           [ok, error, failed, retried].map((id) => byId.get(id)?.outcome),
@@ -184,7 +194,7 @@ for (const backend of backends) {
           assert.equal(typeof l.operation, 'string');
         }
         assert.equal(byId.get(error)!.error, 'RECORD_NOT_FOUND');
-        for (const secret of ['Secret-Lastname', 'tok-very-secret']) assert.ok(!pass.stdout.includes(secret), `the log holds ${secret}`);
+        for (const secret of ['Secret-Lastname', 'tok-very-secret']) assert.ok(!pass.stdout.includes(secret), `the log holds ${secret}` + '\n' + shown(pass));
 
         // `failed` counts the failed store only: what `wsgate failed` lists.
         const listed = JSON.parse(expectCli(await runCli(['failed', '--json'], env), 0).stdout) as { operationTrackingID: string }[];
@@ -200,17 +210,17 @@ for (const backend of backends) {
         expectCli(await runCli(['retry', retried], env), 0, /^1 queued again/);
         const work = expectCli(await runCli(['work', '--stop-when-empty', '--tries', '3', '--backoff', '600'], env), 0);
         assert.match(work.stdout, /^work: done=0 errors=0 retried=1 failed=0 took=\d+ms$/m, shown(work));
-        assert.doesNotMatch(work.stdout, /executeOperationsFromQueue/);
+        assert.doesNotMatch(work.stdout, /executeOperationsFromQueue/, shown(work));
 
         const unknown = await runCli(['retry', 'nonexistent123'], env);
         assert.equal(unknown.code, 2, shown(unknown));
-        assert.match(unknown.stdout, /^0 queued again$/m);
-        assert.match(unknown.stderr, /nonexistent123: no such entry in the failed store/);
+        assert.match(unknown.stdout, /^0 queued again$/m, shown(unknown));
+        assert.match(unknown.stderr, /nonexistent123: no such entry in the failed store/, shown(unknown));
         const notFailed = await runCli(['forget', ok, failed], env);
         assert.equal(notFailed.code, 2, shown(notFailed));
-        assert.match(notFailed.stdout, /^1 forgotten$/m);
-        assert.match(notFailed.stderr, new RegExp(`${ok}: no such entry in the failed store`));
-        assert.doesNotMatch(notFailed.stderr, new RegExp(failed));
+        assert.match(notFailed.stdout, /^1 forgotten$/m, shown(notFailed));
+        assert.match(notFailed.stderr, new RegExp(`${ok}: no such entry in the failed store`), shown(notFailed));
+        assert.doesNotMatch(notFailed.stderr, new RegExp(failed), shown(notFailed));
       }));
 
     test('a retry waiting for its backoff shows the next attempt\'s time; a queue nobody serves is warned about', () =>
@@ -235,7 +245,7 @@ for (const backend of backends) {
         const highId = high.result.operationTrackingID as string;
         assert.match((await status(highId)).warning, /No executor .* serves the queue "high"/);
         const warned = expectCli(await runCli(['status'], env), 0);
-        assert.match(warned.stdout, /^warning: 1 queued in queue "high", which no live executor serves/m, warned.stdout);
+        assert.match(warned.stdout, /^warning: 1 queued in queue "high", which no live executor serves/m, shown(warned));
         assert.equal(JSON.parse(expectCli(await runCli(['status', '--json'], env), 0).stdout).unserved.high, 1);
         const worker = spawnCli(['work', '--queue', 'high', '--sleep', '1'], { ...env, WSGATE_LOG_LEVEL: 'info' });
         try {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/config.js';
 import { engineOf } from '../src/runtime.js';
-import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, until, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, until, type Gateway, shown } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures', 'operations');
 const NOW = '{"launchfromqueue":1,"queuedelay":0}';
@@ -75,9 +75,9 @@ for (const backend of backends) {
       assert.equal(answer.error.code, 'INTERNAL_SERVER_ERROR');
       assert.doesNotMatch(JSON.stringify(answer) + JSON.stringify(s.errors), /infrastructure failed|at handle/);
       const cli = await runCli(['failed'], gw.env);
-      assert.equal(cli.code, 0, cli.stderr);
+      assert.equal(cli.code, 0, shown(cli));
       // Under the entry's line (with its parameters and each attempt's error), the lines its last attempt logged.
-      assert.match(cli.stdout, new RegExp(`${id}  policy .*\\n(    .*\\n)*    attempt by admin\\n`));
+      assert.match(cli.stdout, new RegExp(`${id}  policy .*\\n(    .*\\n)*    attempt by admin\\n`), shown(cli));
     });
 
     test('the operation\'s own timeout aborts ctx.signal; the attempt fails TIMEOUT, retried per its tries', async () => {
@@ -243,8 +243,8 @@ describe('broken queue settings stop the start, naming the file', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-ops-'));
       fs.writeFileSync(path.join(dir, file), text);
       const cli = await runCli(['operations'], testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_OPERATIONS_DIR: dir }));
-      assert.equal(cli.code, 2, cli.stderr);
-      assert.match(cli.stderr, message);
+      assert.equal(cli.code, 2, shown(cli));
+      assert.match(cli.stderr, message, shown(cli));
     });
   }
 });

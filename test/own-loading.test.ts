@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { packageRoot } from '../src/config.js';
 import * as wsgate from '../src/index.js';
-import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway } from './support.js';
+import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway, shown, expectCli } from './support.js';
 
 /**
  * A fresh folder inside the wsgate folder (dist/ is not committed), where a file can import 'wsgate' by the
@@ -59,7 +59,7 @@ for (const backend of backends) {
     after(async () => {
       server.child.kill('SIGTERM');
       const done = await server.done;
-      assert.equal(done.code, 0, done.stderr);
+      assert.equal(done.code, 0, shown(done));
     });
 
     const result = async (id: string) => {
@@ -175,10 +175,10 @@ for (const backend of backends) {
     before(async () => {
       const env = testEnv('file:/nonexistent/unused.db', { WSGATE_OPERATIONS_DIR: dir });
       const made = await runCli(['make:operation', 'SendWelcomeEmail'], env);
-      assert.equal(made.code, 0, made.stderr);
-      assert.equal(made.stdout, `${path.join(dir, 'sendWelcomeEmail.mjs')}\n`);
+      assert.equal(made.code, 0, shown(made));
+      assert.equal(made.stdout, `${path.join(dir, 'sendWelcomeEmail.mjs')}\n`, shown(made));
       const queued = await runCli(['make:operation', 'nightly-report', '--queued'], env);
-      assert.equal(queued.code, 0, queued.stderr);
+      assert.equal(queued.code, 0, shown(queued));
       gw = await startGateway(backend, { WSGATE_OPERATIONS_DIR: dir });
       session = (await login(gw.url)).sessionName;
     });
@@ -189,12 +189,12 @@ for (const backend of backends) {
       const file = path.join(dir, 'sendWelcomeEmail.mjs');
       const before = fs.readFileSync(file, 'utf8');
       const again = await runCli(['make:operation', 'send_welcome_email'], env);
-      assert.equal(again.code, 2);
-      assert.match(again.stderr, /sendWelcomeEmail\.mjs exists: nothing written/);
+      assert.equal(again.code, 2, shown(again));
+      assert.match(again.stderr, /sendWelcomeEmail\.mjs exists: nothing written/, shown(again));
       assert.equal(fs.readFileSync(file, 'utf8'), before);
       const builtIn = await runCli(['make:operation', 'MassCreate'], env);
-      assert.equal(builtIn.code, 2);
-      assert.match(builtIn.stderr, /massCreate is the name of a built-in operation/);
+      assert.equal(builtIn.code, 2, shown(builtIn));
+      assert.match(builtIn.stderr, /massCreate is the name of a built-in operation/, shown(builtIn));
     });
 
     test('called synchronously it answers at once; deferred, its result is read once', async () => {
@@ -225,13 +225,13 @@ describe('what wsgate make:event writes', () => {
     const env = testEnv('file:/nonexistent/unused.db', { WSGATE_EVENTS_DIR: dir });
     for (const name of ['create.Contacts.post', 'create.Contacts.pre', 'update.queued']) {
       const made = await runCli(['make:event', name], env);
-      assert.equal(made.code, 0, made.stderr);
-      assert.equal(made.stdout, `${path.join(dir, `${name}.mjs`)}\n`);
+      assert.equal(made.code, 0, shown(made));
+      assert.equal(made.stdout, `${path.join(dir, `${name}.mjs`)}\n`, shown(made));
     }
-    assert.equal((await runCli(['make:event', 'create.Contacts.post'], env)).code, 2);
+    expectCli(await runCli(['make:event', 'create.Contacts.post'], env), 2);
     const wrong = await runCli(['make:event', 'create.Contacts.after'], env);
-    assert.equal(wrong.code, 2);
-    assert.match(wrong.stderr, /is no event: write OPERATION\[\.MODULE\]\.pre\|post\|queued/);
+    assert.equal(wrong.code, 2, shown(wrong));
+    assert.match(wrong.stderr, /is no event: write OPERATION\[\.MODULE\]\.pre\|post\|queued/, shown(wrong));
   });
 
   // defineEvent is the events' part of the issue (own-events): until the package exports it, the scripts
@@ -251,7 +251,7 @@ describe('what wsgate make:event writes', () => {
       },
     };
     for (const [name, event] of Object.entries(events)) {
-      assert.equal((await runCli(['make:event', name], env)).code, 0);
+      expectCli(await runCli(['make:event', name], env), 0);
       const module = await import(pathToFileURL(path.join(dir, `${name}.mjs`)).href);
       assert.equal(typeof module.default, 'function', name);
       assert.equal(await module.default(event, ctx), undefined, name);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot, loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
-import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway, shown } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures', 'operations');
 
@@ -107,9 +107,9 @@ describe('broken operation files stop the start, naming the file and the reason'
       const env = testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_OPERATIONS_DIR: dir });
       await assert.rejects(openRuntime(loadConfig(env)), message);
       const cli = await runCli(['operations'], env);
-      assert.equal(cli.code, 2);
-      assert.match(cli.stderr, message);
-      assert.doesNotMatch(cli.stderr, /\n\s+at /, 'one line, no stack');
+      assert.equal(cli.code, 2, shown(cli));
+      assert.match(cli.stderr, message, shown(cli));
+      assert.doesNotMatch(cli.stderr, /\n\s+at /, `one line, no stack\n${shown(cli)}`);
     });
   }
 });

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
 import { claim } from '../src/queue/store.js';
 import { readControls } from '../src/queue/controls.js';
-import { backends, call, login, runCli, runPass, startGateway, type Gateway } from './support.js';
+import { backends, call, login, runCli, runPass, startGateway, type Gateway, shown } from './support.js';
 
 for (const backend of backends) {
   describe(`queue controls on ${backend.name}`, () => {
@@ -39,7 +39,7 @@ for (const backend of backends) {
       (await gw.rt.db.prisma.queuedOperation.findMany({ where: { queue }, select: { state: true } })).map((r) => r.state).sort();
     const cli = async (args: string[]) => {
       const res = await runCli(['queue', ...args], gw.env);
-      assert.equal(res.code, 0, `wsgate queue ${args.join(' ')}: exit ${res.code}: ${res.stderr}`);
+      assert.equal(res.code, 0, `wsgate queue ${args.join(' ')}\n${shown(res)}`);
       return res.stdout;
     };
 
@@ -99,14 +99,14 @@ for (const backend of backends) {
 
     test('mistakes are one line with exit code 2', async () => {
       const noPer = await runCli(['queue', 'limit', 'x', '--starts', '5'], gw.env);
-      assert.equal(noPer.code, 2, noPer.stderr);
-      assert.match(noPer.stderr, /--starts N needs --per SECONDS/);
+      assert.equal(noPer.code, 2, shown(noPer));
+      assert.match(noPer.stderr, /--starts N needs --per SECONDS/, shown(noPer));
       const badName = await runCli(['queue', 'pause', 'no spaces'], gw.env);
-      assert.equal(badName.code, 2);
-      assert.match(badName.stderr, /is not a queue name/);
+      assert.equal(badName.code, 2, shown(badName));
+      assert.match(badName.stderr, /is not a queue name/, shown(badName));
       const zero = await runCli(['queue', 'limit', 'x', '--running', '0'], gw.env);
-      assert.equal(zero.code, 2);
-      assert.match(zero.stderr, /--running must be a whole number from 1, or none/);
+      assert.equal(zero.code, 2, shown(zero));
+      assert.match(zero.stderr, /--running must be a whole number from 1, or none/, shown(zero));
     });
   });
 }

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger, openRuntime } from '../src/runtime.js';
 import { startServer } from '../src/server.js';
 import { claim } from '../src/queue/store.js';
-import { addTestUser, backends, call, login, md5, runCli, runPass, startGateway, type Envelope, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, md5, runCli, runPass, startGateway, type Envelope, type Gateway, shown } from './support.js';
 
 const LIMITS = {
   WSGATE_QUOTA_QUEUED: '4',
@@ -94,8 +94,8 @@ for (const backend of backends) {
     test('user quota: the user\'s own limits win over the settings; "default" clears them', async () => {
       const u = await user('quota_own');
       const set = await cli('user', 'quota', 'quota_own', '--queued', '6', '--bytes', '10000', '--max-delay', '7200');
-      assert.equal(set.code, 0, set.stderr);
-      assert.match(set.stdout, /queued=0\/6 bytes=0\/10000 max-delay=7200\n/);
+      assert.equal(set.code, 0, shown(set));
+      assert.match(set.stdout, /queued=0\/6 bytes=0\/10000 max-delay=7200\n/, shown(set));
       ok(await defer(u.session, { queuedelay: 7000 }));
       ok(await defer(u.session, {}, 'b'.repeat(5000)));
       for (let i = 0; i < 4; i++) ok(await defer(u.session));
@@ -103,16 +103,16 @@ for (const backend of backends) {
       assert.equal(await count(u.id), 6);
 
       const cleared = await cli('user', 'quota', 'quota_own', '--queued', 'default');
-      assert.equal(cleared.code, 0, cleared.stderr);
-      assert.match(cleared.stdout, /queued=6\/4 \(setting\) bytes=\d+\/10000 max-delay=7200\n/);
+      assert.equal(cleared.code, 0, shown(cleared));
+      assert.match(cleared.stdout, /queued=6\/4 \(setting\) bytes=\d+\/10000 max-delay=7200\n/, shown(cleared));
       refused(await defer(u.session), 'QUOTA_EXCEEDED', /queued entries limit of 4 reached/);
 
       const bad = await cli('user', 'quota', 'quota_own', '--queued', '1.5');
-      assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /--queued must be a whole number/);
+      assert.equal(bad.code, 2, shown(bad));
+      assert.match(bad.stderr, /--queued must be a whole number/, shown(bad));
       const nobody = await cli('user', 'quota', 'nobody', '--queued', '1');
-      assert.equal(nobody.code, 2);
-      assert.equal(nobody.stderr, 'wsgate user quota: no user nobody\n', 'one line');
+      assert.equal(nobody.code, 2, shown(nobody));
+      assert.equal(nobody.stderr, 'wsgate user quota: no user nobody\n', 'one line' + '\n' + shown(nobody));
     });
 
     test('30 concurrent submits to two gateways against a limit of 10 leave 10 queued', async () => {
@@ -152,8 +152,8 @@ for (const backend of backends) {
       await gw.rt.db.prisma.user.update({ where: { id: u.id }, data: { disabledAt: null } });
 
       const disabled = await cli('user', 'disable', 'quota_disabled');
-      assert.equal(disabled.code, 0, disabled.stderr);
-      assert.match(disabled.stdout, /user quota_disabled disabled, 2 sessions ended/);
+      assert.equal(disabled.code, 0, shown(disabled));
+      assert.match(disabled.stdout, /user quota_disabled disabled, 2 sessions ended/, shown(disabled));
       refused(await call(gw.url, { operation: 'listtypes', sessionName: u.session }), 'INVALID_SESSIONID', /Invalid/);
       await assert.rejects(login(gw.url, 'quota_disabled', u.accessKey), /AUTHENTICATION_REQUIRED.*inactive/);
       assert.equal(await count(u.id), 1, 'its queued work stays');
@@ -162,7 +162,7 @@ for (const backend of backends) {
       assert.equal(await count(u.id), 0);
 
       const enabled = await cli('user', 'enable', 'quota_disabled');
-      assert.equal(enabled.code, 0, enabled.stderr);
+      assert.equal(enabled.code, 0, shown(enabled));
       const again = await login(gw.url, 'quota_disabled', u.accessKey);
       const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: again.sessionName, operationTrackingID: queued.result.operationTrackingID });
       ok(result);
@@ -170,19 +170,19 @@ for (const backend of backends) {
       refused(inner, 'ACCESS_DENIED', /disabled/);
 
       const nobody = await cli('user', 'disable', 'nobody');
-      assert.equal(nobody.code, 2);
-      assert.equal(nobody.stderr, 'wsgate user disable: no user nobody\n');
+      assert.equal(nobody.code, 2, shown(nobody));
+      assert.equal(nobody.stderr, 'wsgate user disable: no user nobody\n', shown(nobody));
     });
 
     test('user key --rotate: a new key, printed once; the old one and its sessions stop working', async () => {
       const u = await user('quota_rotate');
       const without = await cli('user', 'key', 'quota_rotate');
-      assert.equal(without.code, 2);
-      assert.match(without.stderr, /--rotate/);
+      assert.equal(without.code, 2, shown(without));
+      assert.match(without.stderr, /--rotate/, shown(without));
       const rotated = await cli('user', 'key', 'quota_rotate', '--rotate');
-      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.equal(rotated.code, 0, shown(rotated));
       const key = /new access key: ([0-9a-f]{32}) \(1 sessions ended\)/.exec(rotated.stdout)?.[1];
-      assert.ok(key, rotated.stdout);
+      assert.ok(key, shown(rotated));
       assert.notEqual(key, u.accessKey);
       refused(await call(gw.url, { operation: 'listtypes', sessionName: u.session }), 'INVALID_SESSIONID', /Invalid/);
       const ch = await call(gw.url, { operation: 'getchallenge', username: 'quota_rotate' });
@@ -204,22 +204,22 @@ for (const backend of backends) {
       assert.equal(running.length, 1);
 
       const q2 = await cli('purge', '--user', 'quota_purge_a', '--queue', 'q2');
-      assert.equal(q2.code, 0, q2.stderr);
-      assert.equal(q2.stdout, '1 purged\n');
+      assert.equal(q2.code, 0, shown(q2));
+      assert.equal(q2.stdout, '1 purged\n', shown(q2));
       assert.equal(await count(a.id), 2);
       assert.equal(await count(b.id), 2);
       const all = await cli('purge', '--user', 'quota_purge_a');
-      assert.equal(all.stdout, '2 purged\n');
+      assert.equal(all.stdout, '2 purged\n', shown(all));
       assert.equal(await count(a.id), 0);
       assert.equal(await count(a.id, { state: 'running' }), 1, 'the running entry is left alone');
       assert.equal(await count(b.id), 2, "the other user's entries stay");
 
       const noUser = await cli('purge');
-      assert.equal(noUser.code, 2);
-      assert.match(noUser.stderr, /purge needs --user NAME/);
+      assert.equal(noUser.code, 2, shown(noUser));
+      assert.match(noUser.stderr, /purge needs --user NAME/, shown(noUser));
       const nobody = await cli('purge', '--user', 'nobody');
-      assert.equal(nobody.code, 2);
-      assert.equal(nobody.stderr, 'wsgate purge: no user nobody\n');
+      assert.equal(nobody.code, 2, shown(nobody));
+      assert.equal(nobody.stderr, 'wsgate purge: no user nobody\n', shown(nobody));
     });
   });
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
 import { tickerOf } from '../src/schedule/ticks.js';
-import { backends, runCli, runPass, startGateway, type Gateway } from './support.js';
+import { backends, runCli, runPass, startGateway, type Gateway, shown, expectCli } from './support.js';
 
 const FIVE_MINUTES = 5 * 60_000;
 
@@ -113,43 +113,43 @@ for (const backend of backends) {
     test('wsgate schedule add, list and remove through the binary; mistakes are one line, exit code 2', async () => {
       const env = { ...gw.env, WSGATE_SCHEDULE_FILE: path.join(dir, 'cli.json') };
       const bad = await runCli(['schedule', 'add', 'x', '--cron', 'every day', '--operation', 'create', '--user', 'admin'], env);
-      assert.equal(bad.code, 2, bad.stderr);
-      assert.match(bad.stderr, /cron "every day" is not a cron expression/);
-      assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(bad.code, 2, shown(bad));
+      assert.match(bad.stderr, /cron "every day" is not a cron expression/, shown(bad));
+      assert.doesNotMatch(bad.stderr, /\n\s+at /, `no stack trace\n${shown(bad)}`);
       const unknown = await runCli(['schedule', 'add', 'x', '--cron', '0 * * * *', '--operation', 'nosuch', '--user', 'admin'], env);
-      assert.equal(unknown.code, 2, unknown.stderr);
-      assert.match(unknown.stderr, /operation nosuch is not registered/);
+      assert.equal(unknown.code, 2, shown(unknown));
+      assert.match(unknown.stderr, /operation nosuch is not registered/, shown(unknown));
       const noUser = await runCli(['schedule', 'add', 'x', '--cron', '0 * * * *', '--operation', 'create', '--user', 'ghost'], env);
-      assert.match(noUser.stderr, /user ghost does not exist/);
+      assert.match(noUser.stderr, /user ghost does not exist/, shown(noUser));
       const badParams = await runCli(['schedule', 'add', 'x', '--cron', '0 * * * *', '--operation', 'create', '--user', 'admin', '--params', '{"elementType":"Contacts"}'], env);
-      assert.equal(badParams.code, 2, badParams.stderr);
-      assert.match(badParams.stderr, /element is required/);
+      assert.equal(badParams.code, 2, shown(badParams));
+      assert.match(badParams.stderr, /element is required/, shown(badParams));
 
       const added = await runCli(
         ['schedule', 'add', 'hourly', '--cron', '0 * * * *', '--operation', 'create', '--user', 'admin', '--timezone', 'Europe/Madrid', '--params', '{"elementType":"Contacts","element":{"lastname":"Hourly"}}'],
         env,
       );
-      assert.equal(added.code, 0, added.stderr);
+      assert.equal(added.code, 0, shown(added));
       const again = await runCli(['schedule', 'add', 'hourly', '--cron', '0 * * * *', '--operation', 'create', '--user', 'admin'], env);
-      assert.match(again.stderr, /exists already/);
+      assert.match(again.stderr, /exists already/, shown(again));
       const listed = await runCli(['schedule', 'list', '--json'], env);
-      assert.equal(listed.code, 0, listed.stderr);
+      assert.equal(listed.code, 0, shown(listed));
       const rows = JSON.parse(listed.stdout) as { name: string; timezone: string; operation: string; nextTick: string }[];
       assert.deepEqual(rows.map((r) => [r.name, r.timezone, r.operation]), [['hourly', 'Europe/Madrid', 'create']]);
       assert.equal(new Date(rows[0]!.nextTick).getUTCMinutes(), 0);
-      assert.equal((await runCli(['schedule', 'remove', 'hourly'], env)).code, 0);
+      expectCli(await runCli(['schedule', 'remove', 'hourly'], env), 0);
       const gone = await runCli(['schedule', 'remove', 'hourly'], env);
-      assert.equal(gone.code, 2);
-      assert.match(gone.stderr, /no schedule named hourly/);
+      assert.equal(gone.code, 2, shown(gone));
+      assert.match(gone.stderr, /no schedule named hourly/, shown(gone));
     });
 
     test('a broken schedule file stops the start with one line naming the schedule and the field', async () => {
       const broken = path.join(dir, 'broken.json');
       fs.writeFileSync(broken, JSON.stringify({ schedules: [{ name: 'b', cron: '0 * * * *', operation: 'create', user: 'admin', missed: 'sometimes' }] }));
       const res = await runCli(['execute'], { ...gw.env, WSGATE_SCHEDULE_FILE: broken });
-      assert.equal(res.code, 2, res.stderr);
-      assert.match(res.stderr, /schedule b: missed must be "skip" or "catch-up"/);
-      assert.equal(res.stderr.trim().split('\n').length, 1);
+      assert.equal(res.code, 2, shown(res));
+      assert.match(res.stderr, /schedule b: missed must be "skip" or "catch-up"/, shown(res));
+      assert.equal(res.stderr.trim().split('\n').length, 1, shown(res));
     });
   });
 }

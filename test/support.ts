@@ -182,6 +182,10 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
+  // A child that ends before reading its input is no failure of the test's; a process that could not be
+  // started says so in the run's stderr (its 'close' follows).
+  child.stdin!.on('error', () => undefined);
+  child.on('error', (error) => (stderr += `(the test could not run the process: ${error.message})\n`));
   child.stdin!.end(input ?? '');
   const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   return { child, done };
@@ -189,8 +193,13 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
 
 export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
 
-/** A CLI run as an assertion message: its exit code (or signal), stdout and stderr. */
-export const shown = (r: CliResult) => `exit code ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\nstdout: ${r.stdout || '(empty)'}\nstderr: ${r.stderr || '(empty)'}`;
+/**
+ * A CLI run as an assertion message: its exit code (or signal), stdout and stderr. Every assertion on a run
+ * carries it, so that a failure explains itself (a run that printed nothing says how it ended). Takes
+ * spawnSync's results too (`status`).
+ */
+export const shown = (r: { code?: number | null; status?: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }) =>
+  `exit code ${r.code ?? r.status}${r.signal ? ` (signal ${r.signal})` : ''}\nstdout: ${r.stdout || '(empty)'}\nstderr: ${r.stderr || '(empty)'}`;
 
 /** Asserts a CLI run's exit code and that its stdout matches; failures show the whole run. */
 export function expectCli(r: CliResult, code: number, stdout?: RegExp): CliResult {
