@@ -11,7 +11,7 @@ import { Prisma } from '../src/db/generated/sqlite/client.js';
 import type { Databases, System } from './databases.js';
 import { sqliteFile } from './databases.js';
 import { login, startGateway } from './wsgate.js';
-import { createDispatcher } from '../src/ws/dispatch.js';
+import { createDispatcher } from '../src/protocol/dispatch.js';
 
 export interface RecordsSettings {
   /** Records of the module queried (100,000). */

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, MAX_QUOTA, parseQueues, settings, type Config, type SettingName } from './config.js';
 import { addUser, InvalidUserInput, rotateAccessKey, setDisabled, setQuotaOverrides, userIdOf, type QuotaOverrides } from './auth/users.js';
 import { purgeQueued, quotaUsage } from './queue/quota.js';
-import { MAX_QUEUEDELAY } from './ws/cbwsOptions.js';
+import { MAX_QUEUEDELAY } from './protocol/cbwsOptions.js';
 import { formatSummary, type Engine, type EngineOptions, type PassSummary } from './executor/engine.js';
 import { purgeExpired } from './executor/maintenance.js';
 import { flushFailed, forgetFailed, listFailed, pruneFailed, retryFailed } from './queue/failed.js';

@@ -15,7 +15,7 @@ import { servicesOf } from './services.js';
 import { syncFieldIndexes } from './vtql/indexes.js';
 import { DatabaseHealth } from './db/health.js';
 import { Scheduler } from './schedule/scheduler.js';
-import { sanitize } from './ws/sanitize.js';
+import { sanitize } from './protocol/sanitize.js';
 import { loadEvents } from './operations/own/events-load.js';
 import { Metrics } from './observe/metrics.js';
 import { queueDepth } from './queue/depth.js';

@@ -2,16 +2,16 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { clientErrorHandler, createApp } from './http/app.js';
-import { createDispatcher } from './ws/dispatch.js';
+import { createDispatcher } from './protocol/dispatch.js';
 import { engineOf, reloadOperations, type Runtime } from './runtime.js';
 import type { ReloadOutcome } from './operations/live.js';
 import { scheduleExecutor, type ScheduledExecutor } from './executor/schedule.js';
-import { CallPool } from './ws/calls/pool.js';
+import { CallPool } from './protocol/calls/pool.js';
 import { doors } from './http/doors.js';
 import { createDashboard } from './dashboard/routes.js';
 import path from 'node:path';
 import { packageRoot } from './config.js';
-import { observedDispatcher } from './ws/observe.js';
+import { observedDispatcher } from './protocol/observe.js';
 import { readinessCheck, type Heartbeating } from './http/health.js';
 import type { ObservabilityRoutes } from './http/observability.js';
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { forgetSchedule, scheduleStates } from '../queue/schedules.js';
 import { checkEntry, readSchedules, writeSchedules, type ScheduleEntry } from '../schedule/file.js';
 import { tickerOf } from '../schedule/ticks.js';
-import { sanitize } from '../ws/sanitize.js';
+import { sanitize } from '../protocol/sanitize.js';
 import { Refusal, UsageError, withRuntime, type Verb } from './verb.js';
 
 function parseParams(value: unknown): Record<string, unknown> {

@@ -4,7 +4,7 @@ import { purgeSessions, type SessionPolicy } from '../auth/login.js';
 import type { Database } from '../db/client.js';
 import { pruneFailed } from '../queue/failed.js';
 import { purgeExpiredResults } from '../queue/store.js';
-import { purgeExpiredRequests } from '../ws/idempotency.js';
+import { purgeExpiredRequests } from '../queue/idempotency.js';
 import { purgeDeliveries } from '../queue/callbacks.js';
 import { foldQueueCounts } from '../queue/depth.js';
 

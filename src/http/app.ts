@@ -10,7 +10,7 @@ import getRawBody from 'raw-body';
 import type { Logger } from 'pino';
 import { WsError, type ErrorCode } from '../errors.js';
 import { failure, type Envelope } from '../envelope.js';
-import type { Dispatcher } from '../ws/dispatch.js';
+import type { Dispatcher } from '../protocol/dispatch.js';
 import { parseForm } from './form.js';
 import { addOpenapiRoute, type OperationList } from './openapi.js';
 import { addObservabilityRoutes, type ObservabilityRoutes } from './observability.js';

@@ -13,7 +13,7 @@ import { databaseUnavailable } from '../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { OperationLookup } from '../operations/registry.js';
 import type { Services } from '../operations/types.js';
-import type { Dispatcher } from '../ws/dispatch.js';
+import type { Dispatcher } from '../protocol/dispatch.js';
 import { bearerUser } from './bearer.js';
 import { Problem, problemOf, sendProblem } from './problem.js';
 import { addJobRoutes } from './jobs.js';

@@ -7,7 +7,7 @@ import { heartbeatEveryMs } from '../executor/engine.js';
 import { workerCounts } from '../queue/executors.js';
 import { jobDetails, resultWasTaken } from '../queue/jobs.js';
 import { queueCounts } from '../queue/status.js';
-import { MAX_CONTEXT } from '../ws/cbwsOptions.js';
+import { MAX_CONTEXT } from '../protocol/cbwsOptions.js';
 import type { Door } from './doors.js';
 import { resultOf } from './doors.js';
 import { readJsonObject } from './json-body.js';

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
-import { inBatches } from '../queue/store.js';
+import { inBatches } from './store.js';
 
 export interface RequestKey {
   userId: number;

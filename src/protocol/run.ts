@@ -9,7 +9,7 @@ import type { OperationContext, OperationDefinition, Params, RunHooks, Services 
 import type { NewQueuedOperation } from '../queue/store.js';
 import { enqueueInWithinQuota } from '../queue/quota.js';
 import type { CbwsOptions } from './cbwsOptions.js';
-import { requestHashOf, storeAnswer, takeRequestId } from './idempotency.js';
+import { requestHashOf, storeAnswer, takeRequestId } from '../queue/idempotency.js';
 import { success, type Envelope } from '../envelope.js';
 
 /**

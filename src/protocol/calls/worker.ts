@@ -1,5 +1,5 @@
 // A call worker: its own database connection (on SQLite a reader beside the gateway's, in parallel under
-// WAL), the operation registry, and the same run path as the event loop's (ws/run.ts). One call at a time;
+// WAL), the operation registry, and the same run path as the event loop's (protocol/run.ts). One call at a time;
 // the gateway terminates it when a call outlives its time, and its open transaction dies with it.
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
