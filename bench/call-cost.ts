@@ -6,8 +6,8 @@
 // Side `inserver`: in process through the dispatcher as `wsgate serve` builds it (metrics, span, call workers).
 // Side `bare`: the same client against a bare Koa app in this process that answers the same envelope from
 // memory: the floor of HTTP itself (client and server), which no change to wsgate's HTTP layer can go under.
-// PostgreSQL needs WSGATE_BENCH_PG_URL. WSGATE_BENCH_PROFILE=FILE.cpuprofile: a CPU profile of the measured
-// rounds only (what `node --cpu-prof` writes, without start-up and warm-up). Prints one JSON object: per side, calls/s and µs per call (median
+// PostgreSQL needs WSGATE_BENCH_PG_URL. WSGATE_BENCH_PROFILE=PREFIX: a CPU profile of each measured block
+// (what `node --cpu-prof` writes, without start-up, warm-up and the other sides). Prints one JSON object: per side, calls/s and µs per call (median
 // of the rounds), and HTTP / in process.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -55,10 +55,11 @@ async function main() {
     };
 
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const viaHttp = (url = gw.url) =>
+    const bareAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const viaHttp = (url = gw.url, through = agent) =>
       new Promise<void>((resolve, reject) => {
         http
-          .get(`${url}?${query}`, { agent }, (res) => {
+          .get(`${url}?${query}`, { agent: through }, (res) => {
             let text = '';
             res.setEncoding('utf8');
             res.on('data', (d) => (text += d));
@@ -83,6 +84,7 @@ async function main() {
       ctx.body = answer;
     });
     const bare = http.createServer(bareApp.callback());
+    bare.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/webservice.php`;
     // The dispatcher as `wsgate serve` builds it (src/server.ts): metrics and a span per call, call workers.
@@ -100,35 +102,38 @@ async function main() {
       fetch: viaFetch,
       inprocess: inProcess,
       inserver: inServer,
-      bare: () => viaHttp(bareUrl),
+      bare: () => viaHttp(bareUrl, bareAgent),
     };
 
     const perCall: Record<string, number[]> = {};
     // CPU time of this process (client and server both) per call: steadier than wall time on a loaded machine.
     const cpuPerCall: Record<string, number[]> = {};
     for (const side of sides) for (let i = 0; i < calls / 2; i++) await all[side]!();
-    const profiler = process.env.WSGATE_BENCH_PROFILE ? new Session() : undefined;
+    // WSGATE_BENCH_PROFILE=PREFIX: a CPU profile of each measured block, PREFIX.<side>.<round>.cpuprofile.
+    const profilePrefix = process.env.WSGATE_BENCH_PROFILE;
+    const profiler = profilePrefix ? new Session() : undefined;
     if (profiler) {
       profiler.connect();
       await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
     }
     for (let r = 0; r < rounds; r++) {
       for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+        if (profiler) await profiler.post('Profiler.start');
         const started = process.hrtime.bigint();
         const cpu = process.cpuUsage();
         for (let i = 0; i < calls; i++) await all[side]!();
         (perCall[side] ??= []).push(Number(process.hrtime.bigint() - started) / 1e3 / calls);
         const used = process.cpuUsage(cpu);
         (cpuPerCall[side] ??= []).push((used.user + used.system) / calls);
+        if (profiler) {
+          const { profile } = await profiler.post('Profiler.stop');
+          fs.writeFileSync(`${profilePrefix}.${side}.${r}.cpuprofile`, JSON.stringify(profile));
+        }
       }
     }
-    if (profiler) {
-      const { profile } = await profiler.post('Profiler.stop');
-      fs.writeFileSync(process.env.WSGATE_BENCH_PROFILE!, JSON.stringify(profile));
-      profiler.disconnect();
-    }
+    profiler?.disconnect();
     agent.destroy();
+    bareAgent.destroy();
     bare.close();
     const out: Record<string, unknown> = { system, operation, calls, rounds, node: process.version };
     for (const side of sides) out[side] = { perSecond: Math.round(1e6 / median(perCall[side]!)), usPerCall: Math.round(median(perCall[side]!)), cpuUsPerCall: Math.round(median(cpuPerCall[side]!)), rounds: perCall[side]!.map(Math.round) };

@@ -11,7 +11,7 @@ import { cors } from './cors.js';
 import { answer, HttpRefusal, lastResort } from './error-envelope.js';
 import { addOpenapiRoute, type OperationList } from './openapi.js';
 import { addObservabilityRoutes, type ObservabilityRoutes } from './observability.js';
-import { addWebserviceRoutes } from './webservice.js';
+import { addWebserviceRoutes, webserviceEndpoint } from './webservice.js';
 
 export interface AppOptions {
   bodyLimit: string;
@@ -43,6 +43,7 @@ export function createApp(dispatcher: Dispatcher, options: AppOptions): Koa {
   });
   app.use(lastResort(options.log));
   app.use(cors(options.corsOrigins ?? []));
+  app.use(webserviceEndpoint(dispatcher, options));
   if (options.doors) app.use(options.doors);
   const router = new Router({ methods: [...STANDARD_METHODS] });
   addWebserviceRoutes(router, dispatcher, options);
