@@ -38,7 +38,12 @@ async function main() {
     const created = (await (
       await fetch(gw.url, {
         method: 'POST',
-        body: new URLSearchParams({ operation: 'create', sessionName: session, elementType: 'Contacts', element: JSON.stringify({ lastname: 'Cost', firstname: 'Call' }) }),
+        body: new URLSearchParams({
+          operation: 'create',
+          sessionName: session,
+          elementType: 'Contacts',
+          element: JSON.stringify({ lastname: 'Cost', firstname: 'Call' }),
+        }),
       })
     ).json()) as Envelope;
     if (!created.success) throw new Error(`create failed: ${JSON.stringify(created)}`);
@@ -50,7 +55,8 @@ async function main() {
     }[operation]!;
     const query = new URLSearchParams(params).toString();
     const check = (e: Envelope) => {
-      const ok = e.success && (operation === 'listtypes' || (Array.isArray(e.result) ? e.result[0]?.id === id : e.result.id === id));
+      const ok =
+        e.success && (operation === 'listtypes' || (Array.isArray(e.result) ? e.result[0]?.id === id : e.result.id === id));
       if (!ok) throw new Error(`${operation} failed: ${JSON.stringify(e)}`);
     };
 
@@ -136,12 +142,19 @@ async function main() {
     bareAgent.destroy();
     bare.close();
     const out: Record<string, unknown> = { system, operation, calls, rounds, node: process.version };
-    for (const side of sides) out[side] = { perSecond: Math.round(1e6 / median(perCall[side]!)), usPerCall: Math.round(median(perCall[side]!)), cpuUsPerCall: Math.round(median(cpuPerCall[side]!)), rounds: perCall[side]!.map(Math.round) };
+    for (const side of sides)
+      out[side] = {
+        perSecond: Math.round(1e6 / median(perCall[side]!)),
+        usPerCall: Math.round(median(perCall[side]!)),
+        cpuUsPerCall: Math.round(median(cpuPerCall[side]!)),
+        rounds: perCall[side]!.map(Math.round),
+      };
     if (perCall.inprocess) {
       for (const side of ['http', 'fetch', 'bare', 'inserver']) {
         if (perCall[side]) out[`${side}/inprocess`] = Number((median(perCall.inprocess) / median(perCall[side]!)).toFixed(3));
         if (perCall[side]) out[`${side} - inprocess (us)`] = Math.round(median(perCall[side]!) - median(perCall.inprocess));
-        if (perCall[side]) out[`${side} - inprocess (cpu us)`] = Math.round(median(cpuPerCall[side]!) - median(cpuPerCall.inprocess!));
+        if (perCall[side])
+          out[`${side} - inprocess (cpu us)`] = Math.round(median(cpuPerCall[side]!) - median(cpuPerCall.inprocess!));
       }
     }
     console.log(JSON.stringify(out, null, 1));

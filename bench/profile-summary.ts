@@ -20,7 +20,11 @@ function area(url: string, name: string): string {
   if (name === '(idle)') return 'idle';
   if (name === '(garbage collector)') return 'GC';
   if (name === '(program)') return 'program (native, outside JS)';
-  if (/node_modules\/(koa|@koa|koa-compose|on-finished|statuses|type-is|mime|content-type|accepts|negotiator|http-errors|cookies|vary|delegates|fresh|encodeurl|escape-html|only|content-disposition|path-to-regexp|parseurl|ee-first)\//.test(url)) {
+  if (
+    /node_modules\/(koa|@koa|koa-compose|on-finished|statuses|type-is|mime|content-type|accepts|negotiator|http-errors|cookies|vary|delegates|fresh|encodeurl|escape-html|only|content-disposition|path-to-regexp|parseurl|ee-first)\//.test(
+      url,
+    )
+  ) {
     return 'Koa, its router and helpers';
   }
   if (/node_modules\/(raw-body|iconv-lite|bytes)\//.test(url)) return 'body reading';
@@ -30,7 +34,12 @@ function area(url: string, name: string): string {
   if (/node_modules\/pino/.test(url)) return 'logging (pino)';
   if (/node_modules\/(prom-client|@opentelemetry)/.test(url)) return 'metrics and traces';
   if (/node_modules\/undici|internal\/deps\/undici/.test(url)) return 'fetch (undici, the client)';
-  if (/node:(_http|http|net|stream|internal\/(http|net|stream|url|timers|async_hooks|process\/task_queues|streams|stream_base))|node:events/.test(url)) return 'node http, net, streams, events';
+  if (
+    /node:(_http|http|net|stream|internal\/(http|net|stream|url|timers|async_hooks|process\/task_queues|streams|stream_base))|node:events/.test(
+      url,
+    )
+  )
+    return 'node http, net, streams, events';
   if (url.startsWith('node:')) return 'node, other';
   if (/dist\/src\/http\//.test(url)) return 'wsgate src/http';
   if (/dist\/src\/(ws|auth)\//.test(url)) return 'wsgate src/ws, src/auth';
@@ -81,6 +90,8 @@ const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 
 const totals = loaded.map((l) => sum(l.areas).toFixed(0));
 console.log(`sampled: ${totals.join(' - ')} = ${sum(diff('areas')).toFixed(0)} ${unit}`);
 console.log('\nself time by area:');
-for (const [a, us] of [...diff('areas')].sort((x, y) => y[1] - x[1])) if (Math.abs(us) >= 0.5) console.log(`  ${us.toFixed(1).padStart(8)}  ${a}`);
+for (const [a, us] of [...diff('areas')].sort((x, y) => y[1] - x[1]))
+  if (Math.abs(us) >= 0.5) console.log(`  ${us.toFixed(1).padStart(8)}  ${a}`);
 console.log('\nfunctions with the most self time:');
-for (const [f, us] of [...diff('fns')].sort((x, y) => y[1] - x[1]).slice(0, 30)) console.log(`  ${us.toFixed(1).padStart(8)}  ${f}`);
+for (const [f, us] of [...diff('fns')].sort((x, y) => y[1] - x[1]).slice(0, 30))
+  console.log(`  ${us.toFixed(1).padStart(8)}  ${f}`);

@@ -70,7 +70,8 @@ for (const backend of backends) {
       );
       for (const l of calls) assert.equal(typeof l.ms, 'number');
       const text = JSON.stringify(served.lines);
-      for (const secret of [sessionName, wrongKey, challenge.result.token as string]) assert.ok(!text.includes(secret), 'no session, key or token logged');
+      for (const secret of [sessionName, wrongKey, challenge.result.token as string])
+        assert.ok(!text.includes(secret), 'no session, key or token logged');
     });
 
     test('a refused body is answered with its status in the envelope, and logged as a failed call', async () => {
@@ -80,7 +81,10 @@ for (const backend of backends) {
       const body = (await res.json()) as { success: boolean; error: { code: string } };
       assert.deepEqual([body.success, body.error.code], [false, 'INVALID_PARAMETER']);
       const logged = served.lines.slice(before).filter((l) => l.msg === 'webservice call');
-      assert.deepEqual(logged.map((l) => [l.operation, l.success, l.code]), [[undefined, false, 'INVALID_PARAMETER']]);
+      assert.deepEqual(
+        logged.map((l) => [l.operation, l.success, l.code]),
+        [[undefined, false, 'INVALID_PARAMETER']],
+      );
     });
   });
 }
@@ -101,12 +105,21 @@ describe('endpoint middleware: an unexpected failure', () => {
     assert.equal(res.status, 500);
     assert.match(String(res.headers.get('content-type')), /^application\/json/);
     const text = await res.text();
-    assert.deepEqual(JSON.parse(text), { success: false, error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' }, moreinfo: null });
+    assert.deepEqual(JSON.parse(text), {
+      success: false,
+      error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' },
+      moreinfo: null,
+    });
     assert.ok(!text.includes('boom') && !text.includes('.ts'), text);
-    const failed = served.lines.find((l) => l.msg === 'request failed') as { err?: { message: string; stack: string } } | undefined;
+    const failed = served.lines.find((l) => l.msg === 'request failed') as
+      | { err?: { message: string; stack: string } }
+      | undefined;
     assert.equal(failed?.err?.message, 'boom in /srv/secret/path.ts');
     assert.match(failed!.err!.stack, /boom/);
     const logged = served.lines.filter((l) => l.msg === 'webservice call');
-    assert.deepEqual(logged.map((l) => [l.success, l.code]), [[false, 'INTERNAL_SERVER_ERROR']]);
+    assert.deepEqual(
+      logged.map((l) => [l.success, l.code]),
+      [[false, 'INTERNAL_SERVER_ERROR']],
+    );
   });
 });
