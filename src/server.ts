@@ -1,7 +1,8 @@
 // `wsgate serve`: the HTTP gateway and, unless switched off, the in-process executor schedule.
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import { clientErrorHandler, createApp } from './http/app.js';
+import { createApp } from './http/app.js';
+import { clientErrorHandler } from './http/connection-errors.js';
 import { createDispatcher } from './protocol/dispatch.js';
 import { engineOf, reloadOperations, type Runtime } from './runtime.js';
 import type { ReloadOutcome } from './operations/live.js';

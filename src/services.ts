@@ -4,6 +4,7 @@ import { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { loadSecret, PasswordChecker } from './auth/secret.js';
 import { LoginThrottle } from './auth/throttle.js';
+import { SessionCache } from './auth/session-cache.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
@@ -22,6 +23,7 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       sessionLifetimeSeconds: config.sessionLifetimeSeconds,
       sessionIdleSeconds: config.sessionIdleSeconds,
     },
+    sessions: new SessionCache(),
     resultTtlSeconds: config.resultTtlSeconds,
     requestIdTtlSeconds: Math.round(config.idempotencyHours * 3600),
     provider: parseDatabaseUrl(config.databaseUrl).provider,

@@ -8,6 +8,7 @@ import { WsError } from '../errors.js';
 import { databaseUnavailability, isBusy } from '../db/errors.js';
 import { randomHex, type PasswordChecker, type Secret } from './secret.js';
 import type { LoginThrottle } from './throttle.js';
+import type { CheckedSession, SessionCache } from './session-cache.js';
 import { formatUserId, type WsUser } from './users.js';
 
 export interface SessionPolicy {
@@ -151,8 +152,10 @@ async function checkedLogin(db: DbTx, secret: Secret, defences: LoginDefences, a
   return { sessionName, userId: formatUserId(userId), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
 }
 
-export async function logout(db: DbTx, sessionName: string): Promise<void> {
-  await db.session.deleteMany({ where: { id: sessionKey(sessionName) } });
+export async function logout(db: DbTx, sessionName: string, cache?: SessionCache): Promise<void> {
+  const key = sessionKey(sessionName);
+  await db.session.deleteMany({ where: { id: key } });
+  cache?.forget(key);
 }
 
 /**
@@ -163,36 +166,57 @@ const lastSeenGranularityMs = (policy: SessionPolicy) => Math.min(15_000, policy
 
 const endSession = (raw: RawSql, key: string) => raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${key}`);
 
-/** Every call after login comes through here: raw statements on the driver (src/db/raw.ts), one per call. */
-export async function checkSession(raw: RawSql, sessionName: string | undefined, now: Date, policy: SessionPolicy): Promise<WsUser> {
-  if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
-  const key = sessionKey(sessionName);
+/** The session stored under `key` with its user, or null when there is none (or its user is disabled). */
+async function readSession(raw: RawSql, key: string): Promise<CheckedSession | null> {
   const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
     WHERE s.id = ${key} AND u.disabled_at IS NULL`);
-  if (!row) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
-  const session = {
+  if (!row) return null;
+  return {
     createdAt: toDate(row.created_at),
     lastSeenAt: toDate(row.last_seen_at),
     user: { id: Number(row.user_id), userName: row.user_name, isAdmin: toBoolean(row.is_admin) },
   };
+}
+
+/**
+ * Every call after login comes through here: raw statements on the driver (src/db/raw.ts). With a cache
+ * (and SQLite's change mark) a session checked before is not read again while no other connection
+ * committed anything; its lifetime and idle time are checked on every call all the same.
+ */
+export async function checkSession(raw: RawSql, sessionName: string | undefined, now: Date, policy: SessionPolicy, cache?: SessionCache): Promise<WsUser> {
+  if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
+  const key = sessionKey(sessionName);
+  const mark = cache && raw.changeMark ? await raw.changeMark() : undefined;
+  let session = mark === undefined ? undefined : cache!.get(key, mark, now.getTime());
+  session ??= (await readSession(raw, key)) ?? undefined;
+  if (!session) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
   if (now.getTime() - session.createdAt.getTime() > policy.sessionLifetimeSeconds * 1000) {
+    cache?.forget(key);
     await endSession(raw, key);
     throw new WsError('SESSION_EXPIRED', 'Session has expired: log in again');
   }
   const idleMs = now.getTime() - session.lastSeenAt.getTime();
   if (idleMs > policy.sessionIdleSeconds * 1000) {
+    cache?.forget(key);
     await endSession(raw, key);
     throw new WsError('SESSION_LEFT_IDLE', 'Session was left idle too long: log in again');
   }
   if (idleMs > lastSeenGranularityMs(policy)) {
     // A call that only reads must not fail because this write cannot be made now (SQLite's write lock held
     // by a long transaction, a full disk): the session stays valid, and the next call tries again.
-    await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`).catch((error: unknown) => {
-      if (!isBusy(error) && !databaseUnavailability(error)) throw error;
-    });
+    const written = await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`).then(
+      () => true,
+      (error: unknown) => {
+        if (!isBusy(error) && !databaseUnavailability(error)) throw error;
+        return false;
+      },
+    );
+    if (written) session = { ...session, lastSeenAt: now };
   }
+  // This process's own writes leave the mark as it was: the entry is as true as the row.
+  if (mark !== undefined) cache!.set(key, session, mark, now.getTime());
   return session.user;
 }
 

@@ -20,6 +20,11 @@ export interface RawSql {
   query<T>(sql: Prisma.Sql, options?: { prepared?: boolean }): Promise<T[]>;
   /** The number of rows changed. */
   execute(sql: Prisma.Sql): Promise<number>;
+  /**
+   * SQLite only: a number that changes whenever another connection or process commits (PRAGMA data_version),
+   * so that what this process read stays true while it is unchanged (the session cache, src/auth).
+   */
+  changeMark?(): Promise<number>;
 }
 
 /** Dates as epoch milliseconds (the adapter's unixepoch-ms format), booleans as 0/1. */
@@ -54,6 +59,10 @@ export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql {
     async execute(q) {
       const conn = await connection();
       return conn.exclusive(() => prepared(conn, q.sql).run(...q.values.map(sqliteValue)).changes);
+    },
+    async changeMark() {
+      const conn = await connection();
+      return conn.exclusive(() => (prepared(conn, 'PRAGMA data_version').get() as { data_version: number }).data_version);
     },
   };
 }
@@ -108,5 +117,7 @@ export function tracedRaw(raw: RawSql, system: 'sqlite' | 'postgresql'): RawSql 
   return {
     query: (q, options) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.query(q, options)),
     execute: (q) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.execute(q)),
+    // A pragma read from memory, no statement worth a span.
+    ...(raw.changeMark ? { changeMark: raw.changeMark } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // its hash; anything else is checked as a session, with the session's expiry and idle rules.
 import type Koa from 'koa';
 import { checkSession, type SessionPolicy } from '../auth/login.js';
+import type { SessionCache } from '../auth/session-cache.js';
 import { looksLikeToken, userOfToken } from '../auth/tokens.js';
 import type { WsUser } from '../auth/users.js';
 import type { RawSql } from '../db/raw.js';
@@ -10,7 +11,7 @@ import { Problem, problemOf } from './problem.js';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="wsgate"' };
 
-export async function bearerUser(ctx: Koa.Context, raw: RawSql, now: Date, policy: SessionPolicy): Promise<WsUser> {
+export async function bearerUser(ctx: Koa.Context, raw: RawSql, now: Date, policy: SessionPolicy, sessions?: SessionCache): Promise<WsUser> {
   const header = ctx.get('authorization');
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   if (!m) {
@@ -24,7 +25,7 @@ export async function bearerUser(ctx: Koa.Context, raw: RawSql, now: Date, polic
     return user;
   }
   try {
-    return await checkSession(raw, credential, now, policy);
+    return await checkSession(raw, credential, now, policy, sessions);
   } catch (error) {
     if (!(error instanceof WsError)) throw error;
     const p = problemOf(error);

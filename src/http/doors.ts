@@ -48,7 +48,7 @@ const DOOR_PATHS = /^\/(jobs|api\/v1)(\/|$)/;
 export function doors(deps: DoorDeps): Koa.Middleware {
   const door: Door = {
     ...deps,
-    user: (ctx) => bearerUser(ctx, deps.db.raw, deps.services.clock.now(), deps.services.sessionPolicy),
+    user: (ctx) => bearerUser(ctx, deps.db.raw, deps.services.clock.now(), deps.services.sessionPolicy, deps.services.sessions),
     call: async (user, operation, params) => (await deps.dispatcher.dispatch({ params: { ...params, operation }, user })).envelope,
   };
   const router = new Router();

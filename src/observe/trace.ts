@@ -3,7 +3,7 @@
 // entry, and continued again when it runs; logs of both carry its trace id (`traceId`). Without an SDK and
 // without a traceparent on the call, wsgate still gives the call a trace id of its own, so that its submit
 // and its run can be found together in the logs. A leaf module, like metrics.ts.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { context, trace, SpanKind, SpanStatusCode, TraceFlags, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
@@ -29,6 +29,21 @@ export const formatTraceparent = (c: SpanContext) =>
 export const tracer = (): Tracer => trace.getTracer('wsgate');
 
 /**
+ * Random ids from a pool filled 4 KiB at a time: each call's span needs 24 random bytes, and a call to
+ * OpenSSL per id cost more than the rest of the span (the profile in BENCHMARKS.md, issue 13).
+ */
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += bytes;
+  return pool.toString('hex', used - bytes, used);
+}
+
+/**
  * Starts a span as a child of `parent` (a remote context from a traceparent, or none), and returns it with
  * the context its children and its stored traceparent use: the span's own when an SDK records it, else one
  * made here (the parent's trace id, or a new one, and a new span id), so a trace id always exists.
@@ -39,7 +54,7 @@ export function startSpan(name: string, parent: SpanContext | null, options: { k
   const own = span.spanContext();
   const spanContext: SpanContext = trace.isSpanContextValid(own)
     ? own
-    : { traceId: parent?.traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: parent?.traceFlags ?? TraceFlags.NONE };
+    : { traceId: parent?.traceId ?? randomHex(16), spanId: randomHex(8), traceFlags: parent?.traceFlags ?? TraceFlags.NONE };
   return { span, spanContext };
 }
 

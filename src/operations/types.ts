@@ -3,6 +3,7 @@ import { WsError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { DbTx } from '../db/client.js';
 import type { RawSql } from '../db/raw.js';
+import type { SessionCache } from '../auth/session-cache.js';
 import type { Provider } from '../db/url.js';
 import type { Limits } from '../vtql/index.js';
 import type { LoginDefences, SessionPolicy } from '../auth/login.js';
@@ -29,6 +30,8 @@ export interface Services {
   secret: Secret;
   clock: Clock;
   sessionPolicy: SessionPolicy;
+  /** Sessions this process checked (src/auth/session-cache.ts). */
+  sessions: SessionCache;
   /** How long a deferred operation's result waits to be read (s). */
   resultTtlSeconds: number;
   /** The database's kind, for the few statements written per provider (src/db/dialect.ts). */

@@ -71,7 +71,7 @@ export function createDispatcher(
     const sessionName = sessionParam || call.authorization || undefined;
     let user: WsUser | null = call.user ?? null;
     if (!op.prelogin && !user) {
-      user = await checkSession(db.raw, sessionName, services.clock.now(), services.sessionPolicy);
+      user = await checkSession(db.raw, sessionName, services.clock.now(), services.sessionPolicy, services.sessions);
     }
     // Pre event scripts: for a deferred call at submit, so that one they reject queues nothing.
     const params = await services.events.pre(op, user, sanitize(op, call.params), services.modules);

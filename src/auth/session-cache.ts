@@ -1,0 +1,44 @@
+// Sessions this process checked, so that a client's calls do not each read ws_session (issue 13). An entry
+// is used only while the database is as it was when the entry was read: SQLite's data_version (which any
+// commit by another connection or process changes) must be the same, so a session ended or a user disabled
+// anywhere is refused at once, as without the cache. Sessions this process ends are forgotten as they end.
+// PostgreSQL has no such cheap mark: there every call reads its session.
+import type { WsUser } from './users.js';
+
+export interface CheckedSession {
+  createdAt: Date;
+  lastSeenAt: Date;
+  user: WsUser;
+}
+
+interface Entry extends CheckedSession {
+  mark: number;
+  storedAt: number;
+}
+
+/** Sessions kept at most (the oldest go first), and how long an entry lives even when nothing changed. */
+const MAX_ENTRIES = 10_000;
+const MAX_AGE_MS = 60_000;
+
+export class SessionCache {
+  private readonly entries = new Map<string, Entry>();
+
+  /** The session stored under `key` when the database's change mark is still `mark`. */
+  get(key: string, mark: number, nowMs: number): CheckedSession | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.mark === mark && nowMs - entry.storedAt <= MAX_AGE_MS && nowMs >= entry.storedAt) return entry;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, session: CheckedSession, mark: number, nowMs: number): void {
+    this.entries.delete(key);
+    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { ...session, mark, storedAt: nowMs });
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+}
