@@ -137,10 +137,7 @@ async function postgresExecutor(url: string) {
       const now = new Date();
       const inserted = await client.query(insertQ.text, insertQ.values({ module, owner: row.user_id, data: JSON.stringify(fields), now }));
       const result = createdEnvelope(inserted.rows[0].id, row.user_id, fields, now.getTime());
-      const done = await client.query(
-        completeQ.text,
-        completeQ.values({ result, now, expires: new Date(now.getTime() + RESULT_TTL_MS), id: row.id, token }),
-      );
+      const done = await client.query(completeQ.text, completeQ.values({ result, now, expires: new Date(now.getTime() + RESULT_TTL_MS), id: row.id, token }));
       await client.query('COMMIT');
       return done.rowCount === 1;
     } catch (error) {
@@ -166,10 +163,7 @@ async function postgresExecutor(url: string) {
       for (;;) {
         const token = nanoid();
         const now = new Date();
-        const { rows } = await client.query<ClaimedRow>(
-          claimQ.text,
-          claimQ.values({ token, leaseUntil: new Date(now.getTime() + LEASE_MS), now, limit }),
-        );
+        const { rows } = await client.query<ClaimedRow>(claimQ.text, claimQ.values({ token, leaseUntil: new Date(now.getTime() + LEASE_MS), now, limit }));
         if (rows.length === 0) break;
         for (const row of rows) {
           if (await runOne(row, token)) run++;

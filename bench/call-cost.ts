@@ -55,8 +55,7 @@ async function main() {
     }[operation]!;
     const query = new URLSearchParams(params).toString();
     const check = (e: Envelope) => {
-      const ok =
-        e.success && (operation === 'listtypes' || (Array.isArray(e.result) ? e.result[0]?.id === id : e.result.id === id));
+      const ok = e.success && (operation === 'listtypes' || (Array.isArray(e.result) ? e.result[0]?.id === id : e.result.id === id));
       if (!ok) throw new Error(`${operation} failed: ${JSON.stringify(e)}`);
     };
 
@@ -153,8 +152,7 @@ async function main() {
       for (const side of ['http', 'fetch', 'bare', 'inserver']) {
         if (perCall[side]) out[`${side}/inprocess`] = Number((median(perCall.inprocess) / median(perCall[side]!)).toFixed(3));
         if (perCall[side]) out[`${side} - inprocess (us)`] = Math.round(median(perCall[side]!) - median(perCall.inprocess));
-        if (perCall[side])
-          out[`${side} - inprocess (cpu us)`] = Math.round(median(cpuPerCall[side]!) - median(cpuPerCall.inprocess!));
+        if (perCall[side]) out[`${side} - inprocess (cpu us)`] = Math.round(median(cpuPerCall[side]!) - median(cpuPerCall.inprocess!));
       }
     }
     console.log(JSON.stringify(out, null, 1));

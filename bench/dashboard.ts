@@ -24,7 +24,9 @@ async function fill(rt: Runtime, system: System) {
   const users = await rt.db.raw.query<{ id: unknown }>(Prisma.sql`SELECT id FROM ws_user`);
   const admin = Number(users[0]!.id);
   for (let i = 0; i < 9; i++) {
-    await rt.db.raw.execute(Prisma.sql`INSERT INTO ws_user (user_name, access_key_enc, is_admin, created_at) VALUES (${`user${i}`}, ${rt.services.secret.encrypt(KEY)}, ${false}, ${new Date()})`);
+    await rt.db.raw.execute(
+      Prisma.sql`INSERT INTO ws_user (user_name, access_key_enc, is_admin, created_at) VALUES (${`user${i}`}, ${rt.services.secret.encrypt(KEY)}, ${false}, ${new Date()})`,
+    );
   }
   const firstUser = admin;
   // state by n % 100: 0-1 failed, 2-4 queued (2: due, 3-4: delayed), 5 cancelled, 6 running, else done.
@@ -110,10 +112,13 @@ async function measure(system: System, dbs: Databases) {
     };
     // The key 20 pages deep, followed the way a user pages.
     let deep = '/dashboard/operations';
-    for (let i = 0; i < 20; i++) deep = (/href="([^"]+)" rel="next"/.exec(await get(deep))![1]!).replace(/&amp;/g, '&');
+    for (let i = 0; i < 20; i++) deep = /href="([^"]+)" rel="next"/.exec(await get(deep))![1]!.replace(/&amp;/g, '&');
     const rows: [string, () => Promise<unknown>][] = [
       ['overview (`/dashboard`)', () => get('/dashboard')],
-      ['live stream\'s shared read (once a second)', () => Promise.all([queueOverview(rt.db, new Date()), minuteCounts(rt.db, new Date(Date.now() - 3_600_000)), executors(rt.db)])],
+      [
+        "live stream's shared read (once a second)",
+        () => Promise.all([queueOverview(rt.db, new Date()), minuteCounts(rt.db, new Date(Date.now() - 3_600_000)), executors(rt.db)]),
+      ],
       ['operations, first page', () => get('/dashboard/operations')],
       ['operations, 21st page (keyset)', () => get(deep)],
       ['operations, state=failed', () => get('/dashboard/operations?state=failed')],
@@ -123,7 +128,7 @@ async function measure(system: System, dbs: Databases) {
       ['operations, user=user4', () => get('/dashboard/operations?user=user4')],
       ['operations, state=failed&queue=high&operation=op1', () => get('/dashboard/operations?state=failed&queue=high&operation=op1')],
       ['operations, tracking id', () => get(`/dashboard/operations?id=${MIDDLE}`)],
-      ['an entry\'s page', () => get(`/dashboard/operations/${MIDDLE}`)],
+      ["an entry's page", () => get(`/dashboard/operations/${MIDDLE}`)],
       ['failed store', () => get('/dashboard/failed')],
     ];
     for (const [, fn] of rows) await fn(); // every page once, so that none is timed cold

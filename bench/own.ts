@@ -29,7 +29,10 @@ async function fill(rt: Runtime, userId: number, side: Side, count: number): Pro
   const base = rt.services.clock.now().getTime() - 60_000;
   for (let i = 0; i < count; i += 500) {
     const chunk = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
-      ...side, userId, submittedAt: new Date(base + i + j), dueAt: new Date(base),
+      ...side,
+      userId,
+      submittedAt: new Date(base + i + j),
+      dueAt: new Date(base),
     }));
     await enqueueMany(rt.db, chunk);
   }
@@ -81,7 +84,10 @@ export interface OwnSyncMeasurement {
   problems: { own: string[]; builtIn: string[] };
 }
 
-const form = (params: Record<string, string>) => Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+const form = (params: Record<string, string>) =>
+  Object.entries(params)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
 
 const checked = (load: LoadResult) => {
   const problems: string[] = [];

@@ -34,11 +34,7 @@ function area(url: string, name: string): string {
   if (/node_modules\/pino/.test(url)) return 'logging (pino)';
   if (/node_modules\/(prom-client|@opentelemetry)/.test(url)) return 'metrics and traces';
   if (/node_modules\/undici|internal\/deps\/undici/.test(url)) return 'fetch (undici, the client)';
-  if (
-    /node:(_http|http|net|stream|internal\/(http|net|stream|url|timers|async_hooks|process\/task_queues|streams|stream_base))|node:events/.test(
-      url,
-    )
-  )
+  if (/node:(_http|http|net|stream|internal\/(http|net|stream|url|timers|async_hooks|process\/task_queues|streams|stream_base))|node:events/.test(url))
     return 'node http, net, streams, events';
   if (url.startsWith('node:')) return 'node, other';
   if (/dist\/src\/http\//.test(url)) return 'wsgate src/http';
@@ -90,8 +86,6 @@ const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 
 const totals = loaded.map((l) => sum(l.areas).toFixed(0));
 console.log(`sampled: ${totals.join(' - ')} = ${sum(diff('areas')).toFixed(0)} ${unit}`);
 console.log('\nself time by area:');
-for (const [a, us] of [...diff('areas')].sort((x, y) => y[1] - x[1]))
-  if (Math.abs(us) >= 0.5) console.log(`  ${us.toFixed(1).padStart(8)}  ${a}`);
+for (const [a, us] of [...diff('areas')].sort((x, y) => y[1] - x[1])) if (Math.abs(us) >= 0.5) console.log(`  ${us.toFixed(1).padStart(8)}  ${a}`);
 console.log('\nfunctions with the most self time:');
-for (const [f, us] of [...diff('fns')].sort((x, y) => y[1] - x[1]).slice(0, 30))
-  console.log(`  ${us.toFixed(1).padStart(8)}  ${f}`);
+for (const [f, us] of [...diff('fns')].sort((x, y) => y[1] - x[1]).slice(0, 30)) console.log(`  ${us.toFixed(1).padStart(8)}  ${f}`);

@@ -117,15 +117,20 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
     log(`${system}: seeding ${s.records.toLocaleString('en-US')} Contacts`);
     const now = new Date();
     for (let i = 0; i < s.records; i += 500) {
-      const rows = Array.from({ length: Math.min(500, s.records - i) }, (_, k) =>
-        Prisma.sql`('Contacts', 1, ${JSON.stringify({ firstname: `F${i + k}`, lastname: surname(i + k), email: `c${i + k}@example.com` })}, ${now}, ${now})`,
+      const rows = Array.from(
+        { length: Math.min(500, s.records - i) },
+        (_, k) =>
+          Prisma.sql`('Contacts', 1, ${JSON.stringify({ firstname: `F${i + k}`, lastname: surname(i + k), email: `c${i + k}@example.com` })}, ${now}, ${now})`,
       );
       await gw.rt.db.raw.execute(Prisma.sql`INSERT INTO ws_record (module, owner_id, data, created_at, modified_at) VALUES ${Prisma.join(rows)}`);
     }
     if (system === 'postgresql') await gw.rt.db.raw.execute(Prisma.sql`ANALYZE ws_record`);
     const session = await login(gw.url);
     const vtql = async (query: string): Promise<number> => {
-      const res = (await (await fetch(`${gw.url}?operation=query&sessionName=${session}&query=${encodeURIComponent(query)}`)).json()) as { success: boolean; result: unknown[] };
+      const res = (await (await fetch(`${gw.url}?operation=query&sessionName=${session}&query=${encodeURIComponent(query)}`)).json()) as {
+        success: boolean;
+        result: unknown[];
+      };
       if (!res.success) throw new Error(`query failed: ${JSON.stringify(res)}`);
       return res.result.length;
     };
@@ -142,7 +147,9 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
 
     for (const kind of ['equality', 'prefix'] as const) {
       const text = (i: number) =>
-        kind === 'equality' ? `select * from Contacts where lastname = '${surname(i * 7919)}';` : `select * from Contacts where lastname like '${prefixOf(i * 7919)}%';`;
+        kind === 'equality'
+          ? `select * from Contacts where lastname = '${surname(i * 7919)}';`
+          : `select * from Contacts where lastname like '${prefixOf(i * 7919)}%';`;
       const wsQuery = (i: number) => vtql(text(i));
       const rawQuery = async (i: number) => {
         const name = surname(i * 7919);
@@ -157,7 +164,9 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
       const b = await timed(s.queries, rawQuery);
       await timed(warm, (i) => inProcess(text(i)));
       const d = await timed(s.queries, (i) => inProcess(text(i)));
-      log(`${system}:   wsgate ${Math.round(w.perSecond)}/s over HTTP (${Math.round(d.perSecond)}/s in process, no HTTP), raw SQL ${Math.round(b.perSecond)}/s`);
+      log(
+        `${system}:   wsgate ${Math.round(w.perSecond)}/s over HTTP (${Math.round(d.perSecond)}/s in process, no HTTP), raw SQL ${Math.round(b.perSecond)}/s`,
+      );
       // Each surname has records/10,000 records; a prefix covers ten surnames; a query answers 100 at most.
       const perQuery = Math.min(100, Math.floor(s.records / 10_000) * (kind === 'equality' ? 1 : 10));
       const problems = (r: { rows: number }) => (r.rows !== s.queries * perQuery ? [`answered ${r.rows} rows, expected ${s.queries * perQuery}`] : []);

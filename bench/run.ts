@@ -77,7 +77,11 @@ const stallSettings: StallSettings = {
   seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
   massElements: loadConfig({}).massMaxElements,
 };
-const scrapeSettings: ScrapeSettings = { entries: num('WSGATE_BENCH_SCRAPE_ENTRIES', 100_000), scrapes: 20, operations: num('WSGATE_BENCH_SCRAPE_OPERATIONS', 40) };
+const scrapeSettings: ScrapeSettings = {
+  entries: num('WSGATE_BENCH_SCRAPE_ENTRIES', 100_000),
+  scrapes: 20,
+  operations: num('WSGATE_BENCH_SCRAPE_OPERATIONS', 40),
+};
 const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,scrape,peers').split(',').map((p) => p.trim()));
 
 /** The folder of the server scripts/pg-start started for this run (stopped and deleted at the end). */
@@ -206,7 +210,9 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
     const s = submitSettings;
     log(`${system}: synchronous calls over HTTP, own no-op vs describe (${s.connections} connections, ${s.durationSeconds}s)`);
     const os_ = await measureOwnSync(system, dbs, s);
-    log(`${system}:   own ${fmt(os_.own.okPerSecond)} ok/s (p50 ${os_.own.latencyP50Ms} ms), built-in ${fmt(os_.builtIn.okPerSecond)} ok/s (p50 ${os_.builtIn.latencyP50Ms} ms)`);
+    log(
+      `${system}:   own ${fmt(os_.own.okPerSecond)} ok/s (p50 ${os_.own.latencyP50Ms} ms), built-in ${fmt(os_.builtIn.okPerSecond)} ok/s (p50 ${os_.builtIn.latencyP50Ms} ms)`,
+    );
     report('own sync', os_.problems.own);
     report('built-in sync', os_.problems.builtIn);
     rows.push({
@@ -279,7 +285,11 @@ async function main(): Promise<number> {
   // (bench/peers, installed on first use with `npm ci --prefix bench/peers`). WSGATE_BENCH_PEERS=off skips it.
   if (pgUrl && process.env.WSGATE_BENCH_PEERS !== 'off' && parts.has('peers')) {
     console.log('\npeers (bench/peers/compare.mjs): wsgate vs graphile-worker 0.18 and pg-boss 12.35, no-op jobs, claim/fetch batch 100');
-    const peers = spawnSync(process.execPath, [path.join(packageRoot, 'bench', 'peers', 'compare.mjs'), '--admin-url', pgUrl, '--jobs', String(num('WSGATE_BENCH_PEER_JOBS', 20_000))], { stdio: 'inherit' });
+    const peers = spawnSync(
+      process.execPath,
+      [path.join(packageRoot, 'bench', 'peers', 'compare.mjs'), '--admin-url', pgUrl, '--jobs', String(num('WSGATE_BENCH_PEER_JOBS', 20_000))],
+      { stdio: 'inherit' },
+    );
     if (peers.status !== 0) failed = true;
   }
 
@@ -287,7 +297,11 @@ async function main(): Promise<number> {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), machine: m, settings: { submit: submitSettings, executor: executorSettings }, notes, results: rows }, null, 2) + '\n',
+    JSON.stringify(
+      { date: new Date().toISOString(), machine: m, settings: { submit: submitSettings, executor: executorSettings }, notes, results: rows },
+      null,
+      2,
+    ) + '\n',
   );
   console.log(`results written to ${path.relative(process.cwd(), out) || out}`);
   return failed || invalid.length ? 1 : 0;

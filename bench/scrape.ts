@@ -60,7 +60,9 @@ export async function fillQueue(system: System, url: string, n: number): Promise
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`${COLUMNS} ${FILL_SELECT(n, 'generate_series(1, ' + n + ') AS s(i)', "(now() AT TIME ZONE 'UTC')", (x) => `((${x}) * interval '1 millisecond')`)}`);
+    await client.query(
+      `${COLUMNS} ${FILL_SELECT(n, 'generate_series(1, ' + n + ') AS s(i)', "(now() AT TIME ZONE 'UTC')", (x) => `((${x}) * interval '1 millisecond')`)}`,
+    );
     await client.query('VACUUM ANALYZE ws_queued_operation');
   } finally {
     await client.end();
@@ -110,7 +112,10 @@ async function rawMs(system: System, url: string, times: number): Promise<{ medi
     await client.connect();
     try {
       const q = depthSql(new Date());
-      const explain = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${q.text}`, q.values.map((v) => (v as Date).toISOString()));
+      const explain = await client.query(
+        `EXPLAIN (ANALYZE, BUFFERS) ${q.text}`,
+        q.values.map((v) => (v as Date).toISOString()),
+      );
       plan = explain.rows.map((r: Record<string, string>) => r['QUERY PLAN']!);
     } finally {
       await client.end();
@@ -176,7 +181,11 @@ export async function measureScrape(system: System, dbs: Databases, s: ScrapeSet
     }
     // The exposition alone, the queue's reading cached: what a scrape costs beside the statement.
     const reading = await queueDepth(rt.db, rt.services.clock.now(), config.queues);
-    rt.metrics.readQueuesFrom(async () => reading, 3_600_000, () => rt.services.clock.now().getTime());
+    rt.metrics.readQueuesFrom(
+      async () => reading,
+      3_600_000,
+      () => rt.services.clock.now().getTime(),
+    );
     for (let i = 0; i < s.scrapes + WARM; i++) {
       const t = performance.now();
       await rt.metrics.text();
@@ -190,7 +199,9 @@ export async function measureScrape(system: System, dbs: Databases, s: ScrapeSet
   const scrapeP95 = p95(took);
   const raw = await rawMs(system, url, s.scrapes);
   if (scrapeMs >= GOAL_MS) problems.push(`the median scrape took ${scrapeMs.toFixed(1)} ms, the goal is under ${GOAL_MS} ms`);
-  log(`${system}:   scrape median ${scrapeMs.toFixed(1)} ms, p95 ${scrapeP95.toFixed(1)} ms (${bytes} bytes, CPU median ${median(cpu).toFixed(1)} ms); the exposition alone median ${median(textTook).toFixed(1)} ms; the statement alone median ${raw.median.toFixed(1)} ms, p95 ${raw.p95.toFixed(1)} ms${raw.cpuMedian === null ? '' : `, CPU median ${raw.cpuMedian.toFixed(1)} ms`}`);
+  log(
+    `${system}:   scrape median ${scrapeMs.toFixed(1)} ms, p95 ${scrapeP95.toFixed(1)} ms (${bytes} bytes, CPU median ${median(cpu).toFixed(1)} ms); the exposition alone median ${median(textTook).toFixed(1)} ms; the statement alone median ${raw.median.toFixed(1)} ms, p95 ${raw.p95.toFixed(1)} ms${raw.cpuMedian === null ? '' : `, CPU median ${raw.cpuMedian.toFixed(1)} ms`}`,
+  );
   return [
     {
       metric: `scrape /metrics, ${s.entries.toLocaleString('en-US')} entries, ${s.operations} operations' series, uncached`,
@@ -198,7 +209,28 @@ export async function measureScrape(system: System, dbs: Databases, s: ScrapeSet
       wsgate: 1000 / scrapeMs,
       baseline: 1000 / raw.median,
       problems: { wsgate: problems, baseline: [] },
-      details: { wsgate: { medianMs: scrapeMs, p95Ms: scrapeP95, cpuMedianMs: median(cpu), expositionMedianMs: median(textTook), operations: s.operations, bytes, scrapes: took.length, loadAverage: os.loadavg().map((x) => x.toFixed(2)).join(' ') }, baseline: { medianMs: raw.median, p95Ms: raw.p95, cpuMedianMs: raw.cpuMedian, statement: 'the statement of src/queue/depth.ts on the driver', plan: raw.plan } },
+      details: {
+        wsgate: {
+          medianMs: scrapeMs,
+          p95Ms: scrapeP95,
+          cpuMedianMs: median(cpu),
+          expositionMedianMs: median(textTook),
+          operations: s.operations,
+          bytes,
+          scrapes: took.length,
+          loadAverage: os
+            .loadavg()
+            .map((x) => x.toFixed(2))
+            .join(' '),
+        },
+        baseline: {
+          medianMs: raw.median,
+          p95Ms: raw.p95,
+          cpuMedianMs: raw.cpuMedian,
+          statement: 'the statement of src/queue/depth.ts on the driver',
+          plan: raw.plan,
+        },
+      },
     },
   ];
 }

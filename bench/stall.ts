@@ -58,7 +58,7 @@ interface Measured {
   attackCodes: string[];
 }
 
-async function underAttack(gw: Gateway, session: string, attack: string[], seconds: number, probeBodies: string[]): Promise<Measured> {
+async function underAttack(gw: Gateway, _session: string, attack: string[], seconds: number, probeBodies: string[]): Promise<Measured> {
   const [probe, attacker] = await Promise.all([
     runClient({ kind: 'probe', url: gw.url, bodies: probeBodies, seconds }),
     attack.length ? runClient({ kind: 'attack', url: gw.url, bodies: attack, seconds }) : Promise.resolve({ latenciesMs: [], errors: [] }),
@@ -85,11 +85,20 @@ async function measureMode(system: System, dbs: Databases, s: StallSettings, cal
     const sessionName = session;
     // Five Accounts with 65,000-character descriptions (the finding), Contacts for the mass operations.
     for (let i = 0; i < 5; i++) {
-      await call(gw, { operation: 'create', sessionName, elementType: 'Accounts', element: JSON.stringify({ accountname: `Long ${i}`, description: 'a'.repeat(65_000) }) });
+      await call(gw, {
+        operation: 'create',
+        sessionName,
+        elementType: 'Accounts',
+        element: JSON.stringify({ accountname: `Long ${i}`, description: 'a'.repeat(65_000) }),
+      });
     }
     const ids: string[] = [];
     for (let i = 0; i < s.massElements; i += 500) {
-      const elements = Array.from({ length: Math.min(500, s.massElements - i) }, (_, k) => ({ elementType: 'Contacts', referenceId: `r${k}`, element: { lastname: `Mass${i + k}` } }));
+      const elements = Array.from({ length: Math.min(500, s.massElements - i) }, (_, k) => ({
+        elementType: 'Contacts',
+        referenceId: `r${k}`,
+        element: { lastname: `Mass${i + k}` },
+      }));
       const created = await call(gw, { operation: 'MassCreate', sessionName, elements: JSON.stringify(elements) });
       ids.push(...created.success_creates.map((r: { id: string }) => r.id));
     }
@@ -98,7 +107,9 @@ async function measureMode(system: System, dbs: Databases, s: StallSettings, cal
     const pattern = `%${'a'.repeat(990)}b`;
     const attacks: Record<string, string[]> = {
       idle: [],
-      'a like over 65,000-character texts': [form({ operation: 'query', sessionName, query: `select accountname from Accounts where description like '${pattern}';` })],
+      'a like over 65,000-character texts': [
+        form({ operation: 'query', sessionName, query: `select accountname from Accounts where description like '${pattern}';` }),
+      ],
       [`MassUpdate of ${s.massElements}`]: [
         form({ operation: 'MassUpdate', sessionName, elements: JSON.stringify(ids.map((id, k) => ({ id, firstname: `U${k}` }))) }),
       ],
@@ -106,7 +117,9 @@ async function measureMode(system: System, dbs: Databases, s: StallSettings, cal
         form({
           operation: 'MassCreate',
           sessionName,
-          elements: JSON.stringify(Array.from({ length: s.massElements }, (_, k) => ({ elementType: 'Leads', referenceId: `l${k}`, element: { lastname: `L${k}`, company: 'C' } }))),
+          elements: JSON.stringify(
+            Array.from({ length: s.massElements }, (_, k) => ({ elementType: 'Leads', referenceId: `l${k}`, element: { lastname: `L${k}`, company: 'C' } })),
+          ),
         }),
       ],
     };
@@ -114,11 +127,19 @@ async function measureMode(system: System, dbs: Databases, s: StallSettings, cal
     for (const [name, list] of Object.entries(attacks)) {
       const m = await underAttack(gw, session, list, s.seconds, probeBodies);
       out[name] = m;
-      log(`${system} ${callWorkers ? `${callWorkers} call workers` : 'event loop'}: ${name}: probe p50 ${m.probe.p50.toFixed(1)} ms, p99 ${m.probe.p99.toFixed(1)} ms, max ${m.probe.max.toFixed(0)} ms (${m.probe.calls} calls), ${m.attackCalls} attack calls ${m.attackCodes.join(',')}`);
+      log(
+        `${system} ${callWorkers ? `${callWorkers} call workers` : 'event loop'}: ${name}: probe p50 ${m.probe.p50.toFixed(1)} ms, p99 ${m.probe.p99.toFixed(1)} ms, max ${m.probe.max.toFixed(0)} ms (${m.probe.calls} calls), ${m.attackCalls} attack calls ${m.attackCodes.join(',')}`,
+      );
     }
     // MassDelete of the largest list: the first call deletes, the rest find nothing left to delete.
     {
-      const leads = await call(gw, { operation: 'MassCreate', sessionName, elements: JSON.stringify(Array.from({ length: s.massElements }, (_, k) => ({ elementType: 'Leads', referenceId: `d${k}`, element: { lastname: `D${k}`, company: 'C' } }))) });
+      const leads = await call(gw, {
+        operation: 'MassCreate',
+        sessionName,
+        elements: JSON.stringify(
+          Array.from({ length: s.massElements }, (_, k) => ({ elementType: 'Leads', referenceId: `d${k}`, element: { lastname: `D${k}`, company: 'C' } })),
+        ),
+      });
       const leadIds = leads.success_creates.map((r: { id: string }) => r.id).join(',');
       const m = await underAttack(gw, session, [form({ operation: 'MassDelete', sessionName, ids: leadIds })], Math.min(3, s.seconds), probeBodies);
       out[`MassDelete of ${s.massElements}`] = m;
@@ -143,11 +164,16 @@ async function measureQueryCalls(system: System, dbs: Databases, log: (m: string
     for (const gw of gateways) {
       const sessionName = await login(gw.url);
       sessions.push(sessionName);
-      const elements = Array.from({ length: 1000 }, (_, k) => ({ elementType: 'Contacts', referenceId: `r${k}`, element: { lastname: `Q${k % 100}`, firstname: `F${k}` } }));
+      const elements = Array.from({ length: 1000 }, (_, k) => ({
+        elementType: 'Contacts',
+        referenceId: `r${k}`,
+        element: { lastname: `Q${k % 100}`, firstname: `F${k}` },
+      }));
       await call(gw, { operation: 'MassCreate', sessionName, elements: JSON.stringify(elements) });
     }
     // The client runs in a thread of its own, as a real client is another process: blocks of 2 s alternate.
-    const bodies = (i: number) => Array.from({ length: 100 }, (_, k) => form({ operation: 'query', sessionName: sessions[i]!, query: `select * from Contacts where lastname = 'Q${k}';` }));
+    const bodies = (i: number) =>
+      Array.from({ length: 100 }, (_, k) => form({ operation: 'query', sessionName: sessions[i]!, query: `select * from Contacts where lastname = 'Q${k}';` }));
     const block = async (side: number, seconds: number) => {
       const r = await runClient({ kind: 'probe', url: gateways[side]!.url, bodies: bodies(side), seconds });
       if (r.errors.length) throw new Error(`query failed: ${r.errors[0]}`);

@@ -13,7 +13,11 @@ async function fill(rt: Runtime, userId: number, count: number): Promise<void> {
   const base = rt.services.clock.now().getTime() - 60_000;
   for (let i = 0; i < count; i += 500) {
     const chunk = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
-      operation: 'create', params: CREATE_PARAMS, userId, submittedAt: new Date(base + i + j), dueAt: new Date(base),
+      operation: 'create',
+      params: CREATE_PARAMS,
+      userId,
+      submittedAt: new Date(base + i + j),
+      dueAt: new Date(base),
     }));
     await enqueueMany(rt.db, chunk);
   }

@@ -60,7 +60,9 @@ type Envelope = { success: boolean; result?: any; error?: { code: string; messag
 export async function login(url: string): Promise<string> {
   const challenge = (await (await fetch(`${url}?operation=getchallenge&username=admin`)).json()) as Envelope;
   if (!challenge.success) throw new Error(`getchallenge failed: ${JSON.stringify(challenge)}`);
-  const accessKey = createHash('md5').update(challenge.result.token + ADMIN_KEY).digest('hex');
+  const accessKey = createHash('md5')
+    .update(challenge.result.token + ADMIN_KEY)
+    .digest('hex');
   const res = (await (
     await fetch(url, {
       method: 'POST',

@@ -28,4 +28,3 @@ export function backoffSeconds(policy: BackoffPolicy, retry: number): number {
   const base = policy.delays[Math.min(retry, policy.delays.length) - 1] ?? 0;
   return Math.min(policy.exponential ? base * 2 ** (retry - 1) : base, MAX_BACKOFF_SECONDS);
 }
-

@@ -11,8 +11,7 @@ import { flushFailed, forgetFailed, listFailed, pruneFailed, retryFailed } from 
 import { liveQueues, liveSince, workerCounts } from './queue/executors.js';
 import { queueCounts, queuedByQueue } from './queue/status.js';
 import { loadRegistry } from './operations/registry.js';
-import { OperationFileError } from './operations/own/load.js';
-import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, openRuntime, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
+import { engineOf, ensureAdmin, keepServingOnUnhandledRejection, reloadOperations, retentionOf, syncIndexes, type Runtime } from './runtime.js';
 import { topVerbs } from './cli/top.js';
 import { openCliRuntime, Refusal, UsageError, withRuntime, type Verb } from './cli/verb.js';
 import { flagHelp, flagOptions, flagUsage, withFlags } from './cli/flags.js';
@@ -21,7 +20,6 @@ import { report, SettingError } from './cli/report.js';
 import { versionVerbs } from './cli/version.js';
 import { scheduleVerbs } from './cli/schedule.js';
 import { queueVerbs } from './cli/queue.js';
-import { ScheduleFileError } from './schedule/file.js';
 import { tokenVerbs } from './cli/tokens.js';
 import { runVerbs } from './cli/run.js';
 import { makeVerbs } from './cli/make.js';
@@ -70,7 +68,12 @@ function queuesOption(value: unknown): string[] {
  * Runs an engine over the runtime until `run` ends: SIGTERM/SIGINT stop it gracefully, its summary is
  * printed, and it is closed whatever happens.
  */
-async function withEngine(config: Config, overrides: Partial<EngineOptions>, name: string, run: (engine: Engine, rt: Runtime) => Promise<PassSummary>): Promise<number> {
+async function withEngine(
+  config: Config,
+  overrides: Partial<EngineOptions>,
+  name: string,
+  run: (engine: Engine, rt: Runtime) => Promise<PassSummary>,
+): Promise<number> {
   return withRuntime(config, async (rt) => {
     const engine = engineOf(rt, overrides);
     const stop = onStopSignal(() => engine.stop());
@@ -182,7 +185,10 @@ ${flagHelp(WORK_FLAGS)}
         keepServingOnUnhandledRejection(rt.log);
         // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
         const metrics = config.metricsPort === undefined ? null : await startMetrics(rt, () => engine, config);
-        rt.log.info({ queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider, metrics: metrics?.url }, 'wsgate work listening');
+        rt.log.info(
+          { queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider, metrics: metrics?.url },
+          'wsgate work listening',
+        );
         const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
         process.on('SIGHUP', reload);
         try {
@@ -236,7 +242,7 @@ counts only the entries submitted with that context label.`,
   },
   failed: {
     usage: 'wsgate failed [--json]',
-    help: 'Lists the failed store: operations whose attempts were used up, with their user, their parameters\n(secrets masked), each attempt\'s error and what the last attempt logged (an own operation\'s ctx.log lines).',
+    help: "Lists the failed store: operations whose attempts were used up, with their user, their parameters\n(secrets masked), each attempt's error and what the last attempt logged (an own operation's ctx.log lines).",
     options: { json: { type: 'boolean' } },
     async run({ values }, config) {
       return withRuntime(config, async (rt) => {
@@ -260,7 +266,7 @@ counts only the entries submitted with that context label.`,
   },
   retry: {
     usage: 'wsgate retry ID... | all',
-    help: 'Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run\'s result with it. An id not in the failed store is named on\nstderr, and the exit code is 2.',
+    help: "Queues failed operations again, due now, with their attempts counted afresh; the operationTrackingID stays\nthe same, and the caller reads the new run's result with it. An id not in the failed store is named on\nstderr, and the exit code is 2.",
     async run({ positionals }, config) {
       if (positionals.length === 0) throw new UsageError('retry needs ids, or "all"');
       const ids = positionals.length === 1 && positionals[0] === 'all' ? null : positionals;
@@ -325,7 +331,9 @@ counts only the entries submitted with that context label.`,
       if (values['password-stdin']) {
         const chunks: Buffer[] = [];
         for await (const c of process.stdin) chunks.push(c as Buffer);
-        password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+        password = Buffer.concat(chunks)
+          .toString('utf8')
+          .replace(/\r?\n$/, '');
         if (!password) throw new UsageError('--password-stdin: standard input was empty');
       }
       return withRuntime(config, async (rt) => {
@@ -474,7 +482,9 @@ all, and prints how many. Their tracking ids then answer as unknown ones.`,
         summary: op.summary,
       }));
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else for (const r of rows) process.stdout.write(`${r.name.padEnd(28)} ${r.kind.padEnd(8)} ${r.queued ? 'queued' : r.queueable ? 'queueable' : '-'}  ${r.summary}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(`${r.name.padEnd(28)} ${r.kind.padEnd(8)} ${r.queued ? 'queued' : r.queueable ? 'queueable' : '-'}  ${r.summary}\n`);
       return 0;
     },
   },
@@ -492,7 +502,9 @@ function overview(): string {
   return `wsgate: a coreBOS web-service gateway with deferred operations.
 
 Usage:
-${Object.values(verbs).map((v) => `  ${v.usage}`).join('\n')}
+${Object.values(verbs)
+  .map((v) => `  ${v.usage}`)
+  .join('\n')}
 
 Run "wsgate VERB --help" for a verb's help; settings come from the environment ("wsgate config").
 `;
@@ -523,7 +535,11 @@ export async function main(argv: string[]): Promise<number> {
   const asJson = json && verb.options?.json !== undefined;
   try {
     const flags = verb.flags ?? [];
-    const args = parseArgs({ args: rest, options: { ...flagOptions(flags), ...verb.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as {
+    const args = parseArgs({
+      args: rest,
+      options: { ...flagOptions(flags), ...verb.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    }) as {
       values: Record<string, unknown>;
       positionals: string[];
     };

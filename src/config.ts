@@ -488,9 +488,7 @@ function readSecretFile(file: string): string {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SettingValueError(
-      `${settings.secretFile.env}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
+    throw new SettingValueError(`${settings.secretFile.env}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const secret = text.trim();
   if (!secret) throw new SettingValueError(`${settings.secretFile.env}: ${file} is empty`);
@@ -505,8 +503,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // What one setting means depends on another.
   if (!env[settings.databaseUrl.env]) config.databaseUrl = `file:${path.join(config.dataDir, 'wsgate.db')}`;
   if (config.secretFile) {
-    if (config.secret)
-      throw new SettingValueError(`${settings.secret.env} and ${settings.secretFile.env} are both set: set one of them`);
+    if (config.secret) throw new SettingValueError(`${settings.secret.env} and ${settings.secretFile.env} are both set: set one of them`);
     config.secret = readSecretFile(config.secretFile);
   }
   if (config.queryDefaultLimit > config.queryMaxLimit) {

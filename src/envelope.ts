@@ -2,9 +2,7 @@
 import { WsError } from './errors.js';
 import { knownDatabaseFailure } from './db/errors.js';
 
-export type Envelope =
-  | { success: true; result: unknown; moreinfo: unknown }
-  | { success: false; error: { code: string; message: string }; moreinfo: unknown };
+export type Envelope = { success: true; result: unknown; moreinfo: unknown } | { success: false; error: { code: string; message: string }; moreinfo: unknown };
 
 /**
  * An operation's result with a moreinfo of its own (query's totalrows). A plain object, so that it keeps
@@ -16,8 +14,7 @@ export interface Answer {
 
 export const answer = (result: unknown, moreinfo: Record<string, unknown>): Answer => ({ '@answer': { result, moreinfo } });
 
-const isAnswer = (v: unknown): v is Answer =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && '@answer' in v && Object.keys(v).length === 1;
+const isAnswer = (v: unknown): v is Answer => typeof v === 'object' && v !== null && !Array.isArray(v) && '@answer' in v && Object.keys(v).length === 1;
 
 /**
  * A success. The caller's moreinfo (a generated ClientRequestIdentifier, a note that the call could not be

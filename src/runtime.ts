@@ -49,7 +49,11 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
   });
   const services: Services = servicesOf(config);
   const metrics = new Metrics();
-  metrics.readQueuesFrom(() => queueDepth(db, services.clock.now(), config.queues), config.metricsCacheSeconds * 1000, () => services.clock.now().getTime());
+  metrics.readQueuesFrom(
+    () => queueDepth(db, services.clock.now(), config.queues),
+    config.metricsCacheSeconds * 1000,
+    () => services.clock.now().getTime(),
+  );
   metrics.countPool(() => db.poolUse());
   let scheduler: Scheduler;
   try {

@@ -37,23 +37,31 @@ export interface RunningServer {
 }
 
 export async function startServer(rt: Runtime): Promise<RunningServer> {
-  const calls = rt.config.callWorkers === 0 ? null : new CallPool({
-    size: rt.config.callWorkers,
-    timeoutMs: rt.config.callTimeoutSeconds * 1000,
-    memoryMb: rt.config.workerMemoryMb,
-    maxWaiting: CALLS_WAITING_AT_MOST,
-    config: rt.config,
-    clock: rt.services.clock.shared,
-    log: rt.log,
-    operationFiles: () => rt.registry.files,
-  });
+  const calls =
+    rt.config.callWorkers === 0
+      ? null
+      : new CallPool({
+          size: rt.config.callWorkers,
+          timeoutMs: rt.config.callTimeoutSeconds * 1000,
+          memoryMb: rt.config.workerMemoryMb,
+          maxWaiting: CALLS_WAITING_AT_MOST,
+          config: rt.config,
+          clock: rt.services.clock.shared,
+          log: rt.log,
+          operationFiles: () => rt.registry.files,
+        });
   await calls?.warm();
   const dispatcher = observedDispatcher(createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health), rt.metrics, rt.registry);
   const uncountCalls = calls ? rt.metrics.countThreads(() => ({ pool: 'calls', busy: calls.load.busy, size: calls.load.size })) : () => undefined;
   const { db, registry, services, log } = rt;
   const doorsOf = doors({ db, registry, services, log, dispatcher, leaseSeconds: rt.config.leaseSeconds, bodyLimit: rt.config.bodyLimit });
   const dashboard = createDashboard({
-    db: rt.db, services: rt.services, log: rt.log, leaseSeconds: rt.config.leaseSeconds, queues: rt.config.queues, trustProxy: rt.config.trustProxy,
+    db: rt.db,
+    services: rt.services,
+    log: rt.log,
+    leaseSeconds: rt.config.leaseSeconds,
+    queues: rt.config.queues,
+    trustProxy: rt.config.trustProxy,
   });
   const executor = rt.config.executorSchedule === 'off' ? null : scheduleExecutor(engineOf(rt), rt.config.executorSchedule);
   const app = createApp(dispatcher, {

@@ -13,9 +13,21 @@ function modulesFile(): string {
   const sample = JSON.parse(fs.readFileSync(path.join(packageRoot, 'config', 'modules.json'), 'utf8'));
   const admins = ['admin'];
   sample.modules.push(
-    { name: 'Notes', idPrefix: '40', access: { read: ['admin', 'user'], create: admins, update: admins, delete: admins }, fields: [{ name: 'title', type: 'string', mandatory: true }] },
+    {
+      name: 'Notes',
+      idPrefix: '40',
+      access: { read: ['admin', 'user'], create: admins, update: admins, delete: admins },
+      fields: [{ name: 'title', type: 'string', mandatory: true }],
+    },
     { name: 'Vault', idPrefix: '41', access: { read: admins, create: admins, update: admins, delete: admins }, fields: [{ name: 'secret', type: 'string' }] },
-    { name: 'Memo', idPrefix: '42', fields: [{ name: 'text', type: 'string' }, { name: 'vault_id', type: 'reference', references: ['Vault'] }] },
+    {
+      name: 'Memo',
+      idPrefix: '42',
+      fields: [
+        { name: 'text', type: 'string' },
+        { name: 'vault_id', type: 'reference', references: ['Vault'] },
+      ],
+    },
   );
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-access-')), 'modules.json');
   fs.writeFileSync(file, JSON.stringify(sample));
@@ -85,7 +97,11 @@ for (const backend of backends) {
       const plainAnswer = await as(plain, { operation: 'create', elementType: 'Memo', element: { text: 'x', vault_id: vault.id } });
       const missing = await as(plain, { operation: 'create', elementType: 'Memo', element: { text: 'x', vault_id: '41x999999' } });
       assert.equal(plainAnswer.error?.code, 'REFERENCE_INVALID', JSON.stringify(plainAnswer));
-      assert.equal(plainAnswer.error!.message.replace(vault.id, 'ID'), missing.error!.message.replace('41x999999', 'ID'), 'nothing tells an existing record apart');
+      assert.equal(
+        plainAnswer.error!.message.replace(vault.id, 'ID'),
+        missing.error!.message.replace('41x999999', 'ID'),
+        'nothing tells an existing record apart',
+      );
       assert.equal((await allowed(admin, { operation: 'create', elementType: 'Memo', element: { text: 'x', vault_id: vault.id } })).vault_id, vault.id);
     });
 
@@ -103,11 +119,20 @@ for (const backend of backends) {
       assert.equal(res.success, true, JSON.stringify(res));
       const mass = await runDeferred(plain, {
         operation: 'MassCreate',
-        elements: [{ elementType: 'Notes', element: { title: 'x' } }, { elementType: 'Contacts', element: { lastname: 'AllowedToPlain' } }],
+        elements: [
+          { elementType: 'Notes', element: { title: 'x' } },
+          { elementType: 'Contacts', element: { lastname: 'AllowedToPlain' } },
+        ],
       });
       const result = mass.result as { success_creates: { lastname: string }[]; failed_creates: { code: string }[] };
-      assert.deepEqual(result.success_creates.map((r) => r.lastname), ['AllowedToPlain']);
-      assert.deepEqual(result.failed_creates.map((f) => f.code), ['ACCESS_DENIED']);
+      assert.deepEqual(
+        result.success_creates.map((r) => r.lastname),
+        ['AllowedToPlain'],
+      );
+      assert.deepEqual(
+        result.failed_creates.map((f) => f.code),
+        ['ACCESS_DENIED'],
+      );
       assert.equal(await gw.rt.db.prisma.record.count({ where: { module: 'Notes', data: { contains: '"x"' } } }), 0);
     });
 
@@ -118,7 +143,10 @@ for (const backend of backends) {
       await deniedDeferred(plain, { operation: 'revise', element: { id: note.id, title: 'x' } });
       await deniedDeferred(plain, { operation: 'update', element: { id: note.id, title: 'x' } });
       const mass = await runDeferred(plain, { operation: 'MassUpdate', elements: [{ id: note.id, title: 'x' }] });
-      assert.deepEqual((mass.result as { failed_updates: { code: string }[] }).failed_updates.map((f) => f.code), ['ACCESS_DENIED']);
+      assert.deepEqual(
+        (mass.result as { failed_updates: { code: string }[] }).failed_updates.map((f) => f.code),
+        ['ACCESS_DENIED'],
+      );
       assert.equal((await allowed(admin, { operation: 'retrieve', id: note.id })).title, 'first', 'unchanged');
       await allowed(admin, { operation: 'revise', element: { id: note.id, title: 'second' } });
       const res = await runDeferred(admin, { operation: 'revise', element: { id: note.id, title: 'third' } });

@@ -29,8 +29,7 @@ for (const backend of backends) {
       req('POST', `${OPS}/${operation}`, { template: T_TARGET, bearer, json, headers });
     const state = (bearer: string, id: string, headers?: Record<string, string>) => req('GET', `${OPS}/${id}`, { template: T_TARGET, bearer, headers });
     const result = (bearer: string, id: string) => req('GET', `${OPS}/${id}/result`, { template: T_RESULT, bearer });
-    const queuedRows = async () =>
-      Number((await gw.rt.db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation`))[0]!.n);
+    const queuedRows = async () => Number((await gw.rt.db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation`))[0]!.n);
     const contact = (lastname: string) => ({ elementType: 'Contacts', element: { lastname, firstname: 'Ann' } });
 
     before(async () => {
@@ -171,7 +170,7 @@ for (const backend of backends) {
       await req('DELETE', `${OPS}/${later.body.operationTrackingID}`, { template: T_TARGET, bearer: bob });
     });
 
-    test('Idempotency-Key: a repeated submit answers the first one\'s id and queues nothing more', async () => {
+    test("Idempotency-Key: a repeated submit answers the first one's id and queues nothing more", async () => {
       const before = await queuedRows();
       const a = await submit(bob, 'create', contact('Once'), { 'idempotency-key': 'order-42' });
       const b = await submit(bob, 'create', contact('Once'), { 'idempotency-key': 'order-42' });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ADMIN_KEY, addTestUser, backends, call, login, startGateway, until, type Gateway } from './support.js';
 import { corpus } from './corpus/index.js';
-import { SERVER_FAULTS, type Answer, type Case, type Ctx, type Harness, type Req } from './corpus/types.js';
+import { SERVER_FAULTS, type Answer, type Ctx, type Harness, type Req } from './corpus/types.js';
 
 const cases = corpus();
 /** A concurrent getchallenge answered slower than this while a case runs means the case stalled everyone. */
@@ -33,7 +33,9 @@ function send(base: string, req: Req): Promise<Answer> {
   } else if (!('content-length' in headers) && (req.body !== undefined || method === 'POST')) {
     headers['content-length'] = String(body.length);
   }
-  const head = `${method} ${req.path ?? '/webservice.php'} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  const head = `${method} ${req.path ?? '/webservice.php'} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(url.port), url.hostname);
     const chunks: Buffer[] = [];
@@ -204,7 +206,10 @@ for (const backend of backends) {
           }
           return { answer: await answer, slowest };
         };
-        const { value: { answer, slowest }, printed } = await capturingOutput(async () => {
+        const {
+          value: { answer, slowest },
+          printed,
+        } = await capturingOutput(async () => {
           const out = await run();
           // An aborted body is noticed by the server after the client is gone: wait for its side to close.
           if (req.abort) await until('the server to close the aborted connection', async () => (await connections()) <= connectionsBefore, 10_000);
@@ -232,7 +237,10 @@ for (const backend of backends) {
           }
         }
         if (kase.probe) assert.ok(slowest < PROBE_LIMIT_MS, `a concurrent getchallenge waited ${Math.round(slowest)} ms while the case ran`);
-        const plain = printed.join('').split('\n').filter((line) => line.trim() && !/^\s*\{.*\}\s*$/.test(line));
+        const plain = printed
+          .join('')
+          .split('\n')
+          .filter((line) => line.trim() && !/^\s*\{.*\}\s*$/.test(line));
         assert.deepEqual(plain.slice(0, 5), [], 'the process printed plain text (not JSON log lines)');
         const now = await state();
         assert.equal(now.queued, before.queued, 'the case queued something');

@@ -108,7 +108,10 @@ for (const backend of backends) {
       assert.deepEqual(s.callback, { url: receiver.url('/ok'), method: 'POST' });
       assert.equal(s.callbackdeliveries.length, 1);
       const d = s.callbackdeliveries[0];
-      assert.deepEqual([d.idempotencyKey, d.outcome, d.status, d.attempts, d.tries.map((t: { httpStatus: number }) => t.httpStatus)], [delivery.headers['idempotency-key'], 'done', 'delivered', 1, [200]]);
+      assert.deepEqual(
+        [d.idempotencyKey, d.outcome, d.status, d.attempts, d.tries.map((t: { httpStatus: number }) => t.httpStatus)],
+        [delivery.headers['idempotency-key'], 'done', 'delivered', 1, [200]],
+      );
       assert.ok(d.finishedtime);
 
       assert.deepEqual(JSON.parse(await result(id)), body.result, 'the stored result is the one the callback carried');
@@ -163,7 +166,11 @@ for (const backend of backends) {
       const d = pending.callbackdeliveries[0];
       assert.deepEqual([d.status, d.attempts], ['pending', 1]);
       assert.match(d.tries[0].error, /ECONNREFUSED/);
-      for (const [id, name] of [[first, 'ToDeadReceiver'], [second, 'Next'], [third, 'NoCallback']]) {
+      for (const [id, name] of [
+        [first, 'ToDeadReceiver'],
+        [second, 'Next'],
+        [third, 'NoCallback'],
+      ]) {
         assert.equal(JSON.parse(await result(id!)).result.lastname, name, 'the result is kept for its caller');
       }
     });
@@ -248,7 +255,13 @@ for (const backend of backends) {
         assert.equal(res.error?.code, code, `${JSON.stringify(callback)}: ${JSON.stringify(res)}`);
         assert.match(res.error!.message, message);
       }
-      const sync = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Sync"}', cbwsOptions: JSON.stringify({ callback: receiver.url('/ok') }) });
+      const sync = await call(gw.url, {
+        operation: 'create',
+        sessionName: session,
+        elementType: 'Contacts',
+        element: '{"lastname":"Sync"}',
+        cbwsOptions: JSON.stringify({ callback: receiver.url('/ok') }),
+      });
       assert.equal(sync.error?.code, 'INVALID_PARAMETER');
       assert.match(sync.error!.message, /callback is for deferred calls only/);
       assert.equal(await gw.rt.db.prisma.queuedOperation.count(), before);

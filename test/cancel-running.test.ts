@@ -42,7 +42,10 @@ for (const backend of backends) {
     let other: string;
     before(async () => {
       const allow = path.join(dir, 'exec-allow.json');
-      fs.writeFileSync(allow, JSON.stringify({ hangLong: { executable: script(dir, 'hang-long.sh', 'echo $$ > "$1"\nsleep 300 &\nsleep 300'), allowArgs: '/.*', timeout: 600 } }));
+      fs.writeFileSync(
+        allow,
+        JSON.stringify({ hangLong: { executable: script(dir, 'hang-long.sh', 'echo $$ > "$1"\nsleep 300 &\nsleep 300'), allowArgs: '/.*', timeout: 600 } }),
+      );
       gw = await startGateway(backend, { WSGATE_OPERATIONS_DIR: fixtureOperations, WSGATE_EXEC_ALLOW: allow });
       admin = (await login(gw.url)).sessionName;
       const { accessKey } = await addTestUser(gw, 'mallory');
@@ -120,7 +123,11 @@ for (const backend of backends) {
         await until('the record to be created', async () => fs.existsSync(marker), 120_000);
         const answer = await cancel(slow);
         assert.equal(answer.success, true, JSON.stringify(answer));
-        await until('the slow one to be cancelled and the next one done', async () => (await status(slow)).status === 'cancelled' && (await status(next)).status === 'done', 60_000);
+        await until(
+          'the slow one to be cancelled and the next one done',
+          async () => (await status(slow)).status === 'cancelled' && (await status(next)).status === 'done',
+          60_000,
+        );
       });
       assert.equal(summary.cancelled, 1, JSON.stringify(summary));
       assert.equal(await contactsNamed('Cancelledwrite'), 0, 'the record its run created is not kept');
@@ -180,11 +187,14 @@ for (const backend of backends) {
         const res = await fetch(`${gw.server.url}/api/v1/operations/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
         const body = await res.json();
         // 200 when this process's executor stored it as cancelled before the answer was made.
-        assert.ok(res.status === 202 || (res.status === 200 && body.status === 'cancelled'), `${res.status} ${JSON.stringify(body)} ${JSON.stringify(await status(id))}`);
+        assert.ok(
+          res.status === 202 || (res.status === 200 && body.status === 'cancelled'),
+          `${res.status} ${JSON.stringify(body)} ${JSON.stringify(await status(id))}`,
+        );
         await until('it to be cancelled', async () => (await status(id)).status === 'cancelled', 30_000);
       });
       const done = await submit({ operation: 'wsgatetest_noop' });
-      await withExecutor({}, async () => void (await until("it to finish", async () => (await status(done)).status === "done", 60_000)));
+      await withExecutor({}, async () => void (await until('it to finish', async () => (await status(done)).status === 'done', 60_000)));
       const late = await cancel(done);
       assert.equal(late.error?.code, 'NOT_CANCELLABLE', JSON.stringify(late));
       assert.deepEqual((await result(done)).success, true, 'its result stands');
@@ -193,7 +203,9 @@ for (const backend of backends) {
     test('a marked entry is never completed, retried, handed back or rescued as anything but cancelled', async () => {
       const db = gw.rt.db;
       const clock = gw.rt.services.clock;
-      const ids = await Promise.all([1, 2, 3, 4].map(() => submit({ operation: 'wsgatetest_noop', cbwsOptions: '{"launchfromqueue":1,"queuedelay":0,"queue":"marks"}' })));
+      const ids = await Promise.all(
+        [1, 2, 3, 4].map(() => submit({ operation: 'wsgatetest_noop', cbwsOptions: '{"launchfromqueue":1,"queuedelay":0,"queue":"marks"}' })),
+      );
       const claimed = await claim(db, { queues: ['marks'], now: clock.now(), leaseSeconds: 60, limit: 4 });
       assert.equal(claimed.length, 4);
       const userId = claimed[0]!.userId;
@@ -201,9 +213,16 @@ for (const backend of backends) {
       const [completed, failedOne, handedBack] = ids.map((id) => claimed.find((c) => c.operationTrackingID === id)!);
       const envelope = '{"success":true,"result":{},"moreinfo":null}';
       const now = clock.now();
-      assert.equal((await completeMany(db, completed!.leaseToken, [{ operationTrackingID: completed!.operationTrackingID, envelope }], now, 3600)).size, 0, 'the completion is fenced');
+      assert.equal(
+        (await completeMany(db, completed!.leaseToken, [{ operationTrackingID: completed!.operationTrackingID, envelope }], now, 3600)).size,
+        0,
+        'the completion is fenced',
+      );
       assert.equal((await status(ids[0]!)).status, 'running');
-      assert.equal(await recordFailedAttempt(db, { entry: failedOne!, error: { code: 'TIMEOUT', message: 'late' }, now, retryAt: now, envelope, resultTtlSeconds: 3600 }), true);
+      assert.equal(
+        await recordFailedAttempt(db, { entry: failedOne!, error: { code: 'TIMEOUT', message: 'late' }, now, retryAt: now, envelope, resultTtlSeconds: 3600 }),
+        true,
+      );
       assert.equal(await handBack(db, [handedBack!], true, now, 3600), 1);
       assert.deepEqual([(await status(ids[1]!)).status, (await status(ids[2]!)).status, (await status(ids[3]!)).status], ['cancelled', 'cancelled', 'running']);
       // The leases run out (their executor died): the marked entries are cancelled, not queued again.

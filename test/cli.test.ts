@@ -9,7 +9,18 @@ describe('wsgate CLI', () => {
   test('every verb answers --help', async () => {
     const overview = await runCli(['--help'], testEnv('file::memory:'));
     assert.equal(overview.code, 0, shown(overview));
-    for (const verb of [['serve'], ['execute'], ['user', 'add'], ['user', 'role'], ['config'], ['user', 'disable'], ['user', 'enable'], ['user', 'key'], ['user', 'quota'], ['purge']]) {
+    for (const verb of [
+      ['serve'],
+      ['execute'],
+      ['user', 'add'],
+      ['user', 'role'],
+      ['config'],
+      ['user', 'disable'],
+      ['user', 'enable'],
+      ['user', 'key'],
+      ['user', 'quota'],
+      ['purge'],
+    ]) {
       const r = await runCli([...verb, '--help'], testEnv('file::memory:'));
       assert.equal(r.code, 0, shown(r));
       assert.match(r.stdout, new RegExp(`^Usage: wsgate ${verb.join(' ')}`), shown(r));
@@ -116,10 +127,18 @@ describe('wsgate CLI', () => {
       const queued = await call(url, { operation: 'wsgatetest_throw', sessionName: s.sessionName, cbwsOptions: '{"launchfromqueue":1,"queuedelay":0}' });
       const now = await call(url, { operation: 'wsgatetest_throw', sessionName: s.sessionName });
       assert.equal(now.error?.code, 'INTERNAL_SERVER_ERROR');
-      const created = await call(url, { operation: 'create', sessionName: s.sessionName, elementType: 'Contacts', element: '{"lastname":"Confidential-Lastname"}' });
+      const created = await call(url, {
+        operation: 'create',
+        sessionName: s.sessionName,
+        elementType: 'Contacts',
+        element: '{"lastname":"Confidential-Lastname"}',
+      });
       assert.equal(created.success, true);
       const queuedCreate = await call(url, {
-        operation: 'create', sessionName: s.sessionName, elementType: 'Contacts', element: '{"lastname":"Queued-Confidential"}',
+        operation: 'create',
+        sessionName: s.sessionName,
+        elementType: 'Contacts',
+        element: '{"lastname":"Queued-Confidential"}',
         cbwsOptions: '{"launchfromqueue":1,"queuedelay":0}',
       });
       assert.equal(queuedCreate.success, true);

@@ -20,11 +20,7 @@ describe('settings', () => {
       ['WSGATE_TRUST_PROXY', 'yes', 'expected on or off'],
       ['WSGATE_LOG_LEVEL', 'loud', 'expected one of silent, fatal, error, warn, info, debug, trace'],
       ['WSGATE_BACKOFF', 'soon', 'expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]'],
-      [
-        'WSGATE_EXECUTOR_SCHEDULE',
-        '61 * * * *',
-        'expected a node-cron expression (six fields with seconds first, or five) or off',
-      ],
+      ['WSGATE_EXECUTOR_SCHEDULE', '61 * * * *', 'expected a node-cron expression (six fields with seconds first, or five) or off'],
       ['WSGATE_BODY_LIMIT', 'lots', 'expected bytes, or a size such as 512kb or 1mb'],
       ['WSGATE_QUEUES', 'a b', '"a b" is not a queue name (letters, digits, _ . -, up to 64 characters)'],
     ];
@@ -43,8 +39,7 @@ describe('settings', () => {
     assert.deepEqual(JSON.parse(r.stdout), {
       error: {
         code: 'setting',
-        message:
-          'WSGATE_CALLBACK_BACKOFF=never: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]',
+        message: 'WSGATE_CALLBACK_BACKOFF=never: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]',
       },
     });
   });
@@ -76,10 +71,7 @@ describe('settings', () => {
     for (const [args, line] of [
       [['execute', '--concurrency', 'abc'], '--concurrency abc: expected a whole number >= 1'],
       [['work', '--sleep', '0'], '--sleep 0: expected a number > 0'],
-      [
-        ['execute', '--backoff', 'soon'],
-        '--backoff soon: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]',
-      ],
+      [['execute', '--backoff', 'soon'], '--backoff soon: expected seconds (10), a list (10,60,300, the last repeating) or exponential[:SECONDS]'],
       [['work', '--queue', 'a b'], '--queue "a b": "a b" is not a queue name (letters, digits, _ . -, up to 64 characters)'],
     ] as [string[], string][]) {
       const r = await runCli(args, env());
@@ -106,10 +98,7 @@ describe('settings', () => {
 
   test('wsgate config prints every setting of the list, in order, secrets only as (set)', async () => {
     const secrets = { WSGATE_CALLBACK_SECRET: 'cb-secret-not-shown', WSGATE_METRICS_TOKEN: 'metrics-token-not-shown' };
-    const r = expectCli(
-      await runCli(['config'], { ...env(), ...secrets, WSGATE_MAX_WORKERS: '7', WSGATE_HTTP_ALLOW: 'api.example.com' }),
-      0,
-    );
+    const r = expectCli(await runCli(['config'], { ...env(), ...secrets, WSGATE_MAX_WORKERS: '7', WSGATE_HTTP_ALLOW: 'api.example.com' }), 0);
     const printed = [...r.stdout.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
     assert.deepEqual(
       printed,
@@ -139,9 +128,7 @@ describe('settings', () => {
   });
 
   test('queued event scripts see no secret setting', () => {
-    const shownToScripts = publicSettings(
-      loadConfig({ ...env(), WSGATE_CALLBACK_SECRET: 'cb-secret', WSGATE_METRICS_TOKEN: 'metrics-token' }),
-    );
+    const shownToScripts = publicSettings(loadConfig({ ...env(), WSGATE_CALLBACK_SECRET: 'cb-secret', WSGATE_METRICS_TOKEN: 'metrics-token' }));
     for (const s of Object.values(settings).filter((s) => s.secret)) assert.ok(!(s.env in shownToScripts), s.env);
     assert.equal(shownToScripts.WSGATE_MAX_WORKERS, 4);
   });

@@ -83,10 +83,16 @@ for (const backend of backends) {
       for (const n of [1, 2, 3]) await client.doCreate('Contacts', { lastname: `Total ${n}` });
       // The library sends the query unencoded in the URL, as coreBOS's own clients do.
       const page = await client.doQueryWithTotal("select lastname from Contacts where lastname like 'Total%' order by lastname limit 2;");
-      assert.deepEqual(page.result.map((r) => r.lastname), ['Total 1', 'Total 2']);
+      assert.deepEqual(
+        page.result.map((r) => r.lastname),
+        ['Total 1', 'Total 2'],
+      );
       assert.equal(page.totalrows, 3);
       const rest = await client.doQueryWithTotal("select lastname from Contacts where lastname like 'Total%' order by lastname limit 2, 2;");
-      assert.deepEqual(rest.result.map((r) => r.lastname), ['Total 3']);
+      assert.deepEqual(
+        rest.result.map((r) => r.lastname),
+        ['Total 3'],
+      );
       assert.equal(rest.totalrows, 3);
       assert.equal((await client.doQuery("select lastname from Contacts where lastname like 'Total%';")).length, 3);
       await client.doLogout();

@@ -120,7 +120,7 @@ for (const backend of backends) {
       const csrf = csrfIn(page);
       assert.ok(csrf, 'the page carries a CSRF token');
       assert.match(page, new RegExp(failedId));
-      for (const form of [{ id: failedId }, { id: failedId, _csrf: "f".repeat(64) }, { id: failedId, _csrf: "" }] as Record<string, string>[]) {
+      for (const form of [{ id: failedId }, { id: failedId, _csrf: 'f'.repeat(64) }, { id: failedId, _csrf: '' }] as Record<string, string>[]) {
         const res = await post(origin, '/dashboard/failed/forget', cookie, form);
         assert.equal(res.status, 403, JSON.stringify(form));
       }
@@ -209,10 +209,14 @@ for (const backend of backends) {
         assert.ok(cookie?.httpOnly && cookie.sameSite === 'Strict');
 
         // Live: operations queued now show up as waiting without a reload, and as done after a pass.
-        await reportExecutor(gw.rt.db, { id: 'test-executor', queues: ['default', 'high'], maxWorkers: 4, busyWorkers: 1, startedAt: gw.rt.services.clock.now() }, gw.rt.services.clock.now());
+        await reportExecutor(
+          gw.rt.db,
+          { id: 'test-executor', queues: ['default', 'high'], maxWorkers: 4, busyWorkers: 1, startedAt: gw.rt.services.clock.now() },
+          gw.rt.services.clock.now(),
+        );
         const marker = path.join(tmp, 'flaky');
         const flaky = await queue({ operation: 'wsgatetest_misbehave', how: 'flaky', marker, succeedAt: '2' });
-        const ok = await Promise.all([1, 2, 3].map((i) => queue({ operation: 'wsgatetest_noop', tag: `t${i}` })));
+        const _ok = await Promise.all([1, 2, 3].map((i) => queue({ operation: 'wsgatetest_noop', tag: `t${i}` })));
         const later = await queue({ operation: 'wsgatetest_noop', tag: 'later' }, { queuedelay: 3600 });
         await queue({ operation: 'wsgatetest_noop', tag: 'high' }, { queue: 'high' });
         await waitText('[data-queue="default"] .count-waiting b', '4');
@@ -236,7 +240,10 @@ for (const backend of backends) {
         // The list: filtered by state, by operation, by tracking id; newest first.
         await page.goto(`${origin}/dashboard/operations`);
         assert.equal(await page.locator('table.operations tbody tr').count(), 6);
-        assert.equal(await page.locator('table.operations tbody tr').first().getAttribute('data-id'), (await gw.rt.db.prisma.queuedOperation.findFirst({ orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }] }))!.id);
+        assert.equal(
+          await page.locator('table.operations tbody tr').first().getAttribute('data-id'),
+          (await gw.rt.db.prisma.queuedOperation.findFirst({ orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }] }))!.id,
+        );
         await page.selectOption('select[name=state]', 'failed');
         await page.click('form.filters button[type=submit]');
         await page.waitForURL(/state=failed/);
@@ -270,7 +277,7 @@ for (const backend of backends) {
           dueAt: new Date(gw.rt.services.clock.now().getTime() + 3_600_000),
         });
         await page.goto(`${origin}/dashboard/operations/${secretId}`);
-        const shown = (await page.content());
+        const shown = await page.content();
         for (const secret of ['k-4f1c9e', 'pw-77a2', 't-9d3']) assert.ok(!shown.includes(secret), `${secret} is masked`);
         assert.match((await text('pre.params')) ?? '', /"note": "kept"/);
 

@@ -34,10 +34,18 @@ for (const backend of backends) {
     const queued = () => gw.rt.db.prisma.queuedOperation.count();
     const eventsFile = () => path.join(gw.env.WSGATE_DATA_DIR!, 'queued-events.jsonl');
     /** The snapshots the queued scripts received so far (each line one run). */
-    const fired = (): any[] => (fs.existsSync(eventsFile()) ? fs.readFileSync(eventsFile(), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
+    const fired = (): any[] =>
+      fs.existsSync(eventsFile())
+        ? fs
+            .readFileSync(eventsFile(), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l))
+        : [];
     const create = (element: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
       call(gw.url, { operation: 'create', sessionName: admin, elementType: 'Contacts', element: JSON.stringify(element), ...extra });
-    const resultOf = async (id: string) => JSON.parse((await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: admin, operationTrackingID: id })).result);
+    const resultOf = async (id: string) =>
+      JSON.parse((await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: admin, operationTrackingID: id })).result);
 
     test('pre rewrites the parameters and post the result of a synchronous call; its queued script fires once, after, with the snapshot', async () => {
       const before = fired().length;
@@ -122,7 +130,11 @@ for (const backend of backends) {
       assert.equal((await resultOf(good.result.operationTrackingID)).success, true);
       await runPass(gw.rt);
       const runs = fired().slice(before);
-      assert.deepEqual(runs.map((r) => r.event.request.params.element.lastname), ['BATCH'], 'only the committed create fired, once');
+      assert.deepEqual(
+        runs.map((r) => r.event.request.params.element.lastname),
+        ['BATCH'],
+        'only the committed create fired, once',
+      );
     });
 
     test('concurrent creates, each in its transaction with its scripts: every one answered, each fires once', async () => {
@@ -132,7 +144,10 @@ for (const backend of backends) {
       for (const a of answers) assert.equal(a.result?.postedBy, 'admin', JSON.stringify(a));
       await runPass(gw.rt);
       const runs = fired().slice(before);
-      assert.deepEqual(runs.map((r) => r.event.request.params.element.lastname).sort(), names.map((n) => n.toUpperCase()));
+      assert.deepEqual(
+        runs.map((r) => r.event.request.params.element.lastname).sort(),
+        names.map((n) => n.toUpperCase()),
+      );
     });
 
     test('an idempotent create fires its queued script once: a repeat answers the first answer and fires nothing', async () => {
@@ -190,7 +205,7 @@ for (const backend of backends) {
   });
 }
 
-test('the module of a call: elementType or module, the id or element id, a query\'s from', () => {
+test("the module of a call: elementType or module, the id or element id, a query's from", () => {
   const modules = loadModules(loadConfig(testEnv('file:x.db')).modulesFile);
   assert.equal(moduleOfCall({ elementType: 'contacts' }, modules), 'Contacts');
   assert.equal(moduleOfCall({ module: 'Accounts' }, modules), 'Accounts');

@@ -97,7 +97,10 @@ for (const backend of backends) {
       assert.equal(summary.retried, 1, JSON.stringify(summary));
       const s = await status(id);
       assert.equal(s.status, 'failed');
-      assert.deepEqual(s.errors.map((e: { code: string }) => e.code), ['EXEC_FAILED', 'EXEC_FAILED']);
+      assert.deepEqual(
+        s.errors.map((e: { code: string }) => e.code),
+        ['EXEC_FAILED', 'EXEC_FAILED'],
+      );
       assert.match(s.errors[0].message, /fail exited with code 3; stderr: broken thing/);
     });
 

@@ -86,7 +86,10 @@ for (const backend of backends) {
       }
       const h = await status(hog);
       assert.equal(h.status, 'failed');
-      assert.deepEqual(h.errors.map((e: { code: string }) => e.code), ['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR']);
+      assert.deepEqual(
+        h.errors.map((e: { code: string }) => e.code),
+        ['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR'],
+      );
       assert.match(h.errors[0].message, /ran out of memory \(limit 48 MB\)/);
       const q = await status(quitter);
       assert.equal(q.status, 'failed');
@@ -114,11 +117,17 @@ for (const backend of backends) {
       assert.match(second.stdout, /done=0 errors=0 retried=0 failed=1/, shown(second));
       const s = await status(id);
       assert.equal(s.status, 'failed');
-      assert.deepEqual(s.errors.map((e: { attempt: number }) => e.attempt), [1, 2]);
+      assert.deepEqual(
+        s.errors.map((e: { attempt: number }) => e.attempt),
+        [1, 2],
+      );
 
       const listed = await runCli(['failed', '--json'], later);
       const failed = JSON.parse(listed.stdout) as { operationTrackingID: string }[];
-      assert.ok(failed.some((f) => f.operationTrackingID === id), shown(listed));
+      assert.ok(
+        failed.some((f) => f.operationTrackingID === id),
+        shown(listed),
+      );
       const human = await runCli(['failed'], later);
       // Its user by name, its parameters, and each attempt's error.
       assert.match(
@@ -145,7 +154,11 @@ for (const backend of backends) {
 
     test('forget, flush and prune-failed empty the failed store', async () => {
       const marker = path.join(tmp(), 'm');
-      const ids = [await misbehave('flaky', marker, { succeedAt: '99' }), await misbehave('flaky', marker, { succeedAt: '99' }), await misbehave('flaky', marker, { succeedAt: '99' })];
+      const ids = [
+        await misbehave('flaky', marker, { succeedAt: '99' }),
+        await misbehave('flaky', marker, { succeedAt: '99' }),
+        await misbehave('flaky', marker, { succeedAt: '99' }),
+      ];
       // Under load a pass may hand entries back (a worker that could not start, a database hiccup): they run
       // again at the next pass. `forget` needs them in the failed store, so wait for that rather than assume it
       // (the flaky failure: `forget` found its entry not failed yet, answered "0 forgotten", and the assertion
@@ -159,13 +172,23 @@ for (const backend of backends) {
       expectCli(await runCli(['prune-failed', '--hours', '1'], later), 0, /^[1-9]\d* pruned$/m);
       assert.equal(await gw.rt.db.prisma.queuedOperation.count({ where: { id: { in: ids } } }), 0);
       const another = await misbehave('flaky', marker, { succeedAt: '99' });
-      await until('it in the failed store', async () => (await runPass(gw.rt)) && (await gw.rt.db.prisma.queuedOperation.count({ where: { id: another, state: 'failed' } })) === 1);
+      await until(
+        'it in the failed store',
+        async () => (await runPass(gw.rt)) && (await gw.rt.db.prisma.queuedOperation.count({ where: { id: another, state: 'failed' } })) === 1,
+      );
       expectCli(await runCli(['flush'], env), 0, /^[1-9]\d* forgotten$/m);
       assert.equal(await gw.rt.db.prisma.queuedOperation.count({ where: { state: 'failed' } }), 0);
     });
 
     test('protocol errors are final results, not retried', async () => {
-      const id = await queue({ operation: 'wsgatetest_slowcreate', elementType: 'Contacts', element: '{"lastname":"final"}', marker: path.join(tmp(), 'm'), release: '/', fail: '1' });
+      const id = await queue({
+        operation: 'wsgatetest_slowcreate',
+        elementType: 'Contacts',
+        element: '{"lastname":"final"}',
+        marker: path.join(tmp(), 'm'),
+        release: '/',
+        fail: '1',
+      });
       const summary = await runPass(gw.rt, { tries: 3 });
       assert.deepEqual([summary.run, summary.errors, summary.failed, summary.retried], [1, 1, 0, 0]);
       assert.equal((await status(id)).status, 'done');
@@ -173,7 +196,9 @@ for (const backend of backends) {
       assert.equal((await recordsNamed('final')).length, 0, 'its write was rolled back');
     });
 
-    test('a claim is spread over the free workers: four waiting operations run at once on four workers', { skip: backend.name === 'sqlite' && 'SQLite lets one transaction write at a time: its workers take turns' }, async () => {
+    test('a claim is spread over the free workers: four waiting operations run at once on four workers', {
+      skip: backend.name === 'sqlite' && 'SQLite lets one transaction write at a time: its workers take turns',
+    }, async () => {
       const dir = tmp();
       const marker = path.join(dir, 'started');
       const release = path.join(dir, 'release');
@@ -226,7 +251,13 @@ for (const backend of backends) {
       assert.equal(fresh!.operationTrackingID, id);
       const staleWrite = await completeMany(gw.rt.db, stale!.leaseToken, [{ operationTrackingID: id, envelope: '{"success":false}' }], clock.now(), 60);
       assert.equal(staleWrite.size, 0, 'the stale executor wrote nothing');
-      const freshWrite = await completeMany(gw.rt.db, fresh!.leaseToken, [{ operationTrackingID: id, envelope: '{"success":true,"result":"fresh","moreinfo":null}' }], clock.now(), 60);
+      const freshWrite = await completeMany(
+        gw.rt.db,
+        fresh!.leaseToken,
+        [{ operationTrackingID: id, envelope: '{"success":true,"result":"fresh","moreinfo":null}' }],
+        clock.now(),
+        60,
+      );
       assert.deepEqual([...freshWrite], [id]);
       assert.equal((await result(id)).result, 'fresh');
     });
@@ -293,13 +324,25 @@ describe('cron entry', () => {
   });
 
   test('an executor that cannot reach its database exits non-zero', async () => {
-    const r = await runCli(['execute'], { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', WSGATE_SECRET: 'x', WSGATE_LOG_LEVEL: 'silent' });
+    const r = await runCli(['execute'], {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none',
+      WSGATE_SECRET: 'x',
+      WSGATE_LOG_LEVEL: 'silent',
+    });
     assert.notEqual(r.code, 0, shown(r));
     assert.match(r.stderr, /ECONNREFUSED|connect/, shown(r));
   });
 
   test('bad executor options are refused with a usage error', async () => {
-    for (const args of [['work', '--backoff', 'soon'], ['work', '--queue', 'a b'], ['execute', '--timeout', '0'], ['work', '--max-jobs', '1.5'], ['execute', '--concurrency', '0'], ['status', '--queue', 'a,b c']]) {
+    for (const args of [
+      ['work', '--backoff', 'soon'],
+      ['work', '--queue', 'a b'],
+      ['execute', '--timeout', '0'],
+      ['work', '--max-jobs', '1.5'],
+      ['execute', '--concurrency', '0'],
+      ['status', '--queue', 'a,b c'],
+    ]) {
       const r = await runCli(args, { PATH: process.env.PATH ?? '' });
       assert.equal(r.code, 2, `wsgate ${args.join(' ')}\n${shown(r)}`);
       assert.match(r.stderr, /Usage: wsgate/, shown(r));

@@ -49,7 +49,10 @@ test('bracketed names are read as PHP parse_str reads them', () => {
 
 test('bracketed names: limits and prototype keys answer INVALID_PARAMETER', () => {
   const invalid = (text: string, pattern: RegExp) =>
-    assert.throws(() => parseForm(text), (e: unknown) => e instanceof WsError && e.code === 'INVALID_PARAMETER' && pattern.test(e.message));
+    assert.throws(
+      () => parseForm(text),
+      (e: unknown) => e instanceof WsError && e.code === 'INVALID_PARAMETER' && pattern.test(e.message),
+    );
   invalid(`a${'[x]'.repeat(65)}=1`, /64 levels/);
   assert.doesNotThrow(() => parseForm(`a${'[x]'.repeat(64)}=1`));
   invalid(Array.from({ length: 1001 }, (_, i) => `p${i}=1`).join('&'), /1000 parameters/);

@@ -76,7 +76,12 @@ for (const backend of backends) {
 
     test('a protocol error is the final result: an executor with tries left does not run it again', async () => {
       const id = await queue({
-        operation: 'wsgatetest_slowcreate', elementType: 'Contacts', element: '{"lastname":"Final-Process"}', marker: path.join(tmp(), 'm'), release: '/', fail: '1',
+        operation: 'wsgatetest_slowcreate',
+        elementType: 'Contacts',
+        element: '{"lastname":"Final-Process"}',
+        marker: path.join(tmp(), 'm'),
+        release: '/',
+        fail: '1',
       });
       const first = expectCli(await runCli(['execute', '--tries', '3', '--backoff', '0'], env), 0);
       assert.match(first.stdout, /done=0 errors=1 retried=0 failed=0/, shown(first));
@@ -125,7 +130,9 @@ for (const backend of backends) {
 
     // On SQLite a running batch holds the database's write lock until it commits, so no other executor can
     // take its lease over mid-run; the fence is tested there at the store level (executor.test.ts).
-    test('an executor process whose lease was taken over mid-run stores nothing and rolls its writes back', { skip: backend.name !== 'postgresql' }, async () => {
+    test('an executor process whose lease was taken over mid-run stores nothing and rolls its writes back', {
+      skip: backend.name !== 'postgresql',
+    }, async () => {
       const dir = tmp();
       const marker = path.join(dir, 'running');
       const release = path.join(dir, 'release');

@@ -72,10 +72,14 @@ async function get(url: string): Promise<{ status: number; body: any }> {
 }
 
 const readyWith = (base: string, status: number) =>
-  until(`/readyz ${status}`, async () => {
-    const r = await get(`${base}/readyz`);
-    return r.status === status ? r : null;
-  }, 60_000);
+  until(
+    `/readyz ${status}`,
+    async () => {
+      const r = await get(`${base}/readyz`);
+      return r.status === status ? r : null;
+    },
+    60_000,
+  );
 
 const pgBin = (() => {
   const root = '/usr/lib/postgresql';
@@ -99,7 +103,9 @@ async function freePort(): Promise<number> {
 /** The executor polls every second; one worker and no call workers start fast on a busy machine. */
 const SERVE = { WSGATE_EXECUTOR_SCHEDULE: '* * * * * *', WSGATE_MAX_WORKERS: '1', WSGATE_CALL_WORKERS: '0', WSGATE_LEASE_SECONDS: '3' };
 
-describe('readyz when PostgreSQL goes away and comes back', { skip: !pgBin || (!isRoot && os.userInfo().username !== 'postgres') ? 'needs PostgreSQL server binaries and root' : false }, () => {
+describe('readyz when PostgreSQL goes away and comes back', {
+  skip: !pgBin || (!isRoot && os.userInfo().username !== 'postgres') ? 'needs PostgreSQL server binaries and root' : false,
+}, () => {
   let dir: string;
   let port: number;
   let served: Served | undefined;

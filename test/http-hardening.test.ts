@@ -10,9 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
-import {
-  backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway, shown,
-} from './support.js';
+import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway, shown } from './support.js';
 
 interface Answer {
   status: number;
@@ -128,7 +126,12 @@ for (const backend of backends) {
       const answered = await request(`${gw.url}?operation=getchallenge&username=admin`, 'GET', { origin: ORIGIN });
       assert.equal(answered.headers['access-control-allow-origin'], ORIGIN);
       assert.match(String(answered.headers.vary), /Origin/);
-      const posted = await request(gw.url, 'POST', { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded', 'corebos-authorization': session }, 'operation=listtypes');
+      const posted = await request(
+        gw.url,
+        'POST',
+        { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded', 'corebos-authorization': session },
+        'operation=listtypes',
+      );
       assert.equal(JSON.parse(posted.text).success, true);
       assert.equal(posted.headers['access-control-allow-origin'], ORIGIN);
       assert.equal((await request(`${base}/nope`, 'GET', { origin: ORIGIN })).headers['access-control-allow-origin'], ORIGIN);
@@ -139,7 +142,10 @@ for (const backend of backends) {
       assert.equal(none.headers.allow, 'GET, POST, OPTIONS');
       const get = await request(`${plain.url}?operation=getchallenge&username=admin`, 'GET', { origin: ORIGIN });
       for (const answer of [none, get]) {
-        assert.deepEqual(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-') || h === 'vary'), []);
+        assert.deepEqual(
+          Object.keys(answer.headers).filter((h) => h.startsWith('access-control-') || h === 'vary'),
+          [],
+        );
       }
     });
 
@@ -148,7 +154,9 @@ for (const backend of backends) {
       const queued = await postForm(
         gw.url,
         phpForm({
-          operation: 'create', sessionName: session, elementType: 'Contacts',
+          operation: 'create',
+          sessionName: session,
+          elementType: 'Contacts',
           element: { lastname: 'Php-Queued', firstname: 'Wsclient' },
           cbwsOptions: { launchfromqueue: 1, queuedelay: 0 },
         }),
@@ -164,7 +172,10 @@ for (const backend of backends) {
       assert.equal(envelope.result.firstname, 'Wsclient');
 
       // At once, by GET too, with the element's fields; a list parameter with [].
-      const now = await postForm(gw.url, phpForm({ operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'Php-Now', email: 'a+b@example.org' } }));
+      const now = await postForm(
+        gw.url,
+        phpForm({ operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'Php-Now', email: 'a+b@example.org' } }),
+      );
       assert.equal(now.success, true, JSON.stringify(now));
       assert.equal(now.result.lastname, 'Php-Now');
       assert.equal(now.result.email, 'a+b@example.org');
@@ -176,7 +187,10 @@ for (const backend of backends) {
 
       // The PHP client's "no options" (nothing sent) runs at once; a bad value is refused and nothing is queued.
       const count = await gw.rt.db.prisma.queuedOperation.count();
-      const bad = await postForm(gw.url, phpForm({ operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'X' }, cbwsOptions: { launchfromqueue: 2 } }));
+      const bad = await postForm(
+        gw.url,
+        phpForm({ operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'X' }, cbwsOptions: { launchfromqueue: 2 } }),
+      );
       assert.equal(bad.error?.code, 'INVALID_PARAMETER');
       assert.match(bad.error!.message, /launchfromqueue/);
       const list = await postForm(gw.url, `operation=create&sessionName=${session}&elementType=Contacts&element[lastname]=X&cbwsOptions[]=1`);
@@ -262,8 +276,14 @@ for (const backend of backends) {
       }
       const aborts = lines.map((l) => JSON.parse(l)).filter((e) => /client went away/.test(e.msg));
       assert.ok(aborts.length >= 3, shown(stopped));
-      assert.ok(aborts.every((e) => e.level === 20), 'client aborts are debug lines');
-      assert.ok(lines.some((l) => /"level":40.*malformed HTTP request/.test(l)), 'a malformed request is a warning');
+      assert.ok(
+        aborts.every((e) => e.level === 20),
+        'client aborts are debug lines',
+      );
+      assert.ok(
+        lines.some((l) => /"level":40.*malformed HTTP request/.test(l)),
+        'a malformed request is a warning',
+      );
     });
   });
 }
@@ -337,7 +357,10 @@ describe('owner-only files and the secret file', () => {
   test('WSGATE_CORS_ORIGINS takes exact origins or *', () => {
     const env = testEnv('file::memory:');
     assert.deepEqual(loadConfig(env).corsOrigins, []);
-    assert.deepEqual(loadConfig({ ...env, WSGATE_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins, ['https://a.example', 'http://localhost:3000']);
+    assert.deepEqual(loadConfig({ ...env, WSGATE_CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins, [
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
     assert.deepEqual(loadConfig({ ...env, WSGATE_CORS_ORIGINS: '*' }).corsOrigins, ['*']);
     for (const bad of ['https://a.example/', 'a.example', 'https://a.example/path', 'https://a.example:443']) {
       assert.throws(() => loadConfig({ ...env, WSGATE_CORS_ORIGINS: bad }), /WSGATE_CORS_ORIGINS=.*: ".*" is not an origin/, bad);

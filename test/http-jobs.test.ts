@@ -38,7 +38,15 @@ for (const backend of backends) {
         if (path === '/to-echo') return void res.writeHead(302, { location: '/echo?via=redirect' }).end();
         if (path === '/loop') return void res.writeHead(302, { location: '/loop' }).end();
         res.writeHead(200, { 'content-type': 'application/json', 'x-answer': 'yes' });
-        res.end(JSON.stringify({ method: req.method, url: req.url, body: req.body, contentType: req.headers['content-type'] ?? null, token: req.headers['x-token'] ?? null }));
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            url: req.url,
+            body: req.body,
+            contentType: req.headers['content-type'] ?? null,
+            token: req.headers['x-token'] ?? null,
+          }),
+        );
       });
       listed = await startGateway(backend, { WSGATE_HTTP_ALLOW: '127.0.0.1' });
       publicOnly = await startGateway(backend, { WSGATE_HTTP_ALLOW: '*' });
@@ -51,7 +59,12 @@ for (const backend of backends) {
     });
 
     const submit = (gw: Gateway, params: Record<string, unknown>, cbwsOptions?: Record<string, unknown>) =>
-      call(gw.url, { operation: 'httpRequest', sessionName: sessions.get(gw), ...params, ...(cbwsOptions ? { cbwsOptions: JSON.stringify(cbwsOptions) } : {}) });
+      call(gw.url, {
+        operation: 'httpRequest',
+        sessionName: sessions.get(gw),
+        ...params,
+        ...(cbwsOptions ? { cbwsOptions: JSON.stringify(cbwsOptions) } : {}),
+      });
     const queue = async (gw: Gateway, params: Record<string, unknown>) => {
       const res = await submit(gw, params);
       assert.equal(res.success, true, JSON.stringify(res));
@@ -70,7 +83,12 @@ for (const backend of backends) {
     test('a call is always deferred; __JOBID__ in the URL and the body is the operationTrackingID; the answer is the result', async () => {
       const get = await queue(listed, { url: server.url('/echo/__JOBID__'), params: { job: '__JOBID__', list: [1, 2] }, headers: { 'X-Token': 't1' } });
       const post = await queue(listed, { url: server.url('/echo'), method: 'post', params: { id: '__JOBID__', n: 1 } });
-      const form = await queue(listed, { url: server.url('/echo'), method: 'PUT', params: { id: '__JOBID__' }, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const form = await queue(listed, {
+        url: server.url('/echo'),
+        method: 'PUT',
+        params: { id: '__JOBID__' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       const summary = await runPass(listed.rt);
       assert.equal(summary.run, 3, JSON.stringify(summary));
 
@@ -110,7 +128,10 @@ for (const backend of backends) {
 
       const r = await status(listed, recovers);
       assert.equal(r.status, 'done');
-      assert.deepEqual(r.errors.map((e: { code: string }) => e.code), ['HTTP_REQUEST_FAILED', 'HTTP_REQUEST_FAILED']);
+      assert.deepEqual(
+        r.errors.map((e: { code: string }) => e.code),
+        ['HTTP_REQUEST_FAILED', 'HTTP_REQUEST_FAILED'],
+      );
       assert.match(r.errors[0].message, /answered 503/);
       assert.equal((await result(listed, recovers)).result.body, 'ok after 3');
 
@@ -145,7 +166,16 @@ for (const backend of backends) {
 
     test('without an allow entry, loopback, private, link-local and metadata addresses are refused at submit, nothing queued', async () => {
       const before = await queued(publicOnly);
-      for (const url of [server.url('/echo'), 'http://10.0.0.1/', 'http://192.168.1.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://[fd00:ec2::254]/', 'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/']) {
+      for (const url of [
+        server.url('/echo'),
+        'http://10.0.0.1/',
+        'http://192.168.1.1/',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[::1]/',
+        'http://[fd00:ec2::254]/',
+        'http://[::ffff:127.0.0.1]/',
+        'http://0.0.0.0/',
+      ]) {
         const res = await submit(publicOnly, { url });
         assert.equal(res.error?.code, 'ACCESS_DENIED', `${url}: ${JSON.stringify(res)}`);
         assert.match(res.error!.message, /url/);

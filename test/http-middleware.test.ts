@@ -70,8 +70,7 @@ for (const backend of backends) {
       );
       for (const l of calls) assert.equal(typeof l.ms, 'number');
       const text = JSON.stringify(served.lines);
-      for (const secret of [sessionName, wrongKey, challenge.result.token as string])
-        assert.ok(!text.includes(secret), 'no session, key or token logged');
+      for (const secret of [sessionName, wrongKey, challenge.result.token as string]) assert.ok(!text.includes(secret), 'no session, key or token logged');
     });
 
     test('a refused body is answered with its status in the envelope, and logged as a failed call', async () => {
@@ -111,9 +110,7 @@ describe('endpoint middleware: an unexpected failure', () => {
       moreinfo: null,
     });
     assert.ok(!text.includes('boom') && !text.includes('.ts'), text);
-    const failed = served.lines.find((l) => l.msg === 'request failed') as
-      | { err?: { message: string; stack: string } }
-      | undefined;
+    const failed = served.lines.find((l) => l.msg === 'request failed') as { err?: { message: string; stack: string } } | undefined;
     assert.equal(failed?.err?.message, 'boom in /srv/secret/path.ts');
     assert.match(failed!.err!.stack, /boom/);
     const logged = served.lines.filter((l) => l.msg === 'webservice call');

@@ -19,7 +19,12 @@ for (const backend of backends) {
     after(() => gw.close());
 
     test('20 concurrent creates with one ClientRequestIdentifier: one record, 20 equal answers', async () => {
-      const params = { operation: 'create', elementType: 'Contacts', element: { lastname: 'Idem20' }, cbwsOptions: options({ ClientRequestIdentifier: 'req-20' }) };
+      const params = {
+        operation: 'create',
+        elementType: 'Contacts',
+        element: { lastname: 'Idem20' },
+        cbwsOptions: options({ ClientRequestIdentifier: 'req-20' }),
+      };
       const answers = await Promise.all(Array.from({ length: 20 }, () => ws(params)));
       assert.equal(answers[0]!.success, true, JSON.stringify(answers[0]));
       for (const a of answers) assert.deepEqual(a, answers[0]);
@@ -31,7 +36,9 @@ for (const backend of backends) {
 
     test('deferred: 20 concurrent submits queue one operation and answer the same operationTrackingID', async () => {
       const params = {
-        operation: 'create', elementType: 'Contacts', element: { lastname: 'IdemQ' },
+        operation: 'create',
+        elementType: 'Contacts',
+        element: { lastname: 'IdemQ' },
         cbwsOptions: options({ launchfromqueue: 1, queuedelay: 0, ClientRequestIdentifier: 'req-q' }),
       };
       const queuedBefore = await gw.rt.db.prisma.queuedOperation.count();
@@ -52,8 +59,12 @@ for (const backend of backends) {
       let out = '';
       second.child.stdout!.on('data', (d) => (out += d));
       try {
-        const url2 = await until("the second gateway to listen", async () => /"url":"([^"]+)"/.exec(out)?.[1]);
-        const params = { operation: 'MassCreate', elements: [{ elementType: 'Contacts', element: { lastname: 'IdemTwo' } }], cbwsOptions: options({ ClientRequestIdentifier: 'req-two' }) };
+        const url2 = await until('the second gateway to listen', async () => /"url":"([^"]+)"/.exec(out)?.[1]);
+        const params = {
+          operation: 'MassCreate',
+          elements: [{ elementType: 'Contacts', element: { lastname: 'IdemTwo' } }],
+          cbwsOptions: options({ ClientRequestIdentifier: 'req-two' }),
+        };
         const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => ws(params, i % 2 ? url2 : gw.url)));
         assert.equal(answers[0]!.success, true, JSON.stringify(answers[0]));
         for (const a of answers) assert.deepEqual(a, answers[0]);
@@ -80,7 +91,12 @@ for (const backend of backends) {
     test('identifiers belong to their user; reuse for another request is refused; bad identifiers are refused', async () => {
       const { accessKey } = await addTestUser(gw, 'idem-other');
       const other = (await login(gw.url, 'idem-other', accessKey)).sessionName;
-      const params = { operation: 'create', elementType: 'Contacts', element: { lastname: 'IdemUser' }, cbwsOptions: options({ ClientRequestIdentifier: 'shared' }) };
+      const params = {
+        operation: 'create',
+        elementType: 'Contacts',
+        element: { lastname: 'IdemUser' },
+        cbwsOptions: options({ ClientRequestIdentifier: 'shared' }),
+      };
       const mine = await ws(params);
       const theirs = await call(gw.url, { ...params, sessionName: other });
       assert.notEqual(mine.result.id, theirs.result.id, 'the same identifier of another user is another request');
@@ -114,7 +130,12 @@ for (const backend of backends) {
     });
 
     test('identifiers expire after WSGATE_IDEMPOTENCY_HOURS: then the call runs again; the purge removes them', async () => {
-      const params = { operation: 'create', elementType: 'Contacts', element: { lastname: 'IdemExp' }, cbwsOptions: options({ ClientRequestIdentifier: 'req-exp' }) };
+      const params = {
+        operation: 'create',
+        elementType: 'Contacts',
+        element: { lastname: 'IdemExp' },
+        cbwsOptions: options({ ClientRequestIdentifier: 'req-exp' }),
+      };
       const first = await ws(params);
       // Sessions go idle long before: log in again after each move.
       const move = async (hours: number) => {
@@ -138,7 +159,11 @@ for (const backend of backends) {
 
     test('operations not marked idempotent ignore the identifier, as in coreBOS', async () => {
       const c = (await ws({ operation: 'create', elementType: 'Leads', element: { lastname: 'IdemQ2', company: 'X' } })).result;
-      const params = { operation: 'query', query: "select count(*) from Leads where lastname = 'IdemQ2';", cbwsOptions: options({ ClientRequestIdentifier: 'req-query' }) };
+      const params = {
+        operation: 'query',
+        query: "select count(*) from Leads where lastname = 'IdemQ2';",
+        cbwsOptions: options({ ClientRequestIdentifier: 'req-query' }),
+      };
       assert.deepEqual((await call(gw.url, { sessionName: session, ...params }, { method: 'GET' })).result, [{ count: '1' }]);
       await ws({ operation: 'delete', id: c.id });
       assert.deepEqual((await call(gw.url, { sessionName: session, ...params }, { method: 'GET' })).result, [{ count: '0' }]);

@@ -46,7 +46,12 @@ for (const backend of backends) {
 
     test('a query led by a field index is answered on the event loop; a scan, a like with inner wildcards and the mass operations go to a call worker', async () => {
       const calls = gw.server.calls!;
-      const created = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: 'Quick', firstname: 'Q' } });
+      const created = await call(gw.url, {
+        operation: 'create',
+        sessionName: session,
+        elementType: 'Contacts',
+        element: { lastname: 'Quick', firstname: 'Q' },
+      });
       assert.equal(created.success, true);
       const ask = async (query: string) => {
         const before = calls.received;
@@ -74,7 +79,12 @@ for (const backend of backends) {
       // A like pattern over long text fields: stopped by the statement limit, not run to its end.
       const text = 'a'.repeat(60_000);
       for (let i = 0; i < 40; i++) {
-        const created = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Accounts', element: { accountname: `Long ${i}`, description: text } });
+        const created = await call(gw.url, {
+          operation: 'create',
+          sessionName: session,
+          elementType: 'Accounts',
+          element: { accountname: `Long ${i}`, description: text },
+        });
         assert.equal(created.success, true, JSON.stringify(created).slice(0, 300));
       }
       const pattern = `%${'a'.repeat(900)}b`;

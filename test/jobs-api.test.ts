@@ -32,8 +32,7 @@ for (const backend of backends) {
     const jobsStatus = (bearer: string, query = '') => req('GET', `/jobs/status${query}`, { template: '/jobs/status', bearer });
     const job = (bearer: string, id: string) => req('GET', `/jobs/status/${encodeURIComponent(id)}`, { template: '/jobs/status/{id}', bearer });
     const add = (bearer: string, json: unknown) => req('POST', '/jobs/add', { template: '/jobs/add', bearer, json });
-    const queuedRows = async () =>
-      Number((await gw.rt.db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation`))[0]!.n);
+    const queuedRows = async () => Number((await gw.rt.db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation`))[0]!.n);
     /** A deferred call through the protocol, with cbwsOptions extra. */
     const defer = async (session: string, operation: string, params: Record<string, unknown>, options: Record<string, unknown> = {}) => {
       const res = await call(gw.url, { operation, sessionName: session, ...params, cbwsOptions: { launchfromqueue: 1, ...options } }, { json: true });
@@ -70,7 +69,10 @@ for (const backend of backends) {
       const list = await runCli(['token', 'list', 'bob', '--json'], gw.env);
       assert.equal(list.code, 0, shown(list));
       const listed = JSON.parse(list.stdout);
-      assert.deepEqual(listed.map((t: { id: string }) => t.id), [bobTokenId]);
+      assert.deepEqual(
+        listed.map((t: { id: string }) => t.id),
+        [bobTokenId],
+      );
       assert.match(bobTokenId, /^[0-9a-f]{12}$/);
       assert.ok(!list.stdout.includes(bob), shown(list));
       const unknown = await runCli(['token', 'add', 'nosuchuser'], gw.env);
@@ -176,7 +178,8 @@ for (const backend of backends) {
         [{ command: http, queue: 'high' }, 400, 'INVALID_PARAMETER', 'queue'],
       ];
       for (const [body, status, code, field] of cases) assertProblem(await add(bob, body), status, code, field);
-      const raw = (text: string) => req('POST', '/jobs/add', { template: '/jobs/add', bearer: bob, raw: text, headers: { 'content-type': 'application/json' } });
+      const raw = (text: string) =>
+        req('POST', '/jobs/add', { template: '/jobs/add', bearer: bob, raw: text, headers: { 'content-type': 'application/json' } });
       assertProblem(await raw('{"command": '), 400, 'INVALID_PARAMETER', 'body');
       assertProblem(await raw('"a job"'), 400, 'INVALID_PARAMETER', 'body');
       assertProblem(await raw(JSON.stringify({ command: { ...http, params: { a: 'x'.repeat(5000) } } })), 413, 'INVALID_PARAMETER', 'body');
@@ -211,7 +214,10 @@ for (const backend of backends) {
       const marker = path.join(tmp, 'race.log');
       const held = await submit202(bob, 'wsgatetest_record', { marker, tag: 'held' });
       const claimed = await claim(gw.rt.db, { queues: ['default'], now: gw.rt.services.clock.now(), leaseSeconds: 30, limit: 1 });
-      assert.deepEqual(claimed.map((c) => c.operationTrackingID), [held]);
+      assert.deepEqual(
+        claimed.map((c) => c.operationTrackingID),
+        [held],
+      );
       const refused = await runCli(['run', '--', held], gw.env);
       assert.equal(refused.code, 2, shown(refused));
       assert.match(refused.stderr, /is running/, shown(refused));
@@ -225,50 +231,51 @@ for (const backend of backends) {
       if (cli.code !== 0) assert.match(cli.stderr, /is (running|done)/, shown(cli));
     });
 
-    test(
-      '/jobs/add end to end: an http job, __JOBID__ replaced, /jobs/status/:id with its output, the callback',
-      { skip: httpRequestRegistered ? false : 'the httpRequest operation is not registered on this branch (jobs-kinds builds it)' },
-      async () => {
-        const hits: { url: string; body: string }[] = [];
-        const receiver = http.createServer((q, s) => {
-          let body = '';
-          q.on('data', (d) => (body += d));
-          q.on('end', () => {
-            hits.push({ url: q.url ?? '', body });
-            s.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-          });
+    test('/jobs/add end to end: an http job, __JOBID__ replaced, /jobs/status/:id with its output, the callback', {
+      skip: httpRequestRegistered ? false : 'the httpRequest operation is not registered on this branch (jobs-kinds builds it)',
+    }, async () => {
+      const hits: { url: string; body: string }[] = [];
+      const receiver = http.createServer((q, s) => {
+        let body = '';
+        q.on('data', (d) => (body += d));
+        q.on('end', () => {
+          hits.push({ url: q.url ?? '', body });
+          s.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         });
-        await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-        const port = (receiver.address() as AddressInfo).port;
-        const engine = engineOf(gw.rt);
-        const listening = engine.listen();
-        try {
-          const added = await add(bob, {
-            priority: 450,
-            context: 'hooks',
-            command: { type: 'http', url: `http://127.0.0.1:${port}/hook?job=__JOBID__`, method: 'POST', params: { a: '1' } },
-            callback_done: { type: 'http', url: `http://127.0.0.1:${port}/done`, method: 'POST' },
-          });
-          assert.equal(added.status, 200, JSON.stringify(added.body));
-          const id = added.body.data.id as string;
-          const done = await until('the job is done', async () => {
-            const j = await job(bob, id);
-            return j.body.data.status === 'done' && j;
-          });
-          assert.equal(done.body.data.context, 'hooks');
-          assert.equal(done.body.data.priority, 450);
-          assert.equal(done.body.data.output.success, true);
-          assert.equal(done.body.data.output.result.status, 200, 'the stored result is the answer of the test server');
-          assert.ok(hits.some((h) => h.url === `/hook?job=${id}`), JSON.stringify(hits));
-          const callback = await until('the callback', async () => hits.find((h) => h.url === '/done'));
-          assert.equal(JSON.parse(callback.body).operationTrackingID, id);
-        } finally {
-          await engine.stop();
-          await listening;
-          await engine.close();
-          await new Promise((r) => receiver.close(r));
-        }
-      },
-    );
+      });
+      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+      const port = (receiver.address() as AddressInfo).port;
+      const engine = engineOf(gw.rt);
+      const listening = engine.listen();
+      try {
+        const added = await add(bob, {
+          priority: 450,
+          context: 'hooks',
+          command: { type: 'http', url: `http://127.0.0.1:${port}/hook?job=__JOBID__`, method: 'POST', params: { a: '1' } },
+          callback_done: { type: 'http', url: `http://127.0.0.1:${port}/done`, method: 'POST' },
+        });
+        assert.equal(added.status, 200, JSON.stringify(added.body));
+        const id = added.body.data.id as string;
+        const done = await until('the job is done', async () => {
+          const j = await job(bob, id);
+          return j.body.data.status === 'done' && j;
+        });
+        assert.equal(done.body.data.context, 'hooks');
+        assert.equal(done.body.data.priority, 450);
+        assert.equal(done.body.data.output.success, true);
+        assert.equal(done.body.data.output.result.status, 200, 'the stored result is the answer of the test server');
+        assert.ok(
+          hits.some((h) => h.url === `/hook?job=${id}`),
+          JSON.stringify(hits),
+        );
+        const callback = await until('the callback', async () => hits.find((h) => h.url === '/done'));
+        assert.equal(JSON.parse(callback.body).operationTrackingID, id);
+      } finally {
+        await engine.stop();
+        await listening;
+        await engine.close();
+        await new Promise((r) => receiver.close(r));
+      }
+    });
   });
 }

@@ -35,7 +35,10 @@ for (const backend of backends) {
       gw = await startGateway(backend);
       session = (await login(gw.url)).sessionName;
       // A long text, so that like patterns are matched against something.
-      const created = ok(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'x7', description: 'a'.repeat(60_000) } }, { json: true }), 'create');
+      const created = ok(
+        await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'x7', description: 'a'.repeat(60_000) } }, { json: true }),
+        'create',
+      );
       contact = created.result.id;
     });
     after(() => gw.close());
@@ -43,8 +46,16 @@ for (const backend of backends) {
     test('a NUL character in a field value, a key or a string parameter is refused (PostgreSQL jsonb cannot hold it); nothing is stored', async () => {
       const before = await gw.rt.db.prisma.record.count();
       refused(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'a\u0000b' } }), 'INVALID_PARAMETER', /NUL/);
-      refused(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'ok', ['x\u0000']: 1 } }, { json: true }), 'INVALID_PARAMETER', /NUL/);
-      refused(await ws({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', referenceId: 'r', element: { lastname: '\u0000' } }] }), 'INVALID_PARAMETER', /NUL/);
+      refused(
+        await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: 'ok', 'x\u0000': 1 } }, { json: true }),
+        'INVALID_PARAMETER',
+        /NUL/,
+      );
+      refused(
+        await ws({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', referenceId: 'r', element: { lastname: '\u0000' } }] }),
+        'INVALID_PARAMETER',
+        /NUL/,
+      );
       refused(await ws({ operation: 'retrieve', id: '12x1\u0000' }), 'INVALID_PARAMETER', /NUL/);
       assert.equal(await gw.rt.db.prisma.record.count(), before);
       ok(await query("select id from Contacts where lastname = 'x7';"), 'queries still read every record');
@@ -113,7 +124,11 @@ for (const backend of backends) {
       const deep = `[{"id":"${contact}","lastname":${'['.repeat(10_000)}"x"${']'.repeat(10_000)}}]`;
       const deferred = { launchfromqueue: 1, queuedelay: 0 };
       refused(await ws({ operation: 'MassUpdate', elements: deep, cbwsOptions: JSON.stringify(deferred) }), 'INVALID_PARAMETER', /deeper than 32/);
-      refused(await ws({ operation: 'revise', element: JSON.stringify({ id: contact, lastname: nested(40) }), cbwsOptions: JSON.stringify(deferred) }), 'INVALID_PARAMETER', /element nests JSON deeper than 32/);
+      refused(
+        await ws({ operation: 'revise', element: JSON.stringify({ id: contact, lastname: nested(40) }), cbwsOptions: JSON.stringify(deferred) }),
+        'INVALID_PARAMETER',
+        /element nests JSON deeper than 32/,
+      );
       assert.equal(await queued(), before);
     });
 
@@ -121,13 +136,29 @@ for (const backend of backends) {
       const items = (n: number) => list(n, (i) => ({ elementType: 'Contacts', referenceId: `r${i}`, element: { lastname: `Bulk ${i}` } }));
       const created = ok(await ws({ operation: 'MassCreate', elements: items(1000) }, { json: true }), 'MassCreate 1000');
       assert.equal(created.result.success_creates.length, 1000);
-      refused(await ws({ operation: 'MassCreate', elements: items(1001) }, { json: true }), 'INVALID_PARAMETER', /1001 elements, more than 1000.*WSGATE_MASS_MAX_ELEMENTS/);
+      refused(
+        await ws({ operation: 'MassCreate', elements: items(1001) }, { json: true }),
+        'INVALID_PARAMETER',
+        /1001 elements, more than 1000.*WSGATE_MASS_MAX_ELEMENTS/,
+      );
       const before = await queued();
       const deferred = JSON.stringify({ launchfromqueue: 1 });
-      refused(await ws({ operation: 'MassCreate', elements: JSON.stringify(items(1001)), cbwsOptions: deferred }), 'INVALID_PARAMETER', /WSGATE_MASS_MAX_ELEMENTS/);
+      refused(
+        await ws({ operation: 'MassCreate', elements: JSON.stringify(items(1001)), cbwsOptions: deferred }),
+        'INVALID_PARAMETER',
+        /WSGATE_MASS_MAX_ELEMENTS/,
+      );
       const updates = list(1001, (i) => ({ id: created.result.success_creates[i % 1000].id, firstname: 'B' }));
-      refused(await ws({ operation: 'MassUpdate', elements: JSON.stringify(updates), cbwsOptions: deferred }), 'INVALID_PARAMETER', /1001 elements.*WSGATE_MASS_MAX_ELEMENTS/);
-      refused(await ws({ operation: 'MassDelete', ids: list(1001, (i) => `12x${i + 1_000_000}`).join(','), cbwsOptions: deferred }), 'INVALID_PARAMETER', /1001 ids.*WSGATE_MASS_MAX_ELEMENTS/);
+      refused(
+        await ws({ operation: 'MassUpdate', elements: JSON.stringify(updates), cbwsOptions: deferred }),
+        'INVALID_PARAMETER',
+        /1001 elements.*WSGATE_MASS_MAX_ELEMENTS/,
+      );
+      refused(
+        await ws({ operation: 'MassDelete', ids: list(1001, (i) => `12x${i + 1_000_000}`).join(','), cbwsOptions: deferred }),
+        'INVALID_PARAMETER',
+        /1001 ids.*WSGATE_MASS_MAX_ELEMENTS/,
+      );
       assert.equal(await queued(), before);
       refused(await ws({ operation: 'MassDelete', ids: list(1001, (i) => `12x${i + 1_000_000}`).join(',') }), 'INVALID_PARAMETER', /1001 ids/);
       // Repeats count once: 1,000 distinct ids, each sent twice.
@@ -162,11 +193,16 @@ for (const backend of backends) {
       }
       // update and revise validate the same way.
       const made = ok(await create('"employees":1'), 'create');
-      refused(await ws({ operation: 'revise', element: `{"id":"${made.result.id}","employees":123456789012345678901234567890}` }), 'VALIDATION_FAILED', /employees/);
+      refused(
+        await ws({ operation: 'revise', element: `{"id":"${made.result.id}","employees":123456789012345678901234567890}` }),
+        'VALIDATION_FAILED',
+        /employees/,
+      );
     });
 
     test('query answers moreinfo.totalrows: every matching record, whatever the limit and offset', async () => {
-      for (let i = 1; i <= 5; i++) ok(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: `Total ${i}` } }, { json: true }), 'create');
+      for (let i = 1; i <= 5; i++)
+        ok(await ws({ operation: 'create', elementType: 'Contacts', element: { lastname: `Total ${i}` } }, { json: true }), 'create');
       const total = async (q: string, rows: number, totalrows: number) => {
         const res = ok(await query(q), q);
         assert.equal(res.result.length, rows, q);
@@ -186,7 +222,13 @@ for (const backend of backends) {
       assert.deepEqual(counted.result, [{ count: '5' }]);
       assert.deepEqual(counted.moreinfo, { totalrows: 5 });
       // More than WSGATE_QUERY_MAX_LIMIT (100) records: the page is cut, the total is not.
-      ok(await ws({ operation: 'MassCreate', elements: list(120, (i) => ({ elementType: 'Leads', element: { lastname: `Many ${i}`, company: 'C' } })) }, { json: true }), 'MassCreate');
+      ok(
+        await ws(
+          { operation: 'MassCreate', elements: list(120, (i) => ({ elementType: 'Leads', element: { lastname: `Many ${i}`, company: 'C' } })) },
+          { json: true },
+        ),
+        'MassCreate',
+      );
       const many = ok(await query("select id from Leads where lastname like 'Many%' limit 500;"), 'many');
       assert.equal(many.result.length, 100);
       assert.deepEqual(many.moreinfo, { totalrows: 120 });

@@ -55,7 +55,11 @@ for (const backend of backends) {
       assert.equal(rescuer.code, 0, shown(rescuer));
       assert.match(rescuer.stdout, /done=1 errors=0 retried=0 failed=0/, shown(rescuer));
       assert.equal((await result(id)).result.lastname, 'killed-listener');
-      assert.equal(await gw.rt.db.prisma.record.count({ where: { data: { contains: '"lastname":"killed-listener"' } } }), 1, 'the killed run left nothing behind');
+      assert.equal(
+        await gw.rt.db.prisma.record.count({ where: { data: { contains: '"lastname":"killed-listener"' } } }),
+        1,
+        'the killed run left nothing behind',
+      );
       assert.equal(lines(marker).length, 2);
     });
 
@@ -113,7 +117,7 @@ for (const backend of backends) {
       await call(gw.url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: id });
     });
 
-    test('wsgate status counts the queue and the listeners\' workers', async () => {
+    test("wsgate status counts the queue and the listeners' workers", async () => {
       // The listener killed above is still counted until three of its heartbeats are missed.
       await gw.rt.db.prisma.executor.deleteMany();
       const listener = spawnCli(['work', '--concurrency', '3', '--sleep', '0.1'], gw.env);
@@ -160,7 +164,11 @@ for (const backend of backends) {
           await enqueueMany(
             gw.rt.db,
             Array.from({ length: 500 }, (_, j) => ({
-              operation: 'create', params: { elementType: 'Accounts', element: { accountname: `once-${i + j}` } }, userId: admin.id, submittedAt: now, dueAt: now,
+              operation: 'create',
+              params: { elementType: 'Accounts', element: { accountname: `once-${i + j}` } },
+              userId: admin.id,
+              submittedAt: now,
+              dueAt: now,
             })),
           );
         }

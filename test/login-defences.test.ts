@@ -98,9 +98,7 @@ for (const backend of backends) {
       const { token } = await challenge(gw, 'connie');
       const proof = md5(token + user.accessKey);
       const before = await sessions(gw);
-      const answers = await Promise.all(
-        Array.from({ length: 5 }, () => call(gw.url, { operation: 'login', username: 'connie', accessKey: proof })),
-      );
+      const answers = await Promise.all(Array.from({ length: 5 }, () => call(gw.url, { operation: 'login', username: 'connie', accessKey: proof })));
       assert.equal(answers.filter((a) => a.success).length, 1, JSON.stringify(answers));
       // The losers: a used-up token; those that came after the winner also wait for a password check, of
       // which this gateway runs one at a time with one waiting.
@@ -136,7 +134,7 @@ for (const backend of backends) {
       assert.equal(ok.success, true, `the wait ends: ${JSON.stringify(ok)}`);
     });
 
-    test('a refused attempt runs no scrypt; a success clears the user name\'s failures', async () => {
+    test("a refused attempt runs no scrypt; a success clears the user name's failures", async () => {
       const sam = await addTestUser(gw, 'sam');
       expectCode(await tryLogin(gw, 'sam', 'wrong-key'), 'INVALID_USER_CREDENTIALS');
       assert.equal((await tryLogin(gw, 'sam', sam.accessKey)).success, true);
@@ -174,7 +172,12 @@ for (const backend of backends) {
         noToken: await cost(() => call(gw.url, { operation: 'login', username: 'nosuchuser3', accessKey: md5(ADMIN_KEY) })),
       };
       assert.deepEqual(costs, {
-        unknownName: 1, wrongKey: 1, wrongKeyOfPasswordUser: 1, wrongPassword: 1, unknownNamePasswordForm: 1, noToken: 1,
+        unknownName: 1,
+        wrongKey: 1,
+        wrongKeyOfPasswordUser: 1,
+        wrongPassword: 1,
+        unknownNamePasswordForm: 1,
+        noToken: 1,
       });
       gw.rt.services.clock.advance(1000); // pat failed twice: a wait of 1 s
       const { token } = await challenge(gw, 'pat');
@@ -219,7 +222,7 @@ for (const backend of backends) {
       expectCode(await tryLogin(gw, 'x4', 'guess'), 'INVALID_USER_CREDENTIALS');
       const again = await tryLogin(gw, 'admin', ADMIN_KEY);
       expectCode(again, 'TOO_MANY_LOGIN_ATTEMPTS');
-      assert.match(again.error!.message, /retry in 2 s/, 'the address\'s fourth failure: 2 s, despite the success between');
+      assert.match(again.error!.message, /retry in 2 s/, "the address's fourth failure: 2 s, despite the success between");
       const res = await rawCall(gw.url, { operation: 'login', username: 'admin', accessKey: 'x' });
       assert.equal(res.status, 200, 'a protocol error, not an HTTP one');
     });

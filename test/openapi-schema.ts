@@ -13,7 +13,10 @@ function rebase(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (!schema || typeof schema !== 'object') return schema;
   return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? `${BASE}#/$defs/${v.slice('#/components/schemas/'.length)}` : rebase(v)]),
+    Object.entries(schema).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' ? `${BASE}#/$defs/${v.slice('#/components/schemas/'.length)}` : rebase(v),
+    ]),
   );
 }
 

@@ -122,7 +122,7 @@ describe('openapi.yaml', () => {
     }
   });
 
-  test('x-operations is the built-in registry (the suite\'s own operations, test/fixtures/operations, are not in the file)', () => {
+  test("x-operations is the built-in registry (the suite's own operations, test/fixtures/operations, are not in the file)", () => {
     const documented = spec['x-operations'] as any[];
     assert.ok(Array.isArray(documented));
     assert.equal(new Set(documented.map((o) => o.name)).size, documented.length, 'an operation is listed twice');
@@ -130,7 +130,7 @@ describe('openapi.yaml', () => {
       documented.map((o) => o.name),
       operations.map((o) => o.name),
     );
-    assert.ok(!documented.some((o) => o.name.startsWith('wsgatetest_')), 'the suite\'s operations are its own, not shipped');
+    assert.ok(!documented.some((o) => o.name.startsWith('wsgatetest_')), "the suite's operations are its own, not shipped");
     for (const op of operations) {
       const d = xOperation(op.name);
       assert.deepEqual(
@@ -276,7 +276,10 @@ for (const backend of backends) {
         const res = await ws(url, { operation: 'describe', sessionName: session, elementType: t }, { method: 'GET' });
         assert.equal(res.result.name, t);
         for (const system of ['id', 'assigned_user_id', 'createdtime', 'modifiedtime']) {
-          assert.ok(res.result.fields.some((f: { name: string }) => f.name === system), `${t}: ${system}`);
+          assert.ok(
+            res.result.fields.some((f: { name: string }) => f.name === system),
+            `${t}: ${system}`,
+          );
         }
       }
       await ws(url, { operation: 'describe', sessionName: session, elementType: 'NoSuchModule' }, { method: 'GET' }, { error: 'INVALID_MODULE' });
@@ -315,30 +318,79 @@ for (const backend of backends) {
     test('revise, upsert, query, the mass operations, getRelatedModulesInfomation, idempotent requests', async () => {
       const S = { sessionName: session };
       const acme = (await ws(url, { operation: 'create', ...S, elementType: 'Accounts', element: { accountname: 'Spec Corp' } }, { json: true })).result;
-      const c = (await ws(url, { operation: 'create', ...S, elementType: 'Contacts', element: { lastname: 'Spec', account_id: acme.id } }, { json: true })).result;
+      const c = (await ws(url, { operation: 'create', ...S, elementType: 'Contacts', element: { lastname: 'Spec', account_id: acme.id } }, { json: true }))
+        .result;
       await ws(url, { operation: 'revise', ...S, element: JSON.stringify({ id: c.id, phone: '1' }) });
       await ws(url, { operation: 'revise', ...S, element: { id: c.id, account_id: '11x999999' } }, { json: true }, { error: 'REFERENCE_INVALID' });
       const element = { lastname: 'SpecUp', email: 'spec@example.com', phone: '1' };
       await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element, searchOn: 'email', updatedfields: 'phone' }, { json: true });
-      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element: { ...element, phone: '2' }, searchOn: 'email', updatedfields: 'phone' }, { json: true });
-      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'email' }, { json: true }, { error: 'SEARCH_VALUE_NOT_PROVIDED' });
+      await ws(
+        url,
+        { operation: 'upsert', ...S, elementType: 'Contacts', element: { ...element, phone: '2' }, searchOn: 'email', updatedfields: 'phone' },
+        { json: true },
+      );
+      await ws(
+        url,
+        { operation: 'upsert', ...S, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'email' },
+        { json: true },
+        { error: 'SEARCH_VALUE_NOT_PROVIDED' },
+      );
       await ws(url, { operation: 'create', ...S, elementType: 'Contacts', element: element }, { json: true });
-      await ws(url, { operation: 'upsert', ...S, elementType: 'Contacts', element, searchOn: 'email', updatedfields: 'phone' }, { json: true }, { error: 'MULTIPLE_RECORDS_FOUND' });
-      await ws(url, { operation: 'query', ...S, query: "select lastname, account_id from Contacts where lastname like 'Spec%' order by lastname;" }, { method: 'GET' });
+      await ws(
+        url,
+        { operation: 'upsert', ...S, elementType: 'Contacts', element, searchOn: 'email', updatedfields: 'phone' },
+        { json: true },
+        { error: 'MULTIPLE_RECORDS_FOUND' },
+      );
+      await ws(
+        url,
+        { operation: 'query', ...S, query: "select lastname, account_id from Contacts where lastname like 'Spec%' order by lastname;" },
+        { method: 'GET' },
+      );
       await ws(url, { operation: 'query', ...S, query: 'select * from Contacts limit 3;' }, { method: 'GET' });
       await ws(url, { operation: 'query', ...S, query: 'select count(*) from Contacts;' }, { method: 'GET' });
       await ws(url, { operation: 'query', ...S, query: 'select from Contacts;' }, { method: 'GET' }, { error: 'QUERY_SYNTAX_ERROR' });
-      const mass = await ws(url, {
-        operation: 'MassCreate', ...S,
-        elements: [{ elementType: 'Accounts', referenceId: 'a', element: { accountname: 'Mass Spec' } }, { elementType: 'Contacts', element: { lastname: 'M', account_id: '@{a}' } }, { elementType: 'Contacts', element: {} }],
-      }, { json: true });
+      const mass = await ws(
+        url,
+        {
+          operation: 'MassCreate',
+          ...S,
+          elements: [
+            { elementType: 'Accounts', referenceId: 'a', element: { accountname: 'Mass Spec' } },
+            { elementType: 'Contacts', element: { lastname: 'M', account_id: '@{a}' } },
+            { elementType: 'Contacts', element: {} },
+          ],
+        },
+        { json: true },
+      );
       assert.equal(mass.result.failed_creates.length, 1);
-      await ws(url, { operation: 'MassUpdate', ...S, elements: JSON.stringify([{ id: c.id, phone: '3' }, { id: '12x999999', phone: '4' }]) });
+      await ws(url, {
+        operation: 'MassUpdate',
+        ...S,
+        elements: JSON.stringify([
+          { id: c.id, phone: '3' },
+          { id: '12x999999', phone: '4' },
+        ]),
+      });
       await ws(url, { operation: 'MassDelete', ...S, ids: `${mass.result.success_creates[1].id},12x999999` });
       await ws(url, { operation: 'getRelatedModulesInfomation', ...S, module: 'Accounts' });
-      const generated = await ws(url, { operation: 'revise', ...S, element: { id: c.id, phone: '5' }, cbwsOptions: { ClientRequestIdentifier: 'generate' } }, { json: true });
+      const generated = await ws(
+        url,
+        { operation: 'revise', ...S, element: { id: c.id, phone: '5' }, cbwsOptions: { ClientRequestIdentifier: 'generate' } },
+        { json: true },
+      );
       assert.equal(typeof (generated.moreinfo as { ClientRequestIdentifier: string }).ClientRequestIdentifier, 'string');
-      const queued = await ws(url, { operation: 'MassCreate', ...S, elements: [{ elementType: 'Leads', element: { lastname: 'Q', company: 'C' } }], cbwsOptions: { launchfromqueue: 1, ClientRequestIdentifier: 'spec-mass' } }, { json: true }, { deferred: true });
+      const queued = await ws(
+        url,
+        {
+          operation: 'MassCreate',
+          ...S,
+          elements: [{ elementType: 'Leads', element: { lastname: 'Q', company: 'C' } }],
+          cbwsOptions: { launchfromqueue: 1, ClientRequestIdentifier: 'spec-mass' },
+        },
+        { json: true },
+        { deferred: true },
+      );
       await runPass(gw.rt);
       const done = await ws(url, { operation: 'getQueuedOperationResult', ...S, operationTrackingID: queued.result.operationTrackingID }, { method: 'GET' });
       decodeQueued(done.result, 'MassCreate');
@@ -360,8 +412,7 @@ for (const backend of backends) {
       );
       assert.equal(queued.moreinfo, null);
       const id = queued.result.operationTrackingID as string;
-      const fetchResult = () =>
-        ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { method: 'GET' });
+      const fetchResult = () => ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { method: 'GET' });
 
       const before = await fetchResult();
       assert.equal(before.result, NOT_QUEUED_OR_NOT_FINISHED);
@@ -393,7 +444,11 @@ for (const backend of backends) {
         { json: true },
         { deferred: true },
       );
-      const created = await ws(url, { operation: 'create', sessionName: session, elementType: 'Leads', element: { lastname: 'L', company: 'C' } }, { json: true });
+      const created = await ws(
+        url,
+        { operation: 'create', sessionName: session, elementType: 'Leads', element: { lastname: 'L', company: 'C' } },
+        { json: true },
+      );
       const update = await ws(
         url,
         {
@@ -407,7 +462,11 @@ for (const backend of backends) {
       );
       await ws(url, { operation: 'delete', sessionName: session, id: created.result.id });
       const pass = await runPass(gw.rt);
-      assert.deepEqual({ run: pass.run, errors: pass.errors, failed: pass.failed }, { run: 2, errors: 1, failed: 0 }, "the update's RECORD_NOT_FOUND is a protocol error, not the failed store");
+      assert.deepEqual(
+        { run: pass.run, errors: pass.errors, failed: pass.failed },
+        { run: 2, errors: 1, failed: 0 },
+        "the update's RECORD_NOT_FOUND is a protocol error, not the failed store",
+      );
 
       const get = (id: string) => ws(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id }, { json: true });
       const d = decodeQueued((await get(described.result.operationTrackingID)).result, 'describe');
@@ -436,7 +495,12 @@ for (const backend of backends) {
 
       const other = await addUser(gw.rt.db.prisma, gw.rt.services.secret, { userName: 'stranger' }, gw.rt.services.clock.now());
       const strangerSession = (await login(url, 'stranger', other.accessKey)).sessionName;
-      await ws(url, { operation: 'getQueuedOperationStatus', sessionName: strangerSession, operationTrackingID: id }, { method: 'GET' }, { error: 'RECORD_NOT_FOUND' });
+      await ws(
+        url,
+        { operation: 'getQueuedOperationStatus', sessionName: strangerSession, operationTrackingID: id },
+        { method: 'GET' },
+        { error: 'RECORD_NOT_FOUND' },
+      );
       await ws(url, { operation: 'cancelQueuedOperation', sessionName: strangerSession, operationTrackingID: id }, {}, { error: 'RECORD_NOT_FOUND' });
 
       const cancelled = await ws(url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: id });
@@ -476,15 +540,35 @@ for (const backend of backends) {
       for (const cbwsOptions of ['{not json', '"a string"', '{"launchfromqueue":2}', '{"launchfromqueue":1,"queuedelay":-1}', '{"queuedelay":1.5}']) {
         await ws(url, { operation: 'describe', ...s, elementType: 'Contacts', cbwsOptions }, {}, { error: 'INVALID_PARAMETER' });
       }
-      await ws(url, { operation: 'describe', ...s, elementType: 'Contacts', cbwsOptions: { launchfromqueue: 'yes' } }, { json: true }, { error: 'INVALID_PARAMETER' });
+      await ws(
+        url,
+        { operation: 'describe', ...s, elementType: 'Contacts', cbwsOptions: { launchfromqueue: 'yes' } },
+        { json: true },
+        { error: 'INVALID_PARAMETER' },
+      );
       await ws(url, { operation: 'retrieve', ...s }, { method: 'GET' }, { error: 'INVALID_PARAMETER' });
       await ws(url, { operation: 'retrieve', ...s, id: 'abc' }, { method: 'GET' }, { error: 'INVALID_ID_ATTRIBUTE' });
       await ws(url, { operation: 'retrieve', ...s, id: '99x1' }, { method: 'GET' }, { error: 'INVALID_MODULE' });
       await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: '{bad' }, {}, { error: 'INVALID_PARAMETER' });
       await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { firstname: 'x' } }, { json: true }, { error: 'MANDATORY_FIELDS_MISSING' });
-      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', email: 'not-an-email' } }, { json: true }, { error: 'VALIDATION_FAILED' });
-      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', nosuchfield: 1 } }, { json: true }, { error: 'VALIDATION_FAILED' });
-      await ws(url, { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x999' } }, { json: true }, { error: 'REFERENCE_INVALID' });
+      await ws(
+        url,
+        { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', email: 'not-an-email' } },
+        { json: true },
+        { error: 'VALIDATION_FAILED' },
+      );
+      await ws(
+        url,
+        { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', nosuchfield: 1 } },
+        { json: true },
+        { error: 'VALIDATION_FAILED' },
+      );
+      await ws(
+        url,
+        { operation: 'create', ...s, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x999' } },
+        { json: true },
+        { error: 'REFERENCE_INVALID' },
+      );
       await ws(url, { operation: 'update', ...s, element: { lastname: 'x' } }, { json: true }, { error: 'INVALID_ID_ATTRIBUTE' });
       // A deferred call bound to fail is rejected when submitted.
       await ws(
@@ -503,7 +587,9 @@ for (const backend of backends) {
       await ws(url, { operation: 'login', username: 'nobody', accessKey: 'x' }, {}, { error: 'INVALID_USER_CREDENTIALS' });
       // Bodies that are not parameters.
       const post = (body: string, contentType: string) =>
-        fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then((r) => checkResponse(r, 'listtypes', 'POST', { error: 'INVALID_PARAMETER' }));
+        fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } }).then((r) =>
+          checkResponse(r, 'listtypes', 'POST', { error: 'INVALID_PARAMETER' }),
+        );
       await post('{"operation":', 'application/json');
       await post('["listtypes"]', 'application/json');
       await post('null', 'application/json');
@@ -526,8 +612,17 @@ for (const backend of backends) {
       assert.equal((await door(base, 'GET', `/api/v1/operations/${id}`, { template: target, bearer: session })).status, 303);
       const result = await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session });
       assertValid(resultSchemaOf('describe'), result.body, 'the 202 result of describe');
-      assertProblem(await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session }), 410, 'RESULT_ALREADY_READ');
-      assertProblem(await door(base, 'POST', '/jobs/add', { template: '/jobs/add', bearer: session, json: { command: { type: 'ftp' } } }), 400, 'INVALID_PARAMETER', 'command.type');
+      assertProblem(
+        await door(base, 'GET', `/api/v1/operations/${id}/result`, { template: '/api/v1/operations/{id}/result', bearer: session }),
+        410,
+        'RESULT_ALREADY_READ',
+      );
+      assertProblem(
+        await door(base, 'POST', '/jobs/add', { template: '/jobs/add', bearer: session, json: { command: { type: 'ftp' } } }),
+        400,
+        'INVALID_PARAMETER',
+        'command.type',
+      );
     });
 
     test('logout ends the session', async () => {

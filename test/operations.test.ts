@@ -23,7 +23,7 @@ for (const backend of backends) {
       return res.error!.message;
     };
     const create = (elementType: string, element: Record<string, unknown>) => ok({ operation: 'create', elementType, element });
-    const countWhere = async (text: string) => (await gw.rt.db.prisma.record.count({ where: { data: { contains: text } } }));
+    const countWhere = async (text: string) => await gw.rt.db.prisma.record.count({ where: { data: { contains: text } } });
     /** Queues the call, runs an executor pass, and answers the deferred call's envelope. */
     const deferred = async (params: Record<string, unknown>): Promise<Envelope> => {
       const { operationTrackingID } = await ok({ ...params, cbwsOptions: defer() });
@@ -82,21 +82,42 @@ for (const backend of backends) {
       assert.equal(updated.firstname, 'Una', 'a field outside updatedfields keeps its value');
       assert.equal(await countWhere('una@example.com'), 1);
 
-      const none = await ok({ operation: 'upsert', elementType: 'Contacts', element: { ...changed, phone: '300' }, searchOn: 'email, lastname', updatedfields: '' });
+      const none = await ok({
+        operation: 'upsert',
+        elementType: 'Contacts',
+        element: { ...changed, phone: '300' },
+        searchOn: 'email, lastname',
+        updatedfields: '',
+      });
       assert.equal(none.id, created.id);
       assert.equal(none.phone, '200', 'empty updatedfields changes nothing (coreBOS)');
 
       await create('Contacts', { lastname: 'Twin', email: 'twin@example.com' });
       await create('Contacts', { lastname: 'Twin', email: 'twin@example.com' });
-      const message = await fails({ operation: 'upsert', elementType: 'Contacts', element: { lastname: 'Twin', email: 'twin@example.com', phone: '9' }, searchOn: 'email', updatedfields: 'phone' }, 'MULTIPLE_RECORDS_FOUND');
+      const message = await fails(
+        {
+          operation: 'upsert',
+          elementType: 'Contacts',
+          element: { lastname: 'Twin', email: 'twin@example.com', phone: '9' },
+          searchOn: 'email',
+          updatedfields: 'phone',
+        },
+        'MULTIPLE_RECORDS_FOUND',
+      );
       assert.match(message, /email/);
       assert.equal(await countWhere('"phone":"9"'), 0, 'neither twin changed');
     });
 
     test('upsert refuses a search field the element does not give, and fields the module lacks', async () => {
-      await fails({ operation: 'upsert', elementType: 'Contacts', element: { lastname: 'X' }, searchOn: 'email', updatedfields: '' }, 'SEARCH_VALUE_NOT_PROVIDED');
+      await fails(
+        { operation: 'upsert', elementType: 'Contacts', element: { lastname: 'X' }, searchOn: 'email', updatedfields: '' },
+        'SEARCH_VALUE_NOT_PROVIDED',
+      );
       await fails({ operation: 'upsert', elementType: 'Contacts', element: { lastname: 'X' }, searchOn: 'nosuch', updatedfields: '' }, 'INVALID_PARAMETER');
-      await fails({ operation: 'upsert', elementType: 'Contacts', element: { lastname: 'X' }, searchOn: 'lastname', updatedfields: 'nosuch' }, 'INVALID_PARAMETER');
+      await fails(
+        { operation: 'upsert', elementType: 'Contacts', element: { lastname: 'X' }, searchOn: 'lastname', updatedfields: 'nosuch' },
+        'INVALID_PARAMETER',
+      );
       await fails({ operation: 'upsert', elementType: 'Nope', element: { lastname: 'X' }, searchOn: 'lastname' }, 'INVALID_MODULE');
     });
 
@@ -123,12 +144,22 @@ for (const backend of backends) {
         { elementType: 'Contacts', element: { lastname: 'MassFour', email: 'four@example.com' } },
       ];
       const result = await ok({ operation: 'MassCreate', elements });
-      assert.deepEqual(result.success_creates.map((r: any) => r.lastname ?? r.accountname), ['MassOne', 'MassCorp', 'MassFour']);
+      assert.deepEqual(
+        result.success_creates.map((r: any) => r.lastname ?? r.accountname),
+        ['MassOne', 'MassCorp', 'MassFour'],
+      );
       const [one, corp] = result.success_creates;
       assert.equal(one.account_id, corp.id, 'the reference got the id of the record created by the same call');
       assert.match(corp.id, /^11x\d+$/);
       const failed = Object.fromEntries(result.failed_creates.map((f: any) => [f.record.referenceId, f.code]));
-      assert.deepEqual(failed, { bad: 'MANDATORY_FIELDS_MISSING', c2: 'REFERENCE_INVALID', x: 'REFERENCE_INVALID', y: 'REFERENCE_INVALID', n: 'INVALID_MODULE', c3: 'REFERENCE_INVALID' });
+      assert.deepEqual(failed, {
+        bad: 'MANDATORY_FIELDS_MISSING',
+        c2: 'REFERENCE_INVALID',
+        x: 'REFERENCE_INVALID',
+        y: 'REFERENCE_INVALID',
+        n: 'INVALID_MODULE',
+        c3: 'REFERENCE_INVALID',
+      });
       for (const f of result.failed_creates) assert.equal(typeof f.message, 'string');
       assert.equal(await countWhere('Cycle'), 0);
       assert.deepEqual(await ok({ operation: 'retrieve', id: one.id }, 'GET'), one);
@@ -143,14 +174,26 @@ for (const backend of backends) {
           { elementType: 'Accounts', referenceId: 'a', element: { accountname: 'DupRef Second' } },
         ],
       });
-      assert.deepEqual(result.success_creates.map((r: any) => r.lastname ?? r.accountname), ['DupRef', 'DupRef First']);
+      assert.deepEqual(
+        result.success_creates.map((r: any) => r.lastname ?? r.accountname),
+        ['DupRef', 'DupRef First'],
+      );
       assert.equal(result.success_creates[0].account_id, result.success_creates[1].id);
-      assert.deepEqual(result.failed_creates.map((f: any) => [f.record.element.accountname, f.code]), [['DupRef Second', 'INVALID_PARAMETER']]);
+      assert.deepEqual(
+        result.failed_creates.map((f: any) => [f.record.element.accountname, f.code]),
+        [['DupRef Second', 'INVALID_PARAMETER']],
+      );
     });
 
     test('MassCreate refuses elements that are not a list; deferred, it answers the same shape', async () => {
       await fails({ operation: 'MassCreate', elements: { elementType: 'Contacts' } }, 'INVALID_PARAMETER');
-      const res = await deferred({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', referenceId: 'd', element: { lastname: 'DeferredMass' } }, { elementType: 'Contacts', element: {} }] });
+      const res = await deferred({
+        operation: 'MassCreate',
+        elements: [
+          { elementType: 'Contacts', referenceId: 'd', element: { lastname: 'DeferredMass' } },
+          { elementType: 'Contacts', element: {} },
+        ],
+      });
       assert.equal(res.success, true, JSON.stringify(res));
       const result = res.result as any;
       assert.equal(result.success_creates.length, 1);
@@ -164,9 +207,22 @@ for (const backend of backends) {
         operation: 'MassUpdate',
         elements: [{ id: a.id, phone: '2' }, { id: '12x999999', phone: '3' }, { id: b.id, email: 'bad' }, { phone: '4' }, { id: b.id, phone: '5' }],
       });
-      assert.deepEqual(result.success_updates.map((r: any) => [r.id, r.phone]), [[a.id, '2'], [b.id, '5']]);
+      assert.deepEqual(
+        result.success_updates.map((r: any) => [r.id, r.phone]),
+        [
+          [a.id, '2'],
+          [b.id, '5'],
+        ],
+      );
       assert.equal(result.success_updates[0].firstname, 'Keep');
-      assert.deepEqual(result.failed_updates.map((f: any) => [f.id, f.code]), [['12x999999', 'RECORD_NOT_FOUND'], [b.id, 'VALIDATION_FAILED'], ['', 'INVALID_ID_ATTRIBUTE']]);
+      assert.deepEqual(
+        result.failed_updates.map((f: any) => [f.id, f.code]),
+        [
+          ['12x999999', 'RECORD_NOT_FOUND'],
+          [b.id, 'VALIDATION_FAILED'],
+          ['', 'INVALID_ID_ATTRIBUTE'],
+        ],
+      );
     });
 
     test('MassDelete deletes what it can and reports the rest per id', async () => {
@@ -174,7 +230,13 @@ for (const backend of backends) {
       const b = await create('Leads', { lastname: 'MdB', company: 'X' });
       const result = await ok({ operation: 'MassDelete', ids: `${a.id}, ${b.id},12x999999,junk,${a.id}` });
       assert.deepEqual(result.success_deletes, [a.id, b.id]);
-      assert.deepEqual(result.failed_deletes.map((f: any) => [f.id, f.code]), [['12x999999', 'RECORD_NOT_FOUND'], ['junk', 'INVALID_ID_ATTRIBUTE']]);
+      assert.deepEqual(
+        result.failed_deletes.map((f: any) => [f.id, f.code]),
+        [
+          ['12x999999', 'RECORD_NOT_FOUND'],
+          ['junk', 'INVALID_ID_ATTRIBUTE'],
+        ],
+      );
       await fails({ operation: 'retrieve', id: a.id }, 'RECORD_NOT_FOUND', 'GET');
     });
 
@@ -189,7 +251,10 @@ for (const backend of backends) {
       await fails({ operation: 'create', elementType: 'Contacts', element: { lastname: 'R', account_id: 'Acme' } }, 'VALIDATION_FAILED');
       await fails({ operation: 'revise', element: { id: c.id, account_id: '11x999999' } }, 'REFERENCE_INVALID');
       await fails({ operation: 'update', element: { id: c.id, lastname: 'R', account_id: lead.id } }, 'REFERENCE_INVALID');
-      await fails({ operation: 'create', elementType: 'Contacts', element: { lastname: 'R', account_id: '11x999999' }, cbwsOptions: defer() }, 'REFERENCE_INVALID');
+      await fails(
+        { operation: 'create', elementType: 'Contacts', element: { lastname: 'R', account_id: '11x999999' }, cbwsOptions: defer() },
+        'REFERENCE_INVALID',
+      );
       await fails({ operation: 'revise', element: { id: c.id, account_id: '11x999999' }, cbwsOptions: defer() }, 'REFERENCE_INVALID');
       await fails({ operation: 'update', element: { id: c.id, lastname: 'R', account_id: lead.id }, cbwsOptions: defer() }, 'REFERENCE_INVALID');
       const found = await ok({ operation: 'query', query: `select lastname, account_id from Contacts where account_id = '${acme.id}';` }, 'GET');
@@ -203,14 +268,29 @@ for (const backend of backends) {
       await fails({ operation: 'retrieve', id: `12x${huge}` }, 'INVALID_ID_ATTRIBUTE', 'GET');
       await fails({ operation: 'query', query: `select id from Contacts where id = '12x${huge}';` }, 'INVALID_ID_ATTRIBUTE', 'GET');
       await fails({ operation: 'create', elementType: 'Contacts', element: { lastname: 'Huge', assigned_user_id: `19x${huge}` } }, 'INVALID_ID_ATTRIBUTE');
-      const created = await ok({ operation: 'MassCreate', elements: [{ elementType: 'Contacts', element: { lastname: 'HugeRef', account_id: `11x${huge}` } }, { elementType: 'Contacts', element: { lastname: 'HugeOk' } }] });
-      assert.deepEqual(created.failed_creates.map((f: any) => f.code), ['REFERENCE_INVALID']);
+      const created = await ok({
+        operation: 'MassCreate',
+        elements: [
+          { elementType: 'Contacts', element: { lastname: 'HugeRef', account_id: `11x${huge}` } },
+          { elementType: 'Contacts', element: { lastname: 'HugeOk' } },
+        ],
+      });
+      assert.deepEqual(
+        created.failed_creates.map((f: any) => f.code),
+        ['REFERENCE_INVALID'],
+      );
       assert.equal(created.success_creates.length, 1);
       const deleted = await ok({ operation: 'MassDelete', ids: `12x${huge},${created.success_creates[0].id}` });
       assert.deepEqual(deleted.success_deletes, [created.success_creates[0].id]);
-      assert.deepEqual(deleted.failed_deletes.map((f: any) => f.code), ['INVALID_ID_ATTRIBUTE']);
+      assert.deepEqual(
+        deleted.failed_deletes.map((f: any) => f.code),
+        ['INVALID_ID_ATTRIBUTE'],
+      );
       const updated = await ok({ operation: 'MassUpdate', elements: [{ id: `12x${huge}`, phone: '1' }] });
-      assert.deepEqual(updated.failed_updates.map((f: any) => f.code), ['INVALID_ID_ATTRIBUTE']);
+      assert.deepEqual(
+        updated.failed_updates.map((f: any) => f.code),
+        ['INVALID_ID_ATTRIBUTE'],
+      );
     });
 
     test('a reference to a record deleted since is kept by an update that sends it back unchanged', async () => {
@@ -241,9 +321,18 @@ for (const backend of backends) {
       await create('Leads', { lastname: "O'Hara", company: 'Quote Co', leadstatus: 'New' });
       await create('Leads', { lastname: 'Hara', company: '100% Pure', leadstatus: 'Lost' });
       const q = (query: string) => ok({ operation: 'query', query }, 'GET');
-      assert.deepEqual((await q("select lastname from Leads where lastname = 'O\\'Hara';")).map((r: any) => r.lastname), ["O'Hara"]);
-      assert.deepEqual((await q("select lastname from Leads where company like '100\\%%';")).map((r: any) => r.lastname), ['Hara']);
-      assert.deepEqual((await q("select lastname from leads where lastname like '%hara' order by lastname desc;")).map((r: any) => r.lastname), ["O'Hara", 'Hara']);
+      assert.deepEqual(
+        (await q("select lastname from Leads where lastname = 'O\\'Hara';")).map((r: any) => r.lastname),
+        ["O'Hara"],
+      );
+      assert.deepEqual(
+        (await q("select lastname from Leads where company like '100\\%%';")).map((r: any) => r.lastname),
+        ['Hara'],
+      );
+      assert.deepEqual(
+        (await q("select lastname from leads where lastname like '%hara' order by lastname desc;")).map((r: any) => r.lastname),
+        ["O'Hara", 'Hara'],
+      );
       assert.deepEqual(await q("select count(*) from Leads where leadstatus in ('New', 'Lost');"), [{ count: '2' }]);
       // A value spliced in by a careless client ends the string early: a syntax error, never more rows.
       await fails({ operation: 'query', query: "select lastname from Leads where lastname = '' or 1=1 --';" }, 'QUERY_SYNTAX_ERROR', 'GET');
@@ -255,13 +344,19 @@ for (const backend of backends) {
     });
 
     test('query answers 100 records at most (coreBOS), pages with limit offset, count', async () => {
-      const elements = Array.from({ length: 130 }, (_, i) => ({ elementType: 'Leads', element: { lastname: `Page${String(i).padStart(3, '0')}`, company: 'Paging' } }));
+      const elements = Array.from({ length: 130 }, (_, i) => ({
+        elementType: 'Leads',
+        element: { lastname: `Page${String(i).padStart(3, '0')}`, company: 'Paging' },
+      }));
       assert.equal((await ok({ operation: 'MassCreate', elements })).success_creates.length, 130);
       const q = (query: string) => ok({ operation: 'query', query }, 'GET');
       assert.equal((await q("select id from Leads where company = 'Paging';")).length, 100);
       assert.equal((await q("select id from Leads where company = 'Paging' limit 500;")).length, 100);
       const page2 = await q("select lastname from Leads where company = 'Paging' order by lastname limit 100, 100;");
-      assert.deepEqual(page2.map((r: any) => r.lastname), Array.from({ length: 30 }, (_, i) => `Page${String(i + 100).padStart(3, '0')}`));
+      assert.deepEqual(
+        page2.map((r: any) => r.lastname),
+        Array.from({ length: 30 }, (_, i) => `Page${String(i + 100).padStart(3, '0')}`),
+      );
       assert.deepEqual(await q("select count(*) from Leads where company = 'Paging';"), [{ count: '130' }]);
     });
 

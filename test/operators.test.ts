@@ -43,12 +43,18 @@ describe('wsgate as an operator meets it', () => {
     npm.stderr!.on('data', (d) => (out += d));
     const exited = new Promise((resolve) => npm.on('exit', resolve));
     // npm runs the server as its child: found by its parent pid, to stop it whatever happens.
-    const children = () => spawnSync('pgrep', ['-P', String(npm.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+    const children = () =>
+      spawnSync('pgrep', ['-P', String(npm.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
     let serverPid = 0;
     try {
-      const line = await until('the server to listen', async () => out.split('\n').find((l) => l.includes('"wsgate serving"')), 120_000).catch((error: Error) => {
-        throw new Error(`${error.message}; npm printed: ${out}`);
-      });
+      const line = await until('the server to listen', async () => out.split('\n').find((l) => l.includes('"wsgate serving"')), 120_000).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}; npm printed: ${out}`);
+        },
+      );
       const { url, pid } = JSON.parse(line) as { url: string; pid: number };
       serverPid = pid;
       assert.deepEqual(children(), [pid], 'the server is the child of npm');
@@ -177,7 +183,10 @@ for (const backend of backends) {
         // One due operation per run of each kind, tries 2 for the flaky one, 1 for the rest.
         const pass = expectCli(await runCli(['execute', '--tries', '1'], { ...env, WSGATE_LOG_LEVEL: 'info' }), 0);
         assert.match(pass.stdout, /^executeOperationsFromQueue: done=1 errors=1 retried=0 failed=2 took=\d+ms$/m, shown(pass));
-        const logged = pass.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+        const logged = pass.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         const runs = logged.filter((l) => typeof l.outcome === 'string');
         assert.equal(runs.length, 4, shown(pass));
         const byId = new Map(runs.map((l) => [l.operationTrackingID, l]));
@@ -223,12 +232,17 @@ for (const backend of backends) {
         assert.doesNotMatch(notFailed.stderr, new RegExp(failed), shown(notFailed));
       }));
 
-    test('a retry waiting for its backoff shows the next attempt\'s time; a queue nobody serves is warned about', () =>
+    test("a retry waiting for its backoff shows the next attempt's time; a queue nobody serves is warned about", () =>
       withGateway(async (gw, session, env) => {
         const status = async (id: string) =>
           (await call(gw.url, { operation: 'getQueuedOperationStatus', sessionName: session, operationTrackingID: id }, { method: 'GET' })).result;
         const r = await call(gw.url, {
-          operation: 'wsgatetest_misbehave', sessionName: session, how: 'flaky', marker: path.join(tmp(), 'm'), succeedAt: '2', cbwsOptions: defer(),
+          operation: 'wsgatetest_misbehave',
+          sessionName: session,
+          how: 'flaky',
+          marker: path.join(tmp(), 'm'),
+          succeedAt: '2',
+          cbwsOptions: defer(),
         });
         const id = r.result.operationTrackingID as string;
         expectCli(await runCli(['execute', '--tries', '2', '--backoff', '600'], env), 0, /retried=1/);
@@ -240,7 +254,11 @@ for (const backend of backends) {
 
         // Nothing serves "high": the status says so, and so does `wsgate status`, until an executor serves it.
         const high = await call(gw.url, {
-          operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"High"}', cbwsOptions: defer({ queue: 'high', queuedelay: 3600 }),
+          operation: 'create',
+          sessionName: session,
+          elementType: 'Contacts',
+          element: '{"lastname":"High"}',
+          cbwsOptions: defer({ queue: 'high', queuedelay: 3600 }),
         });
         const highId = high.result.operationTrackingID as string;
         assert.match((await status(highId)).warning, /No executor .* serves the queue "high"/);

@@ -92,7 +92,9 @@ async function allResults(url: string, sessionName: string, accepted: Map<string
     );
   } catch (error) {
     const missing = [...accepted.keys()].filter((id) => !results.has(id));
-    const states = await Promise.all(missing.map(async (id) => (await ws(url, { operation: 'getQueuedOperationStatus', sessionName, operationTrackingID: id })).body));
+    const states = await Promise.all(
+      missing.map(async (id) => (await ws(url, { operation: 'getQueuedOperationStatus', sessionName, operationTrackingID: id })).body),
+    );
     throw new Error(`${(error as Error).message}: ${missing.length} of ${accepted.size} missing: ${JSON.stringify(states).slice(0, 3000)}`);
   }
   return results;
@@ -124,7 +126,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('PostgreSQL restarted under load', { skip: !pgBin || (!isRoot && os.userInfo().username !== 'postgres') ? 'needs PostgreSQL server binaries and root' : false }, () => {
+describe('PostgreSQL restarted under load', {
+  skip: !pgBin || (!isRoot && os.userInfo().username !== 'postgres') ? 'needs PostgreSQL server binaries and root' : false,
+}, () => {
   let dir: string;
   let port: number;
   let served: Served | undefined;
@@ -163,7 +167,13 @@ describe('PostgreSQL restarted under load', { skip: !pgBin || (!isRoot && os.use
     const submitter = (async () => {
       while (submitting) {
         const lastname = `outage-${n++}`;
-        const a = await ws(served!.url, { operation: 'create', sessionName, elementType: 'Contacts', element: JSON.stringify({ lastname }), cbwsOptions: DEFER });
+        const a = await ws(served!.url, {
+          operation: 'create',
+          sessionName,
+          elementType: 'Contacts',
+          element: JSON.stringify({ lastname }),
+          cbwsOptions: DEFER,
+        });
         if (a.body.success) {
           accepted.set(a.body.result.operationTrackingID, lastname);
           if (phase === 'after') acceptedAfter++;

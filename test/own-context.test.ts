@@ -52,7 +52,9 @@ for (const backend of backends) {
       assert.equal(own.priority, 700);
       assert.equal(own.status, 'delayed');
       assert.equal(Date.parse(own.duetime) - Date.parse(own.submittedtime), 30_000);
-      const given = await status(await submit({ operation: 'policy', how: 'ok', cbwsOptions: '{"launchfromqueue":1,"queue":"default","priority":10,"queuedelay":0}' }));
+      const given = await status(
+        await submit({ operation: 'policy', how: 'ok', cbwsOptions: '{"launchfromqueue":1,"queue":"default","priority":10,"queuedelay":0}' }),
+      );
       assert.equal(given.queue, 'default');
       assert.equal(given.priority, 10);
       assert.equal(given.duetime, given.submittedtime);
@@ -62,14 +64,17 @@ for (const backend of backends) {
       assert.equal((await status(own.operationTrackingID)).status, 'delayed');
     });
 
-    test('an exception is retried per the operation\'s tries (not the executor\'s), its log kept, its text never answered; wsgate failed shows the log', async () => {
+    test("an exception is retried per the operation's tries (not the executor's), its log kept, its text never answered; wsgate failed shows the log", async () => {
       const id = await submit({ operation: 'policy', how: 'fail', cbwsOptions: '{"launchfromqueue":1,"queuedelay":0,"queue":"slow"}' });
       const summary = await runPass(gw.rt, { queues: ['slow'], tries: 1 });
       assert.equal(summary.retried, 2);
       assert.equal(summary.failed, 1);
       const s = await status(id);
       assert.equal(s.status, 'failed');
-      assert.deepEqual(s.errors.map((e: { code: string }) => e.code), ['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR']);
+      assert.deepEqual(
+        s.errors.map((e: { code: string }) => e.code),
+        ['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR'],
+      );
       assert.deepEqual(s.output, ['attempt by admin']);
       const answer = await result(id);
       assert.equal(answer.error.code, 'INTERNAL_SERVER_ERROR');
@@ -80,13 +85,16 @@ for (const backend of backends) {
       assert.match(cli.stdout, new RegExp(`${id}  policy .*\\n(    .*\\n)*    attempt by admin\\n`), shown(cli));
     });
 
-    test('the operation\'s own timeout aborts ctx.signal; the attempt fails TIMEOUT, retried per its tries', async () => {
+    test("the operation's own timeout aborts ctx.signal; the attempt fails TIMEOUT, retried per its tries", async () => {
       const id = await submit({ operation: 'policy', how: 'hang', cbwsOptions: '{"launchfromqueue":1,"queuedelay":0}' });
       const summary = await runPass(gw.rt, { queues: ['slow'], tries: 1, timeoutSeconds: 60 });
       assert.equal(summary.retried, 2);
       const s = await status(id);
       assert.equal(s.status, 'failed');
-      assert.deepEqual(s.errors.map((e: { code: string }) => e.code), ['TIMEOUT', 'TIMEOUT', 'TIMEOUT']);
+      assert.deepEqual(
+        s.errors.map((e: { code: string }) => e.code),
+        ['TIMEOUT', 'TIMEOUT', 'TIMEOUT'],
+      );
       assert.match(s.errors[0].message, /within 1 s/);
       assert.deepEqual(s.output, ['attempt by admin', 'aborted: TIMEOUT']);
     });
@@ -100,7 +108,10 @@ for (const backend of backends) {
       assert.equal(answer.result.ids.length, 2);
       assert.equal(answer.result.greeting, 'Hello Apiok1');
       assert.equal(await contactsNamed('Apiok1'), 1);
-      assert.deepEqual(s.output, answer.result.ids.map((i: string) => `created ${i}`));
+      assert.deepEqual(
+        s.output,
+        answer.result.ids.map((i: string) => `created ${i}`),
+      );
     });
 
     test('a deferred run whose handler throws after ctx.api.call created records: nothing persists, the error is stored', async () => {

@@ -106,7 +106,12 @@ for (const backend of backends) {
       fs.writeFileSync(path.join(dir, 'broken.mjs'), 'export default {\n');
       const mark = log.length;
       server.child.kill('SIGHUP');
-      const line = await until('the failed reload to be logged', async () => log.slice(mark).split('\n').find((l) => l.includes('operations not reloaded')));
+      const line = await until('the failed reload to be logged', async () =>
+        log
+          .slice(mark)
+          .split('\n')
+          .find((l) => l.includes('operations not reloaded')),
+      );
       const entry = JSON.parse(line);
       assert.equal(entry.level, 50);
       assert.match(entry.reason, /broken\.mjs: it cannot be loaded/);
@@ -142,13 +147,16 @@ for (const backend of backends) {
       return res.text();
     };
 
-    test('lists each own operation in force: an x-operations entry and a path item with its parameters\' schema', async () => {
+    test("lists each own operation in force: an x-operations entry and a path item with its parameters' schema", async () => {
       const spec = parse(await served(gw));
       const greet = spec['x-operations'].find((o: { name: string }) => o.name === 'greet');
       assert.equal(greet.own, true);
       assert.equal(greet.queueable, true);
       assert.deepEqual(greet.paramsSchema.required, ['name']);
-      assert.deepEqual(greet.params.map((p: { name: string }) => p.name), ['name', 'times']);
+      assert.deepEqual(
+        greet.params.map((p: { name: string }) => p.name),
+        ['name', 'times'],
+      );
       const audit = spec['x-operations'].find((o: { name: string }) => o.name === 'audit');
       assert.equal(audit.queued, true);
       const item = spec.paths['/webservice.php?operation=greet'];
@@ -159,7 +167,11 @@ for (const backend of backends) {
       assert.deepEqual(body.properties.times, { type: 'integer', minimum: 1, maximum: 5, default: 1 });
       // The built-in operations and the rest of the shipped file are there as they ship.
       const shipped = parse(fs.readFileSync(path.join(packageRoot, 'openapi.yaml'), 'utf8'));
-      for (const op of shipped['x-operations']) assert.ok(spec['x-operations'].some((o: { name: string }) => o.name === op.name), op.name);
+      for (const op of shipped['x-operations'])
+        assert.ok(
+          spec['x-operations'].some((o: { name: string }) => o.name === op.name),
+          op.name,
+        );
       assert.deepEqual(spec.components, shipped.components);
     });
 
@@ -246,8 +258,10 @@ describe('what wsgate make:event writes', () => {
       'create.Contacts.pre': { operation: 'create', module: 'Contacts', params: { elementType: 'Contacts', element: { lastname: 'A' } }, user },
       'create.Contacts.post': { operation: 'create', module: 'Contacts', params: {}, user, result: { id: '12x1' } },
       'create.queued': {
-        script: 'create.queued', request: { operation: 'create', params: {}, user },
-        response: { success: true, result: { id: '12x1' }, moreinfo: null }, environment: { time: new Date().toISOString(), settings: {} },
+        script: 'create.queued',
+        request: { operation: 'create', params: {}, user },
+        response: { success: true, result: { id: '12x1' }, moreinfo: null },
+        environment: { time: new Date().toISOString(), settings: {} },
       },
     };
     for (const [name, event] of Object.entries(events)) {

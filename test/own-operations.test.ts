@@ -97,7 +97,11 @@ describe('broken operation files stop the start, naming the file and the reason'
     ['nohandle.mjs', "export default { name: 'nohandle' };", /nohandle\.mjs: operation nohandle has no handle/],
     ['builtin.mjs', "export default { name: 'Create', handle() {} };", /builtin\.mjs: operation Create has the name of a built-in operation/],
     ['syntax.mjs', 'export default {', /syntax\.mjs: it cannot be loaded/],
-    ['schema.mjs', "export default { name: 'schema', params: { type: 'object', properties: { a: { type: 'nonsense' } } }, handle() {} };", /schema\.mjs: params is not a valid JSON Schema/],
+    [
+      'schema.mjs',
+      "export default { name: 'schema', params: { type: 'object', properties: { a: { type: 'nonsense' } } }, handle() {} };",
+      /schema\.mjs: params is not a valid JSON Schema/,
+    ],
     ['typo.mjs', "export default { name: 'typo', handel() {} };", /typo\.mjs: unknown key "handel"/],
   ];
   for (const [file, text, message] of cases) {

@@ -201,8 +201,20 @@ for (const backend of backends) {
     test('results belong to the user who queued them, and expire unread', async () => {
       const other = await addTestUser(gw, `bob${backend.name}`);
       const bob = (await login(gw.url, `bob${backend.name}`, other.accessKey)).sessionName;
-      const q = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Mine"}', cbwsOptions: defer() });
-      const stale = await call(gw.url, { operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Old"}', cbwsOptions: defer() });
+      const q = await call(gw.url, {
+        operation: 'create',
+        sessionName: session,
+        elementType: 'Contacts',
+        element: '{"lastname":"Mine"}',
+        cbwsOptions: defer(),
+      });
+      const stale = await call(gw.url, {
+        operation: 'create',
+        sessionName: session,
+        elementType: 'Contacts',
+        element: '{"lastname":"Old"}',
+        cbwsOptions: defer(),
+      });
       await pass();
       const id = q.result.operationTrackingID;
       const asBob = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: bob, operationTrackingID: id });
@@ -212,7 +224,11 @@ for (const backend of backends) {
 
       gw.rt.services.clock.advance(gw.rt.config.resultTtlSeconds * 1000 + 1000);
       session = (await login(gw.url)).sessionName;
-      const expired = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: stale.result.operationTrackingID });
+      const expired = await call(gw.url, {
+        operation: 'getQueuedOperationResult',
+        sessionName: session,
+        operationTrackingID: stale.result.operationTrackingID,
+      });
       assert.equal(expired.result, NOT_YET);
       const { purgeExpired } = await import('../src/executor/maintenance.js');
       const purged = await purgeExpired(gw.rt.db, gw.rt.services.clock.now(), retentionOf(gw.rt));
@@ -272,7 +288,10 @@ for (const backend of backends) {
       const userName = `racer${backend.name}`;
       const all = async () => {
         const answers = await Promise.all(Array.from({ length: 20 }, () => call(gw.url, { operation: 'getchallenge', username: userName })));
-        assert.ok(answers.every((a) => a.success), JSON.stringify(answers[0]));
+        assert.ok(
+          answers.every((a) => a.success),
+          JSON.stringify(answers[0]),
+        );
         const tokens = new Set(answers.map((a) => a.result.token as string));
         assert.equal(tokens.size, 1, `${tokens.size} different tokens handed out`);
         return [...tokens][0]!;
@@ -295,29 +314,64 @@ for (const backend of backends) {
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', cbwsOptions: q }, 'INVALID_PARAMETER');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":', cbwsOptions: q }, 'INVALID_PARAMETER');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '["x"]', cbwsOptions: q }, 'INVALID_PARAMETER');
-      for (const bad of ['{"launchfromqueue":1', '"x"', '{"launchfromqueue":2}', '{"launchfromqueue":1,"queuedelay":-1}', '{"launchfromqueue":1,"queuedelay":1.5}', '{"launchfromqueue":1,"queuedelay":"soon"}', '{"launchfromqueue":1,"queuedelay":8700000000000}']) {
+      for (const bad of [
+        '{"launchfromqueue":1',
+        '"x"',
+        '{"launchfromqueue":2}',
+        '{"launchfromqueue":1,"queuedelay":-1}',
+        '{"launchfromqueue":1,"queuedelay":1.5}',
+        '{"launchfromqueue":1,"queuedelay":"soon"}',
+        '{"launchfromqueue":1,"queuedelay":8700000000000}',
+      ]) {
         await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x"}', cbwsOptions: bad }, 'INVALID_PARAMETER');
       }
       await expectError({ operation: 'create', sessionName: s, elementType: 'Nope', element: '{"lastname":"x"}', cbwsOptions: q }, 'INVALID_MODULE');
       await expectError({ operation: 'describe', sessionName: s, elementType: 'Nope', cbwsOptions: q }, 'INVALID_MODULE');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"firstname":"x"}', cbwsOptions: q }, 'MANDATORY_FIELDS_MISSING');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"  "}', cbwsOptions: q }, 'MANDATORY_FIELDS_MISSING');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","email":"not-an-email"}', cbwsOptions: q }, 'VALIDATION_FAILED');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","shoesize":"9"}', cbwsOptions: q }, 'VALIDATION_FAILED');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Accounts', element: '{"accountname":"x","industry":"Piracy"}', cbwsOptions: q }, 'VALIDATION_FAILED');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"banana"}', cbwsOptions: q }, 'INVALID_ID_ATTRIBUTE');
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"firstname":"x"}', cbwsOptions: q },
+        'MANDATORY_FIELDS_MISSING',
+      );
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"  "}', cbwsOptions: q },
+        'MANDATORY_FIELDS_MISSING',
+      );
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","email":"not-an-email"}', cbwsOptions: q },
+        'VALIDATION_FAILED',
+      );
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","shoesize":"9"}', cbwsOptions: q },
+        'VALIDATION_FAILED',
+      );
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Accounts', element: '{"accountname":"x","industry":"Piracy"}', cbwsOptions: q },
+        'VALIDATION_FAILED',
+      );
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"banana"}', cbwsOptions: q },
+        'INVALID_ID_ATTRIBUTE',
+      );
       await expectError({ operation: 'update', sessionName: s, element: '{"lastname":"x"}', cbwsOptions: q }, 'INVALID_ID_ATTRIBUTE');
       await expectError({ operation: 'update', sessionName: s, element: '{"id":"77x1","lastname":"x"}', cbwsOptions: q }, 'INVALID_MODULE');
       await expectError({ operation: 'update', sessionName: s, element: '{"id":"12x999999","lastname":"x"}', cbwsOptions: q }, 'RECORD_NOT_FOUND');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"19x999"}', cbwsOptions: q }, 'REFERENCE_INVALID');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"12x1"}', cbwsOptions: q }, 'REFERENCE_INVALID');
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"19x999"}', cbwsOptions: q },
+        'REFERENCE_INVALID',
+      );
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"12x1"}', cbwsOptions: q },
+        'REFERENCE_INVALID',
+      );
       assert.equal(await countQueued(), before, 'nothing was queued by a rejected call');
 
       await expectError({ operation: 'retrieve', sessionName: s, id: 'abc' }, 'INVALID_ID_ATTRIBUTE');
       await expectError({ operation: 'retrieve', sessionName: s, id: '12x999999' }, 'RECORD_NOT_FOUND');
       await expectError({ operation: 'retrieve', sessionName: s, id: '99x1' }, 'INVALID_MODULE');
       await expectError({ operation: 'delete', sessionName: s, id: '12x999999' }, 'RECORD_NOT_FOUND');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"19x999"}' }, 'REFERENCE_INVALID');
+      await expectError(
+        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"19x999"}' },
+        'REFERENCE_INVALID',
+      );
       await expectError({ operation: 'wsgatetest_throw', sessionName: s }, 'INTERNAL_SERVER_ERROR');
       const notJson = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"operation":' });
       const notJsonBody = await notJson.json();

@@ -27,7 +27,10 @@ for (const backend of backends) {
     before(async () => {
       gw = await startGateway(backend);
       const { sessionName } = await login(gw.url);
-      const elements = Array.from({ length: 3000 }, (_, i) => ({ elementType: 'Contacts', element: { lastname: `Plan${String(i).padStart(4, '0')}`, email: `p${i}@example.com` } }));
+      const elements = Array.from({ length: 3000 }, (_, i) => ({
+        elementType: 'Contacts',
+        element: { lastname: `Plan${String(i).padStart(4, '0')}`, email: `p${i}@example.com` },
+      }));
       // Three calls: a MassCreate takes at most WSGATE_MASS_MAX_ELEMENTS (1,000) elements.
       for (let from = 0; from < elements.length; from += 1000) {
         const res = await call(gw.url, { operation: 'MassCreate', sessionName, elements: elements.slice(from, from + 1000) });
@@ -76,8 +79,10 @@ for (const backend of backends) {
     test('and gives the same rows as without it', async () => {
       const { sessionName } = await login(gw.url);
       const q = async (query: string) => (await call(gw.url, { operation: 'query', sessionName, query }, { method: 'GET' })).result;
-      assert.deepEqual((await q("select lastname from Contacts where lastname like 'PLAN004%' order by lastname;")).map((r: any) => r.lastname),
-        Array.from({ length: 10 }, (_, i) => `Plan004${i}`));
+      assert.deepEqual(
+        (await q("select lastname from Contacts where lastname like 'PLAN004%' order by lastname;")).map((r: any) => r.lastname),
+        Array.from({ length: 10 }, (_, i) => `Plan004${i}`),
+      );
       assert.deepEqual(await q("select count(*) from Contacts where lastname = 'plan0042';"), [{ count: '0' }], 'equality stays case-sensitive');
       assert.deepEqual(await q("select count(*) from Contacts where lastname in ('Plan0001', 'plan0002', 'Plan0003');"), [{ count: '2' }]);
     });

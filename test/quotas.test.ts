@@ -35,7 +35,10 @@ for (const backend of backends) {
       call(url, { operation: 'wsgatetest_noop', sessionName: session, tag, cbwsOptions: JSON.stringify({ launchfromqueue: 1, ...options }) });
     const deferCreate = (session: string, requestId: string, options: Record<string, unknown> = {}, url = gw.url) =>
       call(url, {
-        operation: 'create', sessionName: session, elementType: 'Contacts', element: { lastname: `Quota ${requestId}` },
+        operation: 'create',
+        sessionName: session,
+        elementType: 'Contacts',
+        element: { lastname: `Quota ${requestId}` },
         cbwsOptions: JSON.stringify({ launchfromqueue: 1, ClientRequestIdentifier: requestId, ...options }),
       });
     const count = (userId: number, where: Record<string, unknown> = { state: 'queued' }) =>
@@ -164,7 +167,11 @@ for (const backend of backends) {
       const enabled = await cli('user', 'enable', 'quota_disabled');
       assert.equal(enabled.code, 0, shown(enabled));
       const again = await login(gw.url, 'quota_disabled', u.accessKey);
-      const result = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: again.sessionName, operationTrackingID: queued.result.operationTrackingID });
+      const result = await call(gw.url, {
+        operation: 'getQueuedOperationResult',
+        sessionName: again.sessionName,
+        operationTrackingID: queued.result.operationTrackingID,
+      });
       ok(result);
       const inner = JSON.parse(result.result) as Envelope;
       refused(inner, 'ACCESS_DENIED', /disabled/);
@@ -186,12 +193,16 @@ for (const backend of backends) {
       assert.notEqual(key, u.accessKey);
       refused(await call(gw.url, { operation: 'listtypes', sessionName: u.session }), 'INVALID_SESSIONID', /Invalid/);
       const ch = await call(gw.url, { operation: 'getchallenge', username: 'quota_rotate' });
-      refused(await call(gw.url, { operation: 'login', username: 'quota_rotate', accessKey: md5(ch.result.token + u.accessKey) }), 'INVALID_USER_CREDENTIALS', /Invalid/);
+      refused(
+        await call(gw.url, { operation: 'login', username: 'quota_rotate', accessKey: md5(ch.result.token + u.accessKey) }),
+        'INVALID_USER_CREDENTIALS',
+        /Invalid/,
+      );
       const s = await login(gw.url, 'quota_rotate', key);
       ok(await call(gw.url, { operation: 'listtypes', sessionName: s.sessionName }));
     });
 
-    test('purge --user [--queue]: removes only that user\'s (and queue\'s) queued entries, not running ones', async () => {
+    test("purge --user [--queue]: removes only that user's (and queue's) queued entries, not running ones", async () => {
       const a = await user('quota_purge_a');
       const b = await user('quota_purge_b');
       ok(await defer(a.session));

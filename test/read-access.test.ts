@@ -41,7 +41,10 @@ const writtenRecord = (() => {
     if (Array.isArray(node)) return node.map(rebase);
     if (!node || typeof node !== 'object') return node;
     return Object.fromEntries(
-      Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? `${base}#/$defs/${v.slice('#/components/schemas/'.length)}` : rebase(v)]),
+      Object.entries(node).map(([k, v]) => [
+        k,
+        k === '$ref' && typeof v === 'string' ? `${base}#/$defs/${v.slice('#/components/schemas/'.length)}` : rebase(v),
+      ]),
     );
   };
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
@@ -117,7 +120,11 @@ for (const backend of backends) {
       const answer = await ok(plain, { operation: 'update', element: { id: rec.id, title: 'updated', secret: SECRET, amount: 9 } });
       assertStamp(answer, rec.id);
       assert.equal((await stored(rec.id)).title, 'updated');
-      assertWhole(await ok(admin, { operation: 'update', element: { id: rec.id, title: 'again', secret: SECRET } }), { title: 'again', secret: SECRET, amount: '' });
+      assertWhole(await ok(admin, { operation: 'update', element: { id: rec.id, title: 'again', secret: SECRET } }), {
+        title: 'again',
+        secret: SECRET,
+        amount: '',
+      });
     });
 
     test('revise with the id only: the user role gets id and times only, an admin every field', async () => {
@@ -131,12 +138,24 @@ for (const backend of backends) {
     test('upsert: refused to the user role whether it would create or update (its search is a read); an admin gets every field', async () => {
       const rec = await ledger('upsert target');
       for (const title of ['upsert target', 'upsert new']) {
-        const res = await as(plain, { operation: 'upsert', elementType: 'Ledger', element: { title, secret: 'x' }, searchOn: 'title', updatedfields: 'secret' });
+        const res = await as(plain, {
+          operation: 'upsert',
+          elementType: 'Ledger',
+          element: { title, secret: 'x' },
+          searchOn: 'title',
+          updatedfields: 'secret',
+        });
         assert.equal(res.error?.code, 'ACCESS_DENIED', JSON.stringify(res));
       }
       assert.equal((await stored(rec.id)).secret, SECRET, 'unchanged');
       assert.equal(await gw.rt.db.prisma.record.count({ where: { data: { contains: 'upsert new' } } }), 0, 'nothing created');
-      const updated = await ok(admin, { operation: 'upsert', elementType: 'Ledger', element: { title: 'upsert target', amount: 5 }, searchOn: 'title', updatedfields: 'amount' });
+      const updated = await ok(admin, {
+        operation: 'upsert',
+        elementType: 'Ledger',
+        element: { title: 'upsert target', amount: 5 },
+        searchOn: 'title',
+        updatedfields: 'amount',
+      });
       assertWhole(updated, { id: rec.id, secret: SECRET, amount: '5' });
       const created = await ok(admin, { operation: 'upsert', elementType: 'Ledger', element: { title: 'upsert new', secret: SECRET }, searchOn: 'title' });
       assertWhole(created, { title: 'upsert new', secret: SECRET });
@@ -156,7 +175,10 @@ for (const backend of backends) {
       assert.equal(res.success_updates[1].lastname, 'Readable', 'a module the role may read is answered whole');
       assert.equal(res.success_updates[1].firstname, 'Ann');
       assertStamp(res.success_updates[2], b.id);
-      assert.deepEqual(res.failed_updates.map((f: { code: string }) => f.code), ['RECORD_NOT_FOUND']);
+      assert.deepEqual(
+        res.failed_updates.map((f: { code: string }) => f.code),
+        ['RECORD_NOT_FOUND'],
+      );
       assert.equal((await stored(b.id)).amount, '2');
       const mine = await ok(admin, { operation: 'MassUpdate', elements: [{ id: a.id }, { id: b.id, amount: 4 }] });
       assertWhole(mine.success_updates[0], { id: a.id, secret: SECRET });
@@ -173,7 +195,10 @@ for (const backend of backends) {
       assert.equal(res.success_creates.length, 2, JSON.stringify(res));
       assert.equal(res.success_creates[0].lastname, 'Owner', 'a module the role may read is answered whole');
       assertStamp(res.success_creates[1]);
-      assert.deepEqual(res.failed_creates.map((f: { code: string }) => f.code), ['MANDATORY_FIELDS_MISSING']);
+      assert.deepEqual(
+        res.failed_creates.map((f: { code: string }) => f.code),
+        ['MANDATORY_FIELDS_MISSING'],
+      );
       const written = await stored(res.success_creates[1].id);
       assert.equal(written.contact_id, res.success_creates[0].id);
       assert.equal(written.secret, SECRET);
@@ -181,7 +206,7 @@ for (const backend of backends) {
       assertWhole(mine.success_creates[1], { title: 'mass created', secret: SECRET, contact_id: mine.success_creates[0].id });
     });
 
-    test('deferred: what the user role queued stores and answers id and times only; an admin\'s every field', async () => {
+    test("deferred: what the user role queued stores and answers id and times only; an admin's every field", async () => {
       const rec = await ledger('deferred');
       const update = await runDeferred(plain, { operation: 'update', element: { id: rec.id, title: 'deferred update', secret: SECRET } });
       assert.ok(!update.storedResult.includes(SECRET) && !update.storedResult.includes('deferred update'), update.storedResult);
@@ -200,7 +225,10 @@ for (const backend of backends) {
       assert.ok(!mass.storedResult.includes(SECRET), mass.storedResult);
       assertStamp((mass.envelope.result as { success_updates: Record<string, string>[] }).success_updates[0]!, rec.id);
 
-      const massCreate = await runDeferred(plain, { operation: 'MassCreate', elements: [{ elementType: 'Ledger', element: { title: 'deferred mass', secret: SECRET } }] });
+      const massCreate = await runDeferred(plain, {
+        operation: 'MassCreate',
+        elements: [{ elementType: 'Ledger', element: { title: 'deferred mass', secret: SECRET } }],
+      });
       assert.ok(!massCreate.storedResult.includes(SECRET), massCreate.storedResult);
       assertStamp((massCreate.envelope.result as { success_creates: Record<string, string>[] }).success_creates[0]!);
 

@@ -70,8 +70,11 @@ for (const backend of backends) {
       assert.equal(entries.length, 1, `one entry for the tick, not one per executor (${JSON.stringify([a, b])})`);
       const queued = await createEntries();
       assert.equal(queued.length, 2, 'one per schedule');
-      assert.ok(queued.every((e) => e.state === 'done' && e.dueAt.getTime() % FIVE_MINUTES === 0), 'run, and due at the tick itself');
-      assert.equal(entries[0]!.ownerId, 1, 'as the schedule\'s user (admin)');
+      assert.ok(
+        queued.every((e) => e.state === 'done' && e.dueAt.getTime() % FIVE_MINUTES === 0),
+        'run, and due at the tick itself',
+      );
+      assert.equal(entries[0]!.ownerId, 1, "as the schedule's user (admin)");
       // A pass within the same five minutes queues nothing more.
       gw.rt.services.clock.advance(60_000);
       await runPass(gw.rt);
@@ -89,7 +92,10 @@ for (const backend of backends) {
       const dues = (await createEntries()).slice(-7).map((e) => e.dueAt.getTime());
       assert.equal(new Set(dues).size, 6, 'the last tick has two entries (one per schedule), the five before one each');
       const distinct = [...new Set(dues)];
-      assert.ok(distinct.every((d, i) => i === 0 || d - distinct[i - 1]! === FIVE_MINUTES), 'one entry per tick, five minutes apart');
+      assert.ok(
+        distinct.every((d, i) => i === 0 || d - distinct[i - 1]! === FIVE_MINUTES),
+        'one entry per tick, five minutes apart',
+      );
 
       // The next tick found ten minutes late (beyond the 300 s grace) is skipped by "skip".
       toNextTick([gw.rt.services.clock, other.services.clock], 600);
@@ -105,7 +111,9 @@ for (const backend of backends) {
       const summer = madrid.next(new Date('2026-07-01T00:00:00Z'))!;
       assert.equal(summer.toISOString(), '2026-07-01T01:00:00.000Z', '03:00 in Madrid (UTC+2 in summer)');
       assert.deepEqual(
-        tickerOf('*/20 * * * * *', 'UTC').between(new Date('2026-12-01T00:00:00Z'), new Date('2026-12-01T00:01:00Z'), 10).map((d) => d.toISOString()),
+        tickerOf('*/20 * * * * *', 'UTC')
+          .between(new Date('2026-12-01T00:00:00Z'), new Date('2026-12-01T00:01:00Z'), 10)
+          .map((d) => d.toISOString()),
         ['2026-12-01T00:01:00.000Z', '2026-12-01T00:00:40.000Z', '2026-12-01T00:00:20.000Z'],
       );
     });
@@ -121,12 +129,29 @@ for (const backend of backends) {
       assert.match(unknown.stderr, /operation nosuch is not registered/, shown(unknown));
       const noUser = await runCli(['schedule', 'add', 'x', '--cron', '0 * * * *', '--operation', 'create', '--user', 'ghost'], env);
       assert.match(noUser.stderr, /user ghost does not exist/, shown(noUser));
-      const badParams = await runCli(['schedule', 'add', 'x', '--cron', '0 * * * *', '--operation', 'create', '--user', 'admin', '--params', '{"elementType":"Contacts"}'], env);
+      const badParams = await runCli(
+        ['schedule', 'add', 'x', '--cron', '0 * * * *', '--operation', 'create', '--user', 'admin', '--params', '{"elementType":"Contacts"}'],
+        env,
+      );
       assert.equal(badParams.code, 2, shown(badParams));
       assert.match(badParams.stderr, /element is required/, shown(badParams));
 
       const added = await runCli(
-        ['schedule', 'add', 'hourly', '--cron', '0 * * * *', '--operation', 'create', '--user', 'admin', '--timezone', 'Europe/Madrid', '--params', '{"elementType":"Contacts","element":{"lastname":"Hourly"}}'],
+        [
+          'schedule',
+          'add',
+          'hourly',
+          '--cron',
+          '0 * * * *',
+          '--operation',
+          'create',
+          '--user',
+          'admin',
+          '--timezone',
+          'Europe/Madrid',
+          '--params',
+          '{"elementType":"Contacts","element":{"lastname":"Hourly"}}',
+        ],
         env,
       );
       assert.equal(added.code, 0, shown(added));
@@ -135,7 +160,10 @@ for (const backend of backends) {
       const listed = await runCli(['schedule', 'list', '--json'], env);
       assert.equal(listed.code, 0, shown(listed));
       const rows = JSON.parse(listed.stdout) as { name: string; timezone: string; operation: string; nextTick: string }[];
-      assert.deepEqual(rows.map((r) => [r.name, r.timezone, r.operation]), [['hourly', 'Europe/Madrid', 'create']]);
+      assert.deepEqual(
+        rows.map((r) => [r.name, r.timezone, r.operation]),
+        [['hourly', 'Europe/Madrid', 'create']],
+      );
       assert.equal(new Date(rows[0]!.nextTick).getUTCMinutes(), 0);
       expectCli(await runCli(['schedule', 'remove', 'hourly'], env), 0);
       const gone = await runCli(['schedule', 'remove', 'hourly'], env);

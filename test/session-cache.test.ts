@@ -50,25 +50,17 @@ for (const backend of backends) {
 
     const listtypes = (sessionName: string) => call(gw.url, { operation: 'listtypes', sessionName });
 
-    test(
-      backend.name === 'sqlite'
-        ? 'a session checked once is not read again while nothing else committed'
-        : 'every call reads its session',
-      async () => {
-        const { sessionName } = await login(gw.url);
-        sessionReads = 0;
-        for (let i = 0; i < 5; i++) assert.equal((await listtypes(sessionName)).success, true);
-        assert.equal(sessionReads, backend.name === 'sqlite' ? 1 : 5);
-        // Another gateway's call marks the session seen.
-        const now = gw.rt.services.clock.now();
-        await elsewhere(gw, 'UPDATE ws_session SET last_seen_at = $1 WHERE id = $2', [
-          backend.name === 'sqlite' ? now.getTime() : now,
-          stored(sessionName),
-        ]);
-        assert.equal((await listtypes(sessionName)).success, true);
-        assert.equal(sessionReads, backend.name === 'sqlite' ? 2 : 6, 'a commit elsewhere: read again');
-      },
-    );
+    test(backend.name === 'sqlite' ? 'a session checked once is not read again while nothing else committed' : 'every call reads its session', async () => {
+      const { sessionName } = await login(gw.url);
+      sessionReads = 0;
+      for (let i = 0; i < 5; i++) assert.equal((await listtypes(sessionName)).success, true);
+      assert.equal(sessionReads, backend.name === 'sqlite' ? 1 : 5);
+      // Another gateway's call marks the session seen.
+      const now = gw.rt.services.clock.now();
+      await elsewhere(gw, 'UPDATE ws_session SET last_seen_at = $1 WHERE id = $2', [backend.name === 'sqlite' ? now.getTime() : now, stored(sessionName)]);
+      assert.equal((await listtypes(sessionName)).success, true);
+      assert.equal(sessionReads, backend.name === 'sqlite' ? 2 : 6, 'a commit elsewhere: read again');
+    });
 
     test('logout: the next call with the session is refused', async () => {
       const { sessionName } = await login(gw.url);
@@ -88,10 +80,7 @@ for (const backend of backends) {
       const key = gw.rt.services.secret.decrypt(user.accessKeyEnc);
       const other = await login(gw.url, `cached_${backend.name}`, key);
       assert.equal((await listtypes(other.sessionName)).success, true);
-      await elsewhere(gw, 'UPDATE ws_user SET disabled_at = $1 WHERE id = $2', [
-        backend.name === 'sqlite' ? Date.now() : new Date(),
-        user.id,
-      ]);
+      await elsewhere(gw, 'UPDATE ws_user SET disabled_at = $1 WHERE id = $2', [backend.name === 'sqlite' ? Date.now() : new Date(), user.id]);
       assert.equal((await listtypes(other.sessionName)).error?.code, 'INVALID_SESSIONID');
     });
 

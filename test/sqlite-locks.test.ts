@@ -73,15 +73,21 @@ describe('SQLite shared with another process', () => {
   test('a transaction that could not start leaves the connection usable', { timeout: 30_000 }, async () => {
     const gw = await start(300);
     const queued = await call(gw.url, {
-      operation: 'create', sessionName: session, elementType: 'Contacts', element: '{"lastname":"Queued"}',
+      operation: 'create',
+      sessionName: session,
+      elementType: 'Contacts',
+      element: '{"lastname":"Queued"}',
       cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay: 0 }),
     });
     const lock = await holdWriteLock(fileOf(gw));
-    await assert.rejects(gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), (error) => {
-      assert.match(String(error), /SocketTimeout|busy|locked/i);
-      assert.ok(isTransientDatabaseError(error), 'a locked database is passing trouble: a later pass retries');
-      return true;
-    });
+    await assert.rejects(
+      gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()),
+      (error) => {
+        assert.match(String(error), /SocketTimeout|busy|locked/i);
+        assert.ok(isTransientDatabaseError(error), 'a locked database is passing trouble: a later pass retries');
+        return true;
+      },
+    );
     await assert.rejects(runPass(gw.rt), /SocketTimeout|busy|locked/i, 'a pass fails while the database is locked');
     await lock.release();
     assert.equal(await gw.rt.db.prisma.$transaction(async (tx) => tx.user.count()), 1, 'transactions start again');

@@ -11,7 +11,11 @@ import type { Condition, OrderItem, Query, SelectList, Value } from '../src/vtql
 
 const modules = new ModuleRegistry([
   {
-    name: 'Contacts', label: 'Contacts', singular: 'Contact', idPrefix: '12', labelFields: ['lastname'],
+    name: 'Contacts',
+    label: 'Contacts',
+    singular: 'Contact',
+    idPrefix: '12',
+    labelFields: ['lastname'],
     fields: [
       { name: 'firstname', type: 'string', label: 'First Name' },
       { name: 'lastname', type: 'string', label: 'Last Name', mandatory: true, indexed: true },
@@ -21,7 +25,14 @@ const modules = new ModuleRegistry([
       { name: 'account_id', type: 'reference', label: 'Account', references: ['Accounts'] },
     ],
   },
-  { name: 'Accounts', label: 'Accounts', singular: 'Account', idPrefix: '11', labelFields: ['accountname'], fields: [{ name: 'accountname', type: 'string', label: 'Name' }] },
+  {
+    name: 'Accounts',
+    label: 'Accounts',
+    singular: 'Account',
+    idPrefix: '11',
+    labelFields: ['accountname'],
+    fields: [{ name: 'accountname', type: 'string', label: 'Name' }],
+  },
 ]);
 
 const PARSE_CODES = ['QUERY_SYNTAX_ERROR'];
@@ -38,10 +49,67 @@ function refusedOrParsed(run: () => unknown, codes: string[]): void {
 }
 
 const vocabulary = [
-  'select', 'SELECT', 'from', 'where', 'and', 'OR', 'or', 'not', 'like', 'in', 'is', 'null', 'order', 'by', 'asc', 'desc', 'limit',
-  'count', '(', ')', '*', ',', ';', '=', '!=', '<>', '<', '>', '<=', '>=', 'Contacts', 'contacts', 'Accounts', 'Nope',
-  'firstname', 'lastname', 'age', 'score', 'donotcall', 'account_id', 'id', 'nosuchfield', "'x'", "'a''b'", "'\\'", "'", '12x5',
-  '11x3', '5', '-3', '1.5', '99999999999999999999', '1x', '.', '"', '%', '\\', '`', '#', '--', '/*',
+  'select',
+  'SELECT',
+  'from',
+  'where',
+  'and',
+  'OR',
+  'or',
+  'not',
+  'like',
+  'in',
+  'is',
+  'null',
+  'order',
+  'by',
+  'asc',
+  'desc',
+  'limit',
+  'count',
+  '(',
+  ')',
+  '*',
+  ',',
+  ';',
+  '=',
+  '!=',
+  '<>',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  'Contacts',
+  'contacts',
+  'Accounts',
+  'Nope',
+  'firstname',
+  'lastname',
+  'age',
+  'score',
+  'donotcall',
+  'account_id',
+  'id',
+  'nosuchfield',
+  "'x'",
+  "'a''b'",
+  "'\\'",
+  "'",
+  '12x5',
+  '11x3',
+  '5',
+  '-3',
+  '1.5',
+  '99999999999999999999',
+  '1x',
+  '.',
+  '"',
+  '%',
+  '\\',
+  '`',
+  '#',
+  '--',
+  '/*',
 ];
 
 /** Text made of VTQL's own words, so that the parser gets far into the grammar. */
@@ -94,7 +162,11 @@ interface Written<T> {
 function withoutPositions(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutPositions);
   if (typeof v !== 'object' || v === null) return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'pos').map(([k, x]) => [k, withoutPositions(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => k !== 'pos')
+      .map(([k, x]) => [k, withoutPositions(x)]),
+  );
 }
 
 const space = fc.constantFrom(' ', '  ', '\n', '\t', ' \r\n ');

@@ -12,7 +12,11 @@ import { compileQuery, parseQuery, toRecords, type Limits, type SqlDialect, type
 
 const modules = new ModuleRegistry([
   {
-    name: 'Contacts', label: 'Contacts', singular: 'Contact', idPrefix: '12', labelFields: ['lastname'],
+    name: 'Contacts',
+    label: 'Contacts',
+    singular: 'Contact',
+    idPrefix: '12',
+    labelFields: ['lastname'],
     fields: [
       { name: 'firstname', type: 'string', label: 'First Name' },
       { name: 'lastname', type: 'string', label: 'Last Name', mandatory: true },
@@ -24,18 +28,40 @@ const modules = new ModuleRegistry([
       { name: 'description', type: 'text', label: 'Description' },
     ],
   },
-  { name: 'Accounts', label: 'Accounts', singular: 'Account', idPrefix: '11', labelFields: ['accountname'], fields: [{ name: 'accountname', type: 'string', label: 'Name' }] },
+  {
+    name: 'Accounts',
+    label: 'Accounts',
+    singular: 'Account',
+    idPrefix: '11',
+    labelFields: ['accountname'],
+    fields: [{ name: 'accountname', type: 'string', label: 'Name' }],
+  },
 ]);
 
 /** The same modules with every field indexed: equality, in-lists and prefix patterns take other SQL, same rows. */
 const indexedModules = new ModuleRegistry(modules.modules.map((m) => ({ ...m, fields: m.fields.map((f) => ({ ...f, indexed: true })) })));
 
-const contact = (firstname: string, lastname: string, age: string, score: string, donotcall: string, birthday: string, status: string, description: string) =>
-  ({ firstname, lastname, age, score, donotcall, birthday, status, description });
+const contact = (
+  firstname: string,
+  lastname: string,
+  age: string,
+  score: string,
+  donotcall: string,
+  birthday: string,
+  status: string,
+  description: string,
+) => ({ firstname, lastname, age, score, donotcall, birthday, status, description });
 
 // id, module, owner, created, modified (UTC), fields
 const seed: [number, string, number, string, string, Record<string, string>][] = [
-  [1, 'Contacts', 1, '2024-01-01 10:00:00', '2024-03-01 08:00:00', contact('Ada', 'Lovelace', '36', '99.5', '1', '1815-12-10', 'Active', "Analyst; wrote 'notes'")],
+  [
+    1,
+    'Contacts',
+    1,
+    '2024-01-01 10:00:00',
+    '2024-03-01 08:00:00',
+    contact('Ada', 'Lovelace', '36', '99.5', '1', '1815-12-10', 'Active', "Analyst; wrote 'notes'"),
+  ],
   [2, 'Contacts', 2, '2024-02-01 00:00:00', '2024-02-01 00:00:00', contact('Grace', 'Hopper', '85', '88.25', '0', '1906-12-09', 'Active', '100% COBOL')],
   [3, 'Contacts', 1, '2024-02-15 12:30:00', '2024-02-15 12:30:00', contact('Alan', 'Turing', '41', '', '0', '1912-06-23', 'Inactive', "O'Brien's friend")],
   [4, 'Contacts', 2, '2024-03-10 09:00:00', '2024-03-10 09:00:00', contact('Édith', 'Piaf', '', '70', '', '', '', 'under_score')],
@@ -67,10 +93,22 @@ const cases: Case[] = [
   { q: "select id, lastname, lastname from Contacts where id = '12x3';", records: [{ id: '12x3', lastname: 'Turing' }] },
   {
     q: `${C} where id = 1;`,
-    records: [{
-      firstname: 'Ada', lastname: 'Lovelace', age: '36', score: '99.5', donotcall: '1', birthday: '1815-12-10', status: 'Active',
-      description: "Analyst; wrote 'notes'", assigned_user_id: '19x1', createdtime: '2024-01-01 10:00:00', modifiedtime: '2024-03-01 08:00:00', id: '12x1',
-    }],
+    records: [
+      {
+        firstname: 'Ada',
+        lastname: 'Lovelace',
+        age: '36',
+        score: '99.5',
+        donotcall: '1',
+        birthday: '1815-12-10',
+        status: 'Active',
+        description: "Analyst; wrote 'notes'",
+        assigned_user_id: '19x1',
+        createdtime: '2024-01-01 10:00:00',
+        modifiedtime: '2024-03-01 08:00:00',
+        id: '12x1',
+      },
+    ],
   },
   { q: 'SeLeCt * FrOm Contacts WhErE age > 40 OrDeR bY age DeSc LiMiT 1;', ids: [2] },
   // numbers, decimals, booleans, empty values
@@ -258,7 +296,10 @@ for (const [name, open, skip] of backends) {
     });
     after(() => db.close());
 
-    for (const [registry, how] of [[modules, ''], [indexedModules, ' (fields indexed)']] as const) {
+    for (const [registry, how] of [
+      [modules, ''],
+      [indexedModules, ' (fields indexed)'],
+    ] as const) {
       for (const c of cases) {
         test(`${c.q}${how}`, async () => {
           if (c.error) return expectError(() => compileQuery(c.q, registry, name, c.limits), c.error);
@@ -287,7 +328,7 @@ for (const [name, open, skip] of backends) {
 
 describe('vtql statements', () => {
   test('values are bound parameters, never SQL text', () => {
-    const hostile = ["' or 1=1 --", "'); DROP TABLE ws_record; --", '%\'"\\', 'Robert\'); --'];
+    const hostile = ["' or 1=1 --", "'); DROP TABLE ws_record; --", '%\'"\\', "Robert'); --"];
     for (const dialect of ['sqlite', 'postgresql'] as const) {
       for (const value of hostile) {
         const quoted = `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;

@@ -73,13 +73,18 @@ export class Recorder {
     this.latencies = [];
     this.lastSeenAt = 0;
     this.bad = 0;
-    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
     if (n === 0) this.resolveDone();
   }
 
   seen(i, addedAt) {
     const t = now();
-    if (!Number.isInteger(i) || i < 0 || i >= this.n) { this.bad += 1; return; }
+    if (!Number.isInteger(i) || i < 0 || i >= this.n) {
+      this.bad += 1;
+      return;
+    }
     if (addedAt !== undefined) this.latencies.push(t - addedAt);
     if (this.counts[i]++ === 0) {
       this.distinct += 1;
@@ -91,7 +96,9 @@ export class Recorder {
   /** Resolves true when every id was seen, false after timeoutMs. */
   async waitAll(timeoutMs) {
     let timer;
-    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
     try {
       return await Promise.race([this.done.then(() => true), timeout]);
     } finally {
@@ -200,14 +207,18 @@ export async function packageVersion(name) {
  * (0, or 2 when jobs went missing). Forced exit afterwards so no leftover timer keeps the process.
  */
 export function runMain(main) {
-  main().then(
-    (code) => { process.exitCode = code ?? 0; },
-    (err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exitCode = 1;
-    },
-  ).finally(() => {
-    // Give stdout a moment to flush, then leave even if a library left a handle open.
-    setTimeout(() => process.exit(), 50).unref();
-  });
+  main()
+    .then(
+      (code) => {
+        process.exitCode = code ?? 0;
+      },
+      (err) => {
+        process.stderr.write(`${err?.stack ?? err}\n`);
+        process.exitCode = 1;
+      },
+    )
+    .finally(() => {
+      // Give stdout a moment to flush, then leave even if a library left a handle open.
+      setTimeout(() => process.exit(), 50).unref();
+    });
 }

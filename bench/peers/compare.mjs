@@ -10,7 +10,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { node22Path, peersDir } from './common.mjs';
 
-const { values } = parseArgs({ options: { 'admin-url': { type: 'string' }, jobs: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: { 'admin-url': { type: 'string' }, jobs: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' } },
+});
 if (!values['admin-url']) throw new Error('--admin-url is required');
 if (!fs.existsSync(path.join(peersDir, 'node_modules', 'graphile-worker'))) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefix', peersDir], { stdio: 'inherit' });
@@ -22,7 +24,20 @@ for (let round = 0; round < Number(values.rounds); round++) {
   for (const concurrency of [4, 16]) {
     for (const mode of ['throughput', 'latency']) {
       for (const system of systems) {
-        const args = [path.join(peersDir, 'run.mjs'), '--admin-url', values['admin-url'], '--system', system, '--', '--mode', mode, '--concurrency', String(concurrency), '--jobs', values.jobs];
+        const args = [
+          path.join(peersDir, 'run.mjs'),
+          '--admin-url',
+          values['admin-url'],
+          '--system',
+          system,
+          '--',
+          '--mode',
+          mode,
+          '--concurrency',
+          String(concurrency),
+          '--jobs',
+          values.jobs,
+        ];
         const r = spawnSync(node22, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
         const last = r.stdout.trim().split('\n').at(-1) ?? '';
         let line;
@@ -33,7 +48,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
         }
         line.round = round;
         lines.push(line);
-        process.stderr.write(`${system} ${mode} c${concurrency}: ${line.error ?? (mode === 'throughput' ? `${line.jobsPerSecond} jobs/s` : `p50 ${line.p50Ms} ms p99 ${line.p99Ms} ms`)} dup=${line.duplicates} missing=${line.missing}\n`);
+        process.stderr.write(
+          `${system} ${mode} c${concurrency}: ${line.error ?? (mode === 'throughput' ? `${line.jobsPerSecond} jobs/s` : `p50 ${line.p50Ms} ms p99 ${line.p99Ms} ms`)} dup=${line.duplicates} missing=${line.missing}\n`,
+        );
       }
     }
   }
@@ -42,7 +59,14 @@ const out = path.resolve(peersDir, '..', '..', 'dist', 'bench-peers.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ node: execFileSync(node22, ['--version'], { encoding: 'utf8' }).trim(), lines }, null, 2));
 
-const pick = (system, mode, concurrency) => lines.filter((l) => l.system.startsWith(system === 'graphile' ? 'graphile' : system === 'pgboss' ? 'pg-boss' : 'wsgate') && l.mode === mode && l.concurrency === concurrency && !l.error);
+const pick = (system, mode, concurrency) =>
+  lines.filter(
+    (l) =>
+      l.system.startsWith(system === 'graphile' ? 'graphile' : system === 'pgboss' ? 'pg-boss' : 'wsgate') &&
+      l.mode === mode &&
+      l.concurrency === concurrency &&
+      !l.error,
+  );
 const median = (xs) => (xs.length ? xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : null);
 const fmt = (x, d = 0) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
 console.log('| concurrency | system | jobs/s | add-to-start p50 / p99 ms | duplicates | missing |');

@@ -4,9 +4,7 @@
 // Prints one JSON line on stdout (README.md). The database must be fresh: the schema is installed here.
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
-import {
-  latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep,
-} from './common.mjs';
+import { latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep } from './common.mjs';
 
 const TASK = 'noop';
 
@@ -78,7 +76,11 @@ async function main() {
       runner = await startRunner();
       await sleep(1000); // let the idle pool settle on LISTEN "jobs:insert"
       const start = await latencyRun({
-        warmup: opts.warmup, count: n, rate: opts.rate, timeoutMs: opts.timeoutMs, warm,
+        warmup: opts.warmup,
+        count: n,
+        rate: opts.rate,
+        timeoutMs: opts.timeoutMs,
+        warm,
         add: (payload) => workerUtils.addJob(TASK, payload),
       });
       complete = await recorder.waitAll(opts.timeoutMs);
@@ -97,7 +99,11 @@ async function main() {
       if (rows[0].left !== 0) throw new Error(`${rows[0].left} jobs still in graphile_worker.jobs after stop`);
     }
     if (warm.bad) throw new Error(`${warm.bad} warm-up jobs with an unexpected payload id`);
-    return finish({ system: 'graphile-worker', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings }, complete, opts.timeoutMs);
+    return finish(
+      { system: 'graphile-worker', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings },
+      complete,
+      opts.timeoutMs,
+    );
   } finally {
     if (runner) await runner.stop().catch(() => {});
     if (workerUtils) await workerUtils.release().catch(() => {});

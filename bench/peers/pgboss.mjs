@@ -4,9 +4,7 @@
 // Prints one JSON line on stdout (README.md). The database must be fresh: the schema is installed here.
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import {
-  latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep,
-} from './common.mjs';
+import { latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep } from './common.mjs';
 
 const QUEUE = 'noop';
 const SCHEMA = 'pgboss';
@@ -83,7 +81,12 @@ async function main() {
       // The producer is a second instance with its own pool, as graphile.mjs adds through
       // makeWorkerUtils: no maintenance, cron or migration there, it only sends.
       producer = new PgBoss({
-        connectionString: opts.url, schema: SCHEMA, max: 10, supervise: false, schedule: false, migrate: false,
+        connectionString: opts.url,
+        schema: SCHEMA,
+        max: 10,
+        supervise: false,
+        schedule: false,
+        migrate: false,
       });
       producer.on('error', (err) => {
         errors.push(err);
@@ -93,14 +96,17 @@ async function main() {
       await boss.work(QUEUE, workOptions, handler);
       await sleep(1000); // let the idle workers settle on LISTEN
       const start = await latencyRun({
-        warmup: opts.warmup, count: n, rate: opts.rate, timeoutMs: opts.timeoutMs, warm,
+        warmup: opts.warmup,
+        count: n,
+        rate: opts.rate,
+        timeoutMs: opts.timeoutMs,
+        warm,
         add: (payload) => producer.send(QUEUE, payload),
       });
       complete = await recorder.waitAll(opts.timeoutMs);
       ms = (complete ? recorder.lastSeenAt : now()) - start;
       Object.assign(settings, {
-        producer: `send() one job per ${1000 / opts.rate} ms from a second instance `
-          + '(own pool, max 10, supervise/schedule/migrate off)',
+        producer: `send() one job per ${1000 / opts.rate} ms from a second instance ` + '(own pool, max 10, supervise/schedule/migrate off)',
         idleBeforeAddsMs: 1000,
         warmupAdds: opts.warmup,
       });
@@ -111,9 +117,7 @@ async function main() {
     await boss.stop({ graceful: true, close: true, timeout: 30000 });
     boss = undefined;
     if (complete) {
-      const { rows } = await admin.query(
-        `SELECT count(*)::int AS left FROM ${SCHEMA}.job WHERE name = $1 AND state <> 'completed'`, [QUEUE],
-      );
+      const { rows } = await admin.query(`SELECT count(*)::int AS left FROM ${SCHEMA}.job WHERE name = $1 AND state <> 'completed'`, [QUEUE]);
       if (rows[0].left !== 0) throw new Error(`${rows[0].left} jobs not completed in ${SCHEMA}.job after stop`);
     }
     if (errors.length) throw new Error(`pg-boss emitted ${errors.length} error(s); first: ${errors[0]?.message}`);

@@ -38,7 +38,11 @@ const admin = await rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'ad
 const op = (tag, at) => ({ operation: 'wsgatetest_noop', params: { tag }, userId: admin.id, submittedAt: at, dueAt: at });
 
 async function tallyResults(recorder, withLatency) {
-  const rows = await rt.db.raw.query({ sql: 'SELECT result, attempts FROM ws_queued_operation', text: 'SELECT result, attempts FROM ws_queued_operation', values: [] });
+  const rows = await rt.db.raw.query({
+    sql: 'SELECT result, attempts FROM ws_queued_operation',
+    text: 'SELECT result, attempts FROM ws_queued_operation',
+    values: [],
+  });
   let reclaimed = 0;
   for (const r of rows) {
     if (Number(r.attempts) > 1) reclaimed++;
@@ -57,7 +61,10 @@ let line;
 if (cli.mode === 'throughput') {
   const at = new Date(Date.now() - 1000);
   for (let i = 0; i < cli.jobs; i += cli.chunk) {
-    await enqueueMany(rt.db, Array.from({ length: Math.min(cli.chunk, cli.jobs - i) }, (_, j) => op(`${i + j}:0`, at)));
+    await enqueueMany(
+      rt.db,
+      Array.from({ length: Math.min(cli.chunk, cli.jobs - i) }, (_, j) => op(`${i + j}:0`, at)),
+    );
   }
   await rt.db.raw.execute({ sql: 'ANALYZE', text: 'ANALYZE', values: [] });
   const engine = engineOf(rt, { concurrency: cli.concurrency, claimBatch: cli.batch });
@@ -72,7 +79,9 @@ if (cli.mode === 'throughput') {
   const recorder = new Recorder(cli.jobs);
   const reclaimed = await tallyResults(recorder, false);
   if (summary.run !== cli.jobs) throw new Error(`drain ran ${summary.run} of ${cli.jobs}: ${JSON.stringify(summary)}`);
-  line = JSON.parse(resultLine({ system: 'wsgate', version: '0.1.0', mode: 'throughput', concurrency: cli.concurrency, jobs: cli.jobs, ms, recorder, settings }));
+  line = JSON.parse(
+    resultLine({ system: 'wsgate', version: '0.1.0', mode: 'throughput', concurrency: cli.concurrency, jobs: cli.jobs, ms, recorder, settings }),
+  );
   line.duplicates += reclaimed;
 } else {
   const child = spawn(process.execPath, [dist('src/cli.js'), 'work', '--concurrency', String(cli.concurrency), '--sleep', '2'], {
@@ -101,12 +110,18 @@ if (cli.mode === 'throughput') {
     const recorder = new Recorder(cli.adds);
     const deadline = Date.now() + cli.timeoutMs;
     for (;;) {
-      const left = await rt.db.raw.query({ sql: "SELECT count(*) AS n FROM ws_queued_operation WHERE state <> 'done'", text: "SELECT count(*) AS n FROM ws_queued_operation WHERE state <> 'done'", values: [] });
+      const left = await rt.db.raw.query({
+        sql: "SELECT count(*) AS n FROM ws_queued_operation WHERE state <> 'done'",
+        text: "SELECT count(*) AS n FROM ws_queued_operation WHERE state <> 'done'",
+        values: [],
+      });
       if (Number(left[0].n) === 0 || Date.now() > deadline) break;
       await sleep(20);
     }
     const reclaimed = await tallyResults(recorder, true);
-    line = JSON.parse(resultLine({ system: 'wsgate', version: '0.1.0', mode: 'latency', concurrency: cli.concurrency, jobs: cli.adds, ms: 0, recorder, settings }));
+    line = JSON.parse(
+      resultLine({ system: 'wsgate', version: '0.1.0', mode: 'latency', concurrency: cli.concurrency, jobs: cli.adds, ms: 0, recorder, settings }),
+    );
     line.duplicates += reclaimed;
   } finally {
     child.kill('SIGTERM');

@@ -110,7 +110,7 @@ const invalidCredentials = () =>
  * the answer nor its time tells which names exist. A success uses the token up.
  */
 export async function login(db: DbTx, secret: Secret, defences: LoginDefences, attempt: LoginAttempt) {
-  const { userName, accessKey, address, clock } = attempt;
+  const { userName, address, clock } = attempt;
   const now = clock.now();
   defences.throttle.check(userName, address, now);
   try {
@@ -122,16 +122,21 @@ export async function login(db: DbTx, secret: Secret, defences: LoginDefences, a
 
 async function checkedLogin(db: DbTx, secret: Secret, defences: LoginDefences, attempt: LoginAttempt, now: Date) {
   const { userName, accessKey, address, clock } = attempt;
-  const [user] = userName.length > MAX_USER_NAME_LENGTH ? [] : await db.$queryRaw<
-    { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }[]
-  >`
+  const [user] =
+    userName.length > MAX_USER_NAME_LENGTH
+      ? []
+      : await db.$queryRaw<
+          { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }[]
+        >`
     SELECT u.id, u.access_key_enc, u.password_hash, c.token, c.expires_at, u.disabled_at
     FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
     WHERE u.user_name = ${userName}`;
   const token = user?.token && toDate(user.expires_at) > now ? user.token : null;
   let valid = false;
   if (user && token) {
-    const expected = createHash('md5').update(token + secret.decrypt(user.access_key_enc)).digest('hex');
+    const expected = createHash('md5')
+      .update(token + secret.decrypt(user.access_key_enc))
+      .digest('hex');
     valid = sameText(accessKey.toLowerCase(), expected);
   }
   if (!valid) {

@@ -102,10 +102,7 @@ export class LoginThrottle {
    */
   check(userName: string, address: string | undefined, now: Date): void {
     const t = now.getTime();
-    const until = Math.max(
-      this.users.blockedUntil(nameKey(userName), t),
-      address && this.addresses ? this.addresses.blockedUntil(address, t) : 0,
-    );
+    const until = Math.max(this.users.blockedUntil(nameKey(userName), t), address && this.addresses ? this.addresses.blockedUntil(address, t) : 0);
     if (until > t) {
       const seconds = Math.ceil((until - t) / 1000);
       throw new WsError(

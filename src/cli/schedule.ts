@@ -14,7 +14,7 @@ function parseParams(value: unknown): Record<string, unknown> {
   } catch {
     // answered below
   }
-  throw new UsageError('--params must be a JSON object of the operation\'s parameters');
+  throw new UsageError("--params must be a JSON object of the operation's parameters");
 }
 
 function optionalInt(flag: string, value: unknown): number | undefined {
@@ -68,7 +68,8 @@ async function add(values: Record<string, unknown>, positionals: string[], confi
     if (!op) throw new Refusal(`operation ${entry.operation} is not registered`);
     if (!op.queueable) throw new Refusal(`operation ${op.name} cannot be queued`);
     entry.operation = op.name;
-    if (!(await rt.db.prisma.user.findUnique({ where: { userName: entry.user }, select: { id: true } }))) throw new Refusal(`user ${entry.user} does not exist`);
+    if (!(await rt.db.prisma.user.findUnique({ where: { userName: entry.user }, select: { id: true } })))
+      throw new Refusal(`user ${entry.user} does not exist`);
     try {
       sanitize(op, entry.params);
     } catch (error) {
@@ -76,7 +77,9 @@ async function add(values: Record<string, unknown>, positionals: string[], confi
     }
   });
   writeSchedules(config.scheduleFile, [...entries, entry]);
-  process.stdout.write(`Added schedule ${entry.name} (${entry.cron}) to ${config.scheduleFile}; executors queue it from their next pass on (running ones: after a restart).\n`);
+  process.stdout.write(
+    `Added schedule ${entry.name} (${entry.cron}) to ${config.scheduleFile}; executors queue it from their next pass on (running ones: after a restart).\n`,
+  );
   return 0;
 }
 

@@ -28,11 +28,17 @@ async function readFrame(rt: Runtime): Promise<Frame> {
   return { at, database: rt.db.provider, queues, minutes, executors };
 }
 
-const ago = (ms: number) => (ms < 1_000 ? 'now' : ms < 120_000 ? `${Math.round(ms / 1000)}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`);
+const ago = (ms: number) =>
+  ms < 1_000 ? 'now' : ms < 120_000 ? `${Math.round(ms / 1000)}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`;
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** One screen of text (no terminal codes). */
@@ -58,7 +64,15 @@ export function renderFrame(f: Frame): string {
   }
   const executorRows = [['EXECUTOR', 'HOST', 'PID', 'QUEUES', 'BUSY', 'FREE', 'HEARTBEAT']];
   for (const e of f.executors) {
-    executorRows.push([e.id.slice(0, 8), e.host, String(e.pid), e.queues.join(','), String(e.busyWorkers), String(Math.max(0, e.maxWorkers - e.busyWorkers)), (ago(f.at.getTime() - e.seenAt.getTime()) + ' ago').replace('now ago', 'now')]);
+    executorRows.push([
+      e.id.slice(0, 8),
+      e.host,
+      String(e.pid),
+      e.queues.join(','),
+      String(e.busyWorkers),
+      String(Math.max(0, e.maxWorkers - e.busyWorkers)),
+      (ago(f.at.getTime() - e.seenAt.getTime()) + ' ago').replace('now ago', 'now'),
+    ]);
   }
   const busy = f.executors.reduce((n, e) => n + e.busyWorkers, 0);
   const max = f.executors.reduce((n, e) => n + e.maxWorkers, 0);

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { packageRoot } from '../config.js';
 import type { Verb } from './verb.js';
 
-export const packageVersion = (): string =>
-  (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+export const packageVersion = (): string => (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 export const versionVerbs: Record<string, Verb> = {
   version: {

@@ -163,7 +163,10 @@ export class WsgateClient {
     const answer = await this.call<{ operationTrackingID?: string }>(operation, { ...params, cbwsOptions });
     if (typeof answer?.operationTrackingID !== 'string') {
       // coreBOS runs an operation that cannot be queued at once and answers its result.
-      throw new WsgateError('OPERATION_NOT_SUPPORTED', `${operation} was not deferred (it cannot be queued): the gateway ran it and answered ${JSON.stringify(answer).slice(0, 200)}`);
+      throw new WsgateError(
+        'OPERATION_NOT_SUPPORTED',
+        `${operation} was not deferred (it cannot be queued): the gateway ran it and answered ${JSON.stringify(answer).slice(0, 200)}`,
+      );
     }
     return new DeferredOperation(this, answer.operationTrackingID);
   }
@@ -194,7 +197,11 @@ export class WsgateClient {
     try {
       envelope = JSON.parse(text);
     } catch {
-      throw new WsgateError('INTERNAL_SERVER_ERROR', `${operation}: the gateway answered HTTP ${res.status} with no envelope: ${text.slice(0, 200)}`, res.status);
+      throw new WsgateError(
+        'INTERNAL_SERVER_ERROR',
+        `${operation}: the gateway answered HTTP ${res.status} with no envelope: ${text.slice(0, 200)}`,
+        res.status,
+      );
     }
     if (envelope.success === true) return envelope.result;
     throw new WsgateError((envelope.error?.code ?? 'INTERNAL_SERVER_ERROR') as ErrorCode, envelope.error?.message ?? 'no message', res.status);

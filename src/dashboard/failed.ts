@@ -29,7 +29,14 @@ export function failedTable(rows: ListRow[], next: { at: Date; id: string } | nu
 <nav class="pager">${before ? html`<a href="/dashboard/failed">« Newest</a>` : ''}${next ? html`<a href="/dashboard/failed${query({ before: cursorOf(next) })}" rel="next">Older »</a>` : ''}</nav>`;
 }
 
-export function failedPage(rows: ListRow[], next: { at: Date; id: string } | null, before: string | undefined, now: Date, csrf: string, message?: string): Html {
+export function failedPage(
+  rows: ListRow[],
+  next: { at: Date; id: string } | null,
+  before: string | undefined,
+  now: Date,
+  csrf: string,
+  message?: string,
+): Html {
   return html`${notice(message)}<p class="muted">Operations whose attempts were used up by infrastructure failures (timeouts, workers that died, internal errors). Retrying queues one again with its tries counted afresh, under the same tracking id; forgetting deletes it. The same as <code>wsgate retry</code>, <code>wsgate forget</code> and <code>wsgate flush</code>.</p>
 <div id="list" hx-get="/dashboard/failed${query({ before, part: 'list' })}" hx-trigger="wsgate-changed from:body" hx-swap="innerHTML">${failedTable(rows, next, before, now, csrf)}</div>`;
 }

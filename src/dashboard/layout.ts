@@ -13,8 +13,7 @@ export interface Frame {
 }
 
 export function page(frame: Frame, body: Html): string {
-  const nav = (href: string, name: Frame['section'], label: string) =>
-    html`<a href="${href}" class="${frame.section === name ? 'current' : ''}">${label}</a>`;
+  const nav = (href: string, name: Frame['section'], label: string) => html`<a href="${href}" class="${frame.section === name ? 'current' : ''}">${label}</a>`;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -30,14 +29,16 @@ export function page(frame: Frame, body: Html): string {
 <body${frame.live ? html` data-events="/dashboard/events?since=${Date.now()}"` : ''}>
 <header class="top">
   <a class="brand" href="/dashboard">wsgate</a>
-  ${frame.userName
-    ? html`<nav>${nav('/dashboard', 'overview', 'Overview')}${nav('/dashboard/operations', 'operations', 'Operations')}${nav('/dashboard/failed', 'failed', 'Failed')}</nav>
+  ${
+    frame.userName
+      ? html`<nav>${nav('/dashboard', 'overview', 'Overview')}${nav('/dashboard/operations', 'operations', 'Operations')}${nav('/dashboard/failed', 'failed', 'Failed')}</nav>
   <span class="summary" data-live="summary"></span>
   <form method="post" action="/dashboard/signout" class="signout">
     <input type="hidden" name="_csrf" value="${frame.csrf}">
     <span class="muted">${frame.userName}</span> <button type="submit" class="link">Sign out</button>
   </form>`
-    : ''}
+      : ''
+  }
 </header>
 <main>
 <h1>${frame.title}</h1>
@@ -51,7 +52,14 @@ ${body}
 export function relative(at: Date, now: Date): string {
   const s = Math.round((now.getTime() - at.getTime()) / 1000);
   const a = Math.abs(s);
-  const text = a < 60 ? `${a} s` : a < 3600 ? `${Math.floor(a / 60)} min` : a < 86_400 ? `${Math.floor(a / 3600)} h ${Math.floor((a % 3600) / 60)} min` : `${Math.floor(a / 86_400)} d`;
+  const text =
+    a < 60
+      ? `${a} s`
+      : a < 3600
+        ? `${Math.floor(a / 60)} min`
+        : a < 86_400
+          ? `${Math.floor(a / 3600)} h ${Math.floor((a % 3600) / 60)} min`
+          : `${Math.floor(a / 86_400)} d`;
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -60,7 +68,13 @@ export function age(since: Date, now: Date): string {
   return relative(since, now).replace(/ ago$/, '').replace(/^in /, '');
 }
 
-export const stamp = (at: Date | null) => (at ? at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '—');
+export const stamp = (at: Date | null) =>
+  at
+    ? at
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+    : '—';
 
 export const time = (at: Date | null, now: Date) =>
   at ? html`<time datetime="${at.toISOString()}" title="${stamp(at)}">${relative(at, now)}</time>` : html`<span class="muted">—</span>`;

@@ -9,7 +9,11 @@ import { overviewLive, summaryLive } from './overview.js';
 export const PULSE_MS = 1000;
 
 /** An SSE event; each line of a multi-line payload gets its own `data:`. */
-export const sseEvent = (name: string, data: string) => `event: ${name}\n${data.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`;
+export const sseEvent = (name: string, data: string) =>
+  `event: ${name}\n${data
+    .split('\n')
+    .map((l) => `data: ${l}`)
+    .join('\n')}\n\n`;
 
 export class LivePulse {
   private readonly clients = new Set<ServerResponse>();

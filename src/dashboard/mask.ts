@@ -1,7 +1,8 @@
 // Parameters are shown with the values of secret-looking keys masked, at any depth: an operator reviewing
 // a queued call must not learn a password, access key or token that travels in it.
 
-const SECRET_KEY = /pass(wd|phrase)?$|password|access_?key|secret|token|^auth$|authori[sz]ation|^session_?(name|id)?$|api_?key|private_?key|credential|cookie|signature/i;
+const SECRET_KEY =
+  /pass(wd|phrase)?$|password|access_?key|secret|token|^auth$|authori[sz]ation|^session_?(name|id)?$|api_?key|private_?key|credential|cookie|signature/i;
 
 export const MASK = '••••••';
 

@@ -19,7 +19,9 @@ export function operationsTable(rows: ListRow[], next: { at: Date; id: string } 
   return html`<table class="operations">
 <thead><tr><th>Tracking id</th><th>Operation</th><th>State</th><th>Queue</th><th>User</th><th>Submitted</th><th>Due</th><th>Finished</th><th>Attempts</th></tr></thead>
 <tbody>${rows.map(
-    (r) => html`<tr data-id="${r.id}"><td><a class="mono" href="/dashboard/operations/${encodeURIComponent(r.id)}">${r.id}</a></td><td>${r.operation}</td><td>${stateBadge(r.state)}</td>
+    (
+      r,
+    ) => html`<tr data-id="${r.id}"><td><a class="mono" href="/dashboard/operations/${encodeURIComponent(r.id)}">${r.id}</a></td><td>${r.operation}</td><td>${stateBadge(r.state)}</td>
 <td>${r.queue}</td><td>${r.userName ?? html`<span class="muted">(deleted)</span>`}</td><td>${time(r.submittedAt, now)}</td><td>${time(r.dueAt, now)}</td><td>${time(r.finishedAt, now)}</td><td class="num">${r.attempts}</td></tr>`,
   )}</tbody></table>
 <nav class="pager">${f.before ? html`<a href="/dashboard/operations${query(filterParams(f))}">« Newest</a>` : ''}${
@@ -52,7 +54,8 @@ function reported(extra: Record<string, unknown>): Html {
     if (/log/i.test(name) && Array.isArray(value)) {
       return html`<h2>${name}</h2><ol class="log">${value.map((line) => html`<li>${typeof line === 'string' ? line : JSON.stringify(line)}</li>`)}</ol>`;
     }
-    const pct = typeof value === 'number' ? value : typeof (value as { percent?: unknown })?.percent === 'number' ? (value as { percent: number }).percent : null;
+    const pct =
+      typeof value === 'number' ? value : typeof (value as { percent?: unknown })?.percent === 'number' ? (value as { percent: number }).percent : null;
     if (/progress/i.test(name) && pct !== null) {
       return html`<h2>${name}</h2><p><progress max="100" value="${pct}"></progress> ${pct}%</p>${typeof value === 'object' ? json(maskSecrets(value)) : ''}`;
     }
@@ -62,7 +65,8 @@ function reported(extra: Record<string, unknown>): Html {
 
 export function detailPage(e: EntryDetail, now: Date, csrf: string, message?: string): Html {
   const cancellable = e.state === 'waiting' || e.state === 'delayed' || e.state === 'running';
-  const paramsCleared = (e.state === 'done' || e.state === 'cancelled') && typeof e.params === 'object' && e.params !== null && Object.keys(e.params).length === 0;
+  const paramsCleared =
+    (e.state === 'done' || e.state === 'cancelled') && typeof e.params === 'object' && e.params !== null && Object.keys(e.params).length === 0;
   return html`${notice(message)}<section class="card facts">
 <dl>
   <dt>Tracking id</dt><dd class="mono">${e.id}</dd>
@@ -72,13 +76,17 @@ export function detailPage(e: EntryDetail, now: Date, csrf: string, message?: st
   <dt>User</dt><dd>${e.userName ?? html`<span class="muted">(deleted)</span>`}</dd>
 </dl>
 <div class="actions">
-${cancellable
+${
+  cancellable
     ? html`<form method="post" action="/dashboard/operations/${encodeURIComponent(e.id)}/cancel"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="danger">Cancel this operation</button></form>`
-    : ''}
-${e.state === 'failed'
+    : ''
+}
+${
+  e.state === 'failed'
     ? html`<form method="post" action="/dashboard/failed/retry"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="id" value="${e.id}"><input type="hidden" name="back" value="detail"><button type="submit">Retry</button></form>
 <form method="post" action="/dashboard/failed/forget"><input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="id" value="${e.id}"><button type="submit" class="danger">Forget</button></form>`
-    : ''}
+    : ''
+}
 </div>
 </section>
 <h2>Timeline</h2>
@@ -90,11 +98,13 @@ ${e.state === 'failed'
 </ol>
 <h2>Attempts</h2>
 <p>${e.attempts} claimed, ${e.failures} failed since the last retry.</p>
-${e.errors.length
+${
+  e.errors.length
     ? html`<table class="attempts"><thead><tr><th>Attempt</th><th>At</th><th>Code</th><th>Message</th></tr></thead><tbody>${e.errors.map(
         (a) => html`<tr><td class="num">${a.attempt}</td><td>${stamp(new Date(a.at))}</td><td><code>${a.code}</code></td><td>${a.message}</td></tr>`,
       )}</tbody></table>`
-    : html`<p class="muted">No attempt has failed.</p>`}
+    : html`<p class="muted">No attempt has failed.</p>`
+}
 ${reported(e.extra)}
 <h2>Parameters</h2>
 ${paramsCleared ? html`<p class="muted">Cleared when the operation finished.</p>` : html`<pre class="json params">${JSON.stringify(maskSecrets(e.params), null, 2)}</pre>`}`;

@@ -24,12 +24,17 @@ function queueCard(q: QueueOverview, s: Snapshot): Html {
     ${count(q.waiting, 'waiting', q.queue, 'waiting')}${count(q.delayed, 'delayed', q.queue, 'delayed')}${count(q.running, 'running', q.queue, 'running')}${count(q.failed, 'failed', q.queue, 'failed')}${count(q.done, 'done, unread', q.queue, 'done')}
   </div>
   <p class="oldest">Oldest waiting: ${q.oldestWaitingSince ? html`<b>${age(q.oldestWaitingSince, s.at)}</b>` : html`<span class="muted">none</span>`}</p>
-  ${minuteChart(s.minutes.filter((m) => m.queue === q.queue), s.at, `queue ${q.queue}`)}
+  ${minuteChart(
+    s.minutes.filter((m) => m.queue === q.queue),
+    s.at,
+    `queue ${q.queue}`,
+  )}
 </section>`;
 }
 
 function executorTable(s: Snapshot): Html {
-  if (s.executors.length === 0) return html`<p class="muted">No executor has reported. Start one: <code>wsgate serve</code>, <code>wsgate work</code> or <code>wsgate execute</code>.</p>`;
+  if (s.executors.length === 0)
+    return html`<p class="muted">No executor has reported. Start one: <code>wsgate serve</code>, <code>wsgate work</code> or <code>wsgate execute</code>.</p>`;
   return html`<table class="executors">
 <thead><tr><th>Host</th><th>PID</th><th>Queues</th><th>Workers busy / free</th><th>Last heartbeat</th><th>Started</th></tr></thead>
 <tbody>${s.executors.map((e) => {

@@ -152,8 +152,27 @@ export interface EntryDetail extends Omit<ListRow, 'lastError'> {
 }
 
 const KNOWN = new Set([
-  'id', 'operation', 'params', 'params_bytes', 'user_id', 'state', 'available_at', 'due_at', 'submitted_at', 'queue', 'priority', 'attempts',
-  'failures', 'errors', 'lease_token', 'started_at', 'finished_at', 'result', 'result_expires_at', 'result_taken_at', 'user_name',
+  'id',
+  'operation',
+  'params',
+  'params_bytes',
+  'user_id',
+  'state',
+  'available_at',
+  'due_at',
+  'submitted_at',
+  'queue',
+  'priority',
+  'attempts',
+  'failures',
+  'errors',
+  'lease_token',
+  'started_at',
+  'finished_at',
+  'result',
+  'result_expires_at',
+  'result_taken_at',
+  'user_name',
 ]);
 
 const parseJson = (text: unknown): unknown => {

@@ -5,15 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import Koa from 'koa';
+import type Koa from 'koa';
 import Router, { type RouterContext } from '@koa/router';
 import getRawBody from 'raw-body';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { Services } from '../operations/types.js';
 import { packageRoot } from '../config.js';
-import { failure } from '../envelope.js';
-import { WsError } from '../errors.js';
 import { cancelEntry } from '../queue/cancel.js';
 import { flushFailed, forgetFailed, retryFailed } from '../queue/failed.js';
 import { queueEvents } from '../queue/events.js';
@@ -23,7 +21,18 @@ import { page, signInPage } from './layout.js';
 import { overviewPage, type Snapshot } from './overview.js';
 import { detailPage, operationsPage, operationsTable, parseCursor } from './operations.js';
 import { confirmPage, failedPage, failedTable } from './failed.js';
-import { entryDetail, executors, failedCount, LIST_STATES, listOperations, minuteCounts, ownerOf, queueOverview, type ListFilter, type ListState } from './queries.js';
+import {
+  entryDetail,
+  executors,
+  failedCount,
+  LIST_STATES,
+  listOperations,
+  minuteCounts,
+  ownerOf,
+  queueOverview,
+  type ListFilter,
+  type ListState,
+} from './queries.js';
 import { COOKIE, csrfTokenOf, csrfValid, sessionUser, signIn, SignInRefused, signOut, type DashboardUser, type SessionDeps } from './session.js';
 import { LivePulse } from './live.js';
 
@@ -129,7 +138,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   }
 
   const refuse = (ctx: Ctx, status: number, message: string) =>
-    send(ctx, page({ title: 'Refused', section: 'signin' }, html`<p class="error" role="alert">${message}</p><p><a href="/dashboard">Back to the dashboard</a></p>`), status);
+    send(
+      ctx,
+      page({ title: 'Refused', section: 'signin' }, html`<p class="error" role="alert">${message}</p><p><a href="/dashboard">Back to the dashboard</a></p>`),
+      status,
+    );
 
   const router = new Router<{ signed?: Signed }>({ prefix: '/dashboard' });
 
@@ -246,7 +259,15 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   router.get('/operations/:id', async (ctx) => {
     const at = now();
     const entry = await entryDetail(deps.db, ctx.params.id!, at);
-    if (!entry) return send(ctx, page(frame(ctx, 'Operation', 'operations'), html`<p class="card muted">No operation has this tracking id (it may have been read, forgotten or purged).</p>`), 404);
+    if (!entry)
+      return send(
+        ctx,
+        page(
+          frame(ctx, 'Operation', 'operations'),
+          html`<p class="card muted">No operation has this tracking id (it may have been read, forgotten or purged).</p>`,
+        ),
+        404,
+      );
     send(ctx, page(frame(ctx, `Operation ${entry.operation}`, 'operations', false), detailPage(entry, at, ctx.state.signed!.csrf, noticeOf(ctx))));
   });
 
@@ -255,7 +276,10 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const id = ctx.params.id!;
     const owner = await ownerOf(deps.db, id);
     // As cancelQueuedOperation does it, on behalf of the user who queued the entry.
-    const done = owner !== null ? await cancelEntry(deps.db.prisma, id, owner, now(), deps.services.resultTtlSeconds, 'The operation was cancelled by an operator before it ran') : null;
+    const done =
+      owner !== null
+        ? await cancelEntry(deps.db.prisma, id, owner, now(), deps.services.resultTtlSeconds, 'The operation was cancelled by an operator before it ran')
+        : null;
     if (owner !== null) deps.log.info({ operationTrackingID: id, by: ctx.state.signed!.user.userName, cancelled: done ?? false }, 'dashboard: cancel');
     ctx.status = 303;
     ctx.redirect(`/dashboard/operations/${encodeURIComponent(id)}?notice=${done ?? 'not-cancellable'}`);
@@ -273,7 +297,13 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   router.get('/failed/confirm', async (ctx) => {
     const action = ctx.query.action === 'forget' ? 'forget' : 'retry';
     const n = await failedCount(deps.db);
-    send(ctx, page(frame(ctx, action === 'forget' ? 'Forget all failed entries' : 'Retry all failed entries', 'failed', false), confirmPage(action, n, ctx.state.signed!.csrf)));
+    send(
+      ctx,
+      page(
+        frame(ctx, action === 'forget' ? 'Forget all failed entries' : 'Retry all failed entries', 'failed', false),
+        confirmPage(action, n, ctx.state.signed!.csrf),
+      ),
+    );
   });
 
   /** The entries a failed-store action is for: one (its row's button), the selected ones, or all once confirmed. */

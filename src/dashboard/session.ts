@@ -61,9 +61,12 @@ export async function signIn(deps: SessionDeps, userName: string, accessKey: str
     throw error;
   }
   try {
-    const [user] = userName.length > 255 ? [] : await deps.db.raw.query<{ id: unknown; access_key_enc: string; is_admin: unknown; disabled_at: unknown }>(
-      Prisma.sql`SELECT id, access_key_enc, is_admin, disabled_at FROM ws_user WHERE user_name = ${userName}`,
-    );
+    const [user] =
+      userName.length > 255
+        ? []
+        : await deps.db.raw.query<{ id: unknown; access_key_enc: string; is_admin: unknown; disabled_at: unknown }>(
+            Prisma.sql`SELECT id, access_key_enc, is_admin, disabled_at FROM ws_user WHERE user_name = ${userName}`,
+          );
     const stored = user ? deps.secret.decrypt(user.access_key_enc) : '';
     const a = Buffer.from(createHash('sha256').update(stored).digest('hex'));
     const b = Buffer.from(createHash('sha256').update(accessKey).digest('hex'));

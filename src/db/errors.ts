@@ -53,7 +53,10 @@ export function knownDatabaseFailure(error: unknown): WsError | undefined {
   const unavailable = databaseUnavailability(error);
   if (unavailable) return databaseUnavailable(unavailable);
   if (isStatementTimeout(error)) {
-    return new WsError('STATEMENT_TIMEOUT', 'A database statement of this call took longer than WSGATE_STATEMENT_TIMEOUT_MS and was stopped: narrow the query (an indexed field, a shorter pattern) or split the work');
+    return new WsError(
+      'STATEMENT_TIMEOUT',
+      'A database statement of this call took longer than WSGATE_STATEMENT_TIMEOUT_MS and was stopped: narrow the query (an indexed field, a shorter pattern) or split the work',
+    );
   }
   return undefined;
 }
@@ -88,4 +91,5 @@ const UNREACHABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2037']);
 // too many connections.
 const UNREACHABLE_SQLSTATES = /^(57P01|57P02|57P03|08\w{3}|53300)$/;
 // node-postgres's own words for a connection that died under it (they carry no code).
-const UNREACHABLE_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|Can't reach database server/i;
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|Can't reach database server/i;

@@ -56,9 +56,10 @@ function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): str
   db.pragma('foreign_keys = OFF');
   db.exec('BEGIN IMMEDIATE');
   try {
-    const rows = db
-      .prepare('SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL')
-      .all() as { migration_name: string; checksum: string }[];
+    const rows = db.prepare('SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL').all() as {
+      migration_name: string;
+      checksum: string;
+    }[];
     const pending = checkApplied(new Map(rows.map((r) => [r.migration_name, r.checksum])), migrations);
     for (const m of pending) {
       db.exec(m.sql);

@@ -2,9 +2,7 @@ import path from 'node:path';
 
 export type Provider = 'sqlite' | 'postgresql';
 
-export type DatabaseLocation =
-  | { provider: 'sqlite'; file: string }
-  | { provider: 'postgresql'; url: string };
+export type DatabaseLocation = { provider: 'sqlite'; file: string } | { provider: 'postgresql'; url: string };
 
 /** `file:PATH` (relative to the working directory) is SQLite; `postgres://` or `postgresql://` is PostgreSQL. */
 export function parseDatabaseUrl(url: string): DatabaseLocation {

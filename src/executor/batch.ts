@@ -112,7 +112,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
   for (const [index, entry] of batch.entries()) {
     const op = r.registry.get(entry.operation);
     let refusal: WsError | undefined;
-    if (!op || !op.queueable) refusal = new WsError('UNKNOWN_OPERATION', `Operation ${entry.operation} cannot be run from the queue by this executor`);
+    if (!op?.queueable) refusal = new WsError('UNKNOWN_OPERATION', `Operation ${entry.operation} cannot be run from the queue by this executor`);
     else {
       if (!users.has(entry.userId)) users.set(entry.userId, await userOf(r, entry.userId));
       if (!users.get(entry.userId)) refusal = new WsError('ACCESS_DENIED', 'The user who queued this operation no longer exists');
@@ -168,13 +168,25 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
             // The operation runs inside the batch's transaction: what it wants atomic is so already.
             const db = r.db.prisma;
             const result = await op.run(
-              { db, user: users.get(p.entry.userId)!, services: r.services, atomic: (fn) => fn(db), trackingId: p.entry.operationTrackingID, hooks: report?.hooks },
+              {
+                db,
+                user: users.get(p.entry.userId)!,
+                services: r.services,
+                atomic: (fn) => fn(db),
+                trackingId: p.entry.operationTrackingID,
+                hooks: report?.hooks,
+              },
               p.entry.params,
             );
             // Post event scripts change the result; queued ones are queued in this transaction (events-hooks.ts).
             const { events, modules } = r.services;
             const { envelope } = await events.settle(events.plan(op, p.entry.params, modules), {
-              op, user: users.get(p.entry.userId)!, params: p.entry.params, envelope: success(result), db, dialect: r.db.dialect,
+              op,
+              user: users.get(p.entry.userId)!,
+              params: p.entry.params,
+              envelope: success(result),
+              db,
+              dialect: r.db.dialect,
             });
             completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(envelope) });
             if (r.isCancelled(p.entry.operationTrackingID)) throw new RunCancelled();
@@ -195,9 +207,18 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         if (missed.length > 0) {
           // Missed: its lease was taken over, or its cancel reached the database first (then it is cancelled).
           const cancelledMeanwhile = new Set(await cancelsRequested(r.db, [leaseToken]));
-          throw new LeaseLost(missed.filter((id) => !cancelledMeanwhile.has(id)), missed.filter((id) => cancelledMeanwhile.has(id)));
+          throw new LeaseLost(
+            missed.filter((id) => !cancelledMeanwhile.has(id)),
+            missed.filter((id) => cancelledMeanwhile.has(id)),
+          );
         }
-        const stored = await finishCancelled(r.db, leaseToken, cancelled.map((p) => p.entry.operationTrackingID), now, r.resultTtlSeconds);
+        const stored = await finishCancelled(
+          r.db,
+          leaseToken,
+          cancelled.map((p) => p.entry.operationTrackingID),
+          now,
+          r.resultTtlSeconds,
+        );
         // Not stored: its lease was taken over meanwhile.
         for (const p of cancelled) if (!stored.has(p.entry.operationTrackingID)) p.lost = true;
       });
@@ -243,7 +264,9 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         // The database failed around the operations (a transaction that cannot start or commit, a lost
         // connection, a conflict): not their fault, so they are handed back to run again.
         const why = error instanceof OperationThrew ? error.thrown : error;
-        r.settled(todo.map((p) => ({ id: p.entry.operationTrackingID, kind: 'unfinished', started: chunk.includes(p), why: String((why as Error)?.message ?? why) })));
+        r.settled(
+          todo.map((p) => ({ id: p.entry.operationTrackingID, kind: 'unfinished', started: chunk.includes(p), why: String((why as Error)?.message ?? why) })),
+        );
         return;
       }
     }

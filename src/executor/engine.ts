@@ -446,7 +446,12 @@ export class Engine {
     const report = runnable.length > 0 ? this.pool.run(runnable) : null;
     const done: Promise<void> = (async () => {
       for (const e of givenUp) {
-        await this.recordFailure(e, 'INTERNAL_SERVER_ERROR', `The operation was started ${MAX_CLAIMS} times without finishing (its executor stopped each time); it is given up`, true);
+        await this.recordFailure(
+          e,
+          'INTERNAL_SERVER_ERROR',
+          `The operation was started ${MAX_CLAIMS} times without finishing (its executor stopped each time); it is given up`,
+          true,
+        );
       }
       if (!report) return;
       const settled = await report;
@@ -491,10 +496,18 @@ export class Engine {
         if (e === culprit) {
           if (reason === 'cancelled') await this.recordCancelled(e);
           else if (this.stopping && reason === 'exit') interrupted.push(e);
-          else await this.recordFailure(e, reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR', reason === 'timeout' ? detail : `The operation failed: ${detail}`, false, reason === 'timeout' ? { ms: this.options.timeoutSeconds * 1000 } : {});
+          else
+            await this.recordFailure(
+              e,
+              reason === 'timeout' ? 'TIMEOUT' : 'INTERNAL_SERVER_ERROR',
+              reason === 'timeout' ? detail : `The operation failed: ${detail}`,
+              false,
+              reason === 'timeout' ? { ms: this.options.timeoutSeconds * 1000 } : {},
+            );
         } else unstarted.push(e);
       }
-      if (!(this.stopping && reason === 'exit') && reason !== 'cancelled') this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
+      if (!(this.stopping && reason === 'exit') && reason !== 'cancelled')
+        this.deps.log.warn({ reason, detail, operation: culprit?.operation, operationTrackingID: culprit?.operationTrackingID }, 'executor worker stopped');
     }
     const now = this.deps.clock.now();
     const ttl = this.options.resultTtlSeconds;
@@ -530,7 +543,13 @@ export class Engine {
 
   private async record(entry: ClaimedOperation, o: EntryOutcome, unstarted: ClaimedOperation[], interrupted: ClaimedOperation[]) {
     if (o.kind === 'done' || o.kind === 'protocolError') {
-      observeOutcome(this.deps, entry, { outcome: o.kind, code: o.kind === 'protocolError' ? o.code : undefined, startedAt: o.startedAt, ms: o.ms, final: true });
+      observeOutcome(this.deps, entry, {
+        outcome: o.kind,
+        code: o.kind === 'protocolError' ? o.code : undefined,
+        startedAt: o.startedAt,
+        ms: o.ms,
+        final: true,
+      });
     }
     switch (o.kind) {
       case 'done':
@@ -591,7 +610,15 @@ export class Engine {
     const retryAt = retry ? new Date(now.getTime() + backoffSeconds(policy.backoff ?? this.options.backoff, entry.failures + 1) * 1000) : null;
     const envelope = JSON.stringify(failure(new WsError(code, message)));
     const report = this.live.of(entry.operationTrackingID);
-    const recorded = await recordFailedAttempt(this.deps.db, { entry, error: { code, message }, now, retryAt, envelope, report, resultTtlSeconds: this.options.resultTtlSeconds });
+    const recorded = await recordFailedAttempt(this.deps.db, {
+      entry,
+      error: { code, message },
+      now,
+      retryAt,
+      envelope,
+      report,
+      resultTtlSeconds: this.options.resultTtlSeconds,
+    });
     if (recorded) observeOutcome(this.deps, entry, { outcome: retry ? 'retried' : 'failed', code, startedAt: facts.startedAt, ms: facts.ms, final: !retry });
     if (!recorded) this.summary.lost++;
     else if (retry) this.summary.retried++;
@@ -611,7 +638,11 @@ export class Engine {
       const now = clock.now();
       await renewLeases(db, [...tokens], now, this.options.leaseSeconds);
       if ((await rescueExpiredLeases(db, now, this.options.resultTtlSeconds)) > 0) this.wake();
-      await reportExecutor(db, { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt }, now);
+      await reportExecutor(
+        db,
+        { id: this.id, queues: this.options.queues, maxWorkers: this.pool.size, busyWorkers: this.pool.busy, startedAt: this.startedAt },
+        now,
+      );
       this.lastHeartbeat = performance.now();
       this.backAgain(started);
     } catch (error) {
@@ -644,20 +675,26 @@ export class Engine {
     if (!(inMs > 0)) this.wake();
     else if (this.dueWake === null || dueMs < this.dueWake.at) {
       if (this.dueWake) clearTimeout(this.dueWake.timer);
-      const timer = setTimeout(() => {
-        this.dueWake = null;
-        this.wake();
-      }, Math.min(inMs, 2 ** 31 - 1));
+      const timer = setTimeout(
+        () => {
+          this.dueWake = null;
+          this.wake();
+        },
+        Math.min(inMs, 2 ** 31 - 1),
+      );
       timer.unref();
       this.dueWake = { at: dueMs, timer };
     }
   }
 
   private timer(fn: () => void, ms: number) {
-    const t = setTimeout(() => {
-      this.timers = this.timers.filter((x) => x !== t);
-      fn();
-    }, Math.min(ms, 2 ** 31 - 1));
+    const t = setTimeout(
+      () => {
+        this.timers = this.timers.filter((x) => x !== t);
+        fn();
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    );
     t.unref();
     this.timers.push(t);
   }

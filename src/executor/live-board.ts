@@ -79,7 +79,9 @@ export class LiveBoard {
     this.writing = true;
     try {
       for (const [, b] of rows) b.dirty = false;
-      await this.store.write(rows.map(([id, b]) => ({ id, leaseToken: b.leaseToken, progress: b.progress, message: b.message, output: outputOf(b.lines, b.dropped) })));
+      await this.store.write(
+        rows.map(([id, b]) => ({ id, leaseToken: b.leaseToken, progress: b.progress, message: b.message, output: outputOf(b.lines, b.dropped) })),
+      );
     } catch (error) {
       for (const [, b] of rows) b.dirty = true;
       this.log.debug({ err: error }, 'could not write the progress of running operations; trying again');

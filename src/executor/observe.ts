@@ -45,13 +45,25 @@ export function observeOutcome(o: Observers, entry: ClaimedOperation, end: Attem
   const { span } = startSpan(`run ${operation}`, parent, {
     kind: SpanKind.CONSUMER,
     startTime: end.startedAt,
-    attributes: { 'wsgate.operation': operation, 'wsgate.queue': entry.queue, 'wsgate.operationTrackingID': entry.operationTrackingID, 'wsgate.attempt': entry.attempts },
+    attributes: {
+      'wsgate.operation': operation,
+      'wsgate.queue': entry.queue,
+      'wsgate.operationTrackingID': entry.operationTrackingID,
+      'wsgate.attempt': entry.attempts,
+    },
   });
-  endSpan(span, end.outcome === 'done' ? undefined : end.code ?? end.outcome, endedAt);
+  endSpan(span, end.outcome === 'done' ? undefined : (end.code ?? end.outcome), endedAt);
   // The run's log line: the same trace id as the submit's when the entry kept one.
   if (!o.log.isLevelEnabled('debug')) return;
   tracedLog(o.log, parent ? entry.traceParent : undefined).debug(
-    { operation, operationTrackingID: entry.operationTrackingID, queue: entry.queue, outcome: end.outcome, code: end.code, ms: end.ms === undefined ? undefined : Math.round(end.ms) },
+    {
+      operation,
+      operationTrackingID: entry.operationTrackingID,
+      queue: entry.queue,
+      outcome: end.outcome,
+      code: end.code,
+      ms: end.ms === undefined ? undefined : Math.round(end.ms),
+    },
     'queued operation ran',
   );
 }

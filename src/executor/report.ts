@@ -23,7 +23,9 @@ export interface ReportDelta {
 
 /** The lines kept, and a last one saying how many were dropped. */
 export const outputOf = (lines: string[], dropped: number) =>
-  dropped > 0 ? [...lines, `… ${dropped} more line${dropped > 1 ? 's' : ''} dropped (ctx.log keeps ${MAX_OUTPUT_LINES} lines, ${MAX_OUTPUT_BYTES / 1024} KiB)`] : lines;
+  dropped > 0
+    ? [...lines, `… ${dropped} more line${dropped > 1 ? 's' : ''} dropped (ctx.log keeps ${MAX_OUTPUT_LINES} lines, ${MAX_OUTPUT_BYTES / 1024} KiB)`]
+    : lines;
 
 /** The handler stopped because its executor is stopping: the entry is handed back, not failed. */
 export class StoppedForShutdown extends Error {

@@ -12,11 +12,7 @@ import { failure } from '../envelope.js';
 export function clientFault(error: unknown): 'gone' | 'malformed' | null {
   const e = error as { code?: string; type?: string; message?: string };
   if (e?.type === 'request.aborted' || e?.message === 'aborted' || e?.message === 'request aborted') return 'gone';
-  if (
-    ['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_EOF_STATE'].includes(
-      e?.code ?? '',
-    )
-  ) {
+  if (['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_EOF_STATE'].includes(e?.code ?? '')) {
     return 'gone';
   }
   if (e?.code?.startsWith('HPE_') || e?.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'malformed';
@@ -44,11 +40,7 @@ export function onContextError(log: Logger) {
     const res = this.res;
     for (const name of res.getHeaderNames()) if (!name.startsWith('access-control-') && name !== 'vary') res.removeHeader(name);
     const body = JSON.stringify(
-      failure(
-        fault
-          ? new WsError('INVALID_PARAMETER', 'Unreadable request')
-          : new WsError('INTERNAL_SERVER_ERROR', 'Internal server error'),
-      ),
+      failure(fault ? new WsError('INVALID_PARAMETER', 'Unreadable request') : new WsError('INTERNAL_SERVER_ERROR', 'Internal server error')),
     );
     res.statusCode = fault && status && status >= 400 && status < 500 ? status : fault ? 400 : 500;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');

@@ -65,7 +65,12 @@ export function readinessCheck(o: ReadinessOptions): () => Promise<Readiness> {
         migrations: applied === expected.length ? 'ok' : `${expected.length - applied} of ${expected.length} migrations not applied`,
       };
     } catch (error) {
-      return { database: `unreachable: ${String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200)}`, migrations: 'unknown' };
+      return {
+        database: `unreachable: ${String((error as Error)?.message ?? error)
+          .split('\n')[0]!
+          .slice(0, 200)}`,
+        migrations: 'unknown',
+      };
     } finally {
       clearTimeout(timer);
     }

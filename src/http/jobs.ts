@@ -70,7 +70,12 @@ function commandOf(door: Door, v: unknown): { operation: string; params: Record<
     if (!kind.fields.includes(key)) throw bad(`command.${key}`, `command.${key} is not a field of a ${String(type)} command (${kind.fields.join(', ')})`);
   }
   if (!door.registry.get(kind.operation)) {
-    throw new Problem(422, 'OPERATION_NOT_SUPPORTED', `command.type ${String(type)} is not available: this server has no ${kind.operation} operation`, 'command.type');
+    throw new Problem(
+      422,
+      'OPERATION_NOT_SUPPORTED',
+      `command.type ${String(type)} is not available: this server has no ${kind.operation} operation`,
+      'command.type',
+    );
   }
   return { operation: kind.operation, params };
 }
@@ -97,7 +102,12 @@ export function addJobRoutes(router: Router, door: Door): void {
     const workers = await workerCounts(door.db, new Date(now.getTime() - 3 * heartbeatEveryMs(door.leaseSeconds) - 1_000));
     ctx.body = {
       status: 200,
-      data: { waiting: counts.waiting, working: counts.running, max_threads: workers.maxWorkers, free_threads: Math.max(0, workers.maxWorkers - workers.busyWorkers) },
+      data: {
+        waiting: counts.waiting,
+        working: counts.running,
+        max_threads: workers.maxWorkers,
+        free_threads: Math.max(0, workers.maxWorkers - workers.busyWorkers),
+      },
     };
   });
 

@@ -9,7 +9,8 @@ export async function readJsonObject(ctx: Koa.Context, limit: string): Promise<R
   const chunked = ctx.get('transfer-encoding') !== '';
   if (!chunked && (length === '' || length === '0')) return {};
   const encoding = ctx.get('content-encoding');
-  if (encoding && encoding !== 'identity') throw new Problem(415, 'INVALID_PARAMETER', `Content-Encoding ${encoding} is not supported: send the body uncompressed`, 'body');
+  if (encoding && encoding !== 'identity')
+    throw new Problem(415, 'INVALID_PARAMETER', `Content-Encoding ${encoding} is not supported: send the body uncompressed`, 'body');
   if (!ctx.is('json', '+json')) {
     throw new Problem(415, 'INVALID_PARAMETER', `Content-Type ${ctx.get('content-type') || '(none)'} is not supported: send application/json`, 'body');
   }
@@ -29,6 +30,7 @@ export async function readJsonObject(ctx: Koa.Context, limit: string): Promise<R
   } catch {
     throw new Problem(400, 'INVALID_PARAMETER', 'The request body is not valid JSON', 'body');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Problem(400, 'INVALID_PARAMETER', 'The request body must be a JSON object', 'body');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Problem(400, 'INVALID_PARAMETER', 'The request body must be a JSON object', 'body');
   return body as Record<string, unknown>;
 }

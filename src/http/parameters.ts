@@ -11,11 +11,7 @@ import { callState } from './webservice-state.js';
 function bodyKind(ctx: Koa.Context): 'form' | 'json' {
   const encoding = ctx.get('content-encoding');
   if (encoding && encoding !== 'identity') {
-    throw new RequestRefused(
-      415,
-      'INVALID_PARAMETER',
-      `Content-Encoding ${encoding} is not supported: send the body uncompressed`,
-    );
+    throw new RequestRefused(415, 'INVALID_PARAMETER', `Content-Encoding ${encoding} is not supported: send the body uncompressed`);
   }
   if (!ctx.get('content-type') || ctx.is('application/x-www-form-urlencoded')) return 'form';
   if (ctx.is('json', '+json')) return 'json';

@@ -73,10 +73,11 @@ export const exec: OperationDefinition = {
   queueable: true,
   queued: true,
   external: true,
-  summary: 'A job that runs a command named in the allow file WSGATE_EXEC_ALLOW (the Queue Server\'s ExecWorker), without a shell, and stores {exitCode, stdout, stderr}. Always deferred.',
+  summary:
+    "A job that runs a command named in the allow file WSGATE_EXEC_ALLOW (the Queue Server's ExecWorker), without a shell, and stores {exitCode, stdout, stderr}. Always deferred.",
   params: [
     { name: 'name', type: 'string', required: true, description: 'The command, as the allow file names it' },
-    { name: 'args', type: 'encoded', required: false, description: 'JSON array of extra arguments, each matching the command\'s allowArgs' },
+    { name: 'args', type: 'encoded', required: false, description: "JSON array of extra arguments, each matching the command's allowArgs" },
   ],
   precheck(ctx, p) {
     jobOf(ctx, p);
@@ -115,10 +116,20 @@ export const exec: OperationDefinition = {
       });
       if (ctx.signal?.aborted) throw new WsError('OPERATION_CANCELLED', `exec: ${name} was cancelled; its process group was killed`);
       if (timedOut) throw new WsError('TIMEOUT', `exec: ${name} did not finish within ${command.timeoutSeconds} s; its process group was killed`);
-      const result = { exitCode: ended.code, signal: ended.signal, stdout: stdout.text, stderr: stderr.text, stdoutTruncated: stdout.truncated, stderrTruncated: stderr.truncated };
+      const result = {
+        exitCode: ended.code,
+        signal: ended.signal,
+        stdout: stdout.text,
+        stderr: stderr.text,
+        stdoutTruncated: stdout.truncated,
+        stderrTruncated: stderr.truncated,
+      };
       if (ended.code !== 0) {
         const tail = stderr.text.slice(-1000);
-        throw new WsError('EXEC_FAILED', `exec: ${name} ${ended.code === null ? `was killed (${ended.signal})` : `exited with code ${ended.code}`}${tail ? `; stderr: ${tail}` : ''}`);
+        throw new WsError(
+          'EXEC_FAILED',
+          `exec: ${name} ${ended.code === null ? `was killed (${ended.signal})` : `exited with code ${ended.code}`}${tail ? `; stderr: ${tail}` : ''}`,
+        );
       }
       return result;
     } catch (error) {

@@ -46,7 +46,14 @@ function commandOf(name: string, raw: unknown): ExecCommand {
   }
   const timeout = c.timeout ?? DEFAULT_EXEC_TIMEOUT_SECONDS;
   if (typeof timeout !== 'number' || !(timeout > 0)) throw broken('timeout must be a positive number of seconds');
-  return { executable: c.executable, args: args as string[], allowArgs, cwd: c.cwd as string | undefined, env: env as Record<string, string>, timeoutSeconds: timeout };
+  return {
+    executable: c.executable,
+    args: args as string[],
+    allowArgs,
+    cwd: c.cwd as string | undefined,
+    env: env as Record<string, string>,
+    timeoutSeconds: timeout,
+  };
 }
 
 /** The command named `name`; ACCESS_DENIED when exec is off or the name is not in the file. */
@@ -65,6 +72,6 @@ export function allowedCommand(file: string | undefined, name: string): ExecComm
     throw off("the server's exec allow file is not valid JSON");
   }
   if (typeof all !== 'object' || all === null || Array.isArray(all)) throw off("the server's exec allow file is not a JSON object of commands");
-  if (!Object.prototype.hasOwnProperty.call(all, name)) throw off(`the command ${name} is not allowed`);
+  if (!Object.hasOwn(all, name)) throw off(`the command ${name} is not allowed`);
   return commandOf(name, (all as Record<string, unknown>)[name]);
 }

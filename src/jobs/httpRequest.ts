@@ -116,7 +116,7 @@ export const httpRequest: OperationDefinition = {
   queued: true,
   external: true,
   summary:
-    'A job that makes one HTTP request (the Queue Server\'s HttpWorker) and stores its answer: {status, headers, body}. Always deferred. Off until WSGATE_HTTP_ALLOW lists hosts.',
+    "A job that makes one HTTP request (the Queue Server's HttpWorker) and stores its answer: {status, headers, body}. Always deferred. Off until WSGATE_HTTP_ALLOW lists hosts.",
   params: [
     { name: 'url', type: 'string', required: true, description: 'http or https URL; __JOBID__ in it is replaced with the operationTrackingID' },
     { name: 'method', type: 'string', required: false, description: 'GET (default), HEAD, POST, PUT, PATCH, DELETE or OPTIONS' },
@@ -125,7 +125,8 @@ export const httpRequest: OperationDefinition = {
       name: 'params',
       type: 'encoded',
       required: false,
-      description: 'JSON object: the query of a GET or HEAD, the body otherwise (JSON, or a form with content-type application/x-www-form-urlencoded); __JOBID__ in the body is replaced',
+      description:
+        'JSON object: the query of a GET or HEAD, the body otherwise (JSON, or a form with content-type application/x-www-form-urlencoded); __JOBID__ in the body is replaced',
     },
     { name: 'timeout', type: 'string', required: false, description: `seconds for the whole request, redirects included (default ${DEFAULT_TIMEOUT_SECONDS})` },
   ],

@@ -23,8 +23,7 @@ export function parseTraceparent(header: string | undefined | null): SpanContext
   return { traceId: traceId!, spanId: spanId!, traceFlags: parseInt(flags!, 16), isRemote: true };
 }
 
-export const formatTraceparent = (c: SpanContext) =>
-  `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+export const formatTraceparent = (c: SpanContext) => `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 
 export const tracer = (): Tracer => trace.getTracer('wsgate');
 
@@ -48,7 +47,11 @@ function randomHex(bytes: number): string {
  * the context its children and its stored traceparent use: the span's own when an SDK records it, else one
  * made here (the parent's trace id, or a new one, and a new span id), so a trace id always exists.
  */
-export function startSpan(name: string, parent: SpanContext | null, options: { kind?: SpanKind; startTime?: number; attributes?: Record<string, string | number> } = {}) {
+export function startSpan(
+  name: string,
+  parent: SpanContext | null,
+  options: { kind?: SpanKind; startTime?: number; attributes?: Record<string, string | number> } = {},
+) {
   const parentContext = parent ? trace.setSpanContext(context.active(), parent) : context.active();
   const span = tracer().startSpan(name, { kind: options.kind, startTime: options.startTime, attributes: options.attributes }, parentContext);
   const own = span.spanContext();

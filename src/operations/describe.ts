@@ -7,11 +7,12 @@ const describeField = (f: FieldDefinition) => ({
   name: f.name,
   label: f.label,
   mandatory: !!f.mandatory,
-  type: f.type === 'picklist'
-    ? { name: 'picklist', picklistValues: f.values!.map((v) => ({ label: v, value: v })), defaultValue: f.values![0] }
-    : f.type === 'reference'
-      ? { name: 'reference', refersTo: f.references! }
-      : { name: f.type, ...(f.maxlength ? { maxlength: f.maxlength } : {}) },
+  type:
+    f.type === 'picklist'
+      ? { name: 'picklist', picklistValues: f.values!.map((v) => ({ label: v, value: v })), defaultValue: f.values![0] }
+      : f.type === 'reference'
+        ? { name: 'reference', refersTo: f.references! }
+        : { name: f.type, ...(f.maxlength ? { maxlength: f.maxlength } : {}) },
   nullable: !f.mandatory,
   editable: true,
   default: '',
@@ -29,7 +30,7 @@ export const describe: OperationDefinition = {
   method: 'GET',
   prelogin: false,
   queueable: true,
-  summary: 'A module\'s fields and what can be done with it.',
+  summary: "A module's fields and what can be done with it.",
   params: [{ name: 'elementType', type: 'string', required: true, description: 'Module name, e.g. Contacts' }],
   precheck: (ctx, p) => assertMay(callerOf(ctx), moduleOf(ctx.services.modules, p.elementType), 'read'),
   async run(ctx, p) {

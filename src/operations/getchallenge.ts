@@ -6,7 +6,7 @@ export const getchallenge: OperationDefinition = {
   method: 'GET',
   prelogin: true,
   queueable: false,
-  summary: 'Token for login: send md5(token + accessKey) as login\'s accessKey.',
+  summary: "Token for login: send md5(token + accessKey) as login's accessKey.",
   params: [{ name: 'username', type: 'string', required: true, description: 'User name' }],
   run: (ctx, p) => getChallenge(ctx.db, ctx.services.secret, String(p.username), ctx.services.clock.now(), ctx.services.sessionPolicy),
 };

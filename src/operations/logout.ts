@@ -7,7 +7,7 @@ export const logout: OperationDefinition = {
   prelogin: false,
   queueable: false,
   summary: 'Ends the session.',
-  params: [{ name: 'sessionName', type: 'string', required: false, description: 'The session to end: the caller\'s own' }],
+  params: [{ name: 'sessionName', type: 'string', required: false, description: "The session to end: the caller's own" }],
   async run(ctx) {
     if (ctx.sessionName) await endSession(ctx.db, ctx.sessionName, ctx.services.sessions);
     return { message: 'successfull' };

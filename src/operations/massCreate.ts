@@ -124,7 +124,14 @@ export const massCreate: OperationDefinition = {
             item.outcome = error;
           }
         }
-        const created = await createRecords(db, ctx.services.provider, ctx.services.modules, ready.map((r) => r.record), user, now);
+        const created = await createRecords(
+          db,
+          ctx.services.provider,
+          ctx.services.modules,
+          ready.map((r) => r.record),
+          user,
+          now,
+        );
         // Answered as the caller may see each record (id and times only of a module the role may not read).
         for (const [k, r] of ready.entries()) {
           const outcome = created[k]!;

@@ -8,7 +8,14 @@ import { callerOf, checkMassSize, type OperationContext, type OperationDefinitio
 
 /** The ids of the call: spaces, empty entries and repeats dropped. */
 function idsOf(ctx: OperationContext, p: Params): string[] {
-  const ids = [...new Set((p.ids as string).split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+  const ids = [
+    ...new Set(
+      (p.ids as string)
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    ),
+  ];
   checkMassSize(ctx, 'MassDelete', 'ids', ids.length);
   return ids;
 }
@@ -42,9 +49,16 @@ export const massDelete: OperationDefinition = {
     await ctx.atomic(async (db) => {
       // Modules and ids in a fixed order, so that concurrent MassDeletes lock rows in the same order.
       for (const [module, wanted] of [...byModule].sort(([a], [b]) => a.name.localeCompare(b.name))) {
-        const gone = await deleteRecords(db, module, wanted.map((w) => w.id).sort((a, b) => a - b));
+        const gone = await deleteRecords(
+          db,
+          module,
+          wanted.map((w) => w.id).sort((a, b) => a - b),
+        );
         for (const w of wanted) {
-          outcome.set(w.wsid, gone.has(w.id) || new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, w.id)}`));
+          outcome.set(
+            w.wsid,
+            gone.has(w.id) || new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, w.id)}`),
+          );
         }
       }
     });

@@ -25,7 +25,7 @@ export const massUpdate: OperationDefinition = {
     const failed_updates: { id: unknown; code: string; message: string }[] = [];
     await ctx.atomic(async (db) => {
       const inTx = { ...ctx, db, raw: undefined };
-      const idOf = (element: unknown) => (element !== null && typeof element === 'object' ? (element as { id?: unknown }).id ?? '' : '');
+      const idOf = (element: unknown) => (element !== null && typeof element === 'object' ? ((element as { id?: unknown }).id ?? '') : '');
       // Applied in id order, so that two MassUpdates of the same records lock them in the same order (no
       // deadlock on PostgreSQL); answered in the order given.
       const order = elements.map((_, i) => i).sort((a, b) => String(idOf(elements[a])).localeCompare(String(idOf(elements[b]))) || a - b);

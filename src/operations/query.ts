@@ -18,8 +18,11 @@ export const query: OperationDefinition = {
   prelogin: false,
   queueable: false,
   isolated: 'sqlite',
-  summary: 'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count]; moreinfo.totalrows counts every matching record.',
-  params: [{ name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" }],
+  summary:
+    'Records selected with VTQL: select fields|*|count(*) from Module [where ...] [order by ...] [limit [offset,] count]; moreinfo.totalrows counts every matching record.',
+  params: [
+    { name: 'query', type: 'string', required: true, description: "VTQL, e.g. select firstname, lastname from Contacts where lastname like 'S%' limit 10;" },
+  ],
   quick(services, p) {
     try {
       const q = compile(services, p);

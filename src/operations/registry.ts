@@ -51,9 +51,21 @@ export const operations: OperationDefinition[] = [
 
 /** coreBOS operations wsgate does not implement (README, "Operations"): asked for, they answer UNKNOWN_OPERATION. */
 export const NOT_IMPLEMENTED = [
-  'convertlead', 'gendoc_convert', 'ExecuteWorkflow', 'ExecuteWorkflowWithContext', 'executeBusinessAction',
-  'CreateWithValidation', 'UpdateWithValidation', 'ReviseWithValidation', 'retrieve_related', 'query_related',
-  'SetRelation', 'getRelatedRecords', 'sync', 'extendsession', 'loginPortal',
+  'convertlead',
+  'gendoc_convert',
+  'ExecuteWorkflow',
+  'ExecuteWorkflowWithContext',
+  'executeBusinessAction',
+  'CreateWithValidation',
+  'UpdateWithValidation',
+  'ReviseWithValidation',
+  'retrieve_related',
+  'query_related',
+  'SetRelation',
+  'getRelatedRecords',
+  'sync',
+  'extendsession',
+  'loginPortal',
 ];
 
 const notImplemented = new Set(NOT_IMPLEMENTED.map((n) => n.toLowerCase()));
@@ -108,7 +120,12 @@ export function createRegistry(options: { own?: OperationDefinition[] }): Operat
 export async function loadRegistry(options: { operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
   let registry: OperationRegistry | undefined;
   // ctx.api.call finds operations in the registry built here, own ones included.
-  const own = await loadOwnOperations(options.operationsDir, operations.map((o) => o.name), (name) => registry?.get(name), options.files);
+  const own = await loadOwnOperations(
+    options.operationsDir,
+    operations.map((o) => o.name),
+    (name) => registry?.get(name),
+    options.files,
+  );
   registry = createRegistry({ own });
   return registry;
 }

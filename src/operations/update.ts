@@ -16,7 +16,7 @@ export const update: OperationDefinition = {
   prelogin: false,
   queueable: true,
   idempotent: true,
-  summary: 'Replaces a record\'s fields (fields not sent become empty); the record id goes inside element.',
+  summary: "Replaces a record's fields (fields not sent become empty); the record id goes inside element.",
   params: [{ name: 'element', type: 'encoded', required: true, description: 'JSON object of all field values, with id' }],
   async precheck(ctx, p) {
     const { module, id, valid } = prepare(ctx, p);

@@ -11,14 +11,20 @@ import { callerOf, type OperationContext, type OperationDefinition, type Params 
 function fieldList(module: ModuleDefinition, text: unknown, what: string): string[] {
   if (text === undefined || text === null || text === '') return [];
   if (typeof text !== 'string') throw new WsError('INVALID_PARAMETER', `${what} must be field names separated by commas`);
-  const names = [...new Set(text.split(',').map((n) => n.trim()).filter((n) => n !== ''))];
+  const names = [
+    ...new Set(
+      text
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== ''),
+    ),
+  ];
   const unknown = names.filter((n) => !module.fields.some((f) => f.name === n) && n !== 'assigned_user_id');
   if (unknown.length) throw new WsError('INVALID_PARAMETER', `${what}: ${module.name} has no field ${unknown.join(', ')}`);
   return names;
 }
 
-const pick = (element: Record<string, unknown>, names: string[]) =>
-  Object.fromEntries(names.filter((n) => n in element).map((n) => [n, element[n]]));
+const pick = (element: Record<string, unknown>, names: string[]) => Object.fromEntries(names.filter((n) => n in element).map((n) => [n, element[n]]));
 
 function prepare(ctx: OperationContext, p: Params) {
   const module = moduleOf(ctx.services.modules, p.elementType);
@@ -40,10 +46,19 @@ function prepare(ctx: OperationContext, p: Params) {
 /** Ids of the module's records whose searchOn fields equal the element's (at most two: one is enough to know). */
 async function matches(ctx: OperationContext, module: ModuleDefinition, search: Record<string, string>): Promise<number[]> {
   const items: Condition[] = Object.entries(search).map(([name, value]) => ({
-    kind: 'compare', field: { name, pos: 0 }, op: '=', value: { kind: 'string', value, pos: 0 },
+    kind: 'compare',
+    field: { name, pos: 0 },
+    op: '=',
+    value: { kind: 'string', value, pos: 0 },
   }));
   const { sql } = translate(
-    { select: { kind: 'fields', fields: [{ name: 'id', pos: 0 }] }, module: { name: module.name, pos: 0 }, where: { kind: 'and', items }, orderBy: [], limit: { offset: 0, count: 2 } },
+    {
+      select: { kind: 'fields', fields: [{ name: 'id', pos: 0 }] },
+      module: { name: module.name, pos: 0 },
+      where: { kind: 'and', items },
+      orderBy: [],
+      limit: { offset: 0, count: 2 },
+    },
     ctx.services.modules,
     ctx.services.provider,
     { defaultLimit: 2, maxLimit: 2 },
@@ -59,7 +74,8 @@ export const upsert: OperationDefinition = {
   queueable: true,
   isolated: 'sqlite',
   idempotent: true,
-  summary: 'Creates the record when none has the searchOn fields\' values; updates only the updatedfields of the one that has; MULTIPLE_RECORDS_FOUND when several have.',
+  summary:
+    "Creates the record when none has the searchOn fields' values; updates only the updatedfields of the one that has; MULTIPLE_RECORDS_FOUND when several have.",
   params: [
     { name: 'elementType', type: 'string', required: true, description: 'Module name, e.g. Contacts' },
     { name: 'element', type: 'encoded', required: true, description: 'JSON object of field values (all of them, for a create)' },
@@ -80,7 +96,10 @@ export const upsert: OperationDefinition = {
       if (lock) await db.$queryRaw(lock);
       const found = await matches(inTx, module, search);
       if (found.length > 1) {
-        throw new WsError('MULTIPLE_RECORDS_FOUND', `More than one ${module.name} record has these values of ${searchOn.join(', ')}: upsert cannot tell which to update`);
+        throw new WsError(
+          'MULTIPLE_RECORDS_FOUND',
+          `More than one ${module.name} record has these values of ${searchOn.join(', ')}: upsert cannot tell which to update`,
+        );
       }
       if (found.length === 0) {
         assertMay(user, module, 'create');

@@ -7,7 +7,10 @@ const HOSTNAME = /^(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-
 
 /** The setting's entries, checked and lower-cased: `*`, `*.example.com`, `api.example.com`, an address, a CIDR. */
 export function parseAllowList(text: string): string[] {
-  const entries = text.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
   for (const e of entries) {
     if (e === '*' || HOSTNAME.test(e) || net.isIP(unbracket(e)) || cidrOf(e)) continue;
     throw new Error(`"${e}" is not a host name, *.domain, *, an address or a CIDR`);

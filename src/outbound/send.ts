@@ -64,7 +64,11 @@ function guardedLookup(allow: AllowList): LookupFunction {
       if (error) return callback(error);
       const ok = addresses.filter((a) => allow.addressAllowed(a.address));
       if (ok.length === 0) {
-        return callback(new OutboundRefused(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, which is not allowed (loopback, private, link-local or metadata address not listed)`));
+        return callback(
+          new OutboundRefused(
+            `${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, which is not allowed (loopback, private, link-local or metadata address not listed)`,
+          ),
+        );
       }
       if (options.all) callback(null, ok);
       else callback(null, ok[0]!.address, ok[0]!.family);
@@ -72,7 +76,14 @@ function guardedLookup(allow: AllowList): LookupFunction {
   }) as LookupFunction;
 }
 
-function hop(r: OutboundRequest, url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal): Promise<OutboundAnswer> {
+function hop(
+  r: OutboundRequest,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  signal: AbortSignal,
+): Promise<OutboundAnswer> {
   return new Promise((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (net.isIP(host) && !r.allow.addressAllowed(host)) {
@@ -112,7 +123,13 @@ function hop(r: OutboundRequest, url: URL, method: string, headers: Record<strin
       let size = 0;
       let truncated = false;
       const finish = () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string | string[]>, body: Buffer.concat(chunks), truncated, url: url.toString() });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers as Record<string, string | string[]>,
+          body: Buffer.concat(chunks),
+          truncated,
+          url: url.toString(),
+        });
       res.on('data', (chunk: Buffer) => {
         if (truncated) return;
         const room = r.maxBodyBytes - size;
@@ -180,7 +197,8 @@ async function follow(r: OutboundRequest, signal: AbortSignal): Promise<Outbound
       headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !/^content-/i.test(k)));
     }
     // Credentials are for the host they were given for.
-    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !/^(authorization|cookie|proxy-authorization)$/i.test(k)));
+    if (next.origin !== url.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !/^(authorization|cookie|proxy-authorization)$/i.test(k)));
     url = next;
   }
 }

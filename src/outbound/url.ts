@@ -18,7 +18,8 @@ export function checkOutboundUrl(field: string, raw: unknown, allow: AllowList, 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new WsError('INVALID_PARAMETER', `${field}: the scheme ${url.protocol.slice(0, -1)} is not allowed (http or https only)`);
   }
-  if (url.username || url.password) throw new WsError('INVALID_PARAMETER', `${field}: a user name or password in the URL is not allowed (send an Authorization header)`);
+  if (url.username || url.password)
+    throw new WsError('INVALID_PARAMETER', `${field}: a user name or password in the URL is not allowed (send an Authorization header)`);
   if (!allow.on) throw new WsError('ACCESS_DENIED', `${field}: calls to other servers are off on this server (${setting} is not set)`);
   if (!allow.hostAllowed(url.hostname)) throw new WsError('ACCESS_DENIED', `${field}: the host ${url.hostname} is not allowed (${setting})`);
   return url;

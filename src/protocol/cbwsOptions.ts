@@ -92,7 +92,9 @@ function parseRequestIdentifier(o: Record<string, unknown>): string | undefined 
   if (v === null || v === '' || v === 'generate') return 'generate';
   const id = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
   if (typeof id !== 'string' || id.length > MAX_CLIENT_REQUEST_IDENTIFIER || /[\x00-\x1f]/.test(id)) {
-    throw bad(`ClientRequestIdentifier must be a string of up to ${MAX_CLIENT_REQUEST_IDENTIFIER} printable characters (or "generate"), got ${JSON.stringify(v)}`);
+    throw bad(
+      `ClientRequestIdentifier must be a string of up to ${MAX_CLIENT_REQUEST_IDENTIFIER} printable characters (or "generate"), got ${JSON.stringify(v)}`,
+    );
   }
   return id;
 }

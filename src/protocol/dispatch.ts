@@ -84,11 +84,14 @@ export function createDispatcher(
         envelope = await runner.idempotent(op, user!, sessionName, params, options, true, call.traceparent);
       } else {
         await op.precheck?.(runner.contextOf(user, sessionName, call.address), params);
-        envelope = success({ operationTrackingID: await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options, call.traceparent), user!, services.quota) });
+        envelope = success({
+          operationTrackingID: await enqueueWithinQuota(db, runner.entryOf(op, user!, params, options, call.traceparent), user!, services.quota),
+        });
       }
       // The submit's log line carries the call's trace id, as the run's does (engine.ts).
       const operationTrackingID = envelope.success ? (envelope.result as { operationTrackingID?: string })?.operationTrackingID : undefined;
-      if (log.isLevelEnabled('debug')) tracedLog(log, call.traceparent).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
+      if (log.isLevelEnabled('debug'))
+        tracedLog(log, call.traceparent).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
       return envelope;
     }
     const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');

@@ -22,9 +22,24 @@ export interface Runner {
   /** The queue entry of a deferred call. */
   entryOf(op: OperationDefinition, user: WsUser, params: Params, options: CbwsOptions, traceParent?: string): NewQueuedOperation;
   /** A repeat of a known ClientRequestIdentifier answers the first call's answer; see idempotency.ts. */
-  idempotent(op: OperationDefinition, user: WsUser, sessionName: string | undefined, params: Params, options: CbwsOptions, deferred: boolean, traceParent?: string): Promise<Envelope>;
+  idempotent(
+    op: OperationDefinition,
+    user: WsUser,
+    sessionName: string | undefined,
+    params: Params,
+    options: CbwsOptions,
+    deferred: boolean,
+    traceParent?: string,
+  ): Promise<Envelope>;
   /** Runs the operation now and answers its envelope (the identifier honoured when it has one). */
-  runNow(op: OperationDefinition, user: WsUser | null, sessionName: string | undefined, params: Params, options: CbwsOptions, address?: string): Promise<Envelope>;
+  runNow(
+    op: OperationDefinition,
+    user: WsUser | null,
+    sessionName: string | undefined,
+    params: Params,
+    options: CbwsOptions,
+    address?: string,
+  ): Promise<Envelope>;
   /** The context of a call made outside any transaction. */
   contextOf(user: WsUser | null, sessionName: string | undefined, address?: string): OperationContext;
 }
@@ -66,7 +81,9 @@ export function createRunner(db: Database, services: Services, log: Logger, call
   const idempotent: Runner['idempotent'] = async (op, user, sessionName, params, options, deferred, traceParent) => {
     const generated = options.clientRequestIdentifier === 'generate';
     const requestId = generated ? nanoid() : options.clientRequestIdentifier!;
-    const deferral = deferred ? { queuedelay: options.queuedelay, queue: options.queue, priority: options.priority, ...(options.callback ? { callback: options.callback } : {}) } : null;
+    const deferral = deferred
+      ? { queuedelay: options.queuedelay, queue: options.queue, priority: options.priority, ...(options.callback ? { callback: options.callback } : {}) }
+      : null;
     const key = { userId: user.id, requestId, operation: op.name, requestHash: requestHashOf({ operation: op.name, params, deferral }) };
     const moreinfo = generated ? { ClientRequestIdentifier: requestId } : null;
     const now = services.clock.now();
@@ -84,7 +101,12 @@ export function createRunner(db: Database, services: Services, log: Logger, call
         envelope = success({ operationTrackingID: queued.operationTrackingID }, moreinfo);
       } else {
         const settled = await services.events.settle(services.events.plan(op, params, services.modules), {
-          op, user, params, envelope: success(await op.run(ctx, params), moreinfo), db: tx, dialect: db.dialect,
+          op,
+          user,
+          params,
+          envelope: success(await op.run(ctx, params), moreinfo),
+          db: tx,
+          dialect: db.dialect,
         });
         wake = settled.announce;
         envelope = settled.envelope;

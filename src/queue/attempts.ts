@@ -29,10 +29,7 @@ export interface FailedAttempt {
  * lease was lost meanwhile (nothing was written).
  */
 export async function recordFailedAttempt(db: Database, f: FailedAttempt): Promise<boolean> {
-  const errors: AttemptError[] = [
-    ...f.entry.errors,
-    { attempt: f.entry.attempts, at: f.now.toISOString(), code: f.error.code, message: f.error.message },
-  ];
+  const errors: AttemptError[] = [...f.entry.errors, { attempt: f.entry.attempts, at: f.now.toISOString(), code: f.error.code, message: f.error.message }];
   const retry = f.retryAt !== null;
   const report = f.report
     ? (({ progress, message, output }) => Prisma.sql`progress = ${progress}, progress_message = ${message}, output = ${output},`)(reportColumns(f.report))

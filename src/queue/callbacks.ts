@@ -62,7 +62,14 @@ export async function claimDeliveries(db: Database, now: Date, leaseSeconds: num
  * Records one try under the delivery's lease: delivered (a 2xx), failed (tries used up) or pending again at
  * `retryAt`. The copy of the envelope is dropped once the delivery is over.
  */
-export async function recordTry(db: Database, d: ClaimedDelivery, tried: DeliveryTry, state: 'delivered' | 'failed' | 'pending', retryAt: Date, now: Date): Promise<boolean> {
+export async function recordTry(
+  db: Database,
+  d: ClaimedDelivery,
+  tried: DeliveryTry,
+  state: 'delivered' | 'failed' | 'pending',
+  retryAt: Date,
+  now: Date,
+): Promise<boolean> {
   const over = state !== 'pending';
   const n = await db.raw.execute(Prisma.sql`
     UPDATE ws_callback_delivery
@@ -118,6 +125,8 @@ export async function nextDelivery(db: Database): Promise<Date | null> {
 
 /** Deletes deliveries that ended (delivered or failed) before `before`. */
 export async function purgeDeliveries(db: DbTx, before: Date): Promise<number> {
-  return inBatches((limit) => db.$executeRaw`DELETE FROM ws_callback_delivery WHERE id IN (
-    SELECT id FROM ws_callback_delivery WHERE state IN ('delivered', 'failed') AND finished_at < ${before} LIMIT ${limit})`);
+  return inBatches(
+    (limit) => db.$executeRaw`DELETE FROM ws_callback_delivery WHERE id IN (
+    SELECT id FROM ws_callback_delivery WHERE state IN ('delivered', 'failed') AND finished_at < ${before} LIMIT ${limit})`,
+  );
 }

@@ -32,7 +32,14 @@ export type CancelOutcome = 'cancelled' | 'cancelling' | null;
  * 'cancelling' when it runs (its executor stops it), null when it is neither (finished, or not this user's).
  * `message` is the queued entry's cancellation message.
  */
-export async function cancelEntry(db: DbTx, operationTrackingID: string, userId: number, now: Date, resultTtlSeconds: number, message = CANCELLED_BEFORE_RUN): Promise<CancelOutcome> {
+export async function cancelEntry(
+  db: DbTx,
+  operationTrackingID: string,
+  userId: number,
+  now: Date,
+  resultTtlSeconds: number,
+  message = CANCELLED_BEFORE_RUN,
+): Promise<CancelOutcome> {
   // Read first: on SQLite a write waits for the executor's batch, which holds the write lock while it runs.
   let state = await stateOf(db, operationTrackingID, userId);
   if (state === 'queued') {
@@ -95,7 +102,11 @@ const cancelledColumns = (now: Date, resultTtlSeconds: number) => Prisma.sql`sta
  * must set `state`, and may set `params`, `result`, `finished_at` and `result_expires_at` (its values are
  * taken when the entry is not marked); the other columns it sets apply to both.
  */
-export function unlessCancelled(now: Date, resultTtlSeconds: number, otherwise: { state: Prisma.Sql; result?: Prisma.Sql; finishedAt?: 'now' | 'null' }): Prisma.Sql {
+export function unlessCancelled(
+  now: Date,
+  resultTtlSeconds: number,
+  otherwise: { state: Prisma.Sql; result?: Prisma.Sql; finishedAt?: 'now' | 'null' },
+): Prisma.Sql {
   const pick = (mine: Prisma.Sql, theirs: Prisma.Sql) => Prisma.sql`CASE WHEN cancel_requested_at IS NULL THEN ${mine} ELSE ${theirs} END`;
   // PostgreSQL types a parameter in a CASE from the other branch: a column, or NULLIF's NULL of the column's
   // type (two parameters, or a parameter beside a bare NULL, would be text).

@@ -62,7 +62,16 @@ export interface ExecutorSeen extends ExecutorRow {
 
 /** The executors seen since `since` (within their last heartbeats), oldest first. */
 export async function listExecutors(db: Database, since: Date): Promise<ExecutorSeen[]> {
-  const rows = await db.raw.query<{ id: string; host: string; pid: unknown; queues: string; max_workers: unknown; busy_workers: unknown; started_at: unknown; seen_at: unknown }>(
+  const rows = await db.raw.query<{
+    id: string;
+    host: string;
+    pid: unknown;
+    queues: string;
+    max_workers: unknown;
+    busy_workers: unknown;
+    started_at: unknown;
+    seen_at: unknown;
+  }>(
     Prisma.sql`SELECT id, host, pid, queues, max_workers, busy_workers, started_at, seen_at FROM ws_executor WHERE seen_at >= ${since} ORDER BY started_at, id`,
   );
   return rows.map((r) => ({

@@ -24,8 +24,17 @@ export interface FailedEntry {
 
 export async function listFailed(db: Database): Promise<FailedEntry[]> {
   const rows = await db.raw.query<{
-    id: string; operation: string; queue: string; user_id: unknown; user_name: string | null; params: string; attempts: unknown; finished_at: unknown;
-    errors: string | null; result_taken_at: unknown; output: string | null;
+    id: string;
+    operation: string;
+    queue: string;
+    user_id: unknown;
+    user_name: string | null;
+    params: string;
+    attempts: unknown;
+    finished_at: unknown;
+    errors: string | null;
+    result_taken_at: unknown;
+    output: string | null;
   }>(Prisma.sql`
     SELECT q.id, q.operation, q.queue, q.user_id, u.user_name, q.params, q.attempts, q.finished_at, q.errors, q.result_taken_at, q.output
     FROM ws_queued_operation q LEFT JOIN ws_user u ON u.id = q.user_id

@@ -52,6 +52,8 @@ export async function storeAnswer(tx: DbTx, key: RequestKey, answer: string): Pr
 }
 
 export async function purgeExpiredRequests(db: DbTx, now: Date): Promise<number> {
-  return inBatches((limit) => db.$executeRaw`DELETE FROM ws_idempotent_request WHERE (user_id, request_id) IN (
-    SELECT user_id, request_id FROM ws_idempotent_request WHERE expires_at <= ${now} LIMIT ${limit})`);
+  return inBatches(
+    (limit) => db.$executeRaw`DELETE FROM ws_idempotent_request WHERE (user_id, request_id) IN (
+    SELECT user_id, request_id FROM ws_idempotent_request WHERE expires_at <= ${now} LIMIT ${limit})`,
+  );
 }

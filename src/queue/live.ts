@@ -73,7 +73,9 @@ function sqliteStore(file: string): LiveStore {
     },
     read(id) {
       const db = sideFile(file, false);
-      const row = db?.prepare('SELECT progress, message, output FROM live WHERE id = ?').get(id) as { progress: number | null; message: string | null; output: string } | undefined;
+      const row = db?.prepare('SELECT progress, message, output FROM live WHERE id = ?').get(id) as
+        | { progress: number | null; message: string | null; output: string }
+        | undefined;
       return row ? { progress: row.progress, message: row.message, output: JSON.parse(row.output) as string[] } : null;
     },
     forget(ids) {

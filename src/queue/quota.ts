@@ -43,7 +43,8 @@ const delayOf = (entry: NewQueuedOperation) => Math.round((entry.dueAt.getTime()
  * entry and byte limits are both unlimited (MAX_QUOTA, e.g. a trusted service account or the benchmark's
  * admin) is not counted at all: no count, no per-user lock (CASE evaluates its branches lazily).
  */
-const withinQuota = (dialect: Dialect, entry: NewQueuedOperation, quota: QuotaSettings) => (paramsBytes: number) => Prisma.sql`EXISTS (
+const withinQuota = (dialect: Dialect, entry: NewQueuedOperation, quota: QuotaSettings) => (paramsBytes: number) =>
+  Prisma.sql`EXISTS (
   SELECT 1 FROM ws_user u
   WHERE u.id = ${entry.userId}
     AND ${delayOf(entry)} <= COALESCE(u.quota_max_delay_seconds, ${quota.maxDelaySeconds})

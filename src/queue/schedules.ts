@@ -27,7 +27,14 @@ export async function scheduleState(db: Database, name: string, now: Date): Prom
  * Moves the schedule from `seen` to `tick` and queues `entries`, in one transaction; false (nothing
  * queued) when another executor moved it first.
  */
-export async function advanceSchedule(db: Database, name: string, seen: ScheduleState, tick: Date, entries: NewQueuedOperation[], now: Date): Promise<{ ids: string[]; announce: () => void } | null> {
+export async function advanceSchedule(
+  db: Database,
+  name: string,
+  seen: ScheduleState,
+  tick: Date,
+  entries: NewQueuedOperation[],
+  now: Date,
+): Promise<{ ids: string[]; announce: () => void } | null> {
   return db.prisma.$transaction(async (tx) => {
     const moved = await tx.$executeRaw`
       UPDATE ws_schedule SET last_tick = ${tick}, version = version + 1, updated_at = ${now}
@@ -35,7 +42,12 @@ export async function advanceSchedule(db: Database, name: string, seen: Schedule
     if (moved !== 1) return null;
     const queued: { operationTrackingID: string; announce: () => void }[] = [];
     for (const entry of entries) queued.push(await enqueueIn(tx, db.dialect, entry));
-    return { ids: queued.map((q) => q.operationTrackingID), announce: () => queued.forEach((q) => q.announce()) };
+    return {
+      ids: queued.map((q) => q.operationTrackingID),
+      announce: () => {
+        for (const q of queued) q.announce();
+      },
+    };
   });
 }
 

@@ -62,7 +62,12 @@ export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished 
 const INSERT = Prisma.sql`
   INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback, trace_parent)`;
 
-const valuesOf = (id: string, e: NewQueuedOperation, params: string, bytes = Buffer.byteLength(params)) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
+const valuesOf = (
+  id: string,
+  e: NewQueuedOperation,
+  params: string,
+  bytes = Buffer.byteLength(params),
+) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
   'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}, ${e.context ?? null},
   ${e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null}, ${e.traceParent ?? null}`;
 
@@ -101,9 +106,7 @@ export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOper
 }
 
 /** What a guarded enqueue did: queued the entry, or not, because its guard did not hold. */
-export type GuardedEnqueue =
-  | { queued: true; operationTrackingID: string; paramsBytes: number; announce: () => void }
-  | { queued: false; paramsBytes: number };
+export type GuardedEnqueue = { queued: true; operationTrackingID: string; paramsBytes: number; announce: () => void } | { queued: false; paramsBytes: number };
 
 /**
  * Queues one entry in one statement, `INSERT ... SELECT ... WHERE guard`, only when `guard` (a condition
@@ -120,7 +123,9 @@ export async function enqueueGuarded(
   const id = nanoid();
   const params = JSON.stringify(entry.params);
   const paramsBytes = Buffer.byteLength(params);
-  const rows = await run(dialect.notifyingInsert(Prisma.sql`${INSERT} SELECT ${valuesOf(id, entry, params, paramsBytes)} WHERE ${guard(paramsBytes)} RETURNING queue, due_at`));
+  const rows = await run(
+    dialect.notifyingInsert(Prisma.sql`${INSERT} SELECT ${valuesOf(id, entry, params, paramsBytes)} WHERE ${guard(paramsBytes)} RETURNING queue, due_at`),
+  );
   if (rows.length === 0) return { queued: false, paramsBytes };
   return { queued: true, operationTrackingID: id, paramsBytes, announce: () => announce([entry]) };
 }
@@ -187,7 +192,8 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
       continue;
     }
     const params = { queue, now: options.now, leaseUntil, leaseToken, limit };
-    const rows = control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.raw.query<ClaimRow>(db.dialect.claimDue(params), { prepared: true });
+    const rows =
+      control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.raw.query<ClaimRow>(db.dialect.claimDue(params), { prepared: true });
     if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
     const batch = rows.map((r) => claimedOf(r, leaseToken));
     // RETURNING does not promise the sub-select's order; this is the claim's order.
@@ -242,14 +248,17 @@ export async function completeMany(
   const json = JSON.stringify(completions.map((c) => ({ op_id: c.operationTrackingID, envelope: c.envelope })));
   // `state || ''` keeps SQLite from driving the update by the state index (a scan of every running entry
   // per row of the list) instead of by the primary key.
-  const rows = await db.raw.query<{ id: string }>(Prisma.sql`
+  const rows = await db.raw.query<{ id: string }>(
+    Prisma.sql`
     UPDATE ws_queued_operation
     SET state = 'done', result = v.envelope, finished_at = ${now}, lease_token = NULL, params = '{}',
         result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
     FROM ${db.dialect.jsonRows(json)}
     WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
       AND (ws_queued_operation.state || '') = 'running' AND ws_queued_operation.cancel_requested_at IS NULL
-    RETURNING ws_queued_operation.id AS id`, { prepared: true });
+    RETURNING ws_queued_operation.id AS id`,
+    { prepared: true },
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -279,10 +288,14 @@ export async function takeResult(db: DbTx, operationTrackingID: string, userId: 
 
 /** Deletes done and cancelled entries whose result was not read in time, and old records of results read. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
-  await inBatches((limit) => db.$executeRaw`DELETE FROM ws_result_taken WHERE id IN (
-    SELECT id FROM ws_result_taken WHERE expires_at <= ${now} LIMIT ${limit})`);
-  return inBatches((limit) => db.$executeRaw`DELETE FROM ws_queued_operation WHERE id IN (
-    SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`);
+  await inBatches(
+    (limit) => db.$executeRaw`DELETE FROM ws_result_taken WHERE id IN (
+    SELECT id FROM ws_result_taken WHERE expires_at <= ${now} LIMIT ${limit})`,
+  );
+  return inBatches(
+    (limit) => db.$executeRaw`DELETE FROM ws_queued_operation WHERE id IN (
+    SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`,
+  );
 }
 
 /**

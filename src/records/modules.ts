@@ -99,7 +99,8 @@ export class ModuleRegistry {
           throw new Error(`module ${m.name}: field ${f.name} is declared twice or is a system field`);
         }
         if (f.type === 'picklist' && !f.values) throw new Error(`module ${m.name}: picklist ${f.name} needs values`);
-        if ((f.type === 'reference') !== !!f.references) throw new Error(`module ${m.name}: field ${f.name}: references go with type reference, and only with it`);
+        if ((f.type === 'reference') !== !!f.references)
+          throw new Error(`module ${m.name}: field ${f.name}: references go with type reference, and only with it`);
         names.add(f.name);
       }
       for (const lf of m.labelFields) if (!names.has(lf)) throw new Error(`module ${m.name}: label field ${lf} is not a field`);

@@ -14,8 +14,7 @@ export interface ReferencingValues {
   fields: Record<string, string>;
 }
 
-const invalid = (field: string, value: string, why: string) =>
-  new WsError('REFERENCE_INVALID', `Invalid reference specified for ${field}: ${value} ${why}`);
+const invalid = (field: string, value: string, why: string) => new WsError('REFERENCE_INVALID', `Invalid reference specified for ${field}: ${value} ${why}`);
 
 /**
  * For each element, the first invalid reference among its fields, or undefined. One query for all of

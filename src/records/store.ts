@@ -111,7 +111,16 @@ export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: Mo
 }
 
 /** Sets only the fields the element gives (coreBOS revise); the others keep their values. */
-export async function reviseRecord(db: DbTx, provider: Provider, modules: ModuleRegistry, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
+export async function reviseRecord(
+  db: DbTx,
+  provider: Provider,
+  modules: ModuleRegistry,
+  module: ModuleDefinition,
+  id: number,
+  element: ValidElement,
+  caller: WsUser,
+  now: Date,
+) {
   await checkChangedReferences(db, modules, { module, fields: element.fields }, id, caller);
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
   // Merged by the database in the one statement, so that a concurrent revise of other fields is kept.
@@ -136,8 +145,20 @@ const INSERT_CHUNK = 1000;
  * Creates many records with a few multi-row INSERTs. Each element ends as its record, or as the error
  * that kept it from being created (an invalid reference or owner); the others are created regardless.
  */
-export async function createRecords(db: DbTx, provider: Provider, modules: ModuleRegistry, items: NewRecord[], caller: WsUser, now: Date): Promise<(WsRecord | WsError)[]> {
-  const outcomes: (WsRecord | WsError | undefined)[] = await referenceErrors(db, modules, items.map((i) => ({ module: i.module, fields: i.element.fields })), caller);
+export async function createRecords(
+  db: DbTx,
+  provider: Provider,
+  modules: ModuleRegistry,
+  items: NewRecord[],
+  caller: WsUser,
+  now: Date,
+): Promise<(WsRecord | WsError)[]> {
+  const outcomes: (WsRecord | WsError | undefined)[] = await referenceErrors(
+    db,
+    modules,
+    items.map((i) => ({ module: i.module, fields: i.element.fields })),
+    caller,
+  );
   const owners = new Map<string | undefined, number | WsError>();
   const rows: { index: number; module: ModuleDefinition; ownerId: number; data: string }[] = [];
   for (const [index, item] of items.entries()) {

@@ -61,12 +61,14 @@ export function checkEntry(raw: unknown, where = 'schedule'): ScheduleEntry {
   if (typeof e.name !== 'string' || !NAME.test(e.name)) throw fail('name must be 1 to 64 letters, digits or _ . -');
   where = `schedule ${e.name}`;
   const at = (why: string) => new ScheduleFileError(`${where}: ${why}`);
-  if (typeof e.cron !== 'string' || !cron.validate(e.cron)) throw at(`cron ${JSON.stringify(e.cron)} is not a cron expression (five fields, or six with seconds first)`);
+  if (typeof e.cron !== 'string' || !cron.validate(e.cron))
+    throw at(`cron ${JSON.stringify(e.cron)} is not a cron expression (five fields, or six with seconds first)`);
   const timezone = e.timezone ?? 'UTC';
-  if (typeof timezone !== 'string' || !validTimeZone(timezone)) throw at(`timezone ${JSON.stringify(e.timezone)} is not an IANA time zone (e.g. Europe/Madrid)`);
+  if (typeof timezone !== 'string' || !validTimeZone(timezone))
+    throw at(`timezone ${JSON.stringify(e.timezone)} is not an IANA time zone (e.g. Europe/Madrid)`);
   if (typeof e.operation !== 'string' || !e.operation) throw at('operation is required');
   const params = e.params ?? {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw at('params must be an object of the operation\'s parameters');
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw at("params must be an object of the operation's parameters");
   if (typeof e.user !== 'string' || !e.user) throw at('user (the user name it runs as) is required');
   const queue = e.queue ?? 'default';
   if (typeof queue !== 'string' || !isQueueName(queue)) throw at(`queue ${JSON.stringify(e.queue)} is not a queue name`);

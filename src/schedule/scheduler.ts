@@ -79,12 +79,24 @@ export class Scheduler {
         : onTime
             .slice()
             .reverse()
-            .map((tick) => ({ operation: ready.op.name, params: ready.params, userId: ready.userId, submittedAt: now, dueAt: tick, queue: s.queue, priority: s.priority }));
+            .map((tick) => ({
+              operation: ready.op.name,
+              params: ready.params,
+              userId: ready.userId,
+              submittedAt: now,
+              dueAt: tick,
+              queue: s.queue,
+              priority: s.priority,
+            }));
     const done = await advanceSchedule(db, s.name, state, ticks[0]!, entries, now);
     if (!done) return 0; // another executor queued this tick
     done.announce();
     if (typeof ready === 'string') log.error({ schedule: s.name, tick: ticks[0] }, `schedule tick not queued: ${ready}`);
-    else if (entries.length === 0) log.warn({ schedule: s.name, missedUpTo: ticks[0], graceSeconds: s.graceSeconds }, 'schedule ticks missed while no executor ran were skipped (missed: skip)');
+    else if (entries.length === 0)
+      log.warn(
+        { schedule: s.name, missedUpTo: ticks[0], graceSeconds: s.graceSeconds },
+        'schedule ticks missed while no executor ran were skipped (missed: skip)',
+      );
     else log.info({ schedule: s.name, operation: s.operation, ticks: entries.length, operationTrackingIDs: done.ids }, 'schedule queued its operation');
     return entries.length;
   }

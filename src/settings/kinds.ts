@@ -40,8 +40,7 @@ export function number(bound: 'positive' | 'orZero' | 'any'): Kind<number> {
   const accepts = bound === 'positive' ? 'a number > 0' : bound === 'orZero' ? 'a number >= 0' : 'a number';
   return kind(accepts, (t) => {
     const n = Number(t);
-    if (t.trim() === '' || !Number.isFinite(n) || (bound === 'positive' && n <= 0) || (bound === 'orZero' && n < 0))
-      throw expected(accepts);
+    if (t.trim() === '' || !Number.isFinite(n) || (bound === 'positive' && n <= 0) || (bound === 'orZero' && n < 0)) throw expected(accepts);
     return n;
   });
 }
@@ -99,8 +98,7 @@ export const isQueueName = (q: string) => QUEUE_NAME.test(q);
 export function parseQueues(text: string, what?: string): string[] {
   const queues = text.split(',').map((q) => q.trim());
   const bad = queues.find((q) => !QUEUE_NAME.test(q));
-  if (bad !== undefined)
-    throw new KindError(`${what ? `${what}: ` : ''}"${bad}" is not a queue name (letters, digits, _ . -, up to 64 characters)`);
+  if (bad !== undefined) throw new KindError(`${what ? `${what}: ` : ''}"${bad}" is not a queue name (letters, digits, _ . -, up to 64 characters)`);
   return [...new Set(queues)];
 }
 
@@ -124,8 +122,7 @@ export function parseCorsOrigins(text: string): string[] {
     } catch {
       origin = undefined;
     }
-    if (origin !== o)
-      throw new KindError(`"${o}" is not an origin: write scheme, host and port only, e.g. https://app.example.com`);
+    if (origin !== o) throw new KindError(`"${o}" is not an origin: write scheme, host and port only, e.g. https://app.example.com`);
   }
   return [...new Set(origins)];
 }

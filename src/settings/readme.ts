@@ -14,11 +14,7 @@ function settingRow(s: Setting): string {
 
 /** One table per topic, under its title. */
 function settingsTables(): string {
-  const table = (group: Record<string, Setting>) => [
-    '| variable | default | meaning |',
-    '| --- | --- | --- |',
-    ...Object.values(group).map(settingRow),
-  ];
+  const table = (group: Record<string, Setting>) => ['| variable | default | meaning |', '| --- | --- | --- |', ...Object.values(group).map(settingRow)];
   return settingGroups.map(([title, group]) => [`**${title}**`, '', ...table(group)].join('\n')).join('\n\n');
 }
 

@@ -54,12 +54,7 @@ function parsed<T>(spec: Spec<T>, text: string, where: string): T {
   }
 }
 
-function build<T, V>(
-  spec: Spec<T>,
-  shownDefault: string,
-  defaultIsValue: boolean,
-  fallback: () => V,
-): Setting<T | V> {
+function build<T, V>(spec: Spec<T>, shownDefault: string, defaultIsValue: boolean, fallback: () => V): Setting<T | V> {
   return {
     env: spec.env,
     default: shownDefault,
@@ -89,9 +84,7 @@ function build<T, V>(
  * the default when the written value does not (`none (no CORS headers)` for an empty list).
  */
 export function setting<T>(spec: Spec<T> & { default: string; shown?: string }): Setting<T> {
-  return build<T, T>(spec, spec.shown ?? spec.default, spec.shown === undefined, () =>
-    spec.kind.parse(spec.default),
-  ) as Setting<T>;
+  return build<T, T>(spec, spec.shown ?? spec.default, spec.shown === undefined, () => spec.kind.parse(spec.default)) as Setting<T>;
 }
 
 /** A setting that may be left unset (its value is then undefined); `unset` says what that means. */

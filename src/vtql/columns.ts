@@ -61,15 +61,24 @@ const flavours: Record<SqlDialect, SqlFlavour> = {
 export const likeOperator = (dialect: SqlDialect) => flavours[dialect].like;
 
 const KIND: Record<FieldType, ValueKind> = {
-  string: 'text', text: 'text', email: 'text', phone: 'text', url: 'text', picklist: 'text', date: 'text', datetime: 'text',
-  integer: 'number', decimal: 'number', boolean: 'boolean', reference: 'text',
+  string: 'text',
+  text: 'text',
+  email: 'text',
+  phone: 'text',
+  url: 'text',
+  picklist: 'text',
+  date: 'text',
+  datetime: 'text',
+  integer: 'number',
+  decimal: 'number',
+  boolean: 'boolean',
+  reference: 'text',
 };
 
 // Names come from the module file, whose schema allows only these; checked again since they enter SQL text.
 const SAFE_NAME = /^[a-z][a-z0-9_]*$/;
 
-const idText = (prefix: string, column: 'id' | 'owner_id') =>
-  Prisma.sql`(CAST(${prefix} AS TEXT) || 'x' || CAST(${Prisma.raw(column)} AS TEXT))`;
+const idText = (prefix: string, column: 'id' | 'owner_id') => Prisma.sql`(CAST(${prefix} AS TEXT) || 'x' || CAST(${Prisma.raw(column)} AS TEXT))`;
 
 function idColumn(name: string, column: 'id' | 'owner_id', prefix: string): Column {
   const typed = Prisma.raw(column);

@@ -11,8 +11,7 @@ export interface Token {
   pos: number;
 }
 
-export const syntaxError = (pos: number, message: string) =>
-  new WsError('QUERY_SYNTAX_ERROR', `Syntax error at offset ${pos}: ${message}`);
+export const syntaxError = (pos: number, message: string) => new WsError('QUERY_SYNTAX_ERROR', `Syntax error at offset ${pos}: ${message}`);
 
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 const NUMBER = /[+-]?[0-9]+(\.[0-9]+)?/y;
@@ -52,7 +51,7 @@ function readString(input: string, start: number): { value: string; end: number 
       i += 1;
     }
   }
-  throw syntaxError(start, 'string is not terminated (strings are in single quotes; a quote inside is written \'\' or \\\')');
+  throw syntaxError(start, "string is not terminated (strings are in single quotes; a quote inside is written '' or \\')");
 }
 
 export function tokenize(input: string): Token[] {

@@ -12,8 +12,7 @@ import { syntaxError, tokenize, type Token } from './lexer.js';
 import { DEFAULT_LIMITS, MAX_DEPTH, MAX_ORDER_TERMS, MAX_PATTERN_WILDCARDS, SETTING, withDefaults, type Limits } from './limits.js';
 const COMPARE_OPS: Record<string, CompareOp> = { '=': '=', '!=': '!=', '<>': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
 
-const oneOf = (options: string[]) =>
-  options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options.at(-1)}` : options[0]!;
+const oneOf = (options: string[]) => (options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options.at(-1)}` : options[0]!);
 
 /** What may follow the clauses parsed so far, for the message when the semicolon is missing. */
 function nextClauses(q: Query): string[] {
@@ -98,7 +97,7 @@ class Parser {
     }
     if (this.accept('limit')) query.limit = this.limit();
     this.expectSymbol(';', oneOf(nextClauses(query)));
-    if (this.peek.kind !== 'end') this.fail('end of query after \';\'');
+    if (this.peek.kind !== 'end') this.fail("end of query after ';'");
     return query;
   }
 

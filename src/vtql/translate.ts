@@ -99,7 +99,12 @@ function likePattern(pattern: string): string {
 }
 
 const OPS: Record<CompareOp, Prisma.Sql> = {
-  '=': Prisma.raw('='), '!=': Prisma.raw('<>'), '<': Prisma.raw('<'), '>': Prisma.raw('>'), '<=': Prisma.raw('<='), '>=': Prisma.raw('>='),
+  '=': Prisma.raw('='),
+  '!=': Prisma.raw('<>'),
+  '<': Prisma.raw('<'),
+  '>': Prisma.raw('>'),
+  '<=': Prisma.raw('<='),
+  '>=': Prisma.raw('>='),
 };
 
 /**
@@ -129,7 +134,10 @@ class Translator {
     switch (c.kind) {
       case 'and':
       case 'or':
-        return balanced(c.items.map((i) => this.condition(i)), c.kind === 'and' ? ' AND ' : ' OR ');
+        return balanced(
+          c.items.map((i) => this.condition(i)),
+          c.kind === 'and' ? ' AND ' : ' OR ',
+        );
       case 'null': {
         const { isEmpty } = this.column(c.field);
         return c.negated ? Prisma.sql`NOT (${isEmpty})` : isEmpty;

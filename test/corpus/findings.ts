@@ -1,8 +1,5 @@
 // The findings of issue 10, each as the request that showed it, and the limits next to them.
-import {
-  DEFER, ELEMENT, LIMIT, LOGIN, PARAM, QUERY, encode, json, md5, nested, post, rawForm, union,
-  type Case, type Ctx, type Harness,
-} from './types.js';
+import { DEFER, ELEMENT, LIMIT, LOGIN, PARAM, QUERY, encode, json, md5, nested, post, rawForm, union, type Case, type Ctx, type Harness } from './types.js';
 
 /** A statement over its time limit (WSGATE_STATEMENT_TIMEOUT_MS), or no room to run it: clear errors. */
 export const STATEMENT_LIMIT = ['STATEMENT_TIMEOUT', 'SERVER_BUSY'];
@@ -42,7 +39,12 @@ export function findingCases(): Case[] {
       name: 'MassUpdate of 10,001 ids (over the element limit)',
       finding: 1,
       probe: true,
-      request: (c) => post({ operation: 'MassUpdate', sessionName: c.admin, elements: Array.from({ length: 10_001 }, (_, i) => ({ id: `12x${900_000 + i}`, firstname: 'x' })) }),
+      request: (c) =>
+        post({
+          operation: 'MassUpdate',
+          sessionName: c.admin,
+          elements: Array.from({ length: 10_001 }, (_, i) => ({ id: `12x${900_000 + i}`, firstname: 'x' })),
+        }),
       expect: { codes: LIMIT },
     },
     {
@@ -77,13 +79,26 @@ export function findingCases(): Case[] {
     {
       name: 'deferred create with queuedelay of ten years by a plain user',
       finding: 3,
-      request: (c) => post({ operation: 'create', sessionName: user(c), elementType: 'Contacts', element: { lastname: 'Ten years' }, cbwsOptions: { launchfromqueue: 1, queuedelay: 10 * 365 * 24 * 3600 } }),
+      request: (c) =>
+        post({
+          operation: 'create',
+          sessionName: user(c),
+          elementType: 'Contacts',
+          element: { lastname: 'Ten years' },
+          cbwsOptions: { launchfromqueue: 1, queuedelay: 10 * 365 * 24 * 3600 },
+        }),
       expect: { codes: LIMIT },
     },
     {
       name: 'deferred describe with queuedelay of ten years and a second',
       finding: 3,
-      request: (c) => post({ operation: 'describe', sessionName: c.admin, elementType: 'Contacts', cbwsOptions: { launchfromqueue: 1, queuedelay: 10 * 365 * 24 * 3600 + 1 } }),
+      request: (c) =>
+        post({
+          operation: 'describe',
+          sessionName: c.admin,
+          elementType: 'Contacts',
+          cbwsOptions: { launchfromqueue: 1, queuedelay: 10 * 365 * 24 * 3600 + 1 },
+        }),
       expect: { codes: LIMIT },
     },
     // 5: a login proof used twice.
@@ -94,19 +109,38 @@ export function findingCases(): Case[] {
       request: async (c) => {
         const challenge = await fetch(`${c.base}/webservice.php?operation=getchallenge&username=${c.userName}`).then((r) => r.json());
         const proof = md5(challenge.result.token + c.userKey);
-        const first = await fetch(`${c.base}/webservice.php`, { method: 'POST', body: encode({ operation: 'login', username: c.userName, accessKey: proof }), headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then((r) => r.json());
+        const first = await fetch(`${c.base}/webservice.php`, {
+          method: 'POST',
+          body: encode({ operation: 'login', username: c.userName, accessKey: proof }),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }).then((r) => r.json());
         if (!first.success) throw new Error(`the first login with the proof failed: ${JSON.stringify(first)}`);
         return post({ operation: 'login', username: c.userName, accessKey: proof });
       },
       expect: { codes: LOGIN },
     },
     // 7: limits answered as limits.
-    { name: 'query with 1,001 or-terms', finding: 7, request: (c) => post({ operation: 'query', sessionName: c.admin, query: orTerms(1001) }), expect: { codes: LIMIT } },
-    { name: 'query with 997 or-terms (within the 1,000 values README allows)', finding: 7, request: (c) => post({ operation: 'query', sessionName: c.admin, query: orTerms(997) }), expect: { codes: STATEMENT_LIMIT, success: rows } },
+    {
+      name: 'query with 1,001 or-terms',
+      finding: 7,
+      request: (c) => post({ operation: 'query', sessionName: c.admin, query: orTerms(1001) }),
+      expect: { codes: LIMIT },
+    },
+    {
+      name: 'query with 997 or-terms (within the 1,000 values README allows)',
+      finding: 7,
+      request: (c) => post({ operation: 'query', sessionName: c.admin, query: orTerms(997) }),
+      expect: { codes: STATEMENT_LIMIT, success: rows },
+    },
     {
       name: 'query with 1,000 in-values (README allows 1,000)',
       finding: 7,
-      request: (c) => post({ operation: 'query', sessionName: c.admin, query: `select id from Contacts where lastname in (${Array.from({ length: 1000 }, (_, i) => `'v${i}'`).join(',')});` }),
+      request: (c) =>
+        post({
+          operation: 'query',
+          sessionName: c.admin,
+          query: `select id from Contacts where lastname in (${Array.from({ length: 1000 }, (_, i) => `'v${i}'`).join(',')});`,
+        }),
       expect: { codes: STATEMENT_LIMIT, success: rows },
     },
     {
@@ -130,19 +164,26 @@ export function findingCases(): Case[] {
     {
       name: 'deferred MassUpdate with JSON nested 10,000 deep',
       finding: 7,
-      request: (c) => rawForm(`operation=MassUpdate&sessionName=${c.admin}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&elements=${encodeURIComponent(`[{"id":"${c.ids.contact}","description":${nested(10_000)}}]`)}`),
+      request: (c) =>
+        rawForm(
+          `operation=MassUpdate&sessionName=${c.admin}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&elements=${encodeURIComponent(`[{"id":"${c.ids.contact}","description":${nested(10_000)}}]`)}`,
+        ),
       expect: { codes: union(LIMIT, ELEMENT) },
     },
     {
       name: 'MassUpdate with JSON nested 10,000 deep',
       finding: 7,
-      request: (c) => rawForm(`operation=MassUpdate&sessionName=${c.admin}&elements=${encodeURIComponent(`[{"id":"${c.ids.contact}","description":${nested(10_000)}}]`)}`),
+      request: (c) =>
+        rawForm(`operation=MassUpdate&sessionName=${c.admin}&elements=${encodeURIComponent(`[{"id":"${c.ids.contact}","description":${nested(10_000)}}]`)}`),
       expect: { codes: union(LIMIT, ELEMENT), success: emptyList('success_updates') },
     },
     {
       name: 'deferred create with an element nested 10,000 deep',
       finding: 7,
-      request: (c) => rawForm(`operation=create&sessionName=${c.admin}&elementType=Contacts&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&element=${encodeURIComponent(`{"lastname":"deep","description":${nested(10_000)}}`)}`),
+      request: (c) =>
+        rawForm(
+          `operation=create&sessionName=${c.admin}&elementType=Contacts&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&element=${encodeURIComponent(`{"lastname":"deep","description":${nested(10_000)}}`)}`,
+        ),
       expect: { codes: union(LIMIT, ELEMENT) },
     },
     {
@@ -159,14 +200,22 @@ export function findingCases(): Case[] {
       name: 'deferred MassCreate with 10,001 elements',
       finding: 7,
       // Unencoded JSON (as corebos-ws-lib sends it), to stay under the body limit.
-      request: (c) => rawForm(`operation=MassCreate&sessionName=${c.admin}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&elements=${JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ elementType: 'Contacts', referenceId: `r${i}`, element: { lastname: `m${i}` } })))}`),
+      request: (c) =>
+        rawForm(
+          `operation=MassCreate&sessionName=${c.admin}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&elements=${JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ elementType: 'Contacts', referenceId: `r${i}`, element: { lastname: `m${i}` } })))}`,
+        ),
       expect: { codes: LIMIT },
     },
     {
       name: 'listtypes with a fieldTypeList nested 10,000 deep',
       finding: 7,
       request: (c) => rawForm(`operation=listtypes&sessionName=${c.admin}&fieldTypeList=${encodeURIComponent(nested(10_000, '"email"'))}`),
-      expect: { codes: LIMIT, success: (r) => { if (!Array.isArray(r?.types)) throw new Error('listtypes answers types'); } },
+      expect: {
+        codes: LIMIT,
+        success: (r) => {
+          if (!Array.isArray(r?.types)) throw new Error('listtypes answers types');
+        },
+      },
     },
     // 9: numbers beyond the safe range.
     ...bigNumberCases(),
@@ -178,12 +227,15 @@ export function findingCases(): Case[] {
       ['launchfromqueue]=1&cbwsOptions[queue]=../../etc', 'a queue name with slashes'],
       ['launchfromqueue]=1&cbwsOptions[queuedelay][]=5', 'queuedelay as an array'],
       ['launchfromqueue][]=1', 'launchfromqueue as an array'],
-    ].map(([tail, what]): Case => ({
-      name: `create with PHP-style cbwsOptions[...]: ${what}`,
-      finding: 12,
-      request: (c) => rawForm(`operation=create&sessionName=${c.admin}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"php array"}')}&cbwsOptions[${tail}`),
-      expect: { codes: PARAM },
-    })),
+    ].map(
+      ([tail, what]): Case => ({
+        name: `create with PHP-style cbwsOptions[...]: ${what}`,
+        finding: 12,
+        request: (c) =>
+          rawForm(`operation=create&sessionName=${c.admin}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"php array"}')}&cbwsOptions[${tail}`),
+        expect: { codes: PARAM },
+      }),
+    ),
   ];
 }
 
@@ -212,19 +264,26 @@ function bigNumberCases(): Case[] {
     {
       name: 'revise an account to annual_revenue 1.7976931348623157e308',
       finding: 9,
-      request: (c) => rawForm(`operation=revise&sessionName=${c.admin}&element=${encodeURIComponent(`{"id":"${c.ids.account}","annual_revenue":1.7976931348623157e308}`)}`),
+      request: (c) =>
+        rawForm(`operation=revise&sessionName=${c.admin}&element=${encodeURIComponent(`{"id":"${c.ids.account}","annual_revenue":1.7976931348623157e308}`)}`),
       expect: { codes: union(ELEMENT, PARAM) },
     },
     {
       name: 'MassCreate an account with 123456789012345678901234567890 employees',
       finding: 9,
-      request: (c) => rawForm(`operation=MassCreate&sessionName=${c.admin}&elements=${encodeURIComponent(`[{"elementType":"Accounts","referenceId":"a","element":${account('"employees":123456789012345678901234567890')}}]`)}`),
+      request: (c) =>
+        rawForm(
+          `operation=MassCreate&sessionName=${c.admin}&elements=${encodeURIComponent(`[{"elementType":"Accounts","referenceId":"a","element":${account('"employees":123456789012345678901234567890')}}]`)}`,
+        ),
       expect: { codes: union(ELEMENT, PARAM), success: emptyList('success_creates') },
     },
     {
       name: 'deferred create of an account with 2^53+1 employees',
       finding: 9,
-      request: (c) => rawForm(`operation=create&sessionName=${c.admin}&elementType=Accounts&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&element=${encodeURIComponent(account('"employees":9007199254740993'))}`),
+      request: (c) =>
+        rawForm(
+          `operation=create&sessionName=${c.admin}&elementType=Accounts&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&element=${encodeURIComponent(account('"employees":9007199254740993'))}`,
+        ),
       expect: { codes: union(ELEMENT, PARAM) },
     },
     {

@@ -2,8 +2,25 @@
 // huge, NUL bytes, invalid UTF-8, SQL injection, prototype-pollution keys, missing; synchronous and (for
 // queueable operations) deferred, where nothing may be queued.
 import {
-  DEFER, ELEMENT, ID, LOGIN, MODULE, NOT_YET, PARAM, QUERY, encode, get, json, post, rawForm, union,
-  type Case, type Codes, type Ctx, type Expect, type Params,
+  DEFER,
+  ELEMENT,
+  ID,
+  LOGIN,
+  MODULE,
+  NOT_YET,
+  PARAM,
+  QUERY,
+  encode,
+  get,
+  json,
+  post,
+  rawForm,
+  union,
+  type Case,
+  type Codes,
+  type Ctx,
+  type Expect,
+  type Params,
 } from './types.js';
 
 type Kind = 'username' | 'accessKey' | 'typeList' | 'module' | 'element' | 'id' | 'fieldList' | 'query' | 'elements' | 'ids' | 'tracking';
@@ -30,26 +47,52 @@ const TRACKING = 'V1StGXR8_Z5jdHi6B-myT';
 export const OPERATIONS: OpUnderTest[] = [
   { op: 'getchallenge', session: false, queueable: false, base: () => ({ username: 'admin' }), params: [{ name: 'username', kind: 'username' }] },
   {
-    op: 'login', session: false, queueable: false,
+    op: 'login',
+    session: false,
+    queueable: false,
     base: (c) => ({ username: c.userName, accessKey: 'f'.repeat(32) }),
-    params: [{ name: 'username', kind: 'username' }, { name: 'accessKey', kind: 'accessKey' }],
+    params: [
+      { name: 'username', kind: 'username' },
+      { name: 'accessKey', kind: 'accessKey' },
+    ],
   },
-  { op: 'listtypes', session: true, queueable: false, base: () => ({ fieldTypeList: ['email'] }), params: [{ name: 'fieldTypeList', kind: 'typeList', optional: true }] },
+  {
+    op: 'listtypes',
+    session: true,
+    queueable: false,
+    base: () => ({ fieldTypeList: ['email'] }),
+    params: [{ name: 'fieldTypeList', kind: 'typeList', optional: true }],
+  },
   { op: 'describe', session: true, queueable: true, base: () => ({ elementType: 'Contacts' }), params: [{ name: 'elementType', kind: 'module' }] },
   {
-    op: 'create', session: true, queueable: true,
+    op: 'create',
+    session: true,
+    queueable: true,
     base: () => ({ elementType: 'Contacts', element: { lastname: 'Corpus create' } }),
-    params: [{ name: 'elementType', kind: 'module' }, { name: 'element', kind: 'element' }],
+    params: [
+      { name: 'elementType', kind: 'module' },
+      { name: 'element', kind: 'element' },
+    ],
   },
   { op: 'retrieve', session: true, queueable: false, base: (c) => ({ id: c.ids.contact }), params: [{ name: 'id', kind: 'id' }] },
   {
-    op: 'update', session: true, queueable: true,
+    op: 'update',
+    session: true,
+    queueable: true,
     base: (c) => ({ element: { id: c.ids.lead, lastname: 'Corpus update', company: 'Corpus' } }),
     params: [{ name: 'element', kind: 'element' }],
   },
-  { op: 'revise', session: true, queueable: true, base: (c) => ({ element: { id: c.ids.contact, firstname: 'Revised' } }), params: [{ name: 'element', kind: 'element' }] },
   {
-    op: 'upsert', session: true, queueable: true,
+    op: 'revise',
+    session: true,
+    queueable: true,
+    base: (c) => ({ element: { id: c.ids.contact, firstname: 'Revised' } }),
+    params: [{ name: 'element', kind: 'element' }],
+  },
+  {
+    op: 'upsert',
+    session: true,
+    queueable: true,
     base: () => ({ elementType: 'Contacts', element: { lastname: 'Corpus upsert', firstname: 'U' }, searchOn: 'lastname', updatedfields: 'firstname' }),
     params: [
       { name: 'elementType', kind: 'module' },
@@ -61,20 +104,51 @@ export const OPERATIONS: OpUnderTest[] = [
   { op: 'delete', session: true, queueable: false, base: (c) => ({ id: c.ids.lead }), params: [{ name: 'id', kind: 'id' }] },
   { op: 'query', session: true, queueable: false, base: () => ({ query: 'select * from Contacts;' }), params: [{ name: 'query', kind: 'query' }] },
   {
-    op: 'MassCreate', session: true, queueable: true, successKey: 'success_creates',
+    op: 'MassCreate',
+    session: true,
+    queueable: true,
+    successKey: 'success_creates',
     base: () => ({ elements: [{ elementType: 'Contacts', referenceId: 'a', element: { lastname: 'Corpus mass' } }] }),
     params: [{ name: 'elements', kind: 'elements' }],
   },
   {
-    op: 'MassUpdate', session: true, queueable: true, successKey: 'success_updates',
+    op: 'MassUpdate',
+    session: true,
+    queueable: true,
+    successKey: 'success_updates',
     base: (c) => ({ elements: [{ id: c.ids.contact, firstname: 'Mass' }] }),
     params: [{ name: 'elements', kind: 'elements' }],
   },
-  { op: 'MassDelete', session: true, queueable: true, successKey: 'success_deletes', base: (c) => ({ ids: c.ids.lead }), params: [{ name: 'ids', kind: 'ids' }] },
+  {
+    op: 'MassDelete',
+    session: true,
+    queueable: true,
+    successKey: 'success_deletes',
+    base: (c) => ({ ids: c.ids.lead }),
+    params: [{ name: 'ids', kind: 'ids' }],
+  },
   { op: 'getRelatedModulesInfomation', session: true, queueable: true, base: () => ({ module: 'Accounts' }), params: [{ name: 'module', kind: 'module' }] },
-  { op: 'getQueuedOperationResult', session: true, queueable: false, base: () => ({ operationTrackingID: TRACKING }), params: [{ name: 'operationTrackingID', kind: 'tracking' }] },
-  { op: 'getQueuedOperationStatus', session: true, queueable: false, base: () => ({ operationTrackingID: TRACKING }), params: [{ name: 'operationTrackingID', kind: 'tracking' }] },
-  { op: 'cancelQueuedOperation', session: true, queueable: false, base: () => ({ operationTrackingID: TRACKING }), params: [{ name: 'operationTrackingID', kind: 'tracking' }] },
+  {
+    op: 'getQueuedOperationResult',
+    session: true,
+    queueable: false,
+    base: () => ({ operationTrackingID: TRACKING }),
+    params: [{ name: 'operationTrackingID', kind: 'tracking' }],
+  },
+  {
+    op: 'getQueuedOperationStatus',
+    session: true,
+    queueable: false,
+    base: () => ({ operationTrackingID: TRACKING }),
+    params: [{ name: 'operationTrackingID', kind: 'tracking' }],
+  },
+  {
+    op: 'cancelQueuedOperation',
+    session: true,
+    queueable: false,
+    base: () => ({ operationTrackingID: TRACKING }),
+    params: [{ name: 'operationTrackingID', kind: 'tracking' }],
+  },
 ];
 
 type Transport = 'json' | 'form' | 'get' | 'raw';
@@ -139,7 +213,7 @@ function codesOf(op: OpUnderTest, p: ParamUnderTest, h: Hostile): Codes {
 const isArray = (v: unknown) => Array.isArray(v);
 
 /** The success answers that are right for a spoiled parameter (nothing done), or undefined. */
-function successOf(op: OpUnderTest, p: ParamUnderTest, h: Hostile, deferred: boolean): Expect['success'] {
+function successOf(op: OpUnderTest, p: ParamUnderTest, _h: Hostile, deferred: boolean): Expect['success'] {
   if (deferred) return undefined;
   if (op.op === 'getchallenge') {
     // Unknown names may get a token (the answer must not tell who exists); the check below looks at what was kept.
@@ -147,8 +221,14 @@ function successOf(op: OpUnderTest, p: ParamUnderTest, h: Hostile, deferred: boo
       if (typeof r?.token !== 'string') throw new Error('a getchallenge success carries a token');
     };
   }
-  if (p.kind === 'typeList') return (r) => { if (!isArray(r?.types)) throw new Error('listtypes answers types'); };
-  if (p.kind === 'tracking' && op.op === 'getQueuedOperationResult') return (r) => { if (r !== NOT_YET) throw new Error('an unknown id is "not queued"'); };
+  if (p.kind === 'typeList')
+    return (r) => {
+      if (!isArray(r?.types)) throw new Error('listtypes answers types');
+    };
+  if (p.kind === 'tracking' && op.op === 'getQueuedOperationResult')
+    return (r) => {
+      if (r !== NOT_YET) throw new Error('an unknown id is "not queued"');
+    };
   if (op.successKey) {
     const key = op.successKey;
     return (r) => {

@@ -1,8 +1,24 @@
 // cbwsOptions malformed in many ways, bad sessions (parameter and header), ids of other modules or out of
 // range, duplicate parameters, unknown operations, PHP bracket names with prototype keys, roles.
 import {
-  DEFER, ELEMENT, ID, LIMIT, MODULE, PARAM, SESSION, UNKNOWN_OP, encode, get, json, md5, post, rawForm, union,
-  type Case, type Ctx, type Params,
+  DEFER,
+  ELEMENT,
+  ID,
+  LIMIT,
+  MODULE,
+  PARAM,
+  SESSION,
+  UNKNOWN_OP,
+  encode,
+  get,
+  json,
+  md5,
+  post,
+  rawForm,
+  union,
+  type Case,
+  type Ctx,
+  type Params,
 } from './types.js';
 
 const TEN_YEARS = 10 * 365 * 24 * 3600;
@@ -59,7 +75,8 @@ function optionCases(): Case[] {
     cases.push(
       {
         name: `create with cbwsOptions ${what}`,
-        request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'Options ignored' }, cbwsOptions: options }),
+        request: (c) =>
+          post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'Options ignored' }, cbwsOptions: options }),
         expect: { codes: PARAM },
       },
       {
@@ -76,17 +93,26 @@ function optionCases(): Case[] {
       });
     }
   }
-  const jsonOptions: [string, unknown][] = [['a list of two', [1, 2]], ['a number', 5], ['true', true], ['a list holding the options', [{ launchfromqueue: 1 }]]];
+  const jsonOptions: [string, unknown][] = [
+    ['a list of two', [1, 2]],
+    ['a number', 5],
+    ['true', true],
+    ['a list holding the options', [{ launchfromqueue: 1 }]],
+  ];
   for (const [what, options] of jsonOptions) {
     cases.push({
       name: `create in a JSON body with cbwsOptions ${what}`,
-      request: (c) => json({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'Options ignored' }, cbwsOptions: options }),
+      request: (c) =>
+        json({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'Options ignored' }, cbwsOptions: options }),
       expect: { codes: PARAM },
     });
   }
   cases.push({
     name: 'cbwsOptions with launchfromqueue under __proto__ defers nothing',
-    request: (c) => rawForm(`operation=describe&sessionName=${c.admin}&elementType=Contacts&cbwsOptions=${encodeURIComponent('{"__proto__":{"launchfromqueue":1,"queuedelay":5}}')}`),
+    request: (c) =>
+      rawForm(
+        `operation=describe&sessionName=${c.admin}&elementType=Contacts&cbwsOptions=${encodeURIComponent('{"__proto__":{"launchfromqueue":1,"queuedelay":5}}')}`,
+      ),
     expect: {
       codes: PARAM,
       success: (r) => {
@@ -117,10 +143,15 @@ function sessionCases(): Case[] {
   const cases: Case[] = [];
   for (const [what, session] of BAD_SESSIONS) {
     cases.push(
-      { name: `retrieve with a sessionName ${what}`, request: (c) => post({ operation: 'retrieve', sessionName: session(c), id: c.ids.contact }), expect: { codes: SESSION } },
+      {
+        name: `retrieve with a sessionName ${what}`,
+        request: (c) => post({ operation: 'retrieve', sessionName: session(c), id: c.ids.contact }),
+        expect: { codes: SESSION },
+      },
       {
         name: `deferred create with a sessionName ${what}`,
-        request: (c) => post({ operation: 'create', sessionName: session(c), elementType: 'Contacts', element: { lastname: 'No session' }, cbwsOptions: DEFER }),
+        request: (c) =>
+          post({ operation: 'create', sessionName: session(c), elementType: 'Contacts', element: { lastname: 'No session' }, cbwsOptions: DEFER }),
         expect: { codes: SESSION },
       },
     );
@@ -128,7 +159,13 @@ function sessionCases(): Case[] {
     if (session({ admin: 'a'.repeat(32) } as Ctx).length < 1000 && !what.includes('space')) {
       cases.push({
         name: `delete with a corebos-authorization header ${what}`,
-        request: (c) => ({ ...post({ operation: 'delete', id: c.ids.lead }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'corebos-authorization': session(c).replace(/\u0000/g, '') + (what.includes('NUL') ? 'x' : '') } }),
+        request: (c) => ({
+          ...post({ operation: 'delete', id: c.ids.lead }),
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'corebos-authorization': session(c).replace(/\u0000/g, '') + (what.includes('NUL') ? 'x' : ''),
+          },
+        }),
         expect: { codes: SESSION },
       });
     }
@@ -139,9 +176,21 @@ function sessionCases(): Case[] {
       request: (c) => post({ operation: 'delete', sessionName: 'f'.repeat(32), id: c.ids.lead }, { 'corebos-authorization': c.admin }),
       expect: { codes: SESSION },
     },
-    { name: 'an empty corebos-authorization header', request: (c) => post({ operation: 'retrieve', id: c.ids.contact }, { 'corebos-authorization': '' }), expect: { codes: SESSION } },
-    { name: 'a corebos_authorization header with a bad session', request: (c) => post({ operation: 'retrieve', id: c.ids.contact }, { corebos_authorization: 'deadbeef' }), expect: { codes: SESSION } },
-    { name: 'a Bearer authorization header', request: (c) => post({ operation: 'retrieve', id: c.ids.contact }, { 'corebos-authorization': `Bearer ${'0'.repeat(32)}` }), expect: { codes: SESSION } },
+    {
+      name: 'an empty corebos-authorization header',
+      request: (c) => post({ operation: 'retrieve', id: c.ids.contact }, { 'corebos-authorization': '' }),
+      expect: { codes: SESSION },
+    },
+    {
+      name: 'a corebos_authorization header with a bad session',
+      request: (c) => post({ operation: 'retrieve', id: c.ids.contact }, { corebos_authorization: 'deadbeef' }),
+      expect: { codes: SESSION },
+    },
+    {
+      name: 'a Bearer authorization header',
+      request: (c) => post({ operation: 'retrieve', id: c.ids.contact }, { 'corebos-authorization': `Bearer ${'0'.repeat(32)}` }),
+      expect: { codes: SESSION },
+    },
     {
       name: 'the admin session in the query string, a bad one in the body (the body wins)',
       request: (c) => ({ ...post({ operation: 'delete', sessionName: 'f'.repeat(32), id: c.ids.lead }), path: `/webservice.php?sessionName=${c.admin}` }),
@@ -152,14 +201,18 @@ function sessionCases(): Case[] {
       phase: 0,
       request: async (c) => {
         const session = await freshSession(c);
-        const out = await fetch(`${c.base}/webservice.php`, { method: 'POST', body: encode({ operation: 'logout', sessionName: session }), headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then((r) => r.json());
+        const out = await fetch(`${c.base}/webservice.php`, {
+          method: 'POST',
+          body: encode({ operation: 'logout', sessionName: session }),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }).then((r) => r.json());
         if (!out.success) throw new Error(`logout failed: ${JSON.stringify(out)}`);
         return post({ operation: 'delete', sessionName: session, id: c.ids.lead });
       },
       expect: { codes: SESSION },
     },
     {
-      name: 'logout of another user\'s session through the parameter',
+      name: "logout of another user's session through the parameter",
       request: (c) => post({ operation: 'logout', sessionName: 'e'.repeat(32) }, { 'corebos-authorization': c.user }),
       expect: { codes: SESSION },
     },
@@ -195,8 +248,8 @@ const BAD_IDS: [string, (c: Ctx) => string][] = [
   ['no module', () => 'x1'],
   ['an unknown module', () => '99x1'],
   ['a user id', () => '19x1'],
-  ['the contact\'s number with the Accounts prefix', (c) => `11x${c.ids.contact.split('x')[1]}`],
-  ['the lead\'s number with the Contacts prefix', (c) => `12x${c.ids.lead.split('x')[1]}`],
+  ["the contact's number with the Accounts prefix", (c) => `11x${c.ids.contact.split('x')[1]}`],
+  ["the lead's number with the Contacts prefix", (c) => `12x${c.ids.lead.split('x')[1]}`],
   ['SQL', (c) => `${c.ids.lead}' OR '1'='1`],
   ['two ids', (c) => `${c.ids.lead}x1`],
 ];
@@ -210,7 +263,11 @@ function idCases(): Case[] {
     cases.push(
       { name: `retrieve an id: ${what}`, request: (c) => get({ operation: 'retrieve', sessionName: c.admin, id: id(c) }), expect: { codes: ID } },
       { name: `delete an id: ${what}`, request: (c) => post({ operation: 'delete', sessionName: c.admin, id: id(c) }), expect: { codes: ID } },
-      { name: `revise an id: ${what}`, request: (c) => post({ operation: 'revise', sessionName: c.admin, element: { id: id(c), lastname: 'Wrong id' } }), expect: { codes: union(ID, ELEMENT) } },
+      {
+        name: `revise an id: ${what}`,
+        request: (c) => post({ operation: 'revise', sessionName: c.admin, element: { id: id(c), lastname: 'Wrong id' } }),
+        expect: { codes: union(ID, ELEMENT) },
+      },
       {
         name: `MassDelete an id: ${what}`,
         request: (c) => post({ operation: 'MassDelete', sessionName: c.admin, ids: id(c) }),
@@ -229,46 +286,163 @@ function idCases(): Case[] {
 /** A plain user where only admins may act, and a user's attempts at others' things. */
 function roleCases(): Case[] {
   return [
-    { name: 'a plain user deletes an account (admins only)', request: (c) => post({ operation: 'delete', sessionName: c.user, id: c.ids.account }), expect: { codes: ['ACCESS_DENIED'] } },
+    {
+      name: 'a plain user deletes an account (admins only)',
+      request: (c) => post({ operation: 'delete', sessionName: c.user, id: c.ids.account }),
+      expect: { codes: ['ACCESS_DENIED'] },
+    },
     {
       name: 'a plain user MassDeletes an account (admins only)',
       request: (c) => post({ operation: 'MassDelete', sessionName: c.user, ids: c.ids.account }),
-      expect: { codes: ['ACCESS_DENIED'], success: (r) => { if (r?.success_deletes?.length !== 0) throw new Error('deleted'); } },
+      expect: {
+        codes: ['ACCESS_DENIED'],
+        success: (r) => {
+          if (r?.success_deletes?.length !== 0) throw new Error('deleted');
+        },
+      },
     },
-    { name: 'a plain user asks for isAdmin in a create', request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', isAdmin: true } }), expect: { codes: ELEMENT } },
-    { name: 'a plain user assigns a record to a user that does not exist', request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x999999' } }), expect: { codes: ELEMENT } },
-    { name: 'a plain user assigns a record to 19x-1', request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x-1' } }), expect: { codes: ELEMENT } },
-    { name: 'a create with a field named __proto__', request: (c) => rawForm(`operation=create&sessionName=${c.user}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"x","__proto__":{"isAdmin":true}}')}`), expect: { codes: ELEMENT } },
-    { name: 'a create with a field named constructor', request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', constructor: { prototype: { polluted: 1 } } } }), expect: { codes: ELEMENT } },
-    { name: 'a create referring to a contact as an account', request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', account_id: c.ids.contact } }), expect: { codes: ELEMENT } },
-    { name: 'a create with a picklist value not in the list', request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Accounts', element: { accountname: 'x', industry: "Banking' OR '1'='1" } }), expect: { codes: ELEMENT } },
-    { name: 'a create with a lastname over its maxlength', request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'l'.repeat(81) } }), expect: { codes: ELEMENT } },
-    { name: 'a create with an email of 100 KB', request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x', email: `${'e'.repeat(100_000)}@x.io` } }), expect: { codes: ELEMENT } },
-    { name: 'a create with a datetime of year 275760', request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Leads', element: { lastname: 'x', company: 'y', followup: '275760-09-13 00:00:01' } }), expect: { codes: ELEMENT } },
-    { name: 'a create with donotcall "maybe"', request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x', donotcall: 'maybe' } }), expect: { codes: ELEMENT } },
-    { name: 'an upsert searching on a field the module lacks', request: (c) => post({ operation: 'upsert', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'lastname,data' }), expect: { codes: union(PARAM, ELEMENT) } },
-    { name: 'an upsert searching on a field the element lacks', request: (c) => post({ operation: 'upsert', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'email' }), expect: { codes: ['SEARCH_VALUE_NOT_PROVIDED'] } },
-    { name: 'an upsert updating a field the module lacks', request: (c) => post({ operation: 'upsert', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'Corpus contact' }, searchOn: 'lastname', updatedfields: 'owner_id' }), expect: { codes: union(PARAM, ELEMENT) } },
-    { name: 'MassCreate with elements an object, not a list', request: (c) => post({ operation: 'MassCreate', sessionName: c.admin, elements: { a: 1 } }), expect: { codes: PARAM } },
-    { name: 'describe of a module named __proto__', request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: '__proto__' }), expect: { codes: MODULE } },
-    { name: 'describe of a module named constructor', request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: 'constructor' }), expect: { codes: MODULE } },
-    { name: 'describe of a module named hasOwnProperty', request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: 'hasOwnProperty' }), expect: { codes: MODULE } },
-    { name: 'describe of the Users module', request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: 'Users' }), expect: { codes: MODULE } },
+    {
+      name: 'a plain user asks for isAdmin in a create',
+      request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', isAdmin: true } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a plain user assigns a record to a user that does not exist',
+      request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x999999' } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a plain user assigns a record to 19x-1',
+      request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', assigned_user_id: '19x-1' } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with a field named __proto__',
+      request: (c) =>
+        rawForm(`operation=create&sessionName=${c.user}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"x","__proto__":{"isAdmin":true}}')}`),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with a field named constructor',
+      request: (c) =>
+        post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', constructor: { prototype: { polluted: 1 } } } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create referring to a contact as an account',
+      request: (c) => post({ operation: 'create', sessionName: c.user, elementType: 'Contacts', element: { lastname: 'x', account_id: c.ids.contact } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with a picklist value not in the list',
+      request: (c) =>
+        post({ operation: 'create', sessionName: c.admin, elementType: 'Accounts', element: { accountname: 'x', industry: "Banking' OR '1'='1" } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with a lastname over its maxlength',
+      request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'l'.repeat(81) } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with an email of 100 KB',
+      request: (c) =>
+        post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x', email: `${'e'.repeat(100_000)}@x.io` } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with a datetime of year 275760',
+      request: (c) =>
+        post({ operation: 'create', sessionName: c.admin, elementType: 'Leads', element: { lastname: 'x', company: 'y', followup: '275760-09-13 00:00:01' } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'a create with donotcall "maybe"',
+      request: (c) => post({ operation: 'create', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x', donotcall: 'maybe' } }),
+      expect: { codes: ELEMENT },
+    },
+    {
+      name: 'an upsert searching on a field the module lacks',
+      request: (c) => post({ operation: 'upsert', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'lastname,data' }),
+      expect: { codes: union(PARAM, ELEMENT) },
+    },
+    {
+      name: 'an upsert searching on a field the element lacks',
+      request: (c) => post({ operation: 'upsert', sessionName: c.admin, elementType: 'Contacts', element: { lastname: 'x' }, searchOn: 'email' }),
+      expect: { codes: ['SEARCH_VALUE_NOT_PROVIDED'] },
+    },
+    {
+      name: 'an upsert updating a field the module lacks',
+      request: (c) =>
+        post({
+          operation: 'upsert',
+          sessionName: c.admin,
+          elementType: 'Contacts',
+          element: { lastname: 'Corpus contact' },
+          searchOn: 'lastname',
+          updatedfields: 'owner_id',
+        }),
+      expect: { codes: union(PARAM, ELEMENT) },
+    },
+    {
+      name: 'MassCreate with elements an object, not a list',
+      request: (c) => post({ operation: 'MassCreate', sessionName: c.admin, elements: { a: 1 } }),
+      expect: { codes: PARAM },
+    },
+    {
+      name: 'describe of a module named __proto__',
+      request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: '__proto__' }),
+      expect: { codes: MODULE },
+    },
+    {
+      name: 'describe of a module named constructor',
+      request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: 'constructor' }),
+      expect: { codes: MODULE },
+    },
+    {
+      name: 'describe of a module named hasOwnProperty',
+      request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: 'hasOwnProperty' }),
+      expect: { codes: MODULE },
+    },
+    {
+      name: 'describe of the Users module',
+      request: (c) => get({ operation: 'describe', sessionName: c.admin, elementType: 'Users' }),
+      expect: { codes: MODULE },
+    },
   ];
 }
 
 /** Operation names that are not operations. */
 function operationCases(): Case[] {
   const names = [
-    '', ' ', 'getchallenge ', ' getchallenge', 'getchallenge\u0000', 'get challenge', 'getchallenge;drop', '__proto__', 'constructor',
-    'toString', 'hasOwnProperty', 'valueOf', 'convertlead', 'extendsession', 'loginPortal', 'webservice.php',
-    '../getchallenge', 'o'.repeat(100_000), 'ｇｅｔｃｈａｌｌｅｎｇｅ', 'GETCHALLENGE\u0130',
+    '',
+    ' ',
+    'getchallenge ',
+    ' getchallenge',
+    'getchallenge\u0000',
+    'get challenge',
+    'getchallenge;drop',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'convertlead',
+    'extendsession',
+    'loginPortal',
+    'webservice.php',
+    '../getchallenge',
+    'o'.repeat(100_000),
+    'ｇｅｔｃｈａｌｌｅｎｇｅ',
+    'GETCHALLENGE\u0130',
   ];
-  return names.map((op): Case => ({
-    name: `operation named ${JSON.stringify(op.length > 40 ? `${op.slice(0, 10)}... (${op.length} characters)` : op)}`,
-    request: (c) => post({ operation: op, sessionName: c.admin, username: 'admin' }),
-    expect: { codes: UNKNOWN_OP },
-  }));
+  return names.map(
+    (op): Case => ({
+      name: `operation named ${JSON.stringify(op.length > 40 ? `${op.slice(0, 10)}... (${op.length} characters)` : op)}`,
+      request: (c) => post({ operation: op, sessionName: c.admin, username: 'admin' }),
+      expect: { codes: UNKNOWN_OP },
+    }),
+  );
 }
 
 /** Duplicate and PHP-bracket parameter names, prototype keys among them (the decoder must not pollute). */
@@ -316,7 +490,12 @@ function nameCases(): Case[] {
       name: 'form names: elements at index 2^32-2 (no sparse list of four billion)',
       finding: 12,
       request: (c) => rawForm(`operation=MassUpdate&sessionName=${c.admin}&elements[4294967294][id]=${c.ids.contact}&elements[4294967294][firstname]=Sparse`),
-      expect: { codes: union(PARAM, ELEMENT, LIMIT), success: (r) => { if (r?.success_updates?.length !== 0) throw new Error('updated'); } },
+      expect: {
+        codes: union(PARAM, ELEMENT, LIMIT),
+        success: (r) => {
+          if (r?.success_updates?.length !== 0) throw new Error('updated');
+        },
+      },
     },
     {
       name: 'form names: element[__proto__][lastname] in a create',
@@ -333,7 +512,8 @@ function nameCases(): Case[] {
     {
       name: 'form names: a JSON element then element[lastname]',
       finding: 12,
-      request: (c) => rawForm(`operation=create&sessionName=${c.admin}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"x"}')}&element[lastname][]=y`),
+      request: (c) =>
+        rawForm(`operation=create&sessionName=${c.admin}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"x"}')}&element[lastname][]=y`),
       expect: { codes: union(PARAM, ELEMENT) },
     },
     // Duplicates without brackets: the last one counts, as in PHP.
@@ -349,7 +529,10 @@ function nameCases(): Case[] {
     },
     {
       name: 'duplicate cbwsOptions: a deferral then garbage',
-      request: (c) => rawForm(`operation=create&sessionName=${c.admin}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"dup"}')}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&cbwsOptions=%7B`),
+      request: (c) =>
+        rawForm(
+          `operation=create&sessionName=${c.admin}&elementType=Contacts&element=${encodeURIComponent('{"lastname":"dup"}')}&cbwsOptions=${encodeURIComponent(JSON.stringify(DEFER))}&cbwsOptions=%7B`,
+        ),
       expect: { codes: PARAM },
     },
     {
@@ -359,7 +542,10 @@ function nameCases(): Case[] {
     },
     {
       name: 'a parameter in the query string and a bad one in the JSON body',
-      request: (c) => ({ ...json({ operation: 'create', sessionName: c.admin, elementType: 'NoSuchModule' }), path: `/webservice.php?elementType=Contacts&element=${encodeURIComponent('{"lastname":"qs"}')}` }),
+      request: (c) => ({
+        ...json({ operation: 'create', sessionName: c.admin, elementType: 'NoSuchModule' }),
+        path: `/webservice.php?elementType=Contacts&element=${encodeURIComponent('{"lastname":"qs"}')}`,
+      }),
       expect: { codes: union(MODULE, PARAM) },
     },
   );

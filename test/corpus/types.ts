@@ -82,8 +82,14 @@ export const QUERY = ['QUERY_SYNTAX_ERROR', 'INVALID_PARAMETER'] as const;
 export const ID = ['INVALID_ID_ATTRIBUTE', 'INVALID_PARAMETER', 'RECORD_NOT_FOUND', 'ACCESS_DENIED', 'INVALID_MODULE'] as const;
 export const MODULE = ['INVALID_MODULE', 'INVALID_PARAMETER', 'ACCESS_DENIED'] as const;
 export const ELEMENT = [
-  'INVALID_PARAMETER', 'VALIDATION_FAILED', 'MANDATORY_FIELDS_MISSING', 'INVALID_ID_ATTRIBUTE', 'RECORD_NOT_FOUND',
-  'REFERENCE_INVALID', 'INVALID_MODULE', 'ACCESS_DENIED',
+  'INVALID_PARAMETER',
+  'VALIDATION_FAILED',
+  'MANDATORY_FIELDS_MISSING',
+  'INVALID_ID_ATTRIBUTE',
+  'RECORD_NOT_FOUND',
+  'REFERENCE_INVALID',
+  'INVALID_MODULE',
+  'ACCESS_DENIED',
 ] as const;
 export const SESSION = ['INVALID_SESSIONID', 'AUTHENTICATION_REQUIRED'] as const;
 /** A failed login, or one refused because failed logins are being slowed down (TOO_MANY_LOGIN_ATTEMPTS). */
@@ -110,7 +116,11 @@ export const JSON_TYPE = { 'content-type': 'application/json' };
 
 export const post = (params: Params, headers: Record<string, string> = {}): Req => ({ method: 'POST', body: encode(params), headers: { ...FORM, ...headers } });
 export const get = (params: Params, headers: Record<string, string> = {}): Req => ({ method: 'GET', path: `/webservice.php?${encode(params)}`, headers });
-export const json = (body: unknown, headers: Record<string, string> = {}): Req => ({ method: 'POST', body: JSON.stringify(body), headers: { ...JSON_TYPE, ...headers } });
+export const json = (body: unknown, headers: Record<string, string> = {}): Req => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { ...JSON_TYPE, ...headers },
+});
 export const rawForm = (body: string | Buffer, headers: Record<string, string> = {}): Req => ({ method: 'POST', body, headers: { ...FORM, ...headers } });
 
 export const md5 = (s: string) => createHash('md5').update(s).digest('hex');

@@ -71,7 +71,10 @@ export function vtqlCases(): Case[] {
   const raw: Case[] = [
     {
       name: 'query: a value of invalid UTF-8',
-      request: (c) => rawForm(`operation=query&sessionName=${c.admin}&query=${encodeURIComponent("select id from Contacts where lastname = '")}%ED%A0%80%FF${encodeURIComponent("';")}`),
+      request: (c) =>
+        rawForm(
+          `operation=query&sessionName=${c.admin}&query=${encodeURIComponent("select id from Contacts where lastname = '")}%ED%A0%80%FF${encodeURIComponent("';")}`,
+        ),
       expect: { codes: union(Q, LIMIT), success: noRows },
     },
     {
@@ -80,12 +83,14 @@ export function vtqlCases(): Case[] {
       expect: { codes: union(Q, LIMIT) },
     },
   ];
-  return raw.concat(QUERIES.map(([what, query, answer]) => ({
-    name: `query: ${what}`,
-    request: (c) => post({ operation: 'query', sessionName: c.admin, query }),
-    expect: {
-      codes: answer === 'refused' ? union(Q, LIMIT) : union(Q, LIMIT),
-      success: answer === 'refused' ? undefined : answer === 'none' ? noRows : rows,
-    },
-  })));
+  return raw.concat(
+    QUERIES.map(([what, query, answer]) => ({
+      name: `query: ${what}`,
+      request: (c) => post({ operation: 'query', sessionName: c.admin, query }),
+      expect: {
+        codes: answer === 'refused' ? union(Q, LIMIT) : union(Q, LIMIT),
+        success: answer === 'refused' ? undefined : answer === 'none' ? noRows : rows,
+      },
+    })),
+  );
 }

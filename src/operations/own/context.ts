@@ -54,7 +54,8 @@ export function scriptContext(ctx: OperationContext, lookup: (name: string) => O
         if (op.prelogin || op.name === 'logout') throw new WsError('OPERATION_NOT_SUPPORTED', `ctx.api.call: ${op.name} cannot be called from an operation`);
         const depth = (ctx.depth ?? 0) + 1;
         if (depth > MAX_CALL_DEPTH) throw new WsError('OPERATION_NOT_SUPPORTED', `ctx.api.call: calls nested more than ${MAX_CALL_DEPTH} deep`);
-        if (typeof params !== 'object' || params === null) throw new WsError('INVALID_PARAMETER', `ctx.api.call: the parameters of ${op.name} must be an object`);
+        if (typeof params !== 'object' || params === null)
+          throw new WsError('INVALID_PARAMETER', `ctx.api.call: the parameters of ${op.name} must be an object`);
         return op.run({ ...ctx, depth }, paramsFor(op, params));
       },
     },
@@ -63,7 +64,8 @@ export function scriptContext(ctx: OperationContext, lookup: (name: string) => O
       hooks.log(line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line);
     },
     progress: (fraction, message) => {
-      if (typeof fraction !== 'number' || !Number.isFinite(fraction)) throw new TypeError('ctx.progress(fraction, message): fraction must be a number from 0 to 1');
+      if (typeof fraction !== 'number' || !Number.isFinite(fraction))
+        throw new TypeError('ctx.progress(fraction, message): fraction must be a number from 0 to 1');
       hooks.progress(Math.min(1, Math.max(0, fraction)), message === undefined || message === null ? null : String(message).slice(0, MAX_LOG_LINE));
     },
     signal: hooks.signal,

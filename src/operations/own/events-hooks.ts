@@ -146,10 +146,21 @@ export class EventHooks {
         response: envelope as QueuedEvent['response'],
         environment: { time: now.toISOString(), settings: this.environment },
       };
-      const q = await enqueueIn(call.db, call.dialect, { operation: QUEUED_EVENT, params: snapshot as unknown as Params, userId: call.user.id, submittedAt: now, dueAt: now });
+      const q = await enqueueIn(call.db, call.dialect, {
+        operation: QUEUED_EVENT,
+        params: snapshot as unknown as Params,
+        userId: call.user.id,
+        submittedAt: now,
+        dueAt: now,
+      });
       announces.push(q.announce);
     }
-    return { envelope, announce: () => announces.forEach((a) => a()) };
+    return {
+      envelope,
+      announce: () => {
+        for (const a of announces) a();
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -96,7 +96,8 @@ export async function importEventScript(url: string, file: string): Promise<(eve
   } catch (error) {
     throw new EventFileError(`${file}: it cannot be loaded: ${(error as Error).message}`);
   }
-  if (typeof module.default !== 'function') throw new EventFileError(`${file}: it exports no event script (export default defineEvent(async (event, ctx) => ...))`);
+  if (typeof module.default !== 'function')
+    throw new EventFileError(`${file}: it exports no event script (export default defineEvent(async (event, ctx) => ...))`);
   return module.default as (event: unknown, ctx: unknown) => unknown;
 }
 

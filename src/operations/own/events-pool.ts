@@ -117,7 +117,13 @@ export class EventPool {
       const script = slot.current?.job.script ?? 'an event script';
       slot.stopped ??=
         error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? { ok: false, error: new WsError('INTERNAL_SERVER_ERROR', `Event script ${script} needed more memory than its worker has (${this.o.memoryMb} MB) and was stopped`) }
+          ? {
+              ok: false,
+              error: new WsError(
+                'INTERNAL_SERVER_ERROR',
+                `Event script ${script} needed more memory than its worker has (${this.o.memoryMb} MB) and was stopped`,
+              ),
+            }
           : { ok: false, error: failed(script), detail: error.stack };
     });
     worker.on('exit', () => {

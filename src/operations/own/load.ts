@@ -17,8 +17,20 @@ export type Lookup = (name: string) => OperationDefinition | undefined;
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const KEYS = new Set([
-  'name', 'summary', 'params', 'queueable', 'idempotent', 'access', 'queued', 'handle',
-  'queue', 'delay', 'priority', 'timeout', 'tries', 'backoff',
+  'name',
+  'summary',
+  'params',
+  'queueable',
+  'idempotent',
+  'access',
+  'queued',
+  'handle',
+  'queue',
+  'delay',
+  'priority',
+  'timeout',
+  'tries',
+  'backoff',
 ]);
 const ROLES = new Set(['admin', 'user']);
 
@@ -40,7 +52,8 @@ function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup)
   for (const key of Object.keys(def)) if (!KEYS.has(key)) throw fail(`unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
   if (typeof def.name !== 'string' || !NAME.test(def.name)) throw fail('name must be letters, digits and _, starting with a letter (up to 64)');
   if (typeof def.handle !== 'function') throw fail(`operation ${def.name} has no handle(params, ctx) function`);
-  if (def.access !== undefined && (!Array.isArray(def.access) || def.access.some((r) => !ROLES.has(r)))) throw fail('access must be a list of roles: admin, user');
+  if (def.access !== undefined && (!Array.isArray(def.access) || def.access.some((r) => !ROLES.has(r))))
+    throw fail('access must be a list of roles: admin, user');
   const schema = def.params ?? { type: 'object', properties: {} };
   if (schema.type !== undefined && schema.type !== 'object') throw fail('params must be an object schema (type: object, properties: {...})');
   let validate;

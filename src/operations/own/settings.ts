@@ -11,7 +11,8 @@ const INT32 = 2 ** 31;
 
 function backoffOf(v: unknown, fail: (why: string) => Error): BackoffPolicy {
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return { delays: [v], exponential: false };
-  if (Array.isArray(v) && v.length > 0 && v.every((d) => typeof d === 'number' && Number.isFinite(d) && d >= 0)) return { delays: v as number[], exponential: false };
+  if (Array.isArray(v) && v.length > 0 && v.every((d) => typeof d === 'number' && Number.isFinite(d) && d >= 0))
+    return { delays: v as number[], exponential: false };
   if (typeof v === 'string') {
     try {
       return parseBackoff(v);

@@ -190,8 +190,7 @@ export class CallPool {
       if (m.type === 'ready') {
         slot.started = true;
         readyResolve();
-      }
-      else if (m.type === 'answer') {
+      } else if (m.type === 'answer') {
         const current = slot.current;
         slot.current = undefined;
         if (current?.id === m.id) {
@@ -250,7 +249,9 @@ export class CallPool {
     // A call that waited as long as a call may run is answered now: its client has likely given up, and
     // running it later (a MassCreate after the client retried it) would do the work twice.
     while (this.waiting.length > 0 && now - this.waiting[0]!.queuedAt > this.o.timeoutMs) {
-      this.waiting.shift()!.answer({ envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')) });
+      this.waiting
+        .shift()!
+        .answer({ envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')) });
     }
     for (const s of this.slots) {
       // A call handed to a worker still starting is timed from when it is sent (a start that never ends is
