@@ -137,6 +137,30 @@ for (const backend of backends) {
       assert.equal((await request(`${base}/nope`, 'GET', { origin: ORIGIN })).headers['access-control-allow-origin'], ORIGIN);
       assert.equal((await request(gw.url, 'GET', { origin: 'https://evil.example.com' })).headers['access-control-allow-origin'], undefined);
 
+      // The doors: their own methods (DELETE of the 202 API) and headers (Bearer, Prefer), and what a script may read.
+      const doorPreflight = (path: string, method: string) =>
+        request(`${base}${path}`, 'OPTIONS', {
+          origin: ORIGIN,
+          'access-control-request-method': method,
+          'access-control-request-headers': 'authorization, prefer',
+        });
+      const cancel = await doorPreflight('/api/v1/operations/V1StGXR8_Z5jdHi6B-myT', 'DELETE');
+      assert.equal(cancel.status, 204);
+      assert.equal(cancel.headers['access-control-allow-origin'], ORIGIN);
+      assert.equal(cancel.headers['access-control-allow-methods'], 'POST, GET, DELETE, OPTIONS');
+      assert.equal(cancel.headers['access-control-allow-headers'], 'authorization, content-type, prefer, idempotency-key, traceparent');
+      assert.equal((await doorPreflight('/jobs/add', 'POST')).headers['access-control-allow-methods'], 'POST, OPTIONS');
+      const read = await request(`${base}/api/v1/operations/V1StGXR8_Z5jdHi6B-myT`, 'GET', { origin: ORIGIN, authorization: `Bearer ${session}` });
+      assert.equal(read.status, 404, read.text);
+      assert.equal(read.headers['access-control-allow-origin'], ORIGIN);
+      assert.equal(read.headers['access-control-expose-headers'], 'location, retry-after, preference-applied');
+      assert.equal((await doorPreflight('/api/v1/operations/x', 'DELETE')).headers['access-control-allow-origin'], ORIGIN);
+      const foreign = await request(`${base}/api/v1/operations/x`, 'OPTIONS', {
+        origin: 'https://evil.example.com',
+        'access-control-request-method': 'DELETE',
+      });
+      assert.equal(foreign.headers['access-control-allow-methods'], undefined);
+
       const none = await preflight(plain.url, ORIGIN);
       assert.equal(none.status, 204);
       assert.equal(none.headers.allow, 'GET, POST, OPTIONS');
