@@ -154,6 +154,23 @@ for (const backend of backends) {
       assert.equal((await result(second)).error.code, 'OPERATION_CANCELLED');
     });
 
+    test('an entry that ran but whose transaction has not committed yet is rolled back and cancelled, never done', async () => {
+      const gate = path.join(dir, 'uncommitted.gate');
+      const marker = path.join(dir, 'uncommitted.marker');
+      const ran = await submit({ operation: 'wsgatetest_record', marker, tag: 'ran' });
+      const holding = await submit({ operation: 'reporter', gate });
+      // One transaction for both (a long group commit): the first one's result waits for the second's run.
+      await withExecutor({ concurrency: 1, claimBatch: 2, groupCommitMs: 600_000 }, async () => {
+        await until('the first to have run and the second to run', async () => fs.existsSync(marker) && (await status(holding)).progress === 0.5, 120_000);
+        const answer = await cancel(ran);
+        assert.equal(answer.result?.status, 'cancelling', JSON.stringify(answer));
+        fs.writeFileSync(gate, '');
+        await until('both to finish', async () => (await status(ran)).status === 'cancelled' && (await status(holding)).status === 'done', 60_000);
+      });
+      assert.equal((await result(ran)).error.code, 'OPERATION_CANCELLED');
+      assert.deepEqual((await result(holding)).result, { lines: 2 });
+    });
+
     test("a running exec job's process group is killed; the job is cancelled, not failed or retried", async () => {
       const file = path.join(dir, 'exec.pgid');
       const id = await submit({ operation: 'exec', name: 'hangLong', args: [file] });

@@ -193,6 +193,7 @@ async function readSession(raw: RawSql, key: string): Promise<CheckedSession | n
 export async function checkSession(raw: RawSql, sessionName: string | undefined, now: Date, policy: SessionPolicy, cache?: SessionCache): Promise<WsUser> {
   if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
   const key = sessionKey(sessionName);
+  const epoch = cache?.epoch ?? 0;
   const mark = cache && raw.changeMark ? await raw.changeMark() : undefined;
   let session = mark === undefined ? undefined : cache!.get(key, mark, now.getTime());
   session ??= (await readSession(raw, key)) ?? undefined;
@@ -212,16 +213,18 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
     // A call that only reads must not fail because this write cannot be made now (SQLite's write lock held
     // by a long transaction, a full disk): the session stays valid, and the next call tries again.
     const written = await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`).then(
-      () => true,
+      (n) => n === 1,
       (error: unknown) => {
         if (!isBusy(error) && !databaseUnavailability(error)) throw error;
         return false;
       },
     );
-    if (written) session = { ...session, lastSeenAt: now };
+    // Not written: the session may have ended meanwhile (or the write lock was busy): not cached this time.
+    if (!written) return session.user;
+    session = { ...session, lastSeenAt: now };
   }
   // This process's own writes leave the mark as it was: the entry is as true as the row.
-  if (mark !== undefined) cache!.set(key, session, mark, now.getTime());
+  if (mark !== undefined) cache!.set(key, session, mark, now.getTime(), epoch);
   return session.user;
 }
 

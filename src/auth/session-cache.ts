@@ -22,6 +22,11 @@ const MAX_AGE_MS = 60_000;
 
 export class SessionCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Bumped by every forget: a check that read its session before a logout of this process must not put it
+   * back after (the logout's own commit leaves the change mark as it was).
+   */
+  epoch = 0;
 
   /** The session stored under `key` when the database's change mark is still `mark`. */
   get(key: string, mark: number, nowMs: number): CheckedSession | undefined {
@@ -32,13 +37,16 @@ export class SessionCache {
     return undefined;
   }
 
-  set(key: string, session: CheckedSession, mark: number, nowMs: number): void {
+  /** Keeps the session, unless something was forgotten since `epoch` was read (then nothing is kept). */
+  set(key: string, session: CheckedSession, mark: number, nowMs: number, epoch: number): void {
+    if (epoch !== this.epoch) return;
     this.entries.delete(key);
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { ...session, mark, storedAt: nowMs });
   }
 
   forget(key: string): void {
+    this.epoch++;
     this.entries.delete(key);
   }
 }

@@ -44,6 +44,13 @@ export interface BatchRunner {
   isCancelled(operationTrackingID: string): boolean;
   /** The signal of an external operation's run, aborted when its owner cancels it. */
   externalSignal(operationTrackingID: string): AbortSignal;
+  /**
+   * Their completions are about to be stored: a cancel from now on is refused. Returns the ones whose
+   * cancel came first (then nothing is sealed, and the transaction must roll back).
+   */
+  seal(operationTrackingIDs: string[]): string[];
+  /** The transaction that was to store them rolled back: they may be cancelled again. */
+  unseal(operationTrackingIDs: string[]): void;
 }
 
 class OperationThrew extends Error {
@@ -202,6 +209,8 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
         for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
         const leaseToken = batch[0]!.leaseToken;
         const now = r.services.clock.now();
+        const late = r.seal(completions.map((c) => c.operationTrackingID));
+        if (late.length > 0) throw new LeaseLost([], late);
         const finished = await completeMany(r.db, leaseToken, completions, now, r.resultTtlSeconds);
         const missed = completions.map((c) => c.operationTrackingID).filter((id) => !finished.has(id));
         if (missed.length > 0) {
@@ -236,6 +245,7 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
       const ran = new Set(chunk);
       todo = todo.filter((p) => !ran.has(p));
     } catch (error) {
+      r.unseal(chunk.map((p) => p.entry.operationTrackingID));
       if (error instanceof LeaseLost) {
         r.settled(error.ids.map((id) => ({ id, kind: 'lost' })));
         const lost = new Set(error.ids);

@@ -15,7 +15,7 @@ import { handBack, nextDue, recordFailedAttempt, rescueExpiredLeases } from '../
 import { queueEvents, type Enqueued } from '../queue/events.js';
 import { heartbeatEveryMs, removeExecutor, reportExecutor } from '../queue/executors.js';
 import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
-import { cancelEvents, cancelsRequested, finishCancelled, type CancelRequest } from '../queue/cancel.js';
+import { cancelEvents, cancelsRequested, finishCancelled, markCancelRequested, type CancelRequest } from '../queue/cancel.js';
 import { ControlsCache } from '../queue/controls.js';
 import type { EntryOutcome, RunFacts, RunTiming } from './messages.js';
 import { formatUserId } from '../auth/users.js';
@@ -146,13 +146,10 @@ export class Engine {
   private readonly cancelsSent = new Set<string>();
   /** A cancel asked for in this process (its owner checked): the worker holding the entry is told at once. */
   private readonly onCancel = (request: CancelRequest) => {
-    const id = request.operationTrackingID;
-    if (this.cancelsSent.has(id) || (this.holds(id) && this.pool.cancel(id))) {
-      this.cancelsSent.add(id);
-      request.heard = true;
-    }
+    if (this.holds(request.operationTrackingID)) request.answers.push(this.tellPool(request.operationTrackingID));
   };
   private readonly cancelsTimer: NodeJS.Timeout;
+  private checkingCancels = false;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -375,7 +372,9 @@ export class Engine {
   private async step(stopWhenEmpty: boolean): Promise<boolean> {
     const { db, clock } = this.deps;
     if (this.orphans.length > 0) {
+      await this.markTaken(this.orphans);
       this.summary.handedBack += await handBack(db, this.orphans, true, clock.now(), this.options.resultTtlSeconds);
+      for (const e of this.orphans) this.cancelsSent.delete(e.operationTrackingID);
       this.orphans = [];
     }
     let empty = false;
@@ -471,7 +470,8 @@ export class Engine {
       })
       .finally(() => {
         this.live.forget(batch.map((e) => e.operationTrackingID));
-        for (const e of batch) this.cancelsSent.delete(e.operationTrackingID);
+        // An orphan keeps its taken cancel until it is handed back (markTaken).
+        for (const e of batch) if (!this.orphans.includes(e)) this.cancelsSent.delete(e.operationTrackingID);
         this.inFlight.delete(done);
         this.wake();
         this.deliverer?.wake();
@@ -480,6 +480,7 @@ export class Engine {
   }
 
   private async settle(batch: ClaimedOperation[], report: BatchReport): Promise<void> {
+    await this.markTaken(batch);
     const byId = new Map(batch.map((e) => [e.operationTrackingID, e]));
     const settled = new Set<string>();
     const unstarted: ClaimedOperation[] = [];
@@ -527,17 +528,38 @@ export class Engine {
     return false;
   }
 
-  /** Tells the workers of the entries they hold whose cancel was asked for (once each). */
+  /** Tells the worker holding the entry of its cancel; true when it took it (the entry ends as cancelled). */
+  private async tellPool(operationTrackingID: string): Promise<boolean> {
+    if (this.cancelsSent.has(operationTrackingID)) return true;
+    const accepted = await this.pool.cancel(operationTrackingID);
+    if (accepted) this.cancelsSent.add(operationTrackingID);
+    return accepted;
+  }
+
+  /**
+   * Cancels its workers took in this process have no mark yet (cancelEntry wrote none): written before the
+   * entries are recorded or handed back, so that whatever way they leave their run, they end cancelled.
+   */
+  private async markTaken(batch: ClaimedOperation[]): Promise<void> {
+    const taken = batch.filter((e) => this.cancelsSent.has(e.operationTrackingID));
+    const now = this.deps.clock.now();
+    for (const token of new Set(taken.map((e) => e.leaseToken))) {
+      await markCancelRequested(this.deps.db, token, taken.filter((e) => e.leaseToken === token).map((e) => e.operationTrackingID), now);
+    }
+  }
+
+  /** Tells the workers of the entries they hold whose cancel was asked for (once each); one look at a time. */
   private async checkCancels(): Promise<void> {
+    if (this.checkingCancels) return;
+    this.checkingCancels = true;
     const tokens = new Set<string>();
     for (const batch of this.inFlight.values()) for (const e of batch) tokens.add(e.leaseToken);
     try {
-      for (const id of await cancelsRequested(this.deps.db, [...tokens])) {
-        if (this.cancelsSent.has(id)) continue;
-        if (this.pool.cancel(id)) this.cancelsSent.add(id);
-      }
+      for (const id of await cancelsRequested(this.deps.db, [...tokens])) await this.tellPool(id);
     } catch (error) {
       if (!this.health.failed(error)) this.deps.log.warn({ err: error }, 'executor could not look for cancelled operations; it looks again in a second');
+    } finally {
+      this.checkingCancels = false;
     }
   }
 

@@ -43,6 +43,11 @@ export type FromWorker =
    * (lower-case names), which the main thread applies to their entries (watchdog, retries).
    */
   | { type: 'ready'; policies: Record<string, ExecutionPolicy> }
+  /**
+   * The answer to a cancel: accepted (the entry ends as cancelled), or too late (its outcome is being
+   * committed or was settled already).
+   */
+  | { type: 'cancel-answer'; id: string; accepted: boolean }
   /** A running entry's ctx.progress or ctx.log, sent as it happens. */
   | { type: 'report'; id: string; delta: ReportDelta }
   /** The worker cannot go on (its database did not open, or its loop broke): it is replaced. */

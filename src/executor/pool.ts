@@ -47,6 +47,8 @@ interface Slot {
   stale?: boolean;
   /** Entries of its batch whose cancel it was told of, and when (epoch ms). */
   cancels?: Map<string, number>;
+  /** Cancels sent and not answered yet. */
+  answers?: Map<string, (accepted: boolean) => void>;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -136,15 +138,19 @@ export class WorkerPool {
   }
 
   /**
-   * Tells the worker whose batch holds this entry that its owner cancelled it; false when no batch here
-   * holds it. The worker stops it (or skips it); one that does not within CANCEL_GRACE_MS is stopped.
+   * Tells the worker whose batch holds this entry that its owner cancelled it. True once the worker took
+   * it (it stops or skips the entry, which ends as cancelled; one that does not stop within CANCEL_GRACE_MS
+   * is stopped); false when no batch here holds it, its worker is being stopped, or its outcome is being
+   * committed already.
    */
-  cancel(operationTrackingID: string): boolean {
+  async cancel(operationTrackingID: string): Promise<boolean> {
     for (const s of this.slots) {
-      if (s.dead || !s.batch?.entries.some((e) => e.operationTrackingID === operationTrackingID)) continue;
-      (s.cancels ??= new Map()).set(operationTrackingID, Date.now());
+      if (s.dead || s.killedFor || !s.batch?.entries.some((e) => e.operationTrackingID === operationTrackingID)) continue;
+      const answered = new Promise<boolean>((resolve) => (s.answers ??= new Map()).set(operationTrackingID, resolve));
       s.worker.postMessage({ type: 'cancel', id: operationTrackingID } satisfies ToWorker);
-      return true;
+      const accepted = await answered;
+      if (accepted && !s.dead) (s.cancels ??= new Map()).set(operationTrackingID, Date.now());
+      return accepted;
     }
     return false;
   }
@@ -202,7 +208,10 @@ export class WorkerPool {
       // Once a kill is decided, the worker's death settles its batch: what it reports while it is being
       // stopped (a command killed with it, say) is not heard.
       else if (slot.killedFor && (m.type === 'outcomes' || m.type === 'batch-done')) return;
-      else if (m.type === 'report') this.o.onReport?.(m.id, m.delta);
+      else if (m.type === 'cancel-answer') {
+        slot.answers?.get(m.id)?.(m.accepted);
+        slot.answers?.delete(m.id);
+      } else if (m.type === 'report') this.o.onReport?.(m.id, m.delta);
       else if (m.type === 'outcomes') slot.batch?.outcomes.push(...m.outcomes);
       else if (m.type === 'batch-done') {
         const b = slot.batch;
@@ -226,6 +235,8 @@ export class WorkerPool {
     });
     worker.on('exit', (code) => {
       killProcessGroup(slot);
+      for (const answer of slot.answers?.values() ?? []) answer(false);
+      slot.answers = undefined;
       slot.dead = true;
       this.leaving.delete(worker);
       this.slots.delete(slot);

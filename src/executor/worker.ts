@@ -43,6 +43,8 @@ let current: RunReport | null = null;
 /** The entry running now (any operation), and the entries of this worker's batches whose cancel was asked for. */
 let runningId: string | null = null;
 const cancelled = new Set<string>();
+/** Entries whose outcome is being committed or was settled here: a cancel of one comes too late. */
+const closed = new Set<string>();
 /** The running external operation's signal (httpRequest), aborted by its cancel. */
 let external: AbortController | null = null;
 
@@ -56,8 +58,15 @@ port.on('message', (m: ToWorker) => {
   wake?.();
 });
 
-/** Stops the entry if it runs (its ctx.signal, the command it started); one not started yet is skipped by runBatch. */
+/**
+ * Stops the entry if it runs (its ctx.signal, the command it started); one not started yet is skipped by
+ * runBatch. Answers whether it was in time: messages are handled between the batch's steps, so a cancel
+ * either precedes the seal of the entry's completion (and rolls it back) or is refused.
+ */
 function cancel(id: string) {
+  const accepted = !closed.has(id);
+  send({ type: 'cancel-answer', id, accepted });
+  if (!accepted) return;
   cancelled.add(id);
   if (runningId !== id) return;
   current?.abort('cancelled');
@@ -115,6 +124,14 @@ try {
           if (index < 0) current = external = null;
         },
         isCancelled: (id) => cancelled.has(id),
+        seal(ids) {
+          const late = ids.filter((id) => cancelled.has(id));
+          if (late.length === 0) for (const id of ids) closed.add(id);
+          return late;
+        },
+        unseal(ids) {
+          for (const id of ids) closed.delete(id);
+        },
         externalSignal(id) {
           external = new AbortController();
           if (cancelled.has(id)) external.abort();
@@ -123,7 +140,10 @@ try {
         holdProcessGroup(pgid) {
           running[RUNNING_PGID] = pgid;
         },
-        settled: (outcomes) => send({ type: 'outcomes', outcomes }),
+        settled(outcomes) {
+          for (const o of outcomes) closed.add(o.id);
+          send({ type: 'outcomes', outcomes });
+        },
         windingDown: () => windingDown,
         startRun(entry, op) {
           const id = entry.operationTrackingID;
@@ -137,7 +157,10 @@ try {
       batch,
       (err, entry) => log.error({ err, operation: entry.operation, operationTrackingID: entry.operationTrackingID }, 'queued operation failed unexpectedly'),
     );
-    for (const e of batch) cancelled.delete(e.operationTrackingID);
+    for (const e of batch) {
+      cancelled.delete(e.operationTrackingID);
+      closed.delete(e.operationTrackingID);
+    }
     send({ type: 'batch-done', heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
   }
   await services.events.close();

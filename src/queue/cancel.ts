@@ -16,10 +16,10 @@ export const CANCELLED_WHILE_RUNNING = 'The operation was cancelled while it ran
 
 export const cancelledEnvelope = (message: string) => JSON.stringify(failure(new WsError('OPERATION_CANCELLED', message)));
 
-/** A cancel asked for in this process; an executor of this process that holds the entry says it `heard` it. */
+/** A cancel asked for in this process; an executor of this process that holds the entry answers whether it took it. */
 export interface CancelRequest {
   operationTrackingID: string;
-  heard: boolean;
+  answers: Promise<boolean>[];
 }
 
 /** Cancels asked for in this process: an executor of this process stops the entry at once. */
@@ -41,23 +41,31 @@ export async function cancelEntry(
   message = CANCELLED_BEFORE_RUN,
 ): Promise<CancelOutcome> {
   // Read first: on SQLite a write waits for the executor's batch, which holds the write lock while it runs.
-  let state = await stateOf(db, operationTrackingID, userId);
-  if (state === 'queued') {
-    const cancelled = await db.$executeRaw`
-      UPDATE ws_queued_operation
-      SET state = 'cancelled', params = '{}', result = ${cancelledEnvelope(message)}, finished_at = ${now},
-          result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
-      WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'queued'`;
-    if (cancelled === 1) return 'cancelled';
-    state = await stateOf(db, operationTrackingID, userId);
+  // An entry may move between the read and the write (claimed, handed back, finished): then it is read again.
+  for (let tries = 0; tries < 3; tries++) {
+    const state = await stateOf(db, operationTrackingID, userId);
+    if (state === 'queued') {
+      const cancelled = await db.$executeRaw`
+        UPDATE ws_queued_operation
+        SET state = 'cancelled', params = '{}', result = ${cancelledEnvelope(message)}, finished_at = ${now},
+            result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
+        WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'queued'`;
+      if (cancelled === 1) return 'cancelled';
+    } else if (state === 'running') {
+      const outcome = await cancelRunning(db, operationTrackingID, userId, now);
+      if (outcome) return outcome;
+    } else return null;
   }
-  if (state !== 'running') return null;
+  return null;
+}
+
+async function cancelRunning(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<CancelOutcome> {
   // An executor of this process stops it now and stores it as cancelled, mark included: no mark is written
   // here, which on SQLite would wait for the write lock that a batch holds while it runs. An executor of
   // another process hears of the mark.
-  const request: CancelRequest = { operationTrackingID, heard: false };
+  const request: CancelRequest = { operationTrackingID, answers: [] };
   cancelEvents.emit('requested', request);
-  if (request.heard) return 'cancelling';
+  if ((await Promise.all(request.answers)).includes(true)) return 'cancelling';
   const marked = await db.$executeRaw`
     UPDATE ws_queued_operation SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
     WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'running'`;
@@ -66,6 +74,18 @@ export async function cancelEntry(
 
 const stateOf = async (db: DbTx, operationTrackingID: string, userId: number) =>
   (await db.$queryRaw<{ state: string }[]>`SELECT state FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`)[0]?.state;
+
+/**
+ * Writes the mark of entries whose cancel an executor of this process took without one (cancelEntry on
+ * SQLite), before they leave their run by another way (a hand-back, a failed attempt): those then end
+ * cancelled too.
+ */
+export async function markCancelRequested(db: Database, leaseToken: string, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db.raw.execute(Prisma.sql`
+    UPDATE ws_queued_operation SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
+    WHERE lease_token = ${leaseToken} AND state = 'running' AND id IN (${Prisma.join(ids)})`);
+}
 
 /** Of the running entries held under these lease tokens, the ones whose cancel was asked for. */
 export async function cancelsRequested(db: Database, leaseTokens: string[]): Promise<string[]> {
