@@ -544,7 +544,12 @@ export class Engine {
     const taken = batch.filter((e) => this.cancelsSent.has(e.operationTrackingID));
     const now = this.deps.clock.now();
     for (const token of new Set(taken.map((e) => e.leaseToken))) {
-      await markCancelRequested(this.deps.db, token, taken.filter((e) => e.leaseToken === token).map((e) => e.operationTrackingID), now);
+      await markCancelRequested(
+        this.deps.db,
+        token,
+        taken.filter((e) => e.leaseToken === token).map((e) => e.operationTrackingID),
+        now,
+      );
     }
   }
 
