@@ -187,8 +187,8 @@ async function readSession(raw: RawSql, key: string): Promise<CheckedSession | n
 
 /**
  * Every call after login comes through here: raw statements on the driver (src/db/raw.ts). With a cache
- * (and SQLite's change mark) a session checked before is not read again while no other connection
- * committed anything; its lifetime and idle time are checked on every call all the same.
+ * (and the database's change mark) a session checked before is not read again while nothing it depends on
+ * changed; its lifetime and idle time are checked on every call all the same.
  */
 export async function checkSession(raw: RawSql, sessionName: string | undefined, now: Date, policy: SessionPolicy, cache?: SessionCache): Promise<WsUser> {
   if (!sessionName) throw new WsError('AUTHENTICATION_REQUIRED', 'Authentication required: log in and send sessionName');
@@ -196,6 +196,9 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
   const epoch = cache?.epoch ?? 0;
   const mark = cache && raw.changeMark ? await raw.changeMark() : undefined;
   let session = mark === undefined ? undefined : cache!.get(key, mark, now.getTime());
+  // A kept session whose last-seen time is due for a write is read again: another gateway sharing the
+  // database (PostgreSQL) may have written a later one, and the idle check must not end a session in use.
+  if (session && now.getTime() - session.lastSeenAt.getTime() > lastSeenGranularityMs(policy)) session = undefined;
   session ??= (await readSession(raw, key)) ?? undefined;
   if (!session) throw new WsError('INVALID_SESSIONID', 'Session Identifier provided is Invalid');
   if (now.getTime() - session.createdAt.getTime() > policy.sessionLifetimeSeconds * 1000) {

@@ -1,8 +1,11 @@
 // Sessions this process checked, so that a client's calls do not each read ws_session (issue 13). An entry
-// is used only while the database is as it was when the entry was read: SQLite's data_version (which any
-// commit by another connection or process changes) must be the same, so a session ended or a user disabled
-// anywhere is refused at once, as without the cache. Sessions this process ends are forgotten as they end.
-// PostgreSQL has no such cheap mark: there every call reads its session.
+// is used only while the database's change mark (RawSql.changeMark) is what it was when the entry was read:
+// - SQLite: data_version, which any commit by another connection or process changes, so a session ended or
+//   a user disabled anywhere is refused at once, as without the cache;
+// - PostgreSQL: a count of the notices that a session ended or a user changed (src/db/session-notices.ts),
+//   so such a change made through another gateway is refused once its notice arrives (about a millisecond
+//   after its commit); while the notices' connection is down there is no mark and nothing is kept.
+// Sessions this process ends are forgotten as they end.
 import type { WsUser } from './users.js';
 
 export interface CheckedSession {

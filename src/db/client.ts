@@ -14,6 +14,7 @@ import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection
 import { postgresRaw, sqliteRaw, tracedRaw, type RawSql } from './raw.js';
 import fs from 'node:fs';
 import { listenPostgres, type Listening } from './listen.js';
+import { sessionNotices } from './session-notices.js';
 
 export type Db = SqliteClient;
 /** The client a transaction callback receives; operations take this so they run inside one. */
@@ -35,7 +36,13 @@ export interface Database {
    * PostgreSQL: calls onPayload for each notification on the channel, onError once per lost connection and
    * onBack when it is listening again (see listen.ts). SQLite: null (no other process can notify).
    */
-  listen(channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void): Listening | null;
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onError: (error: Error) => void,
+    onBack?: () => void,
+    onListening?: () => void,
+  ): Listening | null;
   /** Connections open and in use, and statements waiting for one (the metrics). SQLite: its one connection. */
   poolUse(): { total: number; busy: number; waiting: number };
   close(): Promise<void>;
@@ -120,15 +127,19 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     factory.connect = async () => Object.assign(await connect(), { client: routed.queryable });
   }
   const prisma = new PostgresClient({ adapter: factory }) as unknown as Db;
+  const listen = (channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void, onListening?: () => void) =>
+    listenPostgres(location.url, channel, onPayload, onError, onBack, onListening);
+  const notices = sessionNotices(listen);
   return {
     prisma,
-    raw: tracedRaw(postgresRaw(routed?.queryable ?? pool), 'postgresql'),
+    raw: tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql'),
     dialect: dialects.postgresql,
     provider: 'postgresql',
     transaction: routed?.transaction ?? null,
-    listen: (channel, onPayload, onError, onBack) => listenPostgres(location.url, channel, onPayload, onError, onBack),
+    listen,
     poolUse: () => ({ total: pool.totalCount, busy: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
+      await notices.stop();
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);
     },

@@ -1,6 +1,7 @@
 // PostgreSQL LISTEN on a connection of its own, reconnecting after a loss with backoff (1 s doubling to
 // 30 s) for as long as it takes. Notifications sent meanwhile are missed: `onBack` tells the listener to
-// look for work (its polling makes up for them too). `onError` is called once per loss, not per attempt.
+// look for work (its polling makes up for them too). `onError` is called once per loss, not per attempt;
+// `onListening` each time LISTEN is in force, the first time included.
 import pg from 'pg';
 
 export interface Listening {
@@ -16,6 +17,7 @@ export function listenPostgres(
   onPayload: (payload: string) => void,
   onError: (error: Error) => void,
   onBack: () => void = () => undefined,
+  onListening: () => void = () => undefined,
 ): Listening {
   let client: pg.Client | null = null;
   let stopped = false;
@@ -39,6 +41,7 @@ export function listenPostgres(
       if (client !== c) return;
       const wasDown = failures > 0;
       failures = 0;
+      onListening();
       if (wasDown) onBack();
     } catch (error) {
       lost(c, error as Error);

@@ -21,10 +21,11 @@ export interface RawSql {
   /** The number of rows changed. */
   execute(sql: Prisma.Sql): Promise<number>;
   /**
-   * SQLite only: a number that changes whenever another connection or process commits (PRAGMA data_version),
-   * so that what this process read stays true while it is unchanged (the session cache, src/auth).
+   * A number that changes whenever what the session check reads may have changed, so that what this process
+   * read stays true while it is unchanged (the session cache, src/auth); undefined when there is none now.
+   * SQLite: PRAGMA data_version (any commit by another connection or process); PostgreSQL: session-notices.ts.
    */
-  changeMark?(): Promise<number>;
+  changeMark?(): Promise<number | undefined>;
 }
 
 /** Dates as epoch milliseconds (the adapter's unixepoch-ms format), booleans as 0/1. */
@@ -84,7 +85,7 @@ const statementName = (text: string) => `wsgate_${createHash('sha1').update(text
  */
 const MAX_PREPARED = 500;
 
-export function postgresRaw(pool: Pick<pg.Pool, 'query'>): RawSql {
+export function postgresRaw(pool: Pick<pg.Pool, 'query'>, changeMark?: () => Promise<number | undefined>): RawSql {
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text);
@@ -102,6 +103,7 @@ export function postgresRaw(pool: Pick<pg.Pool, 'query'>): RawSql {
     async execute(q) {
       return (await run(q)).rowCount ?? 0;
     },
+    ...(changeMark ? { changeMark } : {}),
   };
 }
 
@@ -117,7 +119,7 @@ export function tracedRaw(raw: RawSql, system: 'sqlite' | 'postgresql'): RawSql 
   return {
     query: (q, options) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.query(q, options)),
     execute: (q) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.execute(q)),
-    // A pragma read from memory, no statement worth a span.
+    // A pragma read from memory or a counter: no statement worth a span.
     ...(raw.changeMark ? { changeMark: raw.changeMark } : {}),
   };
 }
