@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger, openRuntime } from '../src/runtime.js';
 import { startServer } from '../src/server.js';
 import { claim } from '../src/queue/store.js';
-import { addTestUser, backends, call, login, md5, runCli, runPass, startGateway, type Envelope, type Gateway, shown } from './support.js';
+import { addTestUser, backends, call, heard, login, md5, runCli, runPass, startGateway, type Envelope, type Gateway, shown } from './support.js';
 
 const LIMITS = {
   WSGATE_QUOTA_QUEUED: '4',
@@ -150,11 +150,11 @@ for (const backend of backends) {
       const other = await login(gw.url, 'quota_disabled', u.accessKey);
 
       // A session check refuses a disabled user whatever becomes of its sessions.
-      await gw.rt.db.prisma.user.update({ where: { id: u.id }, data: { disabledAt: new Date() } });
+      await heard(gw, () => gw.rt.db.prisma.user.update({ where: { id: u.id }, data: { disabledAt: new Date() } }));
       refused(await call(gw.url, { operation: 'listtypes', sessionName: other.sessionName }), 'INVALID_SESSIONID', /Invalid/);
       await gw.rt.db.prisma.user.update({ where: { id: u.id }, data: { disabledAt: null } });
 
-      const disabled = await cli('user', 'disable', 'quota_disabled');
+      const disabled = await heard(gw, () => cli('user', 'disable', 'quota_disabled'));
       assert.equal(disabled.code, 0, shown(disabled));
       assert.match(disabled.stdout, /user quota_disabled disabled, 2 sessions ended/, shown(disabled));
       refused(await call(gw.url, { operation: 'listtypes', sessionName: u.session }), 'INVALID_SESSIONID', /Invalid/);
@@ -186,7 +186,7 @@ for (const backend of backends) {
       const without = await cli('user', 'key', 'quota_rotate');
       assert.equal(without.code, 2, shown(without));
       assert.match(without.stderr, /--rotate/, shown(without));
-      const rotated = await cli('user', 'key', 'quota_rotate', '--rotate');
+      const rotated = await heard(gw, () => cli('user', 'key', 'quota_rotate', '--rotate'));
       assert.equal(rotated.code, 0, shown(rotated));
       const key = /new access key: ([0-9a-f]{32}) \(1 sessions ended\)/.exec(rotated.stdout)?.[1];
       assert.ok(key, shown(rotated));

@@ -228,3 +228,17 @@ export async function runPass(rt: Runtime, overrides: Partial<EngineOptions> = {
     await engine.close();
   }
 }
+
+/**
+ * Runs `change` (a session ended or a user changed, in this process or by another) and, on PostgreSQL, waits
+ * until the gateway has heard of it: its session cache trusts what it read until the notice arrives
+ * (src/db/session-notices.ts). SQLite's mark is read at every call: nothing to wait for.
+ */
+export async function heard<T>(gw: Gateway, change: () => Promise<T>): Promise<T> {
+  const before = gw.rt.db.provider === 'postgresql' ? await gw.rt.db.raw.changeMark?.() : undefined;
+  const result = await change();
+  for (let i = 0; before !== undefined && i < 1_000 && (await gw.rt.db.raw.changeMark!()) === before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return result;
+}
