@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { packageRoot } from '../src/config.js';
-import { backends, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway } from './support.js';
+import { backends, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway, tmpDir } from './support.js';
 import type { ChildProcess } from 'node:child_process';
 
 // Every answer of /healthz and /readyz is checked against openapi.yaml's schemas.
@@ -113,7 +113,7 @@ describe('readyz when PostgreSQL goes away and comes back', {
   const startPg = () => pgCtl('-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}`, 'start');
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-health-pg-'));
+    dir = tmpDir('health-pg');
     fs.chmodSync(dir, 0o755);
     if (isRoot) spawnSync('chown', ['postgres', dir]);
     await run(...asPostgres(path.join(pgBin!, 'initdb'), ['-D', dir, '--auth=trust', '-U', 'postgres']), { timeout: 60_000 });

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { login, rawCall, spawnCli, testEnv, until, type CliResult, type Envelope } from './support.js';
+import { login, rawCall, spawnCli, testEnv, until, type CliResult, type Envelope, tmpDir } from './support.js';
 import type { ChildProcess } from 'node:child_process';
 
 const run = promisify(execFile);
@@ -136,7 +136,7 @@ describe('PostgreSQL restarted under load', {
   const startPg = () => pgCtl('-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}`, 'start');
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-outage-pg-'));
+    dir = tmpDir('outage-pg');
     fs.chmodSync(dir, 0o755);
     if (isRoot) spawnSync('chown', ['postgres', dir]);
     await run(...asPostgres(path.join(pgBin!, 'initdb'), ['-D', dir, '--auth=trust', '-U', 'postgres']), { timeout: 60_000 });
@@ -232,7 +232,7 @@ describe('SQLite on a full file system', () => {
   let served: Served | undefined;
 
   before(() => {
-    mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-outage-fs-'));
+    mnt = tmpDir('outage-fs');
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=10m', 'tmpfs', mnt], { encoding: 'utf8' });
     mounted = m.status === 0;
     if (!mounted) process.stderr.write(`mount not permitted (${(m.stderr || m.error?.message || '').trim()}): the full-disk test is skipped\n`);

@@ -19,7 +19,15 @@ export interface Backend {
   freshUrl(): Promise<string>;
 }
 
+/** This test file's temporary folder: its SQLite files, data folders and tmpDir()'s, all removed when it ends. */
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-test-'));
+// Others may pass through, not list it: the throwaway PostgreSQL servers (own-postgres.ts) run as postgres.
+fs.chmodSync(tmpRoot, 0o711);
+// Also when the file ends without its `after` hooks (process.exit): nothing is left in /tmp either way.
+process.once('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+/** A fresh folder, removed with all it holds when the test file ends. */
+export const tmpDir = (prefix: string) => fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
 
 const sqlite: Backend = {
   name: 'sqlite',
@@ -226,5 +234,23 @@ export async function runPass(rt: Runtime, overrides: Partial<EngineOptions> = {
     return await engine.drain();
   } finally {
     await engine.close();
+  }
+}
+
+/** An executable shell script `name` in `dir` (for exec jobs' allow files). */
+export function script(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
+}
+
+/** True while any process of the group exists (signal 0 only checks). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
   }
 }
