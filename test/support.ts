@@ -42,6 +42,7 @@ const pgAdminUrl = process.env.WSGATE_TEST_PG_URL;
 const created: string[] = [];
 
 after(async () => {
+  await killLeftovers();
   if (created.length) {
     const admin = new pg.Client({ connectionString: pgAdminUrl });
     await admin.connect();
@@ -183,9 +184,23 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The processes spawnCli started that have not ended: those a failed test did not get to stop are killed when the file ends. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+async function killLeftovers() {
+  const left = [...running].map((child) => new Promise((resolve) => child.once('close', resolve)));
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(left);
+}
+
 /** Runs `wsgate ...` as a child process with the given environment. */
 export function spawnCli(args: string[], env: Record<string, string>, input?: string): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -200,6 +215,38 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
 }
 
 export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
+
+export interface Served {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** The URL `pattern` found in its log. */
+  url: string;
+  /** stdout so far (JSON log lines). */
+  out(): string;
+}
+
+/** `wsgate serve` or `wsgate work` as a child process logging at info; `pattern` finds the URL to use in its JSON log. */
+export async function spawnServed(args: string[], env: Record<string, string>, pattern = /"url":"([^"]+)"/): Promise<Served> {
+  const served = spawnCli(args, { ...env, WSGATE_LOG_LEVEL: 'info' });
+  let out = '';
+  served.child.stdout!.on('data', (d) => (out += d));
+  let exited = false;
+  void served.done.then(() => (exited = true));
+  const url = await until(`wsgate ${args[0]} to listen`, async () => {
+    if (exited) throw new Error(`wsgate ${args[0]} exited at start: ${(await served.done).stderr}`);
+    return pattern.exec(out)?.[1];
+  });
+  return { ...served, url, out: () => out };
+}
+
+/** SIGTERM, SIGKILL if it has not exited 20 s later; returns once it has. Nothing to do once it has exited. */
+export async function stopServed(s: Served | undefined) {
+  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
+  s.child.kill('SIGTERM');
+  const killer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+  await s.done;
+  clearTimeout(killer);
+}
 
 /**
  * A CLI run as an assertion message: its exit code (or signal), stdout and stderr. Every assertion on a run
