@@ -12,7 +12,21 @@ import { engineOf } from '../src/runtime.js';
 import { claim, completeMany } from '../src/queue/store.js';
 import { handBack, recordFailedAttempt, rescueExpiredLeases } from '../src/queue/attempts.js';
 import { cancelEntry } from '../src/queue/cancel.js';
-import { addTestUser, backends, call, fixtureOperations, login, spawnCli, startGateway, until, type Gateway, tmpDir, script, groupAlive } from './support.js';
+import {
+  addTestUser,
+  backends,
+  call,
+  fixtureOperations,
+  login,
+  spawnCli,
+  startGateway,
+  until,
+  type Gateway,
+  tmpDir,
+  script,
+  groupAlive,
+  killGroupsIn,
+} from './support.js';
 
 const NOW = '{"launchfromqueue":1,"queuedelay":0}';
 
@@ -33,7 +47,10 @@ for (const backend of backends) {
       const { accessKey } = await addTestUser(gw, 'mallory');
       other = (await login(gw.url, 'mallory', accessKey)).sessionName;
     });
-    after(() => gw.close());
+    after(async () => {
+      await gw.close();
+      killGroupsIn(dir);
+    });
 
     const submit = async (params: Record<string, unknown>, session = admin) => {
       const r = await call(gw.url, { sessionName: session, cbwsOptions: NOW, ...params });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { backends, call, login, runPass, startGateway, until, type Gateway, tmpDir, script, groupAlive } from './support.js';
+import { backends, call, login, runPass, startGateway, until, type Gateway, tmpDir, script, groupAlive, killGroupsIn } from './support.js';
 import { engineOf } from '../src/runtime.js';
 import { assertMatchesSchema } from './openapi-schema.js';
 
@@ -42,6 +42,7 @@ for (const backend of backends) {
     after(async () => {
       await gw?.close();
       await off?.close();
+      killGroupsIn(dir);
     });
 
     const submit = (params: Record<string, unknown>, target = gw, s = session) => call(target.url, { operation: 'exec', sessionName: s, ...params });

@@ -301,3 +301,11 @@ export function groupAlive(pgid: number): boolean {
     throw error;
   }
 }
+
+/** SIGKILL to the live process groups whose ids scripts wrote to `*.pgid` files in `dir`: a failed test leaves none running. */
+export function killGroupsIn(dir: string) {
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.pgid'))) {
+    const pgid = Number(fs.readFileSync(path.join(dir, name), 'utf8'));
+    if (pgid > 1 && groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+  }
+}
