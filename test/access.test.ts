@@ -3,9 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { addTestUser, backends, call, login, runPass, startGateway, type Envelope, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, runPass, startGateway, type Envelope, type Gateway, tmpDir } from './support.js';
 import { packageRoot } from '../src/config.js';
 
 /** The sample modules plus Notes (everyone reads, only admins change) and Vault (admins only). */
@@ -29,7 +28,7 @@ function modulesFile(): string {
       ],
     },
   );
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-access-')), 'modules.json');
+  const file = path.join(tmpDir('access'), 'modules.json');
   fs.writeFileSync(file, JSON.stringify(sample));
   return file;
 }

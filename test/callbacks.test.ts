@@ -6,11 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/config.js';
 import { claimDeliveries } from '../src/queue/callbacks.js';
-import { backends, call, login, runPass, startGateway, until, type Gateway } from './support.js';
+import { backends, call, login, runPass, startGateway, until, type Gateway, tmpDir } from './support.js';
 import { engineOf } from '../src/runtime.js';
 import type http from 'node:http';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -202,7 +201,7 @@ for (const backend of backends) {
         operation: 'wsgatetest_misbehave',
         sessionName: session,
         how: 'flaky',
-        marker: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-cb-')), 'm'),
+        marker: path.join(tmpDir('cb'), 'm'),
         succeedAt: '99',
         cbwsOptions: JSON.stringify({ launchfromqueue: 1, callback: receiver.url('/ok') }),
       });

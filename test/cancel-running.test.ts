@@ -7,36 +7,32 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { engineOf } from '../src/runtime.js';
 import { claim, completeMany } from '../src/queue/store.js';
 import { handBack, recordFailedAttempt, rescueExpiredLeases } from '../src/queue/attempts.js';
 import { cancelEntry } from '../src/queue/cancel.js';
-import { addTestUser, backends, call, fixtureOperations, login, spawnCli, startGateway, until, type Gateway } from './support.js';
+import {
+  addTestUser,
+  backends,
+  call,
+  fixtureOperations,
+  login,
+  spawnCli,
+  startGateway,
+  until,
+  type Gateway,
+  tmpDir,
+  script,
+  groupAlive,
+  killGroupsIn,
+} from './support.js';
 
 const NOW = '{"launchfromqueue":1,"queuedelay":0}';
 
-function script(dir: string, name: string, body: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  return file;
-}
-
-/** True while any process of the group exists (signal 0 only checks). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
 for (const backend of backends) {
   describe(`cancelling running operations on ${backend.name}`, () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-cancel-'));
+    const dir = tmpDir('cancel');
     let gw: Gateway;
     let admin: string;
     let other: string;
@@ -53,7 +49,7 @@ for (const backend of backends) {
     });
     after(async () => {
       await gw.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      killGroupsIn(dir);
     });
 
     const submit = async (params: Record<string, unknown>, session = admin) => {

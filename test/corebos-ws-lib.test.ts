@@ -3,11 +3,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { ADMIN_KEY, backends, call, startGateway, type Gateway, runPass } from './support.js';
+import { ADMIN_KEY, backends, call, startGateway, type Gateway, runPass, tmpDir } from './support.js';
 
 type Client = {
   setURL(url: string): void;
@@ -26,7 +25,7 @@ async function loadClient(): Promise<Client> {
   (globalThis as Record<string, unknown>).window ??= new EventTarget();
   // The package ships ES module syntax in a .js file without "type": "module": load a copy as .mjs.
   const source = createRequire(import.meta.url).resolve('corebos-ws-lib/WSClientm.js');
-  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cbws-')), `WSClientm-${Math.random()}.mjs`);
+  const copy = path.join(tmpDir('cbws'), `WSClientm-${Math.random()}.mjs`);
   fs.copyFileSync(source, copy);
   return (await import(pathToFileURL(copy).href)) as Client;
 }

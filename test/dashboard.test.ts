@@ -7,10 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ADMIN_KEY, addTestUser, backends, call, login, runPass, startGateway, type Gateway } from './support.js';
+import { ADMIN_KEY, addTestUser, backends, call, login, runPass, startGateway, type Gateway, tmpDir } from './support.js';
 import { packageRoot } from '../src/config.js';
 import { enqueue } from '../src/queue/store.js';
 import { reportExecutor, removeExecutor } from '../src/queue/executors.js';
@@ -67,7 +66,7 @@ for (const backend of backends) {
       assert.equal(r.success, true, JSON.stringify(r));
       return r.result;
     };
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-dashboard-'));
+    const tmp = tmpDir('dashboard');
 
     before(async () => {
       gw = await startGateway(backend);

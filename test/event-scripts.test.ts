@@ -6,13 +6,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot, loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
 import { loadModules } from '../src/records/modules.js';
 import { moduleOfCall, publicSettings } from '../src/operations/own/events-hooks.js';
-import { ADMIN_KEY, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway, shown } from './support.js';
+import { ADMIN_KEY, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway, shown, tmpDir } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures');
 const deferred = '{"launchfromqueue":1}';
@@ -238,7 +237,7 @@ describe('broken event script files stop the start, naming the file and the reas
   ];
   for (const [file, text, message] of cases) {
     test(file, async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-events-'));
+      const dir = tmpDir('events');
       fs.writeFileSync(path.join(dir, file), text);
       const env = testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_EVENTS_DIR: dir });
       await assert.rejects(openRuntime(loadConfig(env)), message);
@@ -250,7 +249,7 @@ describe('broken event script files stop the start, naming the file and the reas
   }
 
   test('wsgate serve stops too', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-events-'));
+    const dir = tmpDir('events');
     fs.writeFileSync(path.join(dir, 'retrieve.pre.mjs'), 'export default {};');
     const cli = await runCli(['serve'], testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_EVENTS_DIR: dir }));
     assert.equal(cli.code, 2, shown(cli));

@@ -5,34 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runPass, startGateway, until, type Gateway } from './support.js';
+import { backends, call, login, runPass, startGateway, until, type Gateway, tmpDir, script, groupAlive, killGroupsIn } from './support.js';
 import { engineOf } from '../src/runtime.js';
 import { assertMatchesSchema } from './openapi-schema.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 
-function script(dir: string, name: string, body: string): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  return file;
-}
-
-/** True while any process of the group exists (signal 0 only checks). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
 for (const backend of backends) {
   describe(`exec jobs on ${backend.name}`, () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-exec-jobs-'));
+    const dir = tmpDir('exec-jobs');
     const allowFile = path.join(dir, 'exec-allow.json');
     let gw: Gateway;
     let off: Gateway;
@@ -60,6 +42,7 @@ for (const backend of backends) {
     after(async () => {
       await gw?.close();
       await off?.close();
+      killGroupsIn(dir);
     });
 
     const submit = (params: Record<string, unknown>, target = gw, s = session) => call(target.url, { operation: 'exec', sessionName: s, ...params });

@@ -3,9 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { backends, call, expectCli, login, runCli, runPass, shown, startGateway, until, type Gateway } from './support.js';
+import { backends, call, expectCli, login, runCli, runPass, shown, startGateway, until, type Gateway, tmpDir } from './support.js';
 import { MAX_CLAIMS } from '../src/executor/engine.js';
 import { engineOf } from '../src/runtime.js';
 import { claim, completeMany } from '../src/queue/store.js';
@@ -13,7 +12,6 @@ import { rescueExpiredLeases } from '../src/queue/attempts.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 const defer = (extra: Record<string, unknown> = {}) => JSON.stringify({ launchfromqueue: 1, queuedelay: 0, ...extra });
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-exec-'));
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 for (const backend of backends) {
@@ -47,7 +45,7 @@ for (const backend of backends) {
     after(() => gw.close());
 
     test('an operation that never returns is stopped at the timeout, its error stored, and its slot reused', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('exec'), 'm');
       const spin = await misbehave('spin', marker);
       const hang = await misbehave('hang', marker);
       const next = await queueCreate('after-timeout');
@@ -70,7 +68,7 @@ for (const backend of backends) {
     });
 
     test('an operation that allocates past --memory or calls process.exit is failed, not lost; the pool keeps its size', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('exec'), 'm');
       const hog = await misbehave('allocate', marker);
       const quitter = await misbehave('exit', marker);
       const fine = [await queueCreate('mem-ok-1'), await queueCreate('mem-ok-2')];
@@ -103,7 +101,7 @@ for (const backend of backends) {
     });
 
     test('retries with backoff, tries used up, the failed store, wsgate retry, then the result', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('exec'), 'm');
       const id = await misbehave('flaky', marker, { succeedAt: '3' });
       const env = { ...gw.env, WSGATE_CLOCK_OFFSET_MS: String(gw.rt.services.clock.now().getTime() - Date.now()) };
       const first = await runCli(['execute', '--tries', '2', '--backoff', '10'], env);
@@ -153,7 +151,7 @@ for (const backend of backends) {
     });
 
     test('forget, flush and prune-failed empty the failed store', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('exec'), 'm');
       const ids = [
         await misbehave('flaky', marker, { succeedAt: '99' }),
         await misbehave('flaky', marker, { succeedAt: '99' }),
@@ -185,7 +183,7 @@ for (const backend of backends) {
         operation: 'wsgatetest_slowcreate',
         elementType: 'Contacts',
         element: '{"lastname":"final"}',
-        marker: path.join(tmp(), 'm'),
+        marker: path.join(tmpDir('exec'), 'm'),
         release: '/',
         fail: '1',
       });
@@ -199,7 +197,7 @@ for (const backend of backends) {
     test('a claim is spread over the free workers: four waiting operations run at once on four workers', {
       skip: backend.name === 'sqlite' && 'SQLite lets one transaction write at a time: its workers take turns',
     }, async () => {
-      const dir = tmp();
+      const dir = tmpDir('exec');
       const marker = path.join(dir, 'started');
       const release = path.join(dir, 'release');
       for (let i = 0; i < 4; i++) {
@@ -219,7 +217,7 @@ for (const backend of backends) {
     });
 
     test('priority and named queues set the order; delayed operations do not start early', async () => {
-      const marker = path.join(tmp(), 'order');
+      const marker = path.join(tmpDir('exec'), 'order');
       const rec = (tag: string, options: Record<string, unknown>) => queue({ operation: 'wsgatetest_record', marker, tag }, options);
       await rec('default-500-a', {});
       await rec('default-900', { priority: 900 });

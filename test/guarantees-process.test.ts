@@ -6,14 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { backends, call, expectCli, login, runCli, shown, spawnCli, testEnv, until } from './support.js';
+import { backends, call, expectCli, login, runCli, shown, spawnCli, testEnv, until, tmpDir } from './support.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 const defer = () => JSON.stringify({ launchfromqueue: 1, queuedelay: 0 });
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-guarantees-'));
 
 /** `wsgate serve` as a process; its URL once it listens, and a stop that waits for a clean exit. */
 async function serve(env: Record<string, string>) {
@@ -79,7 +77,7 @@ for (const backend of backends) {
         operation: 'wsgatetest_slowcreate',
         elementType: 'Contacts',
         element: '{"lastname":"Final-Process"}',
-        marker: path.join(tmp(), 'm'),
+        marker: path.join(tmpDir('guarantees'), 'm'),
         release: '/',
         fail: '1',
       });
@@ -133,7 +131,7 @@ for (const backend of backends) {
     test('an executor process whose lease was taken over mid-run stores nothing and rolls its writes back', {
       skip: backend.name !== 'postgresql',
     }, async () => {
-      const dir = tmp();
+      const dir = tmpDir('guarantees');
       const marker = path.join(dir, 'running');
       const release = path.join(dir, 'release');
       const id = await queue({ operation: 'wsgatetest_slowcreate', elementType: 'Contacts', element: '{"lastname":"Fenced-Process"}', marker, release });

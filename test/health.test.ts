@@ -9,56 +9,18 @@
 //   has not reported in is 503; `wsgate work` answers the three paths on WSGATE_METRICS_PORT.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { packageRoot } from '../src/config.js';
-import { backends, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway } from './support.js';
-import type { ChildProcess } from 'node:child_process';
+import { backends, spawnServed, startGateway, stopServed, testEnv, until, type Gateway, type Served } from './support.js';
+import { ownPostgres, ownPostgresSkip } from './own-postgres.js';
 
 // Every answer of /healthz and /readyz is checked against openapi.yaml's schemas.
 const spec = parse(fs.readFileSync(path.join(packageRoot, 'openapi.yaml'), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 const schemas = { '/healthz': ajv.compile(spec.components.schemas.Health), '/readyz': ajv.compile(spec.components.schemas.Readiness) };
-
-const run = promisify(execFile);
-
-interface Served {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  url: string;
-}
-
-/** `wsgate serve` or `wsgate work` as a child process; `pattern` finds its URL in its JSON log. */
-async function spawnWsgate(args: string[], env: Record<string, string>, pattern: RegExp): Promise<Served> {
-  const served = spawnCli(args, { ...env, WSGATE_LOG_LEVEL: 'info' });
-  let out = '';
-  served.child.stdout!.on('data', (d) => (out += d));
-  let exited = false;
-  void served.done.then(() => (exited = true));
-  const url = await until(
-    `${args[0]} to listen`,
-    async () => {
-      if (exited) throw new Error(`wsgate ${args[0]} exited at start: ${(await served.done).stderr}`);
-      return pattern.exec(out)?.[1];
-    },
-    60_000,
-  );
-  return { ...served, url };
-}
-
-async function stop(s: Served | undefined) {
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.child.kill('SIGTERM');
-  const killer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
-  await s.done;
-  clearTimeout(killer);
-}
 
 async function get(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
@@ -81,60 +43,23 @@ const readyWith = (base: string, status: number) =>
     60_000,
   );
 
-const pgBin = (() => {
-  const root = '/usr/lib/postgresql';
-  if (!fs.existsSync(root)) return null;
-  const versions = fs.readdirSync(root).sort((a, b) => Number(a) - Number(b));
-  const bin = versions.length ? path.join(root, versions.at(-1)!, 'bin') : null;
-  return bin && fs.existsSync(path.join(bin, 'pg_ctl')) ? bin : null;
-})();
-const isRoot = process.getuid?.() === 0;
-const asPostgres = (cmd: string, args: string[]): [string, string[]] =>
-  os.userInfo().username === 'postgres' ? [cmd, args] : ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Where `wsgate serve` answers /healthz and /readyz, found in its log. */
+const SERVED_AT = /"url":"(http:[^"]+)\/webservice\.php"/;
 
 /** The executor polls every second; one worker and no call workers start fast on a busy machine. */
 const SERVE = { WSGATE_EXECUTOR_SCHEDULE: '* * * * * *', WSGATE_MAX_WORKERS: '1', WSGATE_CALL_WORKERS: '0', WSGATE_LEASE_SECONDS: '3' };
 
-describe('readyz when PostgreSQL goes away and comes back', {
-  skip: !pgBin || (!isRoot && os.userInfo().username !== 'postgres') ? 'needs PostgreSQL server binaries and root' : false,
-}, () => {
-  let dir: string;
-  let port: number;
+describe('readyz when PostgreSQL goes away and comes back', { skip: ownPostgresSkip }, () => {
   let served: Served | undefined;
-  const pgCtl = (...args: string[]) => run(...asPostgres(path.join(pgBin!, 'pg_ctl'), ['-D', dir, ...args]), { timeout: 60_000 });
-  const startPg = () => pgCtl('-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}`, 'start');
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-health-pg-'));
-    fs.chmodSync(dir, 0o755);
-    if (isRoot) spawnSync('chown', ['postgres', dir]);
-    await run(...asPostgres(path.join(pgBin!, 'initdb'), ['-D', dir, '--auth=trust', '-U', 'postgres']), { timeout: 60_000 });
-    port = await freePort();
-    await startPg();
-  });
-
-  after(async () => {
-    await stop(served);
-    if (dir) {
-      await pgCtl('-m', 'immediate', 'stop').catch(() => undefined);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  after(() => stopServed(served));
+  const server = ownPostgres();
 
   test('503 with the reason while the server is stopped, 200 again once it is back; healthz stays 200', async () => {
-    served = await spawnWsgate(['serve'], testEnv(`postgresql://postgres@127.0.0.1:${port}/postgres`, SERVE), /"url":"(http:[^"]+)\/webservice\.php"/);
+    served = await spawnServed(['serve'], testEnv(server.url(), SERVE), SERVED_AT);
     const ready = await readyWith(served.url, 200);
     assert.deepEqual(ready.body, { status: 'ready', checks: { database: 'ok', migrations: 'ok', executor: 'ok' } });
 
-    await pgCtl('-m', 'fast', 'stop');
+    await server.stop();
     const down = await readyWith(served.url, 503);
     assert.equal(down.body.status, 'not ready');
     assert.match(down.body.checks.database, /^unreachable: /);
@@ -143,7 +68,7 @@ describe('readyz when PostgreSQL goes away and comes back', {
     assert.equal(health.status, 200, 'the process is up all the same');
     assert.equal(health.body.status, 'ok');
 
-    await startPg();
+    await server.start();
     const back = await readyWith(served.url, 200);
     assert.equal(back.body.checks.database, 'ok');
     assert.equal(served.child.exitCode, null);
@@ -152,12 +77,12 @@ describe('readyz when PostgreSQL goes away and comes back', {
 
 describe('readyz when the SQLite file goes away and comes back', () => {
   let served: Served | undefined;
-  after(() => stop(served));
+  after(() => stopServed(served));
 
   test('the database file moved away: 503 naming it; moved back: 200', async () => {
     const url = await backends[0]!.freshUrl();
     const file = url.slice('file:'.length);
-    served = await spawnWsgate(['serve'], testEnv(url, SERVE), /"url":"(http:[^"]+)\/webservice\.php"/);
+    served = await spawnServed(['serve'], testEnv(url, SERVE), SERVED_AT);
     await readyWith(served.url, 200);
     fs.renameSync(file, `${file}.moved`);
     try {
@@ -205,7 +130,7 @@ for (const backend of backends) {
     test('`wsgate work` answers /metrics, /healthz and /readyz on WSGATE_METRICS_PORT, nothing else', async () => {
       let worker: Served | undefined;
       try {
-        worker = await spawnWsgate(['work'], { ...gw.env, WSGATE_METRICS_PORT: '0', WSGATE_MAX_WORKERS: '2' }, /"metrics":"(http:[^"]+)"/);
+        worker = await spawnServed(['work'], { ...gw.env, WSGATE_METRICS_PORT: '0', WSGATE_MAX_WORKERS: '2' }, /"metrics":"(http:[^"]+)"/);
         const ready = await readyWith(worker.url, 200);
         assert.equal(ready.body.checks.executor, 'ok', 'its listener heartbeats');
         assert.equal((await get(`${worker.url}/healthz`)).status, 200);
@@ -218,7 +143,7 @@ for (const backend of backends) {
         assert.equal(other.status, 404);
         assert.equal(other.body.error.code, 'NOT_FOUND');
       } finally {
-        await stop(worker);
+        await stopServed(worker);
       }
     });
   });

@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
-import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway, shown } from './support.js';
+import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type Envelope, type Gateway, shown, tmpDir } from './support.js';
 
 interface Answer {
   status: number;
@@ -348,7 +347,7 @@ describe('owner-only files and the secret file', () => {
   });
 
   test('WSGATE_SECRET_FILE: the secret from a file, trimmed; unreadable, empty or beside WSGATE_SECRET refused', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-secret-'));
+    const dir = tmpDir('secret');
     const file = path.join(dir, 'secret');
     fs.writeFileSync(file, '  from-a-mounted-file-0123456789\n', { mode: 0o600 });
     const env = testEnv('file::memory:', { WSGATE_SECRET: '', WSGATE_SECRET_FILE: file });

@@ -7,14 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Prisma } from '../src/db/generated/sqlite/client.js';
 import { claim } from '../src/queue/store.js';
 import { operations } from '../src/operations/registry.js';
 import { engineOf } from '../src/runtime.js';
-import { addTestUser, backends, call, login, runCli, runPass, startGateway, until, type Gateway, shown, expectCli } from './support.js';
+import { addTestUser, backends, call, login, runCli, runPass, startGateway, until, type Gateway, shown, expectCli, tmpDir } from './support.js';
 import { assertProblem, door, type DoorRequest } from './doors-client.js';
 
 const httpRequestRegistered = operations.some((o) => o.name === 'httpRequest');
@@ -26,7 +25,7 @@ for (const backend of backends) {
     let admin: string; // admin's session name
     let bob: string; // bob's API token, made with `wsgate token add`
     let bobTokenId: string;
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-jobs-'));
+    const tmp = tmpDir('jobs');
 
     const req = (method: string, p: string, r: DoorRequest) => door(base, method, p, r);
     const jobsStatus = (bearer: string, query = '') => req('GET', `/jobs/status${query}`, { template: '/jobs/status', bearer });
@@ -51,10 +50,7 @@ for (const backend of backends) {
       admin = (await login(gw.url)).sessionName;
       await addTestUser(gw, 'bob');
     });
-    after(async () => {
-      await gw.close();
-      fs.rmSync(tmp, { recursive: true, force: true });
-    });
+    after(() => gw.close());
 
     test('wsgate token add prints a token once; list shows ids, never tokens; an unknown user is refused', async () => {
       const made = await runCli(['token', 'add', 'bob'], gw.env);

@@ -3,14 +3,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runCli, shown, spawnCli, startGateway, until, type Gateway, expectCli } from './support.js';
+import { backends, call, login, runCli, shown, spawnCli, startGateway, until, type Gateway, expectCli, tmpDir } from './support.js';
 import { enqueueMany } from '../src/queue/store.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 const defer = (extra: Record<string, unknown> = {}) => JSON.stringify({ launchfromqueue: 1, queuedelay: 0, ...extra });
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-listen-'));
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 for (const backend of backends) {
@@ -36,7 +34,7 @@ for (const backend of backends) {
     after(() => gw.close());
 
     test('SIGKILL mid-operation: another listener completes it once the lease has run out, exactly once', async () => {
-      const dir = tmp();
+      const dir = tmpDir('listen');
       const marker = path.join(dir, 'running');
       const release = path.join(dir, 'release');
       const id = await queue({ operation: 'wsgatetest_slowcreate', elementType: 'Contacts', element: '{"lastname":"killed-listener"}', marker, release });
@@ -64,7 +62,7 @@ for (const backend of backends) {
     });
 
     test('an operation longer than its lease, with a live heartbeat, runs exactly once beside another listener', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('listen'), 'm');
       const env = { ...gw.env, WSGATE_LEASE_SECONDS: '1' };
       const a = spawnCli(['work', '--sleep', '0.1'], env);
       const b = spawnCli(['work', '--sleep', '0.1'], env);
@@ -83,7 +81,7 @@ for (const backend of backends) {
     });
 
     test('SIGTERM: the running operation finishes, the rest is handed back, exit 0, nothing lost', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('listen'), 'm');
       const slow = await queue({ operation: 'wsgatetest_record', marker, tag: 'slow', ms: '1500' });
       const rest: string[] = [];
       for (let i = 0; i < 5; i++) rest.push(await queue({ operation: 'wsgatetest_record', marker, tag: `rest-${i}` }, { priority: 1 }));
@@ -104,7 +102,7 @@ for (const backend of backends) {
     });
 
     test('SIGTERM with a short grace: an operation that does not finish is stopped and handed back', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('listen'), 'm');
       const id = await queue({ operation: 'wsgatetest_misbehave', how: 'hang', marker });
       const listener = spawnCli(['work'], { ...gw.env, WSGATE_SHUTDOWN_GRACE_SECONDS: '0.3' });
       await until('the operation to start', async () => lines(marker).length > 0);

@@ -5,10 +5,9 @@
 // log the same trace id (a real `wsgate serve`), and `wsgate top` prints one frame (the real binary).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway, shown } from './support.js';
+import { backends, call, login, runCli, runPass, spawnCli, startGateway, testEnv, until, type CliResult, type Gateway, shown, tmpDir } from './support.js';
 import pg from 'pg';
 import { engineOf, retentionOf } from '../src/runtime.js';
 import { Prisma } from '../src/db/generated/sqlite/client.js';
@@ -22,7 +21,6 @@ import { purgeExpired } from '../src/executor/maintenance.js';
 
 const TOKEN = 'scrape-token-0123456789';
 const defer = (extra: Record<string, unknown> = {}) => JSON.stringify({ launchfromqueue: 1, queuedelay: 0, ...extra });
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-metrics-'));
 
 // ---- A strict parser of Prometheus' text exposition format (0.0.4) ----
 
@@ -173,7 +171,7 @@ for (const backend of backends) {
     after(() => gw.close());
 
     test('after successes, a protocol error, a retry and timeouts, the counters and gauges hold the expected values', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('metrics'), 'm');
       await queue({ operation: 'wsgatetest_noop', tag: 'a' });
       await queue({ operation: 'wsgatetest_noop', tag: 'b' });
       await queue({ operation: 'wsgatetest_misbehave', how: 'bogus', marker }); // INVALID_PARAMETER: answered, final
@@ -370,7 +368,7 @@ for (const backend of backends) {
     after(() => gw.close());
 
     test('after submits, runs, failures, retries, cancels, reads of results and pruning, the gauges equal COUNT(*) of the entries', async () => {
-      const marker = path.join(tmp(), 'm');
+      const marker = path.join(tmpDir('metrics'), 'm');
       await agrees('empty');
       const done = [await queue({ operation: 'wsgatetest_noop', tag: 'a' }), await queue({ operation: 'wsgatetest_noop', tag: 'b' })];
       await queue({ operation: 'wsgatetest_noop', tag: 'c' });

@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../src/config.js';
-import { backends, call, expectCli, login, runCli, shown, spawnCli, startGateway, testEnv, until, type Gateway } from './support.js';
+import { backends, call, expectCli, login, runCli, shown, spawnCli, startGateway, testEnv, until, type Gateway, tmpDir } from './support.js';
 
 const defer = (extra: Record<string, unknown> = {}) => JSON.stringify({ launchfromqueue: 1, queuedelay: 0, ...extra });
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-operators-'));
 const noStack = (text: string) => assert.doesNotMatch(text, /^\s+at /m, `no stack trace: ${text}`);
 const oneLine = (text: string) => assert.equal(text.trim().split('\n').length, 1, `one line: ${text}`);
 const alive = (pid: number) => {
@@ -34,7 +32,7 @@ const portFree = (port: number) =>
 
 describe('wsgate as an operator meets it', () => {
   test('SIGTERM to `npm start` stops the server it started: no process left, the port free', async () => {
-    const env = { ...testEnv('unused'), WSGATE_LOG_LEVEL: 'info', HOME: os.tmpdir() };
+    const env = { ...testEnv('unused'), WSGATE_LOG_LEVEL: 'info', HOME: tmpDir('home') };
     delete (env as Record<string, string>).DATABASE_URL;
     // --ignore-scripts: not the prestart build (dist is built already, and other test files use it).
     const npm = spawn('npm', ['start', '--ignore-scripts'], { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,7 +110,7 @@ describe('wsgate as an operator meets it', () => {
   test('a command that cannot finish (an operation file whose top-level await never settles) says so; it never ends silently', async () => {
     // Node 20 ends such a process with exit code 13 and prints nothing: a test asserting its output then
     // reported only "printed nothing".
-    const dir = tmp();
+    const dir = tmpDir('operators');
     fs.writeFileSync(path.join(dir, 'stuck.mjs'), 'await new Promise(() => {});\nexport default {};\n');
     const r = await runCli(['status'], testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_OPERATIONS_DIR: dir }));
     assert.equal(r.code, 13, shown(r));
@@ -141,7 +139,7 @@ describe('wsgate as an operator meets it', () => {
 for (const backend of backends) {
   describe(`the executor and the failed store as an operator sees them (${backend.name})`, () => {
     const withGateway = async (fn: (gw: Gateway, session: string, env: Record<string, string>) => Promise<void>) => {
-      const ops = tmp();
+      const ops = tmpDir('operators');
       // An own operation whose parameters hold a secret, failing for an infrastructure reason.
       fs.writeFileSync(
         path.join(ops, 'charge.mjs'),
@@ -178,7 +176,10 @@ for (const backend of backends) {
         const error = await queue({ operation: 'update', element: JSON.stringify({ id: c.result.id, lastname: 'Secret-Lastname-2' }) });
         await call(gw.url, { operation: 'delete', sessionName: session, id: c.result.id });
         const failed = await queue({ operation: 'charge', amount: 5, apiToken: 'tok-very-secret' });
-        const retried = await queue({ operation: 'wsgatetest_misbehave', how: 'flaky', marker: path.join(tmp(), 'm'), succeedAt: '9' }, { queue: 'default' });
+        const retried = await queue(
+          { operation: 'wsgatetest_misbehave', how: 'flaky', marker: path.join(tmpDir('operators'), 'm'), succeedAt: '9' },
+          { queue: 'default' },
+        );
 
         // One due operation per run of each kind, tries 2 for the flaky one, 1 for the rest.
         const pass = expectCli(await runCli(['execute', '--tries', '1'], { ...env, WSGATE_LOG_LEVEL: 'info' }), 0);
@@ -240,7 +241,7 @@ for (const backend of backends) {
           operation: 'wsgatetest_misbehave',
           sessionName: session,
           how: 'flaky',
-          marker: path.join(tmp(), 'm'),
+          marker: path.join(tmpDir('operators'), 'm'),
           succeedAt: '2',
           cbwsOptions: defer(),
         });

@@ -13,50 +13,19 @@
 //    connection that sets it, not the gateway's and its executor's own, so it would not test the real thing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
-import { login, rawCall, spawnCli, testEnv, until, type CliResult, type Envelope } from './support.js';
-import type { ChildProcess } from 'node:child_process';
+import { login, rawCall, spawnServed, stopServed, testEnv, tmpDir, until, type Envelope, type Served } from './support.js';
+import { ownPostgres, ownPostgresSkip } from './own-postgres.js';
 
-const run = promisify(execFile);
 const NOT_YET = 'Operation not queued or not finished yet';
 const DEFER = JSON.stringify({ launchfromqueue: 1, queuedelay: 0 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Served {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  url: string;
-  /** stdout so far (JSON log lines). */
-  out(): string;
-}
-
 /** `wsgate serve` as a child process, with its in-process executor polling every second. */
-async function serve(env: Record<string, string>): Promise<Served> {
-  const served = spawnCli(['serve'], { ...env, WSGATE_EXECUTOR_SCHEDULE: '* * * * * *', WSGATE_LOG_LEVEL: 'info' });
-  let out = '';
-  served.child.stdout!.on('data', (d) => (out += d));
-  let exited = false;
-  void served.done.then(() => (exited = true));
-  const url = await until('the server to listen', async () => {
-    if (exited) throw new Error(`wsgate serve exited at start: ${(await served.done).stderr}`);
-    return /"url":"([^"]+)"/.exec(out)?.[1];
-  });
-  return { ...served, url, out: () => out };
-}
-
-async function stopServed(s: Served | undefined) {
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.child.kill('SIGTERM');
-  const killer = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
-  await s.done;
-  clearTimeout(killer);
-}
+const serve = (env: Record<string, string>) => spawnServed(['serve'], { ...env, WSGATE_EXECUTOR_SCHEDULE: '* * * * * *' });
 
 /** One call; the HTTP status beside the envelope. A failed connection (the server gone) throws. */
 async function ws(url: string, params: Record<string, unknown>): Promise<{ status: number; body: Envelope }> {
@@ -107,54 +76,13 @@ function assertUnavailable(a: { status: number; body: Envelope }, what: string) 
   assert.match(a.body.error!.message, /try again/);
 }
 
-const pgBin = (() => {
-  const root = '/usr/lib/postgresql';
-  if (!fs.existsSync(root)) return null;
-  const versions = fs.readdirSync(root).sort((a, b) => Number(a) - Number(b));
-  const bin = versions.length ? path.join(root, versions.at(-1)!, 'bin') : null;
-  return bin && fs.existsSync(path.join(bin, 'pg_ctl')) ? bin : null;
-})();
-const isRoot = process.getuid?.() === 0;
-const asPostgres = (cmd: string, args: string[]): [string, string[]] =>
-  os.userInfo().username === 'postgres' ? [cmd, args] : ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-describe('PostgreSQL restarted under load', {
-  skip: !pgBin || (!isRoot && os.userInfo().username !== 'postgres') ? 'needs PostgreSQL server binaries and root' : false,
-}, () => {
-  let dir: string;
-  let port: number;
+describe('PostgreSQL restarted under load', { skip: ownPostgresSkip }, () => {
   let served: Served | undefined;
-  const pgCtl = (...args: string[]) => run(...asPostgres(path.join(pgBin!, 'pg_ctl'), ['-D', dir, ...args]), { timeout: 60_000 });
-  const startPg = () => pgCtl('-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}`, 'start');
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-outage-pg-'));
-    fs.chmodSync(dir, 0o755);
-    if (isRoot) spawnSync('chown', ['postgres', dir]);
-    await run(...asPostgres(path.join(pgBin!, 'initdb'), ['-D', dir, '--auth=trust', '-U', 'postgres']), { timeout: 60_000 });
-    port = await freePort();
-    await startPg();
-  });
-
-  after(async () => {
-    // Whatever happened: no gateway, no server, no data folder left behind.
-    await stopServed(served);
-    if (dir) {
-      await pgCtl('-m', 'immediate', 'stop').catch(() => undefined);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  after(() => stopServed(served));
+  const server = ownPostgres();
 
   test('calls answer DATABASE_UNAVAILABLE while it is down, the gateway stays up, every accepted operation runs exactly once', async () => {
-    const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+    const url = server.url();
     // A short lease: entries whose outcome could not be recorded are retaken soon if not handed back.
     served = await serve(testEnv(url, { WSGATE_LEASE_SECONDS: '5' }));
     const { sessionName } = await login(served.url);
@@ -186,12 +114,12 @@ describe('PostgreSQL restarted under load', {
     })();
     try {
       await until('some operations accepted', async () => accepted.size >= 20);
-      await pgCtl('-m', 'fast', 'stop');
+      await server.stop();
       phase = 'down';
       await until('a call refused while the database is down', async () => refused.down > 0);
       await sleep(4_000); // the outage lasts a few seconds, calls keep coming
       assert.equal(served.child.exitCode, null, `the gateway exited: ${served.out().slice(-2000)}`);
-      await startPg();
+      await server.start();
       phase = 'after';
       await until('submits accepted again after the restart', async () => acceptedAfter >= 20, 30_000);
     } finally {
@@ -232,7 +160,7 @@ describe('SQLite on a full file system', () => {
   let served: Served | undefined;
 
   before(() => {
-    mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-outage-fs-'));
+    mnt = tmpDir('outage-fs');
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=10m', 'tmpfs', mnt], { encoding: 'utf8' });
     mounted = m.status === 0;
     if (!mounted) process.stderr.write(`mount not permitted (${(m.stderr || m.error?.message || '').trim()}): the full-disk test is skipped\n`);
@@ -240,10 +168,7 @@ describe('SQLite on a full file system', () => {
 
   after(async () => {
     await stopServed(served);
-    if (mnt) {
-      if (mounted) spawnSync('umount', mounted ? ['-l', mnt] : []);
-      fs.rmSync(mnt, { recursive: true, force: true });
-    }
+    if (mounted) spawnSync('umount', ['-l', mnt!]);
   });
 
   test('clear errors while the disk is full, nothing half-written, writes back by themselves when space is freed', async (t) => {

@@ -5,11 +5,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/config.js';
 import { engineOf } from '../src/runtime.js';
-import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, until, type Gateway, shown } from './support.js';
+import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, until, type Gateway, shown, tmpDir } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures', 'operations');
 const NOW = '{"launchfromqueue":1,"queuedelay":0}';
@@ -143,7 +142,7 @@ for (const backend of backends) {
     });
 
     test('ctx.progress and ctx.log are answered by getQueuedOperationStatus while the operation runs, and after', async () => {
-      const gate = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-gate-')), 'go');
+      const gate = path.join(tmpDir('gate'), 'go');
       const id = await submit({ operation: 'reporter', gate, cbwsOptions: NOW });
       const pass = runPass(gw.rt);
       try {
@@ -167,7 +166,7 @@ for (const backend of backends) {
     });
 
     test('ctx.log keeps 100 lines at most, the last saying how many were dropped', async () => {
-      const gate = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-gate-')), 'go');
+      const gate = path.join(tmpDir('gate'), 'go');
       fs.writeFileSync(gate, '');
       const id = await submit({ operation: 'reporter', gate, lines: '150', cbwsOptions: NOW });
       await runPass(gw.rt);
@@ -178,7 +177,7 @@ for (const backend of backends) {
     });
 
     test('ctx.signal aborts when the executor stops: the operation is handed back, not failed', async () => {
-      const gate = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-gate-')), 'go');
+      const gate = path.join(tmpDir('gate'), 'go');
       const id = await submit({ operation: 'reporter', gate, cbwsOptions: NOW });
       const engine = engineOf(gw.rt, { graceSeconds: 30, concurrency: 1 });
       const listening = engine.listen();
@@ -251,7 +250,7 @@ describe('broken queue settings stop the start, naming the file', () => {
   ];
   for (const [file, text, message] of cases) {
     test(file, async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-ops-'));
+      const dir = tmpDir('ops');
       fs.writeFileSync(path.join(dir, file), text);
       const cli = await runCli(['operations'], testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_OPERATIONS_DIR: dir }));
       assert.equal(cli.code, 2, shown(cli));

@@ -4,11 +4,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot, loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/runtime.js';
-import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway, shown } from './support.js';
+import { addTestUser, backends, call, login, runCli, runPass, startGateway, testEnv, type Gateway, shown, tmpDir } from './support.js';
 
 const fixtures = path.join(packageRoot, 'test', 'fixtures', 'operations');
 
@@ -106,7 +105,7 @@ describe('broken operation files stop the start, naming the file and the reason'
   ];
   for (const [file, text, message] of cases) {
     test(file, async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-ops-'));
+      const dir = tmpDir('ops');
       fs.writeFileSync(path.join(dir, file), text);
       const env = testEnv(`file:${path.join(dir, 'x.db')}`, { WSGATE_OPERATIONS_DIR: dir });
       await assert.rejects(openRuntime(loadConfig(env)), message);

@@ -307,13 +307,14 @@ for (const backend of backends) {
       const s = session;
       const before = await countQueued();
       const q = defer();
+      const queuedCreate = (element: string, elementType = 'Contacts') => ({ operation: 'create', sessionName: s, elementType, element, cbwsOptions: q });
       await expectError({ operation: 'nosuchop', sessionName: s }, 'UNKNOWN_OPERATION');
       await expectError({ operation: 'convertlead', sessionName: s }, 'UNKNOWN_OPERATION');
       await expectError({ sessionName: s }, 'UNKNOWN_OPERATION');
       await expectError({ operation: 'create', elementType: 'Contacts', element: '{"lastname":"x"}', cbwsOptions: q }, 'AUTHENTICATION_REQUIRED');
       await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', cbwsOptions: q }, 'INVALID_PARAMETER');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":', cbwsOptions: q }, 'INVALID_PARAMETER');
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '["x"]', cbwsOptions: q }, 'INVALID_PARAMETER');
+      await expectError(queuedCreate('{"lastname":'), 'INVALID_PARAMETER');
+      await expectError(queuedCreate('["x"]'), 'INVALID_PARAMETER');
       for (const bad of [
         '{"launchfromqueue":1',
         '"x"',
@@ -323,45 +324,21 @@ for (const backend of backends) {
         '{"launchfromqueue":1,"queuedelay":"soon"}',
         '{"launchfromqueue":1,"queuedelay":8700000000000}',
       ]) {
-        await expectError({ operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x"}', cbwsOptions: bad }, 'INVALID_PARAMETER');
+        await expectError({ ...queuedCreate('{"lastname":"x"}'), cbwsOptions: bad }, 'INVALID_PARAMETER');
       }
-      await expectError({ operation: 'create', sessionName: s, elementType: 'Nope', element: '{"lastname":"x"}', cbwsOptions: q }, 'INVALID_MODULE');
+      await expectError(queuedCreate('{"lastname":"x"}', 'Nope'), 'INVALID_MODULE');
       await expectError({ operation: 'describe', sessionName: s, elementType: 'Nope', cbwsOptions: q }, 'INVALID_MODULE');
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"firstname":"x"}', cbwsOptions: q },
-        'MANDATORY_FIELDS_MISSING',
-      );
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"  "}', cbwsOptions: q },
-        'MANDATORY_FIELDS_MISSING',
-      );
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","email":"not-an-email"}', cbwsOptions: q },
-        'VALIDATION_FAILED',
-      );
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","shoesize":"9"}', cbwsOptions: q },
-        'VALIDATION_FAILED',
-      );
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Accounts', element: '{"accountname":"x","industry":"Piracy"}', cbwsOptions: q },
-        'VALIDATION_FAILED',
-      );
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"banana"}', cbwsOptions: q },
-        'INVALID_ID_ATTRIBUTE',
-      );
+      await expectError(queuedCreate('{"firstname":"x"}'), 'MANDATORY_FIELDS_MISSING');
+      await expectError(queuedCreate('{"lastname":"  "}'), 'MANDATORY_FIELDS_MISSING');
+      await expectError(queuedCreate('{"lastname":"x","email":"not-an-email"}'), 'VALIDATION_FAILED');
+      await expectError(queuedCreate('{"lastname":"x","shoesize":"9"}'), 'VALIDATION_FAILED');
+      await expectError(queuedCreate('{"accountname":"x","industry":"Piracy"}', 'Accounts'), 'VALIDATION_FAILED');
+      await expectError(queuedCreate('{"lastname":"x","assigned_user_id":"banana"}'), 'INVALID_ID_ATTRIBUTE');
       await expectError({ operation: 'update', sessionName: s, element: '{"lastname":"x"}', cbwsOptions: q }, 'INVALID_ID_ATTRIBUTE');
       await expectError({ operation: 'update', sessionName: s, element: '{"id":"77x1","lastname":"x"}', cbwsOptions: q }, 'INVALID_MODULE');
       await expectError({ operation: 'update', sessionName: s, element: '{"id":"12x999999","lastname":"x"}', cbwsOptions: q }, 'RECORD_NOT_FOUND');
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"19x999"}', cbwsOptions: q },
-        'REFERENCE_INVALID',
-      );
-      await expectError(
-        { operation: 'create', sessionName: s, elementType: 'Contacts', element: '{"lastname":"x","assigned_user_id":"12x1"}', cbwsOptions: q },
-        'REFERENCE_INVALID',
-      );
+      await expectError(queuedCreate('{"lastname":"x","assigned_user_id":"19x999"}'), 'REFERENCE_INVALID');
+      await expectError(queuedCreate('{"lastname":"x","assigned_user_id":"12x1"}'), 'REFERENCE_INVALID');
       assert.equal(await countQueued(), before, 'nothing was queued by a rejected call');
 
       await expectError({ operation: 'retrieve', sessionName: s, id: 'abc' }, 'INVALID_ID_ATTRIBUTE');

@@ -5,11 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { addTestUser, backends, call, login, runPass, startGateway, type Envelope, type Gateway } from './support.js';
+import { addTestUser, backends, call, login, runPass, startGateway, type Envelope, type Gateway, tmpDir } from './support.js';
 import { packageRoot } from '../src/config.js';
 
 const SECRET = 'TOPSECRET-value';
@@ -28,7 +27,7 @@ function modulesFile(): string {
       { name: 'contact_id', type: 'reference', references: ['Contacts'] },
     ],
   });
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-readacl-')), 'modules.json');
+  const file = path.join(tmpDir('readacl'), 'modules.json');
   fs.writeFileSync(file, JSON.stringify(sample));
   return file;
 }

@@ -4,12 +4,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
 import { tickerOf } from '../src/schedule/ticks.js';
-import { backends, runCli, runPass, startGateway, type Gateway, shown, expectCli } from './support.js';
+import { backends, runCli, runPass, startGateway, type Gateway, shown, expectCli, tmpDir } from './support.js';
 
 const FIVE_MINUTES = 5 * 60_000;
 
@@ -24,7 +23,7 @@ for (const backend of backends) {
   describe(`recurring operations on ${backend.name}`, () => {
     let gw: Gateway;
     let other: Runtime;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-schedules-'));
+    const dir = tmpDir('schedules');
     const file = path.join(dir, 'schedule.json');
     // A finished entry keeps no parameters: the records its runs created tell the schedules apart.
     const entriesOf = async (lastname: string) => {
@@ -58,7 +57,6 @@ for (const backend of backends) {
     after(async () => {
       await other.close();
       await gw.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     test('a schedule starts when first seen; each tick is one entry, run as its user, even with two executors at once', async () => {

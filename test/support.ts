@@ -19,7 +19,15 @@ export interface Backend {
   freshUrl(): Promise<string>;
 }
 
+/** This test file's temporary folder: its SQLite files, data folders and tmpDir()'s, all removed when it ends. */
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-test-'));
+// Others may pass through, not list it: the throwaway PostgreSQL servers (own-postgres.ts) run as postgres.
+fs.chmodSync(tmpRoot, 0o711);
+// Also when the file ends without its `after` hooks (process.exit): nothing is left in /tmp either way.
+process.once('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+/** A fresh folder, removed with all it holds when the test file ends. */
+export const tmpDir = (prefix: string) => fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
 
 const sqlite: Backend = {
   name: 'sqlite',
@@ -34,6 +42,7 @@ const pgAdminUrl = process.env.WSGATE_TEST_PG_URL;
 const created: string[] = [];
 
 after(async () => {
+  await killLeftovers();
   if (created.length) {
     const admin = new pg.Client({ connectionString: pgAdminUrl });
     await admin.connect();
@@ -175,9 +184,23 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The processes spawnCli started that have not ended: those a failed test did not get to stop are killed when the file ends. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+async function killLeftovers() {
+  const left = [...running].map((child) => new Promise((resolve) => child.once('close', resolve)));
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(left);
+}
+
 /** Runs `wsgate ...` as a child process with the given environment. */
 export function spawnCli(args: string[], env: Record<string, string>, input?: string): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -192,6 +215,38 @@ export function spawnCli(args: string[], env: Record<string, string>, input?: st
 }
 
 export const runCli = (args: string[], env: Record<string, string>, input?: string) => spawnCli(args, env, input).done;
+
+export interface Served {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** The URL `pattern` found in its log. */
+  url: string;
+  /** stdout so far (JSON log lines). */
+  out(): string;
+}
+
+/** `wsgate serve` or `wsgate work` as a child process logging at info; `pattern` finds the URL to use in its JSON log. */
+export async function spawnServed(args: string[], env: Record<string, string>, pattern = /"url":"([^"]+)"/): Promise<Served> {
+  const served = spawnCli(args, { ...env, WSGATE_LOG_LEVEL: 'info' });
+  let out = '';
+  served.child.stdout!.on('data', (d) => (out += d));
+  let exited = false;
+  void served.done.then(() => (exited = true));
+  const url = await until(`wsgate ${args[0]} to listen`, async () => {
+    if (exited) throw new Error(`wsgate ${args[0]} exited at start: ${(await served.done).stderr}`);
+    return pattern.exec(out)?.[1];
+  });
+  return { ...served, url, out: () => out };
+}
+
+/** SIGTERM, SIGKILL if it has not exited 20 s later; returns once it has. Nothing to do once it has exited. */
+export async function stopServed(s: Served | undefined) {
+  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
+  s.child.kill('SIGTERM');
+  const killer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+  await s.done;
+  clearTimeout(killer);
+}
 
 /**
  * A CLI run as an assertion message: its exit code (or signal), stdout and stderr. Every assertion on a run
@@ -241,4 +296,30 @@ export async function heard<T>(gw: Gateway, change: () => Promise<T>): Promise<T
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return result;
+}
+
+/** An executable shell script `name` in `dir` (for exec jobs' allow files). */
+export function script(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
+}
+
+/** True while any process of the group exists (signal 0 only checks). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/** SIGKILL to the live process groups whose ids scripts wrote to `*.pgid` files in `dir`: a failed test leaves none running. */
+export function killGroupsIn(dir: string) {
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.pgid'))) {
+    const pgid = Number(fs.readFileSync(path.join(dir, name), 'utf8'));
+    if (pgid > 1 && groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+  }
 }
