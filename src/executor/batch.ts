@@ -220,7 +220,8 @@ async function runChunk(r: BatchRunner, todo: Pending[], chunk: Pending[], users
     completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: ended });
   }
   for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
-  const leaseToken = chunk[0]!.entry.leaseToken;
+  // A batch is one claim's: its entries share one lease.
+  const leaseToken = todo[0]!.entry.leaseToken;
   const now = r.services.clock.now();
   const late = r.seal(completions.map((c) => c.operationTrackingID));
   if (late.length > 0) return { kind: 'leaseLost', lost: [], cancelled: late };

@@ -28,10 +28,7 @@ export type { EngineDeps, EngineOptions } from './options.js';
 export { formatSummary, type PassSummary } from './summary.js';
 export { MAX_CLAIMS } from './outcomes.js';
 export { heartbeatEveryMs } from '../queue/executors.js';
-
-/** While the database is unavailable the engine tries again after 1 s, doubling up to 30 s. */
-export const RETRY_FIRST_MS = 1_000;
-export const RETRY_MAX_MS = 30_000;
+export { RETRY_FIRST_MS, RETRY_MAX_MS } from './waking.js';
 
 export class Engine {
   readonly id = nanoid();
@@ -52,8 +49,6 @@ export class Engine {
   private loopRunning: Promise<PassSummary> | null = null;
   /** Listening engines ride out a database outage (retrying with backoff); a drain (one pass) fails. */
   private rideOut = false;
-  /** Failures in a row of the claim loop (for its backoff). */
-  private failures = 0;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -82,9 +77,9 @@ export class Engine {
           backoff: config.callbackBackoff,
         })
       : null;
-    const served = (startedAt?: number) => this.backAgain(startedAt);
-    this.waking = new Waking({ db, clock, log, health, queues: options.queues, serving: served });
-    const wake = () => this.waking.wake();
+    const waking = (this.waking = new Waking({ db, clock, log, health, queues: options.queues }));
+    const served = (startedAt?: number) => waking.served(startedAt);
+    const wake = () => waking.wake();
     this.claiming = new Claiming({ id: this.id, deps, options, pool, held: this.held, health, served, wake });
     this.cancels = new HeldCancels({ db, clock, log, health, pool, held: this.held });
     this.outcomes = new Outcomes({ deps, options, pool, live: this.live, cancels: this.cancels, stopping: () => this.stopping });
@@ -225,15 +220,14 @@ export class Engine {
       if (this.stopping) return;
       try {
         if (await this.step(stopWhenEmpty)) return;
-        this.failures = 0;
+        this.waking.recovered();
       } catch (error) {
         // The database is down (or cannot write): a drain fails (`execute` exits non-zero); a listener keeps
         // running, tries again after a backoff, and logs the outage once (health), not each attempt.
         if (this.stopping) return;
         if (!this.rideOut) throw error;
-        this.failures++;
         if (!this.health.failed(error)) this.deps.log.error({ err: error }, 'executor could not claim operations; trying again after a backoff');
-        await this.waking.pause(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1)));
+        await this.waking.backOff();
       }
     }
   }
@@ -252,11 +246,6 @@ export class Engine {
     else if (empty) await this.waking.sleep(this.options.sleepSeconds * 1000);
     else await this.waking.sleep(Infinity);
     return false;
-  }
-
-  /** A statement succeeded: the database serves. After an outage, the loop stops its backoff at once. */
-  private backAgain(startedAt?: number) {
-    if (this.health.ok(startedAt) || this.failures > 0) this.waking.endPauses();
   }
 
   /** Hands a batch to a worker (reserved now, before anything is awaited: the loop may claim again at once). */

@@ -15,11 +15,13 @@ export interface WakingDeps {
   health: DatabaseHealth;
   /** The queues the engine serves: enqueues in others do not wake it. */
   queues: string[];
-  /** A sign that the database serves (an enqueue heard, LISTEN back): the engine decides whether a pause ends. */
-  serving(): void;
 }
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** While the database is unavailable the engine tries again after 1 s, doubling up to 30 s. */
+export const RETRY_FIRST_MS = 1_000;
+export const RETRY_MAX_MS = 30_000;
 
 export class Waking {
   private signal: (() => void) | null = null;
@@ -31,6 +33,8 @@ export class Waking {
   private listening: { stop(): Promise<void> } | null = null;
   /** Ends the backoff pause early. */
   private endPause: (() => void) | null = null;
+  /** Failures in a row of the engine's loop (for its backoff). */
+  private failures = 0;
   private readonly onEnqueued = (e: Enqueued) => this.heard(e.queue, e.dueAt.getTime());
 
   constructor(private readonly deps: WakingDeps) {}
@@ -52,7 +56,7 @@ export class Waking {
       (error) => this.deps.health.failed(error) ?? this.deps.log.warn({ err: error }, 'LISTEN connection lost; polling until it is back'),
       // Notifications sent while it was away are lost: look for due work now.
       () => {
-        this.deps.serving();
+        this.served();
         this.wake();
       },
     );
@@ -80,8 +84,32 @@ export class Waking {
     this.signalled = false;
   }
 
+  /** The engine's loop failed (the database is away): waits 1 s, doubling with each failure in a row up to 30 s. */
+  backOff(): Promise<void> {
+    this.failures++;
+    return this.pause(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1)));
+  }
+
+  /** The engine's loop went round without failing: the next failure backs off from the start. */
+  recovered(): void {
+    this.failures = 0;
+  }
+
+  /**
+   * A statement that began at `startedAt` (DatabaseHealth.now()) succeeded, or LISTEN is back: the database
+   * serves. After an outage, a backoff pause ends at once.
+   */
+  served(startedAt?: number): void {
+    if (this.deps.health.ok(startedAt) || this.failures > 0) this.endPauses();
+  }
+
+  /** Ends the backoff pause now, if one runs (a stop). */
+  endPauses(): void {
+    this.endPause?.();
+  }
+
   /** The backoff's wait: not cut short by wake-ups (a poke every second would defeat it), only by endPauses(). */
-  pause(ms: number): Promise<void> {
+  private pause(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);
       function done() {
@@ -93,11 +121,6 @@ export class Waking {
         done();
       };
     });
-  }
-
-  /** Ends the backoff pause now, if one runs. */
-  endPauses(): void {
-    this.endPause?.();
   }
 
   /** Runs `fn` after `ms`, unless the engine is closed first. */
