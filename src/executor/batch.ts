@@ -19,7 +19,7 @@ import type { OperationRegistry } from '../operations/registry.js';
 import type { OperationDefinition, Services } from '../operations/types.js';
 import { completeMany, storeReport, type ClaimedOperation, type Completion } from '../queue/store.js';
 import { cancelsRequested, finishCancelled } from '../queue/cancel.js';
-import type { EntryOutcome } from './messages.js';
+import type { EntryOutcome, RunFacts, RunTiming } from './messages.js';
 import { isInfrastructureFailure } from './retry.js';
 import { StoppedForShutdown, type RunReport } from './report.js';
 
@@ -32,8 +32,6 @@ export interface BatchRunner {
   groupCommitMs: number;
   /** Called as an operation starts (index in the batch) and ends (-1). */
   running(index: number): void;
-  /** Outcomes settled by a commit, as they come. */
-  settled(outcomes: EntryOutcome[]): void;
   /** True once the worker was told to stop: operations not started yet are handed back. */
   windingDown(): boolean;
   /** The process group an operation started (0: none any more), for the pool to kill with the worker. */
@@ -51,32 +49,6 @@ export interface BatchRunner {
   seal(operationTrackingIDs: string[]): string[];
   /** The transaction that was to store them rolled back: they may be cancelled again. */
   unseal(operationTrackingIDs: string[]): void;
-}
-
-class OperationThrew extends Error {
-  constructor(
-    readonly entry: ClaimedOperation,
-    readonly thrown: unknown,
-  ) {
-    super('operation threw');
-  }
-}
-
-class LeaseLost extends Error {
-  constructor(
-    readonly ids: string[],
-    /** Entries its completion missed because their cancel was asked for meanwhile. */
-    readonly cancelled: string[] = [],
-  ) {
-    super('lease lost');
-  }
-}
-
-/** The run of an entry whose cancel was asked for ended (however it ended): its transaction is rolled back. */
-class RunCancelled extends Error {
-  constructor() {
-    super('cancelled');
-  }
 }
 
 interface Pending {
@@ -113,7 +85,28 @@ async function userOf(r: BatchRunner, userId: number): Promise<WsUser | null> {
   return user;
 }
 
-export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (error: unknown, entry: ClaimedOperation) => void): Promise<void> {
+/** How one transaction of a batch ended: `committed` stored its chunk; every other kind rolled it back. */
+type Step =
+  | { kind: 'committed' }
+  /** An operation threw: a protocol error, an infrastructure failure, or the database failing under it. */
+  | { kind: 'threw'; pending: Pending; thrown: unknown }
+  /** The run of an entry whose cancel was asked for ended (however it ended). */
+  | { kind: 'cancelled'; pending: Pending }
+  /** Its handler gave up on ctx.signal as the executor stops. */
+  | { kind: 'stopped'; pending: Pending }
+  /** Completions the fence missed: their lease was taken over (`lost`), or their cancel came first (`cancelled`). */
+  | { kind: 'leaseLost'; lost: string[]; cancelled: string[] };
+
+/**
+ * Runs the batch, one transaction after another, and yields what happened to its entries as each
+ * transaction ends (a worker reports them at once: a worker stopped later keeps what it committed).
+ * It throws only when the database fails outside a transaction (looking up the batch's users).
+ */
+export async function* runBatch(
+  r: BatchRunner,
+  batch: ClaimedOperation[],
+  log: (error: unknown, entry: ClaimedOperation) => void,
+): AsyncGenerator<EntryOutcome[], void> {
   const users = new Map<number, WsUser | null>();
   let todo: Pending[] = [];
   for (const [index, entry] of batch.entries()) {
@@ -130,167 +123,212 @@ export async function runBatch(r: BatchRunner, batch: ClaimedOperation[], log: (
 
   // How long each operation ran (its last try), and who ran it, for the executor's log line.
   const facts = (p: Pending) => ({ ...p.timing, user: users.get(p.entry.userId)?.userName });
-  const codeOf = (answer: string) => (JSON.parse(answer) as { error?: { code?: string } }).error?.code;
+  const without = (gone: (p: Pending) => boolean) => (todo = todo.filter((p) => !gone(p)));
   let oneByOne = false;
   while (todo.length > 0) {
     if (r.windingDown()) {
-      r.settled(todo.map((p) => ({ id: p.entry.operationTrackingID, kind: 'unfinished', started: false, why: 'the executor is stopping' })));
+      yield todo.map((p) => unfinished(p, false, 'the executor is stopping'));
       return;
     }
     for (const p of todo) if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
     const first = todo[0]!;
     if (!first.answer && !first.cancelled && r.registry.get(first.entry.operation)!.external) {
-      if (!(await runExternal(r, first, users.get(first.entry.userId)!, log))) {
+      const failed = await runExternal(r, first, users.get(first.entry.userId)!, log);
+      if (failed) {
+        yield [failed];
         todo = todo.slice(1);
         continue;
       }
     }
     const chunk: Pending[] = [];
+    let step: Step;
     try {
-      await r.db.transaction!(async () => {
-        const began = Date.now();
-        const completions: Completion[] = [];
-        const cancelled: Pending[] = [];
-        for (const p of todo) {
-          if (chunk.length > 0 && (oneByOne || Date.now() - began >= r.groupCommitMs || r.windingDown())) break;
-          if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
-          if (p.cancelled) {
-            chunk.push(p);
-            cancelled.push(p);
-            continue;
-          }
-          // An external operation runs first, before a transaction of its own.
-          if (!p.answer && r.registry.get(p.entry.operation)!.external) break;
-          chunk.push(p);
-          if (p.answer) {
-            completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: p.answer });
-            continue;
-          }
-          const op = r.registry.get(p.entry.operation)!;
-          r.running(p.index);
-          const report = op.own ? r.startRun(p.entry, op) : undefined;
-          p.report = report;
-          const startedAt = epochMs();
-          try {
-            // The operation runs inside the batch's transaction: what it wants atomic is so already.
-            const db = r.db.prisma;
-            const result = await op.run(
-              {
-                db,
-                user: users.get(p.entry.userId)!,
-                services: r.services,
-                atomic: (fn) => fn(db),
-                trackingId: p.entry.operationTrackingID,
-                hooks: report?.hooks,
-              },
-              p.entry.params,
-            );
-            // Post event scripts change the result; queued ones are queued in this transaction (events-hooks.ts).
-            const { events, modules } = r.services;
-            const { envelope } = await events.settle(events.plan(op, p.entry.params, modules), {
-              op,
-              user: users.get(p.entry.userId)!,
-              params: p.entry.params,
-              envelope: success(result),
-              db,
-              dialect: r.db.dialect,
-            });
-            completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: JSON.stringify(envelope) });
-            if (r.isCancelled(p.entry.operationTrackingID)) throw new RunCancelled();
-          } catch (error) {
-            if (r.isCancelled(p.entry.operationTrackingID)) throw new OperationThrew(p.entry, new RunCancelled());
-            throw new OperationThrew(p.entry, report ? report.outcome(error) : error);
-          } finally {
-            report?.end();
-            r.running(-1);
-            p.timing = { startedAt, ms: epochMs() - startedAt };
-          }
-        }
-        for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
-        const leaseToken = batch[0]!.leaseToken;
-        const now = r.services.clock.now();
-        const late = r.seal(completions.map((c) => c.operationTrackingID));
-        if (late.length > 0) throw new LeaseLost([], late);
-        const finished = await completeMany(r.db, leaseToken, completions, now, r.resultTtlSeconds);
-        const missed = completions.map((c) => c.operationTrackingID).filter((id) => !finished.has(id));
-        if (missed.length > 0) {
-          // Missed: its lease was taken over, or its cancel reached the database first (then it is cancelled).
-          const cancelledMeanwhile = new Set(await cancelsRequested(r.db, [leaseToken]));
-          throw new LeaseLost(
-            missed.filter((id) => !cancelledMeanwhile.has(id)),
-            missed.filter((id) => cancelledMeanwhile.has(id)),
-          );
-        }
-        const stored = await finishCancelled(
-          r.db,
-          leaseToken,
-          cancelled.map((p) => p.entry.operationTrackingID),
-          now,
-          r.resultTtlSeconds,
-        );
-        // Not stored: its lease was taken over meanwhile.
-        for (const p of cancelled) if (!stored.has(p.entry.operationTrackingID)) p.lost = true;
-      });
-      r.settled(
-        chunk.map((p) =>
-          p.lost
-            ? { id: p.entry.operationTrackingID, kind: 'lost' }
-            : p.cancelled
-              ? { id: p.entry.operationTrackingID, kind: 'cancelled', ...facts(p) }
-              : p.answer && !p.ran
-                ? { id: p.entry.operationTrackingID, kind: 'protocolError', code: p.code ?? codeOf(p.answer), ...facts(p) }
-                : { id: p.entry.operationTrackingID, kind: 'done', ...facts(p) },
-        ),
-      );
-      const ran = new Set(chunk);
-      todo = todo.filter((p) => !ran.has(p));
+      step = await inTransaction(r, () => runChunk(r, todo, chunk, users, oneByOne));
     } catch (error) {
+      // The database failed around the operations (a transaction that cannot start or commit, a lost
+      // connection, a conflict): not their fault, so they are handed back to run again.
       r.unseal(chunk.map((p) => p.entry.operationTrackingID));
-      if (error instanceof LeaseLost) {
-        r.settled(error.ids.map((id) => ({ id, kind: 'lost' })));
-        const lost = new Set(error.ids);
-        todo = todo.filter((p) => !lost.has(p.entry.operationTrackingID));
-        for (const p of todo) if (error.cancelled.includes(p.entry.operationTrackingID)) p.cancelled = true;
-      } else if (error instanceof OperationThrew && error.thrown instanceof RunCancelled) {
-        todo.find((t) => t.entry === error.entry)!.cancelled = true;
-      } else if (error instanceof OperationThrew && error.thrown instanceof StoppedForShutdown) {
-        // Its handler gave up on ctx.signal as the executor stops: handed back, to run again later.
-        const p = todo.find((t) => t.entry === error.entry)!;
-        r.settled([{ id: p.entry.operationTrackingID, kind: 'unfinished', started: true, why: 'the executor is stopping' }]);
-        todo = todo.filter((t) => t !== p);
-      } else if (error instanceof OperationThrew && !isTransientDatabaseError(error.thrown)) {
-        oneByOne = true;
-        const p = todo.find((t) => t.entry === error.entry)!;
-        if (isInfrastructureFailure(error.thrown)) {
-          if (!(error.thrown instanceof WsError)) log(error.thrown, p.entry);
-          const e = envelopeOfError(error.thrown) as { error: { code: string; message: string } };
-          r.settled([{ id: p.entry.operationTrackingID, kind: 'infraFailure', code: e.error.code, message: e.error.message, ...facts(p) }]);
-          todo = todo.filter((t) => t !== p);
-        } else {
-          p.answer = answerOf(error.thrown);
-          p.code = (error.thrown as WsError).code;
+      yield todo.map((p) => unfinished(p, chunk.includes(p), error));
+      return;
+    }
+    if (step.kind !== 'committed') r.unseal(chunk.map((p) => p.entry.operationTrackingID));
+    switch (step.kind) {
+      case 'committed': {
+        yield chunk.map((p) => settledOutcome(p, facts(p)));
+        const ran = new Set(chunk);
+        without((p) => ran.has(p));
+        break;
+      }
+      case 'leaseLost':
+        if (step.lost.length > 0) yield step.lost.map((id) => ({ id, kind: 'lost' }));
+        without((p) => step.lost.includes(p.entry.operationTrackingID));
+        for (const p of todo) if (step.cancelled.includes(p.entry.operationTrackingID)) p.cancelled = true;
+        break;
+      case 'cancelled':
+        step.pending.cancelled = true;
+        break;
+      case 'stopped':
+        // Handed back, to run again later.
+        yield [unfinished(step.pending, true, 'the executor is stopping')];
+        without((p) => p === step.pending);
+        break;
+      case 'threw': {
+        const { pending: p, thrown } = step;
+        if (isTransientDatabaseError(thrown)) {
+          yield todo.map((t) => unfinished(t, chunk.includes(t), thrown));
+          return;
         }
-      } else {
-        // The database failed around the operations (a transaction that cannot start or commit, a lost
-        // connection, a conflict): not their fault, so they are handed back to run again.
-        const why = error instanceof OperationThrew ? error.thrown : error;
-        r.settled(
-          todo.map((p) => ({ id: p.entry.operationTrackingID, kind: 'unfinished', started: chunk.includes(p), why: String((why as Error)?.message ?? why) })),
-        );
-        return;
+        oneByOne = true;
+        if (isInfrastructureFailure(thrown)) {
+          yield [infraFailureOf(p, thrown, log, facts(p))];
+          without((t) => t === p);
+        } else {
+          p.answer = answerOf(thrown);
+          p.code = (thrown as WsError).code;
+        }
+        break;
       }
     }
   }
+}
+
+/**
+ * Runs the pending entries in the open transaction, as many as group commit allows (`chunk` collects
+ * them), stores their completions fenced by the batch's lease, and stores the cancelled ones as cancelled.
+ */
+async function runChunk(r: BatchRunner, todo: Pending[], chunk: Pending[], users: Map<number, WsUser | null>, oneByOne: boolean): Promise<Step> {
+  const began = Date.now();
+  const completions: Completion[] = [];
+  const cancelled: Pending[] = [];
+  for (const p of todo) {
+    if (chunk.length > 0 && (oneByOne || Date.now() - began >= r.groupCommitMs || r.windingDown())) break;
+    if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
+    if (p.cancelled) {
+      chunk.push(p);
+      cancelled.push(p);
+      continue;
+    }
+    // An external operation runs first, before a transaction of its own.
+    if (!p.answer && r.registry.get(p.entry.operation)!.external) break;
+    chunk.push(p);
+    if (p.answer) {
+      completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: p.answer });
+      continue;
+    }
+    const ended = await runInTransaction(r, p, users.get(p.entry.userId)!);
+    if (typeof ended !== 'string') return ended;
+    completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: ended });
+  }
+  for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
+  // A batch is one claim's: its entries share one lease.
+  const leaseToken = todo[0]!.entry.leaseToken;
+  const now = r.services.clock.now();
+  const late = r.seal(completions.map((c) => c.operationTrackingID));
+  if (late.length > 0) return { kind: 'leaseLost', lost: [], cancelled: late };
+  const finished = await completeMany(r.db, leaseToken, completions, now, r.resultTtlSeconds);
+  const missed = completions.map((c) => c.operationTrackingID).filter((id) => !finished.has(id));
+  if (missed.length > 0) {
+    // Missed: its lease was taken over, or its cancel reached the database first (then it is cancelled).
+    const cancelledMeanwhile = new Set(await cancelsRequested(r.db, [leaseToken]));
+    return { kind: 'leaseLost', lost: missed.filter((id) => !cancelledMeanwhile.has(id)), cancelled: missed.filter((id) => cancelledMeanwhile.has(id)) };
+  }
+  const stored = await finishCancelled(
+    r.db,
+    leaseToken,
+    cancelled.map((p) => p.entry.operationTrackingID),
+    now,
+    r.resultTtlSeconds,
+  );
+  // Not stored: its lease was taken over meanwhile.
+  for (const p of cancelled) if (!stored.has(p.entry.operationTrackingID)) p.lost = true;
+  return { kind: 'committed' };
+}
+
+/** Runs one operation inside the open transaction: its success envelope, or how its run ended otherwise. */
+async function runInTransaction(r: BatchRunner, p: Pending, user: WsUser): Promise<string | Step> {
+  const op = r.registry.get(p.entry.operation)!;
+  const id = p.entry.operationTrackingID;
+  r.running(p.index);
+  const report = op.own ? r.startRun(p.entry, op) : undefined;
+  p.report = report;
+  const startedAt = epochMs();
+  try {
+    // The operation runs inside the batch's transaction: what it wants atomic is so already.
+    const db = r.db.prisma;
+    const result = await op.run({ db, user, services: r.services, atomic: (fn) => fn(db), trackingId: id, hooks: report?.hooks }, p.entry.params);
+    // Post event scripts change the result; queued ones are queued in this transaction (events-hooks.ts).
+    const { events, modules } = r.services;
+    const { envelope } = await events.settle(events.plan(op, p.entry.params, modules), {
+      op,
+      user,
+      params: p.entry.params,
+      envelope: success(result),
+      db,
+      dialect: r.db.dialect,
+    });
+    return r.isCancelled(id) ? { kind: 'cancelled', pending: p } : JSON.stringify(envelope);
+  } catch (error) {
+    if (r.isCancelled(id)) return { kind: 'cancelled', pending: p };
+    const thrown = report ? report.outcome(error) : error;
+    return thrown instanceof StoppedForShutdown ? { kind: 'stopped', pending: p } : { kind: 'threw', pending: p, thrown };
+  } finally {
+    report?.end();
+    r.running(-1);
+    p.timing = { startedAt, ms: epochMs() - startedAt };
+  }
+}
+
+/** The transaction API rolls back only on a throw: this carries a step that must roll back through it, and nothing else does. */
+class RollBack extends Error {
+  constructor(readonly step: Step) {
+    super(`rolled back: ${step.kind}`);
+  }
+}
+
+async function inTransaction(r: BatchRunner, body: () => Promise<Step>): Promise<Step> {
+  try {
+    return await r.db.transaction!(async () => {
+      const step = await body();
+      if (step.kind !== 'committed') throw new RollBack(step);
+      return step;
+    });
+  } catch (error) {
+    if (error instanceof RollBack) return error.step;
+    throw error;
+  }
+}
+
+const codeOf = (answer: string) => (JSON.parse(answer) as { error?: { code?: string } }).error?.code;
+
+/** What a committed chunk's entry became. */
+function settledOutcome(p: Pending, facts: RunTiming & RunFacts): EntryOutcome {
+  const id = p.entry.operationTrackingID;
+  if (p.lost) return { id, kind: 'lost' };
+  if (p.cancelled) return { id, kind: 'cancelled', ...facts };
+  if (p.answer && !p.ran) return { id, kind: 'protocolError', code: p.code ?? codeOf(p.answer), ...facts };
+  return { id, kind: 'done', ...facts };
+}
+
+/** Not finished here: handed back by the main thread, to run again. */
+function unfinished(p: Pending, started: boolean, why: unknown): EntryOutcome {
+  return { id: p.entry.operationTrackingID, kind: 'unfinished', started, why: typeof why === 'string' ? why : String((why as Error)?.message ?? why) };
+}
+
+/** An attempt that failed for an infrastructure reason: the main thread retries it or moves it to the failed store. */
+function infraFailureOf(p: Pending, thrown: unknown, log: (error: unknown, entry: ClaimedOperation) => void, facts: RunTiming & RunFacts = {}): EntryOutcome {
+  if (!(thrown instanceof WsError)) log(thrown, p.entry);
+  const e = envelopeOfError(thrown) as { error: { code: string; message: string } };
+  return { id: p.entry.operationTrackingID, kind: 'infraFailure', code: e.error.code, message: e.error.message, ...facts };
 }
 
 const answerOf = (error: unknown) => JSON.stringify(envelopeOfError(error));
 
 /**
  * Runs an external operation outside any transaction; its envelope (success or protocol error) becomes the
- * pending entry's answer, stored by the next transaction. False when it failed for an infrastructure
- * reason: that attempt is settled as failed here.
+ * pending entry's answer, stored by the next transaction. When it failed for an infrastructure reason,
+ * that attempt's outcome (failed here); null otherwise.
  */
-async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error: unknown, entry: ClaimedOperation) => void): Promise<boolean> {
+async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error: unknown, entry: ClaimedOperation) => void): Promise<EntryOutcome | null> {
   const op = r.registry.get(p.entry.operation)!;
   const db = r.db.prisma;
   r.running(p.index);
@@ -310,21 +348,18 @@ async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error
     p.answer = JSON.stringify(success(result));
     p.ran = true;
     if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
-    return true;
+    return null;
   } catch (error) {
     // Its command was killed, or its request given up, because its owner cancelled it.
     if (r.isCancelled(p.entry.operationTrackingID)) {
       p.cancelled = true;
-      return true;
+      return null;
     }
     if (!isInfrastructureFailure(error)) {
       p.answer = answerOf(error);
-      return true;
+      return null;
     }
-    if (!(error instanceof WsError)) log(error, p.entry);
-    const e = envelopeOfError(error) as { error: { code: string; message: string } };
-    r.settled([{ id: p.entry.operationTrackingID, kind: 'infraFailure', code: e.error.code, message: e.error.message }]);
-    return false;
+    return infraFailureOf(p, error, log);
   } finally {
     r.running(-1);
   }

@@ -110,7 +110,7 @@ try {
       wake = null;
       continue;
     }
-    await runBatch(
+    const outcomes = runBatch(
       {
         db,
         registry,
@@ -140,10 +140,6 @@ try {
         holdProcessGroup(pgid) {
           running[RUNNING_PGID] = pgid;
         },
-        settled(outcomes) {
-          for (const o of outcomes) closed.add(o.id);
-          send({ type: 'outcomes', outcomes });
-        },
         windingDown: () => windingDown,
         startRun(entry, op) {
           const id = entry.operationTrackingID;
@@ -157,6 +153,11 @@ try {
       batch,
       (err, entry) => log.error({ err, operation: entry.operation, operationTrackingID: entry.operationTrackingID }, 'queued operation failed unexpectedly'),
     );
+    // Each step's outcomes are sent as it ends: a cancel of one of them comes too late from then on.
+    for await (const settled of outcomes) {
+      for (const o of settled) closed.add(o.id);
+      send({ type: 'outcomes', outcomes: settled });
+    }
     for (const e of batch) {
       cancelled.delete(e.operationTrackingID);
       closed.delete(e.operationTrackingID);
