@@ -10,7 +10,7 @@ import { loadRegistry } from '../operations/registry.js';
 import { servicesOf } from '../services.js';
 import type { ClaimedOperation } from '../queue/store.js';
 import { runBatch } from './batch.js';
-import { findUser } from '../auth/users.js';
+import { findUserRaw } from '../auth/users.js';
 import { loadEvents } from '../operations/own/events-load.js';
 import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, type FromWorker, type ToWorker } from './messages.js';
 import { RunReport } from './report.js';
@@ -99,8 +99,9 @@ try {
   const services = servicesOf(data.config, data.clock);
   // Which event scripts exist (checked at start by the process that runs this executor).
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
-  // Connects and warms Prisma's query compiler before the first batch, which would otherwise wait for both.
-  await findUser(db.prisma, 0);
+  // Connects before the first batch. Prisma's query compiler is not warmed: the worker's own statements go
+  // to the driver, and only an operation that makes a Prisma call loads it (~15 MB a thread).
+  await findUserRaw(db.raw, 0);
   send({ type: 'ready', policies });
   for (;;) {
     const batch = batches.shift();
