@@ -60,7 +60,11 @@ async function idle(pid: number): Promise<{ mb: number; threads: number }> {
   for (;;) {
     samples.push({ mb: rssMb(pid), threads: kb(pid, 'Threads') });
     const last = samples.slice(-8);
-    if (last.length === 8 && last.every((s) => s.threads === last[0]!.threads) && Math.max(...last.map((s) => s.mb)) - Math.min(...last.map((s) => s.mb)) < 0.5) {
+    if (
+      last.length === 8 &&
+      last.every((s) => s.threads === last[0]!.threads) &&
+      Math.max(...last.map((s) => s.mb)) - Math.min(...last.map((s) => s.mb)) < 0.5
+    ) {
       return last.at(-1)!;
     }
     if (Date.now() > until) return samples.at(-1)!;
@@ -203,5 +207,16 @@ for (const [key, samples] of results) {
     const xs = samples.map(f).filter((x): x is number => x !== undefined);
     return xs.length ? median(xs) : undefined;
   };
-  console.log([label, system, workers, m((s) => s.threads), fmt(m((s) => s.idleMb)), fmt(m((s) => s.loadPeakMb)), fmt(m((s) => s.afterLoadMb)), fmt(m((s) => s.submits))].join('\t'));
+  console.log(
+    [
+      label,
+      system,
+      workers,
+      m((s) => s.threads),
+      fmt(m((s) => s.idleMb)),
+      fmt(m((s) => s.loadPeakMb)),
+      fmt(m((s) => s.afterLoadMb)),
+      fmt(m((s) => s.submits)),
+    ].join('\t'),
+  );
 }
