@@ -3,7 +3,7 @@
 // /proc/PID/status once it is idle (every thread started and the figure steady), then optionally while
 // clients submit deferred creates that its executor runs (peak and after the load).
 //   node dist/bench/rss.js [--workers 1,4,8] [--load S] [--connections C] [--rounds R] [--pg ADMIN_URL]
-//                          [--cli LABEL=PATH/cli.js ...]
+//                          [--cli LABEL=PATH/cli.js ...] [--env NAME=VALUE ...]
 // Several --cli (builds of two commits, say) are measured in turn, round after round, so that one run
 // compares them on the same machine state. Each figure is the median of the rounds.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     pg: { type: 'string' },
     cli: { type: 'string', multiple: true },
+    env: { type: 'string', multiple: true },
   },
 });
 const workerCounts = values.workers.split(',').map(Number);
@@ -145,6 +146,7 @@ async function measure(cli: string, system: 'sqlite' | 'postgresql', workers: nu
       WSGATE_QUOTA_QUEUED_BYTES: '2147483647',
       PORT: '0',
       WSGATE_HOST: '127.0.0.1',
+      ...Object.fromEntries((values.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
     },
   });
   try {

@@ -9,7 +9,7 @@ import { createLogger } from '../../log.js';
 import { openDatabase } from '../../db/client.js';
 import { loadRegistry } from '../../operations/registry.js';
 import { servicesOf } from '../../services.js';
-import { findUserRaw } from '../../auth/users.js';
+import { findUser } from '../../auth/users.js';
 import { envelopeOfError } from '../../envelope.js';
 import { WsError } from '../../errors.js';
 import { databaseUnavailability, knownDatabaseFailure } from '../../db/errors.js';
@@ -42,9 +42,8 @@ try {
   // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
-  // Connects before the first call. Prisma's query compiler (~15 MB a thread) is loaded by the first call
-  // rather than by every worker at start.
-  await findUserRaw(db.raw, 0);
+  // Connects and warms Prisma's query compiler before the first call.
+  await findUser(db.prisma, 0);
   port.on('message', async (m: ToCallWorker) => {
     if (m.type === 'close') {
       await services.events.close();
