@@ -99,9 +99,11 @@ try {
   const services = servicesOf(data.config, data.clock);
   // Which event scripts exist (checked at start by the process that runs this executor).
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
-  // Connects before the first batch. Prisma's query compiler is not warmed: the worker's own statements go
-  // to the driver, and only an operation that makes a Prisma call loads it (~15 MB a thread).
+  // Connects before the first batch. Prisma's query compiler (~15 MB a thread) is loaded before this worker's
+  // first batch, not at start: a worker the executor never needs stays without it, and the load does not
+  // count against an operation's timeout.
   await findUserRaw(db.raw, 0);
+  let prismaLoaded: Promise<void> | null = null;
   send({ type: 'ready', policies });
   for (;;) {
     const batch = batches.shift();
@@ -111,6 +113,8 @@ try {
       wake = null;
       continue;
     }
+    // A failure here is the database's: the batch meets it again and hands its entries back.
+    await (prismaLoaded ??= db.prisma.$connect()).catch(() => (prismaLoaded = null));
     await runBatch(
       {
         db,
