@@ -1,4 +1,7 @@
 import type { Db, DbTx } from '../db/client.js';
+import { Prisma } from '../db/generated/sqlite/client.js';
+import type { RawSql } from '../db/raw.js';
+import { toBoolean } from '../db/values.js';
 import { hashPassword, randomHex, type Secret } from './secret.js';
 
 /** The user an operation runs as (the session's, or the one who queued it). */
@@ -51,6 +54,15 @@ export async function addUser(db: DbTx, secret: Secret, user: NewUser, now: Date
 export async function findUser(db: DbTx, id: number): Promise<WsUser | null> {
   const user = await db.user.findUnique({ where: { id }, select: { id: true, userName: true, isAdmin: true, disabledAt: true } });
   return user && { id: user.id, userName: user.userName, isAdmin: user.isAdmin, disabled: user.disabledAt !== null };
+}
+
+/** findUser on the driver (never inside a Prisma transaction): an executor's worker needs no Prisma for it. */
+export async function findUserRaw(raw: RawSql, id: number): Promise<WsUser | null> {
+  const [row] = await raw.query<{ id: unknown; user_name: string; is_admin: unknown; disabled_at: unknown }>(
+    Prisma.sql`SELECT id, user_name, is_admin, disabled_at FROM ws_user WHERE id = ${id}`,
+    { prepared: true },
+  );
+  return row ? { id: Number(row.id), userName: row.user_name, isAdmin: toBoolean(row.is_admin), disabled: row.disabled_at !== null } : null;
 }
 
 // Operator controls (`wsgate user ...`). Each returns null for an unknown user name.

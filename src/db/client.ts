@@ -79,19 +79,25 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     const factory = new PrismaBetterSQLite3({ url: `file:${location.file}` }, { timestampFormat: 'unixepoch-ms' });
     const connect = factory.connect.bind(factory);
     let connection: SqliteConnection | undefined;
-    factory.connect = async () => {
-      connection = prepareSqliteAdapter(await connect(), {
-        busyTimeoutMs: options.sqliteBusyTimeoutMs,
-        dedicated: options.dedicated,
-        statementTimeoutMs: options.statementTimeoutMs,
-      });
-      return connection.adapter;
-    };
+    let connecting: Promise<SqliteConnection> | undefined;
+    // The driver's statements open the one connection without Prisma, whose query compiler (a Wasm module,
+    // ~15 MB a thread) is then loaded only by a first Prisma call, which gets the same connection.
+    const connected = () =>
+      (connecting ??= connect()
+        .then(
+          (adapter) =>
+            (connection = prepareSqliteAdapter(adapter, {
+              busyTimeoutMs: options.sqliteBusyTimeoutMs,
+              dedicated: options.dedicated,
+              statementTimeoutMs: options.statementTimeoutMs,
+            })),
+        )
+        .catch((error: unknown) => {
+          connecting = undefined;
+          throw error;
+        }));
+    factory.connect = async () => (await connected()).adapter;
     const prisma = new SqliteClient({ adapter: factory });
-    const connected = async () => {
-      if (!connection) await prisma.$connect();
-      return connection!;
-    };
     return {
       prisma,
       raw: tracedRaw(sqliteRaw(connected), 'sqlite'),
@@ -100,7 +106,11 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
       transaction: options.dedicated ? async (fn) => (await connected()).transaction(fn) : null,
       listen: () => null,
       poolUse: () => ({ total: connection ? 1 : 0, busy: connection?.client.inTransaction ? 1 : 0, waiting: 0 }),
-      close: () => prisma.$disconnect(),
+      close: async () => {
+        await prisma.$disconnect();
+        // Prisma closes the connection it used; one only the driver used is closed here.
+        if (connection?.client.open) await connection.adapter.dispose();
+      },
     };
   }
   if (options.migrate !== false) await migratePostgresDatabase(location.url, migrationsDir('postgresql'));

@@ -14,7 +14,7 @@ import type { Database } from '../db/client.js';
 import { isTransientDatabaseError } from '../db/errors.js';
 import { envelopeOfError, success } from '../envelope.js';
 import { WsError } from '../errors.js';
-import { findUser, type WsUser } from '../auth/users.js';
+import { findUserRaw, type WsUser } from '../auth/users.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { OperationDefinition, Services } from '../operations/types.js';
 import { completeMany, storeReport, type ClaimedOperation, type Completion } from '../queue/store.js';
@@ -79,7 +79,7 @@ const userCache = new Map<number, { user: WsUser | null; until: number }>();
 async function userOf(r: BatchRunner, userId: number): Promise<WsUser | null> {
   const cached = userCache.get(userId);
   if (cached && cached.until > Date.now()) return cached.user;
-  const user = await findUser(r.db.prisma, userId);
+  const user = await findUserRaw(r.db.raw, userId);
   if (userCache.size > 1_000) userCache.clear();
   userCache.set(userId, { user, until: Date.now() + USER_CACHE_MS });
   return user;
