@@ -11,9 +11,11 @@
 // rolled back, with due entries waiting and with none due (the claim that finds nothing).
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { Prisma } from '../src/db/generated/sqlite/client.js';
+import os from 'node:os';
+import { Prisma } from '../src/db/generated/sqlite/client.js';
+import type { Engine } from '../src/executor/engine.js';
 import { engineOf, type Runtime } from '../src/runtime.js';
-import { startServer } from '../src/server.js';
+import { startServer, type RunningServer } from '../src/server.js';
 import { sqliteFile, type Databases, type System } from './databases.js';
 import type { ExecutorSettings } from './executor-common.js';
 import { runLoad, settle, submitBody } from './load.js';
@@ -24,6 +26,7 @@ import { login, openBenchRuntime } from './wsgate.js';
 export interface FlatSettings {
   rows: number;
   baseRows: number;
+  rounds: number;
 }
 
 export type Kind = 'waiting' | 'finished';
@@ -41,6 +44,8 @@ export interface FlatPoint {
   executorOpsPerSecond: number;
   submitsPerSecond: number;
   submitP99Ms: number;
+  /** Each round's figures (the point's are their medians). */
+  rounds: { executor: number[]; submits: number[] };
   claimDue: ClaimProbe;
   claimNoneDue: ClaimProbe;
   problems: string[];
@@ -144,15 +149,27 @@ const claimOf = (rt: Runtime) => {
   });
 };
 
-async function measurePoint(
-  system: System,
-  dbs: Databases,
-  kind: Kind,
-  rows: number,
-  e: ExecutorSettings,
-  s: SubmitSettings,
-  log: (m: string) => void,
-): Promise<FlatPoint> {
+/** One filled database, its runtime, executor and gateway, measured in rounds alternating with the other size's. */
+interface Table {
+  kind: Kind;
+  rows: number;
+  fillSeconds: number;
+  url: string;
+  rt: Runtime;
+  ex: Engine;
+  server: RunningServer;
+  endpoint: string;
+  body: string;
+  adminId: number;
+  claimDue: ClaimProbe;
+  claimNoneDue?: ClaimProbe;
+  executor: number[];
+  submits: number[];
+  p99: number[];
+  problems: string[];
+}
+
+async function openTable(system: System, dbs: Databases, kind: Kind, rows: number, e: ExecutorSettings, log: (m: string) => void): Promise<Table> {
   const url = await dbs.fresh(system, `flat_${kind}_${rows}`);
   const dataDir = dbs.dataDir();
   const extra = { WSGATE_CLAIM_BATCH: String(e.claimBatch) };
@@ -161,64 +178,73 @@ async function measurePoint(
   await fillTable(system, url, kind, rows);
   const fillSeconds = Math.round((performance.now() - filling) / 100) / 10;
   log(`${system}:   ${rows} ${kind} entries stored in ${fillSeconds} s`);
-
   const rt = await openBenchRuntime(url, dataDir, extra);
-  const problems: string[] = [];
   const ex = engineOf(rt);
-  try {
-    const admin = await rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' }, select: { id: true } });
-    await ex.warm();
-    await fill(rt, admin.id, Math.max(e.warmup, rt.config.claimBatch));
-    const claimDue = await probeClaim(system, url, claimOf(rt));
-    const w = await ex.drain();
-    if (w.failed || w.errors || w.lost) problems.push(`warm-up pass: ${JSON.stringify(w)}`);
-    await fill(rt, admin.id, e.n);
-    const started = performance.now();
-    const summary = await ex.drain();
-    const ms = performance.now() - started;
-    if (summary.run !== e.n || summary.failed || summary.errors || summary.lost) problems.push(`pass summary ${JSON.stringify(summary)}, expected run=${e.n}`);
-    const claimNoneDue = await probeClaim(system, url, claimOf(rt));
-
-    const server = await startServer(rt);
-    try {
-      const endpoint = `${server.url}/webservice.php`;
-      const body = submitBody(await login(endpoint));
-      if (s.warmupSeconds > 0) {
-        await runLoad({ url: endpoint, body, connections: s.connections, durationSeconds: s.warmupSeconds });
-        await settle();
-      }
-      const load = await runLoad({ url: endpoint, body, connections: s.connections, durationSeconds: s.durationSeconds });
-      if (load.ok === 0 || load.envelopeErrors || load.non2xx || load.socketErrors || load.timeouts) {
-        problems.push(
-          `submits: ${load.ok} ok, ${load.envelopeErrors} error envelopes ${JSON.stringify(load.errorCodes)}, ${load.non2xx} non-2xx, ${load.socketErrors} socket errors`,
-        );
-      }
-      const point = {
-        kind,
-        rows,
-        fillSeconds,
-        executorOpsPerSecond: (e.n / ms) * 1000,
-        submitsPerSecond: load.okPerSecond,
-        submitP99Ms: load.latencyP99Ms,
-        claimDue,
-        claimNoneDue,
-        problems,
-      };
-      log(
-        `${system}:   ${rows} ${kind}: executor ${Math.round(point.executorOpsPerSecond)} ops/s, submits ${Math.round(point.submitsPerSecond)}/s (p99 ${point.submitP99Ms} ms), ` +
-          `claim ${claimDue.ms} ms with due entries, ${claimNoneDue.ms} ms with none due`,
-      );
-      return point;
-    } finally {
-      await server.close();
-    }
-  } finally {
-    await ex.close();
-    await rt.close();
-  }
+  const problems: string[] = [];
+  const admin = await rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' }, select: { id: true } });
+  await ex.warm();
+  await fill(rt, admin.id, Math.max(e.warmup, rt.config.claimBatch));
+  const claimDue = await probeClaim(system, url, claimOf(rt));
+  const w = await ex.drain();
+  if (w.failed || w.errors || w.lost) problems.push(`warm-up pass: ${JSON.stringify(w)}`);
+  const server = await startServer(rt);
+  const endpoint = `${server.url}/webservice.php`;
+  const body = submitBody(await login(endpoint));
+  return { kind, rows, fillSeconds, url, rt, ex, server, endpoint, body, adminId: admin.id, claimDue, executor: [], submits: [], p99: [], problems };
 }
 
-/** Every kind at the base size, then at the large one (one database each). */
+/** One drain of N due creates, then one submit load; the bench's own entries are deleted afterwards (the table keeps its size). */
+async function measureRound(system: System, t: Table, e: ExecutorSettings, s: SubmitSettings, log: (m: string) => void): Promise<void> {
+  await fill(t.rt, t.adminId, e.n);
+  const started = performance.now();
+  const summary = await t.ex.drain();
+  const ms = performance.now() - started;
+  if (summary.run !== e.n || summary.failed || summary.errors || summary.lost) t.problems.push(`pass summary ${JSON.stringify(summary)}, expected run=${e.n}`);
+  t.claimNoneDue ??= await probeClaim(system, t.url, claimOf(t.rt));
+  if (s.warmupSeconds > 0) {
+    await runLoad({ url: t.endpoint, body: t.body, connections: s.connections, durationSeconds: s.warmupSeconds });
+    await settle();
+  }
+  const load = await runLoad({ url: t.endpoint, body: t.body, connections: s.connections, durationSeconds: s.durationSeconds });
+  if (load.ok === 0 || load.envelopeErrors || load.non2xx || load.socketErrors || load.timeouts) {
+    t.problems.push(
+      `submits: ${load.ok} ok, ${load.envelopeErrors} error envelopes ${JSON.stringify(load.errorCodes)}, ${load.non2xx} non-2xx, ${load.socketErrors} socket errors`,
+    );
+  }
+  await settle();
+  await t.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE user_id = ${t.adminId}`);
+  t.executor.push((e.n / ms) * 1000);
+  t.submits.push(load.okPerSecond);
+  t.p99.push(load.latencyP99Ms);
+  log(
+    `${system}:   ${t.rows} ${t.kind}: executor ${Math.round(t.executor.at(-1)!)} ops/s, submits ${Math.round(load.okPerSecond)}/s (p99 ${load.latencyP99Ms} ms), ` +
+      `load ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+}
+
+async function closeTable(t: Table): Promise<void> {
+  await t.server.close();
+  await t.ex.close();
+  await t.rt.close();
+}
+
+const pointOf = (t: Table): FlatPoint => ({
+  kind: t.kind,
+  rows: t.rows,
+  fillSeconds: t.fillSeconds,
+  executorOpsPerSecond: median(t.executor),
+  submitsPerSecond: median(t.submits),
+  submitP99Ms: median(t.p99),
+  rounds: { executor: t.executor.map(Math.round), submits: t.submits.map(Math.round) },
+  claimDue: t.claimDue,
+  claimNoneDue: t.claimNoneDue!,
+  problems: t.problems,
+});
+
+/**
+ * Per kind: both sizes filled, then `rounds` rounds alternating which size goes first (medians reported),
+ * so that the machine's load drifting during the run weighs on both alike.
+ */
 export async function measureFlat(
   system: System,
   dbs: Databases,
@@ -229,13 +255,23 @@ export async function measureFlat(
 ): Promise<{ base: FlatPoint; large: FlatPoint }[]> {
   const out: { base: FlatPoint; large: FlatPoint }[] = [];
   for (const kind of ['waiting', 'finished'] as const) {
-    log(`${system}: flatness, ${kind} entries: ${f.baseRows} vs ${f.rows}`);
-    const base = await measurePoint(system, dbs, kind, f.baseRows, e, s, log);
-    const large = await measurePoint(system, dbs, kind, f.rows, e, s, log);
-    for (const p of [base, large]) {
-      console.log(`${system}: claim plan at ${p.rows} ${kind}, due entries waiting (${p.claimDue.ms} ms):\n    ${p.claimDue.plan.join('\n    ')}`);
-      console.log(`${system}: claim plan at ${p.rows} ${kind}, none due (${p.claimNoneDue.ms} ms):\n    ${p.claimNoneDue.plan.join('\n    ')}`);
+    log(`${system}: flatness, ${kind} entries: ${f.baseRows} vs ${f.rows}, ${f.rounds} rounds`);
+    const tables: Table[] = [];
+    try {
+      tables.push(await openTable(system, dbs, kind, f.baseRows, e, log));
+      tables.push(await openTable(system, dbs, kind, f.rows, e, log));
+      for (let round = 0; round < f.rounds; round++) {
+        for (const t of round % 2 === 0 ? tables : [...tables].reverse()) await measureRound(system, t, e, s, log);
+      }
+    } finally {
+      for (const t of tables) await closeTable(t);
     }
+    const [base, large] = tables.map(pointOf) as [FlatPoint, FlatPoint];
+    for (const p of [base, large]) {
+      log(`${system}:   claim at ${p.rows} ${kind}: ${p.claimDue.ms} ms with due entries, ${p.claimNoneDue.ms} ms with none due (median of 5, rolled back)`);
+    }
+    console.log(`${system}: claim plan at ${large.rows} ${kind}, due entries waiting:\n    ${large.claimDue.plan.join('\n    ')}`);
+    console.log(`${system}: claim plan at ${large.rows} ${kind}, none due:\n    ${large.claimNoneDue.plan.join('\n    ')}`);
     out.push({ base, large });
   }
   return out;

@@ -30,7 +30,8 @@
 // stall,own,scrape,peers: the parts to run), WSGATE_BENCH_SCRAPE_ENTRIES (100000),
 // WSGATE_BENCH_SCRAPE_OPERATIONS (40: operations whose counters and histograms the scraped process holds),
 // WSGATE_BENCH_SUSTAINED_SECONDS (120), WSGATE_BENCH_SAMPLE_SECONDS (5: RSS and state counts of the sustained
-// run), WSGATE_BENCH_FLAT_ROWS (1000000), WSGATE_BENCH_FLAT_BASE_ROWS (10000), WSGATE_BENCH_RETENTION_SECONDS
+// run), WSGATE_BENCH_FLAT_ROWS (1000000), WSGATE_BENCH_FLAT_BASE_ROWS (10000),
+// WSGATE_BENCH_FLAT_ROUNDS (3: rounds alternating the two sizes, medians), WSGATE_BENCH_RETENTION_SECONDS
 // (600), WSGATE_BENCH_RETENTION_RATE (2000 submits/s), WSGATE_BENCH_RETENTION_TTL (30 s),
 // WSGATE_BENCH_RETENTION_SAMPLE (30 s). The default parts leave out retention.
 import { spawnSync } from 'node:child_process';
@@ -106,6 +107,7 @@ const sustainedSettings: SustainedSettings = {
 const flatSettings: FlatSettings = {
   rows: num('WSGATE_BENCH_FLAT_ROWS', 1_000_000),
   baseRows: num('WSGATE_BENCH_FLAT_BASE_ROWS', 10_000),
+  rounds: num('WSGATE_BENCH_FLAT_ROUNDS', 3),
 };
 const retentionSettings: RetentionSettings = {
   connections: num('WSGATE_BENCH_CONNECTIONS', 10),
