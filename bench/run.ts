@@ -283,6 +283,10 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
     const rss = m.samples.map((x) => x.rssMb).join(' ');
     const lines = [
       `${fmt(m.submitsPerSecond)} submits/s (p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms), ${fmt(m.runsPerSecond)} runs/s, backlog at the end ${m.backlog}`,
+      `serve process CPU: ${m.cpuUsPerOperation} µs per submit and run, ${m.cpuCores} cores busy on average; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
       `RSS ${m.rssIdleMb} MB idle, ${m.rssMaxMb} MB at most, ${m.rssEndMb} MB at the end; every ${s.sampleSeconds}s: ${rss}`,
       `stopped in ${m.stopSeconds} s; ${m.problems.length ? `CHECK FAILED: ${m.problems.join('; ')}` : 'every accepted submit has its entry, every done entry a success envelope and a record'}`,
     ];

@@ -14,6 +14,8 @@ export interface ServeProcess {
   url: string;
   /** Resident memory of the process in MB (threads included), or null once it ended. */
   rssMb(): number | null;
+  /** CPU seconds the process has used so far, user and system, all its threads. */
+  cpuSeconds(): number | null;
   /** SIGTERM, then waits for the process to end (running operations finish within its grace). */
   stop(): Promise<number | null>;
 }
@@ -38,6 +40,20 @@ export function rssMbOf(pid: number): number | null {
   try {
     const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
+const USER_HZ = 100;
+
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    // The fields after the command name (which may hold spaces), from its closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
   } catch {
     return null;
   }
@@ -83,6 +99,7 @@ export async function startServe(databaseUrl: string, dataDir: string, env: Reco
     pid,
     url: `${base}/webservice.php`,
     rssMb: () => rssMbOf(pid),
+    cpuSeconds: () => cpuSecondsOf(pid),
     async stop() {
       const end = exited(child);
       child.kill('SIGTERM');

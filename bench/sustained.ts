@@ -39,6 +39,13 @@ export interface SustainedMeasurement {
   rssIdleMb: number | null;
   rssMaxMb: number | null;
   rssEndMb: number | null;
+  /**
+   * CPU time of the serve process per accepted submit (its run included), in microseconds, over the load:
+   * what a loaded machine changes least (the wall-clock rates above are bounded by the CPU share it got).
+   */
+  cpuUsPerOperation: number | null;
+  /** The serve process's CPU seconds per wall second during the load (2 = both cores of this machine). */
+  cpuCores: number | null;
   samples: Sample[];
   load: Omit<LoadResult, 'ids'>;
   /** Seconds the process took to stop (its grace lets running operations finish). */
@@ -58,6 +65,7 @@ export async function measureSustained(system: System, dbs: Databases, s: Sustai
     const rssIdleMb = serve.rssMb();
     const samples: Sample[] = [];
     const started = new Date();
+    const cpuBefore = serve.cpuSeconds();
     const sample = async () => {
       const counts = await probe.byState();
       const x = {
@@ -81,6 +89,7 @@ export async function measureSustained(system: System, dbs: Databases, s: Sustai
     }
     await sampling;
     const ended = new Date();
+    const cpuAfter = serve.cpuSeconds();
     const atEnd = await probe.byState();
     await sample();
     const runs = await probe.finishedBetween(started, ended);
@@ -110,6 +119,7 @@ export async function measureSustained(system: System, dbs: Databases, s: Sustai
     const records = await probe.records();
     if (records !== done.length) problems.push(`${records} records for ${done.length} done entries`);
 
+    const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
     const rss = samples.map((x) => x.rssMb).filter((x): x is number => x !== null);
     const { ids: _ids, ...loadWithoutIds } = load;
     return {
@@ -121,6 +131,8 @@ export async function measureSustained(system: System, dbs: Databases, s: Sustai
       rssIdleMb,
       rssMaxMb: rss.length ? Math.max(...rss) : null,
       rssEndMb: rss.at(-1) ?? null,
+      cpuUsPerOperation: cpu === null ? null : Math.round((cpu * 1e6) / Math.max(1, load.ok)),
+      cpuCores: cpu === null ? null : Math.round((cpu / seconds) * 100) / 100,
       samples,
       load: loadWithoutIds,
       stopSeconds,
