@@ -49,7 +49,10 @@ export async function measureRetention(system: System, dbs: Databases, s: Retent
     const samples: RetentionSample[] = [];
     const started = Date.now();
     const sample = async () => {
-      const [counts, size, records] = await Promise.all([probe.byState(), probe.size(), probe.records()]);
+      // One after the other: the PostgreSQL probe is one client.
+      const counts = await probe.byState();
+      const size = await probe.size();
+      const records = await probe.records();
       const x = { t: Math.round((Date.now() - started) / 1000), ...size, queued: counts.queued ?? 0, done: counts.done ?? 0, records, rssMb: serve.rssMb() };
       samples.push(x);
       log(
