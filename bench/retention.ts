@@ -7,7 +7,9 @@
 // the table's rows per state, its size with its indexes and (PostgreSQL) n_dead_tup. The table is bounded
 // when its finished entries and its size in the second half stay within 1.25x of the first half's peak.
 import os from 'node:os';
-import type { Databases, System } from './databases.js';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { sqliteFile, type Databases, type System } from './databases.js';
 import { runLoad, submitBody, type LoadResult } from './load.js';
 import { openQueueProbe, type QueueSize } from './queue-probe.js';
 import { startServe } from './serve-process.js';
@@ -19,6 +21,12 @@ export interface RetentionSettings {
   rate: number;
   ttlSeconds: number;
   sampleSeconds: number;
+  /**
+   * Instead of HTTP submits run by the executor, finished entries (as the executor stores them, with their
+   * result and its expiry) written straight into the table at `rate` per second: the purge's own limit,
+   * beyond what this machine's HTTP path and executor reach.
+   */
+  inject: boolean;
 }
 
 export interface RetentionSample extends QueueSize {
@@ -35,8 +43,49 @@ export interface RetentionMeasurement {
   runsPerSecond: number;
   samples: RetentionSample[];
   bounded: { done: boolean; size: boolean };
-  load: LoadResult;
+  load?: LoadResult;
   problems: string[];
+}
+
+const INJECT_COLUMNS =
+  'INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, finished_at, result, result_expires_at)';
+const injectSelect = (tick: number, at: (x: string) => string) =>
+  `SELECT 'inject' || ${tick} || '_' || i, 'create', '{}', 1, 'done', ${at('0')}, ${at('0')}, ${at('0')}, 'default', ${at('0')},
+     '{"success":true,"result":{"id":"12x' || i || '"}}', ${at('ttl')}`;
+
+/** Writes finished entries at `s.rate` per second for `s.seconds` (a statement every 100 ms); returns how many. */
+async function inject(system: System, url: string, s: RetentionSettings): Promise<number> {
+  const started = performance.now();
+  let written = 0;
+  let tick = 0;
+  const pgClient = system === 'postgresql' ? new pg.Client({ connectionString: url }) : null;
+  const sqlite = system === 'sqlite' ? new Database(sqliteFile(url), { timeout: 10_000 }) : null;
+  await pgClient?.connect();
+  try {
+    for (;;) {
+      const elapsed = (performance.now() - started) / 1000;
+      if (elapsed >= s.seconds) return written;
+      const n = Math.min(Math.floor(s.rate * elapsed) - written, s.rate);
+      if (n > 0) {
+        tick++;
+        if (sqlite) {
+          const now = Date.now();
+          sqlite.exec(`${INJECT_COLUMNS} WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})
+            ${injectSelect(tick, (x) => (x === 'ttl' ? `${now + s.ttlSeconds * 1000}` : `${now}`))} FROM s`);
+        } else {
+          await pgClient!.query(
+            `${INJECT_COLUMNS} ${injectSelect(tick, (x) => (x === 'ttl' ? `(now() AT TIME ZONE 'UTC') + interval '${s.ttlSeconds} seconds'` : `(now() AT TIME ZONE 'UTC')`))}
+             FROM generate_series(1, ${n}) AS s(i)`,
+          );
+        }
+        written += n;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    sqlite?.close();
+    await pgClient?.end();
+  }
 }
 
 export async function measureRetention(system: System, dbs: Databases, s: RetentionSettings, log: (m: string) => void): Promise<RetentionMeasurement> {
@@ -63,18 +112,20 @@ export async function measureRetention(system: System, dbs: Databases, s: Retent
     };
     let sampling = Promise.resolve();
     const every = setInterval(() => (sampling = sampling.then(sample, () => undefined)), s.sampleSeconds * 1000);
-    let load: LoadResult;
+    let load: LoadResult | undefined;
+    let injected = 0;
     try {
-      load = await runLoad({ url: serve.url, body: submitBody(session, 0), connections: s.connections, durationSeconds: s.seconds, rate: s.rate });
+      if (s.inject) injected = await inject(system, url, s);
+      else load = await runLoad({ url: serve.url, body: submitBody(session, 0), connections: s.connections, durationSeconds: s.seconds, rate: s.rate });
     } finally {
       clearInterval(every);
     }
     await sampling;
     await sample();
     const seconds = (Date.now() - started) / 1000;
-    if (load.ok === 0) problems.push('no successful submit');
-    if (load.envelopeErrors) problems.push(`${load.envelopeErrors} error envelopes ${JSON.stringify(load.errorCodes)}`);
-    if (load.non2xx || load.socketErrors || load.timeouts)
+    if (load && load.ok === 0) problems.push('no successful submit');
+    if (load?.envelopeErrors) problems.push(`${load.envelopeErrors} error envelopes ${JSON.stringify(load.errorCodes)}`);
+    if (load && (load.non2xx || load.socketErrors || load.timeouts))
       problems.push(`${load.non2xx} non-2xx, ${load.socketErrors} socket errors, ${load.timeouts} timeouts`);
 
     const half = s.seconds / 2;
@@ -85,8 +136,8 @@ export async function measureRetention(system: System, dbs: Databases, s: Retent
     const bounded = { done: within((x) => x.done), size: within((x) => x.tableMb) };
     if (!bounded.done) problems.push('finished entries grew in the second half');
     return {
-      submitsPerSecond: load.okPerSecond,
-      runsPerSecond: (samples.at(-1)?.records ?? 0) / seconds,
+      submitsPerSecond: load ? load.okPerSecond : injected / seconds,
+      runsPerSecond: load ? (samples.at(-1)?.records ?? 0) / seconds : injected / seconds,
       samples,
       bounded,
       load,

@@ -33,7 +33,8 @@
 // run), WSGATE_BENCH_FLAT_ROWS (1000000), WSGATE_BENCH_FLAT_BASE_ROWS (10000),
 // WSGATE_BENCH_FLAT_ROUNDS (3: rounds alternating the two sizes, medians), WSGATE_BENCH_RETENTION_SECONDS
 // (600), WSGATE_BENCH_RETENTION_RATE (2000 submits/s), WSGATE_BENCH_RETENTION_TTL (30 s),
-// WSGATE_BENCH_RETENTION_SAMPLE (30 s). The default parts leave out retention.
+// WSGATE_BENCH_RETENTION_SAMPLE (30 s), WSGATE_BENCH_RETENTION_INJECT (on: finished entries written straight
+// into the table at the rate instead of HTTP submits run by the executor). The default parts leave out retention.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -115,6 +116,7 @@ const retentionSettings: RetentionSettings = {
   rate: num('WSGATE_BENCH_RETENTION_RATE', 2000),
   ttlSeconds: num('WSGATE_BENCH_RETENTION_TTL', 30),
   sampleSeconds: num('WSGATE_BENCH_RETENTION_SAMPLE', 30),
+  inject: process.env.WSGATE_BENCH_RETENTION_INJECT === 'on',
 };
 /** What the sustained and retention parts found beyond their rows (printed at the end, kept in the JSON). */
 const reports: { system: System; part: string; lines: string[]; details: unknown }[] = [];
@@ -333,13 +335,15 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
   }
   if (parts.has('retention')) {
     const r = retentionSettings;
-    log(`${system}: retention: wsgate serve, result TTL ${r.ttlSeconds}s, ${r.rate} deferred creates/s asked for ${r.seconds}s`);
+    log(
+      `${system}: retention: wsgate serve, result TTL ${r.ttlSeconds}s, ${r.rate} ${r.inject ? 'finished entries written straight into the table' : 'deferred creates'}/s asked for ${r.seconds}s`,
+    );
     const m = await measureRetention(system, dbs, r, log);
     report('retention', m.problems);
     const last = m.samples.at(-1);
     const peak = (f: (x: (typeof m.samples)[number]) => number) => Math.max(0, ...m.samples.map(f));
     const lines = [
-      `${fmt(m.submitsPerSecond)} submits/s reached of ${r.rate} asked, ${fmt(m.runsPerSecond)} runs/s; load average ${os
+      `${fmt(m.submitsPerSecond)} ${r.inject ? 'entries written' : 'submits'}/s reached of ${r.rate} asked, ${fmt(m.runsPerSecond)} runs/s; load average ${os
         .loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}`,
