@@ -80,7 +80,7 @@ export async function startServe(databaseUrl: string, dataDir: string, env: Reco
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000; // a start takes seconds, on a loaded machine a minute or more
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wsgate serve exited with ${child.exitCode} before it was ready`);
     try {
@@ -90,7 +90,7 @@ export async function startServe(databaseUrl: string, dataDir: string, env: Reco
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error('wsgate serve was not ready within 60 s');
+      throw new Error('wsgate serve was not ready within 180 s');
     }
     await new Promise((r) => setTimeout(r, 200));
   }
