@@ -9,6 +9,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Requests per second across all connections at most. */
+    overallRate?: number;
     /** Called with every response body; false counts the response as a mismatch. */
     verifyBody?: (body: string) => boolean;
   }

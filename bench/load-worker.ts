@@ -9,9 +9,10 @@ const spec = workerData as LoadSpec;
 let ok = 0;
 let failed = 0;
 const errorCodes: Record<string, number> = {};
+const ids: string[] = [];
 
 const verifyBody = (body: string): boolean => {
-  let envelope: { success?: unknown; error?: { code?: string } } | null = null;
+  let envelope: { success?: unknown; result?: { operationTrackingID?: string }; error?: { code?: string } } | null = null;
   try {
     envelope = JSON.parse(body);
   } catch {
@@ -19,6 +20,7 @@ const verifyBody = (body: string): boolean => {
   }
   if (envelope?.success === true) {
     ok++;
+    if (spec.collectIds && envelope.result?.operationTrackingID) ids.push(envelope.result.operationTrackingID);
     return true;
   }
   failed++;
@@ -36,6 +38,7 @@ const options = {
   body: spec.body,
   timeout: 10,
   verifyBody,
+  ...(spec.rate ? { overallRate: spec.rate } : {}),
 };
 // In a worker thread autocannon resolves to its raw result, as each of its own workers does: aggregate it.
 const result = autocannon.aggregateResult([await autocannon(options)], options);
@@ -53,5 +56,6 @@ const out: LoadResult = {
   okPerSecond: ok / result.duration,
   latencyP50Ms: result.latency.p50,
   latencyP99Ms: result.latency.p99,
+  ...(spec.collectIds ? { ids } : {}),
 };
 parentPort!.postMessage(out);

@@ -7,6 +7,10 @@ export interface LoadSpec {
   body: string;
   connections: number;
   durationSeconds: number;
+  /** Requests per second across all connections at most (autocannon's overallRate); unset: as fast as answered. */
+  rate?: number;
+  /** Keep the operationTrackingID of every successful answer (LoadResult.ids). */
+  collectIds?: boolean;
 }
 
 export interface LoadResult {
@@ -26,6 +30,8 @@ export interface LoadResult {
   okPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /** The operationTrackingIDs answered, when the spec asked to collect them. */
+  ids?: string[];
 }
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -42,13 +48,13 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** The deferred create every submit benchmark posts. */
-export function submitBody(sessionName: string): string {
+export function submitBody(sessionName: string, queuedelay = 3600): string {
   const params: Record<string, string> = {
     operation: 'create',
     sessionName,
     elementType: 'Contacts',
     element: JSON.stringify({ lastname: 'Bench' }),
-    cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay: 3600 }),
+    cbwsOptions: JSON.stringify({ launchfromqueue: 1, queuedelay }),
   };
   return Object.entries(params)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)

@@ -10,6 +10,15 @@
 //      "baseline" column the built-in one);
 //   6. scrape: GET /metrics over 100,000 stored queue entries, uncached (goal: under 50 ms), vs the statement
 //      its queue gauges need, run alone on the driver (bench/scrape.ts);
+//   8. sustained (bench/sustained.ts): one real `wsgate serve` process, clients submitting deferred creates
+//      for WSGATE_BENCH_SUSTAINED_SECONDS (120) while its executor runs them: submits/s, runs/s, backlog,
+//      p99 submit latency, RSS over time (the row: runs/s beside submits/s);
+//   9. flat (bench/flat.ts): executor ops/s and submits/s with WSGATE_BENCH_FLAT_ROWS (1,000,000) waiting or
+//      finished-unread entries in the table beside WSGATE_BENCH_FLAT_BASE_ROWS (10,000) (the rows: the large
+//      table's rate beside the small one's), and the claim's plan at each size;
+//  10. retention (bench/retention.ts; not in the default set: WSGATE_BENCH_PARTS=retention): a `wsgate serve`
+//      with WSGATE_BENCH_RETENTION_TTL (30 s) as its result TTL under WSGATE_BENCH_RETENTION_RATE (2,000)
+//      deferred creates/s for WSGATE_BENCH_RETENTION_SECONDS (600): rows, size and dead tuples over time.
 //   7. PostgreSQL only: the peer comparison (bench/peers/compare.mjs) - wsgate vs graphile-worker and pg-boss.
 // PostgreSQL comes from WSGATE_BENCH_PG_URL (an admin URL: fresh databases are created there and dropped
 // afterwards) or else from scripts/pg-start; without it the PostgreSQL half is skipped with a note.
@@ -19,7 +28,13 @@
 // WSGATE_CLAIM_BATCH (wsgate's default, 20), WSGATE_BENCH_RECORDS (100000), WSGATE_BENCH_QUERIES (2000),
 // WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_STALL_SECONDS (5), WSGATE_BENCH_PARTS (submits,executor,records,
 // stall,own,scrape,peers: the parts to run), WSGATE_BENCH_SCRAPE_ENTRIES (100000),
-// WSGATE_BENCH_SCRAPE_OPERATIONS (40: operations whose counters and histograms the scraped process holds).
+// WSGATE_BENCH_SCRAPE_OPERATIONS (40: operations whose counters and histograms the scraped process holds),
+// WSGATE_BENCH_SUSTAINED_SECONDS (120), WSGATE_BENCH_SAMPLE_SECONDS (5: RSS and state counts of the sustained
+// run), WSGATE_BENCH_FLAT_ROWS (1000000), WSGATE_BENCH_FLAT_BASE_ROWS (10000),
+// WSGATE_BENCH_FLAT_ROUNDS (3: rounds alternating the two sizes, medians), WSGATE_BENCH_RETENTION_SECONDS
+// (600), WSGATE_BENCH_RETENTION_RATE (2000 submits/s), WSGATE_BENCH_RETENTION_TTL (30 s),
+// WSGATE_BENCH_RETENTION_SAMPLE (30 s), WSGATE_BENCH_RETENTION_INJECT (on: finished entries written straight
+// into the table at the rate instead of HTTP submits run by the executor). The default parts leave out retention.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +50,9 @@ import { measureRecords, type RecordsSettings } from './records.js';
 import { measureStall, type StallSettings } from './stall.js';
 import { measureOwnExecutor, measureOwnSync } from './own.js';
 import { measureScrape, type ScrapeSettings } from './scrape.js';
+import { measureSustained, type SustainedSettings } from './sustained.js';
+import { measureFlat, type FlatSettings } from './flat.js';
+import { measureRetention, type RetentionSettings } from './retention.js';
 
 interface Row {
   system: System;
@@ -82,7 +100,27 @@ const scrapeSettings: ScrapeSettings = {
   scrapes: 20,
   operations: num('WSGATE_BENCH_SCRAPE_OPERATIONS', 40),
 };
-const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,scrape,peers').split(',').map((p) => p.trim()));
+const sustainedSettings: SustainedSettings = {
+  connections: num('WSGATE_BENCH_CONNECTIONS', 10),
+  seconds: num('WSGATE_BENCH_SUSTAINED_SECONDS', 120),
+  sampleSeconds: num('WSGATE_BENCH_SAMPLE_SECONDS', 5),
+};
+const flatSettings: FlatSettings = {
+  rows: num('WSGATE_BENCH_FLAT_ROWS', 1_000_000),
+  baseRows: num('WSGATE_BENCH_FLAT_BASE_ROWS', 10_000),
+  rounds: num('WSGATE_BENCH_FLAT_ROUNDS', 3),
+};
+const retentionSettings: RetentionSettings = {
+  connections: num('WSGATE_BENCH_CONNECTIONS', 10),
+  seconds: num('WSGATE_BENCH_RETENTION_SECONDS', 600),
+  rate: num('WSGATE_BENCH_RETENTION_RATE', 2000),
+  ttlSeconds: num('WSGATE_BENCH_RETENTION_TTL', 30),
+  sampleSeconds: num('WSGATE_BENCH_RETENTION_SAMPLE', 30),
+  inject: process.env.WSGATE_BENCH_RETENTION_INJECT === 'on',
+};
+/** What the sustained and retention parts found beyond their rows (printed at the end, kept in the JSON). */
+const reports: { system: System; part: string; lines: string[]; details: unknown }[] = [];
+const parts = new Set((process.env.WSGATE_BENCH_PARTS || 'submits,executor,records,stall,own,scrape,sustained,flat,peers').split(',').map((p) => p.trim()));
 
 /** The folder of the server scripts/pg-start started for this run (stopped and deleted at the end). */
 let pgFolder: string | undefined;
@@ -239,6 +277,83 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       rows.push({ system, ...r, ratio: r.wsgate / r.baseline });
     }
   }
+  if (parts.has('sustained')) {
+    const s = sustainedSettings;
+    log(`${system}: end to end, sustained: wsgate serve, ${s.connections} connections submitting deferred creates for ${s.seconds}s`);
+    const m = await measureSustained(system, dbs, s, log);
+    report('sustained', m.problems);
+    const rss = m.samples.map((x) => x.rssMb).join(' ');
+    const lines = [
+      `${fmt(m.submitsPerSecond)} submits/s (p50 ${m.latencyP50Ms} ms, p99 ${m.latencyP99Ms} ms), ${fmt(m.runsPerSecond)} runs/s, backlog at the end ${m.backlog}`,
+      `serve process CPU: ${m.cpuUsPerOperation} µs per submit and run, ${m.cpuCores} cores busy on average; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+      `RSS ${m.rssIdleMb} MB idle, ${m.rssMaxMb} MB at most, ${m.rssEndMb} MB at the end; every ${s.sampleSeconds}s: ${rss}`,
+      `stopped in ${m.stopSeconds} s; ${m.problems.length ? `CHECK FAILED: ${m.problems.join('; ')}` : 'every accepted submit has its entry, every done entry a success envelope and a record'}`,
+    ];
+    for (const l of lines) log(`${system}:   ${l}`);
+    reports.push({ system, part: 'sustained', lines, details: m });
+    rows.push({
+      system,
+      metric: `end to end ${s.seconds}s, ${s.connections} conn: runs/s beside submits/s`,
+      unit: 'per s',
+      wsgate: m.runsPerSecond,
+      baseline: m.submitsPerSecond,
+      ratio: m.runsPerSecond / m.submitsPerSecond,
+      problems: { wsgate: m.problems, baseline: [] },
+      details: { wsgate: m, baseline: null },
+    });
+  }
+  if (parts.has('flat')) {
+    const f = flatSettings;
+    for (const { base, large } of await measureFlat(system, dbs, f, executorSettings, submitSettings, log)) {
+      report(`flat ${base.kind} ${base.rows}`, base.problems);
+      report(`flat ${large.kind} ${large.rows}`, large.problems);
+      const problems = { wsgate: large.problems, baseline: base.problems };
+      rows.push({
+        system,
+        metric: `executor, ${large.rows} ${large.kind} entries vs ${base.rows}`,
+        unit: 'ops/s',
+        wsgate: large.executorOpsPerSecond,
+        baseline: base.executorOpsPerSecond,
+        ratio: large.executorOpsPerSecond / base.executorOpsPerSecond,
+        problems,
+        details: { wsgate: large, baseline: base },
+      });
+      rows.push({
+        system,
+        metric: `queued submits, ${large.rows} ${large.kind} entries vs ${base.rows}`,
+        unit: 'ok req/s',
+        wsgate: large.submitsPerSecond,
+        baseline: base.submitsPerSecond,
+        ratio: large.submitsPerSecond / base.submitsPerSecond,
+        problems,
+        details: { wsgate: null, baseline: null },
+      });
+    }
+  }
+  if (parts.has('retention')) {
+    const r = retentionSettings;
+    log(
+      `${system}: retention: wsgate serve, result TTL ${r.ttlSeconds}s, ${r.rate} ${r.inject ? 'finished entries written straight into the table' : 'deferred creates'}/s asked for ${r.seconds}s`,
+    );
+    const m = await measureRetention(system, dbs, r, log);
+    report('retention', m.problems);
+    const last = m.samples.at(-1);
+    const peak = (f: (x: (typeof m.samples)[number]) => number) => Math.max(0, ...m.samples.map(f));
+    const lines = [
+      `${fmt(m.submitsPerSecond)} ${r.inject ? 'entries written' : 'submits'}/s reached of ${r.rate} asked, ${fmt(m.runsPerSecond)} runs/s; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+      `rows at most ${peak((x) => x.rows)} (done ${peak((x) => x.done)}), at the end ${last?.rows} (queued ${last?.queued}, done ${last?.done}); table at most ${peak((x) => x.tableMb)} MB, at the end ${last?.tableMb} MB` +
+        (last?.deadTuples !== null ? `; n_dead_tup at most ${peak((x) => x.deadTuples ?? 0)}, at the end ${last?.deadTuples}` : ''),
+      `bounded: finished entries ${m.bounded.done ? 'yes' : 'NO'}, size ${m.bounded.size ? 'yes' : 'NO'} (second half's peak within 1.25x of the first's)`,
+    ];
+    for (const l of lines) log(`${system}:   ${l}`);
+    reports.push({ system, part: 'retention', lines, details: m });
+  }
   return rows;
 }
 
@@ -254,6 +369,12 @@ async function main(): Promise<number> {
   }
   const systems = wanted.filter((s) => s === 'sqlite' || (s === 'postgresql' && pgUrl));
   for (const n of notes) log(n);
+  log(
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 
   const dbs = new Databases(pgUrl);
   const rows: Row[] = [];
@@ -271,11 +392,16 @@ async function main(): Promise<number> {
   console.log('');
   printTable(rows);
   for (const n of notes) console.log(`note: ${n}`);
+  for (const r of reports) for (const l of r.lines) console.log(`${r.system} ${r.part}: ${l}`);
   console.log(
     `\nmachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}` +
       `\nsubmits: autocannon ${submitSettings.connections} connections, ${submitSettings.durationSeconds}s measured after ${submitSettings.warmupSeconds}s warm-up, in a worker thread` +
       `\nexecutor: ${executorSettings.n} operations in one pass after a ${executorSettings.warmup}-operation warm-up pass, claim batch ${executorSettings.claimBatch}` +
       `\nrecords: ${recordsSettings.records} Contacts; ${recordsSettings.queries} sequential queries per side (one client, keep-alive HTTP for wsgate, the driver for raw SQL); ${recordsSettings.massCalls} MassCreate calls of 1,000 vs the same rows in multi-row INSERTs, one transaction per call` +
+      `\nload average at the end: ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}` +
       `\nratio < 1: wsgate is slower than the baseline. Run took ${Math.round((Date.now() - started) / 1000)} s.`,
   );
   const invalid = rows.filter((r) => r.problems.wsgate.length || r.problems.baseline.length);
@@ -298,7 +424,15 @@ async function main(): Promise<number> {
   fs.writeFileSync(
     out,
     JSON.stringify(
-      { date: new Date().toISOString(), machine: m, settings: { submit: submitSettings, executor: executorSettings }, notes, results: rows },
+      {
+        date: new Date().toISOString(),
+        machine: m,
+        loadAverage: os.loadavg(),
+        settings: { submit: submitSettings, executor: executorSettings, sustained: sustainedSettings, flat: flatSettings, retention: retentionSettings },
+        notes,
+        results: rows,
+        reports,
+      },
       null,
       2,
     ) + '\n',

@@ -9,7 +9,8 @@ import type { Engine } from '../src/executor/engine.js';
 import { CREATE_PARAMS, measurement, type ExecutorMeasurement, type ExecutorSettings } from './executor-common.js';
 import { openBenchRuntime } from './wsgate.js';
 
-async function fill(rt: Runtime, userId: number, count: number): Promise<void> {
+/** Queues `count` due creates of the user (enqueueMany, 500 a statement). */
+export async function fill(rt: Runtime, userId: number, count: number): Promise<void> {
   const base = rt.services.clock.now().getTime() - 60_000;
   for (let i = 0; i < count; i += 500) {
     const chunk = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
