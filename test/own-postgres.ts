@@ -43,8 +43,8 @@ export interface OwnPostgres {
 }
 
 /**
- * A server started before the calling suite's tests and stopped after them (its folder goes with the test
- * file's temporary folder). Call it in the describe, after registering any `after` that stops a gateway
+ * A server started before the calling suite's tests and stopped after them (its folder, a tmpDir(), goes when the test
+ * file ends). Call it in the describe, after registering any `after` that stops a gateway
  * using it: `after` hooks run in the order they are registered.
  */
 export function ownPostgres(): OwnPostgres {

@@ -19,15 +19,21 @@ export interface Backend {
   freshUrl(): Promise<string>;
 }
 
-/** This test file's temporary folder: its SQLite files, data folders and tmpDir()'s, all removed when it ends. */
+/** This test file's temporary folder (its SQLite files and data folders) and those of tmpDir(): removed when it ends. */
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wsgate-test-'));
-// Others may pass through, not list it: the throwaway PostgreSQL servers (own-postgres.ts) run as postgres.
-fs.chmodSync(tmpRoot, 0o711);
+const tmpFolders = [tmpRoot];
+const removeTmpFolders = () => {
+  for (const dir of tmpFolders.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+};
 // Also when the file ends without its `after` hooks (process.exit): nothing is left in /tmp either way.
-process.once('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+process.once('exit', removeTmpFolders);
 
-/** A fresh folder, removed with all it holds when the test file ends. */
-export const tmpDir = (prefix: string) => fs.mkdtempSync(path.join(tmpRoot, `${prefix}-`));
+/** A fresh folder of its own in /tmp, removed with all it holds when the test file ends. */
+export function tmpDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `wsgate-${prefix}-`));
+  tmpFolders.push(dir);
+  return dir;
+}
 
 const sqlite: Backend = {
   name: 'sqlite',
@@ -53,7 +59,7 @@ after(async () => {
       await admin.end();
     }
   }
-  fs.rmSync(tmpRoot, { recursive: true, force: true });
+  removeTmpFolders();
 });
 
 const postgresql: Backend = {
