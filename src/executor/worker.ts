@@ -99,11 +99,11 @@ try {
   const services = servicesOf(data.config, data.clock);
   // Which event scripts exist (checked at start by the process that runs this executor).
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
-  // Connects before the first batch. Prisma's query compiler (~15 MB a thread) is loaded before this worker's
-  // first batch, not at start: a worker the executor never needs stays without it, and the load does not
-  // count against an operation's timeout.
+  // Connects and warms Prisma's query compiler (~15 MB a thread) before the first batch, which would otherwise
+  // wait for both; loading it at the first batch instead widens the window in which a cancel finds the entry
+  // claimed but not started (cancel-running's tests expect the handler to have started).
   await findUserRaw(db.raw, 0);
-  let prismaLoaded: Promise<void> | null = null;
+  await db.prisma.$connect();
   send({ type: 'ready', policies });
   for (;;) {
     const batch = batches.shift();
@@ -113,8 +113,6 @@ try {
       wake = null;
       continue;
     }
-    // A failure here is the database's: the batch meets it again and hands its entries back.
-    await (prismaLoaded ??= db.prisma.$connect()).catch(() => (prismaLoaded = null));
     const outcomes = runBatch(
       {
         db,
