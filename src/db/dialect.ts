@@ -2,23 +2,15 @@
 // (Prisma queries, or Prisma.sql templates that Prisma renders with each provider's placeholders).
 import { Prisma } from './generated/sqlite/client.js';
 
-export interface ClaimParams {
-  queue: string;
-  now: Date;
-  leaseUntil: Date;
-  leaseToken: string;
-  limit: number;
-}
-
 /** The channel an enqueue notifies on PostgreSQL; the payload is `<queue> <due time in epoch ms>`. */
 export const QUEUE_CHANNEL = 'wsgate_queue';
 
 export interface Dialect {
   /**
-   * One statement that reserves up to `limit` queued, due entries of one queue, highest priority first,
-   * then oldest, for the caller's lease token, and returns them.
+   * Appended to a claim's sub-select (`... LIMIT n<skipLocked>`): PostgreSQL skips the rows another claim
+   * has locked rather than waiting for them; SQLite's UPDATE holds the write lock before it reads, so nothing.
    */
-  claimDue(p: ClaimParams): Prisma.Sql;
+  skipLocked: Prisma.Sql;
   /** Rows `(op_id, envelope)` from a JSON array of `{"op_id": ..., "envelope": ...}` objects, as a FROM item `v`. */
   jsonRows(json: string): Prisma.Sql;
   /**
@@ -47,24 +39,11 @@ export interface Dialect {
   queueUsage(userId: number): Prisma.Sql;
 }
 
-const claimable = (p: ClaimParams) => Prisma.sql`
-  SELECT id FROM ws_queued_operation
-  WHERE state = 'queued' AND queue = ${p.queue} AND available_at <= ${p.now}
-  ORDER BY priority DESC, available_at, submitted_at
-  LIMIT ${p.limit}`;
-
-const claimUpdate = (p: ClaimParams, picked: Prisma.Sql) => Prisma.sql`
-  UPDATE ws_queued_operation
-  SET state = 'running', lease_token = ${p.leaseToken}, available_at = ${p.leaseUntil},
-      started_at = ${p.now}, attempts = attempts + 1
-  WHERE id IN (${picked})
-  RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent`;
-
 export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
   // SQLite: the UPDATE takes the database's write lock before it reads, so the sub-select cannot pick a
   // row another executor is claiming at the same moment. No other process can be told of an enqueue.
   sqlite: {
-    claimDue: (p) => claimUpdate(p, claimable(p)),
+    skipLocked: Prisma.empty,
     jsonRows: (json) => Prisma.sql`(SELECT value ->> 'op_id' AS op_id, value ->> 'envelope' AS envelope FROM json_each(${json})) AS v`,
     notifyingInsert: (insert) => insert,
     notify: () => null,
@@ -78,7 +57,7 @@ export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
   // PostgreSQL: rows another executor is claiming are skipped rather than waited for; an enqueue wakes
   // the listeners at once (graphile-worker does the same), polling being the fallback.
   postgresql: {
-    claimDue: (p) => claimUpdate(p, Prisma.sql`${claimable(p)} FOR UPDATE SKIP LOCKED`),
+    skipLocked: Prisma.sql` FOR UPDATE SKIP LOCKED`,
     jsonRows: (json) => Prisma.sql`json_to_recordset(${json}::json) AS v(op_id text, envelope text)`,
     notifyingInsert: (insert) => Prisma.sql`
       WITH inserted AS (${insert})
