@@ -9,9 +9,8 @@ import { EventEmitter } from 'node:events';
 import * as sql from './sql/cancel.js';
 import * as statusSql from './sql/status.js';
 import type { Database, DbTx } from '../db/client.js';
-import { CANCELLED_BEFORE_RUN } from './sql/cancel.js';
 
-export { CANCELLED_BEFORE_RUN, CANCELLED_WHILE_RUNNING, cancelledEnvelope, unlessCancelled } from './sql/cancel.js';
+export { CANCELLED_BEFORE_RUN, CANCELLED_WHILE_RUNNING } from './sql/cancel.js';
 
 /** A cancel asked for in this process; an executor of this process that holds the entry answers whether it took it. */
 export interface CancelRequest {
@@ -35,7 +34,7 @@ export async function cancelEntry(
   userId: number,
   now: Date,
   resultTtlSeconds: number,
-  message = CANCELLED_BEFORE_RUN,
+  message = sql.CANCELLED_BEFORE_RUN,
 ): Promise<CancelOutcome> {
   // Read first: on SQLite a write waits for the executor's batch, which holds the write lock while it runs.
   // An entry may move between the read and the write (claimed, handed back, finished): then it is read again.

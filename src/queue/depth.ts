@@ -49,7 +49,8 @@ export async function queueDepth(db: Database, now: Date, known: string[] = []):
  * per queue and state and live connection (housekeeping, the dashboard). Returns the rows folded.
  */
 export async function foldQueueCounts(db: Database): Promise<number> {
-  if (db.provider !== 'postgresql') return 0;
+  // One writer at a time keeps a single row per queue and state: nothing to fold.
+  if (db.dialect.serializesWrites) return 0;
   const [r] = await db.raw.query<{ n: unknown }>(sql.foldQueueCounts());
   return Number(r?.n ?? 0);
 }

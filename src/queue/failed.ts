@@ -1,6 +1,7 @@
 // The failed store: entries whose attempts were used up by infrastructure failures. They keep their
 // parameters, so that `wsgate retry` can give the same operationTrackingID a new run.
 import * as sql from './sql/failed.js';
+import { wakeListeners } from './sql/enqueue.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import { inBatches, type AttemptError } from './store.js';
@@ -76,7 +77,7 @@ export function maskSecrets(value: unknown): unknown {
 export async function retryFailed(db: Database, ids: string[] | null, now: Date): Promise<string[]> {
   const rows = await db.raw.query<{ id: string; queue: string }>(sql.retryFailed(ids, now));
   for (const queue of new Set(rows.map((r) => r.queue))) {
-    const notify = db.dialect.notify(queue, now);
+    const notify = wakeListeners(db.dialect, queue, now);
     if (notify) await db.raw.query(notify);
   }
   return rows.map((r) => r.id);

@@ -7,7 +7,7 @@
 // enqueueGuarded), whose condition counts and sums the user's unfinished entries from the index
 // (user_id, state, params_bytes) without reading them (so its cost grows with the user's entries, which the
 // limit bounds: about 1 ms at 10,000 on SQLite). Concurrent submits cannot overshoot together, on one
-// gateway or several (the dialect's queueUsage):
+// gateway or several (./sql/quota.ts's queueUsage):
 // - SQLite: an INSERT takes the database's write lock before it reads (as the claim does), so the count
 //   sees every entry committed before it, from this process or any other.
 // - PostgreSQL: a statement reads a snapshot taken as it starts, so two concurrent ones would each miss the

@@ -97,7 +97,7 @@ function announce(entries: NewQueuedOperation[]): void {
 export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): Promise<string[]> {
   if (entries.length === 0) return [];
   const rows = entries.map((entry) => ({ id: nanoid(), entry }));
-  await db.raw.query(db.dialect.notifyingInsert(enqueueSql.insertEntries(rows.map((r) => valuesOf(r.id, r.entry)))));
+  await db.raw.query(enqueueSql.notifyingInsert(db.dialect, enqueueSql.insertEntries(rows.map((r) => valuesOf(r.id, r.entry)))));
   announce(entries);
   return rows.map((r) => r.id);
 }
@@ -108,7 +108,7 @@ export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): 
  */
 export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation): Promise<{ operationTrackingID: string; announce: () => void }> {
   const id = nanoid();
-  await tx.$queryRaw(dialect.notifyingInsert(enqueueSql.insertEntries([valuesOf(id, entry)])));
+  await tx.$queryRaw(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntries([valuesOf(id, entry)])));
   return { operationTrackingID: id, announce: () => announce([entry]) };
 }
 
@@ -130,7 +130,7 @@ export async function enqueueGuarded(
   const id = nanoid();
   const values = valuesOf(id, entry);
   const paramsBytes = values.paramsBytes;
-  const rows = await run(dialect.notifyingInsert(enqueueSql.insertEntryWhere(values, guard(paramsBytes))));
+  const rows = await run(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntryWhere(values, guard(paramsBytes))));
   if (rows.length === 0) return { queued: false, paramsBytes };
   return { queued: true, operationTrackingID: id, paramsBytes, announce: () => announce([entry]) };
 }

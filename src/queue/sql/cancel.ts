@@ -10,7 +10,7 @@ import { WsError } from '../../errors.js';
 export const CANCELLED_BEFORE_RUN = 'The operation was cancelled before it ran';
 export const CANCELLED_WHILE_RUNNING = 'The operation was cancelled while it ran; nothing it wrote to the database was kept';
 
-export const cancelledEnvelope = (message: string) => JSON.stringify(failure(new WsError('OPERATION_CANCELLED', message)));
+const cancelledEnvelope = (message: string) => JSON.stringify(failure(new WsError('OPERATION_CANCELLED', message)));
 
 const expiresAt = (now: Date, resultTtlSeconds: number) => new Date(now.getTime() + resultTtlSeconds * 1000);
 

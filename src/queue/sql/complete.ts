@@ -25,7 +25,7 @@ export const completeEntries = (dialect: Dialect, leaseToken: string, json: stri
     UPDATE ws_queued_operation
     SET state = 'done', result = v.envelope, finished_at = ${now}, lease_token = NULL, params = '{}',
         result_expires_at = ${resultExpiresAt}
-    FROM ${dialect.jsonRows(json)}
+    FROM ${dialect.jsonRows(json, { op_id: 'text', envelope: 'text' })}
     WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
       AND (ws_queued_operation.state || '') = 'running' AND ws_queued_operation.cancel_requested_at IS NULL
     RETURNING ws_queued_operation.id AS id`;

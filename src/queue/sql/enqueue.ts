@@ -1,8 +1,10 @@
 // Enqueue: one INSERT of one or many entries, queued and due at their due time (available_at = due_at), no
-// attempt made yet. Every form returns `queue, due_at` per row, so that the dialect's notifyingInsert can
-// wake idle listeners of other processes (PostgreSQL) in the same statement. The guarded form inserts
-// nothing unless its condition (a quota, ../quota.ts) holds, read by the same statement that inserts.
+// attempt made yet. Every form returns `queue, due_at` per row, so that notifyingInsert wakes idle listeners
+// of other processes (where the dialect can notify: PostgreSQL) in the same statement, once per queue, at
+// its earliest due time; the notification is sent when the statement's transaction commits. The guarded
+// form inserts nothing unless its condition (a quota, ./quota.ts) holds, read by the statement that inserts.
 import { Prisma } from '../../db/generated/sqlite/client.js';
+import { QUEUE_CHANNEL, type Dialect } from '../../db/dialect.js';
 
 /** An entry's columns as the INSERT takes them (`params` already JSON text). */
 export interface EntryValues {
@@ -35,3 +37,23 @@ export const insertEntries = (rows: EntryValues[]) => Prisma.sql`${INSERT}
 
 /** Queues the row only when `guard` holds (no row returned otherwise). */
 export const insertEntryWhere = (e: EntryValues, guard: Prisma.Sql) => Prisma.sql`${INSERT} SELECT ${valuesOf(e)} WHERE ${guard} RETURNING queue, due_at`;
+
+/**
+ * `insert` (returning `queue, due_at`) and a notification per queue. Its rows are text (Prisma cannot read
+ * pg_notify's void), so it also runs inside a Prisma transaction.
+ */
+export const notifyingInsert = (dialect: Dialect, insert: Prisma.Sql) => {
+  const notify = dialect.notify(QUEUE_CHANNEL, Prisma.sql`queue || ' ' || ${dialect.epochMs(Prisma.sql`min(due_at)`)}`);
+  return notify
+    ? Prisma.sql`
+      WITH inserted AS (${insert})
+      SELECT CAST(${notify} AS text) AS notified
+      FROM inserted GROUP BY queue`
+    : insert;
+};
+
+/** Tells idle listeners that entries of `queue` are due at `dueAt` (a retry from the failed store), or null. */
+export const wakeListeners = (dialect: Dialect, queue: string, dueAt: Date) => {
+  const notify = dialect.notify(QUEUE_CHANNEL, Prisma.sql`${`${queue} ${dueAt.getTime()}`}`);
+  return notify ? Prisma.sql`SELECT ${notify}` : null;
+};
