@@ -2,16 +2,10 @@
 // an INSERT the first time), so that `wsgate status` can tell busy and free workers across processes and
 // hosts. Rows not seen since a moment are those of executors that are gone: they are deleted when counted.
 import { Prisma } from '../../db/generated/sqlite/client.js';
+import type { ExecutorRow } from '../executors.js';
 
-export interface ExecutorColumns {
-  id: string;
-  host: string;
-  pid: number;
-  queues: string;
-  maxWorkers: number;
-  busyWorkers: number;
-  startedAt: Date;
-}
+/** An executor's row as stored: where it runs, and its queues as one comma-separated text. */
+export type ExecutorColumns = Omit<ExecutorRow, 'queues'> & { host: string; pid: number; queues: string };
 
 export const refreshExecutor = (e: ExecutorColumns, now: Date) => Prisma.sql`
     UPDATE ws_executor SET busy_workers = ${e.busyWorkers}, max_workers = ${e.maxWorkers}, queues = ${e.queues}, seen_at = ${now}
