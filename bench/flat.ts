@@ -9,6 +9,7 @@
 // analyzed. The claim statement itself (the executor's, from the database handle's dialect) is shown as
 // the database plans it at each size (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE) and timed, in a transaction
 // rolled back, with due entries waiting and with none due (the claim that finds nothing).
+import { claimDue } from '../src/queue/sql/claim.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import os from 'node:os';
@@ -140,7 +141,7 @@ async function probeClaim(system: System, url: string, claim: Prisma.Sql): Promi
 
 const claimOf = (rt: Runtime) => {
   const now = rt.services.clock.now();
-  return rt.db.dialect.claimDue({
+  return claimDue(rt.db.dialect, {
     queue: 'default',
     now,
     leaseUntil: new Date(now.getTime() + 30_000),

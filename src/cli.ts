@@ -126,7 +126,7 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP r
       // Loaded here: the HTTP stack is a third of a start, and only serve (and work's metrics) need it.
       const { startServer } = await import('./server.js');
       const server = await startServer(rt);
-      rt.log.info({ url: `${server.url}/webservice.php`, database: rt.db.provider, executor: config.executorSchedule }, 'wsgate serving');
+      rt.log.info({ url: `${server.url}/webservice.php`, database: rt.db.dialect.name, executor: config.executorSchedule }, 'wsgate serving');
       const reload = () => void server.reload();
       process.on('SIGHUP', reload);
       await new Promise<void>((resolve) => {
@@ -186,7 +186,7 @@ ${flagHelp(WORK_FLAGS)}
         // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
         const metrics = config.metricsPort === undefined ? null : await startMetrics(rt, () => engine, config);
         rt.log.info(
-          { queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.provider, metrics: metrics?.url },
+          { queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.dialect.name, metrics: metrics?.url },
           'wsgate work listening',
         );
         const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());

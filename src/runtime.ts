@@ -100,7 +100,7 @@ export async function reloadOperations(rt: Runtime, loaded: () => void): Promise
  * so that a CLI command run with another modules file cannot drop the indexes the gateways rely on.
  */
 export async function syncIndexes(rt: Runtime): Promise<void> {
-  const indexes = await syncFieldIndexes(rt.db.raw, rt.services.modules, rt.db.provider);
+  const indexes = await syncFieldIndexes(rt.db.raw, rt.services.modules, rt.db.dialect);
   if (indexes.created.length || indexes.dropped.length) rt.log.info(indexes, 'field indexes brought in line with the modules file');
 }
 

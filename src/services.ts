@@ -8,6 +8,7 @@ import { SessionCache } from './auth/session-cache.js';
 import type { Services } from './operations/types.js';
 import { loadModules } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
+import { dialectOf } from './db/dialect.js';
 import { EventHooks } from './operations/own/events-hooks.js';
 import { compileAllowList } from './outbound/allow.js';
 import { liveStoreOf } from './queue/live.js';
@@ -26,7 +27,7 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
     sessions: new SessionCache(),
     resultTtlSeconds: config.resultTtlSeconds,
     requestIdTtlSeconds: Math.round(config.idempotencyHours * 3600),
-    provider: parseDatabaseUrl(config.databaseUrl).provider,
+    dialect: dialectOf(parseDatabaseUrl(config.databaseUrl).provider),
     queryLimits: {
       defaultLimit: config.queryDefaultLimit,
       maxLimit: config.queryMaxLimit,

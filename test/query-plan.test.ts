@@ -8,6 +8,7 @@ import pg from 'pg';
 import { backends, call, login, startGateway, type Gateway } from './support.js';
 import { compileQuery } from '../src/vtql/index.js';
 import { wantedIndexes } from '../src/vtql/indexes.js';
+import { dialectOf, postgresql, sqlite } from '../src/db/dialect.js';
 import { parseDatabaseUrl } from '../src/db/url.js';
 
 const INDEXED = [
@@ -41,7 +42,7 @@ for (const backend of backends) {
         const db = new BetterSqlite3(location.file, { readonly: true });
         addLiveCheck(db, () => Number.POSITIVE_INFINITY);
         plan = async (text) => {
-          const { sql } = compileQuery(text, gw.rt.services.modules, 'sqlite');
+          const { sql } = compileQuery(text, gw.rt.services.modules, sqlite);
           const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql.sql}`).all(...sql.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[];
           return rows.map((r) => r.detail).join('\n');
         };
@@ -51,7 +52,7 @@ for (const backend of backends) {
         await client.connect();
         await client.query('ANALYZE ws_record');
         plan = async (text) => {
-          const { sql } = compileQuery(text, gw.rt.services.modules, 'postgresql');
+          const { sql } = compileQuery(text, gw.rt.services.modules, postgresql);
           const rows = await client.query(`EXPLAIN ${sql.text}`, sql.values as unknown[]);
           return rows.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
         };
@@ -64,7 +65,7 @@ for (const backend of backends) {
     });
 
     test('the indexes the module file asks for exist', async () => {
-      const wanted = wantedIndexes(gw.rt.services.modules, backend.name).map((i) => i.name);
+      const wanted = wantedIndexes(gw.rt.services.modules, dialectOf(backend.name)).map((i) => i.name);
       assert.ok(wanted.some((n) => n.startsWith('wsx_contacts_lastname_')));
       const plans = await plan("select id from Contacts where lastname = 'x';");
       assert.match(plans, /wsx_contacts_lastname_/);

@@ -296,7 +296,7 @@ export async function runPass(rt: Runtime, overrides: Partial<EngineOptions> = {
  * (src/db/session-notices.ts). SQLite's mark is read at every call: nothing to wait for.
  */
 export async function heard<T>(gw: Gateway, change: () => Promise<T>): Promise<T> {
-  const before = gw.rt.db.provider === 'postgresql' ? await gw.rt.db.raw.changeMark?.() : undefined;
+  const before = gw.rt.db.dialect.name === 'postgresql' ? await gw.rt.db.raw.changeMark?.() : undefined;
   const result = await change();
   for (let i = 0; before !== undefined && i < 1_000 && (await gw.rt.db.raw.changeMark!()) === before; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { WsError } from '../src/errors.js';
 import { ModuleRegistry } from '../src/records/modules.js';
 import { compileQuery, parseQuery } from '../src/vtql/index.js';
+import { postgresql, sqlite } from '../src/db/dialect.js';
 import type { Condition, OrderItem, Query, SelectList, Value } from '../src/vtql/ast.js';
 
 const modules = new ModuleRegistry([
@@ -122,8 +123,8 @@ describe('VTQL parser: properties', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), tokenSoup), (text) => {
         refusedOrParsed(() => parseQuery(text), PARSE_CODES);
-        refusedOrParsed(() => compileQuery(text, modules, 'sqlite'), COMPILE_CODES);
-        refusedOrParsed(() => compileQuery(text, modules, 'postgresql'), COMPILE_CODES);
+        refusedOrParsed(() => compileQuery(text, modules, sqlite), COMPILE_CODES);
+        refusedOrParsed(() => compileQuery(text, modules, postgresql), COMPILE_CODES);
       }),
       { numRuns: 2000 },
     );
@@ -133,7 +134,7 @@ describe('VTQL parser: properties', () => {
     fc.assert(
       fc.property(tokenSoup, tokenSoup, (a, b) => {
         const text = `select ${a} from Contacts ${b};`;
-        refusedOrParsed(() => compileQuery(text, modules, 'sqlite'), COMPILE_CODES);
+        refusedOrParsed(() => compileQuery(text, modules, sqlite), COMPILE_CODES);
       }),
       { numRuns: 1000 },
     );
@@ -144,7 +145,7 @@ describe('VTQL parser: properties', () => {
       fc.property(wellFormed, ({ text, tree }) => {
         assert.deepEqual(withoutPositions(parseQuery(text)), tree, text);
         // Translation may refuse a value of the wrong type for its field, with a known code only.
-        refusedOrParsed(() => compileQuery(text, modules, 'postgresql'), COMPILE_CODES);
+        refusedOrParsed(() => compileQuery(text, modules, postgresql), COMPILE_CODES);
       }),
       { numRuns: 1000 },
     );

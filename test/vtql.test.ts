@@ -8,7 +8,9 @@ import pg from 'pg';
 import type { Prisma } from '../src/db/generated/sqlite/client.js';
 import { WsError } from '../src/errors.js';
 import { ModuleRegistry } from '../src/records/modules.js';
-import { compileQuery, parseQuery, toRecords, type Limits, type SqlDialect, type VtqlRecord } from '../src/vtql/index.js';
+import { compileQuery, parseQuery, toRecords, type Limits, type VtqlRecord } from '../src/vtql/index.js';
+import { dialectOf, postgresql, sqlite } from '../src/db/dialect.js';
+import type { Provider } from '../src/db/url.js';
 
 const modules = new ModuleRegistry([
   {
@@ -234,7 +236,7 @@ const cases: Case[] = [
 ];
 
 interface Backend {
-  name: SqlDialect;
+  name: Provider;
   run(sql: Prisma.Sql): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
@@ -283,7 +285,7 @@ function expectError(run: () => unknown, expected: NonNullable<Case['error']>) {
 }
 
 const pgUrl = process.env.WSGATE_TEST_PG_URL;
-const backends: [SqlDialect, () => Promise<Backend>, string | false][] = [
+const backends: [Provider, () => Promise<Backend>, string | false][] = [
   ['sqlite', sqliteBackend, false],
   ['postgresql', () => postgresBackend(pgUrl!), !pgUrl && 'WSGATE_TEST_PG_URL is not set'],
 ];
@@ -302,8 +304,8 @@ for (const [name, open, skip] of backends) {
     ] as const) {
       for (const c of cases) {
         test(`${c.q}${how}`, async () => {
-          if (c.error) return expectError(() => compileQuery(c.q, registry, name, c.limits), c.error);
-          const query = compileQuery(c.q, registry, name, c.limits);
+          if (c.error) return expectError(() => compileQuery(c.q, registry, dialectOf(name), c.limits), c.error);
+          const query = compileQuery(c.q, registry, dialectOf(name), c.limits);
           const records = toRecords(query, await db.run(query.sql));
           if (c.count !== undefined) assert.deepEqual(records, [{ count: c.count }]);
           if (c.records) assert.deepEqual(records, c.records);
@@ -313,14 +315,14 @@ for (const [name, open, skip] of backends) {
     }
 
     test('select * answers the fields in store.ts order: module fields, owner, times, id', async () => {
-      const query = compileQuery(`${C} where id = 2;`, modules, name);
+      const query = compileQuery(`${C} where id = 2;`, modules, dialectOf(name));
       const [record] = toRecords(query, await db.run(query.sql));
       assert.deepEqual(Object.keys(record!), [...modules.get('Contacts')!.fields.map((f) => f.name), 'assigned_user_id', 'createdtime', 'modifiedtime', 'id']);
     });
 
     test('an injection attempt leaves the table as it was', async () => {
-      assert.throws(() => compileQuery(`${C} where lastname = 'x'; delete from ws_record; --';`, modules, name));
-      const query = compileQuery('select count(*) from Contacts;', modules, name);
+      assert.throws(() => compileQuery(`${C} where lastname = 'x'; delete from ws_record; --';`, modules, dialectOf(name)));
+      const query = compileQuery('select count(*) from Contacts;', modules, dialectOf(name));
       assert.deepEqual(toRecords(query, await db.run(query.sql)), [{ count: '6' }]);
     });
   });
@@ -332,7 +334,7 @@ describe('vtql statements', () => {
     for (const dialect of ['sqlite', 'postgresql'] as const) {
       for (const value of hostile) {
         const quoted = `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-        const { sql } = compileQuery(`${C} where lastname = ${quoted} or firstname like ${quoted} or status in (${quoted});`, modules, dialect);
+        const { sql } = compileQuery(`${C} where lastname = ${quoted} or firstname like ${quoted} or status in (${quoted});`, modules, dialectOf(dialect));
         assert.ok(sql.values.includes(value), `${value} is bound`);
         for (const text of [sql.sql, sql.text]) {
           assert.ok(!text.includes('1=1') && !text.includes('DROP') && !text.includes('Robert'), text);
@@ -343,8 +345,8 @@ describe('vtql statements', () => {
 
   test('placeholders follow the database: ? for SQLite, $n for PostgreSQL', () => {
     const q = `${C} where firstname like 'A%' and age > 3;`;
-    const lite = compileQuery(q, modules, 'sqlite').sql;
-    const post = compileQuery(q, modules, 'postgresql').sql;
+    const lite = compileQuery(q, modules, sqlite).sql;
+    const post = compileQuery(q, modules, postgresql).sql;
     assert.match(lite.sql, /json_extract\(data, '\$\.firstname'\).* LIKE \? ESCAPE '\\'/);
     assert.match(post.text, /data::jsonb ->> 'firstname'.* ILIKE \$1 ESCAPE '\\'/);
     assert.match(post.text, /::numeric\) > \$2/);

@@ -25,7 +25,7 @@ async function readFrame(rt: Runtime): Promise<Frame> {
     await minuteCounts(rt.db, new Date(at.getTime() - 60_000)),
     await listExecutors(rt.db, new Date(at.getTime() - 3 * heartbeatEveryMs(rt.config.leaseSeconds) - 1_000)),
   ];
-  return { at, database: rt.db.provider, queues, minutes, executors };
+  return { at, database: rt.db.dialect.name, queues, minutes, executors };
 }
 
 const ago = (ms: number) =>

@@ -1,6 +1,6 @@
 // Opens the database named by DATABASE_URL through a Prisma driver adapter, applies pending migrations,
 // and hides the provider from every layer above: they get a Db (the Prisma client; both providers'
-// generated clients have identical models) and the Dialect for the few statements that differ.
+// generated clients have identical models) and the Dialect, which holds every difference (its name too).
 import path from 'node:path';
 import pg from 'pg';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
@@ -9,7 +9,7 @@ import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
 import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
 import { migratePostgresDatabase, migrateSqliteFile } from './migrate.js';
 import { parseDatabaseUrl, type Provider } from './url.js';
-import { dialects, type Dialect } from './dialect.js';
+import { postgresql, sqlite, type Dialect } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
 import { postgresRaw, sqliteRaw, tracedRaw, type RawSql } from './raw.js';
 import fs from 'node:fs';
@@ -25,7 +25,6 @@ export interface Database {
   /** The driver itself, for the hot paths' statements; never inside a Prisma transaction. */
   raw: RawSql;
   dialect: Dialect;
-  provider: Provider;
   /**
    * Databases opened `dedicated` only (null otherwise): runs `fn` in a transaction on the one connection, so
    * that every statement made meanwhile through `prisma` or `raw` is part of it. Cheaper than Prisma's
@@ -101,8 +100,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     return {
       prisma,
       raw: tracedRaw(sqliteRaw(connected), 'sqlite'),
-      dialect: dialects.sqlite,
-      provider: 'sqlite',
+      dialect: sqlite,
       transaction: options.dedicated ? async (fn) => (await connected()).transaction(fn) : null,
       listen: () => null,
       poolUse: () => ({ total: connection ? 1 : 0, busy: connection?.client.inTransaction ? 1 : 0, waiting: 0 }),
@@ -143,8 +141,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   return {
     prisma,
     raw: tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql'),
-    dialect: dialects.postgresql,
-    provider: 'postgresql',
+    dialect: postgresql,
     transaction: routed?.transaction ?? null,
     listen,
     poolUse: () => ({ total: pool.totalCount, busy: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),

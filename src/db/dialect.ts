@@ -1,94 +1,145 @@
-// The statements whose SQL differs between SQLite and PostgreSQL. Everything else is written once
-// (Prisma queries, or Prisma.sql templates that Prisma renders with each provider's placeholders).
+// Everything that differs between SQLite and PostgreSQL, in one object per database kind, handed out as
+// `db.dialect` (src/db/client.ts). Every statement is written once (Prisma.sql templates, which each
+// provider renders with its own placeholders) and takes from its database's Dialect the few words that
+// differ; no code outside this file asks which database it is on.
 import { Prisma } from './generated/sqlite/client.js';
-
-export interface ClaimParams {
-  queue: string;
-  now: Date;
-  leaseUntil: Date;
-  leaseToken: string;
-  limit: number;
-}
+import type { Provider } from './url.js';
 
 /** The channel an enqueue notifies on PostgreSQL; the payload is `<queue> <due time in epoch ms>`. */
 export const QUEUE_CHANNEL = 'wsgate_queue';
 
+/** A JSON array's objects as rows of these columns (their SQL types: SQLite takes JSON's own). */
+export type JsonColumns = Record<string, 'text' | 'integer'>;
+
 export interface Dialect {
+  /** The database's kind, for what names it (logs, metrics, the migrations folder), never to branch on. */
+  name: Provider;
   /**
-   * One statement that reserves up to `limit` queued, due entries of one queue, highest priority first,
-   * then oldest, for the caller's lease token, and returns them.
+   * True where a write statement takes the whole database's write lock before it reads (SQLite): what it
+   * counts includes every commit before it, and a write transaction excludes all others. False where
+   * statements read a snapshot and writers lock rows (PostgreSQL).
    */
-  claimDue(p: ClaimParams): Prisma.Sql;
-  /** Rows `(op_id, envelope)` from a JSON array of `{"op_id": ..., "envelope": ...}` objects, as a FROM item `v`. */
-  jsonRows(json: string): Prisma.Sql;
+  serializesWrites: boolean;
   /**
-   * Wraps an INSERT ... RETURNING queue, due_at so that idle listeners hear of it (PostgreSQL only). Its rows
-   * are text (Prisma cannot read pg_notify's void), so it also runs inside a Prisma transaction.
+   * True where statements run in this process, on its event loop (SQLite's library), rather than in the
+   * database's own processes: a long scan holds up every other call.
    */
-  notifyingInsert(insert: Prisma.Sql): Prisma.Sql;
-  /** Tells idle listeners that entries of these queues are due (after a retry from the failed store). */
-  notify(queue: string, dueAt: Date): Prisma.Sql | null;
-  /** Rows `(ord, module, owner_id, data)` from a JSON array of `{"module", "owner_id", "data"}`, as a FROM item `v`. */
-  recordRows(json: string): Prisma.Sql;
-  /** The JSON text of column `data` with the keys of the JSON object `patch` set to its values. */
-  mergeData(patch: string): Prisma.Sql;
+  inProcess: boolean;
+  /**
+   * Appended to a claim's sub-select (`... LIMIT n<skipLocked>`): PostgreSQL skips the rows another claim
+   * has locked rather than waiting for them; SQLite's UPDATE holds the write lock before it reads: nothing.
+   */
+  skipLocked: Prisma.Sql;
+  /**
+   * The objects of the JSON array `json` as a FROM item `v` with these columns, and, when `ordinal` is
+   * given, a column of that name numbering them in the array's order.
+   */
+  jsonRows(json: string, columns: JsonColumns, ordinal?: string): Prisma.Sql;
+  /** The JSON text of column `column` with the keys of the JSON object `patch` set to its values. */
+  mergeJson(column: string, patch: string): Prisma.Sql;
+  /** An expression that tells other processes' listeners `payload` on `channel`, or null where none can hear. */
+  notify(channel: string, payload: Prisma.Sql): Prisma.Sql | null;
+  /** A timestamp expression as epoch milliseconds (an integer). */
+  epochMs(timestamp: Prisma.Sql): Prisma.Sql;
   /**
    * A statement that makes transactions asking for the same key wait for each other until commit, or
    * null where a write transaction excludes all others anyway (SQLite's BEGIN IMMEDIATE).
    */
   lockKey(key: string): Prisma.Sql | null;
+  /** The text of field `field` of the JSON text column `data`, '' when absent; compared byte-wise. */
+  jsonText(field: string): Prisma.Sql;
+  /** Field `field` of `data` as a number or a 0/1 boolean; NULL when empty. */
+  jsonCast(field: string, as: 'number' | 'boolean'): Prisma.Sql;
+  /** A timestamp column as 'YYYY-MM-DD HH:MM:SS' (UTC), as coreBOS answers times; compared byte-wise. */
+  dateTimeText(column: string): Prisma.Sql;
+  /** The operator of a pattern match that ignores the case of ASCII letters only. */
+  like: Prisma.Sql;
   /**
-   * A FROM item `q (n, b)`: the user's queued and running entries and the bytes of their parameters, as
-   * the quota check (src/queue/quota.ts) counts them inside the statement that queues. It must see every
-   * entry committed before it: SQLite's INSERT holds the write lock before it reads; PostgreSQL's is a
-   * function (migration 20261201000000_quotas) that takes a per-user advisory lock, held until the calling
-   * transaction ends, and counts after it on a fresh snapshot.
+   * An ORDER BY item for `column` that no index can provide, or the column itself where the planner weighs
+   * that by its statistics anyway.
    */
-  queueUsage(userId: number): Prisma.Sql;
+  unindexedOrder(column: string): string;
+  /**
+   * A condition asked at each row looked at, so that the statement time limit can stop a scan (SQLite's
+   * `wsgate_live()`, src/db/sqlite-connection.ts), or empty where the database enforces the limit itself.
+   */
+  live: Prisma.Sql;
+  /** The names of wsgate's field indexes on ws_record (named `wsx_...`, src/vtql/indexes.ts). */
+  fieldIndexes: Prisma.Sql;
+  /** `ddl` run without the statement time limit (building an index over a large table may take longer). */
+  untimed(ddl: string): string;
+  /** The CREATE TABLE of Prisma's migrations table (src/db/migrate.ts), as Prisma itself writes it. */
+  migrationsTable: string;
 }
 
-const claimable = (p: ClaimParams) => Prisma.sql`
-  SELECT id FROM ws_queued_operation
-  WHERE state = 'queued' AND queue = ${p.queue} AND available_at <= ${p.now}
-  ORDER BY priority DESC, available_at, submitted_at
-  LIMIT ${p.limit}`;
+// Text compares byte-wise on both databases (SQLite's BINARY, PostgreSQL's "C" collation), so ordering and
+// < > agree. LIKE ignores case for ASCII letters only, on both: SQLite's LIKE folds ASCII only, and
+// PostgreSQL's ILIKE under the "C" collation does the same.
 
-const claimUpdate = (p: ClaimParams, picked: Prisma.Sql) => Prisma.sql`
-  UPDATE ws_queued_operation
-  SET state = 'running', lease_token = ${p.leaseToken}, available_at = ${p.leaseUntil},
-      started_at = ${p.now}, attempts = attempts + 1
-  WHERE id IN (${picked})
-  RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent`;
-
-export const dialects: Record<'sqlite' | 'postgresql', Dialect> = {
-  // SQLite: the UPDATE takes the database's write lock before it reads, so the sub-select cannot pick a
-  // row another executor is claiming at the same moment. No other process can be told of an enqueue.
-  sqlite: {
-    claimDue: (p) => claimUpdate(p, claimable(p)),
-    jsonRows: (json) => Prisma.sql`(SELECT value ->> 'op_id' AS op_id, value ->> 'envelope' AS envelope FROM json_each(${json})) AS v`,
-    notifyingInsert: (insert) => insert,
-    notify: () => null,
-    mergeData: (patch) => Prisma.sql`json_patch(data, ${patch})`,
-    recordRows: (json) => Prisma.sql`(SELECT CAST(key AS INTEGER) AS ord, value ->> 'module' AS module, value ->> 'owner_id' AS owner_id,
-      value ->> 'data' AS data FROM json_each(${json})) AS v`,
-    lockKey: () => null,
-    queueUsage: (userId) => Prisma.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation
-      WHERE user_id = ${userId} AND state IN ('queued', 'running')) AS q`,
+// SQLite: one writer at a time, which every write statement waits for before it reads. No other process can
+// be told of an enqueue. The adapter stores timestamps as epoch milliseconds.
+export const sqlite: Dialect = {
+  name: 'sqlite',
+  serializesWrites: true,
+  inProcess: true,
+  skipLocked: Prisma.empty,
+  jsonRows: (json, columns, ordinal) => {
+    const items = Object.keys(columns).map((c) => `value ->> '${c}' AS ${c}`);
+    if (ordinal) items.unshift(`CAST(key AS INTEGER) AS ${ordinal}`);
+    return Prisma.sql`(SELECT ${Prisma.raw(items.join(', '))} FROM json_each(${json})) AS v`;
   },
-  // PostgreSQL: rows another executor is claiming are skipped rather than waited for; an enqueue wakes
-  // the listeners at once (graphile-worker does the same), polling being the fallback.
-  postgresql: {
-    claimDue: (p) => claimUpdate(p, Prisma.sql`${claimable(p)} FOR UPDATE SKIP LOCKED`),
-    jsonRows: (json) => Prisma.sql`json_to_recordset(${json}::json) AS v(op_id text, envelope text)`,
-    notifyingInsert: (insert) => Prisma.sql`
-      WITH inserted AS (${insert})
-      SELECT pg_notify(${QUEUE_CHANNEL}, queue || ' ' || (floor(extract(epoch FROM min(due_at)) * 1000))::bigint)::text AS notified
-      FROM inserted GROUP BY queue`,
-    notify: (queue, dueAt) => Prisma.sql`SELECT pg_notify(${QUEUE_CHANNEL}, ${`${queue} ${dueAt.getTime()}`})`,
-    mergeData: (patch) => Prisma.sql`(data::jsonb || ${patch}::jsonb)::text`,
-    recordRows: (json) =>
-      Prisma.sql`ROWS FROM (json_to_recordset(${json}::json) AS (module text, owner_id integer, data text)) WITH ORDINALITY AS v(module, owner_id, data, ord)`,
-    lockKey: (key) => Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
-    queueUsage: (userId) => Prisma.sql`wsgate_queue_usage(${userId}::integer) AS q`,
-  },
+  mergeJson: (column, patch) => Prisma.sql`json_patch(${Prisma.raw(column)}, ${patch})`,
+  notify: () => null,
+  epochMs: (timestamp) => timestamp,
+  lockKey: () => null,
+  jsonText: (f) => Prisma.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
+  jsonCast: (f, as) => Prisma.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
+  dateTimeText: (c) => Prisma.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
+  like: Prisma.raw('LIKE'),
+  // SQLite has no statistics: it would rather read a whole module in id order (its module index) than sort
+  // the few rows a field index finds. `+id` cannot come from an index, so the field index wins.
+  unindexedOrder: (column) => `+${column}`,
+  live: Prisma.sql` AND wsgate_live()`,
+  fieldIndexes: Prisma.sql`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ws_record' AND name LIKE 'wsx\\_%' ESCAPE '\\'`,
+  untimed: (ddl) => ddl,
+  migrationsTable: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME,
+    "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME,
+    "started_at" DATETIME NOT NULL DEFAULT current_timestamp, "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0)`,
 };
+
+// PostgreSQL: rows another claim holds are skipped rather than waited for; an enqueue wakes the listeners
+// at once (graphile-worker does the same), polling being the fallback.
+export const postgresql: Dialect = {
+  name: 'postgresql',
+  serializesWrites: false,
+  inProcess: false,
+  skipLocked: Prisma.sql` FOR UPDATE SKIP LOCKED`,
+  jsonRows: (json, columns, ordinal) => {
+    const typed = Object.entries(columns).map(([c, type]) => `${c} ${type}`);
+    if (!ordinal) return Prisma.sql`json_to_recordset(${json}::json) AS v(${Prisma.raw(typed.join(', '))})`;
+    const names = [...Object.keys(columns), ordinal].join(', ');
+    return Prisma.sql`ROWS FROM (json_to_recordset(${json}::json) AS (${Prisma.raw(typed.join(', '))})) WITH ORDINALITY AS v(${Prisma.raw(names)})`;
+  },
+  mergeJson: (column, patch) => Prisma.sql`(${Prisma.raw(column)}::jsonb || ${patch}::jsonb)::text`,
+  notify: (channel, payload) => Prisma.sql`pg_notify(${channel}, ${payload})`,
+  epochMs: (timestamp) => Prisma.sql`(floor(extract(epoch FROM ${timestamp}) * 1000))::bigint`,
+  lockKey: (key) => Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
+  jsonText: (f) => Prisma.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
+  jsonCast: (f, as) => Prisma.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
+  dateTimeText: (c) => Prisma.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),
+  like: Prisma.raw('ILIKE'),
+  unindexedOrder: (column) => column,
+  live: Prisma.empty,
+  fieldIndexes: Prisma.sql`SELECT indexname AS name FROM pg_indexes
+        WHERE schemaname = current_schema() AND tablename = 'ws_record' AND indexname LIKE 'wsx\\_%' ESCAPE '\\'`,
+  // SET and RESET in one implicit transaction, so a failure leaves the connection's setting as it was.
+  untimed: (ddl) => `SET statement_timeout = 0; ${ddl}; RESET statement_timeout`,
+  migrationsTable: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+    "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
+    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`,
+};
+
+/** The Dialect of a database kind (a URL's provider, src/db/url.ts). */
+export const dialectOf = (provider: Provider): Dialect => (provider === 'sqlite' ? sqlite : postgresql);

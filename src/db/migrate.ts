@@ -8,20 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import type { Provider } from './url.js';
+import { postgresql, sqlite } from './dialect.js';
 
 const PRISMA_ADVISORY_LOCK = 72707369;
-
-const CREATE_TABLE: Record<Provider, string> = {
-  sqlite: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME,
-    "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME,
-    "started_at" DATETIME NOT NULL DEFAULT current_timestamp, "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0)`,
-  postgresql: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
-    "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
-    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`,
-};
 
 export interface Migration {
   name: string;
@@ -50,7 +39,7 @@ function checkApplied(applied: Map<string, string>, migrations: Migration[]): Mi
 }
 
 function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): string[] {
-  db.exec(CREATE_TABLE.sqlite);
+  db.exec(sqlite.migrationsTable);
   // Prisma's SQLite migrations rebuild tables (new table, copy, drop, rename) with `PRAGMA foreign_keys=OFF`,
   // which SQLite ignores inside a transaction: turn the checks off around it, and check once at the end.
   db.pragma('foreign_keys = OFF');
@@ -83,7 +72,7 @@ function migrateSqlite(db: BetterSqlite3.Database, migrations: Migration[]): str
 async function migratePostgres(client: pg.ClientBase, migrations: Migration[]): Promise<string[]> {
   await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
   try {
-    await client.query(CREATE_TABLE.postgresql);
+    await client.query(postgresql.migrationsTable);
     const { rows } = await client.query<{ migration_name: string; checksum: string }>(
       'SELECT migration_name, checksum FROM _prisma_migrations WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL',
     );

@@ -40,7 +40,7 @@ export interface Readiness {
 
 export function readinessCheck(o: ReadinessOptions): () => Promise<Readiness> {
   const location = parseDatabaseUrl(o.databaseUrl);
-  const expected = readMigrations(path.join(o.migrationsDir, o.db.provider, 'migrations')).map((m) => m.name);
+  const expected = readMigrations(path.join(o.migrationsDir, o.db.dialect.name, 'migrations')).map((m) => m.name);
   // SQLite: the file open now; a file removed or replaced under the process (a volume unmounted, a restore
   // gone wrong) means the database it serves from is gone for every other process.
   const sqliteFile = location.provider === 'sqlite' && location.file !== ':memory:' ? location.file : null;

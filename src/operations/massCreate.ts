@@ -126,7 +126,7 @@ export const massCreate: OperationDefinition = {
         }
         const created = await createRecords(
           db,
-          ctx.services.provider,
+          ctx.services.dialect,
           ctx.services.modules,
           ready.map((r) => r.record),
           user,

@@ -10,7 +10,7 @@ const QUICK_DATA_CHARS = 256 * 1024;
 /** What `quick` compiled, for the run of the same call (the dispatcher passes it the same parameters). */
 const compiled = new WeakMap<Params, TranslatedQuery>();
 
-const compile = (services: Services, p: Params) => compileQuery(p.query as string, services.modules, services.provider, services.queryLimits);
+const compile = (services: Services, p: Params) => compileQuery(p.query as string, services.modules, services.dialect, services.queryLimits);
 
 export const query: OperationDefinition = {
   name: 'query',

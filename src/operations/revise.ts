@@ -15,7 +15,7 @@ export function prepareRevise(ctx: OperationContext, raw: unknown) {
 export async function runRevise(ctx: OperationContext, prepared: ReturnType<typeof prepareRevise>) {
   const { module, id, valid } = prepared;
   const user = callerOf(ctx);
-  return answerFor(user, module, await reviseRecord(ctx.db, ctx.services.provider, ctx.services.modules, module, id, valid, user, ctx.services.clock.now()));
+  return answerFor(user, module, await reviseRecord(ctx.db, ctx.services.dialect, ctx.services.modules, module, id, valid, user, ctx.services.clock.now()));
 }
 
 export const revise: OperationDefinition = {

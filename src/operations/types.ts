@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { DbTx } from '../db/client.js';
 import type { RawSql } from '../db/raw.js';
 import type { SessionCache } from '../auth/session-cache.js';
-import type { Provider } from '../db/url.js';
+import type { Dialect } from '../db/dialect.js';
 import type { Limits } from '../vtql/index.js';
 import type { LoginDefences, SessionPolicy } from '../auth/login.js';
 import type { Secret } from '../auth/secret.js';
@@ -34,8 +34,8 @@ export interface Services {
   sessions: SessionCache;
   /** How long a deferred operation's result waits to be read (s). */
   resultTtlSeconds: number;
-  /** The database's kind, for the few statements written per provider (src/db/dialect.ts). */
-  provider: Provider;
+  /** What differs between the databases, for the statements that differ (src/db/dialect.ts). */
+  dialect: Dialect;
   /** How long a ClientRequestIdentifier is remembered (s). */
   requestIdTtlSeconds: number;
   /** query's row counts (coreBOS: 100 per call) and the bounds of a query. */

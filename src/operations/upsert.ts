@@ -1,4 +1,3 @@
-import { dialects } from '../db/dialect.js';
 import { WsError } from '../errors.js';
 import { answerFor, assertMay, may } from '../records/access.js';
 import type { ModuleDefinition } from '../records/modules.js';
@@ -60,7 +59,7 @@ async function matches(ctx: OperationContext, module: ModuleDefinition, search: 
       limit: { offset: 0, count: 2 },
     },
     ctx.services.modules,
-    ctx.services.provider,
+    ctx.services.dialect,
     { defaultLimit: 2, maxLimit: 2 },
   );
   const rows = await ctx.db.$queryRaw<{ id: unknown }[]>(sql);
@@ -92,7 +91,7 @@ export const upsert: OperationDefinition = {
       // Upserts of a module wait for each other, so that two cannot both find nothing and create. Per module,
       // not per value: searches on other fields, or values written differently ('5' and '5.0'), can match
       // the same record.
-      const lock = dialects[ctx.services.provider].lockKey(`upsert ${module.name}`);
+      const lock = ctx.services.dialect.lockKey(`upsert ${module.name}`);
       if (lock) await db.$queryRaw(lock);
       const found = await matches(inTx, module, search);
       if (found.length > 1) {
@@ -107,7 +106,7 @@ export const upsert: OperationDefinition = {
       }
       assertMay(user, module, 'update');
       const changes = validatePartialElement(module, pick(element, updatedFields));
-      return answerFor(user, module, await reviseRecord(db, ctx.services.provider, ctx.services.modules, module, found[0]!, changes, user, now));
+      return answerFor(user, module, await reviseRecord(db, ctx.services.dialect, ctx.services.modules, module, found[0]!, changes, user, now));
     });
   },
 };

@@ -94,7 +94,7 @@ export function createDispatcher(
         tracedLog(log, call.traceparent).debug({ operation: op.name, operationTrackingID, queue: options.queue }, 'operation queued');
       return envelope;
     }
-    const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.provider === 'sqlite');
+    const isolated = op.isolated === true || (op.isolated === 'sqlite' && db.dialect.inProcess);
     if (isolated && calls) {
       if (op.quick?.(services, params)) {
         try {

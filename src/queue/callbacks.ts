@@ -3,7 +3,8 @@
 // operations: SKIP LOCKED on PostgreSQL, the write lock on SQLite), so that two executors do not send the
 // same try, and record each try. A delivery whose executor died is taken again once its lease ran out.
 import { nanoid } from 'nanoid';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/callbacks.js';
+import * as retention from './sql/retention.js';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import { inBatches } from './store.js';
@@ -36,15 +37,8 @@ type Row = Record<string, unknown>;
 
 export async function claimDeliveries(db: Database, now: Date, leaseSeconds: number, limit: number): Promise<ClaimedDelivery[]> {
   const leaseToken = nanoid();
-  const skipLocked = db.provider === 'postgresql' ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.empty;
-  const rows = await db.raw.query<Row>(Prisma.sql`
-    UPDATE ws_callback_delivery
-    SET state = 'sending', lease_token = ${leaseToken}, available_at = ${new Date(now.getTime() + leaseSeconds * 1000)}, attempts = attempts + 1
-    WHERE id IN (
-      SELECT id FROM ws_callback_delivery
-      WHERE state IN ('pending', 'sending') AND available_at <= ${now}
-      ORDER BY available_at LIMIT ${limit} ${skipLocked})
-    RETURNING id, operation_id, url, method, outcome, payload, attempts, log`);
+  const leaseUntil = new Date(now.getTime() + leaseSeconds * 1000);
+  const rows = await db.raw.query<Row>(sql.claimDeliveries(db.dialect, leaseToken, leaseUntil, now, limit));
   return rows.map((r) => ({
     id: String(r.id),
     operationTrackingID: String(r.operation_id),
@@ -71,11 +65,7 @@ export async function recordTry(
   now: Date,
 ): Promise<boolean> {
   const over = state !== 'pending';
-  const n = await db.raw.execute(Prisma.sql`
-    UPDATE ws_callback_delivery
-    SET state = ${state}, lease_token = NULL, log = ${JSON.stringify([...d.log, tried])}, available_at = ${over ? now : retryAt},
-        finished_at = ${over ? now : null} ${over ? Prisma.sql`, payload = NULL` : Prisma.empty}
-    WHERE id = ${d.id} AND lease_token = ${d.leaseToken} AND state = 'sending'`);
+  const n = await db.raw.execute(sql.recordTry(d.id, d.leaseToken, state, JSON.stringify([...d.log, tried]), over ? now : retryAt, over ? now : null, over));
   return n === 1;
 }
 
@@ -95,9 +85,7 @@ export interface DeliveryStatus {
 
 /** The deliveries of one operation, oldest first. */
 export async function deliveriesOf(db: DbTx, operationTrackingID: string): Promise<DeliveryStatus[]> {
-  const rows = await db.$queryRaw<Row[]>`
-    SELECT id, url, method, outcome, state, attempts, log, created_at, available_at, finished_at
-    FROM ws_callback_delivery WHERE operation_id = ${operationTrackingID} ORDER BY created_at, id`;
+  const rows = await db.$queryRaw<Row[]>(sql.deliveriesOf(operationTrackingID));
   return rows.map((r) => {
     const state = String(r.state) as DeliveryState;
     return {
@@ -117,16 +105,12 @@ export async function deliveriesOf(db: DbTx, operationTrackingID: string): Promi
 
 /** When the next delivery comes due (for an idle delivery loop's timer), or null. */
 export async function nextDelivery(db: Database): Promise<Date | null> {
-  const rows = await db.raw.query<{ at: unknown }>(Prisma.sql`
-    SELECT min(available_at) AS at FROM ws_callback_delivery WHERE state IN ('pending', 'sending')`);
+  const rows = await db.raw.query<{ at: unknown }>(sql.nextDelivery());
   const at = rows[0]?.at;
   return at === null || at === undefined ? null : toDate(at);
 }
 
 /** Deletes deliveries that ended (delivered or failed) before `before`. */
 export async function purgeDeliveries(db: DbTx, before: Date): Promise<number> {
-  return inBatches(
-    (limit) => db.$executeRaw`DELETE FROM ws_callback_delivery WHERE id IN (
-    SELECT id FROM ws_callback_delivery WHERE state IN ('delivered', 'failed') AND finished_at < ${before} LIMIT ${limit})`,
-  );
+  return inBatches((limit) => db.$executeRaw(retention.purgeDeliveries(before, limit)));
 }

@@ -6,15 +6,11 @@
 // it. So once a cancel is answered, the entry's result is OPERATION_CANCELLED and its database writes are
 // rolled back (calls out that it made, an HTTP request or a command, are not undone).
 import { EventEmitter } from 'node:events';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/cancel.js';
+import * as statusSql from './sql/status.js';
 import type { Database, DbTx } from '../db/client.js';
-import { failure } from '../envelope.js';
-import { WsError } from '../errors.js';
 
-export const CANCELLED_BEFORE_RUN = 'The operation was cancelled before it ran';
-export const CANCELLED_WHILE_RUNNING = 'The operation was cancelled while it ran; nothing it wrote to the database was kept';
-
-export const cancelledEnvelope = (message: string) => JSON.stringify(failure(new WsError('OPERATION_CANCELLED', message)));
+export { CANCELLED_BEFORE_RUN, CANCELLED_WHILE_RUNNING } from './sql/cancel.js';
 
 /** A cancel asked for in this process; an executor of this process that holds the entry answers whether it took it. */
 export interface CancelRequest {
@@ -38,18 +34,14 @@ export async function cancelEntry(
   userId: number,
   now: Date,
   resultTtlSeconds: number,
-  message = CANCELLED_BEFORE_RUN,
+  message = sql.CANCELLED_BEFORE_RUN,
 ): Promise<CancelOutcome> {
   // Read first: on SQLite a write waits for the executor's batch, which holds the write lock while it runs.
   // An entry may move between the read and the write (claimed, handed back, finished): then it is read again.
   for (let tries = 0; tries < 3; tries++) {
     const state = await stateOf(db, operationTrackingID, userId);
     if (state === 'queued') {
-      const cancelled = await db.$executeRaw`
-        UPDATE ws_queued_operation
-        SET state = 'cancelled', params = '{}', result = ${cancelledEnvelope(message)}, finished_at = ${now},
-            result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
-        WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'queued'`;
+      const cancelled = await db.$executeRaw(sql.cancelQueued(operationTrackingID, userId, message, now, resultTtlSeconds));
       if (cancelled === 1) return 'cancelled';
     } else if (state === 'running') {
       const outcome = await cancelRunning(db, operationTrackingID, userId, now);
@@ -66,14 +58,12 @@ async function cancelRunning(db: DbTx, operationTrackingID: string, userId: numb
   const request: CancelRequest = { operationTrackingID, answers: [] };
   cancelEvents.emit('requested', request);
   if ((await Promise.all(request.answers)).includes(true)) return 'cancelling';
-  const marked = await db.$executeRaw`
-    UPDATE ws_queued_operation SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
-    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'running'`;
+  const marked = await db.$executeRaw(sql.markRunning(operationTrackingID, userId, now));
   return marked === 1 ? 'cancelling' : null;
 }
 
 const stateOf = async (db: DbTx, operationTrackingID: string, userId: number) =>
-  (await db.$queryRaw<{ state: string }[]>`SELECT state FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`)[0]?.state;
+  (await db.$queryRaw<{ state: string }[]>(statusSql.stateOf(operationTrackingID, userId)))[0]?.state;
 
 /**
  * Writes the mark of entries whose cancel an executor of this process took without one (cancelEntry on
@@ -82,17 +72,13 @@ const stateOf = async (db: DbTx, operationTrackingID: string, userId: number) =>
  */
 export async function markCancelRequested(db: Database, leaseToken: string, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
-  await db.raw.execute(Prisma.sql`
-    UPDATE ws_queued_operation SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
-    WHERE lease_token = ${leaseToken} AND state = 'running' AND id IN (${Prisma.join(ids)})`);
+  await db.raw.execute(sql.markHeld(leaseToken, ids, now));
 }
 
 /** Of the running entries held under these lease tokens, the ones whose cancel was asked for. */
 export async function cancelsRequested(db: Database, leaseTokens: string[]): Promise<string[]> {
   if (leaseTokens.length === 0) return [];
-  const rows = await db.raw.query<{ id: string }>(Prisma.sql`
-    SELECT id FROM ws_queued_operation
-    WHERE state = 'running' AND cancel_requested_at IS NOT NULL AND lease_token IN (${Prisma.join(leaseTokens)})`);
+  const rows = await db.raw.query<{ id: string }>(sql.cancelsRequested(leaseTokens));
   return rows.map((r) => r.id);
 }
 
@@ -103,40 +89,6 @@ export async function cancelsRequested(db: Database, leaseTokens: string[]): Pro
  */
 export async function finishCancelled(db: Pick<Database, 'raw'>, leaseToken: string, ids: string[], now: Date, resultTtlSeconds: number): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.raw.query<{ id: string }>(Prisma.sql`
-    UPDATE ws_queued_operation
-    SET ${cancelledColumns(now, resultTtlSeconds)}, lease_token = NULL, cancel_requested_at = COALESCE(cancel_requested_at, ${now})
-    WHERE lease_token = ${leaseToken} AND state = 'running' AND id IN (${Prisma.join(ids)})
-    RETURNING id`);
+  const rows = await db.raw.query<{ id: string }>(sql.finishCancelled(leaseToken, ids, now, resultTtlSeconds));
   return new Set(rows.map((r) => r.id));
-}
-
-/** The columns of an entry cancelled while it ran. */
-const cancelledColumns = (now: Date, resultTtlSeconds: number) => Prisma.sql`state = 'cancelled', params = '{}',
-  result = ${cancelledEnvelope(CANCELLED_WHILE_RUNNING)}, finished_at = ${now},
-  result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}`;
-
-/**
- * SET items for a statement that takes a running entry out of its run (a hand-back, a failed attempt, an
- * expired lease): `otherwise` for an unmarked entry, the cancelled columns for a marked one. `otherwise`
- * must set `state`, and may set `params`, `result`, `finished_at` and `result_expires_at` (its values are
- * taken when the entry is not marked); the other columns it sets apply to both.
- */
-export function unlessCancelled(
-  now: Date,
-  resultTtlSeconds: number,
-  otherwise: { state: Prisma.Sql; result?: Prisma.Sql; finishedAt?: 'now' | 'null' },
-): Prisma.Sql {
-  const pick = (mine: Prisma.Sql, theirs: Prisma.Sql) => Prisma.sql`CASE WHEN cancel_requested_at IS NULL THEN ${mine} ELSE ${theirs} END`;
-  // PostgreSQL types a parameter in a CASE from the other branch: a column, or NULLIF's NULL of the column's
-  // type (two parameters, or a parameter beside a bare NULL, would be text).
-  const finishedAt =
-    otherwise.finishedAt === 'now'
-      ? Prisma.sql`${now}`
-      : pick(otherwise.finishedAt === 'null' ? Prisma.sql`NULLIF(finished_at, finished_at)` : Prisma.sql`finished_at`, Prisma.sql`${now}`);
-  return Prisma.sql`state = ${pick(otherwise.state, Prisma.sql`'cancelled'`)},
-    params = ${pick(Prisma.sql`params`, Prisma.sql`'{}'`)},
-    result = ${pick(otherwise.result ?? Prisma.sql`result`, Prisma.sql`${cancelledEnvelope(CANCELLED_WHILE_RUNNING)}`)},
-    finished_at = ${finishedAt},
-    result_expires_at = ${pick(Prisma.sql`result_expires_at`, Prisma.sql`${new Date(now.getTime() + resultTtlSeconds * 1000)}`)}`;
 }

@@ -6,7 +6,8 @@
 // by the transaction's first statement), so that the count of running entries and the window's starts
 // that decide the claim's size are those every other claim committed: no executor overshoots.
 import type { Database } from '../db/client.js';
-import type { ClaimParams } from '../db/dialect.js';
+import { claimDue, type ClaimParams } from './sql/claim.js';
+import * as sql from './sql/controls.js';
 import { toDate } from '../db/values.js';
 
 export interface QueueControl {
@@ -20,8 +21,20 @@ export interface QueueControl {
 export const isLimited = (c: QueueControl) => c.maxRunning !== null || c.maxStarts !== null;
 
 export async function readControls(db: Database): Promise<Map<string, QueueControl>> {
-  const rows = await db.prisma.queue.findMany({ select: { name: true, pausedAt: true, maxRunning: true, maxStarts: true, perSeconds: true } });
-  return new Map(rows.map((r) => [r.name, r]));
+  const rows = await db.raw.query<{ name: string; paused_at: unknown; max_running: unknown; max_starts: unknown; per_seconds: unknown }>(sql.readControls());
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return new Map(
+    rows.map((r) => [
+      r.name,
+      {
+        name: r.name,
+        pausedAt: r.paused_at === null || r.paused_at === undefined ? null : toDate(r.paused_at),
+        maxRunning: orNull(r.max_running),
+        maxStarts: orNull(r.max_starts),
+        perSeconds: orNull(r.per_seconds),
+      },
+    ]),
+  );
 }
 
 /** The controls as of at most `everyMs` ago: one small SELECT a second per executor, not one per claim. */
@@ -44,7 +57,7 @@ export class ControlsCache {
 }
 
 async function upsertControl(db: Database, name: string, data: Partial<Omit<QueueControl, 'name'>>, now: Date): Promise<void> {
-  await db.prisma.queue.upsert({ where: { name }, create: { name, ...data, updatedAt: now }, update: { ...data, updatedAt: now } });
+  await db.raw.execute(sql.upsertControl(name, data, now));
 }
 
 export const pauseQueue = (db: Database, name: string, now: Date) => upsertControl(db, name, { pausedAt: now }, now);
@@ -68,14 +81,12 @@ export async function claimLimited<Row>(db: Database, p: ClaimParams): Promise<R
   return db.prisma.$transaction(async (tx) => {
     const lock = db.dialect.lockKey(`wsgate-queue:${p.queue}`);
     if (lock) await tx.$queryRaw(lock);
-    else await tx.$executeRaw`UPDATE ws_queue SET window_starts = window_starts WHERE name = ${p.queue}`;
-    const [c] = await tx.$queryRaw<Record<string, unknown>[]>`
-      SELECT paused_at, max_running, max_starts, per_seconds, window_start, window_starts FROM ws_queue WHERE name = ${p.queue}`;
+    else await tx.$executeRaw(sql.touchQueue(p.queue));
+    const [c] = await tx.$queryRaw<Record<string, unknown>[]>(sql.limitsOf(p.queue));
     if (c?.paused_at) return [];
     let allowed = p.limit;
     if (c && c.max_running !== null) {
-      const [r] = await tx.$queryRaw<{ n: unknown }[]>`
-        SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'running' AND queue = ${p.queue}`;
+      const [r] = await tx.$queryRaw<{ n: unknown }[]>(sql.runningIn(p.queue));
       allowed = Math.min(allowed, Number(c.max_running) - Number(r!.n));
     }
     const rated = c && c.max_starts !== null && c.per_seconds !== null;
@@ -89,9 +100,9 @@ export async function claimLimited<Row>(db: Database, p: ClaimParams): Promise<R
       allowed = Math.min(allowed, Number(c.max_starts) - starts);
     }
     if (allowed <= 0) return [];
-    const rows = await tx.$queryRaw<Row[]>(db.dialect.claimDue({ ...p, limit: allowed }));
+    const rows = await tx.$queryRaw<Row[]>(claimDue(db.dialect, { ...p, limit: allowed }));
     if (rated) {
-      await tx.$executeRaw`UPDATE ws_queue SET window_start = ${windowStart}, window_starts = ${starts + rows.length} WHERE name = ${p.queue}`;
+      await tx.$executeRaw(sql.countStarts(p.queue, windowStart, starts + rows.length));
     }
     return rows;
   });

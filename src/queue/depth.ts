@@ -5,27 +5,15 @@
 // the (state, queue, available_at) index, a range holding those entries alone, and its first queued
 // entry is one seek of the same index. Waiting is queued minus delayed: no trigger can split the two,
 // since an entry moves from delayed to waiting by the clock alone.
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/depth.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { QueueDepth } from '../observe/metrics.js';
 
 export type { QueueDepth };
 
-/**
- * The statement (README, Metrics and health). On PostgreSQL ws_queue_count holds a row per connection that
- * wrote (summed here; foldQueueCounts folds the rows of connections that are gone). One statement sees one
- * snapshot, so its counts and its index reads agree.
- */
-export const depthSql = (now: Date) => Prisma.sql`
-  SELECT c.queue, c.state, c.n,
-    CASE WHEN c.state = 'queued' AND c.n > 0 THEN
-      (SELECT count(*) FROM ws_queued_operation o WHERE o.state = 'queued' AND o.queue = c.queue AND o.available_at > ${now})
-    END AS later,
-    CASE WHEN c.state = 'queued' AND c.n > 0 THEN
-      (SELECT min(o.available_at) FROM ws_queued_operation o WHERE o.state = 'queued' AND o.queue = c.queue)
-    END AS first
-  FROM (SELECT queue, state, sum(n) AS n FROM ws_queue_count GROUP BY queue, state) c`;
+/** The statement (./sql/depth.ts; README, Metrics and health). */
+export const depthSql = sql.depth;
 
 const empty = (queue: string): QueueDepth => ({ queue, waiting: 0, delayed: 0, running: 0, failed: 0, done: 0, oldestWaitingDueAt: null });
 
@@ -61,14 +49,8 @@ export async function queueDepth(db: Database, now: Date, known: string[] = []):
  * per queue and state and live connection (housekeeping, the dashboard). Returns the rows folded.
  */
 export async function foldQueueCounts(db: Database): Promise<number> {
-  if (db.provider !== 'postgresql') return 0;
-  const [r] = await db.raw.query<{ n: unknown }>(Prisma.sql`
-    WITH gone AS (
-      DELETE FROM ws_queue_count WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
-      RETURNING queue, state, n),
-    folded AS (
-      INSERT INTO ws_queue_count (queue, state, slot, n) SELECT queue, state, 0, sum(n) FROM gone GROUP BY queue, state
-      ON CONFLICT (queue, state, slot) DO UPDATE SET n = ws_queue_count.n + excluded.n)
-    SELECT count(*) AS n FROM gone`);
+  // One writer at a time keeps a single row per queue and state: nothing to fold.
+  if (db.dialect.serializesWrites) return 0;
+  const [r] = await db.raw.query<{ n: unknown }>(sql.foldQueueCounts());
   return Number(r?.n ?? 0);
 }

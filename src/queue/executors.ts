@@ -2,7 +2,7 @@
 // can tell busy and free workers across processes and hosts. A row not refreshed for three heartbeats
 // belongs to an executor that is gone.
 import os from 'node:os';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/executors.js';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
 
@@ -24,19 +24,13 @@ export interface ExecutorRow {
 }
 
 export async function reportExecutor(db: Database, row: ExecutorRow, now: Date): Promise<void> {
-  const queues = row.queues.join(',');
-  const updated = await db.raw.execute(Prisma.sql`
-    UPDATE ws_executor SET busy_workers = ${row.busyWorkers}, max_workers = ${row.maxWorkers}, queues = ${queues}, seen_at = ${now}
-    WHERE id = ${row.id}`);
-  if (updated === 0) {
-    await db.raw.execute(Prisma.sql`
-      INSERT INTO ws_executor (id, host, pid, queues, max_workers, busy_workers, started_at, seen_at)
-      VALUES (${row.id}, ${os.hostname()}, ${process.pid}, ${queues}, ${row.maxWorkers}, ${row.busyWorkers}, ${row.startedAt}, ${now})`);
-  }
+  const columns = { ...row, host: os.hostname(), pid: process.pid, queues: row.queues.join(',') };
+  const updated = await db.raw.execute(sql.refreshExecutor(columns, now));
+  if (updated === 0) await db.raw.execute(sql.insertExecutor(columns, now));
 }
 
 export async function removeExecutor(db: Database, id: string): Promise<void> {
-  await db.raw.execute(Prisma.sql`DELETE FROM ws_executor WHERE id = ${id}`);
+  await db.raw.execute(sql.removeExecutor(id));
 }
 
 export interface WorkerCounts {
@@ -47,9 +41,8 @@ export interface WorkerCounts {
 
 /** Workers of executors seen since `since`; older rows are deleted on the way. */
 export async function workerCounts(db: Database, since: Date): Promise<WorkerCounts> {
-  await db.raw.execute(Prisma.sql`DELETE FROM ws_executor WHERE seen_at < ${since}`);
-  const rows = await db.raw.query<{ n: unknown; max: unknown; busy: unknown }>(Prisma.sql`
-    SELECT count(*) AS n, coalesce(sum(max_workers), 0) AS max, coalesce(sum(busy_workers), 0) AS busy FROM ws_executor`);
+  await db.raw.execute(sql.forgetExecutorsBefore(since));
+  const rows = await db.raw.query<{ n: unknown; max: unknown; busy: unknown }>(sql.workerCounts());
   const r = rows[0];
   return { executors: Number(r?.n ?? 0), maxWorkers: Number(r?.max ?? 0), busyWorkers: Number(r?.busy ?? 0) };
 }
@@ -71,9 +64,7 @@ export async function listExecutors(db: Database, since: Date): Promise<Executor
     busy_workers: unknown;
     started_at: unknown;
     seen_at: unknown;
-  }>(
-    Prisma.sql`SELECT id, host, pid, queues, max_workers, busy_workers, started_at, seen_at FROM ws_executor WHERE seen_at >= ${since} ORDER BY started_at, id`,
-  );
+  }>(sql.listExecutors(since));
   return rows.map((r) => ({
     id: r.id,
     host: r.host,
@@ -89,6 +80,6 @@ export async function listExecutors(db: Database, since: Date): Promise<Executor
 /** The queues served by executors seen since `since`. */
 export async function liveQueues(db: DbTx, since: Date): Promise<Set<string>> {
   // Compared here rather than in SQL: the table holds a row per executor, and its times are stored per provider.
-  const rows = await db.$queryRaw<{ queues: string; seen_at: unknown }[]>`SELECT queues, seen_at FROM ws_executor`;
+  const rows = await db.$queryRaw<{ queues: string; seen_at: unknown }[]>(sql.executorQueues());
   return new Set(rows.filter((r) => toDate(r.seen_at) >= since).flatMap((r) => r.queues.split(',')));
 }

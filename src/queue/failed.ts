@@ -1,6 +1,7 @@
 // The failed store: entries whose attempts were used up by infrastructure failures. They keep their
 // parameters, so that `wsgate retry` can give the same operationTrackingID a new run.
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/failed.js';
+import { wakeListeners } from './sql/enqueue.js';
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import { inBatches, type AttemptError } from './store.js';
@@ -35,10 +36,7 @@ export async function listFailed(db: Database): Promise<FailedEntry[]> {
     errors: string | null;
     result_taken_at: unknown;
     output: string | null;
-  }>(Prisma.sql`
-    SELECT q.id, q.operation, q.queue, q.user_id, u.user_name, q.params, q.attempts, q.finished_at, q.errors, q.result_taken_at, q.output
-    FROM ws_queued_operation q LEFT JOIN ws_user u ON u.id = q.user_id
-    WHERE q.state = 'failed' ORDER BY q.finished_at, q.id`);
+  }>(sql.listFailed());
   return rows.map((r) => ({
     operationTrackingID: r.id,
     operation: r.operation,
@@ -77,14 +75,9 @@ export function maskSecrets(value: unknown): unknown {
  * kept). `ids` null means every failed entry. Returns the ids queued again.
  */
 export async function retryFailed(db: Database, ids: string[] | null, now: Date): Promise<string[]> {
-  const rows = await db.raw.query<{ id: string; queue: string }>(Prisma.sql`
-    UPDATE ws_queued_operation
-    SET state = 'queued', available_at = ${now}, attempts = 0, failures = 0, result = NULL, finished_at = NULL,
-        result_taken_at = NULL, lease_token = NULL
-    WHERE state = 'failed' ${ids ? Prisma.sql`AND id IN (${Prisma.join(ids)})` : Prisma.empty}
-    RETURNING id, queue`);
+  const rows = await db.raw.query<{ id: string; queue: string }>(sql.retryFailed(ids, now));
   for (const queue of new Set(rows.map((r) => r.queue))) {
-    const notify = db.dialect.notify(queue, now);
+    const notify = wakeListeners(db.dialect, queue, now);
     if (notify) await db.raw.query(notify);
   }
   return rows.map((r) => r.id);
@@ -92,22 +85,16 @@ export async function retryFailed(db: Database, ids: string[] | null, now: Date)
 
 /** Deletes the given failed entries. Returns the ids deleted (an id not in the failed store is not). */
 export async function forgetFailed(db: Database, ids: string[]): Promise<string[]> {
-  const rows = await db.raw.query<{ id: string }>(Prisma.sql`
-    DELETE FROM ws_queued_operation WHERE state = 'failed' AND id IN (${Prisma.join(ids)}) RETURNING id`);
+  const rows = await db.raw.query<{ id: string }>(sql.forgetFailed(ids));
   return rows.map((r) => r.id);
 }
 
 /** Deletes every failed entry; returns how many. */
 export async function flushFailed(db: Database): Promise<number> {
-  return inBatches((limit) =>
-    db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation WHERE state = 'failed' LIMIT ${limit})`),
-  );
+  return inBatches((limit) => db.raw.execute(sql.flushFailed(limit)));
 }
 
 /** Deletes failed entries that failed before `before`. */
 export async function pruneFailed(db: Database, before: Date): Promise<number> {
-  return inBatches((limit) =>
-    db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE id IN (
-      SELECT id FROM ws_queued_operation WHERE state = 'failed' AND finished_at < ${before} LIMIT ${limit})`),
-  );
+  return inBatches((limit) => db.raw.execute(sql.pruneFailed(before, limit)));
 }

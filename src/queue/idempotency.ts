@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import type { DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
 import { inBatches } from './store.js';
+import * as sql from './sql/idempotency.js';
+import * as retention from './sql/retention.js';
 
 export interface RequestKey {
   userId: number;
@@ -27,16 +29,9 @@ export const requestHashOf = (request: unknown) => createHash('sha256').update(J
  * expired identifier is taken afresh. INVALID_PARAMETER when the identifier was used for another request.
  */
 export async function takeRequestId(tx: DbTx, key: RequestKey, now: Date, expiresAt: Date): Promise<true | string> {
-  const taken = await tx.$queryRaw<{ user_id: unknown }[]>`
-    INSERT INTO ws_idempotent_request (user_id, request_id, operation, request_hash, answer, created_at, expires_at)
-    VALUES (${key.userId}, ${key.requestId}, ${key.operation}, ${key.requestHash}, '', ${now}, ${expiresAt})
-    ON CONFLICT (user_id, request_id) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash,
-      answer = '', created_at = excluded.created_at, expires_at = excluded.expires_at
-    WHERE ws_idempotent_request.expires_at <= ${now}
-    RETURNING user_id`;
+  const taken = await tx.$queryRaw<{ user_id: unknown }[]>(sql.takeRequestId(key, now, expiresAt));
   if (taken.length > 0) return true;
-  const [known] = await tx.$queryRaw<{ operation: string; request_hash: string; answer: string }[]>`
-    SELECT operation, request_hash, answer FROM ws_idempotent_request WHERE user_id = ${key.userId} AND request_id = ${key.requestId}`;
+  const [known] = await tx.$queryRaw<{ operation: string; request_hash: string; answer: string }[]>(sql.knownRequest(key));
   if (!known) throw new Error('an idempotent request row vanished while it was being read');
   if (known.request_hash !== key.requestHash) {
     throw new WsError(
@@ -48,12 +43,9 @@ export async function takeRequestId(tx: DbTx, key: RequestKey, now: Date, expire
 }
 
 export async function storeAnswer(tx: DbTx, key: RequestKey, answer: string): Promise<void> {
-  await tx.$executeRaw`UPDATE ws_idempotent_request SET answer = ${answer} WHERE user_id = ${key.userId} AND request_id = ${key.requestId}`;
+  await tx.$executeRaw(sql.storeAnswer(key, answer));
 }
 
 export async function purgeExpiredRequests(db: DbTx, now: Date): Promise<number> {
-  return inBatches(
-    (limit) => db.$executeRaw`DELETE FROM ws_idempotent_request WHERE (user_id, request_id) IN (
-    SELECT user_id, request_id FROM ws_idempotent_request WHERE expires_at <= ${now} LIMIT ${limit})`,
-  );
+  return inBatches((limit) => db.$executeRaw(retention.purgeExpiredRequests(now, limit)));
 }

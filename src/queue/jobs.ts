@@ -2,7 +2,9 @@
 // label and stored output (without consuming the result), whether a result was already read, and the claim
 // of one named entry for a foreground run.
 import { nanoid } from 'nanoid';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as statusSql from './sql/status.js';
+import * as resultSql from './sql/result.js';
+import * as claimSql from './sql/claim.js';
 import type { Database } from '../db/client.js';
 import { claimedOf, type ClaimedOperation, type ClaimRow } from './store.js';
 
@@ -16,18 +18,15 @@ export interface JobDetails {
 
 /** The entry's owner, context, state and stored envelope; `userId` undefined reads anyone's (the CLI). */
 export async function jobDetails(db: Database, operationTrackingID: string, userId?: number): Promise<JobDetails | null> {
-  const [r] = await db.raw.query<{ user_id: unknown; context: string | null; state: string; result: string | null }>(Prisma.sql`
-    SELECT user_id, context, state, result FROM ws_queued_operation
-    WHERE id = ${operationTrackingID} ${userId === undefined ? Prisma.empty : Prisma.sql`AND user_id = ${userId}`}`);
+  const [r] = await db.raw.query<{ user_id: unknown; context: string | null; state: string; result: string | null }>(
+    statusSql.jobDetails(operationTrackingID, userId),
+  );
   return r ? { userId: Number(r.user_id), context: r.context ?? null, state: r.state, result: r.result ?? null } : null;
 }
 
 /** Whether this user's finished entry was read already (and deleted): a later read answers 410 Gone. */
 export async function resultWasTaken(db: Database, operationTrackingID: string, userId: number, now: Date): Promise<boolean> {
-  const rows = await db.raw.query(Prisma.sql`
-    SELECT 1 AS taken FROM ws_result_taken WHERE id = ${operationTrackingID} AND user_id = ${userId} AND expires_at > ${now}
-    UNION ALL
-    SELECT 1 AS taken FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NOT NULL`);
+  const rows = await db.raw.query(resultSql.resultWasTaken(operationTrackingID, userId, now));
   return rows.length > 0;
 }
 
@@ -38,18 +37,13 @@ export async function resultWasTaken(db: Database, operationTrackingID: string, 
  */
 export async function claimById(db: Database, operationTrackingID: string, now: Date, leaseSeconds: number): Promise<ClaimedOperation | null> {
   const leaseToken = nanoid();
-  const [r] = await db.raw.query<ClaimRow>(Prisma.sql`
-    UPDATE ws_queued_operation
-    SET state = 'running', lease_token = ${leaseToken}, available_at = ${new Date(now.getTime() + leaseSeconds * 1000)},
-        started_at = ${now}, attempts = attempts + 1
-    WHERE id = ${operationTrackingID} AND state = 'queued'
-    RETURNING id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent`);
+  const leaseUntil = new Date(now.getTime() + leaseSeconds * 1000);
+  const [r] = await db.raw.query<ClaimRow>(claimSql.claimById(operationTrackingID, leaseToken, leaseUntil, now));
   return r ? claimedOf(r, leaseToken) : null;
 }
 
 /** The entry's stored state alone (one primary-key read: what a `Prefer: wait` polls); null when there is none. */
 export async function stateOf(db: Database, operationTrackingID: string, userId: number): Promise<string | null> {
-  const [r] = await db.raw.query<{ state: string }>(Prisma.sql`
-    SELECT state FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`);
+  const [r] = await db.raw.query<{ state: string }>(statusSql.stateOf(operationTrackingID, userId));
   return r?.state ?? null;
 }

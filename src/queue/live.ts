@@ -11,7 +11,7 @@
 //   the database (`<database>-live`, its own lock), which getQueuedOperationStatus reads for running entries.
 // Either way the final report is stored with the entry's result, in the transaction that finishes it.
 import Sqlite from 'better-sqlite3';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import { storeLiveReport } from './sql/complete.js';
 import type { Database } from '../db/client.js';
 import { parseDatabaseUrl } from '../db/url.js';
 
@@ -96,9 +96,7 @@ function postgresStore(db: Database): LiveStore {
   return {
     async write(rows) {
       for (const r of rows) {
-        await db.raw.execute(Prisma.sql`
-          UPDATE ws_queued_operation SET progress = ${r.progress}, progress_message = ${r.message}, output = ${JSON.stringify(r.output)}
-          WHERE id = ${r.id} AND lease_token = ${r.leaseToken} AND state = 'running'`);
+        await db.raw.execute(storeLiveReport(r.id, r.leaseToken, r.progress, r.message, JSON.stringify(r.output)));
       }
     },
     read: () => null,

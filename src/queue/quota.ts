@@ -7,7 +7,7 @@
 // enqueueGuarded), whose condition counts and sums the user's unfinished entries from the index
 // (user_id, state, params_bytes) without reading them (so its cost grows with the user's entries, which the
 // limit bounds: about 1 ms at 10,000 on SQLite). Concurrent submits cannot overshoot together, on one
-// gateway or several (the dialect's queueUsage):
+// gateway or several (./sql/quota.ts's queueUsage):
 // - SQLite: an INSERT takes the database's write lock before it reads (as the claim does), so the count
 //   sees every entry committed before it, from this process or any other.
 // - PostgreSQL: a statement reads a snapshot taken as it starts, so two concurrent ones would each miss the
@@ -20,7 +20,9 @@
 import type { WsUser } from '../auth/users.js';
 import type { Database, DbTx } from '../db/client.js';
 import type { Dialect } from '../db/dialect.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import type { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/quota.js';
+import * as retention from './sql/retention.js';
 import { WsError } from '../errors.js';
 import { MAX_QUOTA } from '../config.js';
 import { DEFAULT_PRIORITY, enqueueGuarded, inBatches, type NewQueuedOperation } from './store.js';
@@ -44,15 +46,7 @@ const delayOf = (entry: NewQueuedOperation) => Math.round((entry.dueAt.getTime()
  * admin) is not counted at all: no count, no per-user lock (CASE evaluates its branches lazily).
  */
 const withinQuota = (dialect: Dialect, entry: NewQueuedOperation, quota: QuotaSettings) => (paramsBytes: number) =>
-  Prisma.sql`EXISTS (
-  SELECT 1 FROM ws_user u
-  WHERE u.id = ${entry.userId}
-    AND ${delayOf(entry)} <= COALESCE(u.quota_max_delay_seconds, ${quota.maxDelaySeconds})
-    AND CASE WHEN COALESCE(u.quota_queued, ${quota.queued}) >= ${MAX_QUOTA} AND COALESCE(u.quota_queued_bytes, ${quota.queuedBytes}) >= ${MAX_QUOTA}
-      THEN 1 = 1
-      ELSE EXISTS (SELECT 1 FROM ${dialect.queueUsage(entry.userId)}
-        WHERE q.n < COALESCE(u.quota_queued, ${quota.queued}) AND q.b + ${paramsBytes} <= COALESCE(u.quota_queued_bytes, ${quota.queuedBytes}))
-    END)`;
+  sql.withinQuota(dialect, entry.userId, delayOf(entry), paramsBytes, quota, MAX_QUOTA);
 
 function checkPriority(entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): void {
   const priority = entry.priority ?? DEFAULT_PRIORITY;
@@ -77,10 +71,13 @@ export interface QuotaUsage {
 }
 
 async function usageOf(run: Run, dialect: Dialect, userId: number, quota: QuotaSettings): Promise<QuotaUsage | null> {
-  const [row] = (await run(Prisma.sql`
-    SELECT u.quota_queued, u.quota_queued_bytes, u.quota_max_delay_seconds, q.n, q.b
-    FROM ws_user u, ${dialect.queueUsage(userId)}
-    WHERE u.id = ${userId}`)) as { quota_queued: unknown; quota_queued_bytes: unknown; quota_max_delay_seconds: unknown; n: unknown; b: unknown }[];
+  const [row] = (await run(sql.usageOf(dialect, userId))) as {
+    quota_queued: unknown;
+    quota_queued_bytes: unknown;
+    quota_max_delay_seconds: unknown;
+    n: unknown;
+    b: unknown;
+  }[];
   if (!row) return null;
   const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   const overrides = { queued: orNull(row.quota_queued), queuedBytes: orNull(row.quota_queued_bytes), maxDelaySeconds: orNull(row.quota_max_delay_seconds) };
@@ -147,9 +144,5 @@ export const quotaUsage = (db: Database, userId: number, quota: QuotaSettings) =
 
 /** Deletes a user's queued entries (not running ones), of one queue or all; returns how many. */
 export async function purgeQueued(db: Database, userId: number, queue?: string): Promise<number> {
-  return inBatches((limit) =>
-    db.raw.execute(Prisma.sql`
-      DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation
-        WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? Prisma.empty : Prisma.sql`AND queue = ${queue}`} LIMIT ${limit})`),
-  );
+  return inBatches((limit) => db.raw.execute(retention.purgeQueued(userId, queue, limit)));
 }

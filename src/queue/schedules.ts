@@ -6,6 +6,7 @@
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import { enqueueIn, type NewQueuedOperation } from './store.js';
+import * as sql from './sql/schedules.js';
 
 export interface ScheduleState {
   lastTick: Date;
@@ -14,12 +15,9 @@ export interface ScheduleState {
 
 /** The schedule's state, or null the first time any executor sees it (then it starts at `now`). */
 export async function scheduleState(db: Database, name: string, now: Date): Promise<ScheduleState | null> {
-  const rows = await db.prisma.$queryRaw<{ last_tick: unknown; version: unknown }[]>`
-    SELECT last_tick, version FROM ws_schedule WHERE name = ${name}`;
+  const rows = await db.prisma.$queryRaw<{ last_tick: unknown; version: unknown }[]>(sql.scheduleState(name));
   if (rows[0]) return { lastTick: toDate(rows[0].last_tick), version: Number(rows[0].version) };
-  await db.prisma.$executeRaw`
-    INSERT INTO ws_schedule (name, last_tick, version, updated_at) VALUES (${name}, ${now}, 0, ${now})
-    ON CONFLICT (name) DO NOTHING`;
+  await db.prisma.$executeRaw(sql.startSchedule(name, now));
   return null;
 }
 
@@ -36,9 +34,7 @@ export async function advanceSchedule(
   now: Date,
 ): Promise<{ ids: string[]; announce: () => void } | null> {
   return db.prisma.$transaction(async (tx) => {
-    const moved = await tx.$executeRaw`
-      UPDATE ws_schedule SET last_tick = ${tick}, version = version + 1, updated_at = ${now}
-      WHERE name = ${name} AND version = ${seen.version}`;
+    const moved = await tx.$executeRaw(sql.advanceSchedule(name, seen.version, tick, now));
     if (moved !== 1) return null;
     const queued: { operationTrackingID: string; announce: () => void }[] = [];
     for (const entry of entries) queued.push(await enqueueIn(tx, db.dialect, entry));
@@ -53,11 +49,11 @@ export async function advanceSchedule(
 
 /** Forgets a schedule's state (it was removed from the file): added again, it starts afresh. */
 export async function forgetSchedule(db: Database, name: string): Promise<void> {
-  await db.prisma.$executeRaw`DELETE FROM ws_schedule WHERE name = ${name}`;
+  await db.prisma.$executeRaw(sql.forgetSchedule(name));
 }
 
 /** Every schedule's state, for `wsgate schedule list`. */
 export async function scheduleStates(db: Database): Promise<Map<string, ScheduleState>> {
-  const rows = await db.prisma.$queryRaw<{ name: string; last_tick: unknown; version: unknown }[]>`SELECT name, last_tick, version FROM ws_schedule`;
+  const rows = await db.prisma.$queryRaw<{ name: string; last_tick: unknown; version: unknown }[]>(sql.scheduleStates());
   return new Map(rows.map((r) => [r.name, { lastTick: toDate(r.last_tick), version: Number(r.version) }]));
 }

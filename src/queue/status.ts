@@ -1,6 +1,6 @@
 // A deferred operation's status for the user who queued it (without consuming its result), and the queue's
 // counts for `wsgate status`.
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as sql from './sql/status.js';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { AttemptError } from './store.js';
@@ -40,10 +40,7 @@ export async function statusOf(
   now: Date,
   live?: { read(id: string): LiveReport | null } | null,
 ): Promise<QueuedOperationStatus | null> {
-  const rows = await db.$queryRaw<Record<string, unknown>[]>`
-    SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at, callback,
-      progress, progress_message, output, cancel_requested_at
-    FROM ws_queued_operation WHERE id = ${operationTrackingID} AND user_id = ${userId}`;
+  const rows = await db.$queryRaw<Record<string, unknown>[]>(sql.statusOf(operationTrackingID, userId));
   const r = rows[0];
   if (!r) return null;
   const stored = String(r.state) as Exclude<QueuedOperationState, 'delayed'>;
@@ -90,18 +87,8 @@ export interface CountFilter {
 }
 
 export async function queueCounts(db: Database, now: Date, queues?: string[], filter: CountFilter = {}): Promise<QueueCounts> {
-  const conditions = [
-    queues ? Prisma.sql`queue IN (${Prisma.join(queues)})` : null,
-    filter.context !== undefined ? Prisma.sql`context = ${filter.context}` : null,
-    filter.userId !== undefined ? Prisma.sql`user_id = ${filter.userId}` : null,
-  ].filter((c): c is Prisma.Sql => c !== null);
-  const rows = await db.raw.query<{ state: string; later: unknown; n: unknown }>(Prisma.sql`
-    SELECT state, later, count(*) AS n FROM (
-      SELECT state, CASE WHEN state = 'queued' AND available_at > ${now} THEN 1 ELSE 0 END AS later
-      FROM ws_queued_operation
-      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}
-    ) AS entries
-    GROUP BY state, later`);
+  const conditions = sql.countFilter(queues, filter.context, filter.userId);
+  const rows = await db.raw.query<{ state: string; later: unknown; n: unknown }>(sql.queueCounts(now, conditions));
   const counts: QueueCounts = { waiting: 0, delayed: 0, running: 0, failed: 0, done: 0 };
   for (const r of rows) {
     const n = Number(r.n);
@@ -115,7 +102,6 @@ export async function queueCounts(db: Database, now: Date, queues?: string[], fi
 
 /** Queued entries (due or not) per queue. */
 export async function queuedByQueue(db: Database): Promise<Map<string, number>> {
-  const rows = await db.raw.query<{ queue: string; n: unknown }>(Prisma.sql`
-    SELECT queue, count(*) AS n FROM ws_queued_operation WHERE state = 'queued' GROUP BY queue`);
+  const rows = await db.raw.query<{ queue: string; n: unknown }>(sql.queuedByQueue());
   return new Map(rows.map((r) => [r.queue, Number(r.n)]));
 }

@@ -1,12 +1,19 @@
 // The queue's hot paths: enqueue, claim with a lease, renew leases (heartbeat), complete a batch (fenced by
-// the lease token), read a result once, purge. Each is one raw SQL statement rather than an ORM call:
-// enqueue, claim and heartbeat go straight to the driver (src/db/raw.ts); completion runs inside the
-// transaction that holds the operations' writes, so it goes through Prisma's transaction client.
+// the lease token), read a result once, purge. Their statements, and what each guarantees, are in ./sql/;
+// enqueue, claim and heartbeat go straight to the driver (src/db/raw.ts); completion runs on the driver
+// inside a dedicated database's transaction that holds the operations' writes.
 import { claimLimited, isLimited, type QueueControl } from './controls.js';
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import { toDate } from '../db/values.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import type { Prisma } from '../db/generated/sqlite/client.js';
+import * as enqueueSql from './sql/enqueue.js';
+import type { EntryValues } from './sql/enqueue.js';
+import * as claimSql from './sql/claim.js';
+import * as leaseSql from './sql/lease.js';
+import * as completeSql from './sql/complete.js';
+import * as resultSql from './sql/result.js';
+import * as retention from './sql/retention.js';
 import { queueEvents } from './events.js';
 import type { Dialect } from '../db/dialect.js';
 import { reportColumns, type LiveReport } from './live.js';
@@ -59,21 +66,21 @@ export interface ClaimedOperation {
 
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
-const INSERT = Prisma.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback, trace_parent)`;
-
-const valuesOf = (
-  id: string,
-  e: NewQueuedOperation,
-  params: string,
-  bytes = Buffer.byteLength(params),
-) => Prisma.sql`${id}, ${e.operation}, ${params}, ${bytes}, ${e.userId},
-  'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue ?? DEFAULT_QUEUE}, ${e.priority ?? DEFAULT_PRIORITY}, ${e.context ?? null},
-  ${e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null}, ${e.traceParent ?? null}`;
-
-const insertRows = (rows: { id: string; entry: NewQueuedOperation }[]) => Prisma.sql`${INSERT}
-  VALUES ${Prisma.join(rows.map(({ id, entry }) => Prisma.sql`(${valuesOf(id, entry, JSON.stringify(entry.params))})`))}
-  RETURNING queue, due_at`;
+/** The entry's columns as the INSERT takes them. */
+const valuesOf = (id: string, e: NewQueuedOperation, params = JSON.stringify(e.params)): EntryValues => ({
+  id,
+  operation: e.operation,
+  params,
+  paramsBytes: Buffer.byteLength(params),
+  userId: e.userId,
+  dueAt: e.dueAt,
+  submittedAt: e.submittedAt,
+  queue: e.queue ?? DEFAULT_QUEUE,
+  priority: e.priority ?? DEFAULT_PRIORITY,
+  context: e.context ?? null,
+  callback: e.callback ? JSON.stringify({ url: e.callback.url, method: e.callback.method }) : null,
+  traceParent: e.traceParent ?? null,
+});
 
 /** Wakes this process's executor for the entries' queues: one wake-up per queue, at its earliest due time. */
 function announce(entries: NewQueuedOperation[]): void {
@@ -90,7 +97,7 @@ function announce(entries: NewQueuedOperation[]): void {
 export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): Promise<string[]> {
   if (entries.length === 0) return [];
   const rows = entries.map((entry) => ({ id: nanoid(), entry }));
-  await db.raw.query(db.dialect.notifyingInsert(insertRows(rows)));
+  await db.raw.query(enqueueSql.notifyingInsert(db.dialect, enqueueSql.insertEntries(rows.map((r) => valuesOf(r.id, r.entry)))));
   announce(entries);
   return rows.map((r) => r.id);
 }
@@ -101,7 +108,7 @@ export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): 
  */
 export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation): Promise<{ operationTrackingID: string; announce: () => void }> {
   const id = nanoid();
-  await tx.$queryRaw(dialect.notifyingInsert(insertRows([{ id, entry }])));
+  await tx.$queryRaw(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntries([valuesOf(id, entry)])));
   return { operationTrackingID: id, announce: () => announce([entry]) };
 }
 
@@ -121,11 +128,9 @@ export async function enqueueGuarded(
   guard: (paramsBytes: number) => Prisma.Sql,
 ): Promise<GuardedEnqueue> {
   const id = nanoid();
-  const params = JSON.stringify(entry.params);
-  const paramsBytes = Buffer.byteLength(params);
-  const rows = await run(
-    dialect.notifyingInsert(Prisma.sql`${INSERT} SELECT ${valuesOf(id, entry, params, paramsBytes)} WHERE ${guard(paramsBytes)} RETURNING queue, due_at`),
-  );
+  const values = valuesOf(id, entry);
+  const paramsBytes = values.paramsBytes;
+  const rows = await run(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntryWhere(values, guard(paramsBytes))));
   if (rows.length === 0) return { queued: false, paramsBytes };
   return { queued: true, operationTrackingID: id, paramsBytes, announce: () => announce([entry]) };
 }
@@ -193,7 +198,9 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
     }
     const params = { queue, now: options.now, leaseUntil, leaseToken, limit };
     const rows =
-      control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.raw.query<ClaimRow>(db.dialect.claimDue(params), { prepared: true });
+      control && isLimited(control)
+        ? await claimLimited<ClaimRow>(db, params)
+        : await db.raw.query<ClaimRow>(claimSql.claimDue(db.dialect, params), { prepared: true });
     if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
     const batch = rows.map((r) => claimedOf(r, leaseToken));
     // RETURNING does not promise the sub-select's order; this is the claim's order.
@@ -209,9 +216,7 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
  */
 export async function renewLeases(db: Database, leaseTokens: string[], now: Date, leaseSeconds: number): Promise<number> {
   if (leaseTokens.length === 0) return 0;
-  return db.raw.execute(Prisma.sql`
-    UPDATE ws_queued_operation SET available_at = ${new Date(now.getTime() + leaseSeconds * 1000)}
-    WHERE state = 'running' AND lease_token IN (${Prisma.join(leaseTokens)})`);
+  return db.raw.execute(leaseSql.renewLeases(leaseTokens, new Date(now.getTime() + leaseSeconds * 1000)));
 }
 
 export interface Completion {
@@ -225,10 +230,7 @@ export interface Completion {
  * that finishes it (before completeMany, while the lease still fences it).
  */
 export async function storeReport(db: Pick<Database, 'raw'>, operationTrackingID: string, leaseToken: string, report: LiveReport): Promise<void> {
-  const c = reportColumns(report);
-  await db.raw.execute(Prisma.sql`
-    UPDATE ws_queued_operation SET progress = ${c.progress}, progress_message = ${c.message}, output = ${c.output}
-    WHERE id = ${operationTrackingID} AND lease_token = ${leaseToken}`);
+  await db.raw.execute(completeSql.storeReport(operationTrackingID, leaseToken, reportColumns(report)));
 }
 
 /**
@@ -246,19 +248,8 @@ export async function completeMany(
 ): Promise<Set<string>> {
   if (completions.length === 0) return new Set();
   const json = JSON.stringify(completions.map((c) => ({ op_id: c.operationTrackingID, envelope: c.envelope })));
-  // `state || ''` keeps SQLite from driving the update by the state index (a scan of every running entry
-  // per row of the list) instead of by the primary key.
-  const rows = await db.raw.query<{ id: string }>(
-    Prisma.sql`
-    UPDATE ws_queued_operation
-    SET state = 'done', result = v.envelope, finished_at = ${now}, lease_token = NULL, params = '{}',
-        result_expires_at = ${new Date(now.getTime() + resultTtlSeconds * 1000)}
-    FROM ${db.dialect.jsonRows(json)}
-    WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
-      AND (ws_queued_operation.state || '') = 'running' AND ws_queued_operation.cancel_requested_at IS NULL
-    RETURNING ws_queued_operation.id AS id`,
-    { prepared: true },
-  );
+  const expiresAt = new Date(now.getTime() + resultTtlSeconds * 1000);
+  const rows = await db.raw.query<{ id: string }>(completeSql.completeEntries(db.dialect, leaseToken, json, now, expiresAt), { prepared: true });
   return new Set(rows.map((r) => r.id));
 }
 
@@ -268,34 +259,20 @@ export async function completeMany(
  * concurrent readers exactly one gets it; a failed one stays in the failed store, marked as read.
  */
 export async function takeResult(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<string | null> {
-  const deleted = await db.$queryRaw<{ result: string; result_expires_at: unknown }[]>`
-    DELETE FROM ws_queued_operation
-    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state IN ('done', 'cancelled') AND result_expires_at > ${now}
-    RETURNING result, result_expires_at`;
+  const deleted = await db.$queryRaw<{ result: string; result_expires_at: unknown }[]>(resultSql.takeFinished(operationTrackingID, userId, now));
   if (deleted[0]) {
     // Remembered until the result would have expired: a second read over HTTP answers 410 Gone, not 404.
-    await db.$executeRaw`INSERT INTO ws_result_taken (id, user_id, taken_at, expires_at)
-      VALUES (${operationTrackingID}, ${userId}, ${now}, ${toDate(deleted[0].result_expires_at)})
-      ON CONFLICT (id) DO NOTHING`;
+    await db.$executeRaw(resultSql.rememberTaken(operationTrackingID, userId, now, toDate(deleted[0].result_expires_at)));
     return deleted[0].result;
   }
-  const failed = await db.$queryRaw<{ result: string }[]>`
-    UPDATE ws_queued_operation SET result_taken_at = ${now}
-    WHERE id = ${operationTrackingID} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NULL
-    RETURNING result`;
+  const failed = await db.$queryRaw<{ result: string }[]>(resultSql.takeFailed(operationTrackingID, userId, now));
   return failed[0]?.result ?? null;
 }
 
 /** Deletes done and cancelled entries whose result was not read in time, and old records of results read. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
-  await inBatches(
-    (limit) => db.$executeRaw`DELETE FROM ws_result_taken WHERE id IN (
-    SELECT id FROM ws_result_taken WHERE expires_at <= ${now} LIMIT ${limit})`,
-  );
-  return inBatches(
-    (limit) => db.$executeRaw`DELETE FROM ws_queued_operation WHERE id IN (
-    SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`,
-  );
+  await inBatches((limit) => db.$executeRaw(retention.purgeTakenResults(now, limit)));
+  return inBatches((limit) => db.$executeRaw(retention.purgeExpiredResults(now, limit)));
 }
 
 /**

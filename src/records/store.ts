@@ -8,8 +8,7 @@ import type { ModuleDefinition, ModuleRegistry } from './modules.js';
 import type { ValidElement } from './validate.js';
 import { checkChangedReferences, checkReferences, referenceErrors } from './references.js';
 import { Prisma } from '../db/generated/sqlite/client.js';
-import { dialects } from '../db/dialect.js';
-import type { Provider } from '../db/url.js';
+import type { Dialect } from '../db/dialect.js';
 
 export type WsRecord = Record<string, string>;
 
@@ -113,7 +112,7 @@ export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: Mo
 /** Sets only the fields the element gives (coreBOS revise); the others keep their values. */
 export async function reviseRecord(
   db: DbTx,
-  provider: Provider,
+  dialect: Dialect,
   modules: ModuleRegistry,
   module: ModuleDefinition,
   id: number,
@@ -125,7 +124,7 @@ export async function reviseRecord(
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
   // Merged by the database in the one statement, so that a concurrent revise of other fields is kept.
   const [row] = await db.$queryRaw<{ owner_id: unknown; created_at: unknown; data: string }[]>`
-    UPDATE ws_record SET data = ${dialects[provider].mergeData(JSON.stringify(element.fields))}, modified_at = ${now},
+    UPDATE ws_record SET data = ${dialect.mergeJson('data', JSON.stringify(element.fields))}, modified_at = ${now},
       owner_id = COALESCE(${ownerId}, owner_id)
     WHERE id = ${id} AND module = ${module.name}
     RETURNING owner_id, created_at, data`;
@@ -147,7 +146,7 @@ const INSERT_CHUNK = 1000;
  */
 export async function createRecords(
   db: DbTx,
-  provider: Provider,
+  dialect: Dialect,
   modules: ModuleRegistry,
   items: NewRecord[],
   caller: WsUser,
@@ -177,7 +176,7 @@ export async function createRecords(
     const json = JSON.stringify(chunk.map((r) => ({ module: r.module.name, owner_id: r.ownerId, data: r.data })));
     const inserted = await db.$queryRaw<{ id: unknown }[]>`
       INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
-      SELECT v.module, v.owner_id, v.data, ${now}, ${now} FROM ${dialects[provider].recordRows(json)} ORDER BY v.ord
+      SELECT v.module, v.owner_id, v.data, ${now}, ${now} FROM ${dialect.jsonRows(json, { module: 'text', owner_id: 'integer', data: 'text' }, 'ord')} ORDER BY v.ord
       RETURNING id`;
     // Both databases number the rows of one INSERT in the order it receives them (SQLite's rowids, a
     // PostgreSQL sequence read row by row), here ORDER BY ord; RETURNING's own order is not promised.

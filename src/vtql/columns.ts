@@ -1,12 +1,11 @@
-// How a VTQL field reads in SQL over ws_record, on each database. Declared fields live in the JSON text
-// column `data` (every value a string, '' when empty); the system fields are columns of their own.
+// How a VTQL field reads in SQL over ws_record, on each database (the words that differ are the Dialect's,
+// src/db/dialect.ts). Declared fields live in the JSON text column `data` (every value a string, '' when empty); the system fields are columns of their own.
 import { Prisma } from '../db/generated/sqlite/client.js';
+import type { Dialect } from '../db/dialect.js';
 import { WsError } from '../errors.js';
 import { USERS_MODULE_PREFIX } from '../auth/users.js';
 import type { FieldType, ModuleDefinition } from '../records/modules.js';
 import type { FieldRef } from './ast.js';
-
-export type SqlDialect = 'sqlite' | 'postgresql';
 
 /** How values of a field compare: as text, as numbers, as 0/1, or as web-service ids. */
 export type ValueKind = 'text' | 'number' | 'boolean' | 'id';
@@ -30,35 +29,6 @@ export interface Column {
    */
   folded?: Prisma.Sql;
 }
-
-interface SqlFlavour {
-  jsonText(field: string): Prisma.Sql;
-  jsonCast(field: string, as: 'number' | 'boolean'): Prisma.Sql;
-  /** A timestamp column as 'YYYY-MM-DD HH:MM:SS' (UTC), as store.ts answers it. */
-  dateTimeText(column: 'created_at' | 'modified_at'): Prisma.Sql;
-  like: Prisma.Sql;
-}
-
-// Text compares byte-wise on both databases (SQLite's BINARY, PostgreSQL's "C" collation), so ordering and
-// < > agree. LIKE ignores case for ASCII letters only, on both: SQLite's LIKE folds ASCII only, and
-// PostgreSQL's ILIKE under the "C" collation does the same.
-const flavours: Record<SqlDialect, SqlFlavour> = {
-  sqlite: {
-    jsonText: (f) => Prisma.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
-    jsonCast: (f, as) => Prisma.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
-    // The adapter stores SQLite timestamps as epoch milliseconds.
-    dateTimeText: (c) => Prisma.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
-    like: Prisma.raw('LIKE'),
-  },
-  postgresql: {
-    jsonText: (f) => Prisma.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
-    jsonCast: (f, as) => Prisma.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
-    dateTimeText: (c) => Prisma.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),
-    like: Prisma.raw('ILIKE'),
-  },
-};
-
-export const likeOperator = (dialect: SqlDialect) => flavours[dialect].like;
 
 const KIND: Record<FieldType, ValueKind> = {
   string: 'text',
@@ -90,17 +60,16 @@ function textColumn(name: string, text: Prisma.Sql, order = text): Column {
 }
 
 /** The column of a field of the module; ACCESS_DENIED (coreBOS's answer) for a field the module lacks. */
-export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: SqlDialect): Column {
-  const sql = flavours[dialect];
+export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: Dialect): Column {
   switch (ref.name) {
     case 'id':
       return idColumn('id', 'id', module.idPrefix);
     case 'assigned_user_id':
       return idColumn('assigned_user_id', 'owner_id', USERS_MODULE_PREFIX);
     case 'createdtime':
-      return textColumn('createdtime', sql.dateTimeText('created_at'), Prisma.raw('created_at'));
+      return textColumn('createdtime', dialect.dateTimeText('created_at'), Prisma.raw('created_at'));
     case 'modifiedtime':
-      return textColumn('modifiedtime', sql.dateTimeText('modified_at'), Prisma.raw('modified_at'));
+      return textColumn('modifiedtime', dialect.dateTimeText('modified_at'), Prisma.raw('modified_at'));
   }
   const field = module.fields.find((f) => f.name === ref.name);
   if (!field) {
@@ -109,18 +78,18 @@ export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: SqlDi
   if (!SAFE_NAME.test(field.name)) throw new Error(`module ${module.name}: field name ${field.name} is not a plain name`);
   const kind = KIND[field.type];
   if (kind === 'text') {
-    const column = textColumn(field.name, sql.jsonText(field.name));
+    const column = textColumn(field.name, dialect.jsonText(field.name));
     return field.indexed ? { ...column, folded: Prisma.sql`lower(${column.text})` } : column;
   }
-  const typed = sql.jsonCast(field.name, kind === 'number' ? 'number' : 'boolean');
-  return { name: field.name, kind, typed, text: sql.jsonText(field.name), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: true };
+  const typed = dialect.jsonCast(field.name, kind === 'number' ? 'number' : 'boolean');
+  return { name: field.name, kind, typed, text: dialect.jsonText(field.name), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: true };
 }
 
 /**
  * The expression an indexed field's index is built on: exactly what the statements of translate.ts
  * compare, or the database would not use it. Text: lower(text); numbers and booleans: the typed value.
  */
-export function indexExpression(module: ModuleDefinition, fieldName: string, dialect: SqlDialect): Prisma.Sql {
+export function indexExpression(module: ModuleDefinition, fieldName: string, dialect: Dialect): Prisma.Sql {
   const column = columnOf(module, { name: fieldName, pos: 0 }, dialect);
   return column.kind === 'text' ? Prisma.sql`lower(${column.text})` : column.typed;
 }

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { Prisma } from '../db/generated/sqlite/client.js';
 import type { RawSql } from '../db/raw.js';
 import type { ModuleRegistry } from '../records/modules.js';
-import { indexExpression, moduleCondition, type SqlDialect } from './columns.js';
+import { indexExpression, moduleCondition } from './columns.js';
+import type { Dialect } from '../db/dialect.js';
 
 export interface FieldIndex {
   name: string;
@@ -18,7 +19,7 @@ export interface FieldIndex {
 const PREFIX = 'wsx_';
 
 /** The indexes the modules want, named after what they are built on (a change of expression renames them). */
-export function wantedIndexes(modules: ModuleRegistry, dialect: SqlDialect): FieldIndex[] {
+export function wantedIndexes(modules: ModuleRegistry, dialect: Dialect): FieldIndex[] {
   const out: FieldIndex[] = [];
   for (const module of modules.modules) {
     for (const field of module.fields.filter((f) => f.indexed)) {
@@ -36,26 +37,18 @@ export function wantedIndexes(modules: ModuleRegistry, dialect: SqlDialect): Fie
   return out;
 }
 
-const existing = (dialect: SqlDialect) =>
-  dialect === 'sqlite'
-    ? Prisma.sql`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ws_record' AND name LIKE 'wsx\\_%' ESCAPE '\\'`
-    : Prisma.sql`SELECT indexname AS name FROM pg_indexes
-        WHERE schemaname = current_schema() AND tablename = 'ws_record' AND indexname LIKE 'wsx\\_%' ESCAPE '\\'`;
-
 /** PostgreSQL: another process created the same index at the same moment. */
 const isRace = (error: unknown) => ['23505', '42P07'].includes(String((error as { code?: unknown }).code));
 
 /** Creates the wanted indexes that are missing and drops wsgate's other field indexes; returns what it did. */
-export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dialect: SqlDialect): Promise<{ created: string[]; dropped: string[] }> {
+export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dialect: Dialect): Promise<{ created: string[]; dropped: string[] }> {
   const wanted = wantedIndexes(modules, dialect);
-  const have = new Set((await raw.query<{ name: string }>(existing(dialect))).map((r) => r.name));
+  const have = new Set((await raw.query<{ name: string }>(dialect.fieldIndexes)).map((r) => r.name));
   const created: string[] = [];
   for (const index of wanted.filter((w) => !have.has(w.name))) {
     try {
-      // Building an index over a large table may take longer than a request's statement may: no limit for it
-      // (SET and RESET in one implicit transaction, so a failure leaves the connection's setting as it was).
-      const sql = dialect === 'postgresql' ? `SET statement_timeout = 0; ${index.sql}; RESET statement_timeout` : index.sql;
-      await raw.execute(Prisma.raw(sql));
+      // Building an index over a large table may take longer than a request's statement may: no limit for it.
+      await raw.execute(Prisma.raw(dialect.untimed(index.sql)));
       created.push(index.name);
     } catch (error) {
       if (!isRace(error)) throw error;
@@ -64,8 +57,7 @@ export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dia
   const keep = new Set(wanted.map((w) => w.name));
   const dropped = [...have].filter((name) => !keep.has(name));
   for (const name of dropped) {
-    const sql = `DROP INDEX IF EXISTS ${name}`;
-    await raw.execute(Prisma.raw(dialect === 'postgresql' ? `SET statement_timeout = 0; ${sql}; RESET statement_timeout` : sql));
+    await raw.execute(Prisma.raw(dialect.untimed(`DROP INDEX IF EXISTS ${name}`)));
   }
   return { created, dropped };
 }

@@ -4,13 +4,13 @@ import { Prisma } from '../db/generated/sqlite/client.js';
 import { WsError } from '../errors.js';
 import type { ModuleDefinition, ModuleRegistry } from '../records/modules.js';
 import type { CompareOp, Condition, Query, Value } from './ast.js';
-import { columnOf, likeOperator, moduleCondition, type Column, type SqlDialect } from './columns.js';
+import { columnOf, moduleCondition, type Column } from './columns.js';
+import type { Dialect } from '../db/dialect.js';
 import { syntaxError } from './lexer.js';
 import { MAX_RECORD_NUMBER } from '../records/ids.js';
 
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
-export type { SqlDialect } from './columns.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export interface TranslatedQuery {
@@ -123,7 +123,7 @@ class Translator {
 
   constructor(
     private readonly module: ModuleDefinition,
-    private readonly dialect: SqlDialect,
+    private readonly dialect: Dialect,
   ) {}
 
   column(ref: { name: string; pos: number }): Column {
@@ -145,7 +145,7 @@ class Translator {
       case 'like': {
         const col = this.column(c.field);
         const not = c.negated ? Prisma.raw('NOT ') : Prisma.empty;
-        const like = Prisma.sql`${col.text} ${not}${likeOperator(this.dialect)} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
+        const like = Prisma.sql`${col.text} ${not}${this.dialect.like} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
         const range = col.folded && !c.negated ? prefixRange(c.pattern.value) : undefined;
         if (!range) return like;
         this.indexed = true;
@@ -221,10 +221,9 @@ class Translator {
       const nulls = col.nullable ? (direction === 'desc' ? ' NULLS LAST' : ' NULLS FIRST') : '';
       return Prisma.sql`${col.order} ${Prisma.raw(dir + nulls)}`;
     });
-    // Ties broken by id, so that both databases answer the same order and pages do not overlap. SQLite,
-    // which has no statistics, would rather read the whole module in id order (its module index) than
-    // sort the few rows a field index finds: `+id` cannot come from an index, so the field index wins.
-    const byId = this.dialect === 'sqlite' && this.indexed ? '+id ASC' : 'id ASC';
+    // Ties broken by id, so that both databases answer the same order and pages do not overlap; after a
+    // field index, by an id no index provides (the dialect's unindexedOrder), so the field index wins.
+    const byId = `${this.indexed ? this.dialect.unindexedOrder('id') : 'id'} ASC`;
     if (!q.orderBy.some((o) => o.field.name === 'id')) items.push(Prisma.raw(byId));
     return Prisma.join(items, ', ');
   }
@@ -245,15 +244,13 @@ function outputFields(q: Query, module: ModuleDefinition, t: Translator): 'count
  * Unknown module: INVALID_MODULE; unknown field: ACCESS_DENIED; a value of the wrong type:
  * QUERY_SYNTAX_ERROR, or INVALID_ID_ATTRIBUTE for ids.
  */
-export function translate(q: Query, modules: ModuleRegistry, dialect: SqlDialect, limits: Limits = DEFAULT_LIMITS): TranslatedQuery {
+export function translate(q: Query, modules: ModuleRegistry, dialect: Dialect, limits: Limits = DEFAULT_LIMITS): TranslatedQuery {
   // coreBOS finds the module with a MySQL lookup, so any case works (its documentation writes `from contacts`).
   const module = modules.find(q.module.name);
   if (!module) throw new WsError('INVALID_MODULE', `Module ${q.module.name} does not exist`);
   const t = new Translator(module, dialect);
   const output = outputFields(q, module, t);
-  // SQLite: wsgate_live() is asked at each row looked at, so that the statement time limit can stop a scan
-  // (src/db/sqlite-connection.ts); PostgreSQL has statement_timeout.
-  const live = dialect === 'sqlite' ? Prisma.sql` AND wsgate_live()` : Prisma.empty;
+  const live = dialect.live;
   const where = q.where ? Prisma.sql`${live} AND ${t.condition(q.where)}` : live;
   const orderBy = t.orderBy(q);
   const countSql = Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}`;

@@ -1,0 +1,46 @@
+// Queue controls (ws_queue), shared by every executor: a paused queue is not claimed; max_running caps its
+// running entries across executors; max_starts per per_seconds caps how many start in a fixed window. A
+// limited queue is claimed in a transaction that first serializes the claims of that queue (PostgreSQL: the
+// dialect's lockKey; SQLite: the write lock, taken by touchQueue, the transaction's first statement), so the
+// running count and the window's starts that size the claim are those every other claim committed.
+import { Prisma } from '../../db/generated/sqlite/client.js';
+
+export const readControls = () => Prisma.sql`SELECT name, paused_at, max_running, max_starts, per_seconds FROM ws_queue`;
+
+export interface ControlColumns {
+  pausedAt?: Date | null;
+  maxRunning?: number | null;
+  maxStarts?: number | null;
+  perSeconds?: number | null;
+}
+
+const COLUMN: Record<keyof ControlColumns, string> = {
+  pausedAt: 'paused_at',
+  maxRunning: 'max_running',
+  maxStarts: 'max_starts',
+  perSeconds: 'per_seconds',
+};
+
+/** Creates the queue's row or sets the given controls (others keep their values). */
+export const upsertControl = (name: string, data: ControlColumns, now: Date) => {
+  const set = (Object.keys(data) as (keyof ControlColumns)[]).filter((k) => data[k] !== undefined);
+  const columns = set.map((k) => Prisma.raw(COLUMN[k]));
+  const values = set.map((k) => Prisma.sql`${data[k]}`);
+  const updates = set.map((k) => Prisma.raw(`${COLUMN[k]} = excluded.${COLUMN[k]}`));
+  return Prisma.sql`
+    INSERT INTO ws_queue (name, ${columns.length ? Prisma.sql`${Prisma.join(columns)}, ` : Prisma.empty}updated_at)
+    VALUES (${name}, ${values.length ? Prisma.sql`${Prisma.join(values)}, ` : Prisma.empty}${now})
+    ON CONFLICT (name) DO UPDATE SET ${updates.length ? Prisma.sql`${Prisma.join(updates)}, ` : Prisma.empty}updated_at = excluded.updated_at`;
+};
+
+/** SQLite: takes the write lock for the limited claim's transaction. */
+export const touchQueue = (name: string) => Prisma.sql`UPDATE ws_queue SET window_starts = window_starts WHERE name = ${name}`;
+
+export const limitsOf = (name: string) => Prisma.sql`
+      SELECT paused_at, max_running, max_starts, per_seconds, window_start, window_starts FROM ws_queue WHERE name = ${name}`;
+
+export const runningIn = (queue: string) => Prisma.sql`
+        SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'running' AND queue = ${queue}`;
+
+export const countStarts = (name: string, windowStart: Date | null, starts: number) =>
+  Prisma.sql`UPDATE ws_queue SET window_start = ${windowStart}, window_starts = ${starts} WHERE name = ${name}`;
