@@ -137,7 +137,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   const prisma = new PostgresClient({ adapter: factory }) as unknown as Db;
   const listen = (channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void, onListening?: () => void) =>
     listenPostgres(location.url, channel, onPayload, onError, onBack, onListening);
-  const notices = sessionNotices(listen);
+  const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
   return {
     prisma,
     raw: tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql'),

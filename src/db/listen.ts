@@ -26,7 +26,9 @@ export function listenPostgres(
   let failures = 0;
   const connect = async () => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: url });
+    // Keep-alive: a connection whose peer vanished without a word is found out (the session cache's probes,
+    // session-notices.ts, do not wait for it).
+    const c = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client = c;
     c.on('notification', (n) => n.channel === channel && onPayload(n.payload ?? ''));
     // Every client error is handled (an 'error' event nobody listens to would end the process).
