@@ -106,6 +106,8 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
       poolUse: () => ({ total: connection ? 1 : 0, busy: connection?.client.inTransaction ? 1 : 0, waiting: 0 }),
       close: async () => {
         await prisma.$disconnect();
+        // An open still under way ends first, or its connection would outlive the close.
+        await connecting?.catch(() => undefined);
         // Prisma closes the connection it used; one only the driver used is closed here.
         if (connection?.client.open) await connection.adapter.dispose();
       },
