@@ -15,6 +15,8 @@ import { postgresRaw, sqliteRaw, tracedRaw, type RawSql } from './raw.js';
 import fs from 'node:fs';
 import { listenPostgres, type Listening } from './listen.js';
 import { sessionNotices } from './session-notices.js';
+import { queueNotices, type QueueNotices } from './queue-notices.js';
+import { QUEUE_CHANNEL } from './dialect.js';
 
 export type Db = SqliteClient;
 /** The client a transaction callback receives; operations take this so they run inside one. */
@@ -44,6 +46,11 @@ export interface Database {
   ): Listening | null;
   /** Connections open and in use, and statements waiting for one (the metrics). SQLite: its one connection. */
   poolUse(): { total: number; busy: number; waiting: number };
+  /**
+   * PostgreSQL: wakes listening executors after a commit, coalesced (queue-notices.ts); undefined on SQLite,
+   * where no other process listens.
+   */
+  queueNotices?: QueueNotices;
   close(): Promise<void>;
 }
 
@@ -140,6 +147,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
   const listen = (channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void, onListening?: () => void) =>
     listenPostgres(location.url, channel, onPayload, onError, onBack, onListening);
   const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
+  const wakes = queueNotices((queue, dueAtMs) => pool.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, `${queue} ${dueAtMs}`]));
   return {
     prisma,
     raw: tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql'),
@@ -147,7 +155,9 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     transaction: routed?.transaction ?? null,
     listen,
     poolUse: () => ({ total: pool.totalCount, busy: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
+    queueNotices: wakes,
     close: async () => {
+      await wakes.flush();
       await notices.stop();
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);

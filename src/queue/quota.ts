@@ -19,6 +19,7 @@
 // bytes, INVALID_PARAMETER for queuedelay and priority (they are the caller's parameters).
 import type { WsUser } from '../auth/users.js';
 import type { Database, DbTx } from '../db/client.js';
+import type { QueueNotices } from '../db/queue-notices.js';
 import type { Dialect } from '../db/dialect.js';
 import type { Prisma } from '../db/generated/sqlite/client.js';
 import * as sql from './sql/quota.js';
@@ -119,7 +120,7 @@ async function refusal(run: Run, dialect: Dialect, entry: NewQueuedOperation, pa
 
 /** Queues `entry` within its user's quotas and returns its operationTrackingID, or throws the limit it hit. */
 export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): Promise<string> {
-  const done = await enqueueChecked((sql) => db.raw.query(sql), db.dialect, entry, user, quota);
+  const done = await enqueueChecked((sql) => db.raw.query(sql), db.dialect, entry, user, quota, db.queueNotices);
   done.announce();
   return done.operationTrackingID;
 }
@@ -132,9 +133,9 @@ export function enqueueInWithinQuota(tx: DbTx, dialect: Dialect, entry: NewQueue
   return enqueueChecked((sql) => tx.$queryRaw<unknown[]>(sql), dialect, entry, user, quota);
 }
 
-async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
+async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings, notices?: QueueNotices) {
   checkPriority(entry, user, quota);
-  const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota));
+  const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota), notices);
   if (!done.queued) throw await refusal(run, dialect, entry, done.paramsBytes, quota);
   return done;
 }

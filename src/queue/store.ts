@@ -5,6 +5,7 @@
 import { claimLimited, isLimited, type QueueControl } from './controls.js';
 import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
+import type { QueueNotices } from '../db/queue-notices.js';
 import { toDate } from '../db/values.js';
 import type { Prisma } from '../db/generated/sqlite/client.js';
 import * as enqueueSql from './sql/enqueue.js';
@@ -126,13 +127,20 @@ export async function enqueueGuarded(
   dialect: Dialect,
   entry: NewQueuedOperation,
   guard: (paramsBytes: number) => Prisma.Sql,
+  notices?: QueueNotices,
 ): Promise<GuardedEnqueue> {
   const id = nanoid();
   const values = valuesOf(id, entry);
   const paramsBytes = values.paramsBytes;
-  const rows = await run(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntryWhere(values, guard(paramsBytes))));
+  const insert = enqueueSql.insertEntryWhere(values, guard(paramsBytes));
+  // With `notices` (an autocommit statement on PostgreSQL) the listeners are told after the commit, coalesced.
+  const rows = await run(notices ? insert : enqueueSql.notifyingInsert(dialect, insert));
   if (rows.length === 0) return { queued: false, paramsBytes };
-  return { queued: true, operationTrackingID: id, paramsBytes, announce: () => announce([entry]) };
+  const wake = () => {
+    announce([entry]);
+    notices?.notice(entry.queue ?? DEFAULT_QUEUE, entry.dueAt);
+  };
+  return { queued: true, operationTrackingID: id, paramsBytes, announce: wake };
 }
 
 export async function enqueue(db: Database, entry: NewQueuedOperation): Promise<string> {
