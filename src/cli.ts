@@ -23,6 +23,7 @@ import { queueVerbs } from './cli/queue.js';
 import { tokenVerbs } from './cli/tokens.js';
 import { runVerbs } from './cli/run.js';
 import { makeVerbs } from './cli/make.js';
+import { idsAsPositionals } from './cli/ids.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -535,9 +536,10 @@ export async function main(argv: string[]): Promise<number> {
   const asJson = json && verb.options?.json !== undefined;
   try {
     const flags = verb.flags ?? [];
+    const options = { ...flagOptions(flags), ...verb.options, help: { type: 'boolean' as const, short: 'h' } };
     const args = parseArgs({
-      args: rest,
-      options: { ...flagOptions(flags), ...verb.options, help: { type: 'boolean', short: 'h' } },
+      args: idsAsPositionals(rest, options),
+      options,
       allowPositionals: true,
     }) as {
       values: Record<string, unknown>;

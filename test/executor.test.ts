@@ -108,7 +108,10 @@ for (const backend of backends) {
       assert.equal(first.code, 0, shown(first));
       assert.match(first.stdout, /done=0 errors=0 retried=1 failed=0/, shown(first));
       assert.equal((await status(id)).status, 'delayed', 'waiting for its backoff');
-      const early = await runCli(['execute', '--tries', '2', '--backoff', '10'], env);
+      // A minute earlier than the first run's clock: under load the two runs can be more than the 10 s backoff
+      // apart in wall-clock time, which made "not retried before the backoff" fail on a busy CI machine.
+      const before = { ...env, WSGATE_CLOCK_OFFSET_MS: String(Number(env.WSGATE_CLOCK_OFFSET_MS) - 60_000) };
+      const early = await runCli(['execute', '--tries', '2', '--backoff', '10'], before);
       assert.match(early.stdout, /done=0 errors=0 retried=0 failed=0 took/, `not retried before the backoff\n${shown(early)}`);
       const later = { ...env, WSGATE_CLOCK_OFFSET_MS: String(Number(env.WSGATE_CLOCK_OFFSET_MS) + 11_000) };
       const second = await runCli(['execute', '--tries', '2', '--backoff', '10'], later);

@@ -231,6 +231,10 @@ for (const backend of backends) {
         assert.match(notFailed.stdout, /^1 forgotten$/m, shown(notFailed));
         assert.match(notFailed.stderr, new RegExp(`${ok}: no such entry in the failed store`), shown(notFailed));
         assert.doesNotMatch(notFailed.stderr, new RegExp(failed), shown(notFailed));
+        // One tracking ID in 64 starts with "-": it is an ID, not an unknown option.
+        const dashed = await runCli(['forget', '-Uk3abcdefghijklmnopq'], env);
+        assert.equal(dashed.code, 2, shown(dashed));
+        assert.match(dashed.stderr, /-Uk3abcdefghijklmnopq: no such entry in the failed store/, shown(dashed));
       }));
 
     test("a retry waiting for its backoff shows the next attempt's time; a queue nobody serves is warned about", () =>
