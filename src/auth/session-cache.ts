@@ -1,7 +1,8 @@
 // Sessions this process checked, so that a client's calls do not each read ws_session (issue 13). An entry
 // is used only while the database's change mark (RawSql.changeMark) is what it was when the entry was read:
 // - SQLite: data_version, which any commit by another connection or process changes, so a session ended or
-//   a user disabled anywhere is refused at once, as without the cache;
+//   a user disabled anywhere is refused by the checks that start after it, at most 1 ms late (raw.ts shares
+//   one read among the checks of one turn of the event loop);
 // - PostgreSQL: a count of the notices that a session ended or a user changed (src/db/session-notices.ts),
 //   so such a change made through another gateway is refused once its notice arrives (about a millisecond
 //   after its commit); while the notices' connection is down there is no mark and nothing is kept.
