@@ -120,7 +120,8 @@ async function refusal(run: Run, dialect: Dialect, entry: NewQueuedOperation, pa
 
 /** Queues `entry` within its user's quotas and returns its operationTrackingID, or throws the limit it hit. */
 export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): Promise<string> {
-  const done = await enqueueChecked((sql) => db.raw.query(sql), db.dialect, entry, user, quota, db.queueNotices);
+  // Prepared: PostgreSQL plans the guarded INSERT once per connection instead of on every submit.
+  const done = await enqueueChecked((sql) => db.raw.query(sql, { prepared: true }), db.dialect, entry, user, quota, db.queueNotices);
   done.announce();
   return done.operationTrackingID;
 }
