@@ -63,15 +63,17 @@ for (const backend of backends) {
 
     test('an operation longer than its lease, with a live heartbeat, runs exactly once beside another listener', async () => {
       const marker = path.join(tmpDir('listen'), 'm');
-      const env = { ...gw.env, WSGATE_LEASE_SECONDS: '1' };
+      // A lease of 5 s (heartbeats every 1.7 s: a loaded machine's late one does not lose it) and an
+      // operation of 12 s, more than twice the lease: only the heartbeats keep it from the other listener.
+      const env = { ...gw.env, WSGATE_LEASE_SECONDS: '5' };
       const a = spawnCli(['work', '--sleep', '0.1'], env);
       const b = spawnCli(['work', '--sleep', '0.1'], env);
       try {
         await listening(2);
-        const id = await queue({ operation: 'wsgatetest_record', marker, tag: 'long', ms: '3500' });
+        const id = await queue({ operation: 'wsgatetest_record', marker, tag: 'long', ms: '12000' });
         const r = await until('the long operation to finish', () => result(id));
         assert.deepEqual(r.result, { tag: 'long' });
-        assert.deepEqual(lines(marker), ['long'], 'one run, though the lease is 1 s');
+        assert.deepEqual(lines(marker), ['long'], 'one run, though the lease is 5 s');
       } finally {
         a.child.kill('SIGTERM');
         b.child.kill('SIGTERM');
