@@ -11,7 +11,7 @@ import { SERVER_FAULTS, type Answer, type Ctx, type Harness, type Req } from './
 
 const cases = corpus();
 /** A concurrent getchallenge answered slower than this while a case runs means the case stalled everyone. */
-const PROBE_LIMIT_MS = 1500;
+const PROBE_LIMIT_MS = 5000;
 const USER = 'corpus_user';
 
 /** One request on its own connection, bytes exactly as the case gives them. */

@@ -120,21 +120,31 @@ for (const backend of backends) {
     test('a receiver answering 500 twice then 200 gets three deliveries with one Idempotency-Key, after each backoff', async () => {
       const clock = gw.rt.services.clock;
       const id = await queue('Flaky', { type: 'http', url: receiver.url('/flaky'), method: 'post' });
-      await runPass(gw.rt);
-      assert.equal(deliveriesTo('/flaky', id).length, 1);
-      let s = await status(id);
-      assert.deepEqual([s.callbackdeliveries[0].status, s.callbackdeliveries[0].attempts], ['pending', 1]);
-      assert.ok(s.callbackdeliveries[0].nexttime > new Date(clock.now().getTime() + 9_000).toISOString(), 'the next try after the 10 s backoff');
-
-      await runPass(gw.rt);
-      assert.equal(deliveriesTo('/flaky', id).length, 1, 'not before its backoff');
-      clock.advance(11_000);
-      await runPass(gw.rt);
-      assert.equal(deliveriesTo('/flaky', id).length, 2);
-      clock.advance(11_000);
-      await runPass(gw.rt);
-      assert.equal(deliveriesTo('/flaky', id).length, 2, 'the second backoff is 20 s');
-      clock.advance(10_000);
+      /** A pass whose try fails: the next try is exactly `backoffMs` after the try, which lies within the pass. */
+      const failedTry = async (deliveries: number, backoffMs: number) => {
+        const start = clock.now().getTime();
+        await runPass(gw.rt);
+        const end = clock.now().getTime();
+        assert.equal(deliveriesTo('/flaky', id).length, deliveries);
+        const d = (await status(id)).callbackdeliveries[0];
+        assert.deepEqual([d.status, d.attempts], ['pending', deliveries]);
+        const next = Date.parse(d.nexttime);
+        assert.ok(next >= start + backoffMs && next <= end + backoffMs, `the next try ${backoffMs / 1000} s after the try: ${d.nexttime}`);
+        // Not before it: a pass with the clock a minute earlier (however long this machine took in
+        // wall-clock time, the clock is then before the next try) sends nothing.
+        clock.advance(-60_000);
+        try {
+          await runPass(gw.rt);
+        } finally {
+          clock.advance(60_000);
+        }
+        assert.equal(deliveriesTo('/flaky', id).length, deliveries, 'not before its backoff');
+        return next;
+      };
+      let next = await failedTry(1, 10_000);
+      clock.advance(next - clock.now().getTime() + 1_000);
+      next = await failedTry(2, 20_000);
+      clock.advance(next - clock.now().getTime() + 1_000);
       await runPass(gw.rt);
       const all = deliveriesTo('/flaky', id);
       assert.equal(all.length, 3);
@@ -142,8 +152,7 @@ for (const backend of backends) {
       for (const r of all) assert.equal(verifyWsgateSignature(SECRET, String(r.headers['x-wsgate-signature']), r.body), true);
 
       session = (await login(gw.url)).sessionName;
-      s = await status(id);
-      const d = s.callbackdeliveries[0];
+      const d = (await status(id)).callbackdeliveries[0];
       assert.deepEqual([d.status, d.attempts, d.tries.map((t: { httpStatus: number }) => t.httpStatus)], ['delivered', 3, [500, 500, 200]]);
       clock.advance(3_600_000);
       await runPass(gw.rt);

@@ -24,7 +24,7 @@ for (const backend of backends) {
       gw = await startGateway(backend, {
         WSGATE_EVENTS_DIR: path.join(fixtures, 'events', 'hooks'),
         WSGATE_OPERATIONS_DIR: path.join(fixtures, 'operations'),
-        WSGATE_EVENT_TIMEOUT_MS: '1000',
+        WSGATE_EVENT_TIMEOUT_MS: '3000',
       });
       admin = (await login(gw.url)).sessionName;
     });
@@ -179,7 +179,7 @@ for (const backend of backends) {
       assert.deepEqual(order, ['listtypes', 'loop']);
       assert.equal(listed.success, true);
       assert.equal(looped.error?.code, 'TIMEOUT');
-      assert.match(looped.error!.message, /create\.Contacts\.pre\.mjs did not finish within 1000 ms/);
+      assert.match(looped.error!.message, /create\.Contacts\.pre\.mjs did not finish within 3000 ms/);
       const after = await create({ lastname: 'after' });
       assert.equal(after.result?.lastname, 'AFTER', 'a new event worker serves the next call');
     });

@@ -31,7 +31,7 @@ for (const backend of backends) {
           env: { GREETING: 'hi' },
         },
         fail: { executable: script(dir, 'fail.sh', 'echo "partial"\necho "broken thing" >&2\nexit 3') },
-        hang: { executable: script(dir, 'hang.sh', 'echo $$ > "$1"\nsleep 300 &\nsleep 300'), allowArgs: '/.*', timeout: 0.5 },
+        hang: { executable: script(dir, 'hang.sh', 'echo $$ > "$1"\nsleep 300 &\nsleep 300'), allowArgs: '/.*', timeout: 2 },
         hangLong: { executable: script(dir, 'hang-long.sh', 'echo $$ > "$1"\nsleep 300 &\nsleep 300'), allowArgs: '/.*', timeout: 600 },
       };
       fs.writeFileSync(allowFile, JSON.stringify(allow));
@@ -95,19 +95,19 @@ for (const backend of backends) {
       assert.ok(pgid > 1);
       const s = await status(id);
       assert.equal(s.errors[0].code, 'TIMEOUT');
-      assert.match(s.errors[0].message, /hang did not finish within 0.5 s; its process group was killed/);
-      await until('the process group is gone', async () => !groupAlive(pgid), 5_000);
+      assert.match(s.errors[0].message, /hang did not finish within 2 s; its process group was killed/);
+      await until('the process group is gone', async () => !groupAlive(pgid));
     });
 
     test("the executor's own timeout stops the worker and kills the command's process group with it", async () => {
       const file = pgidFile('hang-long');
       const id = await queue({ name: 'hangLong', args: [file] });
-      await runPass(gw.rt, { timeoutSeconds: 1 });
+      await runPass(gw.rt, { timeoutSeconds: 2 });
       const pgid = Number(fs.readFileSync(file, 'utf8'));
       const s = await status(id);
       assert.equal(s.errors[0].code, 'TIMEOUT');
-      assert.match(s.errors[0].message, /did not finish within 1 s; its worker was stopped/);
-      await until('the process group is gone', async () => !groupAlive(pgid), 5_000);
+      assert.match(s.errors[0].message, /did not finish within 2 s; its worker was stopped/);
+      await until('the process group is gone', async () => !groupAlive(pgid));
     });
 
     test("a shutdown past its grace kills a running command's process group and hands the job back", async () => {
@@ -122,7 +122,7 @@ for (const backend of backends) {
         await listening;
       }
       const pgid = Number(fs.readFileSync(file, 'utf8'));
-      await until('the process group is gone', async () => !groupAlive(pgid), 5_000);
+      await until('the process group is gone', async () => !groupAlive(pgid));
       const s = await status(id);
       assert.deepEqual([s.status, s.errors], ['queued', []], 'handed back, not failed');
       const cancelled = await call(gw.url, { operation: 'cancelQueuedOperation', sessionName: session, operationTrackingID: id });

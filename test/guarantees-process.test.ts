@@ -49,7 +49,7 @@ for (const backend of backends) {
       (await call(url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id })).result;
 
     before(async () => {
-      env = testEnv(await backend.freshUrl(), { WSGATE_SESSION_IDLE_SECONDS: '600' });
+      env = testEnv(await backend.freshUrl(), { WSGATE_SESSION_IDLE_SECONDS: '3600' });
       const added = expectCli(await runCli(['user', 'add', 'bob'], env), 0);
       const bobKey = /access key: ([0-9a-f]{32})/.exec(added.stdout)![1]!;
       gateway = await serve(env);
@@ -94,15 +94,17 @@ for (const backend of backends) {
     test('a session left idle ends, in a gateway process whose clock is past the idle time', async () => {
       const s = (await login(url)).sessionName;
       assert.equal((await call(url, { operation: 'listtypes', sessionName: s }, { method: 'GET' })).success, true);
-      const later = await serve({ ...env, WSGATE_CLOCK_OFFSET_MS: String(540_000) });
+      // An idle time of an hour: each step leaves minutes for a slow machine to stop and start a gateway.
+      // 3,000 s after login: within the idle time.
+      const later = await serve({ ...env, WSGATE_CLOCK_OFFSET_MS: String(3_000_000) });
       try {
         const laterUrl = later.url;
         assert.equal((await call(laterUrl, { operation: 'listtypes', sessionName: s }, { method: 'GET' })).success, true, 'within the idle time');
       } finally {
         await later.stop();
       }
-      // 1,100 s after login, 560 s after its last use: alive only because that use renewed it.
-      const renewed = await serve({ ...env, WSGATE_CLOCK_OFFSET_MS: String(1_100_000) });
+      // 6,300 s after login, 3,300 s after its last use: alive only because that use renewed it.
+      const renewed = await serve({ ...env, WSGATE_CLOCK_OFFSET_MS: String(6_300_000) });
       try {
         const renewedUrl = renewed.url;
         assert.equal((await call(renewedUrl, { operation: 'listtypes', sessionName: s }, { method: 'GET' })).success, true, 'its last use renewed it');

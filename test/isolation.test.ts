@@ -17,7 +17,7 @@ for (const backend of backends) {
     let gw: Gateway;
     let session: string;
     before(async () => {
-      gw = await startGateway(backend, { WSGATE_STATEMENT_TIMEOUT_MS: '300', WSGATE_CALL_TIMEOUT_SECONDS: '2', WSGATE_CALL_WORKERS: '2' });
+      gw = await startGateway(backend, { WSGATE_CALL_TIMEOUT_SECONDS: '2', WSGATE_CALL_WORKERS: '2' });
       session = (await login(gw.url)).sessionName;
     });
     after(() => gw.close());
@@ -87,19 +87,41 @@ for (const backend of backends) {
         });
         assert.equal(created.success, true, JSON.stringify(created).slice(0, 300));
       }
-      const pattern = `%${'a'.repeat(900)}b`;
-      const slow = call(gw.url, { operation: 'query', sessionName: session, query: `select accountname from Accounts where description like '${pattern}';` });
-      const challenge = call(gw.url, { operation: 'getchallenge', username: 'admin' }, { method: 'GET' });
-      const listtypes = call(gw.url, { operation: 'listtypes', sessionName: session }, { method: 'GET' });
-      const order = await finishOrder({ slow, challenge, listtypes });
-      assert.equal(order.at(-1), 'slow');
-      const answer = await slow;
-      assert.equal(answer.success, false);
-      assert.equal(answer.error!.code, 'STATEMENT_TIMEOUT', JSON.stringify(answer).slice(0, 300));
-      assert.equal((await challenge).success, true);
-      // Nothing is left held (on SQLite the call worker is free again): the next scan runs.
-      const next = await call(gw.url, { operation: 'query', sessionName: session, query: "select lastname from Contacts where lastname like '%nobody';" });
-      assert.deepEqual(next.result, [], JSON.stringify(next).slice(0, 300));
+      // A second gateway on the same database with a limit of 300 ms for each statement: only the calls
+      // below run under it, not the writes above (on a loaded machine, one of those may take longer).
+      const limited = await startGateway(
+        { name: backend.name, freshUrl: async () => gw.env.DATABASE_URL! },
+        {
+          WSGATE_STATEMENT_TIMEOUT_MS: '300',
+          WSGATE_CALL_TIMEOUT_SECONDS: '2',
+          WSGATE_CALL_WORKERS: '2',
+        },
+      );
+      try {
+        const pattern = `%${'a'.repeat(900)}b`;
+        const slow = call(limited.url, {
+          operation: 'query',
+          sessionName: session,
+          query: `select accountname from Accounts where description like '${pattern}';`,
+        });
+        const challenge = call(limited.url, { operation: 'getchallenge', username: 'admin' }, { method: 'GET' });
+        const listtypes = call(limited.url, { operation: 'listtypes', sessionName: session }, { method: 'GET' });
+        const order = await finishOrder({ slow, challenge, listtypes });
+        assert.equal(order.at(-1), 'slow');
+        const answer = await slow;
+        assert.equal(answer.success, false);
+        assert.equal(answer.error!.code, 'STATEMENT_TIMEOUT', JSON.stringify(answer).slice(0, 300));
+        assert.equal((await challenge).success, true);
+        // Nothing is left held (on SQLite the call worker is free again): the next scan runs.
+        const next = await call(limited.url, {
+          operation: 'query',
+          sessionName: session,
+          query: "select lastname from Contacts where lastname like '%nobody';",
+        });
+        assert.deepEqual(next.result, [], JSON.stringify(next).slice(0, 300));
+      } finally {
+        await limited.close();
+      }
     });
   });
 }

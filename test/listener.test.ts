@@ -63,15 +63,26 @@ for (const backend of backends) {
 
     test('an operation longer than its lease, with a live heartbeat, runs exactly once beside another listener', async () => {
       const marker = path.join(tmpDir('listen'), 'm');
-      const env = { ...gw.env, WSGATE_LEASE_SECONDS: '1' };
+      // A lease of 5 s (heartbeats every 1.7 s: a loaded machine's late one does not lose it) and an
+      // operation of 12 s, more than twice the lease: only the heartbeats keep it from the other listener.
+      // On SQLite the operation's transaction holds the write lock meanwhile: the listeners' writes wait
+      // for it rather than give up after the default busy timeout (10 s).
+      const env = { ...gw.env, WSGATE_LEASE_SECONDS: '5', WSGATE_SQLITE_BUSY_TIMEOUT_MS: '60000' };
       const a = spawnCli(['work', '--sleep', '0.1'], env);
       const b = spawnCli(['work', '--sleep', '0.1'], env);
       try {
         await listening(2);
-        const id = await queue({ operation: 'wsgatetest_record', marker, tag: 'long', ms: '3500' });
-        const r = await until('the long operation to finish', () => result(id));
+        const id = await queue({ operation: 'wsgatetest_record', marker, tag: 'long', ms: '12000' });
+        // Read from the database, not asked of the gateway while the operation runs: on SQLite its write
+        // transaction would make a call's write wait out the busy timeout (10 s, less than the operation).
+        const state = await until('the long operation to finish', async () => {
+          const now = await stateOf(id);
+          return now === 'done' || now === 'failed' || now === 'cancelled' ? now : undefined;
+        });
+        assert.equal(state, 'done');
+        const r = await result(id);
         assert.deepEqual(r.result, { tag: 'long' });
-        assert.deepEqual(lines(marker), ['long'], 'one run, though the lease is 1 s');
+        assert.deepEqual(lines(marker), ['long'], 'one run, though the lease is 5 s');
       } finally {
         a.child.kill('SIGTERM');
         b.child.kill('SIGTERM');

@@ -25,6 +25,44 @@ const expectCode = (res: Envelope, code: string) => {
   assert.equal(res.error!.code, code, JSON.stringify(res));
 };
 
+/** A failed login; returns the clock's times just before and after it: the wait it starts begins in between. */
+const failure = async (gw: Gateway, userName: string, key: string): Promise<[number, number]> => {
+  const clock = gw.rt.services.clock;
+  const start = clock.now().getTime();
+  expectCode(await tryLogin(gw, userName, key), 'INVALID_USER_CREDENTIALS');
+  return [start, clock.now().getTime()];
+};
+
+/**
+ * A login refused at once (TOO_MANY_LOGIN_ATTEMPTS); returns the end of the wait its message names. It is
+ * tried with the clock a minute earlier, so that it falls within the wait however long this machine took
+ * since the failure; the wait's end is the clock's time of the failure plus the wait, whenever it is asked.
+ */
+const refusedUntil = async (gw: Gateway, userName: string, key: string): Promise<number> => {
+  const clock = gw.rt.services.clock;
+  clock.advance(-60_000);
+  let res: Envelope;
+  try {
+    res = await tryLogin(gw, userName, key);
+  } finally {
+    clock.advance(60_000);
+  }
+  expectCode(res, 'TOO_MANY_LOGIN_ATTEMPTS');
+  const at = /retry in \d+ s \(at (\d{4}-\d\d-\d\dT[^)]+)\)/.exec(res.error!.message);
+  assert.ok(at, res.error!.message);
+  return Date.parse(at[1]!);
+};
+
+/** The wait ends `ms` after the failure, whose clock time lies within `failed`. */
+const waitIs = (until: number, failed: [number, number], ms: number, what: string) =>
+  assert.ok(
+    until >= failed[0] + ms && until <= failed[1] + ms,
+    `${what}: the wait ends at ${new Date(until).toISOString()}, not ${ms} ms after the failure (between ${failed.map((t) => new Date(t).toISOString()).join(' and ')})`,
+  );
+
+/** Moves the clock to `until`, the end of a wait (the wait is over then). */
+const advanceTo = (gw: Gateway, until: number) => gw.rt.services.clock.advance(Math.max(0, until - gw.rt.services.clock.now().getTime()));
+
 const challengeRows = (gw: Gateway, names: string[]) => gw.rt.db.prisma.challenge.count({ where: { userName: { in: names } } });
 const sessions = (gw: Gateway) => gw.rt.db.prisma.session.count();
 
@@ -68,7 +106,13 @@ for (const backend of backends) {
     });
 
     test('an unknown name gets the same token and expireTime until it expires, then another, without a row', async () => {
+      // Into a fresh period first: a name's token changes a minute before its expireTime (its period has a
+      // phase of its own), and that moment must not fall within the 30 s the clock is moved below.
+      const current = await challenge(gw, 'ghost');
+      gw.rt.services.clock.advance((current.expireTime - current.serverTime - 59) * 1000);
       const first = await challenge(gw, 'ghost');
+      assert.notEqual(first.token, current.token, "the next period's token, within the last minute of the period");
+      assert.ok(first.expireTime > current.expireTime);
       gw.rt.services.clock.advance(30_000);
       const again = await challenge(gw, 'ghost');
       assert.equal(again.token, first.token);
@@ -109,27 +153,25 @@ for (const backend of backends) {
     test('failed logins make the next attempts for that user name wait, doubling up to the cap', async () => {
       const dave = await addTestUser(gw, 'dave');
       const erin = await addTestUser(gw, 'erin');
-      const clock = gw.rt.services.clock;
-      expectCode(await tryLogin(gw, 'dave', 'wrong-key'), 'INVALID_USER_CREDENTIALS');
-      expectCode(await tryLogin(gw, 'dave', 'wrong-key'), 'INVALID_USER_CREDENTIALS');
-      const blocked = await tryLogin(gw, 'dave', dave.accessKey);
-      expectCode(blocked, 'TOO_MANY_LOGIN_ATTEMPTS');
-      assert.match(blocked.error!.message, /retry in 1 s \(at \d{4}-\d\d-\d\dT/);
+      await failure(gw, 'dave', 'wrong-key');
+      let failed = await failure(gw, 'dave', 'wrong-key'); // the second failure: 1 s
+      let until = await refusedUntil(gw, 'dave', dave.accessKey);
+      waitIs(until, failed, 1000, 'the second failure');
       assert.equal((await tryLogin(gw, 'erin', erin.accessKey)).success, true, 'other user names are not slowed');
 
-      clock.advance(1000);
-      expectCode(await tryLogin(gw, 'dave', 'wrong-key'), 'INVALID_USER_CREDENTIALS'); // third failure: 2 s
-      clock.advance(1000);
-      assert.match((await tryLogin(gw, 'dave', dave.accessKey)).error?.message ?? '', /retry in 1 s/, 'the wait doubled');
-      clock.advance(1000);
-      expectCode(await tryLogin(gw, 'dave', 'wrong-key'), 'INVALID_USER_CREDENTIALS'); // fourth: 4 s, the cap
-      clock.advance(1000);
-      expectCode(await tryLogin(gw, 'dave', 'wrong-key'), 'TOO_MANY_LOGIN_ATTEMPTS');
-      clock.advance(3000);
-      expectCode(await tryLogin(gw, 'dave', 'wrong-key'), 'INVALID_USER_CREDENTIALS'); // fifth: still 4 s
-      clock.advance(3000);
-      assert.match((await tryLogin(gw, 'dave', dave.accessKey)).error?.message ?? '', /retry in 1 s/, 'capped at 4 s');
-      clock.advance(1000);
+      advanceTo(gw, until);
+      failed = await failure(gw, 'dave', 'wrong-key'); // third failure: 2 s
+      until = await refusedUntil(gw, 'dave', dave.accessKey);
+      waitIs(until, failed, 2000, 'the wait doubled');
+      advanceTo(gw, until);
+      failed = await failure(gw, 'dave', 'wrong-key'); // fourth: 4 s, the cap
+      until = await refusedUntil(gw, 'dave', 'wrong-key');
+      waitIs(until, failed, 4000, 'the wait doubled again');
+      advanceTo(gw, until);
+      failed = await failure(gw, 'dave', 'wrong-key'); // fifth: still 4 s
+      until = await refusedUntil(gw, 'dave', dave.accessKey);
+      waitIs(until, failed, 4000, 'capped at 4 s');
+      advanceTo(gw, until);
       const ok = await tryLogin(gw, 'dave', dave.accessKey);
       assert.equal(ok.success, true, `the wait ends: ${JSON.stringify(ok)}`);
     });
@@ -141,11 +183,12 @@ for (const backend of backends) {
       expectCode(await tryLogin(gw, 'sam', 'wrong-key'), 'INVALID_USER_CREDENTIALS');
       assert.equal((await tryLogin(gw, 'sam', sam.accessKey)).success, true, 'one failure since the success: no wait');
       expectCode(await tryLogin(gw, 'sam', 'wrong-key'), 'INVALID_USER_CREDENTIALS');
-      expectCode(await tryLogin(gw, 'sam', 'wrong-key'), 'INVALID_USER_CREDENTIALS');
+      const failed = await failure(gw, 'sam', 'wrong-key');
       const before = scryptVerifications();
-      expectCode(await tryLogin(gw, 'sam', 'wrong-key'), 'TOO_MANY_LOGIN_ATTEMPTS');
+      const until = await refusedUntil(gw, 'sam', 'wrong-key');
       assert.equal(scryptVerifications(), before, 'refused before any work');
-      gw.rt.services.clock.advance(1000);
+      waitIs(until, failed, 1000, 'two failures in a row');
+      advanceTo(gw, until);
       assert.equal((await tryLogin(gw, 'sam', sam.accessKey)).success, true);
     });
 
@@ -213,16 +256,16 @@ for (const backend of backends) {
     after(() => gw.close());
 
     test('failures from one address under any names make that address wait; a success does not clear it', async () => {
-      for (const name of ['x1', 'x2', 'x3']) expectCode(await tryLogin(gw, name, 'guess'), 'INVALID_USER_CREDENTIALS');
-      const blocked = await tryLogin(gw, 'admin', ADMIN_KEY);
-      expectCode(blocked, 'TOO_MANY_LOGIN_ATTEMPTS');
-      assert.match(blocked.error!.message, /retry in 1 s/);
-      gw.rt.services.clock.advance(1000);
+      await failure(gw, 'x1', 'guess');
+      await failure(gw, 'x2', 'guess');
+      let failed = await failure(gw, 'x3', 'guess');
+      let until = await refusedUntil(gw, 'admin', ADMIN_KEY);
+      waitIs(until, failed, 1000, "the address's third failure");
+      advanceTo(gw, until);
       assert.equal((await tryLogin(gw, 'admin', ADMIN_KEY)).success, true);
-      expectCode(await tryLogin(gw, 'x4', 'guess'), 'INVALID_USER_CREDENTIALS');
-      const again = await tryLogin(gw, 'admin', ADMIN_KEY);
-      expectCode(again, 'TOO_MANY_LOGIN_ATTEMPTS');
-      assert.match(again.error!.message, /retry in 2 s/, "the address's fourth failure: 2 s, despite the success between");
+      failed = await failure(gw, 'x4', 'guess');
+      until = await refusedUntil(gw, 'admin', ADMIN_KEY);
+      waitIs(until, failed, 2000, "the address's fourth failure: 2 s, despite the success between");
       const res = await rawCall(gw.url, { operation: 'login', username: 'admin', accessKey: 'x' });
       assert.equal(res.status, 200, 'a protocol error, not an HTTP one');
     });

@@ -49,7 +49,7 @@ for (const backend of backends) {
         WSGATE_LOG_LEVEL: 'info',
         WSGATE_EXECUTOR_SCHEDULE: '*/10 * * * * *',
         WSGATE_CALL_WORKERS: '1',
-        WSGATE_CALL_TIMEOUT_SECONDS: '1',
+        WSGATE_CALL_TIMEOUT_SECONDS: '3',
       });
       server = spawnCli(['serve'], env);
       server.child.stdout!.on('data', (d) => (log += d));

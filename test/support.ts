@@ -311,15 +311,32 @@ export function script(dir: string, name: string, body: string): string {
   return file;
 }
 
-/** True while any process of the group exists (signal 0 only checks). */
+/**
+ * True while any live process of the group exists. Signal 0 answers "none at all" quickly; otherwise /proc
+ * tells which of the group's processes still run: a killed process its parent (this test process, for a
+ * command the in-process executor started) has not reaped yet is a zombie, ended, not alive.
+ */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
+  if (!fs.existsSync('/proc/self/stat')) return true;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended since the listing
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, the fields after its last ')' do not.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
 }
 
 /** SIGKILL to the live process groups whose ids scripts wrote to `*.pgid` files in `dir`: a failed test leaves none running. */
