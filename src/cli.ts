@@ -519,6 +519,8 @@ async function startMetrics(rt: Runtime, engine: () => Engine | null, config: Co
 
 /** Verbs of two words (`user add`, `schedule list`). */
 const GROUPS = new Set(['user', 'schedule', 'queue']);
+/** The verbs whose words are tracking IDs (src/cli/ids.ts); no other verb's words are rearranged. */
+const TAKES_IDS = new Set(['forget', 'retry', 'run']);
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)];
@@ -538,7 +540,7 @@ export async function main(argv: string[]): Promise<number> {
     const flags = verb.flags ?? [];
     const options = { ...flagOptions(flags), ...verb.options, help: { type: 'boolean' as const, short: 'h' } };
     const args = parseArgs({
-      args: idsAsPositionals(rest, options),
+      args: TAKES_IDS.has(name) ? idsAsPositionals(rest, options) : rest,
       options,
       allowPositionals: true,
     }) as {

@@ -1,7 +1,8 @@
 // The session cache (src/auth/session-cache.ts) against a real gateway: a session checked once is not read
 // again while nothing it depends on changed, yet logout, idle expiry and a session ended or a user disabled
-// through another connection are refused: at once on SQLite (its data_version), on PostgreSQL once the
-// triggers' notice (src/db/session-notices.ts) has arrived.
+// through another connection are refused: on SQLite by the checks that start 1 ms after it (its
+// data_version, one read shared within an event-loop turn), on PostgreSQL once the triggers' notice
+// (src/db/session-notices.ts) has arrived.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';

@@ -293,7 +293,8 @@ export async function runPass(rt: Runtime, overrides: Partial<EngineOptions> = {
 /**
  * Runs `change` (a session ended or a user changed, in this process or by another) and, on PostgreSQL, waits
  * until the gateway has heard of it: its session cache trusts what it read until the notice arrives
- * (src/db/session-notices.ts). SQLite's mark is read at every call: nothing to wait for.
+ * (src/db/session-notices.ts). On SQLite the checks of one event-loop turn share a mark read less than 1 ms
+ * before (src/db/raw.ts): the next check after 2 ms reads it afresh.
  */
 export async function heard<T>(gw: Gateway, change: () => Promise<T>): Promise<T> {
   const before = gw.rt.db.dialect.name === 'postgresql' ? await gw.rt.db.raw.changeMark?.() : undefined;
@@ -301,6 +302,7 @@ export async function heard<T>(gw: Gateway, change: () => Promise<T>): Promise<T
   for (let i = 0; before !== undefined && i < 1_000 && (await gw.rt.db.raw.changeMark!()) === before; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  if (before === undefined) await new Promise((resolve) => setTimeout(resolve, 2));
   return result;
 }
 
