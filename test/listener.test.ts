@@ -64,9 +64,10 @@ for (const backend of backends) {
     test('an operation longer than its lease, with a live heartbeat, runs exactly once beside another listener', async () => {
       const marker = path.join(tmpDir('listen'), 'm');
       // A lease of 5 s (heartbeats every 1.7 s: a loaded machine's late one does not lose it) and an
-      // operation of 12 s, more than twice the lease: only the heartbeats keep it from the other listener.
-      // On SQLite the operation's transaction holds the write lock meanwhile: the listeners' writes wait
-      // for it rather than give up after the default busy timeout (10 s).
+      // operation of 12 s, more than twice the lease: on PostgreSQL only the heartbeats keep it from the
+      // other listener. On SQLite the operation's transaction also holds the write lock meanwhile (so there
+      // the test shows one run, not the heartbeats): the listeners' writes wait for it rather than give up
+      // after the default busy timeout (10 s).
       const env = { ...gw.env, WSGATE_LEASE_SECONDS: '5', WSGATE_SQLITE_BUSY_TIMEOUT_MS: '60000' };
       const a = spawnCli(['work', '--sleep', '0.1'], env);
       const b = spawnCli(['work', '--sleep', '0.1'], env);
