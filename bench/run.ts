@@ -29,6 +29,7 @@
 // WSGATE_BENCH_MASS_CALLS (10), WSGATE_BENCH_STALL_SECONDS (5), WSGATE_BENCH_PARTS (submits,executor,records,
 // stall,own,scrape,peers: the parts to run), WSGATE_BENCH_SCRAPE_ENTRIES (100000),
 // WSGATE_BENCH_SCRAPE_OPERATIONS (40: operations whose counters and histograms the scraped process holds),
+// WSGATE_BENCH_OWN_ROUNDS (3: rounds of the own part's synchronous calls, alternating the sides, medians),
 // WSGATE_BENCH_SUSTAINED_SECONDS (120), WSGATE_BENCH_SAMPLE_SECONDS (5: RSS and state counts of the sustained
 // run), WSGATE_BENCH_FLAT_ROWS (1000000), WSGATE_BENCH_FLAT_BASE_ROWS (10000),
 // WSGATE_BENCH_FLAT_ROUNDS (3: rounds alternating the two sizes, medians), WSGATE_BENCH_RETENTION_SECONDS
@@ -64,7 +65,7 @@ interface Row {
   ratio: number;
   /** Checks that failed, per side: a row with problems is not a valid measurement. */
   problems: { wsgate: string[]; baseline: string[] };
-  details: { wsgate: unknown; baseline: unknown };
+  details: { wsgate: unknown; baseline: unknown; rounds?: unknown };
 }
 
 const num = (name: string, fallback: number) => {
@@ -247,9 +248,10 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
     });
     const s = submitSettings;
     log(`${system}: synchronous calls over HTTP, own no-op vs describe (${s.connections} connections, ${s.durationSeconds}s)`);
-    const os_ = await measureOwnSync(system, dbs, s);
+    const os_ = await measureOwnSync(system, dbs, s, num('WSGATE_BENCH_OWN_ROUNDS', 3));
+    const each = os_.rounds.map((r) => `${fmt(r.own)}/${fmt(r.builtIn)}${r.ownFirst ? ' (own first)' : ''}`).join(', ');
     log(
-      `${system}:   own ${fmt(os_.own.okPerSecond)} ok/s (p50 ${os_.own.latencyP50Ms} ms), built-in ${fmt(os_.builtIn.okPerSecond)} ok/s (p50 ${os_.builtIn.latencyP50Ms} ms)`,
+      `${system}:   medians: own ${fmt(os_.own.okPerSecond)} ok/s (p50 ${os_.own.latencyP50Ms} ms), built-in ${fmt(os_.builtIn.okPerSecond)} ok/s (p50 ${os_.builtIn.latencyP50Ms} ms); rounds own/built-in: ${each}`,
     );
     report('own sync', os_.problems.own);
     report('built-in sync', os_.problems.builtIn);
@@ -261,7 +263,7 @@ async function benchSystem(system: System, dbs: Databases): Promise<Row[]> {
       baseline: os_.builtIn.okPerSecond,
       ratio: os_.own.okPerSecond / os_.builtIn.okPerSecond,
       problems: { wsgate: os_.problems.own, baseline: os_.problems.builtIn },
-      details: { wsgate: os_.own, baseline: os_.builtIn },
+      details: { wsgate: os_.own, baseline: os_.builtIn, rounds: os_.rounds },
     });
   }
   if (parts.has('stall')) {

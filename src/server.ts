@@ -43,6 +43,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
       : new CallPool({
           size: rt.config.callWorkers,
           timeoutMs: rt.config.callTimeoutSeconds * 1000,
+          aheadMs: rt.config.callAheadMs,
           memoryMb: rt.config.workerMemoryMb,
           maxWaiting: CALLS_WAITING_AT_MOST,
           config: rt.config,

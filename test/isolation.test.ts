@@ -3,7 +3,44 @@
 // timing, is asserted: a light call sent while a heavy one runs is answered first.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { backends, call, login, startGateway, type Gateway } from './support.js';
+import net from 'node:net';
+import { backends, call, login, startGateway, until, type Envelope, type Gateway } from './support.js';
+
+/**
+ * Calls sent together: each on a socket of its own, connected first, then every request written in the same
+ * turn, so that the gateway reads them within a millisecond or two of each other.
+ */
+async function together(url: string, calls: Record<string, unknown>[]): Promise<Envelope[]> {
+  const target = new URL(url);
+  const sockets = await Promise.all(
+    calls.map(
+      () =>
+        new Promise<net.Socket>((resolve, reject) => {
+          const socket = net.connect(Number(target.port), target.hostname, () => resolve(socket));
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  const answers = sockets.map(
+    (socket) =>
+      new Promise<Envelope>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        socket.on('data', (c) => chunks.push(c));
+        socket.once('error', reject);
+        socket.once('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Envelope);
+        });
+      }),
+  );
+  sockets.forEach((socket, i) => {
+    const body = new URLSearchParams(calls[i] as Record<string, string>).toString();
+    socket.write(
+      `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+  return Promise.all(answers);
+}
 
 /** Resolves with the order in which the promises settled. */
 async function finishOrder(named: Record<string, Promise<unknown>>): Promise<string[]> {
@@ -17,7 +54,7 @@ for (const backend of backends) {
     let gw: Gateway;
     let session: string;
     before(async () => {
-      gw = await startGateway(backend, { WSGATE_CALL_TIMEOUT_SECONDS: '2', WSGATE_CALL_WORKERS: '2' });
+      gw = await startGateway(backend, { WSGATE_CALL_TIMEOUT_SECONDS: '2', WSGATE_CALL_WORKERS: '2', WSGATE_CALL_AHEAD_MS: '60000' });
       session = (await login(gw.url)).sessionName;
     });
     after(() => gw.close());
@@ -42,6 +79,46 @@ for (const backend of backends) {
       const answers = await Promise.all([a, b, c]);
       for (const x of answers) assert.equal(x.success, true, JSON.stringify(x));
       assert.deepEqual(gw.server.calls!.load, { busy: 0, waiting: 0, size: 2 });
+    });
+
+    test('a call sent ahead to a busy worker that then dies is run by a fresh worker, not lost', async () => {
+      const calls = gw.server.calls!;
+      // This gateway sends a call ahead behind one that usually runs in under a minute and has not yet
+      // (WSGATE_CALL_AHEAD_MS above): misbehaves's protocol error does. Of three calls sent together to two
+      // workers, whichever comes last is sent ahead, behind an exit (spin has no history when run alone).
+      for (let i = 0; i < 5; i++) {
+        const quick = await call(gw.url, { operation: 'misbehaves', sessionName: session, how: 'protocol' });
+        assert.equal(quick.error?.code, 'NOT_TODAY');
+      }
+      const before = calls.sentAhead;
+      for (let round = 0; round < 3; round++) {
+        const exit = { operation: 'misbehaves', sessionName: session, how: 'exit' };
+        const [a, b, c] = await together(gw.url, [exit, exit, { operation: 'wsgatetest_spin', sessionName: session, ms: '200' }]);
+        assert.equal(a.error?.code, 'INTERNAL_SERVER_ERROR', JSON.stringify(a));
+        assert.equal(b.error?.code, 'INTERNAL_SERVER_ERROR', JSON.stringify(b));
+        assert.equal(c.success, true, JSON.stringify(c));
+        assert.equal(c.result.spun, 200);
+        assert.deepEqual(calls.load, { busy: 0, waiting: 0, size: 2 });
+        assert.equal(calls.sentAhead, before + round + 1, 'the call was sent ahead');
+        await calls.warm();
+      }
+    });
+
+    test('a call sent ahead behind one that then hangs is not run late: answered SERVER_BUSY once that one is stopped', async () => {
+      const calls = gw.server.calls!;
+      const before = calls.sentAhead;
+      const hang = () => call(gw.url, { operation: 'misbehaves', sessionName: session, how: 'loop' });
+      const hangs = [hang(), hang()];
+      await until('both workers busy', async () => calls.load.busy === 2);
+      const [a, b, c] = await Promise.all([...hangs, call(gw.url, { operation: 'wsgatetest_spin', sessionName: session, ms: '1' })]);
+      assert.equal(calls.sentAhead, before + 1);
+      assert.equal(a.error?.code, 'TIMEOUT', JSON.stringify(a));
+      assert.equal(b.error?.code, 'TIMEOUT', JSON.stringify(b));
+      // It waited as long as a call may run, as one waiting in the gateway's line would have been.
+      assert.equal(c.error?.code, 'SERVER_BUSY', JSON.stringify(c));
+      assert.match(c.error!.message, /was not run/);
+      await calls.warm();
+      assert.deepEqual(calls.load, { busy: 0, waiting: 0, size: 2 });
     });
 
     test('a query led by a field index is answered on the event loop; a scan, a like with inner wildcards and the mass operations go to a call worker', async () => {

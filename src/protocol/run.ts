@@ -50,10 +50,17 @@ export interface Runner {
  * the signal is aborted when the call's time (`timeoutMs`) is up, just as the call worker is stopped.
  */
 function syncHooks(log: Logger, op: OperationDefinition, user: WsUser | null, timeoutMs: number | undefined): RunHooks {
+  const deadline = timeoutMs ? Date.now() + timeoutMs : 0;
+  let signal: AbortSignal | undefined;
   return {
     log: (line) => log.info({ operation: op.name, user: user?.userName }, line),
     progress() {},
-    signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : new AbortController().signal,
+    // Made when the handler first reads it: AbortSignal.timeout's timer and weak references cost a no-op
+    // call a tenth of its time in the call worker (a CPU profile of the own-operations bench).
+    get signal() {
+      signal ??= deadline ? AbortSignal.timeout(Math.max(0, deadline - Date.now())) : new AbortController().signal;
+      return signal;
+    },
   };
 }
 

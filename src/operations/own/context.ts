@@ -68,6 +68,8 @@ export function scriptContext(ctx: OperationContext, lookup: (name: string) => O
         throw new TypeError('ctx.progress(fraction, message): fraction must be a number from 0 to 1');
       hooks.progress(Math.min(1, Math.max(0, fraction)), message === undefined || message === null ? null : String(message).slice(0, MAX_LOG_LINE));
     },
-    signal: hooks.signal,
+    get signal() {
+      return hooks.signal;
+    },
   };
 }

@@ -1,8 +1,14 @@
 // The gateway's call workers: synchronous calls of operations whose work grows with their input (a query
-// that scans, a mass operation) run here, one call per worker at a time, so that the event loop keeps
-// answering everyone else. Calls beyond the free workers wait in line (up to a bound); a call that outlives
-// its time is stopped with its worker, answered TIMEOUT, and the worker replaced; so is one that outgrows
-// the worker's memory or kills its thread.
+// that scans, a mass operation) and own operations run here, one call per worker at a time, so that the
+// event loop keeps answering everyone else. Calls beyond the free workers wait in line (up to a bound); a
+// call that outlives its time is stopped with its worker, answered TIMEOUT, and the worker replaced; so is
+// one that outgrows the worker's memory or kills its thread.
+//
+// When every worker is busy, one more call may be sent ahead to a worker whose current call is of an
+// operation that runs quickly (under WSGATE_CALL_AHEAD_MS, 2, from its recent runs): it waits in the worker's port and starts
+// the moment the current one ends, without the worker going to sleep and being woken for it (that wake-up,
+// both ways, cost a no-op call more than the call itself on a 2-core machine). A call sent ahead has not
+// started until its turn comes; if the worker dies first, it goes back to the front of the line.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { failure, type Envelope } from '../../envelope.js';
@@ -14,6 +20,8 @@ import type { CallWorkerData } from './worker.js';
 export interface CallPoolOptions {
   size: number;
   timeoutMs: number;
+  /** A call may be sent ahead behind one whose operation usually runs in less than this, as long as it has not yet (0: never). */
+  aheadMs: number;
   memoryMb: number;
   /** Calls that may wait for a free worker; beyond, SERVER_BUSY at once. */
   maxWaiting: number;
@@ -40,16 +48,24 @@ interface Pending {
   answer: (a: CallAnswer) => void;
 }
 
+interface Sent extends Pending {
+  /** When it was handed to the worker, or (sent ahead) when the call before it ended: its time runs from here. */
+  since: number;
+}
+
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
   /** Ready: calls are sent at once rather than after `ready`. */
   started: boolean;
-  current?: Pending & { since: number };
+  /** Calls sent to it, in the order it runs them: the first runs now, the next waits in its port. */
+  sent: Sent[];
   killedFor?: Envelope;
   dead: boolean;
   /** Reloads of the operations asked of it and not done yet: it takes no call meanwhile. */
   reloading: number;
+  /** Near its memory limit: it takes no more calls and is closed once those sent are answered. */
+  retiring: boolean;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -60,13 +76,20 @@ const START_AT_MOST_MS = 30_000;
 /** After a worker failed to start, how long calls are answered the same way instead of starting another. */
 const START_COOLDOWN_MS = 1_000;
 
+/** How much an operation's latest run counts in its running average (the rest is its history). */
+const RECENT_WEIGHT = 0.2;
+
 const busy = (): CallAnswer => ({ envelope: failure(new WsError('SERVER_BUSY', 'The gateway has too many calls waiting: try again shortly')) });
+const waitedTooLong = (): CallAnswer => ({
+  envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')),
+});
 const stopping = (): CallAnswer => ({ envelope: failure(new WsError('SERVER_BUSY', 'The gateway is stopping')) });
 
 export class CallPool {
   private readonly slots = new Set<Slot>();
-  private readonly idle: Slot[] = [];
   private readonly waiting: Pending[] = [];
+  /** Per operation, the running average of its calls' time in a worker (ms). */
+  private readonly runMs = new Map<string, number>();
   /** Workers closing after they were replaced (memory, a reload): close() waits for them too. */
   private readonly leaving = new Set<Worker>();
   private readonly watchdog: NodeJS.Timeout;
@@ -82,17 +105,23 @@ export class CallPool {
 
   /** Calls handed to the pool so far. */
   received = 0;
+  /** Calls sent ahead to a busy worker so far (see the top of this file). */
+  sentAhead = 0;
 
   /** Workers running a call now, and calls waiting for one. */
   get load(): { busy: number; waiting: number; size: number } {
-    let n = 0;
-    for (const s of this.slots) if (s.current) n++;
-    return { busy: n, waiting: this.waiting.length, size: this.o.size };
+    let busy = 0;
+    let ahead = 0;
+    for (const s of this.slots) {
+      if (s.sent.length > 0) busy++;
+      ahead += Math.max(0, s.sent.length - 1);
+    }
+    return { busy, waiting: this.waiting.length + ahead, size: this.o.size };
   }
 
   /** Starts every worker and waits until they are ready (the server does, before it listens). */
   async warm(): Promise<void> {
-    while (this.slots.size < this.o.size) this.idle.push(this.spawn());
+    while (this.slots.size < this.o.size) this.spawn();
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
   }
 
@@ -103,7 +132,6 @@ export class CallPool {
   reload(): void {
     if (this.closed) return;
     const files = this.o.operationFiles?.() ?? [];
-    this.idle.splice(0);
     for (const s of this.slots) {
       if (s.dead) continue;
       s.reloading++;
@@ -129,7 +157,7 @@ export class CallPool {
       [...this.slots].map(async (s) => {
         if (s.dead) return;
         const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
-        if (s.current) void s.worker.terminate();
+        if (s.sent.length > 0) void s.worker.terminate();
         else s.worker.postMessage({ type: 'close' } satisfies ToCallWorker);
         const timer = setTimeout(() => void s.worker.terminate(), 5_000);
         await exited;
@@ -149,9 +177,8 @@ export class CallPool {
 
   private next(): void {
     while (this.waiting.length > 0) {
-      let slot = this.idle.pop();
-      if (!slot) {
-        if (this.slots.size >= this.o.size) return;
+      let slot = this.free();
+      if (!slot && this.slots.size < this.o.size) {
         if (Date.now() - this.failedStart.at < START_COOLDOWN_MS) {
           // A worker just failed to start: answer as it did, rather than start one per waiting call.
           const { answer } = this.failedStart;
@@ -160,18 +187,57 @@ export class CallPool {
         }
         slot = this.spawn();
       }
-      const pending = this.waiting.shift()!;
-      slot.current = { ...pending, since: Date.now() };
-      const s = slot;
-      const send = () => {
-        if (s.current?.id === pending.id) {
-          s.current.since = Date.now();
-          s.worker.postMessage({ type: 'call', id: pending.id, call: pending.call } satisfies ToCallWorker);
-        }
-      };
-      if (s.started) send();
-      else s.ready.then(send, () => undefined); // a worker that dies starting answers the call as it exits
+      if (!slot) {
+        slot = this.ahead();
+        if (!slot) return;
+        this.sentAhead++;
+      }
+      const sent: Sent = { ...this.waiting.shift()!, since: Date.now() };
+      slot.sent.push(sent);
+      if (slot.started) this.post(slot, sent);
+      else {
+        const s = slot;
+        s.ready.then(
+          () => {
+            sent.since = Date.now();
+            this.post(s, sent);
+          },
+          () => undefined,
+        ); // a worker that dies starting answers the call as it exits
+      }
     }
+  }
+
+  private post(slot: Slot, sent: Sent): void {
+    slot.worker.postMessage({ type: 'call', id: sent.id, call: sent.call } satisfies ToCallWorker);
+  }
+
+  private takes(s: Slot): boolean {
+    return !s.dead && !s.killedFor && !s.retiring && s.reloading === 0 && !this.closed;
+  }
+
+  /** A worker with no call (the first found: the same few stay warm). */
+  private free(): Slot | undefined {
+    for (const s of this.slots) if (s.sent.length === 0 && this.takes(s)) return s;
+    return undefined;
+  }
+
+  /** A started worker running one quick call and holding none ahead of it, which has run for less than aheadMs. */
+  private ahead(): Slot | undefined {
+    if (this.o.aheadMs <= 0) return undefined;
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (!s.started || s.sent.length !== 1 || !this.takes(s)) continue;
+      const current = s.sent[0]!;
+      const typical = this.runMs.get(current.call.operation);
+      if (typical !== undefined && typical < this.o.aheadMs && now - current.since < this.o.aheadMs) return s;
+    }
+    return undefined;
+  }
+
+  private ran(operation: string, ms: number): void {
+    const before = this.runMs.get(operation);
+    this.runMs.set(operation, before === undefined ? ms : before + RECENT_WEIGHT * (ms - before));
   }
 
   private spawn(): Slot {
@@ -183,7 +249,7 @@ export class CallPool {
     let readyReject!: (e: Error) => void;
     const ready = new Promise<void>((resolve, reject) => ((readyResolve = resolve), (readyReject = reject)));
     ready.catch(() => undefined);
-    const slot: Slot = { worker, ready, started: false, dead: false, reloading: 0 };
+    const slot: Slot = { worker, ready, started: false, sent: [], dead: false, reloading: 0, retiring: false };
     this.slots.add(slot);
     let crash: Envelope | undefined;
     worker.on('message', (m: FromCallWorker) => {
@@ -191,24 +257,24 @@ export class CallPool {
         slot.started = true;
         readyResolve();
       } else if (m.type === 'answer') {
-        const current = slot.current;
-        slot.current = undefined;
+        const current = slot.sent[0];
         if (current?.id === m.id) {
+          slot.sent.shift();
+          const now = Date.now();
+          this.ran(current.call.operation, now - current.since);
+          if (slot.sent[0]) slot.sent[0].since = now;
           current.answer({
             envelope: m.error ? { success: false, error: m.error, moreinfo: null } : { success: true, result: undefined, moreinfo: null },
             body: m.body,
           });
         }
         // A worker near its memory limit is replaced between calls rather than killed in the middle of one.
-        if (m.heapUsedMb > this.o.memoryMb * 0.8) this.retire(slot);
-        else if (!this.closed && !slot.killedFor && !slot.dead && slot.reloading === 0) this.idle.push(slot);
+        if (m.heapUsedMb > this.o.memoryMb * 0.8) slot.retiring = true;
+        if (slot.retiring && slot.sent.length === 0 && !slot.dead) this.retire(slot);
         this.next();
       } else if (m.type === 'reloaded') {
         slot.reloading--;
-        if (slot.reloading === 0 && !slot.current && !this.closed && !slot.killedFor && !slot.dead) {
-          this.idle.push(slot);
-          this.next();
-        }
+        if (slot.reloading === 0) this.next();
       } else if (m.type === 'fatal') {
         crash = m.unavailable
           ? failure(databaseUnavailable(m.unavailable))
@@ -233,13 +299,19 @@ export class CallPool {
       slot.dead = true;
       this.leaving.delete(worker);
       this.slots.delete(slot);
-      const at = this.idle.indexOf(slot);
-      if (at >= 0) this.idle.splice(at, 1);
       readyReject(new Error('call worker exited'));
-      const current = slot.current;
-      slot.current = undefined;
+      const [current, ...notStarted] = slot.sent.splice(0);
       current?.answer({ envelope: slot.killedFor ?? crash ?? failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker exited')) });
-      if (!this.closed) this.next();
+      // A call sent ahead had not started (a worker runs its calls one after the other): it goes back to the
+      // front of the line with its time in line, and, like any call that waited as long as a call may run,
+      // is answered without being run if it has (its worker's call hung until it was stopped, say).
+      if (this.closed) for (const p of notStarted) p.answer(stopping());
+      else {
+        const now = Date.now();
+        const back = notStarted.filter((p) => now - p.queuedAt <= this.o.timeoutMs || (p.answer(waitedTooLong()), false));
+        this.waiting.unshift(...back.map(({ since: _, ...p }) => p));
+        this.next();
+      }
     });
     return slot;
   }
@@ -249,19 +321,19 @@ export class CallPool {
     // A call that waited as long as a call may run is answered now: its client has likely given up, and
     // running it later (a MassCreate after the client retried it) would do the work twice.
     while (this.waiting.length > 0 && now - this.waiting[0]!.queuedAt > this.o.timeoutMs) {
-      this.waiting
-        .shift()!
-        .answer({ envelope: failure(new WsError('SERVER_BUSY', 'The call waited too long for a call worker and was not run: try again shortly')) });
+      this.waiting.shift()!.answer(waitedTooLong());
     }
     for (const s of this.slots) {
       // A call handed to a worker still starting is timed from when it is sent (a start that never ends is
       // stopped after a longer while): a slow start is not the call's time.
       const limit = s.started ? this.o.timeoutMs : this.o.timeoutMs + START_AT_MOST_MS;
-      if (s.current && !s.killedFor && now - s.current.since > limit) {
+      const current = s.sent[0];
+      if (current && !s.killedFor && now - current.since > limit) {
         s.killedFor = failure(
           new WsError('TIMEOUT', `The call did not finish within ${this.o.timeoutMs / 1000} s and was stopped; what it had not committed was rolled back`),
         );
-        this.o.log.warn({ operation: s.current.call.operation, ms: now - s.current.since }, 'call stopped: it outlived its time');
+        this.o.log.warn({ operation: current.call.operation, ms: now - current.since }, 'call stopped: it outlived its time');
+        this.ran(current.call.operation, now - current.since);
         void s.worker.terminate();
       }
     }

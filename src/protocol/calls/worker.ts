@@ -44,7 +44,12 @@ try {
   const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
   // Connects and warms Prisma's query compiler before the first call.
   await findUser(db.prisma, 0);
-  port.on('message', async (m: ToCallWorker) => {
+  // One message at a time, in the order sent: a call sent ahead (pool.ts) starts when the one before it ends.
+  let turn = Promise.resolve();
+  port.on('message', (m: ToCallWorker) => {
+    turn = turn.then(() => handle(m));
+  });
+  async function handle(m: ToCallWorker): Promise<void> {
     if (m.type === 'close') {
       await services.events.close();
       await db.close();
@@ -78,7 +83,7 @@ try {
       error: envelope.success ? null : envelope.error,
       heapUsedMb: getHeapStatistics().used_heap_size / 2 ** 20,
     });
-  });
+  }
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'fatal', message: (error as Error).stack ?? String(error), unavailable: databaseUnavailability(error) });
