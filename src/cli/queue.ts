@@ -2,6 +2,7 @@
 import { isQueueName, type Config } from '../config.js';
 import { pauseQueue, readControls, resumeQueue, setLimits, type Limits } from '../queue/controls.js';
 import { queueCounts } from '../queue/status.js';
+import { queueNames } from '../queue/depth.js';
 import { UsageError, withRuntime, type Verb } from './verb.js';
 
 function oneQueue(verb: string, positionals: string[]): string {
@@ -50,7 +51,7 @@ export const queueVerbs: Record<string, Verb> = {
     run: ({ values }, config: Config) =>
       withRuntime(config, async (rt) => {
         const controls = await readControls(rt.db);
-        const names = (await rt.db.prisma.queuedOperation.groupBy({ by: ['queue'] })).map((r) => r.queue);
+        const names = await queueNames(rt.db);
         const all = [...new Set([...names, ...controls.keys()])].sort();
         const now = rt.services.clock.now();
         const rows = [];

@@ -1,11 +1,11 @@
 // What the dashboard reads: counts per queue, the chart's minutes, the executors, a page of the operations
-// list (keyset pagination on (submitted_at, id), newest first, one index per filter), and one entry.
-// Every statement reads a bounded number of rows or one index; none loads the table.
-import { Prisma } from '../db/generated/sqlite/client.js';
+// list and one entry, as the dashboard shows them. The statements are the queue's (src/queue/sql/browse.ts).
 import type { Database } from '../db/client.js';
 import { toDate } from '../db/values.js';
 import type { AttemptError } from '../queue/store.js';
 import { foldQueueCounts, queueDepth } from '../queue/depth.js';
+import * as browse from '../queue/sql/browse.js';
+import { executorsByHost } from '../queue/sql/executors.js';
 
 export interface QueueOverview {
   queue: string;
@@ -30,20 +30,7 @@ export async function queueOverview(db: Database, now: Date): Promise<QueueOverv
   return (await queueDepth(db, now)).map(({ oldestWaitingDueAt, ...q }) => ({ ...q, oldestWaitingSince: oldestWaitingDueAt }));
 }
 
-export interface MinuteCount {
-  queue: string;
-  minute: Date;
-  runs: number;
-  failures: number;
-}
-
-/** Runs and failures per queue and minute since `since` (ws_queue_minute, kept by triggers). */
-export async function minuteCounts(db: Database, since: Date): Promise<MinuteCount[]> {
-  const rows = await db.raw.query<{ queue: string; minute: unknown; runs: unknown; failures: unknown }>(Prisma.sql`
-    SELECT queue, minute, sum(runs) AS runs, sum(failures) AS failures FROM ws_queue_minute
-    WHERE minute >= ${since} GROUP BY queue, minute ORDER BY minute`);
-  return rows.map((r) => ({ queue: r.queue, minute: toDate(r.minute), runs: Number(r.runs), failures: Number(r.failures) }));
-}
+export { minuteCounts, type MinuteCount } from '../queue/minutes.js';
 
 export interface ExecutorView {
   id: string;
@@ -57,8 +44,7 @@ export interface ExecutorView {
 }
 
 export async function executors(db: Database): Promise<ExecutorView[]> {
-  const rows = await db.raw.query<Record<string, unknown>>(Prisma.sql`
-    SELECT id, host, pid, queues, max_workers, busy_workers, started_at, seen_at FROM ws_executor ORDER BY host, pid, id LIMIT 200`);
+  const rows = await db.raw.query<Record<string, unknown>>(executorsByHost());
   return rows.map((r) => ({
     id: String(r.id),
     host: String(r.host),
@@ -105,24 +91,7 @@ export const PAGE_SIZE = 50;
 
 /** A page of entries, newest first; `next` is the key of the page after it, when there is one. */
 export async function listOperations(db: Database, f: ListFilter, now: Date): Promise<{ rows: ListRow[]; next: { at: Date; id: string } | null }> {
-  const where: Prisma.Sql[] = [];
-  if (f.id) where.push(Prisma.sql`o.id = ${f.id}`);
-  // coalesce() over a column that is never null keeps SQLite from driving the page by an available_at range
-  // (and sorting every match) instead of by the (state, submitted_at, id) index in the page's order.
-  if (f.state === 'waiting') where.push(Prisma.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) <= ${now}`);
-  else if (f.state === 'delayed') where.push(Prisma.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) > ${now}`);
-  else if (f.state) where.push(Prisma.sql`o.state = ${f.state}`);
-  if (f.queue) where.push(Prisma.sql`o.queue = ${f.queue}`);
-  if (f.operation) where.push(Prisma.sql`o.operation = ${f.operation}`);
-  if (f.userName) where.push(Prisma.sql`o.user_id = (SELECT id FROM ws_user WHERE user_name = ${f.userName})`);
-  if (f.before) where.push(Prisma.sql`(o.submitted_at, o.id) < (${f.before.at}, ${f.before.id})`);
-  const rows = await db.raw.query<Record<string, unknown>>(Prisma.sql`
-    SELECT o.id, o.operation, o.state, o.queue, o.priority, o.attempts, o.submitted_at, o.due_at, o.available_at, o.started_at,
-           o.finished_at, o.errors, u.user_name
-    FROM ws_queued_operation o LEFT JOIN ws_user u ON u.id = o.user_id
-    ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
-    ORDER BY o.submitted_at DESC, o.id DESC
-    LIMIT ${PAGE_SIZE + 1}`);
+  const rows = await db.raw.query<Record<string, unknown>>(browse.page(f, now, PAGE_SIZE + 1));
   const page = rows.slice(0, PAGE_SIZE).map((r) => ({
     id: String(r.id),
     operation: String(r.operation),
@@ -186,8 +155,7 @@ const parseJson = (text: unknown): unknown => {
 
 /** One entry with every column of its row (the result itself excepted: it belongs to the user who queued it). */
 export async function entryDetail(db: Database, id: string, now: Date): Promise<EntryDetail | null> {
-  const [r] = await db.raw.query<Record<string, unknown>>(Prisma.sql`
-    SELECT o.*, u.user_name FROM ws_queued_operation o LEFT JOIN ws_user u ON u.id = o.user_id WHERE o.id = ${id}`);
+  const [r] = await db.raw.query<Record<string, unknown>>(browse.entryWithUser(id));
   if (!r) return null;
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!KNOWN.has(k) && v !== null && v !== undefined) extra[k] = parseJson(v);
@@ -214,12 +182,12 @@ export async function entryDetail(db: Database, id: string, now: Date): Promise<
 
 /** The user who queued an entry, for cancelling it as that user would. */
 export async function ownerOf(db: Database, id: string): Promise<number | null> {
-  const [r] = await db.raw.query<{ user_id: unknown }>(Prisma.sql`SELECT user_id FROM ws_queued_operation WHERE id = ${id}`);
+  const [r] = await db.raw.query<{ user_id: unknown }>(browse.ownerOf(id));
   return r ? Number(r.user_id) : null;
 }
 
 /** Entries in the failed store (the state index). */
 export async function failedCount(db: Database): Promise<number> {
-  const [r] = await db.raw.query<{ n: unknown }>(Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'failed'`);
+  const [r] = await db.raw.query<{ n: unknown }>(browse.failedCount());
   return Number(r?.n ?? 0);
 }

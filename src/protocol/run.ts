@@ -149,7 +149,9 @@ export function createRunner(db: Database, services: Services, log: Logger, call
     // Post and queued event scripts: the operation, its post scripts and the queueing of its queued
     // scripts share one transaction, so that a call that fails or is rejected by a post script fires none.
     const settled = await db.prisma.$transaction(async (tx) => {
-      const inTx: OperationContext = { ...ctx, db: tx, atomic: (fn) => fn(tx) };
+      // Inside the transaction the operation gets only the transaction: not the driver, whose reads would
+      // run beside it (on PostgreSQL another connection, which neither sees its writes nor waits for its locks).
+      const inTx: OperationContext = { ...ctx, raw: undefined, db: tx, atomic: (fn) => fn(tx) };
       return services.events.settle(plan, { op, user: user!, params, envelope: success(await op.run(inTx, params), moreinfo), db: tx, dialect: db.dialect });
     }, TRANSACTION);
     settled.announce();

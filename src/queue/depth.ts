@@ -54,3 +54,8 @@ export async function foldQueueCounts(db: Database): Promise<number> {
   const [r] = await db.raw.query<{ n: unknown }>(sql.foldQueueCounts());
   return Number(r?.n ?? 0);
 }
+
+/** The queues that hold entries, by name. */
+export async function queueNames(db: Database): Promise<string[]> {
+  return (await db.raw.query<{ queue: string }>(sql.queueNames())).map((r) => r.queue);
+}

@@ -32,3 +32,6 @@ export const foldQueueCounts = () => Prisma.sql`
 export const minuteCounts = (since: Date) => Prisma.sql`
     SELECT queue, minute, sum(runs) AS runs, sum(failures) AS failures FROM ws_queue_minute WHERE minute >= ${since}
     GROUP BY queue, minute ORDER BY minute, queue`;
+
+/** The queues that hold entries (from ws_queue_count: the entries are not read). */
+export const queueNames = () => Prisma.sql`SELECT queue FROM ws_queue_count GROUP BY queue HAVING sum(n) > 0 ORDER BY queue`;

@@ -27,3 +27,7 @@ export const listExecutors = (since: Date) =>
 
 /** Every row's queues and last sighting (compared by the caller: the table holds a row per executor). */
 export const executorQueues = () => Prisma.sql`SELECT queues, seen_at FROM ws_executor`;
+
+/** Every row as people browse them (at most 200: one per executor process), gone or not. */
+export const executorsByHost = () =>
+  Prisma.sql`SELECT id, host, pid, queues, max_workers, busy_workers, started_at, seen_at FROM ws_executor ORDER BY host, pid, id LIMIT 200`;
