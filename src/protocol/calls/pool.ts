@@ -60,7 +60,8 @@ interface Slot {
   started: boolean;
   /** Calls sent to it, in the order it runs them: the first runs now, the next waits in its port. */
   sent: Sent[];
-  killedFor?: Envelope;
+  /** Stopped for outliving its time: the call it was stopped for, and that call's answer. */
+  killedFor?: { id: number; envelope: Envelope };
   dead: boolean;
   /** Reloads of the operations asked of it and not done yet: it takes no call meanwhile. */
   reloading: number;
@@ -132,6 +133,8 @@ export class CallPool {
   reload(): void {
     if (this.closed) return;
     const files = this.o.operationFiles?.() ?? [];
+    // An operation of the new set may share a name and not a pace with the old one.
+    this.runMs.clear();
     for (const s of this.slots) {
       if (s.dead) continue;
       s.reloading++;
@@ -301,15 +304,17 @@ export class CallPool {
       this.slots.delete(slot);
       readyReject(new Error('call worker exited'));
       const [current, ...notStarted] = slot.sent.splice(0);
-      current?.answer({ envelope: slot.killedFor ?? crash ?? failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker exited')) });
-      // A call sent ahead had not started (a worker runs its calls one after the other): it goes back to the
-      // front of the line with its time in line, and, like any call that waited as long as a call may run,
-      // is answered without being run if it has (its worker's call hung until it was stopped, say).
+      const exited = failure(new WsError('INTERNAL_SERVER_ERROR', 'Internal server error: the call worker exited'));
+      // The call it was stopped for may have answered meanwhile: the one after it then ran, and exited with it.
+      const killed = slot.killedFor && current?.id === slot.killedFor.id ? slot.killedFor.envelope : undefined;
+      current?.answer({ envelope: killed ?? crash ?? exited });
+      // A call sent ahead had not started (a worker runs its calls one after the other). Behind a call that
+      // outlived its time it waited as long as a call may run, and is answered so, not run, as a call waiting
+      // in the line would have been; behind a call that died, it goes back to the front of the line.
       if (this.closed) for (const p of notStarted) p.answer(stopping());
+      else if (slot.killedFor) for (const p of notStarted) p.answer(waitedTooLong());
       else {
-        const now = Date.now();
-        const back = notStarted.filter((p) => now - p.queuedAt <= this.o.timeoutMs || (p.answer(waitedTooLong()), false));
-        this.waiting.unshift(...back.map(({ since: _, ...p }) => p));
+        this.waiting.unshift(...notStarted.map(({ since: _, ...p }) => p));
         this.next();
       }
     });
@@ -329,9 +334,12 @@ export class CallPool {
       const limit = s.started ? this.o.timeoutMs : this.o.timeoutMs + START_AT_MOST_MS;
       const current = s.sent[0];
       if (current && !s.killedFor && now - current.since > limit) {
-        s.killedFor = failure(
-          new WsError('TIMEOUT', `The call did not finish within ${this.o.timeoutMs / 1000} s and was stopped; what it had not committed was rolled back`),
-        );
+        s.killedFor = {
+          id: current.id,
+          envelope: failure(
+            new WsError('TIMEOUT', `The call did not finish within ${this.o.timeoutMs / 1000} s and was stopped; what it had not committed was rolled back`),
+          ),
+        };
         this.o.log.warn({ operation: current.call.operation, ms: now - current.since }, 'call stopped: it outlived its time');
         this.ran(current.call.operation, now - current.since);
         void s.worker.terminate();

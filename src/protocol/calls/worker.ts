@@ -47,7 +47,14 @@ try {
   // One message at a time, in the order sent: a call sent ahead (pool.ts) starts when the one before it ends.
   let turn = Promise.resolve();
   port.on('message', (m: ToCallWorker) => {
-    turn = turn.then(() => handle(m));
+    turn = turn
+      .then(() => handle(m))
+      .catch((error: unknown) => {
+        // An answer that could not be sent (say, a result JSON cannot hold): the gateway answers the call
+        // as the worker exits and starts another; the messages after it are not left waiting on this one.
+        log.error({ err: error }, 'call worker could not answer: it exits');
+        process.exit(1);
+      });
   });
   async function handle(m: ToCallWorker): Promise<void> {
     if (m.type === 'close') {
