@@ -268,6 +268,8 @@ export class WorkerPool {
     const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
     await slot.worker.terminate();
     await exited;
+    // A command the worker started after the look above (its pid stored as the worker was being stopped).
+    killProcessGroup(slot);
   }
 
   private watch() {
@@ -316,6 +318,9 @@ const REAP_WAIT_MS = 2_000;
  * worker's event loop collects the command's exit status, and one stopped first would leave a zombie.
  */
 async function endProcessGroup(slot: Slot): Promise<void> {
+  // A command being started (exec stores -1 before spawn): its group is known once spawn returns.
+  const starting = Date.now() + REAP_WAIT_MS;
+  while (slot.running[RUNNING_PGID] === -1 && Date.now() < starting) await new Promise((r) => setTimeout(r, 5));
   if (!killProcessGroup(slot)) return;
   const until = Date.now() + REAP_WAIT_MS;
   while (slot.running[RUNNING_PGID]! > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));

@@ -66,6 +66,15 @@ function killGroup(pid: number) {
   }
 }
 
+const spawnCommand = (command: ExecCommand, args: string[]) =>
+  spawn(command.executable, [...command.args, ...args], {
+    cwd: command.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...command.env },
+    shell: false,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
 export const exec: OperationDefinition = {
   name: 'exec',
   method: 'POST',
@@ -88,15 +97,18 @@ export const exec: OperationDefinition = {
     const max = ctx.services.jobs.execMaxOutputBytes;
     const stdout = capture(max);
     const stderr = capture(max);
-    const child = spawn(command.executable, [...command.args, ...args], {
-      cwd: command.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...command.env },
-      shell: false,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // The command may run (and be seen running) before spawn returns its pid: meanwhile the executor knows a
+    // group is being started (-1) and, should it stop this worker then, waits for the pid rather than miss it.
+    ctx.holdProcessGroup?.(-1);
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawnCommand(command, args);
+    } catch (error) {
+      ctx.holdProcessGroup?.(0);
+      throw new WsError('EXEC_FAILED', `exec: ${name} could not start (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
     const pid = child.pid;
-    if (pid) ctx.holdProcessGroup?.(pid);
+    ctx.holdProcessGroup?.(pid ?? 0);
     child.stdout!.on('data', (d: Buffer) => stdout.add(d));
     child.stderr!.on('data', (d: Buffer) => stderr.add(d));
     let timedOut = false;

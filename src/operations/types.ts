@@ -92,8 +92,9 @@ export interface OperationContext {
   /** How deep ctx.api.call calls are nested here (0 for the call itself). */
   depth?: number;
   /**
-   * A deferred run that starts a process group (exec) tells its executor here (0 once it is gone), so that
-   * the group is killed with the worker, should the executor stop it (timeout, shutdown).
+   * A deferred run that starts a process group (exec) tells its executor here (-1 while it is being
+   * started, then its id, 0 once it is gone), so that the group is killed with the worker, should the
+   * executor stop it (timeout, shutdown).
    */
   holdProcessGroup?(pgid: number): void;
   /** A deferred run of an external operation (httpRequest, exec): aborted when its owner cancels it. */
