@@ -216,7 +216,7 @@ counts only the entries submitted with that context label.`,
         const counts = await queueCounts(rt.db, now, queues, { context });
         const since = liveSince(now, config.leaseSeconds);
         const workers = await workerCounts(rt.db, since);
-        const served = await liveQueues(rt.db.prisma, since);
+        const served = await liveQueues(rt.db.raw, since);
         // Work that waits for an executor that is not there: queued in a queue no live executor serves.
         const unserved = Object.fromEntries([...(await queuedByQueue(rt.db))].filter(([q]) => (!queues || queues.includes(q)) && !served.has(q)));
         const status = {

@@ -227,7 +227,7 @@ for (const backend of backends) {
       const claimed = await claim(db, { queues: ['marks'], now: clock.now(), leaseSeconds: 60, limit: 4 });
       assert.equal(claimed.length, 4);
       const userId = claimed[0]!.userId;
-      for (const id of ids) assert.equal(await cancelEntry(db.prisma, id, userId, clock.now(), 3600), 'cancelling');
+      for (const id of ids) assert.equal(await cancelEntry(db.raw, id, userId, clock.now(), 3600), 'cancelling');
       const [completed, failedOne, handedBack] = ids.map((id) => claimed.find((c) => c.operationTrackingID === id)!);
       const envelope = '{"success":true,"result":{},"moreinfo":null}';
       const now = clock.now();

@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DbTx } from '../db/client.js';
 import { toBoolean, toDate } from '../db/values.js';
 import type { RawSql } from '../db/raw.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import { WsError } from '../errors.js';
 import { databaseUnavailability, isBusy } from '../db/errors.js';
 import { randomHex, type PasswordChecker, type Secret } from './secret.js';
@@ -54,21 +54,21 @@ export async function getChallenge(db: DbTx, secret: Secret, userName: string, n
   if (userName.length <= MAX_USER_NAME_LENGTH) {
     // A read first: most calls find the user's token of this period, and a write would wait for SQLite's
     // write lock, which a long MassUpdate in a call worker or an executor's batch may hold.
-    const [known] = await db.$queryRaw<{ token: string | null; expires_at: unknown }[]>`
+    const [known] = await db.query<{ token: string | null; expires_at: unknown }>(SQL.sql`
       SELECT c.token, c.expires_at FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
-      WHERE u.user_name = ${userName}`;
+      WHERE u.user_name = ${userName}`);
     if (!known) return answer(secret.mac(`challenge token\0${userName}\0${expiresAt.getTime()}`).slice(0, 32), expiresAt);
     if (known.token !== null && toDate(known.expires_at).getTime() >= expiresAt.getTime()) return answer(known.token, toDate(known.expires_at));
     // One statement decides, so that of two concurrent calls neither replaces the token the other handed
     // out; it stores a row only for an existing user, and replaces only a token of an earlier period.
-    await db.$executeRaw`
+    await db.execute(SQL.sql`
       INSERT INTO ws_challenge (user_name, token, expires_at)
       SELECT user_name, ${randomHex(16)}, ${expiresAt} FROM ws_user WHERE user_name = ${userName}
       ON CONFLICT (user_name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at
-      WHERE ws_challenge.expires_at < excluded.expires_at`;
-    const [row] = await db.$queryRaw<{ token: string; expires_at: unknown }[]>`
+      WHERE ws_challenge.expires_at < excluded.expires_at`);
+    const [row] = await db.query<{ token: string; expires_at: unknown }>(SQL.sql`
       SELECT c.token, c.expires_at FROM ws_challenge c JOIN ws_user u ON u.user_name = c.user_name
-      WHERE c.user_name = ${userName}`;
+      WHERE c.user_name = ${userName}`);
     if (row) return answer(row.token, toDate(row.expires_at));
   }
   return answer(secret.mac(`challenge token\0${userName}\0${expiresAt.getTime()}`).slice(0, 32), expiresAt);
@@ -125,12 +125,10 @@ async function checkedLogin(db: DbTx, secret: Secret, defences: LoginDefences, a
   const [user] =
     userName.length > MAX_USER_NAME_LENGTH
       ? []
-      : await db.$queryRaw<
-          { id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }[]
-        >`
+      : await db.query<{ id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }>(SQL.sql`
     SELECT u.id, u.access_key_enc, u.password_hash, c.token, c.expires_at, u.disabled_at
     FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
-    WHERE u.user_name = ${userName}`;
+    WHERE u.user_name = ${userName}`);
   const token = user?.token && toDate(user.expires_at) > now ? user.token : null;
   let valid = false;
   if (user && token) {
@@ -146,20 +144,20 @@ async function checkedLogin(db: DbTx, secret: Secret, defences: LoginDefences, a
   // coreBOS's answer for an inactive user; given after the key check, so it tells only the key's holder.
   if (valid && user!.disabled_at !== null) throw new WsError('AUTHENTICATION_REQUIRED', 'Given user is inactive');
   // Using the token up is one conditional DELETE: of two logins with one proof, one finds the row.
-  if (!valid || (await db.challenge.deleteMany({ where: { userName, token: token!, expiresAt: { gt: now } } })).count !== 1) {
+  if (!valid || (await db.execute(SQL.sql`DELETE FROM ws_challenge WHERE user_name = ${userName} AND token = ${token!} AND expires_at > ${now}`)) !== 1) {
     defences.throttle.failed(userName, address, clock.now());
     throw invalidCredentials();
   }
   defences.throttle.succeeded(userName);
   const userId = Number(user!.id);
   const sessionName = randomHex(16);
-  await db.session.create({ data: { id: sessionKey(sessionName), userId, createdAt: now, lastSeenAt: now } });
+  await db.execute(SQL.sql`INSERT INTO ws_session (id, user_id, created_at, last_seen_at) VALUES (${sessionKey(sessionName)}, ${userId}, ${now}, ${now})`);
   return { sessionName, userId: formatUserId(userId), version: API_VERSION, vtigerVersion: VTIGER_VERSION };
 }
 
 export async function logout(db: DbTx, sessionName: string, cache?: SessionCache): Promise<void> {
   const key = sessionKey(sessionName);
-  await db.session.deleteMany({ where: { id: key } });
+  await db.execute(SQL.sql`DELETE FROM ws_session WHERE id = ${key}`);
   cache?.forget(key);
 }
 
@@ -169,11 +167,11 @@ export async function logout(db: DbTx, sessionName: string, cache?: SessionCache
  */
 const lastSeenGranularityMs = (policy: SessionPolicy) => Math.min(15_000, policy.sessionIdleSeconds * 100);
 
-const endSession = (raw: RawSql, key: string) => raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${key}`);
+const endSession = (raw: RawSql, key: string) => raw.execute(SQL.sql`DELETE FROM ws_session WHERE id = ${key}`);
 
 /** The session stored under `key` with its user, or null when there is none (or its user is disabled). */
 async function readSession(raw: RawSql, key: string): Promise<CheckedSession | null> {
-  const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
+  const [row] = await raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(SQL.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
     WHERE s.id = ${key} AND u.disabled_at IS NULL`);
@@ -215,7 +213,7 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
   if (idleMs > lastSeenGranularityMs(policy)) {
     // A call that only reads must not fail because this write cannot be made now (SQLite's write lock held
     // by a long transaction, a full disk): the session stays valid, and the next call tries again.
-    const written = await raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`).then(
+    const written = await raw.execute(SQL.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`).then(
       (n) => n === 1,
       (error: unknown) => {
         if (!isBusy(error) && !databaseUnavailability(error)) throw error;
@@ -234,9 +232,9 @@ export async function checkSession(raw: RawSql, sessionName: string | undefined,
 /** Drops expired challenges and sessions (run with the executor's maintenance). */
 export async function purgeSessions(db: DbTx, now: Date, policy: SessionPolicy): Promise<number> {
   const [c, s1, s2] = await Promise.all([
-    db.challenge.deleteMany({ where: { expiresAt: { lte: now } } }),
-    db.session.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - policy.sessionLifetimeSeconds * 1000) } } }),
-    db.session.deleteMany({ where: { lastSeenAt: { lt: new Date(now.getTime() - policy.sessionIdleSeconds * 1000) } } }),
+    db.execute(SQL.sql`DELETE FROM ws_challenge WHERE expires_at <= ${now}`),
+    db.execute(SQL.sql`DELETE FROM ws_session WHERE created_at < ${new Date(now.getTime() - policy.sessionLifetimeSeconds * 1000)}`),
+    db.execute(SQL.sql`DELETE FROM ws_session WHERE last_seen_at < ${new Date(now.getTime() - policy.sessionIdleSeconds * 1000)}`),
   ]);
-  return c.count + s1.count + s2.count;
+  return c + s1 + s2;
 }

@@ -1,5 +1,5 @@
 import type { Db, DbTx } from '../db/client.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { RawSql } from '../db/raw.js';
 import { toBoolean } from '../db/values.js';
 import { hashPassword, randomHex, type Secret } from './secret.js';
@@ -33,7 +33,7 @@ export interface NewUser {
 export class InvalidUserInput extends Error {}
 
 /** Creates a user and returns its access key (the one given, or a new random one). */
-export async function addUser(db: DbTx, secret: Secret, user: NewUser, now: Date): Promise<{ id: number; accessKey: string }> {
+export async function addUser(db: Db, secret: Secret, user: NewUser, now: Date): Promise<{ id: number; accessKey: string }> {
   if (!USER_NAME.test(user.userName)) throw new InvalidUserInput('a user name is 1-64 letters, digits or _ . @ -');
   const accessKey = user.accessKey ?? newAccessKey();
   if (accessKey.length < 16 || /rn/.test(accessKey)) {
@@ -51,7 +51,7 @@ export async function addUser(db: DbTx, secret: Secret, user: NewUser, now: Date
   return { id: created.id, accessKey };
 }
 
-export async function findUser(db: DbTx, id: number): Promise<WsUser | null> {
+export async function findUser(db: Db, id: number): Promise<WsUser | null> {
   const user = await db.user.findUnique({ where: { id }, select: { id: true, userName: true, isAdmin: true, disabledAt: true } });
   return user && { id: user.id, userName: user.userName, isAdmin: user.isAdmin, disabled: user.disabledAt !== null };
 }
@@ -59,7 +59,7 @@ export async function findUser(db: DbTx, id: number): Promise<WsUser | null> {
 /** findUser on the driver (never inside a Prisma transaction): an executor's worker needs no Prisma for it. */
 export async function findUserRaw(raw: RawSql, id: number): Promise<WsUser | null> {
   const [row] = await raw.query<{ id: unknown; user_name: string; is_admin: unknown; disabled_at: unknown }>(
-    Prisma.sql`SELECT id, user_name, is_admin, disabled_at FROM ws_user WHERE id = ${id}`,
+    SQL.sql`SELECT id, user_name, is_admin, disabled_at FROM ws_user WHERE id = ${id}`,
     { prepared: true },
   );
   return row ? { id: Number(row.id), userName: row.user_name, isAdmin: toBoolean(row.is_admin), disabled: row.disabled_at !== null } : null;

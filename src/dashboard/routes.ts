@@ -278,7 +278,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     // As cancelQueuedOperation does it, on behalf of the user who queued the entry.
     const done =
       owner !== null
-        ? await cancelEntry(deps.db.prisma, id, owner, now(), deps.services.resultTtlSeconds, 'The operation was cancelled by an operator before it ran')
+        ? await cancelEntry(deps.db.raw, id, owner, now(), deps.services.resultTtlSeconds, 'The operation was cancelled by an operator before it ran')
         : null;
     if (owner !== null) deps.log.info({ operationTrackingID: id, by: ctx.state.signed!.user.userName, cancelled: done ?? false }, 'dashboard: cancel');
     ctx.status = 303;

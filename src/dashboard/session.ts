@@ -4,7 +4,7 @@
 // it, and it ends like any session (lifetime, idle time, `wsgate user disable`, `user key --rotate`).
 // Failed sign-ins count with the logins' throttle. Every change carries a CSRF token derived from the session.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { Database } from '../db/client.js';
 import { toBoolean, toDate } from '../db/values.js';
 import { randomHex, type Secret } from '../auth/secret.js';
@@ -65,7 +65,7 @@ export async function signIn(deps: SessionDeps, userName: string, accessKey: str
       userName.length > 255
         ? []
         : await deps.db.raw.query<{ id: unknown; access_key_enc: string; is_admin: unknown; disabled_at: unknown }>(
-            Prisma.sql`SELECT id, access_key_enc, is_admin, disabled_at FROM ws_user WHERE user_name = ${userName}`,
+            SQL.sql`SELECT id, access_key_enc, is_admin, disabled_at FROM ws_user WHERE user_name = ${userName}`,
           );
     const stored = user ? deps.secret.decrypt(user.access_key_enc) : '';
     const a = Buffer.from(createHash('sha256').update(stored).digest('hex'));
@@ -79,7 +79,7 @@ export async function signIn(deps: SessionDeps, userName: string, accessKey: str
     if (user.disabled_at !== null && user.disabled_at !== undefined) throw new SignInRefused(403, 'This user is disabled');
     if (!toBoolean(user.is_admin)) throw new SignInRefused(403, 'The dashboard is for admin users only');
     const token = randomHex(32);
-    await deps.db.raw.execute(Prisma.sql`
+    await deps.db.raw.execute(SQL.sql`
       INSERT INTO ws_session (id, user_id, created_at, last_seen_at) VALUES (${storedKey(token)}, ${Number(user.id)}, ${now}, ${now})`);
     return token;
   } finally {
@@ -91,7 +91,7 @@ export async function signIn(deps: SessionDeps, userName: string, accessKey: str
 export async function sessionUser(deps: SessionDeps, token: string | undefined): Promise<DashboardUser | null> {
   if (!token || !/^[0-9a-f]{64}$/.test(token)) return null;
   const key = storedKey(token);
-  const [row] = await deps.db.raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(Prisma.sql`
+  const [row] = await deps.db.raw.query<{ created_at: unknown; last_seen_at: unknown; user_id: unknown; user_name: string; is_admin: unknown }>(SQL.sql`
     SELECT s.created_at, s.last_seen_at, u.id AS user_id, u.user_name, u.is_admin
     FROM ws_session s JOIN ws_user u ON u.id = s.user_id
     WHERE s.id = ${key} AND u.disabled_at IS NULL`);
@@ -100,15 +100,15 @@ export async function sessionUser(deps: SessionDeps, token: string | undefined):
   const age = now.getTime() - toDate(row.created_at).getTime();
   const idle = now.getTime() - toDate(row.last_seen_at).getTime();
   if (age > deps.policy.sessionLifetimeSeconds * 1000 || idle > deps.policy.sessionIdleSeconds * 1000) {
-    await deps.db.raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${key}`);
+    await deps.db.raw.execute(SQL.sql`DELETE FROM ws_session WHERE id = ${key}`);
     return null;
   }
   if (idle > Math.min(15_000, deps.policy.sessionIdleSeconds * 100)) {
-    await deps.db.raw.execute(Prisma.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`);
+    await deps.db.raw.execute(SQL.sql`UPDATE ws_session SET last_seen_at = ${now} WHERE id = ${key}`);
   }
   return { id: Number(row.user_id), userName: row.user_name };
 }
 
 export async function signOut(deps: SessionDeps, token: string): Promise<void> {
-  await deps.db.raw.execute(Prisma.sql`DELETE FROM ws_session WHERE id = ${storedKey(token)}`);
+  await deps.db.raw.execute(SQL.sql`DELETE FROM ws_session WHERE id = ${storedKey(token)}`);
 }

@@ -5,13 +5,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
-import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
+import type { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
 import { migratePostgresDatabase, migrateSqliteFile } from './migrate.js';
 import { parseDatabaseUrl, type Provider } from './url.js';
 import { postgresql, sqlite, type Dialect } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
-import { postgresRaw, sqliteRaw, tracedRaw, type RawSql } from './raw.js';
+import { postgresRaw, sqliteRaw, tracedRaw, type Queryable, type RawSql } from './raw.js';
+import { transactionTimedOut } from './sqlite-connection.js';
 import fs from 'node:fs';
 import { listenPostgres, type Listening } from './listen.js';
 import { sessionNotices } from './session-notices.js';
@@ -19,13 +19,26 @@ import { queueNotices, type QueueNotices } from './queue-notices.js';
 import { QUEUE_CHANNEL } from './dialect.js';
 
 export type Db = SqliteClient;
-/** The client a transaction callback receives; operations take this so they run inside one. */
-export type DbTx = Parameters<Parameters<Db['$transaction']>[0]>[0] | Db;
+/**
+ * What operations and the queue's functions run their statements on: the driver, or the transaction they
+ * run in (Database.atomic), which is all they get then.
+ */
+export type DbTx = Queryable;
 
 export interface Database {
+  /**
+   * Prisma's client, for the few statements written with its models (users, tokens, the CLI); loaded only
+   * where the database was opened with `models` (not in worker threads, which run raw statements only:
+   * its runtime and query compiler cost ~27 MB a thread).
+   */
   prisma: Db;
-  /** The driver itself, for the hot paths' statements; never inside a Prisma transaction. */
+  /** The driver itself; never from inside a transaction's callback, which gets its own Queryable. */
   raw: RawSql;
+  /**
+   * Runs `fn` in one transaction on the driver; `fn` makes its statements on the Queryable it gets. Rolled
+   * back when `fn` throws, or outlives `timeoutMs` (its later statements then fail).
+   */
+  atomic<T>(fn: (tx: Queryable) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
   dialect: Dialect;
   /**
    * Databases opened `dedicated` only (null otherwise): runs `fn` in a transaction on the one connection, so
@@ -70,6 +83,18 @@ export interface OpenOptions {
    * transactions, and `transaction` is available.
    */
   dedicated?: boolean;
+  /** False: `prisma` is not loaded (worker threads); reading it throws. */
+  models?: boolean;
+}
+
+const withoutModels = (): never => {
+  throw new Error("Prisma's client is not loaded here (a database opened without models): use raw statements");
+};
+
+/** Prisma's generated clients, imported only where models are wanted (their runtime is ~10 MB a thread). */
+async function prismaClients() {
+  const [sqliteClient, postgresClient] = await Promise.all([import('./generated/sqlite/client.js'), import('./generated/postgresql/client.js')]);
+  return { SqliteClient: sqliteClient.PrismaClient, PostgresClient: postgresClient.PrismaClient };
 }
 
 export async function openDatabase(url: string, options: OpenOptions): Promise<Database> {
@@ -103,16 +128,20 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
           throw error;
         }));
     factory.connect = async () => (await connected()).adapter;
-    const prisma = new SqliteClient({ adapter: factory });
+    const prisma = options.models === false ? undefined : new (await prismaClients()).SqliteClient({ adapter: factory });
+    const raw = sqliteRaw(connected);
     return {
-      prisma,
-      raw: tracedRaw(sqliteRaw(connected), 'sqlite'),
+      get prisma() {
+        return prisma ?? withoutModels();
+      },
+      raw: tracedRaw(raw, 'sqlite'),
+      atomic: async (fn, atomicOptions) => (await connected()).atomic((inside) => fn(tracedRaw(raw.within(inside), 'sqlite')), atomicOptions?.timeoutMs),
       dialect: sqlite,
-      transaction: options.dedicated ? async (fn) => (await connected()).transaction(fn) : null,
+      transaction: options.dedicated ? async (fn) => (await connected()).atomic(() => fn()) : null,
       listen: () => null,
       poolUse: () => ({ total: connection ? 1 : 0, busy: connection?.client.inTransaction ? 1 : 0, waiting: 0 }),
       close: async () => {
-        await prisma.$disconnect();
+        await prisma?.$disconnect();
         // An open still under way ends first, or its connection would outlive the close.
         await connecting?.catch(() => undefined);
         // Prisma closes the connection it used; one only the driver used is closed here.
@@ -143,14 +172,18 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     // Prisma's queries go to the open transaction's connection while one is open (see routeToTransaction).
     factory.connect = async () => Object.assign(await connect(), { client: routed.queryable });
   }
-  const prisma = new PostgresClient({ adapter: factory }) as unknown as Db;
+  const prisma = options.models === false ? undefined : (new (await prismaClients()).PostgresClient({ adapter: factory }) as unknown as Db);
   const listen = (channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void, onListening?: () => void) =>
     listenPostgres(location.url, channel, onPayload, onError, onBack, onListening);
   const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
   const wakes = queueNotices((queue, dueAtMs) => pool.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, `${queue} ${dueAtMs}`]));
+  const raw = tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql');
   return {
-    prisma,
-    raw: tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql'),
+    get prisma() {
+      return prisma ?? withoutModels();
+    },
+    raw,
+    atomic: routed ? (fn, atomicOptions) => timed(routed.transaction(() => fn(raw)), atomicOptions?.timeoutMs) : (fn, atomicOptions) => pgAtomic(pool, fn, atomicOptions?.timeoutMs),
     dialect: postgresql,
     transaction: routed?.transaction ?? null,
     listen,
@@ -159,7 +192,7 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
     close: async () => {
       await wakes.flush();
       await notices.stop();
-      await prisma.$disconnect();
+      await prisma?.$disconnect();
       await pool.end().catch(() => undefined);
     },
   };
@@ -234,3 +267,45 @@ function routeToTransaction(pool: pg.Pool) {
 }
 
 const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable|terminating connection|shutting down/i.test(error.message);
+
+/** `work`, or a rejection once it has run `timeoutMs` (it goes on; a dedicated transaction ends with it). */
+function timed<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (!timeoutMs) return work;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(transactionTimedOut(timeoutMs)), timeoutMs)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+/**
+ * A transaction on a connection of its own, taken from the pool for it: `fn`'s statements go to it and
+ * nowhere else, and no other caller's statement runs in it. Past `timeoutMs` it is rolled back and the
+ * connection released; `fn`'s later statements fail.
+ */
+async function pgAtomic<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  let open = true;
+  const onLost = (error: Error) => (failed ??= error);
+  client.on('error', onLost);
+  const guarded: Pick<pg.Pool, 'query'> = {
+    query: ((...args: Parameters<pg.PoolClient['query']>) => {
+      if (!open) return Promise.reject(new Error('The transaction has already ended'));
+      return (client.query as (...a: unknown[]) => unknown)(...args);
+    }) as pg.Pool['query'],
+  };
+  try {
+    await client.query('BEGIN');
+    const result = await timed(fn(tracedRaw(postgresRaw(guarded), 'postgresql')), timeoutMs);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    failed ??= error as Error;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    open = false;
+    client.off('error', onLost);
+    client.release(failed && isConnectionLost(failed) ? failed : undefined);
+  }
+}

@@ -1,8 +1,8 @@
 // Everything that differs between SQLite and PostgreSQL, in one object per database kind, handed out as
-// `db.dialect` (src/db/client.ts). Every statement is written once (Prisma.sql templates, which each
+// `db.dialect` (src/db/client.ts). Every statement is written once (SQL.sql templates, which each
 // provider renders with its own placeholders) and takes from its database's Dialect the few words that
 // differ; no code outside this file asks which database it is on.
-import { Prisma } from './generated/sqlite/client.js';
+import * as SQL from './sql.js';
 import type { Provider } from './url.js';
 
 /** The channel an enqueue notifies on PostgreSQL; the payload is `<queue> <due time in epoch ms>`. */
@@ -29,31 +29,31 @@ export interface Dialect {
    * Appended to a claim's sub-select (`... LIMIT n<skipLocked>`): PostgreSQL skips the rows another claim
    * has locked rather than waiting for them; SQLite's UPDATE holds the write lock before it reads: nothing.
    */
-  skipLocked: Prisma.Sql;
+  skipLocked: SQL.Sql;
   /**
    * The objects of the JSON array `json` as a FROM item `v` with these columns, and, when `ordinal` is
    * given, a column of that name numbering them in the array's order.
    */
-  jsonRows(json: string, columns: JsonColumns, ordinal?: string): Prisma.Sql;
+  jsonRows(json: string, columns: JsonColumns, ordinal?: string): SQL.Sql;
   /** The JSON text of column `column` with the keys of the JSON object `patch` set to its values. */
-  mergeJson(column: string, patch: string): Prisma.Sql;
+  mergeJson(column: string, patch: string): SQL.Sql;
   /** An expression that tells other processes' listeners `payload` on `channel`, or null where none can hear. */
-  notify(channel: string, payload: Prisma.Sql): Prisma.Sql | null;
+  notify(channel: string, payload: SQL.Sql): SQL.Sql | null;
   /** A timestamp expression as epoch milliseconds (an integer). */
-  epochMs(timestamp: Prisma.Sql): Prisma.Sql;
+  epochMs(timestamp: SQL.Sql): SQL.Sql;
   /**
    * A statement that makes transactions asking for the same key wait for each other until commit, or
    * null where a write transaction excludes all others anyway (SQLite's BEGIN IMMEDIATE).
    */
-  lockKey(key: string): Prisma.Sql | null;
+  lockKey(key: string): SQL.Sql | null;
   /** The text of field `field` of the JSON text column `data`, '' when absent; compared byte-wise. */
-  jsonText(field: string): Prisma.Sql;
+  jsonText(field: string): SQL.Sql;
   /** Field `field` of `data` as a number or a 0/1 boolean; NULL when empty. */
-  jsonCast(field: string, as: 'number' | 'boolean'): Prisma.Sql;
+  jsonCast(field: string, as: 'number' | 'boolean'): SQL.Sql;
   /** A timestamp column as 'YYYY-MM-DD HH:MM:SS' (UTC), as coreBOS answers times; compared byte-wise. */
-  dateTimeText(column: string): Prisma.Sql;
+  dateTimeText(column: string): SQL.Sql;
   /** The operator of a pattern match that ignores the case of ASCII letters only. */
-  like: Prisma.Sql;
+  like: SQL.Sql;
   /**
    * An ORDER BY item for `column` that no index can provide, or the column itself where the planner weighs
    * that by its statistics anyway.
@@ -63,9 +63,9 @@ export interface Dialect {
    * A condition asked at each row looked at, so that the statement time limit can stop a scan (SQLite's
    * `wsgate_live()`, src/db/sqlite-connection.ts), or empty where the database enforces the limit itself.
    */
-  live: Prisma.Sql;
+  live: SQL.Sql;
   /** The names of wsgate's field indexes on ws_record (named `wsx_...`, src/vtql/indexes.ts). */
-  fieldIndexes: Prisma.Sql;
+  fieldIndexes: SQL.Sql;
   /** `ddl` run without the statement time limit (building an index over a large table may take longer). */
   untimed(ddl: string): string;
   /** The CREATE TABLE of Prisma's migrations table (src/db/migrate.ts), as Prisma itself writes it. */
@@ -82,25 +82,25 @@ export const sqlite: Dialect = {
   name: 'sqlite',
   serializesWrites: true,
   inProcess: true,
-  skipLocked: Prisma.empty,
+  skipLocked: SQL.empty,
   jsonRows: (json, columns, ordinal) => {
     const items = Object.keys(columns).map((c) => `value ->> '${c}' AS ${c}`);
     if (ordinal) items.unshift(`CAST(key AS INTEGER) AS ${ordinal}`);
-    return Prisma.sql`(SELECT ${Prisma.raw(items.join(', '))} FROM json_each(${json})) AS v`;
+    return SQL.sql`(SELECT ${SQL.raw(items.join(', '))} FROM json_each(${json})) AS v`;
   },
-  mergeJson: (column, patch) => Prisma.sql`json_patch(${Prisma.raw(column)}, ${patch})`,
+  mergeJson: (column, patch) => SQL.sql`json_patch(${SQL.raw(column)}, ${patch})`,
   notify: () => null,
   epochMs: (timestamp) => timestamp,
   lockKey: () => null,
-  jsonText: (f) => Prisma.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
-  jsonCast: (f, as) => Prisma.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
-  dateTimeText: (c) => Prisma.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
-  like: Prisma.raw('LIKE'),
+  jsonText: (f) => SQL.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
+  jsonCast: (f, as) => SQL.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
+  dateTimeText: (c) => SQL.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
+  like: SQL.raw('LIKE'),
   // SQLite has no statistics: it would rather read a whole module in id order (its module index) than sort
   // the few rows a field index finds. `+id` cannot come from an index, so the field index wins.
   unindexedOrder: (column) => `+${column}`,
-  live: Prisma.sql` AND wsgate_live()`,
-  fieldIndexes: Prisma.sql`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ws_record' AND name LIKE 'wsx\\_%' ESCAPE '\\'`,
+  live: SQL.sql` AND wsgate_live()`,
+  fieldIndexes: SQL.sql`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ws_record' AND name LIKE 'wsx\\_%' ESCAPE '\\'`,
   untimed: (ddl) => ddl,
   migrationsTable: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME,
@@ -114,24 +114,24 @@ export const postgresql: Dialect = {
   name: 'postgresql',
   serializesWrites: false,
   inProcess: false,
-  skipLocked: Prisma.sql` FOR UPDATE SKIP LOCKED`,
+  skipLocked: SQL.sql` FOR UPDATE SKIP LOCKED`,
   jsonRows: (json, columns, ordinal) => {
     const typed = Object.entries(columns).map(([c, type]) => `${c} ${type}`);
-    if (!ordinal) return Prisma.sql`json_to_recordset(${json}::json) AS v(${Prisma.raw(typed.join(', '))})`;
+    if (!ordinal) return SQL.sql`json_to_recordset(${json}::json) AS v(${SQL.raw(typed.join(', '))})`;
     const names = [...Object.keys(columns), ordinal].join(', ');
-    return Prisma.sql`ROWS FROM (json_to_recordset(${json}::json) AS (${Prisma.raw(typed.join(', '))})) WITH ORDINALITY AS v(${Prisma.raw(names)})`;
+    return SQL.sql`ROWS FROM (json_to_recordset(${json}::json) AS (${SQL.raw(typed.join(', '))})) WITH ORDINALITY AS v(${SQL.raw(names)})`;
   },
-  mergeJson: (column, patch) => Prisma.sql`(${Prisma.raw(column)}::jsonb || ${patch}::jsonb)::text`,
-  notify: (channel, payload) => Prisma.sql`pg_notify(${channel}, ${payload})`,
-  epochMs: (timestamp) => Prisma.sql`(floor(extract(epoch FROM ${timestamp}) * 1000))::bigint`,
-  lockKey: (key) => Prisma.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
-  jsonText: (f) => Prisma.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
-  jsonCast: (f, as) => Prisma.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
-  dateTimeText: (c) => Prisma.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),
-  like: Prisma.raw('ILIKE'),
+  mergeJson: (column, patch) => SQL.sql`(${SQL.raw(column)}::jsonb || ${patch}::jsonb)::text`,
+  notify: (channel, payload) => SQL.sql`pg_notify(${channel}, ${payload})`,
+  epochMs: (timestamp) => SQL.sql`(floor(extract(epoch FROM ${timestamp}) * 1000))::bigint`,
+  lockKey: (key) => SQL.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
+  jsonText: (f) => SQL.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
+  jsonCast: (f, as) => SQL.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
+  dateTimeText: (c) => SQL.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),
+  like: SQL.raw('ILIKE'),
   unindexedOrder: (column) => column,
-  live: Prisma.empty,
-  fieldIndexes: Prisma.sql`SELECT indexname AS name FROM pg_indexes
+  live: SQL.empty,
+  fieldIndexes: SQL.sql`SELECT indexname AS name FROM pg_indexes
         WHERE schemaname = current_schema() AND tablename = 'ws_record' AND indexname LIKE 'wsx\\_%' ESCAPE '\\'`,
   // SET and RESET in one implicit transaction, so a failure leaves the connection's setting as it was.
   untimed: (ddl) => `SET statement_timeout = 0; ${ddl}; RESET statement_timeout`,

@@ -1,25 +1,29 @@
 // Raw SQL straight on the driver, for the few statements on the hot paths (session check, enqueue,
 // claim). Going through Prisma's $queryRaw costs 0.4-0.7 ms a call in its query compiler and interpreter
-// (measured: BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are Prisma.sql
+// (measured: BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are SQL.sql
 // templates, so each provider gets its own placeholders and values are never spliced into SQL.
 // Never from inside a Prisma transaction's callback: on SQLite the statement would wait for the transaction
 // to end, and the transaction for the callback, until the transaction's timeout broke the deadlock.
 import type { Statement } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Prisma } from './generated/sqlite/client.js';
-import type { SqliteConnection } from './sqlite-connection.js';
+import type * as SQL from './sql.js';
+import type { InTransaction, SqliteConnection } from './sqlite-connection.js';
 import { inSpan } from '../observe/trace.js';
 
-export interface RawSql {
+/** What runs statements: the driver (RawSql) or a transaction (Database.atomic), which gives only this. */
+export interface Queryable {
   /**
    * `prepared`: a statement whose text recurs (claim, completion, a query's shape): PostgreSQL parses and
    * plans it once per connection instead of at every call (up to MAX_PREPARED texts). SQLite prepares every
    * statement anyway.
    */
-  query<T>(sql: Prisma.Sql, options?: { prepared?: boolean }): Promise<T[]>;
+  query<T>(sql: SQL.Sql, options?: { prepared?: boolean }): Promise<T[]>;
   /** The number of rows changed. */
-  execute(sql: Prisma.Sql): Promise<number>;
+  execute(sql: SQL.Sql): Promise<number>;
+}
+
+export interface RawSql extends Queryable {
   /**
    * A number that changes whenever what the session check reads may have changed, so that what this process
    * read stays true while it is unchanged (the session cache, src/auth); undefined when there is none now.
@@ -31,7 +35,7 @@ export interface RawSql {
 /** Dates as epoch milliseconds (the adapter's unixepoch-ms format), booleans as 0/1. */
 const sqliteValue = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
 
-export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql {
+export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql & { within(run: InTransaction): Queryable } {
   let shared: { mark: Promise<number>; at: number } | undefined;
   const cache = new WeakMap<SqliteConnection, Map<string, Statement>>();
   const prepared = (conn: SqliteConnection, sql: string) => {
@@ -47,21 +51,25 @@ export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql {
     }
     return stmt;
   };
-  return {
-    async query<T>(q: Prisma.Sql) {
+  const over = (run: (conn: SqliteConnection, statement: () => unknown) => Promise<unknown>): Queryable => ({
+    async query<T>(q: SQL.Sql) {
       const conn = await connection();
-      return conn.exclusive(() => {
+      return run(conn, () => {
         const stmt = prepared(conn, q.sql);
         const args = q.values.map(sqliteValue);
         if (stmt.reader) return stmt.all(...args) as T[];
         stmt.run(...args);
         return [];
-      });
+      }) as Promise<T[]>;
     },
     async execute(q) {
       const conn = await connection();
-      return conn.exclusive(() => prepared(conn, q.sql).run(...q.values.map(sqliteValue)).changes);
+      return run(conn, () => prepared(conn, q.sql).run(...q.values.map(sqliteValue)).changes) as Promise<number>;
     },
+  });
+  return {
+    ...over((conn, statement) => conn.exclusive(statement)),
+    within: (inside) => over((_conn, statement) => inside(statement)),
     changeMark() {
       if (shared && performance.now() - shared.at < MARK_SHARED_MS) return shared.mark;
       const mark = connection().then((conn) => conn.exclusive(() => (prepared(conn, 'PRAGMA data_version').get() as { data_version: number }).data_version));
@@ -109,12 +117,12 @@ export function postgresRaw(pool: Pick<pg.Pool, 'query'>, changeMark?: () => Pro
     if (!name && names.size < MAX_PREPARED) names.set(text, (name = statementName(text)));
     return name;
   };
-  const run = (q: Prisma.Sql, prepared = false) => {
+  const run = (q: SQL.Sql, prepared = false) => {
     const name = prepared ? nameOf(q.text) : undefined;
     return pool.query({ text: q.text, values: q.values.map(pgValue), types, ...(name ? { name } : {}) });
   };
   return {
-    async query<T>(q: Prisma.Sql, options?: { prepared?: boolean }) {
+    async query<T>(q: SQL.Sql, options?: { prepared?: boolean }) {
       return (await run(q, options?.prepared)).rows as T[];
     },
     async execute(q) {
@@ -131,12 +139,11 @@ const verbOf = (sql: string) => /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() 
  * Each statement in a span (@opentelemetry/api: a no-op unless an SDK is registered), named by its verb,
  * with its text (placeholders only: values are never in it) as db.statement.
  */
-export function tracedRaw(raw: RawSql, system: 'sqlite' | 'postgresql'): RawSql {
-  const attributes = (q: Prisma.Sql) => ({ 'db.system': system, 'db.statement': q.sql.length > 2000 ? `${q.sql.slice(0, 2000)}...` : q.sql });
+export function tracedRaw<Q extends Queryable>(raw: Q, system: 'sqlite' | 'postgresql'): Q {
+  const attributes = (q: SQL.Sql) => ({ 'db.system': system, 'db.statement': q.sql.length > 2000 ? `${q.sql.slice(0, 2000)}...` : q.sql });
   return {
+    ...raw,
     query: (q, options) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.query(q, options)),
     execute: (q) => inSpan(`db ${verbOf(q.sql)}`, attributes(q), () => raw.execute(q)),
-    // A pragma read from memory or a counter: no statement worth a span.
-    ...(raw.changeMark ? { changeMark: raw.changeMark } : {}),
   };
 }

@@ -53,11 +53,19 @@ export interface SqliteConnection {
   /** Runs one statement on the connection when no transaction is open on it, retrying while it is locked. */
   exclusive<T>(fn: () => T): Promise<T>;
   /**
-   * Dedicated connections only: runs `fn` inside BEGIN IMMEDIATE ... COMMIT on this connection, so that
-   * every statement it makes (through Prisma or the driver) is part of the transaction.
+   * Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, the connection taken for it: `fn` runs its statements with
+   * `inside` (on a shared connection every other statement waits meanwhile; on a dedicated one, statements
+   * made through Prisma or the driver are part of it too). Rolled back when `fn` throws or outlives
+   * `timeoutMs`; its statements after that fail.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  atomic<T>(fn: (inside: InTransaction) => Promise<T>, timeoutMs?: number): Promise<T>;
 }
+
+/** Runs one statement of an open transaction (synchronously, when its turn comes). */
+export type InTransaction = <R>(statement: () => R) => Promise<R>;
+
+/** What a transaction that outlived its time (Database.atomic's timeoutMs) fails with. */
+export const transactionTimedOut = (ms: number): Error => new Error(`The transaction outlived its time (${ms} ms) and was rolled back`);
 
 export interface SqliteConnectionOptions {
   /** How long a statement or BEGIN waits for another process's write lock before failing (ms). */
@@ -191,16 +199,47 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
     };
     return tx;
   };
-  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (!options.dedicated) throw new Error('transaction() is for dedicated connections only');
-    await whenUnlocked(() => client.prepare('BEGIN IMMEDIATE').run(), busyTimeoutMs);
+  const atomic = async <T>(fn: (inside: InTransaction) => Promise<T>, timeoutMs?: number): Promise<T> => {
+    const release = await whenUnlocked(async () => {
+      const release = await lock.acquire();
+      try {
+        client.prepare('BEGIN IMMEDIATE').run();
+        return release;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    }, busyTimeoutMs);
+    let open = true;
+    const inside: InTransaction = async (statement) => {
+      if (!open) throw new Error('The transaction has already ended');
+      // SQLite rolls a transaction back by itself on some errors (disk full, I/O): what follows must not
+      // run statement by statement outside it.
+      if (!client.inTransaction) throw new Error('SQLite rolled the transaction back after an earlier error');
+      return timed(statement);
+    };
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await fn();
+      const work = fn(inside);
+      const result = timeoutMs
+        ? await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(transactionTimedOut(timeoutMs)), timeoutMs)))])
+        : await work;
+      if (!client.inTransaction) throw new Error('SQLite rolled the transaction back after an earlier error');
+      // COMMIT can meet a reader's lock in a checkpoint; it fails whole, so it can be retried.
       await whenUnlocked(() => client.prepare('COMMIT').run(), busyTimeoutMs);
       return result;
     } finally {
-      if (client.inTransaction) client.prepare('ROLLBACK').run();
+      clearTimeout(timer);
+      open = false;
+      if (client.inTransaction) {
+        try {
+          client.prepare('ROLLBACK').run();
+        } catch {
+          // Nothing more can be done on this connection's side; SQLite rolls back on its own when it can.
+        }
+      }
+      release();
     }
   };
-  return { adapter, client, exclusive, transaction };
+  return { adapter, client, exclusive, atomic };
 }

@@ -254,7 +254,7 @@ async function runInTransaction(r: BatchRunner, p: Pending, user: WsUser): Promi
   const startedAt = epochMs();
   try {
     // The operation runs inside the batch's transaction: what it wants atomic is so already.
-    const db = r.db.prisma;
+    const db = r.db.raw;
     const result = await op.run({ db, user, services: r.services, atomic: (fn) => fn(db), trackingId: id, hooks: report?.hooks }, p.entry.params);
     // Post event scripts change the result; queued ones are queued in this transaction (events-hooks.ts).
     const { events, modules } = r.services;
@@ -330,7 +330,7 @@ const answerOf = (error: unknown) => JSON.stringify(envelopeOfError(error));
  */
 async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error: unknown, entry: ClaimedOperation) => void): Promise<EntryOutcome | null> {
   const op = r.registry.get(p.entry.operation)!;
-  const db = r.db.prisma;
+  const db = r.db.raw;
   r.running(p.index);
   try {
     const result = await op.run(

@@ -14,12 +14,12 @@ export interface Retention {
 }
 
 export async function purgeExpired(db: Database, now: Date, retention: Retention) {
-  const results = await purgeExpiredResults(db.prisma, now);
+  const results = await purgeExpiredResults(db.raw, now);
   const failed = await pruneFailed(db, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
-  const sessions = await purgeSessions(db.prisma, now, retention.sessionPolicy);
-  const requestIds = await purgeExpiredRequests(db.prisma, now);
+  const sessions = await purgeSessions(db.raw, now, retention.sessionPolicy);
+  const requestIds = await purgeExpiredRequests(db.raw, now);
   // Callback deliveries that ended are kept as long as failed entries, for getQueuedOperationStatus.
-  const callbacks = await purgeDeliveries(db.prisma, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
+  const callbacks = await purgeDeliveries(db.raw, new Date(now.getTime() - retention.failedRetentionHours * 3_600_000));
   // PostgreSQL's ws_queue_count gains rows with every new connection that writes: folded, the scrape's read stays small.
   const queueCounts = await foldQueueCounts(db);
   return { results, failed, sessions, requestIds, callbacks, queueCounts };

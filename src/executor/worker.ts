@@ -95,15 +95,13 @@ try {
     migrate: false,
     poolSize: 2,
     dedicated: true,
+    models: false,
   });
   const services = servicesOf(data.config, data.clock);
   // Which event scripts exist (checked at start by the process that runs this executor).
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
-  // Connects and warms Prisma's query compiler (~15 MB a thread) before the first batch, which would otherwise
-  // wait for both; loading it at the first batch instead widens the window in which a cancel finds the entry
-  // claimed but not started (cancel-running's tests expect the handler to have started).
+  // Connects before the first batch, which would otherwise wait for it.
   await findUserRaw(db.raw, 0);
-  await db.prisma.$connect();
   send({ type: 'ready', policies });
   for (;;) {
     const batch = batches.shift();

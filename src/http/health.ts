@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Router from '@koa/router';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { Database } from '../db/client.js';
 import { readMigrations } from '../db/migrate.js';
 import { parseDatabaseUrl } from '../db/url.js';
@@ -54,9 +54,9 @@ export function readinessCheck(o: ReadinessOptions): () => Promise<Readiness> {
     try {
       // One statement answers both: the database serves, and how many of the expected migrations it has.
       const rows = await Promise.race([
-        o.db.raw.query<{ n: unknown }>(Prisma.sql`
+        o.db.raw.query<{ n: unknown }>(SQL.sql`
           SELECT count(*) AS n FROM _prisma_migrations
-          WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL AND migration_name IN (${Prisma.join(expected)})`),
+          WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL AND migration_name IN (${SQL.join(expected)})`),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
       ]);
       const applied = Number(rows[0]?.n ?? 0);

@@ -37,7 +37,7 @@ export const query: OperationDefinition = {
     assertMay(callerOf(ctx), q.module, 'read');
     // Values are parameters, so a client's queries share a few statement texts: prepared, they are planned once.
     const select = (sql: typeof q.sql) =>
-      ctx.raw ? ctx.raw.query<Record<string, unknown>>(sql, { prepared: true }) : ctx.db.$queryRaw<Record<string, unknown>[]>(sql);
+      ctx.raw ? ctx.raw.query<Record<string, unknown>>(sql, { prepared: true }) : ctx.db.query<Record<string, unknown>>(sql);
     const rows = await select(q.sql);
     // On the event loop (a quick query), parsing large records would hold it: a call worker does that.
     if (underStatementBudget() && rows.reduce((n, r) => n + (typeof r.data === 'string' ? r.data.length : 0), 0) > QUICK_DATA_CHARS) {

@@ -62,7 +62,7 @@ async function matches(ctx: OperationContext, module: ModuleDefinition, search: 
     ctx.services.dialect,
     { defaultLimit: 2, maxLimit: 2 },
   );
-  const rows = await ctx.db.$queryRaw<{ id: unknown }[]>(sql);
+  const rows = await ctx.db.query<{ id: unknown }>(sql);
   return rows.map((r) => Number(r.id));
 }
 
@@ -92,7 +92,7 @@ export const upsert: OperationDefinition = {
       // not per value: searches on other fields, or values written differently ('5' and '5.0'), can match
       // the same record.
       const lock = ctx.services.dialect.lockKey(`upsert ${module.name}`);
-      if (lock) await db.$queryRaw(lock);
+      if (lock) await db.query(lock);
       const found = await matches(inTx, module, search);
       if (found.length > 1) {
         throw new WsError(

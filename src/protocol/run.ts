@@ -16,7 +16,8 @@ import { success, type Envelope } from '../envelope.js';
  * Transactions of synchronous calls (idempotent ones, upsert, mass operations): waiting to start covers
  * SQLite's wait for another process's write lock; the run may take as long as a large MassCreate.
  */
-const TRANSACTION = { maxWait: 15_000, timeout: 120_000 };
+/** A synchronous call's transaction is rolled back past this (a call worker stops the call sooner). */
+const TRANSACTION = { timeoutMs: 120_000 };
 
 export interface Runner {
   /** The queue entry of a deferred call. */
@@ -100,7 +101,7 @@ export function createRunner(db: Database, services: Services, log: Logger, call
     const moreinfo = generated ? { ClientRequestIdentifier: requestId } : null;
     const now = services.clock.now();
     let wake: (() => void) | undefined;
-    const answer = await db.prisma.$transaction(async (tx) => {
+    const answer = await db.atomic(async (tx) => {
       const known = await takeRequestId(tx, key, now, new Date(now.getTime() + services.requestIdTtlSeconds * 1000));
       if (known !== true) return known;
       const ctx: OperationContext = { db: tx, user, sessionName, services, atomic: (fn) => fn(tx) };
@@ -133,12 +134,12 @@ export function createRunner(db: Database, services: Services, log: Logger, call
 
   const contextOf: Runner['contextOf'] = (user, sessionName, address) => ({
     address,
-    db: db.prisma,
+    db: db.raw,
     raw: db.raw,
     user,
     sessionName,
     services,
-    atomic: (fn) => db.prisma.$transaction((tx) => fn(tx), TRANSACTION),
+    atomic: (fn) => db.atomic(fn, TRANSACTION),
   });
 
   const runNow: Runner['runNow'] = async (op, user, sessionName, params, options, address) => {
@@ -153,7 +154,7 @@ export function createRunner(db: Database, services: Services, log: Logger, call
     if (!plan) return success(await op.run(ctx, params), moreinfo);
     // Post and queued event scripts: the operation, its post scripts and the queueing of its queued
     // scripts share one transaction, so that a call that fails or is rejected by a post script fires none.
-    const settled = await db.prisma.$transaction(async (tx) => {
+    const settled = await db.atomic(async (tx) => {
       // Inside the transaction the operation gets only the transaction: not the driver, whose reads would
       // run beside it (on PostgreSQL another connection, which neither sees its writes nor waits for its locks).
       const inTx: OperationContext = { ...ctx, raw: undefined, db: tx, atomic: (fn) => fn(tx) };

@@ -85,7 +85,7 @@ export interface DeliveryStatus {
 
 /** The deliveries of one operation, oldest first. */
 export async function deliveriesOf(db: DbTx, operationTrackingID: string): Promise<DeliveryStatus[]> {
-  const rows = await db.$queryRaw<Row[]>(sql.deliveriesOf(operationTrackingID));
+  const rows = await db.query<Row>(sql.deliveriesOf(operationTrackingID));
   return rows.map((r) => {
     const state = String(r.state) as DeliveryState;
     return {
@@ -112,5 +112,5 @@ export async function nextDelivery(db: Database): Promise<Date | null> {
 
 /** Deletes deliveries that ended (delivered or failed) before `before`. */
 export async function purgeDeliveries(db: DbTx, before: Date): Promise<number> {
-  return inBatches((limit) => db.$executeRaw(retention.purgeDeliveries(before, limit)));
+  return inBatches((limit) => db.execute(retention.purgeDeliveries(before, limit)));
 }

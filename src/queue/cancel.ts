@@ -41,7 +41,7 @@ export async function cancelEntry(
   for (let tries = 0; tries < 3; tries++) {
     const state = await stateOf(db, operationTrackingID, userId);
     if (state === 'queued') {
-      const cancelled = await db.$executeRaw(sql.cancelQueued(operationTrackingID, userId, message, now, resultTtlSeconds));
+      const cancelled = await db.execute(sql.cancelQueued(operationTrackingID, userId, message, now, resultTtlSeconds));
       if (cancelled === 1) return 'cancelled';
     } else if (state === 'running') {
       const outcome = await cancelRunning(db, operationTrackingID, userId, now);
@@ -58,12 +58,12 @@ async function cancelRunning(db: DbTx, operationTrackingID: string, userId: numb
   const request: CancelRequest = { operationTrackingID, answers: [] };
   cancelEvents.emit('requested', request);
   if ((await Promise.all(request.answers)).includes(true)) return 'cancelling';
-  const marked = await db.$executeRaw(sql.markRunning(operationTrackingID, userId, now));
+  const marked = await db.execute(sql.markRunning(operationTrackingID, userId, now));
   return marked === 1 ? 'cancelling' : null;
 }
 
 const stateOf = async (db: DbTx, operationTrackingID: string, userId: number) =>
-  (await db.$queryRaw<{ state: string }[]>(statusSql.stateOf(operationTrackingID, userId)))[0]?.state;
+  (await db.query<{ state: string }>(statusSql.stateOf(operationTrackingID, userId)))[0]?.state;
 
 /**
  * Writes the mark of entries whose cancel an executor of this process took without one (cancelEntry on

@@ -78,15 +78,15 @@ export const setLimits = (db: Database, name: string, limits: Limits, now: Date)
  * see above). Returns the claimed rows as the dialect's claim returns them.
  */
 export async function claimLimited<Row>(db: Database, p: ClaimParams): Promise<Row[]> {
-  return db.prisma.$transaction(async (tx) => {
+  return db.atomic(async (tx) => {
     const lock = db.dialect.lockKey(`wsgate-queue:${p.queue}`);
-    if (lock) await tx.$queryRaw(lock);
-    else await tx.$executeRaw(sql.touchQueue(p.queue));
-    const [c] = await tx.$queryRaw<Record<string, unknown>[]>(sql.limitsOf(p.queue));
+    if (lock) await tx.query(lock);
+    else await tx.execute(sql.touchQueue(p.queue));
+    const [c] = await tx.query<Record<string, unknown>>(sql.limitsOf(p.queue));
     if (c?.paused_at) return [];
     let allowed = p.limit;
     if (c && c.max_running !== null) {
-      const [r] = await tx.$queryRaw<{ n: unknown }[]>(sql.runningIn(p.queue));
+      const [r] = await tx.query<{ n: unknown }>(sql.runningIn(p.queue));
       allowed = Math.min(allowed, Number(c.max_running) - Number(r!.n));
     }
     const rated = c && c.max_starts !== null && c.per_seconds !== null;
@@ -100,9 +100,9 @@ export async function claimLimited<Row>(db: Database, p: ClaimParams): Promise<R
       allowed = Math.min(allowed, Number(c.max_starts) - starts);
     }
     if (allowed <= 0) return [];
-    const rows = await tx.$queryRaw<Row[]>(claimDue(db.dialect, { ...p, limit: allowed }));
+    const rows = await tx.query<Row>(claimDue(db.dialect, { ...p, limit: allowed }));
     if (rated) {
-      await tx.$executeRaw(sql.countStarts(p.queue, windowStart, starts + rows.length));
+      await tx.execute(sql.countStarts(p.queue, windowStart, starts + rows.length));
     }
     return rows;
   });

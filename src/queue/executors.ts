@@ -80,6 +80,6 @@ export async function listExecutors(db: Database, since: Date): Promise<Executor
 /** The queues served by executors seen since `since`. */
 export async function liveQueues(db: DbTx, since: Date): Promise<Set<string>> {
   // Compared here rather than in SQL: the table holds a row per executor, and its times are stored per provider.
-  const rows = await db.$queryRaw<{ queues: string; seen_at: unknown }[]>(sql.executorQueues());
+  const rows = await db.query<{ queues: string; seen_at: unknown }>(sql.executorQueues());
   return new Set(rows.filter((r) => toDate(r.seen_at) >= since).flatMap((r) => r.queues.split(',')));
 }

@@ -29,9 +29,9 @@ export const requestHashOf = (request: unknown) => createHash('sha256').update(J
  * expired identifier is taken afresh. INVALID_PARAMETER when the identifier was used for another request.
  */
 export async function takeRequestId(tx: DbTx, key: RequestKey, now: Date, expiresAt: Date): Promise<true | string> {
-  const taken = await tx.$queryRaw<{ user_id: unknown }[]>(sql.takeRequestId(key, now, expiresAt));
+  const taken = await tx.query<{ user_id: unknown }>(sql.takeRequestId(key, now, expiresAt));
   if (taken.length > 0) return true;
-  const [known] = await tx.$queryRaw<{ operation: string; request_hash: string; answer: string }[]>(sql.knownRequest(key));
+  const [known] = await tx.query<{ operation: string; request_hash: string; answer: string }>(sql.knownRequest(key));
   if (!known) throw new Error('an idempotent request row vanished while it was being read');
   if (known.request_hash !== key.requestHash) {
     throw new WsError(
@@ -43,9 +43,9 @@ export async function takeRequestId(tx: DbTx, key: RequestKey, now: Date, expire
 }
 
 export async function storeAnswer(tx: DbTx, key: RequestKey, answer: string): Promise<void> {
-  await tx.$executeRaw(sql.storeAnswer(key, answer));
+  await tx.execute(sql.storeAnswer(key, answer));
 }
 
 export async function purgeExpiredRequests(db: DbTx, now: Date): Promise<number> {
-  return inBatches((limit) => db.$executeRaw(retention.purgeExpiredRequests(now, limit)));
+  return inBatches((limit) => db.execute(retention.purgeExpiredRequests(now, limit)));
 }

@@ -21,7 +21,7 @@ import type { WsUser } from '../auth/users.js';
 import type { Database, DbTx } from '../db/client.js';
 import type { QueueNotices } from '../db/queue-notices.js';
 import type { Dialect } from '../db/dialect.js';
-import type { Prisma } from '../db/generated/sqlite/client.js';
+import type * as SQL from '../db/sql.js';
 import * as sql from './sql/quota.js';
 import * as retention from './sql/retention.js';
 import { WsError } from '../errors.js';
@@ -59,7 +59,7 @@ function checkPriority(entry: NewQueuedOperation, user: WsUser, quota: QuotaSett
   }
 }
 
-type Run = (sql: Prisma.Sql) => Promise<unknown[]>;
+type Run = (sql: SQL.Sql) => Promise<unknown[]>;
 
 export interface QuotaUsage {
   /** The user's entries queued or running, and the bytes of their parameters. */
@@ -131,7 +131,7 @@ export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation
  * wakes this process's executor once it has.
  */
 export function enqueueInWithinQuota(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
-  return enqueueChecked((sql) => tx.$queryRaw<unknown[]>(sql), dialect, entry, user, quota);
+  return enqueueChecked((sql) => tx.query<unknown>(sql), dialect, entry, user, quota);
 }
 
 async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings, notices?: QueueNotices) {

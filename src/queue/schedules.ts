@@ -15,9 +15,9 @@ export interface ScheduleState {
 
 /** The schedule's state, or null the first time any executor sees it (then it starts at `now`). */
 export async function scheduleState(db: Database, name: string, now: Date): Promise<ScheduleState | null> {
-  const rows = await db.prisma.$queryRaw<{ last_tick: unknown; version: unknown }[]>(sql.scheduleState(name));
+  const rows = await db.raw.query<{ last_tick: unknown; version: unknown }>(sql.scheduleState(name));
   if (rows[0]) return { lastTick: toDate(rows[0].last_tick), version: Number(rows[0].version) };
-  await db.prisma.$executeRaw(sql.startSchedule(name, now));
+  await db.raw.execute(sql.startSchedule(name, now));
   return null;
 }
 
@@ -33,8 +33,8 @@ export async function advanceSchedule(
   entries: NewQueuedOperation[],
   now: Date,
 ): Promise<{ ids: string[]; announce: () => void } | null> {
-  return db.prisma.$transaction(async (tx) => {
-    const moved = await tx.$executeRaw(sql.advanceSchedule(name, seen.version, tick, now));
+  return db.atomic(async (tx) => {
+    const moved = await tx.execute(sql.advanceSchedule(name, seen.version, tick, now));
     if (moved !== 1) return null;
     const queued: { operationTrackingID: string; announce: () => void }[] = [];
     for (const entry of entries) queued.push(await enqueueIn(tx, db.dialect, entry));
@@ -49,11 +49,11 @@ export async function advanceSchedule(
 
 /** Forgets a schedule's state (it was removed from the file): added again, it starts afresh. */
 export async function forgetSchedule(db: Database, name: string): Promise<void> {
-  await db.prisma.$executeRaw(sql.forgetSchedule(name));
+  await db.raw.execute(sql.forgetSchedule(name));
 }
 
 /** Every schedule's state, for `wsgate schedule list`. */
 export async function scheduleStates(db: Database): Promise<Map<string, ScheduleState>> {
-  const rows = await db.prisma.$queryRaw<{ name: string; last_tick: unknown; version: unknown }[]>(sql.scheduleStates());
+  const rows = await db.raw.query<{ name: string; last_tick: unknown; version: unknown }>(sql.scheduleStates());
   return new Map(rows.map((r) => [r.name, { lastTick: toDate(r.last_tick), version: Number(r.version) }]));
 }

@@ -40,7 +40,7 @@ export async function statusOf(
   now: Date,
   live?: { read(id: string): LiveReport | null } | null,
 ): Promise<QueuedOperationStatus | null> {
-  const rows = await db.$queryRaw<Record<string, unknown>[]>(sql.statusOf(operationTrackingID, userId));
+  const rows = await db.query<Record<string, unknown>>(sql.statusOf(operationTrackingID, userId));
   const r = rows[0];
   if (!r) return null;
   const stored = String(r.state) as Exclude<QueuedOperationState, 'delayed'>;

@@ -7,7 +7,7 @@ import { nanoid } from 'nanoid';
 import type { Database, DbTx } from '../db/client.js';
 import type { QueueNotices } from '../db/queue-notices.js';
 import { toDate } from '../db/values.js';
-import type { Prisma } from '../db/generated/sqlite/client.js';
+import type * as SQL from '../db/sql.js';
 import * as enqueueSql from './sql/enqueue.js';
 import type { EntryValues } from './sql/enqueue.js';
 import * as claimSql from './sql/claim.js';
@@ -109,7 +109,7 @@ export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): 
  */
 export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation): Promise<{ operationTrackingID: string; announce: () => void }> {
   const id = nanoid();
-  await tx.$queryRaw(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntries([valuesOf(id, entry)])));
+  await tx.query(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntries([valuesOf(id, entry)])));
   return { operationTrackingID: id, announce: () => announce([entry]) };
 }
 
@@ -123,10 +123,10 @@ export type GuardedEnqueue = { queued: true; operationTrackingID: string; params
  * statement committed.
  */
 export async function enqueueGuarded(
-  run: (sql: Prisma.Sql) => Promise<unknown[]>,
+  run: (sql: SQL.Sql) => Promise<unknown[]>,
   dialect: Dialect,
   entry: NewQueuedOperation,
-  guard: (paramsBytes: number) => Prisma.Sql,
+  guard: (paramsBytes: number) => SQL.Sql,
   notices?: QueueNotices,
 ): Promise<GuardedEnqueue> {
   const id = nanoid();
@@ -267,20 +267,20 @@ export async function completeMany(
  * concurrent readers exactly one gets it; a failed one stays in the failed store, marked as read.
  */
 export async function takeResult(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<string | null> {
-  const deleted = await db.$queryRaw<{ result: string; result_expires_at: unknown }[]>(resultSql.takeFinished(operationTrackingID, userId, now));
+  const deleted = await db.query<{ result: string; result_expires_at: unknown }>(resultSql.takeFinished(operationTrackingID, userId, now));
   if (deleted[0]) {
     // Remembered until the result would have expired: a second read over HTTP answers 410 Gone, not 404.
-    await db.$executeRaw(resultSql.rememberTaken(operationTrackingID, userId, now, toDate(deleted[0].result_expires_at)));
+    await db.execute(resultSql.rememberTaken(operationTrackingID, userId, now, toDate(deleted[0].result_expires_at)));
     return deleted[0].result;
   }
-  const failed = await db.$queryRaw<{ result: string }[]>(resultSql.takeFailed(operationTrackingID, userId, now));
+  const failed = await db.query<{ result: string }>(resultSql.takeFailed(operationTrackingID, userId, now));
   return failed[0]?.result ?? null;
 }
 
 /** Deletes done and cancelled entries whose result was not read in time, and old records of results read. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
-  await inBatches((limit) => db.$executeRaw(retention.purgeTakenResults(now, limit)));
-  return inBatches((limit) => db.$executeRaw(retention.purgeExpiredResults(now, limit)));
+  await inBatches((limit) => db.execute(retention.purgeTakenResults(now, limit)));
+  return inBatches((limit) => db.execute(retention.purgeExpiredResults(now, limit)));
 }
 
 /**

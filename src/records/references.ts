@@ -2,7 +2,7 @@
 // module, or of a record that does not exist, is REFERENCE_INVALID (coreBOS's code and wording).
 import type { DbTx } from '../db/client.js';
 import { WsError } from '../errors.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { WsUser } from '../auth/users.js';
 import { may } from './access.js';
 import { parseWsId } from './ids.js';
@@ -52,8 +52,8 @@ export async function referenceErrors(db: DbTx, modules: ModuleRegistry, element
   const ids = [...new Set(wanted.map((w) => w.id))];
   const found = new Map<number, string>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await db.$queryRaw<{ id: unknown; module: string }[]>`
-      SELECT id, module FROM ws_record WHERE id IN (${Prisma.join(ids.slice(i, i + 1000))})`;
+    const rows = await db.query<{ id: unknown; module: string }>(SQL.sql`
+      SELECT id, module FROM ws_record WHERE id IN (${SQL.join(ids.slice(i, i + 1000))})`);
     for (const row of rows) found.set(Number(row.id), row.module);
   }
   for (const w of wanted) {
@@ -74,7 +74,7 @@ export async function checkReferences(db: DbTx, modules: ModuleRegistry, element
 export async function checkChangedReferences(db: DbTx, modules: ModuleRegistry, element: ReferencingValues, id: number, user: WsUser): Promise<void> {
   const { module, fields } = element;
   if (!module.fields.some((f) => f.type === 'reference' && fields[f.name])) return;
-  const [row] = await db.$queryRaw<{ data: string }[]>`SELECT data FROM ws_record WHERE id = ${id} AND module = ${module.name}`;
+  const [row] = await db.query<{ data: string }>(SQL.sql`SELECT data FROM ws_record WHERE id = ${id} AND module = ${module.name}`);
   const stored = row ? (JSON.parse(row.data) as Record<string, string>) : {};
   const changed = Object.fromEntries(Object.entries(fields).filter(([name, value]) => stored[name] !== value));
   await checkReferences(db, modules, { module, fields: changed }, user);

@@ -7,7 +7,7 @@ import { formatWsId, parseWsId } from './ids.js';
 import type { ModuleDefinition, ModuleRegistry } from './modules.js';
 import type { ValidElement } from './validate.js';
 import { checkChangedReferences, checkReferences, referenceErrors } from './references.js';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { Dialect } from '../db/dialect.js';
 
 export type WsRecord = Record<string, string>;
@@ -52,9 +52,9 @@ export async function resolveOwner(db: DbTx, assignedUserId: string | undefined,
     throw new WsError('REFERENCE_INVALID', `assigned_user_id ${assignedUserId} is not a user id (19x...)`);
   }
   if (ref.id === caller.id) return caller.id;
-  const user = await db.user.findUnique({ where: { id: ref.id }, select: { id: true } });
+  const [user] = await db.query<{ id: unknown }>(SQL.sql`SELECT id FROM ws_user WHERE id = ${ref.id}`);
   if (!user) throw new WsError('REFERENCE_INVALID', `assigned_user_id ${assignedUserId}: no such user`);
-  return user.id;
+  return Number(user.id);
 }
 
 export function moduleOf(modules: ModuleRegistry, elementType: unknown): ModuleDefinition {
@@ -75,10 +75,10 @@ export async function createRecord(db: DbTx, modules: ModuleRegistry, module: Mo
   const ownerId = await resolveOwner(db, element.assignedUserId, caller);
   const data = JSON.stringify(element.fields);
   // The executor's busiest statement: raw, since Prisma's create costs about three times as much per call.
-  const [row] = await db.$queryRaw<{ id: unknown }[]>`
+  const [row] = await db.query<{ id: unknown }>(SQL.sql`
     INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
     VALUES (${module.name}, ${ownerId}, ${data}, ${now}, ${now})
-    RETURNING id`;
+    RETURNING id`);
   return present(module, { id: Number(row!.id), module: module.name, ownerId, data, createdAt: now, modifiedAt: now });
 }
 
@@ -87,9 +87,11 @@ const notFound = (module: ModuleDefinition, id: number) =>
 
 /** The record, or RECORD_NOT_FOUND. */
 export async function findRecord(db: DbTx, module: ModuleDefinition, id: number): Promise<StoredRecord> {
-  const row = await db.record.findUnique({ where: { id } });
-  if (!row || row.module !== module.name) throw notFound(module, id);
-  return row;
+  const [row] = await db.query<{ owner_id: unknown; data: string; created_at: unknown; modified_at: unknown }>(
+    SQL.sql`SELECT owner_id, data, created_at, modified_at FROM ws_record WHERE id = ${id} AND module = ${module.name}`,
+  );
+  if (!row) throw notFound(module, id);
+  return { id, module: module.name, ownerId: Number(row.owner_id), data: row.data, createdAt: toDate(row.created_at), modifiedAt: toDate(row.modified_at) };
 }
 
 export const presentRecord = present;
@@ -101,10 +103,10 @@ export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: Mo
   // is not overwritten with a value read before it, and a concurrent delete gives RECORD_NOT_FOUND.
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
   const data = JSON.stringify(element.fields);
-  const [row] = await db.$queryRaw<{ owner_id: unknown; created_at: unknown }[]>`
+  const [row] = await db.query<{ owner_id: unknown; created_at: unknown }>(SQL.sql`
     UPDATE ws_record SET data = ${data}, modified_at = ${now}, owner_id = COALESCE(${ownerId}, owner_id)
     WHERE id = ${id} AND module = ${module.name}
-    RETURNING owner_id, created_at`;
+    RETURNING owner_id, created_at`);
   if (!row) throw notFound(module, id);
   return present(module, { id, module: module.name, ownerId: Number(row.owner_id), data, createdAt: toDate(row.created_at), modifiedAt: now });
 }
@@ -123,11 +125,11 @@ export async function reviseRecord(
   await checkChangedReferences(db, modules, { module, fields: element.fields }, id, caller);
   const ownerId = element.assignedUserId === undefined ? null : await resolveOwner(db, element.assignedUserId, caller);
   // Merged by the database in the one statement, so that a concurrent revise of other fields is kept.
-  const [row] = await db.$queryRaw<{ owner_id: unknown; created_at: unknown; data: string }[]>`
+  const [row] = await db.query<{ owner_id: unknown; created_at: unknown; data: string }>(SQL.sql`
     UPDATE ws_record SET data = ${dialect.mergeJson('data', JSON.stringify(element.fields))}, modified_at = ${now},
       owner_id = COALESCE(${ownerId}, owner_id)
     WHERE id = ${id} AND module = ${module.name}
-    RETURNING owner_id, created_at, data`;
+    RETURNING owner_id, created_at, data`);
   if (!row) throw notFound(module, id);
   return present(module, { id, module: module.name, ownerId: Number(row.owner_id), data: row.data, createdAt: toDate(row.created_at), modifiedAt: now });
 }
@@ -174,10 +176,10 @@ export async function createRecords(
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     // The rows travel as one JSON parameter: Prisma's cost grows with the number of bound values.
     const json = JSON.stringify(chunk.map((r) => ({ module: r.module.name, owner_id: r.ownerId, data: r.data })));
-    const inserted = await db.$queryRaw<{ id: unknown }[]>`
+    const inserted = await db.query<{ id: unknown }>(SQL.sql`
       INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
       SELECT v.module, v.owner_id, v.data, ${now}, ${now} FROM ${dialect.jsonRows(json, { module: 'text', owner_id: 'integer', data: 'text' }, 'ord')} ORDER BY v.ord
-      RETURNING id`;
+      RETURNING id`);
     // Both databases number the rows of one INSERT in the order it receives them (SQLite's rowids, a
     // PostgreSQL sequence read row by row), here ORDER BY ord; RETURNING's own order is not promised.
     const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
@@ -190,7 +192,7 @@ export async function createRecords(
 }
 
 export async function deleteRecord(db: DbTx, module: ModuleDefinition, id: number) {
-  const deleted = await db.$executeRaw`DELETE FROM ws_record WHERE id = ${id} AND module = ${module.name}`;
+  const deleted = await db.execute(SQL.sql`DELETE FROM ws_record WHERE id = ${id} AND module = ${module.name}`);
   if (deleted !== 1) throw notFound(module, id);
   return { status: 'successful' };
 }
@@ -199,8 +201,8 @@ export async function deleteRecord(db: DbTx, module: ModuleDefinition, id: numbe
 export async function deleteRecords(db: DbTx, module: ModuleDefinition, ids: number[]): Promise<Set<number>> {
   const gone = new Set<number>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await db.$queryRaw<{ id: unknown }[]>`
-      DELETE FROM ws_record WHERE module = ${module.name} AND id IN (${Prisma.join(ids.slice(i, i + 1000))}) RETURNING id`;
+    const rows = await db.query<{ id: unknown }>(SQL.sql`
+      DELETE FROM ws_record WHERE module = ${module.name} AND id IN (${SQL.join(ids.slice(i, i + 1000))}) RETURNING id`);
     for (const r of rows) gone.add(Number(r.id));
   }
   return gone;

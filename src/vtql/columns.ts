@@ -1,6 +1,6 @@
 // How a VTQL field reads in SQL over ws_record, on each database (the words that differ are the Dialect's,
 // src/db/dialect.ts). Declared fields live in the JSON text column `data` (every value a string, '' when empty); the system fields are columns of their own.
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { Dialect } from '../db/dialect.js';
 import { WsError } from '../errors.js';
 import { USERS_MODULE_PREFIX } from '../auth/users.js';
@@ -16,18 +16,18 @@ export interface Column {
   /** For ids: the prefix a value must carry (12 in 12x5). */
   idPrefix?: string;
   /** The expression comparisons use; for numbers and booleans NULL when the value is empty. */
-  typed: Prisma.Sql;
+  typed: SQL.Sql;
   /** The value as coreBOS answers it (text), which LIKE matches. */
-  text: Prisma.Sql;
+  text: SQL.Sql;
   /** True when the field is empty ('is null'). */
-  isEmpty: Prisma.Sql;
-  order: Prisma.Sql;
+  isEmpty: SQL.Sql;
+  order: SQL.Sql;
   nullable: boolean;
   /**
    * Indexed text fields: the expression their index holds, lower(text). Equality, in-lists and prefix
    * patterns also compare it, so that the database finds the rows through the index.
    */
-  folded?: Prisma.Sql;
+  folded?: SQL.Sql;
 }
 
 const KIND: Record<FieldType, ValueKind> = {
@@ -48,15 +48,15 @@ const KIND: Record<FieldType, ValueKind> = {
 // Names come from the module file, whose schema allows only these; checked again since they enter SQL text.
 const SAFE_NAME = /^[a-z][a-z0-9_]*$/;
 
-const idText = (prefix: string, column: 'id' | 'owner_id') => Prisma.sql`(CAST(${prefix} AS TEXT) || 'x' || CAST(${Prisma.raw(column)} AS TEXT))`;
+const idText = (prefix: string, column: 'id' | 'owner_id') => SQL.sql`(CAST(${prefix} AS TEXT) || 'x' || CAST(${SQL.raw(column)} AS TEXT))`;
 
 function idColumn(name: string, column: 'id' | 'owner_id', prefix: string): Column {
-  const typed = Prisma.raw(column);
-  return { name, kind: 'id', idPrefix: prefix, typed, text: idText(prefix, column), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: false };
+  const typed = SQL.raw(column);
+  return { name, kind: 'id', idPrefix: prefix, typed, text: idText(prefix, column), isEmpty: SQL.sql`${typed} IS NULL`, order: typed, nullable: false };
 }
 
-function textColumn(name: string, text: Prisma.Sql, order = text): Column {
-  return { name, kind: 'text', typed: text, text, isEmpty: Prisma.sql`${text} = ''`, order, nullable: false };
+function textColumn(name: string, text: SQL.Sql, order = text): Column {
+  return { name, kind: 'text', typed: text, text, isEmpty: SQL.sql`${text} = ''`, order, nullable: false };
 }
 
 /** The column of a field of the module; ACCESS_DENIED (coreBOS's answer) for a field the module lacks. */
@@ -67,9 +67,9 @@ export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: Diale
     case 'assigned_user_id':
       return idColumn('assigned_user_id', 'owner_id', USERS_MODULE_PREFIX);
     case 'createdtime':
-      return textColumn('createdtime', dialect.dateTimeText('created_at'), Prisma.raw('created_at'));
+      return textColumn('createdtime', dialect.dateTimeText('created_at'), SQL.raw('created_at'));
     case 'modifiedtime':
-      return textColumn('modifiedtime', dialect.dateTimeText('modified_at'), Prisma.raw('modified_at'));
+      return textColumn('modifiedtime', dialect.dateTimeText('modified_at'), SQL.raw('modified_at'));
   }
   const field = module.fields.find((f) => f.name === ref.name);
   if (!field) {
@@ -79,19 +79,19 @@ export function columnOf(module: ModuleDefinition, ref: FieldRef, dialect: Diale
   const kind = KIND[field.type];
   if (kind === 'text') {
     const column = textColumn(field.name, dialect.jsonText(field.name));
-    return field.indexed ? { ...column, folded: Prisma.sql`lower(${column.text})` } : column;
+    return field.indexed ? { ...column, folded: SQL.sql`lower(${column.text})` } : column;
   }
   const typed = dialect.jsonCast(field.name, kind === 'number' ? 'number' : 'boolean');
-  return { name: field.name, kind, typed, text: dialect.jsonText(field.name), isEmpty: Prisma.sql`${typed} IS NULL`, order: typed, nullable: true };
+  return { name: field.name, kind, typed, text: dialect.jsonText(field.name), isEmpty: SQL.sql`${typed} IS NULL`, order: typed, nullable: true };
 }
 
 /**
  * The expression an indexed field's index is built on: exactly what the statements of translate.ts
  * compare, or the database would not use it. Text: lower(text); numbers and booleans: the typed value.
  */
-export function indexExpression(module: ModuleDefinition, fieldName: string, dialect: Dialect): Prisma.Sql {
+export function indexExpression(module: ModuleDefinition, fieldName: string, dialect: Dialect): SQL.Sql {
   const column = columnOf(module, { name: fieldName, pos: 0 }, dialect);
-  return column.kind === 'text' ? Prisma.sql`lower(${column.text})` : column.typed;
+  return column.kind === 'text' ? SQL.sql`lower(${column.text})` : column.typed;
 }
 
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -101,7 +101,7 @@ const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
  * used only when the query's condition is the index's own, literally. Module names come from the module
  * file, whose schema allows only letters, digits and _; checked again here.
  */
-export function moduleCondition(module: ModuleDefinition): Prisma.Sql {
+export function moduleCondition(module: ModuleDefinition): SQL.Sql {
   if (!MODULE_NAME.test(module.name)) throw new Error(`module name ${module.name} is not a plain name`);
-  return Prisma.raw(`module = '${module.name}'`);
+  return SQL.raw(`module = '${module.name}'`);
 }

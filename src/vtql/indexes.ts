@@ -5,7 +5,7 @@
 // holds writes to ws_record while it builds (CONCURRENTLY would not, but leaves an invalid index behind when
 // interrupted, which IF NOT EXISTS would then take for done).
 import { createHash } from 'node:crypto';
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import type { RawSql } from '../db/raw.js';
 import type { ModuleRegistry } from '../records/modules.js';
 import { indexExpression, moduleCondition } from './columns.js';
@@ -48,7 +48,7 @@ export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dia
   for (const index of wanted.filter((w) => !have.has(w.name))) {
     try {
       // Building an index over a large table may take longer than a request's statement may: no limit for it.
-      await raw.execute(Prisma.raw(dialect.untimed(index.sql)));
+      await raw.execute(SQL.raw(dialect.untimed(index.sql)));
       created.push(index.name);
     } catch (error) {
       if (!isRace(error)) throw error;
@@ -57,7 +57,7 @@ export async function syncFieldIndexes(raw: RawSql, modules: ModuleRegistry, dia
   const keep = new Set(wanted.map((w) => w.name));
   const dropped = [...have].filter((name) => !keep.has(name));
   for (const name of dropped) {
-    await raw.execute(Prisma.raw(dialect.untimed(`DROP INDEX IF EXISTS ${name}`)));
+    await raw.execute(SQL.raw(dialect.untimed(`DROP INDEX IF EXISTS ${name}`)));
   }
   return { created, dropped };
 }

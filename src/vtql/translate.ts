@@ -1,6 +1,6 @@
 // Turns a parsed VTQL query into one parameterized SQL statement over ws_record. Every value from the
 // query is a bound parameter; the only names in the SQL text are the module's declared field names.
-import { Prisma } from '../db/generated/sqlite/client.js';
+import * as SQL from '../db/sql.js';
 import { WsError } from '../errors.js';
 import type { ModuleDefinition, ModuleRegistry } from '../records/modules.js';
 import type { CompareOp, Condition, Query, Value } from './ast.js';
@@ -14,12 +14,12 @@ import { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export interface TranslatedQuery {
-  sql: Prisma.Sql;
+  sql: SQL.Sql;
   module: ModuleDefinition;
   /** 'count' for count(*); otherwise the fields each answered record has, in order. */
   output: 'count' | string[];
   /** Row queries: the count of all the records the query matches, whatever its limit (column count). */
-  countSql?: Prisma.Sql;
+  countSql?: SQL.Sql;
   /** Row queries: the limit and offset the statement applies. */
   count?: number;
   offset?: number;
@@ -98,23 +98,23 @@ function likePattern(pattern: string): string {
   return trailing % 2 ? `${pattern}\\` : pattern;
 }
 
-const OPS: Record<CompareOp, Prisma.Sql> = {
-  '=': Prisma.raw('='),
-  '!=': Prisma.raw('<>'),
-  '<': Prisma.raw('<'),
-  '>': Prisma.raw('>'),
-  '<=': Prisma.raw('<='),
-  '>=': Prisma.raw('>='),
+const OPS: Record<CompareOp, SQL.Sql> = {
+  '=': SQL.raw('='),
+  '!=': SQL.raw('<>'),
+  '<': SQL.raw('<'),
+  '>': SQL.raw('>'),
+  '<=': SQL.raw('<='),
+  '>=': SQL.raw('>='),
 };
 
 /**
  * `a OR b OR c OR d` as `((a OR b) OR (c OR d))`: SQLite parses a chain into a tree as deep as it is long
  * and refuses trees deeper than 1000 (997 or-terms failed); grouped in halves, 1000 terms nest 10 deep.
  */
-function balanced(items: Prisma.Sql[], separator: string): Prisma.Sql {
-  if (items.length <= 4) return Prisma.sql`(${Prisma.join(items, separator)})`;
+function balanced(items: SQL.Sql[], separator: string): SQL.Sql {
+  if (items.length <= 4) return SQL.sql`(${SQL.join(items, separator)})`;
   const half = Math.ceil(items.length / 2);
-  return Prisma.sql`(${balanced(items.slice(0, half), separator)}${Prisma.raw(separator)}${balanced(items.slice(half), separator)})`;
+  return SQL.sql`(${balanced(items.slice(0, half), separator)}${SQL.raw(separator)}${balanced(items.slice(half), separator)})`;
 }
 
 class Translator {
@@ -130,7 +130,7 @@ class Translator {
     return columnOf(this.module, ref, this.dialect);
   }
 
-  condition(c: Condition): Prisma.Sql {
+  condition(c: Condition): SQL.Sql {
     switch (c.kind) {
       case 'and':
       case 'or':
@@ -140,16 +140,16 @@ class Translator {
         );
       case 'null': {
         const { isEmpty } = this.column(c.field);
-        return c.negated ? Prisma.sql`NOT (${isEmpty})` : isEmpty;
+        return c.negated ? SQL.sql`NOT (${isEmpty})` : isEmpty;
       }
       case 'like': {
         const col = this.column(c.field);
-        const not = c.negated ? Prisma.raw('NOT ') : Prisma.empty;
-        const like = Prisma.sql`${col.text} ${not}${this.dialect.like} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
+        const not = c.negated ? SQL.raw('NOT ') : SQL.empty;
+        const like = SQL.sql`${col.text} ${not}${this.dialect.like} ${likePattern(c.pattern.value)} ESCAPE '\\'`;
         const range = col.folded && !c.negated ? prefixRange(c.pattern.value) : undefined;
         if (!range) return like;
         this.indexed = true;
-        return Prisma.sql`(${col.folded} >= ${range.low} AND ${col.folded} < ${range.high} AND ${like})`;
+        return SQL.sql`(${col.folded} >= ${range.low} AND ${col.folded} < ${range.high} AND ${like})`;
       }
       case 'compare':
         return this.compare(this.column(c.field), c.op, c.value);
@@ -158,34 +158,34 @@ class Translator {
     }
   }
 
-  private compare(col: Column, op: CompareOp, v: Value): Prisma.Sql {
+  private compare(col: Column, op: CompareOp, v: Value): SQL.Sql {
     // coreBOS clients write field = '' for an empty number or boolean.
     if (col.nullable && isEmptyString(v)) {
       if (op === '=') return col.isEmpty;
-      if (op === '!=') return Prisma.sql`NOT (${col.isEmpty})`;
+      if (op === '!=') return SQL.sql`NOT (${col.isEmpty})`;
     }
     if (col.folded && op === '=') {
       unquotedBooleanFits(col, v);
       this.indexed = true;
-      return Prisma.sql`(${col.folded} = lower(${v.value}) AND ${col.typed} = ${v.value})`;
+      return SQL.sql`(${col.folded} = lower(${v.value}) AND ${col.typed} = ${v.value})`;
     }
-    return Prisma.sql`${col.typed} ${OPS[op]} ${bind(col, v)}`;
+    return SQL.sql`${col.typed} ${OPS[op]} ${bind(col, v)}`;
   }
 
-  private in(col: Column, values: Value[], negated: boolean): Prisma.Sql {
+  private in(col: Column, values: Value[], negated: boolean): SQL.Sql {
     const empty = col.nullable && values.some(isEmptyString);
     const rest = col.nullable ? values.filter((v) => !isEmptyString(v)) : values;
-    const parts: Prisma.Sql[] = [];
+    const parts: SQL.Sql[] = [];
     // Built only when some value is left: `in ('')` on a field that can be empty has none (Prisma cannot join []).
-    const list = () => Prisma.sql`${col.typed} IN (${Prisma.join(rest.map((v) => bind(col, v)))})`;
+    const list = () => SQL.sql`${col.typed} IN (${SQL.join(rest.map((v) => bind(col, v)))})`;
     if (rest.length && col.folded && !negated) {
       for (const v of rest) unquotedBooleanFits(col, v);
       this.indexed = true;
-      parts.push(Prisma.sql`(${col.folded} IN (${Prisma.join(rest.map((v) => Prisma.sql`lower(${v.value})`))}) AND ${list()})`);
+      parts.push(SQL.sql`(${col.folded} IN (${SQL.join(rest.map((v) => SQL.sql`lower(${v.value})`))}) AND ${list()})`);
     } else if (rest.length) parts.push(list());
     if (empty) parts.push(col.isEmpty);
-    const any = Prisma.join(parts, ' OR ');
-    return negated ? Prisma.sql`NOT (${any})` : Prisma.sql`(${any})`;
+    const any = SQL.join(parts, ' OR ');
+    return negated ? SQL.sql`NOT (${any})` : SQL.sql`(${any})`;
   }
 
   /** The rows `c` selects can be found through a field index: an index predicate leads every branch. */
@@ -213,19 +213,19 @@ class Translator {
     return /^[^%_]*%*$/.test(c.pattern.value.replace(/\\./g, ''));
   }
 
-  orderBy(q: Query): Prisma.Sql {
+  orderBy(q: Query): SQL.Sql {
     const items = q.orderBy.map(({ field, direction }) => {
       const col = this.column(field);
       const dir = direction === 'desc' ? 'DESC' : 'ASC';
       // MySQL's order (what coreBOS answers): empty values first ascending, last descending.
       const nulls = col.nullable ? (direction === 'desc' ? ' NULLS LAST' : ' NULLS FIRST') : '';
-      return Prisma.sql`${col.order} ${Prisma.raw(dir + nulls)}`;
+      return SQL.sql`${col.order} ${SQL.raw(dir + nulls)}`;
     });
     // Ties broken by id, so that both databases answer the same order and pages do not overlap; after a
     // field index, by an id no index provides (the dialect's unindexedOrder), so the field index wins.
     const byId = `${this.indexed ? this.dialect.unindexedOrder('id') : 'id'} ASC`;
-    if (!q.orderBy.some((o) => o.field.name === 'id')) items.push(Prisma.raw(byId));
-    return Prisma.join(items, ', ');
+    if (!q.orderBy.some((o) => o.field.name === 'id')) items.push(SQL.raw(byId));
+    return SQL.join(items, ', ');
   }
 }
 
@@ -251,16 +251,16 @@ export function translate(q: Query, modules: ModuleRegistry, dialect: Dialect, l
   const t = new Translator(module, dialect);
   const output = outputFields(q, module, t);
   const live = dialect.live;
-  const where = q.where ? Prisma.sql`${live} AND ${t.condition(q.where)}` : live;
+  const where = q.where ? SQL.sql`${live} AND ${t.condition(q.where)}` : live;
   const orderBy = t.orderBy(q);
-  const countSql = Prisma.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}`;
+  const countSql = SQL.sql`SELECT COUNT(*) AS count FROM ws_record WHERE ${moduleCondition(module)}${where}`;
   const quick = q.where !== undefined && t.driven(q.where) && t.cheap(q.where);
   if (output === 'count') return { module, output, sql: countSql, quick };
   const created = columnOf(module, { name: 'createdtime', pos: 0 }, dialect).text;
   const modified = columnOf(module, { name: 'modifiedtime', pos: 0 }, dialect).text;
   const count = Math.min(q.limit?.count ?? limits.defaultLimit, limits.maxLimit);
   const offset = q.limit?.offset ?? 0;
-  const sql = Prisma.sql`SELECT id, owner_id, ${created} AS createdtime, ${modified} AS modifiedtime, data
+  const sql = SQL.sql`SELECT id, owner_id, ${created} AS createdtime, ${modified} AS modifiedtime, data
     FROM ws_record WHERE ${moduleCondition(module)}${where}
     ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`;
   return { module, output, sql, countSql, count, offset, quick };

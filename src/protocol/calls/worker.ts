@@ -9,7 +9,7 @@ import { createLogger } from '../../log.js';
 import { openDatabase } from '../../db/client.js';
 import { loadRegistry } from '../../operations/registry.js';
 import { servicesOf } from '../../services.js';
-import { findUser } from '../../auth/users.js';
+import { findUserRaw } from '../../auth/users.js';
 import { envelopeOfError } from '../../envelope.js';
 import { WsError } from '../../errors.js';
 import { databaseUnavailability, knownDatabaseFailure } from '../../db/errors.js';
@@ -36,14 +36,15 @@ try {
     statementTimeoutMs: data.config.statementTimeoutMs,
     migrate: false,
     poolSize: 2,
+    models: false,
   });
   const services = servicesOf(data.config, data.clock);
   let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
   // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
-  // Connects and warms Prisma's query compiler before the first call.
-  await findUser(db.prisma, 0);
+  // Connects before the first call.
+  await findUserRaw(db.raw, 0);
   // One message at a time, in the order sent: a call sent ahead (pool.ts) starts when the one before it ends.
   let turn = Promise.resolve();
   port.on('message', (m: ToCallWorker) => {

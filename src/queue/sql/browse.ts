@@ -1,6 +1,6 @@
 // What people browsing the queue read (the dashboard's list of entries, one entry, the failed count). Each reads a
 // bounded number of rows through one index; none counts or loads the entries table.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 
 /** What a page of the list filters by; `state` waiting and delayed split queued entries at `now`. */
 export interface PageFilter {
@@ -18,32 +18,32 @@ export interface PageFilter {
  * led by the index of the filter given (state, queue, operation or user, each with submitted_at and id).
  */
 export const page = (f: PageFilter, now: Date, limit: number) => {
-  const where: Prisma.Sql[] = [];
-  if (f.id) where.push(Prisma.sql`o.id = ${f.id}`);
+  const where: SQL.Sql[] = [];
+  if (f.id) where.push(SQL.sql`o.id = ${f.id}`);
   // coalesce() over a column that is never null keeps SQLite from driving the page by an available_at range
   // (and sorting every match) instead of by the (state, submitted_at, id) index in the page's order.
-  if (f.state === 'waiting') where.push(Prisma.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) <= ${now}`);
-  else if (f.state === 'delayed') where.push(Prisma.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) > ${now}`);
-  else if (f.state) where.push(Prisma.sql`o.state = ${f.state}`);
-  if (f.queue) where.push(Prisma.sql`o.queue = ${f.queue}`);
-  if (f.operation) where.push(Prisma.sql`o.operation = ${f.operation}`);
-  if (f.userName) where.push(Prisma.sql`o.user_id = (SELECT id FROM ws_user WHERE user_name = ${f.userName})`);
-  if (f.before) where.push(Prisma.sql`(o.submitted_at, o.id) < (${f.before.at}, ${f.before.id})`);
-  return Prisma.sql`
+  if (f.state === 'waiting') where.push(SQL.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) <= ${now}`);
+  else if (f.state === 'delayed') where.push(SQL.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) > ${now}`);
+  else if (f.state) where.push(SQL.sql`o.state = ${f.state}`);
+  if (f.queue) where.push(SQL.sql`o.queue = ${f.queue}`);
+  if (f.operation) where.push(SQL.sql`o.operation = ${f.operation}`);
+  if (f.userName) where.push(SQL.sql`o.user_id = (SELECT id FROM ws_user WHERE user_name = ${f.userName})`);
+  if (f.before) where.push(SQL.sql`(o.submitted_at, o.id) < (${f.before.at}, ${f.before.id})`);
+  return SQL.sql`
     SELECT o.id, o.operation, o.state, o.queue, o.priority, o.attempts, o.submitted_at, o.due_at, o.available_at, o.started_at,
            o.finished_at, o.errors, u.user_name
     FROM ws_queued_operation o LEFT JOIN ws_user u ON u.id = o.user_id
-    ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
+    ${where.length ? SQL.sql`WHERE ${SQL.join(where, ' AND ')}` : SQL.empty}
     ORDER BY o.submitted_at DESC, o.id DESC
     LIMIT ${limit}`;
 };
 
 /** One entry, every column of its row, with its user's name (the primary key). */
-export const entryWithUser = (id: string) => Prisma.sql`
+export const entryWithUser = (id: string) => SQL.sql`
     SELECT o.*, u.user_name FROM ws_queued_operation o LEFT JOIN ws_user u ON u.id = o.user_id WHERE o.id = ${id}`;
 
 /** The user who queued an entry (the primary key). */
-export const ownerOf = (id: string) => Prisma.sql`SELECT user_id FROM ws_queued_operation WHERE id = ${id}`;
+export const ownerOf = (id: string) => SQL.sql`SELECT user_id FROM ws_queued_operation WHERE id = ${id}`;
 
 /** Entries in the failed store (a range of the state index). */
-export const failedCount = () => Prisma.sql`SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'failed'`;
+export const failedCount = () => SQL.sql`SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'failed'`;

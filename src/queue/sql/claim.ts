@@ -4,7 +4,7 @@
 // PostgreSQL's sub-select skips the rows another claim has locked rather than waiting for them (the
 // dialect's skipLocked). A claim by id (`wsgate run`) races an executor's claim the same way: the loser
 // finds the entry no longer queued. Every claim returns CLAIMED's columns.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 import type { Dialect } from '../../db/dialect.js';
 
 export interface ClaimParams {
@@ -16,9 +16,9 @@ export interface ClaimParams {
 }
 
 /** What a claim returns of each entry (src/queue/store.ts's ClaimRow). */
-const CLAIMED = Prisma.raw('id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent');
+const CLAIMED = SQL.raw('id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent');
 
-const claimUpdate = (leaseToken: string, leaseUntil: Date, now: Date, which: Prisma.Sql) => Prisma.sql`
+const claimUpdate = (leaseToken: string, leaseUntil: Date, now: Date, which: SQL.Sql) => SQL.sql`
   UPDATE ws_queued_operation
   SET state = 'running', lease_token = ${leaseToken}, available_at = ${leaseUntil},
       started_at = ${now}, attempts = attempts + 1
@@ -31,7 +31,7 @@ export const claimDue = (dialect: Dialect, p: ClaimParams) =>
     p.leaseToken,
     p.leaseUntil,
     p.now,
-    Prisma.sql`id IN (
+    SQL.sql`id IN (
   SELECT id FROM ws_queued_operation
   WHERE state = 'queued' AND queue = ${p.queue} AND available_at <= ${p.now}
   ORDER BY priority DESC, available_at, submitted_at
@@ -40,8 +40,8 @@ export const claimDue = (dialect: Dialect, p: ClaimParams) =>
 
 /** One named entry, due or not, if it is queued. */
 export const claimById = (id: string, leaseToken: string, leaseUntil: Date, now: Date) =>
-  claimUpdate(leaseToken, leaseUntil, now, Prisma.sql`id = ${id} AND state = 'queued'`);
+  claimUpdate(leaseToken, leaseUntil, now, SQL.sql`id = ${id} AND state = 'queued'`);
 
 /** When the next queued entry of these queues comes due (an idle listener's timer). */
-export const nextDue = (queues: string[]) => Prisma.sql`
-  SELECT min(available_at) AS at FROM ws_queued_operation WHERE state = 'queued' AND queue IN (${Prisma.join(queues)})`;
+export const nextDue = (queues: string[]) => SQL.sql`
+  SELECT min(available_at) AS at FROM ws_queued_operation WHERE state = 'queued' AND queue IN (${SQL.join(queues)})`;

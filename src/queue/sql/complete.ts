@@ -4,7 +4,7 @@
 // lease ran out) or is being cancelled (./cancel.ts). The parameters are dropped and the result stays
 // readable until result_expires_at. What the run reported (ctx.progress, ctx.log) is stored first, under
 // the same lease.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 import type { Dialect } from '../../db/dialect.js';
 
 export interface ReportColumns {
@@ -13,7 +13,7 @@ export interface ReportColumns {
   output: string | null;
 }
 
-export const storeReport = (id: string, leaseToken: string, c: ReportColumns) => Prisma.sql`
+export const storeReport = (id: string, leaseToken: string, c: ReportColumns) => SQL.sql`
     UPDATE ws_queued_operation SET progress = ${c.progress}, progress_message = ${c.message}, output = ${c.output}
     WHERE id = ${id} AND lease_token = ${leaseToken}`;
 
@@ -21,7 +21,7 @@ export const storeReport = (id: string, leaseToken: string, c: ReportColumns) =>
  * `json`: an array of `{"op_id", "envelope"}`. `state || ''` keeps SQLite from driving the update by the
  * state index (a scan of every running entry per row of the list) instead of by the primary key.
  */
-export const completeEntries = (dialect: Dialect, leaseToken: string, json: string, now: Date, resultExpiresAt: Date) => Prisma.sql`
+export const completeEntries = (dialect: Dialect, leaseToken: string, json: string, now: Date, resultExpiresAt: Date) => SQL.sql`
     UPDATE ws_queued_operation
     SET state = 'done', result = v.envelope, finished_at = ${now}, lease_token = NULL, params = '{}',
         result_expires_at = ${resultExpiresAt}
@@ -31,6 +31,6 @@ export const completeEntries = (dialect: Dialect, leaseToken: string, json: stri
     RETURNING ws_queued_operation.id AS id`;
 
 /** A running entry's report, written outside the batch's transaction while it runs (PostgreSQL, ../live.ts). */
-export const storeLiveReport = (id: string, leaseToken: string, progress: number | null, message: string | null, output: string) => Prisma.sql`
+export const storeLiveReport = (id: string, leaseToken: string, progress: number | null, message: string | null, output: string) => SQL.sql`
           UPDATE ws_queued_operation SET progress = ${progress}, progress_message = ${message}, output = ${output}
           WHERE id = ${id} AND lease_token = ${leaseToken} AND state = 'running'`;

@@ -3,9 +3,9 @@
 // limited queue is claimed in a transaction that first serializes the claims of that queue (PostgreSQL: the
 // dialect's lockKey; SQLite: the write lock, taken by touchQueue, the transaction's first statement), so the
 // running count and the window's starts that size the claim are those every other claim committed.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 
-export const readControls = () => Prisma.sql`SELECT name, paused_at, max_running, max_starts, per_seconds FROM ws_queue`;
+export const readControls = () => SQL.sql`SELECT name, paused_at, max_running, max_starts, per_seconds FROM ws_queue`;
 
 export interface ControlColumns {
   pausedAt?: Date | null;
@@ -24,23 +24,23 @@ const COLUMN: Record<keyof ControlColumns, string> = {
 /** Creates the queue's row or sets the given controls (others keep their values). */
 export const upsertControl = (name: string, data: ControlColumns, now: Date) => {
   const set = (Object.keys(data) as (keyof ControlColumns)[]).filter((k) => data[k] !== undefined);
-  const columns = set.map((k) => Prisma.raw(COLUMN[k]));
-  const values = set.map((k) => Prisma.sql`${data[k]}`);
-  const updates = set.map((k) => Prisma.raw(`${COLUMN[k]} = excluded.${COLUMN[k]}`));
-  return Prisma.sql`
-    INSERT INTO ws_queue (name, ${columns.length ? Prisma.sql`${Prisma.join(columns)}, ` : Prisma.empty}updated_at)
-    VALUES (${name}, ${values.length ? Prisma.sql`${Prisma.join(values)}, ` : Prisma.empty}${now})
-    ON CONFLICT (name) DO UPDATE SET ${updates.length ? Prisma.sql`${Prisma.join(updates)}, ` : Prisma.empty}updated_at = excluded.updated_at`;
+  const columns = set.map((k) => SQL.raw(COLUMN[k]));
+  const values = set.map((k) => SQL.sql`${data[k]}`);
+  const updates = set.map((k) => SQL.raw(`${COLUMN[k]} = excluded.${COLUMN[k]}`));
+  return SQL.sql`
+    INSERT INTO ws_queue (name, ${columns.length ? SQL.sql`${SQL.join(columns)}, ` : SQL.empty}updated_at)
+    VALUES (${name}, ${values.length ? SQL.sql`${SQL.join(values)}, ` : SQL.empty}${now})
+    ON CONFLICT (name) DO UPDATE SET ${updates.length ? SQL.sql`${SQL.join(updates)}, ` : SQL.empty}updated_at = excluded.updated_at`;
 };
 
 /** SQLite: takes the write lock for the limited claim's transaction. */
-export const touchQueue = (name: string) => Prisma.sql`UPDATE ws_queue SET window_starts = window_starts WHERE name = ${name}`;
+export const touchQueue = (name: string) => SQL.sql`UPDATE ws_queue SET window_starts = window_starts WHERE name = ${name}`;
 
-export const limitsOf = (name: string) => Prisma.sql`
+export const limitsOf = (name: string) => SQL.sql`
       SELECT paused_at, max_running, max_starts, per_seconds, window_start, window_starts FROM ws_queue WHERE name = ${name}`;
 
-export const runningIn = (queue: string) => Prisma.sql`
+export const runningIn = (queue: string) => SQL.sql`
         SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'running' AND queue = ${queue}`;
 
 export const countStarts = (name: string, windowStart: Date | null, starts: number) =>
-  Prisma.sql`UPDATE ws_queue SET window_start = ${windowStart}, window_starts = ${starts} WHERE name = ${name}`;
+  SQL.sql`UPDATE ws_queue SET window_start = ${windowStart}, window_starts = ${starts} WHERE name = ${name}`;

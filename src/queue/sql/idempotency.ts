@@ -3,7 +3,7 @@
 // its answer. A concurrent repeat's INSERT waits on that row (PostgreSQL: its key; SQLite: the write lock)
 // until the first transaction ends, then finds the answer (after a commit) or takes the row (after a
 // rollback). So two calls never both run.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 
 export interface RequestColumns {
   userId: number;
@@ -13,7 +13,7 @@ export interface RequestColumns {
 }
 
 /** A row when the identifier was taken for this call. */
-export const takeRequestId = (key: RequestColumns, now: Date, expiresAt: Date) => Prisma.sql`
+export const takeRequestId = (key: RequestColumns, now: Date, expiresAt: Date) => SQL.sql`
     INSERT INTO ws_idempotent_request (user_id, request_id, operation, request_hash, answer, created_at, expires_at)
     VALUES (${key.userId}, ${key.requestId}, ${key.operation}, ${key.requestHash}, '', ${now}, ${expiresAt})
     ON CONFLICT (user_id, request_id) DO UPDATE SET operation = excluded.operation, request_hash = excluded.request_hash,
@@ -21,8 +21,8 @@ export const takeRequestId = (key: RequestColumns, now: Date, expiresAt: Date) =
     WHERE ws_idempotent_request.expires_at <= ${now}
     RETURNING user_id`;
 
-export const knownRequest = (key: RequestColumns) => Prisma.sql`
+export const knownRequest = (key: RequestColumns) => SQL.sql`
     SELECT operation, request_hash, answer FROM ws_idempotent_request WHERE user_id = ${key.userId} AND request_id = ${key.requestId}`;
 
 export const storeAnswer = (key: RequestColumns, answer: string) =>
-  Prisma.sql`UPDATE ws_idempotent_request SET answer = ${answer} WHERE user_id = ${key.userId} AND request_id = ${key.requestId}`;
+  SQL.sql`UPDATE ws_idempotent_request SET answer = ${answer} WHERE user_id = ${key.userId} AND request_id = ${key.requestId}`;

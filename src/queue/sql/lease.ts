@@ -3,13 +3,13 @@
 // on. A lease that ran out (its executor died or lost the database) puts the entry back in the queue at its
 // original place (its due time); the next claim counts as a new attempt. An entry whose cancel was asked for
 // is cancelled instead (./cancel.ts's unlessCancelled).
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 import { unlessCancelled } from './cancel.js';
 
-export const renewLeases = (leaseTokens: string[], leaseUntil: Date) => Prisma.sql`
+export const renewLeases = (leaseTokens: string[], leaseUntil: Date) => SQL.sql`
     UPDATE ws_queued_operation SET available_at = ${leaseUntil}
-    WHERE state = 'running' AND lease_token IN (${Prisma.join(leaseTokens)})`;
+    WHERE state = 'running' AND lease_token IN (${SQL.join(leaseTokens)})`;
 
-export const rescueExpiredLeases = (now: Date, resultTtlSeconds: number) => Prisma.sql`
-    UPDATE ws_queued_operation SET ${unlessCancelled(now, resultTtlSeconds, { state: Prisma.sql`'queued'` })}, lease_token = NULL, available_at = due_at
+export const rescueExpiredLeases = (now: Date, resultTtlSeconds: number) => SQL.sql`
+    UPDATE ws_queued_operation SET ${unlessCancelled(now, resultTtlSeconds, { state: SQL.sql`'queued'` })}, lease_token = NULL, available_at = due_at
     WHERE state = 'running' AND available_at <= ${now}`;

@@ -5,7 +5,7 @@
 // 20261201000000_quotas) that takes a per-user advisory lock, held until the calling transaction ends, and
 // counts after it on a fresh snapshot. A user whose limits are both unlimited is not counted at all (CASE
 // evaluates its branches lazily): no count, no lock.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 import type { Dialect } from '../../db/dialect.js';
 
 /**
@@ -15,9 +15,9 @@ import type { Dialect } from '../../db/dialect.js';
  */
 const queueUsage = (dialect: Dialect, userId: number) =>
   dialect.serializesWrites
-    ? Prisma.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation
+    ? SQL.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation
       WHERE user_id = ${userId} AND state IN ('queued', 'running')) AS q`
-    : Prisma.sql`wsgate_queue_usage(${userId}::integer) AS q`;
+    : SQL.sql`wsgate_queue_usage(${userId}::integer) AS q`;
 
 export interface QuotaLimits {
   queued: number;
@@ -27,7 +27,7 @@ export interface QuotaLimits {
 
 /** True when an entry of `paramsBytes` bytes, `delaySeconds` ahead, fits the user's limits. */
 export const withinQuota = (dialect: Dialect, userId: number, delaySeconds: number, paramsBytes: number, quota: QuotaLimits, unlimited: number) =>
-  Prisma.sql`EXISTS (
+  SQL.sql`EXISTS (
   SELECT 1 FROM ws_user u
   WHERE u.id = ${userId}
     AND ${delaySeconds} <= COALESCE(u.quota_max_delay_seconds, ${quota.maxDelaySeconds})
@@ -38,7 +38,7 @@ export const withinQuota = (dialect: Dialect, userId: number, delaySeconds: numb
     END)`;
 
 /** The user's own limits and usage, as the guard counts it. */
-export const usageOf = (dialect: Dialect, userId: number) => Prisma.sql`
+export const usageOf = (dialect: Dialect, userId: number) => SQL.sql`
     SELECT u.quota_queued, u.quota_queued_bytes, u.quota_max_delay_seconds, q.n, q.b
     FROM ws_user u, ${queueUsage(dialect, userId)}
     WHERE u.id = ${userId}`;

@@ -2,9 +2,9 @@
 // cancelled entry is deleted by the statement that reads it, so that of several concurrent readers exactly
 // one gets it; the read is remembered (ws_result_taken) until the result would have expired, so a second
 // read can be told apart from an unknown id. A failed entry stays in the failed store, marked as read.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 
-export const takeFinished = (id: string, userId: number, now: Date) => Prisma.sql`
+export const takeFinished = (id: string, userId: number, now: Date) => SQL.sql`
     DELETE FROM ws_queued_operation
     WHERE id = ${id} AND user_id = ${userId} AND state IN ('done', 'cancelled') AND result_expires_at > ${now}
     RETURNING result, result_expires_at`;
@@ -14,17 +14,17 @@ export const rememberTaken = (
   userId: number,
   now: Date,
   expiresAt: Date,
-) => Prisma.sql`INSERT INTO ws_result_taken (id, user_id, taken_at, expires_at)
+) => SQL.sql`INSERT INTO ws_result_taken (id, user_id, taken_at, expires_at)
       VALUES (${id}, ${userId}, ${now}, ${expiresAt})
       ON CONFLICT (id) DO NOTHING`;
 
-export const takeFailed = (id: string, userId: number, now: Date) => Prisma.sql`
+export const takeFailed = (id: string, userId: number, now: Date) => SQL.sql`
     UPDATE ws_queued_operation SET result_taken_at = ${now}
     WHERE id = ${id} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NULL
     RETURNING result`;
 
 /** A row when this user's result was read already. */
-export const resultWasTaken = (id: string, userId: number, now: Date) => Prisma.sql`
+export const resultWasTaken = (id: string, userId: number, now: Date) => SQL.sql`
     SELECT 1 AS taken FROM ws_result_taken WHERE id = ${id} AND user_id = ${userId} AND expires_at > ${now}
     UNION ALL
     SELECT 1 AS taken FROM ws_queued_operation WHERE id = ${id} AND user_id = ${userId} AND state = 'failed' AND result_taken_at IS NOT NULL`;

@@ -3,22 +3,22 @@
 // inside the statement time limit and hold their locks briefly. Only finished rows go: results not read in
 // time (done or cancelled), records of results read, ended callback deliveries, expired idempotency keys,
 // old per-minute counts; and, asked for by an administrator, a user's queued entries (never running ones).
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 
-export const purgeExpiredResults = (now: Date, limit: number) => Prisma.sql`DELETE FROM ws_queued_operation WHERE id IN (
+export const purgeExpiredResults = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_queued_operation WHERE id IN (
     SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`;
 
-export const purgeTakenResults = (now: Date, limit: number) => Prisma.sql`DELETE FROM ws_result_taken WHERE id IN (
+export const purgeTakenResults = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_result_taken WHERE id IN (
     SELECT id FROM ws_result_taken WHERE expires_at <= ${now} LIMIT ${limit})`;
 
-export const purgeDeliveries = (before: Date, limit: number) => Prisma.sql`DELETE FROM ws_callback_delivery WHERE id IN (
+export const purgeDeliveries = (before: Date, limit: number) => SQL.sql`DELETE FROM ws_callback_delivery WHERE id IN (
     SELECT id FROM ws_callback_delivery WHERE state IN ('delivered', 'failed') AND finished_at < ${before} LIMIT ${limit})`;
 
-export const purgeExpiredRequests = (now: Date, limit: number) => Prisma.sql`DELETE FROM ws_idempotent_request WHERE (user_id, request_id) IN (
+export const purgeExpiredRequests = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_idempotent_request WHERE (user_id, request_id) IN (
     SELECT user_id, request_id FROM ws_idempotent_request WHERE expires_at <= ${now} LIMIT ${limit})`;
 
-export const purgeMinuteCounts = (before: Date) => Prisma.sql`DELETE FROM ws_queue_minute WHERE minute < ${before}`;
+export const purgeMinuteCounts = (before: Date) => SQL.sql`DELETE FROM ws_queue_minute WHERE minute < ${before}`;
 
-export const purgeQueued = (userId: number, queue: string | undefined, limit: number) => Prisma.sql`
+export const purgeQueued = (userId: number, queue: string | undefined, limit: number) => SQL.sql`
       DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation
-        WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? Prisma.empty : Prisma.sql`AND queue = ${queue}`} LIMIT ${limit})`;
+        WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? SQL.empty : SQL.sql`AND queue = ${queue}`} LIMIT ${limit})`;

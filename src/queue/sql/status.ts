@@ -1,37 +1,37 @@
 // Reading entries without changing them: one entry's status or state for the user who queued it (never
 // another user's: the user is part of every condition), its details for the Queue Server's API, and the
 // queue's counts by state for `wsgate status`. Nothing here consumes a result.
-import { Prisma } from '../../db/generated/sqlite/client.js';
+import * as SQL from '../../db/sql.js';
 
-export const statusOf = (id: string, userId: number) => Prisma.sql`
+export const statusOf = (id: string, userId: number) => SQL.sql`
     SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at, callback,
       progress, progress_message, output, cancel_requested_at
     FROM ws_queued_operation WHERE id = ${id} AND user_id = ${userId}`;
 
 /** The stored state alone: one primary-key read (what a `Prefer: wait` polls, and a cancel reads first). */
-export const stateOf = (id: string, userId: number) => Prisma.sql`
+export const stateOf = (id: string, userId: number) => SQL.sql`
     SELECT state FROM ws_queued_operation WHERE id = ${id} AND user_id = ${userId}`;
 
 /** `userId` undefined reads anyone's (the CLI). */
-export const jobDetails = (id: string, userId?: number) => Prisma.sql`
+export const jobDetails = (id: string, userId?: number) => SQL.sql`
     SELECT user_id, context, state, result FROM ws_queued_operation
-    WHERE id = ${id} ${userId === undefined ? Prisma.empty : Prisma.sql`AND user_id = ${userId}`}`;
+    WHERE id = ${id} ${userId === undefined ? SQL.empty : SQL.sql`AND user_id = ${userId}`}`;
 
 /** Rows `(state, later, n)`: later is 1 for queued entries not due at `now`. */
-export const queueCounts = (now: Date, conditions: Prisma.Sql[]) => Prisma.sql`
+export const queueCounts = (now: Date, conditions: SQL.Sql[]) => SQL.sql`
     SELECT state, later, count(*) AS n FROM (
       SELECT state, CASE WHEN state = 'queued' AND available_at > ${now} THEN 1 ELSE 0 END AS later
       FROM ws_queued_operation
-      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}
+      ${conditions.length ? SQL.sql`WHERE ${SQL.join(conditions, ' AND ')}` : SQL.empty}
     ) AS entries
     GROUP BY state, later`;
 
 export const countFilter = (queues: string[] | undefined, context: string | undefined, userId: number | undefined) =>
   [
-    queues ? Prisma.sql`queue IN (${Prisma.join(queues)})` : null,
-    context !== undefined ? Prisma.sql`context = ${context}` : null,
-    userId !== undefined ? Prisma.sql`user_id = ${userId}` : null,
-  ].filter((c): c is Prisma.Sql => c !== null);
+    queues ? SQL.sql`queue IN (${SQL.join(queues)})` : null,
+    context !== undefined ? SQL.sql`context = ${context}` : null,
+    userId !== undefined ? SQL.sql`user_id = ${userId}` : null,
+  ].filter((c): c is SQL.Sql => c !== null);
 
-export const queuedByQueue = () => Prisma.sql`
+export const queuedByQueue = () => SQL.sql`
     SELECT queue, count(*) AS n FROM ws_queued_operation WHERE state = 'queued' GROUP BY queue`;
