@@ -125,7 +125,14 @@ async function checkedLogin(db: DbTx, secret: Secret, defences: LoginDefences, a
   const [user] =
     userName.length > MAX_USER_NAME_LENGTH
       ? []
-      : await db.query<{ id: unknown; access_key_enc: string; password_hash: string | null; token: string | null; expires_at: unknown; disabled_at: unknown }>(SQL.sql`
+      : await db.query<{
+          id: unknown;
+          access_key_enc: string;
+          password_hash: string | null;
+          token: string | null;
+          expires_at: unknown;
+          disabled_at: unknown;
+        }>(SQL.sql`
     SELECT u.id, u.access_key_enc, u.password_hash, c.token, c.expires_at, u.disabled_at
     FROM ws_user u LEFT JOIN ws_challenge c ON c.user_name = u.user_name
     WHERE u.user_name = ${userName}`);

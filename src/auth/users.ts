@@ -1,4 +1,4 @@
-import type { Db, DbTx } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import * as SQL from '../db/sql.js';
 import type { RawSql } from '../db/raw.js';
 import { toBoolean } from '../db/values.js';

@@ -183,7 +183,13 @@ export async function openDatabase(url: string, options: OpenOptions): Promise<D
       return prisma ?? withoutModels();
     },
     raw,
-    atomic: routed ? (fn, atomicOptions) => timed(routed.transaction(() => fn(raw)), atomicOptions?.timeoutMs) : (fn, atomicOptions) => pgAtomic(pool, fn, atomicOptions?.timeoutMs),
+    atomic: routed
+      ? (fn, atomicOptions) =>
+          timed(
+            routed.transaction(() => fn(raw)),
+            atomicOptions?.timeoutMs,
+          )
+      : (fn, atomicOptions) => pgAtomic(pool, fn, atomicOptions?.timeoutMs),
     dialect: postgresql,
     transaction: routed?.transaction ?? null,
     listen,

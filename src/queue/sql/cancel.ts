@@ -53,11 +53,7 @@ const cancelledColumns = (now: Date, resultTtlSeconds: number) => SQL.sql`state 
  * must set `state`, and may set `params`, `result`, `finished_at` and `result_expires_at` (its values are
  * taken when the entry is not marked); the other columns it sets apply to both.
  */
-export function unlessCancelled(
-  now: Date,
-  resultTtlSeconds: number,
-  otherwise: { state: SQL.Sql; result?: SQL.Sql; finishedAt?: 'now' | 'null' },
-): SQL.Sql {
+export function unlessCancelled(now: Date, resultTtlSeconds: number, otherwise: { state: SQL.Sql; result?: SQL.Sql; finishedAt?: 'now' | 'null' }): SQL.Sql {
   const pick = (mine: SQL.Sql, theirs: SQL.Sql) => SQL.sql`CASE WHEN cancel_requested_at IS NULL THEN ${mine} ELSE ${theirs} END`;
   // PostgreSQL types a parameter in a CASE from the other branch: a column, or NULLIF's NULL of the column's
   // type (two parameters, or a parameter beside a bare NULL, would be text).

@@ -9,12 +9,7 @@ export const takeFinished = (id: string, userId: number, now: Date) => SQL.sql`
     WHERE id = ${id} AND user_id = ${userId} AND state IN ('done', 'cancelled') AND result_expires_at > ${now}
     RETURNING result, result_expires_at`;
 
-export const rememberTaken = (
-  id: string,
-  userId: number,
-  now: Date,
-  expiresAt: Date,
-) => SQL.sql`INSERT INTO ws_result_taken (id, user_id, taken_at, expires_at)
+export const rememberTaken = (id: string, userId: number, now: Date, expiresAt: Date) => SQL.sql`INSERT INTO ws_result_taken (id, user_id, taken_at, expires_at)
       VALUES (${id}, ${userId}, ${now}, ${expiresAt})
       ON CONFLICT (id) DO NOTHING`;
 
