@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { postgresql, sqlite } from './dialect.js';
 
 const PRISMA_ADVISORY_LOCK = 72707369;
@@ -112,7 +112,9 @@ export function migrateSqliteFile(file: string, dir: string, busyTimeoutMs: numb
 
 /** Applies the pending migrations in `dir` to the PostgreSQL database, on a connection of its own. */
 export async function migratePostgresDatabase(url: string, dir: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
+  // node-postgres is loaded only where PostgreSQL is used.
+  const { default: postgres } = await import('pg');
+  const client = new postgres.Client({ connectionString: url });
   await client.connect();
   try {
     return await migratePostgres(client, readMigrations(dir));

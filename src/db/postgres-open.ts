@@ -1,0 +1,155 @@
+// PostgreSQL, when one machine is not enough: a pool of connections, LISTEN/NOTIFY between processes,
+// migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~7 MB a thread).
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { Database, Db, OpenOptions } from './client.js';
+import { prismaClients, withoutModels } from './models.js';
+import { migratePostgresDatabase } from './migrate.js';
+import { postgresql, QUEUE_CHANNEL } from './dialect.js';
+import { tracedRaw, type Queryable } from './raw.js';
+import { postgresRaw } from './postgres-raw.js';
+import { transactionTimedOut } from './sqlite-connection.js';
+import { listenPostgres } from './listen.js';
+import { sessionNotices } from './session-notices.js';
+import { queueNotices } from './queue-notices.js';
+
+export async function openPostgres(url: string, migrations: string, options: OpenOptions): Promise<Database> {
+  const location = { url };
+  if (options.migrate !== false) await migratePostgresDatabase(location.url, migrations);
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: options.poolSize ?? 10,
+    allowExitOnIdle: true,
+    // No JIT: PostgreSQL compiles a statement whose estimated cost passes jit_above_cost, which a large table
+    // inflates, at every execution: 50-100 ms of compiling for the queue gauges' statement (README, Metrics
+    // and health) that runs in a few ms at 1,000,000 entries. wsgate's statements are short. An `options` in
+    // DATABASE_URL replaces this.
+    options: '-c jit=off',
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
+  // An idle client whose connection dies (the server stopped or restarted) is an 'error' event on the pool,
+  // which would end the process unheard. The pool drops that client by itself; the next statement on a new
+  // one finds out whether the database serves, and its caller answers or retries.
+  pool.on('error', () => undefined);
+  const routed = options.dedicated ? routeToTransaction(pool) : null;
+  const factory = new PrismaPg(pool);
+  if (routed) {
+    const connect = factory.connect.bind(factory);
+    // Prisma's queries go to the open transaction's connection while one is open (see routeToTransaction).
+    factory.connect = async () => Object.assign(await connect(), { client: routed.queryable });
+  }
+  const prisma = options.models === false ? undefined : (new (await prismaClients()).PostgresClient({ adapter: factory }) as unknown as Db);
+  const listen = (channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void, onListening?: () => void) =>
+    listenPostgres(location.url, channel, onPayload, onError, onBack, onListening);
+  const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
+  const wakes = queueNotices((queue, dueAtMs) => pool.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, `${queue} ${dueAtMs}`]));
+  const raw = tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql');
+  return {
+    get prisma() {
+      return prisma ?? withoutModels();
+    },
+    raw,
+    atomic: routed
+      ? (fn, atomicOptions) =>
+          timed(
+            routed.transaction(() => fn(raw)),
+            atomicOptions?.timeoutMs,
+          )
+      : (fn, atomicOptions) => pgAtomic(pool, fn, atomicOptions?.timeoutMs),
+    dialect: postgresql,
+    transaction: routed?.transaction ?? null,
+    listen,
+    poolUse: () => ({ total: pool.totalCount, busy: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
+    queueNotices: wakes,
+    close: async () => {
+      await wakes.flush();
+      await notices.stop();
+      await prisma?.$disconnect();
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * A pool stand-in for a dedicated database: `query` runs on the open transaction's connection while one is
+ * open, on the pool otherwise. `transaction` opens one.
+ */
+function routeToTransaction(pool: pg.Pool) {
+  let open: pg.PoolClient | null = null;
+  const queryable = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === 'query') return (...args: unknown[]) => (open ?? target).query(...(args as Parameters<pg.Pool['query']>));
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (open) throw new Error('a transaction is open already on this dedicated database');
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    // The connection may die between statements (the server stopped): its 'error' event must be heard, or it
+    // ends the thread; the next statement on it fails and the transaction ends as failed.
+    const onLost = (error: Error) => (failed ??= error);
+    client.on('error', onLost);
+    try {
+      await client.query('BEGIN');
+      open = client;
+      const result = await fn();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failed = error as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      open = null;
+      client.off('error', onLost);
+      client.release(failed && isConnectionLost(failed) ? failed : undefined);
+    }
+  };
+  return { queryable, transaction };
+}
+
+const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable|terminating connection|shutting down/i.test(error.message);
+
+/** `work`, or a rejection once it has run `timeoutMs` (it goes on; a dedicated transaction ends with it). */
+function timed<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (!timeoutMs) return work;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(transactionTimedOut(timeoutMs)), timeoutMs)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+/**
+ * A transaction on a connection of its own, taken from the pool for it: `fn`'s statements go to it and
+ * nowhere else, and no other caller's statement runs in it. Past `timeoutMs` it is rolled back and the
+ * connection released; `fn`'s later statements fail.
+ */
+async function pgAtomic<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  let open = true;
+  const onLost = (error: Error) => (failed ??= error);
+  client.on('error', onLost);
+  const guarded: Pick<pg.Pool, 'query'> = {
+    query: ((...args: Parameters<pg.PoolClient['query']>) => {
+      if (!open) return Promise.reject(new Error('The transaction has already ended'));
+      return (client.query as (...a: unknown[]) => unknown)(...args);
+    }) as pg.Pool['query'],
+  };
+  try {
+    await client.query('BEGIN');
+    const result = await timed(fn(tracedRaw(postgresRaw(guarded), 'postgresql')), timeoutMs);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    failed ??= error as Error;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    open = false;
+    client.off('error', onLost);
+    client.release(failed && isConnectionLost(failed) ? failed : undefined);
+  }
+}

@@ -1,0 +1,44 @@
+// The driver's statements on PostgreSQL (node-postgres), prepared where they recur.
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type * as SQL from './sql.js';
+import type { RawSql } from './raw.js';
+
+// Prisma keeps PostgreSQL timestamps (without time zone) in UTC: read them as UTC, whatever the
+// process's time zone, and send dates as UTC text.
+const UTC_TIMESTAMP = 1114;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === UTC_TIMESTAMP ? (v: string) => new Date(`${v.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+const pgValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
+
+const statementName = (text: string) => `wsgate_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+
+/**
+ * Statement texts prepared at most: each connection keeps every statement it prepared until it closes, and
+ * VTQL queries come in as many shapes as clients write; past this many, statements run unprepared.
+ */
+const MAX_PREPARED = 500;
+
+export function postgresRaw(pool: Pick<pg.Pool, 'query'>, changeMark?: () => Promise<number | undefined>): RawSql {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name && names.size < MAX_PREPARED) names.set(text, (name = statementName(text)));
+    return name;
+  };
+  const run = (q: SQL.Sql, prepared = false) => {
+    const name = prepared ? nameOf(q.text) : undefined;
+    return pool.query({ text: q.text, values: q.values.map(pgValue), types, ...(name ? { name } : {}) });
+  };
+  return {
+    async query<T>(q: SQL.Sql, options?: { prepared?: boolean }) {
+      return (await run(q, options?.prepared)).rows as T[];
+    },
+    async execute(q) {
+      return (await run(q)).rowCount ?? 0;
+    },
+    ...(changeMark ? { changeMark } : {}),
+  };
+}
