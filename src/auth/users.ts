@@ -56,7 +56,7 @@ export async function findUser(db: Db, id: number): Promise<WsUser | null> {
   return user && { id: user.id, userName: user.userName, isAdmin: user.isAdmin, disabled: user.disabledAt !== null };
 }
 
-/** findUser on the driver (never inside a Prisma transaction): an executor's worker needs no Prisma for it. */
+/** findUser on the driver: worker threads load no Prisma. */
 export async function findUserRaw(raw: RawSql, id: number): Promise<WsUser | null> {
   const [row] = await raw.query<{ id: unknown; user_name: string; is_admin: unknown; disabled_at: unknown }>(
     SQL.sql`SELECT id, user_name, is_admin, disabled_at FROM ws_user WHERE id = ${id}`,

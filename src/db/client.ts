@@ -34,8 +34,8 @@ export interface Database {
   dialect: Dialect;
   /**
    * Databases opened `dedicated` only (null otherwise): runs `fn` in a transaction on the one connection, so
-   * that every statement made meanwhile through `prisma` or `raw` is part of it. Cheaper than Prisma's
-   * interactive transactions, and it lets the queue's own statements run on the driver inside it.
+   * that every statement made meanwhile through `raw` is part of it (an executor's batch: its claim
+   * check, the operations and the completions in one transaction).
    */
   transaction: (<T>(fn: () => Promise<T>) => Promise<T>) | null;
   /**

@@ -1,9 +1,9 @@
-// Raw SQL straight on the driver, for the few statements on the hot paths (session check, enqueue,
-// claim). Going through Prisma's $queryRaw costs 0.4-0.7 ms a call in its query compiler and interpreter
-// (measured: BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are SQL.sql
-// templates, so each provider gets its own placeholders and values are never spliced into SQL.
-// Never from inside a Prisma transaction's callback: on SQLite the statement would wait for the transaction
-// to end, and the transaction for the callback, until the transaction's timeout broke the deadlock.
+// SQL straight on the driver: every statement of the queue, the records and the sessions. Going through
+// Prisma's $queryRaw cost 0.4-0.7 ms a call in its query compiler and interpreter (measured:
+// BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are SQL.sql templates, so each
+// provider gets its own placeholders and values are never spliced into SQL.
+// Never from inside a transaction's callback, which gets its own Queryable (Database.atomic): on SQLite the
+// statement would wait for the transaction to end, and the transaction for the callback, until its timeout.
 import type { Statement } from 'better-sqlite3';
 import type * as SQL from './sql.js';
 import type { InTransaction, SqliteConnection } from './sqlite-connection.js';

@@ -39,8 +39,8 @@ export const insertEntries = (rows: EntryValues[]) => SQL.sql`${INSERT}
 export const insertEntryWhere = (e: EntryValues, guard: SQL.Sql) => SQL.sql`${INSERT} SELECT ${valuesOf(e)} WHERE ${guard} RETURNING queue, due_at`;
 
 /**
- * `insert` (returning `queue, due_at`) and a notification per queue. Its rows are text (Prisma cannot read
- * pg_notify's void), so it also runs inside a Prisma transaction.
+ * `insert` (returning `queue, due_at`) and a notification per queue. Its rows are text (pg_notify's void is
+ * not a value every client reads).
  */
 export const notifyingInsert = (dialect: Dialect, insert: SQL.Sql) => {
   const notify = dialect.notify(QUEUE_CHANNEL, SQL.sql`queue || ' ' || ${dialect.epochMs(SQL.sql`min(due_at)`)}`);
