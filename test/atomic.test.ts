@@ -75,6 +75,30 @@ for (const backend of backends) {
       assert.equal(await present(db.raw, 'atomic-after-timeout'), true);
     });
 
+    test('a callback that keeps making statements past its time is stopped, and nothing of it is committed', async () => {
+      const db = gw.rt.db;
+      let statements = 0;
+      let finished: Promise<unknown> | undefined;
+      await assert.rejects(
+        db.atomic(
+          (tx) =>
+            (finished = (async () => {
+              await insert(tx, 'atomic-busy');
+              // SQLite: statements that never wait for I/O; PostgreSQL: one still running when the time is up.
+              if (!db.dialect.inProcess) await tx.query(SQL.sql`SELECT pg_sleep(0.3)`);
+              else for (;;) statements += (await tx.query(SQL.sql`SELECT 1 AS one`)).length;
+              await insert(tx, 'atomic-busy-after');
+            })()),
+          { timeoutMs: 50 },
+        ),
+        /outlived its time/,
+      );
+      await assert.rejects(finished!, /outlived its time|already ended/);
+      assert.equal(await present(db.raw, 'atomic-busy'), false);
+      assert.equal(await present(db.raw, 'atomic-busy-after'), false);
+      if (db.dialect.inProcess) assert.ok(statements > 0);
+    });
+
     test('a statement made beside an open transaction is not part of it', async () => {
       const db = gw.rt.db;
       const inserted = gate();

@@ -19,7 +19,8 @@ export type DbTx = Queryable;
 
 export interface Database {
   /**
-   * Prisma's client, for the few statements written with its models (users, tokens, the CLI); loaded only
+   * Prisma's client, for the few statements written with its models (the admin bootstrap, the scheduler's
+   * user check, the CLI's user commands); loaded only
    * where the database was opened with `models` (not in worker threads, which run raw statements only:
    * its runtime and query compiler cost ~27 MB a thread).
    */
@@ -28,7 +29,8 @@ export interface Database {
   raw: RawSql;
   /**
    * Runs `fn` in one transaction on the driver; `fn` makes its statements on the Queryable it gets. Rolled
-   * back when `fn` throws, or outlives `timeoutMs` (its later statements then fail).
+   * back when `fn` throws, or outlives `timeoutMs` (30 s when not given; its later statements then fail).
+   * On a `dedicated` database no time limit applies: its one caller's own deadline ends it.
    */
   atomic<T>(fn: (tx: Queryable) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
   dialect: Dialect;

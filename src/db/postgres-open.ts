@@ -8,7 +8,7 @@ import { migratePostgresDatabase } from './migrate.js';
 import { postgresql, QUEUE_CHANNEL } from './dialect.js';
 import { tracedRaw, type Queryable } from './raw.js';
 import { postgresRaw } from './postgres-raw.js';
-import { transactionTimedOut } from './sqlite-connection.js';
+import { DEFAULT_TRANSACTION_MS, transactionTimedOut } from './sqlite-connection.js';
 import { listenPostgres } from './listen.js';
 import { sessionNotices } from './session-notices.js';
 import { queueNotices } from './queue-notices.js';
@@ -49,13 +49,8 @@ export async function openPostgres(url: string, migrations: string, options: Ope
       return prisma ?? withoutModels();
     },
     raw,
-    atomic: routed
-      ? (fn, atomicOptions) =>
-          timed(
-            routed.transaction(() => fn(raw)),
-            atomicOptions?.timeoutMs,
-          )
-      : (fn, atomicOptions) => pgAtomic(pool, fn, atomicOptions?.timeoutMs),
+    // A dedicated database has one sequential caller, whose own deadline (the executor's) ends it: no timeoutMs.
+    atomic: routed ? (fn) => routed.transaction(() => fn(raw)) : (fn, atomicOptions) => pgAtomic(pool, fn, atomicOptions?.timeoutMs ?? DEFAULT_TRANSACTION_MS),
     dialect: postgresql,
     transaction: routed?.transaction ?? null,
     listen,
@@ -112,24 +107,17 @@ function routeToTransaction(pool: pg.Pool) {
 
 const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable|terminating connection|shutting down/i.test(error.message);
 
-/** `work`, or a rejection once it has run `timeoutMs` (it goes on; a dedicated transaction ends with it). */
-function timed<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
-  if (!timeoutMs) return work;
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(transactionTimedOut(timeoutMs)), timeoutMs)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
-
 /**
- * A transaction on a connection of its own, taken from the pool for it: `fn`'s statements go to it and
- * nowhere else, and no other caller's statement runs in it. Past `timeoutMs` it is rolled back and the
- * connection released; `fn`'s later statements fail.
+ * A transaction on a connection of its own, taken from the pool for it (waiting at most CONNECT_WAIT_MS):
+ * `fn`'s statements go to it and nowhere else, and no other caller's statement runs in it. Past `timeoutMs`
+ * it is closed at once (`fn`'s later statements fail, even those it makes while a ROLLBACK waits behind its
+ * statement still running), rolled back, and the connection released.
  */
-async function pgAtomic<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>, timeoutMs: number | undefined): Promise<T> {
-  const client = await pool.connect();
+async function pgAtomic<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>, timeoutMs: number): Promise<T> {
+  const client = await connectWithin(pool, CONNECT_WAIT_MS);
   let failed: Error | undefined;
   let open = true;
+  let timer: NodeJS.Timeout | undefined;
   const onLost = (error: Error) => (failed ??= error);
   client.on('error', onLost);
   const guarded: Pick<pg.Pool, 'query'> = {
@@ -140,16 +128,49 @@ async function pgAtomic<T>(pool: pg.Pool, fn: (tx: Queryable) => Promise<T>, tim
   };
   try {
     await client.query('BEGIN');
-    const result = await timed(fn(tracedRaw(postgresRaw(guarded), 'postgresql')), timeoutMs);
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        open = false;
+        reject(transactionTimedOut(timeoutMs));
+      }, timeoutMs);
+    });
+    const result = await Promise.race([fn(tracedRaw(postgresRaw(guarded), 'postgresql')), expired]);
+    if (!open) throw transactionTimedOut(timeoutMs);
+    open = false;
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    open = false;
     failed ??= error as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    open = false;
+    clearTimeout(timer);
     client.off('error', onLost);
     client.release(failed && isConnectionLost(failed) ? failed : undefined);
+  }
+}
+
+/** How long a transaction waits for a connection of the pool (as Prisma's maxWait did). */
+const CONNECT_WAIT_MS = 15_000;
+
+/** A pooled connection, or an error once `ms` have passed; one that comes later goes back to the pool. */
+async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  const connecting = pool.connect();
+  try {
+    return await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          late = true;
+          reject(new Error(`No database connection was free for a transaction within ${ms} ms`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (late) connecting.then((client) => client.release()).catch(() => undefined);
   }
 }

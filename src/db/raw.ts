@@ -3,7 +3,8 @@
 // BENCHMARKS.md); the driver itself takes 5-20 us on SQLite. Statements are SQL.sql templates, so each
 // provider gets its own placeholders and values are never spliced into SQL.
 // Never from inside a transaction's callback, which gets its own Queryable (Database.atomic): on SQLite the
-// statement would wait for the transaction to end, and the transaction for the callback, until its timeout.
+// statement would wait for the transaction to end, and the transaction for the callback: a deadlock until
+// the transaction's time runs out.
 import type { Statement } from 'better-sqlite3';
 import type * as SQL from './sql.js';
 import type { InTransaction, SqliteConnection } from './sqlite-connection.js';

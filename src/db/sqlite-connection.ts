@@ -64,6 +64,9 @@ export interface SqliteConnection {
 /** Runs one statement of an open transaction (synchronously, when its turn comes). */
 export type InTransaction = <R>(statement: () => R) => Promise<R>;
 
+/** How long a transaction may run when its caller names no time (Database.atomic). */
+export const DEFAULT_TRANSACTION_MS = 30_000;
+
 /** What a transaction that outlived its time (Database.atomic's timeoutMs) fails with. */
 export const transactionTimedOut = (ms: number): Error => new Error(`The transaction outlived its time (${ms} ms) and was rolled back`);
 
@@ -211,8 +214,15 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
       }
     }, busyTimeoutMs);
     let open = true;
+    const endsAt = timeoutMs ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
     const inside: InTransaction = async (statement) => {
       if (!open) throw new Error('The transaction has already ended');
+      // Statements run synchronously: a callback that makes one after another never lets the timer below
+      // fire, so each statement checks the time too.
+      if (Date.now() > endsAt) {
+        open = false;
+        throw transactionTimedOut(timeoutMs!);
+      }
       // SQLite rolls a transaction back by itself on some errors (disk full, I/O): what follows must not
       // run statement by statement outside it.
       if (!client.inTransaction) throw new Error('SQLite rolled the transaction back after an earlier error');

@@ -7,7 +7,7 @@ import type { Database, OpenOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migrateSqliteFile } from './migrate.js';
 import { sqlite } from './dialect.js';
-import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
+import { DEFAULT_TRANSACTION_MS, prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
 import { sqliteRaw, tracedRaw } from './raw.js';
 
 export async function openSqlite(file: string, migrations: string, options: OpenOptions): Promise<Database> {
@@ -46,7 +46,12 @@ export async function openSqlite(file: string, migrations: string, options: Open
       return prisma ?? withoutModels();
     },
     raw: tracedRaw(raw, 'sqlite'),
-    atomic: async (fn, atomicOptions) => (await connected()).atomic((inside) => fn(tracedRaw(raw.within(inside), 'sqlite')), atomicOptions?.timeoutMs),
+    // A dedicated database has one sequential caller, whose own deadline (the executor's) ends it.
+    atomic: async (fn, atomicOptions) =>
+      (await connected()).atomic(
+        (inside) => fn(tracedRaw(raw.within(inside), 'sqlite')),
+        atomicOptions?.timeoutMs ?? (options.dedicated ? undefined : DEFAULT_TRANSACTION_MS),
+      ),
     dialect: sqlite,
     transaction: options.dedicated ? async (fn) => (await connected()).atomic(() => fn()) : null,
     listen: () => null,

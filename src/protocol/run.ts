@@ -13,10 +13,9 @@ import { requestHashOf, storeAnswer, takeRequestId } from '../queue/idempotency.
 import { success, type Envelope } from '../envelope.js';
 
 /**
- * Transactions of synchronous calls (idempotent ones, upsert, mass operations): waiting to start covers
- * SQLite's wait for another process's write lock; the run may take as long as a large MassCreate.
+ * Transactions of synchronous calls (idempotent ones, upsert, mass operations) may take as long as a large
+ * MassCreate: rolled back past this (a call worker stops the call sooner).
  */
-/** A synchronous call's transaction is rolled back past this (a call worker stops the call sooner). */
 const TRANSACTION = { timeoutMs: 120_000 };
 
 export interface Runner {

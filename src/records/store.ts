@@ -174,7 +174,8 @@ export async function createRecords(
   }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
-    // The rows travel as one JSON parameter: Prisma's cost grows with the number of bound values.
+    // The rows travel as one JSON parameter: one statement text whatever the chunk's size, within every
+    // database's limit on bound values.
     const json = JSON.stringify(chunk.map((r) => ({ module: r.module.name, owner_id: r.ownerId, data: r.data })));
     const inserted = await db.query<{ id: unknown }>(SQL.sql`
       INSERT INTO ws_record (module, owner_id, data, created_at, modified_at)
