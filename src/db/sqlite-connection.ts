@@ -147,12 +147,17 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
   adapter.executeRaw = (q) => exclusive(() => executeRaw(q));
   adapter.executeScript = (script) => attempt(() => executeScript(script));
 
-  adapter.startTransaction = async (isolationLevel) => {
-    if (isolationLevel && isolationLevel !== 'SERIALIZABLE') {
-      throw new Error(`SQLite transactions are serializable; isolation level ${isolationLevel} is not available`);
+  const rollBackIfOpen = () => {
+    if (!client.inTransaction) return;
+    try {
+      client.prepare('ROLLBACK').run();
+    } catch {
+      // Nothing more can be done on this connection's side; SQLite rolls back on its own when it can.
     }
-    // On success the connection stays taken until the transaction ends.
-    const release = await whenUnlocked(async () => {
+  };
+  /** Takes the connection and opens a write transaction on it; the function that gives the connection back. */
+  const begin = () =>
+    whenUnlocked(async () => {
       const release = await lock.acquire();
       try {
         client.prepare('BEGIN IMMEDIATE').run();
@@ -162,17 +167,18 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
         throw error;
       }
     }, busyTimeoutMs);
+
+  adapter.startTransaction = async (isolationLevel) => {
+    if (isolationLevel && isolationLevel !== 'SERIALIZABLE') {
+      throw new Error(`SQLite transactions are serializable; isolation level ${isolationLevel} is not available`);
+    }
+    // On success the connection stays taken until the transaction ends.
+    const release = await begin();
     let open = true;
     const end = () => {
       if (!open) return;
       open = false;
-      if (client.inTransaction) {
-        try {
-          client.prepare('ROLLBACK').run();
-        } catch {
-          // Nothing more can be done on this connection's side; SQLite rolls back on its own when it can.
-        }
-      }
+      rollBackIfOpen();
       release();
     };
     // Prisma sends COMMIT and ROLLBACK as statements on the transaction, then calls commit() or rollback().
@@ -203,16 +209,7 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
     return tx;
   };
   const atomic = async <T>(fn: (inside: InTransaction) => Promise<T>, timeoutMs?: number): Promise<T> => {
-    const release = await whenUnlocked(async () => {
-      const release = await lock.acquire();
-      try {
-        client.prepare('BEGIN IMMEDIATE').run();
-        return release;
-      } catch (error) {
-        release();
-        throw error;
-      }
-    }, busyTimeoutMs);
+    const release = await begin();
     let open = true;
     const endsAt = timeoutMs ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
     const inside: InTransaction = async (statement) => {
@@ -241,13 +238,7 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
     } finally {
       clearTimeout(timer);
       open = false;
-      if (client.inTransaction) {
-        try {
-          client.prepare('ROLLBACK').run();
-        } catch {
-          // Nothing more can be done on this connection's side; SQLite rolls back on its own when it can.
-        }
-      }
+      rollBackIfOpen();
       release();
     }
   };
