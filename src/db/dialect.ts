@@ -31,6 +31,12 @@ export interface Dialect {
    */
   skipLocked: SQL.Sql;
   /**
+   * After `FROM ws_queued_operation` in the read of a queue's earliest queued entry: the (queue, state,
+   * available_at) index, one descent. SQLite's planner may take another by its statistics (a scan of the
+   * claim index): named here; PostgreSQL's ORDER BY settles it: nothing.
+   */
+  byDueIndex: SQL.Sql;
+  /**
    * The objects of the JSON array `json` as a FROM item `v` with these columns, and, when `ordinal` is
    * given, a column of that name numbering them in the array's order.
    */
@@ -83,6 +89,7 @@ export const sqlite: Dialect = {
   serializesWrites: true,
   inProcess: true,
   skipLocked: SQL.empty,
+  byDueIndex: SQL.raw(' INDEXED BY ws_queued_operation_queue_state_available_at_idx'),
   jsonRows: (json, columns, ordinal) => {
     const items = Object.keys(columns).map((c) => `value ->> '${c}' AS ${c}`);
     if (ordinal) items.unshift(`CAST(key AS INTEGER) AS ${ordinal}`);
@@ -115,6 +122,7 @@ export const postgresql: Dialect = {
   serializesWrites: false,
   inProcess: false,
   skipLocked: SQL.sql` FOR UPDATE SKIP LOCKED`,
+  byDueIndex: SQL.empty,
   jsonRows: (json, columns, ordinal) => {
     const typed = Object.entries(columns).map(([c, type]) => `${c} ${type}`);
     if (!ordinal) return SQL.sql`json_to_recordset(${json}::json) AS v(${SQL.raw(typed.join(', '))})`;
