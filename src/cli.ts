@@ -2,6 +2,7 @@
 // The `wsgate` command: thin over the runtime. Each verb has --help.
 import { parseArgs } from 'node:util';
 import { loadConfig, MAX_QUOTA, parseQueues, settings, type Config, type SettingName } from './config.js';
+import { isUniqueViolation } from './db/errors.js';
 import { addUser, InvalidUserInput, rotateAccessKey, setDisabled, setQuotaOverrides, userIdOf, type QuotaOverrides } from './auth/users.js';
 import { purgeQueued, quotaUsage } from './queue/quota.js';
 import { MAX_QUEUEDELAY } from './protocol/cbwsOptions.js';
@@ -75,17 +76,21 @@ async function withEngine(
   name: string,
   run: (engine: Engine, rt: Runtime) => Promise<PassSummary>,
 ): Promise<number> {
-  return withRuntime(config, async (rt) => {
-    const engine = engineOf(rt, overrides);
-    const stop = onStopSignal(() => engine.stop());
-    try {
-      process.stdout.write(formatSummary(await run(engine, rt), name) + '\n');
-      return 0;
-    } finally {
-      stop();
-      await engine.close();
-    }
-  });
+  return withRuntime(
+    config,
+    async (rt) => {
+      const engine = engineOf(rt, overrides);
+      const stop = onStopSignal(() => engine.stop());
+      try {
+        process.stdout.write(formatSummary(await run(engine, rt), name) + '\n');
+        return 0;
+      } finally {
+        stop();
+        await engine.close();
+      }
+    },
+    { models: false },
+  );
 }
 
 /**
@@ -118,7 +123,7 @@ generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings
 to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP reloads the operations folder
 (a folder that does not load keeps the operations in force, and the log says why).`,
     async run(_args, config) {
-      const rt = await openCliRuntime(config);
+      const rt = await openCliRuntime(config, { models: false });
       keepServingOnUnhandledRejection(rt.log);
       await syncIndexes(rt);
       const generated = await ensureAdmin(rt);
@@ -340,7 +345,7 @@ counts only the entries submitted with that context label.`,
       return withRuntime(config, async (rt) => {
         try {
           const { id, accessKey } = await addUser(
-            rt.db.prisma,
+            rt.db.raw,
             rt.services.secret,
             { userName, isAdmin: !!values.admin, accessKey: values['access-key'] as string | undefined, password },
             rt.services.clock.now(),
@@ -348,7 +353,7 @@ counts only the entries submitted with that context label.`,
           process.stdout.write(`user ${userName} (19x${id}) access key: ${accessKey}\n`);
           return 0;
         } catch (error) {
-          if ((error as { code?: string }).code === 'P2002') throw new UsageError(`user ${userName} exists already`);
+          if (isUniqueViolation(error)) throw new UsageError(`user ${userName} exists already`);
           if (error instanceof InvalidUserInput) throw new UsageError(error.message);
           throw error;
         }

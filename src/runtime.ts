@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { createLogger } from './log.js';
 import { packageRoot, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
-import { addUser } from './auth/users.js';
+import { addUser, userByName } from './auth/users.js';
+import { isUniqueViolation } from './db/errors.js';
 import { loadRegistry } from './operations/registry.js';
 import { LiveRegistry, type ReloadOutcome } from './operations/live.js';
 import type { Services } from './operations/types.js';
@@ -38,7 +39,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, log = createLogger(config.logLevel)): Promise<Runtime> {
+/**
+ * `models: false` (serve, work, execute): Prisma's client is not loaded (~33 MB); every statement of those
+ * processes is raw. The CLI's user commands still use its models.
+ */
+export async function openRuntime(config: Config, log = createLogger(config.logLevel), options: { models?: boolean } = {}): Promise<Runtime> {
   // The operations first: a broken file stops the start before anything is opened.
   const load = () => loadRegistry({ operationsDir: config.operationsDir });
   const registry = new LiveRegistry(await load(), load);
@@ -46,6 +51,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     migrationsDir: path.join(packageRoot, 'prisma'),
     sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    models: options.models,
   });
   const services: Services = servicesOf(config);
   const metrics = new Metrics();
@@ -155,17 +161,17 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
  * prints it once); undefined when admin existed or the key came from WSGATE_ADMIN_ACCESSKEY.
  */
 export async function ensureAdmin(rt: Runtime): Promise<string | undefined> {
-  if (await rt.db.prisma.user.findUnique({ where: { userName: 'admin' }, select: { id: true } })) return undefined;
+  if (await userByName(rt.db.raw, 'admin')) return undefined;
   try {
     const { accessKey } = await addUser(
-      rt.db.prisma,
+      rt.db.raw,
       rt.services.secret,
       { userName: 'admin', isAdmin: true, accessKey: rt.config.adminAccessKey },
       rt.services.clock.now(),
     );
     return rt.config.adminAccessKey ? undefined : accessKey;
   } catch (error) {
-    if ((error as { code?: string }).code === 'P2002') return undefined; // another process created it first
+    if (isUniqueViolation(error)) return undefined; // another process created it first
     throw error;
   }
 }

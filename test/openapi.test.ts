@@ -493,7 +493,7 @@ for (const backend of backends) {
       assert.deepEqual([s.status, s.queue, s.priority, s.attempts, s.errors, s.startedtime], ['delayed', 'reports', 900, 0, [], null]);
       assert.ok(Date.parse(s.duetime) - Date.parse(s.submittedtime) === 600_000);
 
-      const other = await addUser(gw.rt.db.prisma, gw.rt.services.secret, { userName: 'stranger' }, gw.rt.services.clock.now());
+      const other = await addUser(gw.rt.db.raw, gw.rt.services.secret, { userName: 'stranger' }, gw.rt.services.clock.now());
       const strangerSession = (await login(url, 'stranger', other.accessKey)).sessionName;
       await ws(
         url,

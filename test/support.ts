@@ -135,7 +135,7 @@ export async function startGateway(backend: Backend, extra: Record<string, strin
 }
 
 export async function addTestUser(gw: Gateway, userName: string, password?: string, isAdmin = false) {
-  return addUser(gw.rt.db.prisma, gw.rt.services.secret, { userName, password, isAdmin }, gw.rt.services.clock.now());
+  return addUser(gw.rt.db.raw, gw.rt.services.secret, { userName, password, isAdmin }, gw.rt.services.clock.now());
 }
 
 export type Envelope = { success: boolean; result?: any; error?: { code: string; message: string }; moreinfo: unknown };

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
 import * as SQL from '../db/sql.js';
-import type { RawSql } from '../db/raw.js';
+import type { Queryable, RawSql } from '../db/raw.js';
 import { toBoolean } from '../db/values.js';
 import { hashPassword, randomHex, type Secret } from './secret.js';
 
@@ -33,27 +33,29 @@ export interface NewUser {
 export class InvalidUserInput extends Error {}
 
 /** Creates a user and returns its access key (the one given, or a new random one). */
-export async function addUser(db: Db, secret: Secret, user: NewUser, now: Date): Promise<{ id: number; accessKey: string }> {
+export async function addUser(db: Queryable, secret: Secret, user: NewUser, now: Date): Promise<{ id: number; accessKey: string }> {
   if (!USER_NAME.test(user.userName)) throw new InvalidUserInput('a user name is 1-64 letters, digits or _ . @ -');
   const accessKey = user.accessKey ?? newAccessKey();
   if (accessKey.length < 16 || /rn/.test(accessKey)) {
     throw new InvalidUserInput('an access key needs at least 16 characters and must not contain "rn" (corebos-ws-lib rewrites it)');
   }
-  const created = await db.user.create({
-    data: {
-      userName: user.userName,
-      accessKeyEnc: secret.encrypt(accessKey),
-      passwordHash: user.password ? await hashPassword(user.password) : null,
-      isAdmin: user.isAdmin ?? false,
-      createdAt: now,
-    },
-  });
-  return { id: created.id, accessKey };
+  const passwordHash = user.password ? await hashPassword(user.password) : null;
+  const [created] = await db.query<{ id: unknown }>(SQL.sql`
+    INSERT INTO ws_user (user_name, access_key_enc, password_hash, is_admin, created_at)
+    VALUES (${user.userName}, ${secret.encrypt(accessKey)}, ${passwordHash}, ${user.isAdmin ?? false}, ${now})
+    RETURNING id`);
+  return { id: Number(created!.id), accessKey };
 }
 
 export async function findUser(db: Db, id: number): Promise<WsUser | null> {
   const user = await db.user.findUnique({ where: { id }, select: { id: true, userName: true, isAdmin: true, disabledAt: true } });
   return user && { id: user.id, userName: user.userName, isAdmin: user.isAdmin, disabled: user.disabledAt !== null };
+}
+
+/** The id of the user of this name, and whether it is disabled; null when there is none. */
+export async function userByName(db: Queryable, userName: string): Promise<{ id: number; disabled: boolean } | null> {
+  const [row] = await db.query<{ id: unknown; disabled_at: unknown }>(SQL.sql`SELECT id, disabled_at FROM ws_user WHERE user_name = ${userName}`);
+  return row ? { id: Number(row.id), disabled: row.disabled_at !== null } : null;
 }
 
 /** findUser on the driver: worker threads load no Prisma. */

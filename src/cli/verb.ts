@@ -26,9 +26,9 @@ export class Refusal extends UsageError {}
 export class DatabaseOpenError extends Error {}
 
 /** The runtime, or a DatabaseOpenError saying which database could not be opened and why. */
-export async function openCliRuntime(config: Config): Promise<Runtime> {
+export async function openCliRuntime(config: Config, options: { models?: boolean } = {}): Promise<Runtime> {
   try {
-    return await openRuntime(config);
+    return await openRuntime(config, undefined, options);
   } catch (error) {
     // A broken operation, event or schedule file names itself; only the rest is the database's failure.
     if (error instanceof OperationFileError || error instanceof ScheduleFileError) throw error;
@@ -37,8 +37,8 @@ export async function openCliRuntime(config: Config): Promise<Runtime> {
   }
 }
 
-export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openCliRuntime(config);
+export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>, options: { models?: boolean } = {}): Promise<T> {
+  const rt = await openCliRuntime(config, options);
   try {
     return await fn(rt);
   } finally {

@@ -93,3 +93,9 @@ const UNREACHABLE_SQLSTATES = /^(57P01|57P02|57P03|08\w{3}|53300)$/;
 // node-postgres's own words for a connection that died under it (they carry no code).
 const UNREACHABLE_MESSAGES =
   /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|Can't reach database server/i;
+
+/** A unique constraint refused the row (the drivers' codes, or Prisma's P2002). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | undefined)?.code ?? '');
+  return code === 'P2002' || code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

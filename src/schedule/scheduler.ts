@@ -10,6 +10,7 @@ import type { OperationDefinition, Params } from '../operations/types.js';
 import type { OperationLookup } from '../operations/registry.js';
 import { advanceSchedule, scheduleState } from '../queue/schedules.js';
 import { readSchedules, type ScheduleEntry } from './file.js';
+import { userByName } from '../auth/users.js';
 import { tickerOf, type Ticker } from './ticks.js';
 
 export interface SchedulerDeps {
@@ -106,9 +107,9 @@ export class Scheduler {
     const op = this.deps.registry.get(s.operation);
     if (!op) return `operation ${s.operation} is not registered`;
     if (!op.queueable) return `operation ${s.operation} cannot be queued`;
-    const user = await this.deps.db.prisma.user.findUnique({ where: { userName: s.user }, select: { id: true, disabledAt: true } });
+    const user = await userByName(this.deps.db.raw, s.user);
     if (!user) return `user ${s.user} does not exist`;
-    if (user.disabledAt) return `user ${s.user} is disabled`;
+    if (user.disabled) return `user ${s.user} is disabled`;
     try {
       return { op, userId: user.id, params: this.deps.prepare(op, s.params) };
     } catch (error) {
