@@ -1,7 +1,6 @@
 // PostgreSQL, when one machine is not enough: a pool of connections, LISTEN/NOTIFY between processes,
 // migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~7 MB a thread).
 import pg from 'pg';
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { Database, Db, OpenOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migratePostgresDatabase } from './migrate.js';
@@ -14,10 +13,9 @@ import { sessionNotices } from './session-notices.js';
 import { queueNotices } from './queue-notices.js';
 
 export async function openPostgres(url: string, migrations: string, options: OpenOptions): Promise<Database> {
-  const location = { url };
-  if (options.migrate !== false) await migratePostgresDatabase(location.url, migrations);
+  if (options.migrate !== false) await migratePostgresDatabase(url, migrations);
   const pool = new pg.Pool({
-    connectionString: location.url,
+    connectionString: url,
     max: options.poolSize ?? 10,
     allowExitOnIdle: true,
     // No JIT: PostgreSQL compiles a statement whose estimated cost passes jit_above_cost, which a large table
@@ -32,15 +30,9 @@ export async function openPostgres(url: string, migrations: string, options: Ope
   // one finds out whether the database serves, and its caller answers or retries.
   pool.on('error', () => undefined);
   const routed = options.dedicated ? routeToTransaction(pool) : null;
-  const factory = new PrismaPg(pool);
-  if (routed) {
-    const connect = factory.connect.bind(factory);
-    // Prisma's queries go to the open transaction's connection while one is open (see routeToTransaction).
-    factory.connect = async () => Object.assign(await connect(), { client: routed.queryable });
-  }
-  const prisma = options.models === false ? undefined : (new (await prismaClients()).PostgresClient({ adapter: factory }) as unknown as Db);
+  const prisma = options.models === false ? undefined : await modelsOn(pool, routed);
   const listen = (channel: string, onPayload: (payload: string) => void, onError: (error: Error) => void, onBack?: () => void, onListening?: () => void) =>
-    listenPostgres(location.url, channel, onPayload, onError, onBack, onListening);
+    listenPostgres(url, channel, onPayload, onError, onBack, onListening);
   const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
   const wakes = queueNotices((queue, dueAtMs) => pool.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, `${queue} ${dueAtMs}`]));
   const raw = tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql');
@@ -63,6 +55,18 @@ export async function openPostgres(url: string, migrations: string, options: Ope
       await pool.end().catch(() => undefined);
     },
   };
+}
+
+/** Prisma's client on the pool (its adapter and client imported only here). */
+async function modelsOn(pool: pg.Pool, routed: ReturnType<typeof routeToTransaction> | null): Promise<Db> {
+  const { PrismaPg } = await import('@prisma/adapter-pg');
+  const factory = new PrismaPg(pool);
+  if (routed) {
+    const connect = factory.connect.bind(factory);
+    // Prisma's queries go to the open transaction's connection while one is open (see routeToTransaction).
+    factory.connect = async () => Object.assign(await connect(), { client: routed.queryable });
+  }
+  return new (await prismaClients()).PostgresClient({ adapter: factory }) as unknown as Db;
 }
 
 /**

@@ -11,14 +11,13 @@ import { DEFAULT_TRANSACTION_MS, prepareSqliteAdapter, type SqliteConnection } f
 import { sqliteRaw, tracedRaw } from './raw.js';
 
 export async function openSqlite(file: string, migrations: string, options: OpenOptions): Promise<Database> {
-  const location = { file };
   // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
-  if (location.file !== ':memory:') {
-    fs.mkdirSync(path.dirname(location.file), { recursive: true, mode: 0o700 });
-    createOwnerOnly(location.file);
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    createOwnerOnly(file);
   }
-  if (options.migrate !== false) migrateSqliteFile(location.file, migrations, options.sqliteBusyTimeoutMs);
-  const factory = new PrismaBetterSQLite3({ url: `file:${location.file}` }, { timestampFormat: 'unixepoch-ms' });
+  if (options.migrate !== false) migrateSqliteFile(file, migrations, options.sqliteBusyTimeoutMs);
+  const factory = new PrismaBetterSQLite3({ url: `file:${file}` }, { timestampFormat: 'unixepoch-ms' });
   const connect = factory.connect.bind(factory);
   let connection: SqliteConnection | undefined;
   let connecting: Promise<SqliteConnection> | undefined;
