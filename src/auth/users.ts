@@ -9,7 +9,7 @@ export interface WsUser {
   id: number;
   userName: string;
   isAdmin: boolean;
-  /** Set by the executor's lookup (findUser): the user was disabled (`wsgate user disable`). */
+  /** Set by the executor's lookup (findUserRaw): the user was disabled (`wsgate user disable`). */
   disabled?: boolean;
 }
 
@@ -47,18 +47,13 @@ export async function addUser(db: Queryable, secret: Secret, user: NewUser, now:
   return { id: Number(created!.id), accessKey };
 }
 
-export async function findUser(db: Db, id: number): Promise<WsUser | null> {
-  const user = await db.user.findUnique({ where: { id }, select: { id: true, userName: true, isAdmin: true, disabledAt: true } });
-  return user && { id: user.id, userName: user.userName, isAdmin: user.isAdmin, disabled: user.disabledAt !== null };
-}
-
 /** The id of the user of this name, and whether it is disabled; null when there is none. */
 export async function userByName(db: Queryable, userName: string): Promise<{ id: number; disabled: boolean } | null> {
   const [row] = await db.query<{ id: unknown; disabled_at: unknown }>(SQL.sql`SELECT id, disabled_at FROM ws_user WHERE user_name = ${userName}`);
   return row ? { id: Number(row.id), disabled: row.disabled_at !== null } : null;
 }
 
-/** findUser on the driver: worker threads load no Prisma. */
+/** The user with this id, as the executor and the call workers look it up; null when there is none. */
 export async function findUserRaw(raw: RawSql, id: number): Promise<WsUser | null> {
   const [row] = await raw.query<{ id: unknown; user_name: string; is_admin: unknown; disabled_at: unknown }>(
     SQL.sql`SELECT id, user_name, is_admin, disabled_at FROM ws_user WHERE id = ${id}`,

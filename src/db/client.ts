@@ -19,10 +19,9 @@ export type DbTx = Queryable;
 
 export interface Database {
   /**
-   * Prisma's client, for the few statements written with its models (the admin bootstrap, the scheduler's
-   * user check, the CLI's user commands); loaded only
-   * where the database was opened with `models` (not in worker threads, which run raw statements only:
-   * its runtime and query compiler cost ~27 MB a thread).
+   * Prisma's client, for the few statements written with its models (the CLI's user commands); loaded only
+   * where the database was opened with `models` (not in worker threads nor in serve, work and execute,
+   * which run raw statements only: its runtime and query compiler cost ~27 MB a thread).
    */
   prisma: Db;
   /** The driver itself; never from inside a transaction's callback, which gets its own Queryable. */

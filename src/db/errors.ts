@@ -99,3 +99,9 @@ export function isUniqueViolation(error: unknown): boolean {
   const code = String((error as { code?: unknown } | undefined)?.code ?? '');
   return code === 'P2002' || code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/** How long a transaction may run when its caller names no time (Database.atomic). */
+export const DEFAULT_TRANSACTION_MS = 30_000;
+
+/** What a transaction that outlived its time (Database.atomic's timeoutMs) fails with. */
+export const transactionTimedOut = (ms: number): Error => new Error(`The transaction outlived its time (${ms} ms) and was rolled back`);

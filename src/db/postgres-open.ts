@@ -7,7 +7,7 @@ import { migratePostgresDatabase } from './migrate.js';
 import { postgresql, QUEUE_CHANNEL } from './dialect.js';
 import { tracedRaw, type Queryable } from './raw.js';
 import { postgresRaw } from './postgres-raw.js';
-import { DEFAULT_TRANSACTION_MS, transactionTimedOut } from './sqlite-connection.js';
+import { DEFAULT_TRANSACTION_MS, transactionTimedOut } from './errors.js';
 import { listenPostgres } from './listen.js';
 import { sessionNotices } from './session-notices.js';
 import { queueNotices } from './queue-notices.js';

@@ -12,7 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
-import { isBusy, SQLITE_STATEMENT_TIMEOUT } from './errors.js';
+import { isBusy, SQLITE_STATEMENT_TIMEOUT, transactionTimedOut } from './errors.js';
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -63,12 +63,6 @@ export interface SqliteConnection {
 
 /** Runs one statement of an open transaction (synchronously, when its turn comes). */
 export type InTransaction = <R>(statement: () => R) => Promise<R>;
-
-/** How long a transaction may run when its caller names no time (Database.atomic). */
-export const DEFAULT_TRANSACTION_MS = 30_000;
-
-/** What a transaction that outlived its time (Database.atomic's timeoutMs) fails with. */
-export const transactionTimedOut = (ms: number): Error => new Error(`The transaction outlived its time (${ms} ms) and was rolled back`);
 
 export interface SqliteConnectionOptions {
   /** How long a statement or BEGIN waits for another process's write lock before failing (ms). */

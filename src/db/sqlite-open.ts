@@ -7,7 +7,8 @@ import type { Database, OpenOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migrateSqliteFile } from './migrate.js';
 import { sqlite } from './dialect.js';
-import { DEFAULT_TRANSACTION_MS, prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
+import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
+import { DEFAULT_TRANSACTION_MS } from './errors.js';
 import { sqliteRaw, tracedRaw } from './raw.js';
 
 export async function openSqlite(file: string, migrations: string, options: OpenOptions): Promise<Database> {
