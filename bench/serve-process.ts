@@ -59,10 +59,13 @@ export function cpuSecondsOf(pid: number): number | null {
   }
 }
 
+/** `WSGATE_BENCH_SERVE_NODE_FLAGS`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node flags for the serve process (profiles). */
+const nodeFlags = () => (process.env.WSGATE_BENCH_SERVE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** Starts `wsgate serve` on `databaseUrl` and waits until GET /readyz answers 200. `env` adds or overrides settings. */
 export async function startServe(databaseUrl: string, dataDir: string, env: Record<string, string> = {}): Promise<ServeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(packageRoot, 'dist', 'src', 'cli.js'), 'serve'], {
+  const child = spawn(process.execPath, [...nodeFlags(), path.join(packageRoot, 'dist', 'src', 'cli.js'), 'serve'], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,

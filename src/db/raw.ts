@@ -50,24 +50,30 @@ export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql &
     }
     return stmt;
   };
-  const over = (run: (conn: SqliteConnection, statement: () => unknown) => Promise<unknown>): Queryable => ({
+  type Run = (conn: SqliteConnection, statement: () => unknown, writes: boolean) => Promise<unknown>;
+  const over = (run: Run): Queryable => ({
     async query<T>(q: SQL.Sql) {
       const conn = await connection();
-      return run(conn, () => {
-        const stmt = prepared(conn, q.sql);
-        const args = q.values.map(sqliteValue);
-        if (stmt.reader) return stmt.all(...args) as T[];
-        stmt.run(...args);
-        return [];
-      }) as Promise<T[]>;
+      const stmt = prepared(conn, q.sql);
+      return run(
+        conn,
+        () => {
+          const args = q.values.map(sqliteValue);
+          if (stmt.reader) return stmt.all(...args) as T[];
+          stmt.run(...args);
+          return [];
+        },
+        !stmt.readonly,
+      ) as Promise<T[]>;
     },
     async execute(q) {
       const conn = await connection();
-      return run(conn, () => prepared(conn, q.sql).run(...q.values.map(sqliteValue)).changes) as Promise<number>;
+      const stmt = prepared(conn, q.sql);
+      return run(conn, () => stmt.run(...q.values.map(sqliteValue)).changes, !stmt.readonly) as Promise<number>;
     },
   });
   return {
-    ...over((conn, statement) => conn.exclusive(statement)),
+    ...over((conn, statement, writes) => (writes ? conn.grouped(statement) : conn.exclusive(statement))),
     within: (inside) => over((_conn, statement) => inside(statement)),
     changeMark() {
       if (shared && performance.now() - shared.at < MARK_SHARED_MS) return shared.mark;

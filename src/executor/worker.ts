@@ -2,6 +2,7 @@
 // that runs the batches the main thread hands it. The main thread may terminate it at any moment (timeout,
 // memory): its open transaction then dies with its connection, and nothing of the batch is half-written.
 import path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { packageRoot, type Config } from '../config.js';
 import { createLogger } from '../log.js';
@@ -163,7 +164,8 @@ try {
       cancelled.delete(e.operationTrackingID);
       closed.delete(e.operationTrackingID);
     }
-    send({ type: 'batch-done', heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
+    // process.memoryUsage() also reads the process's RSS from /proc: ~0.5 ms, 2-3% of a busy worker's time.
+    send({ type: 'batch-done', heapUsedMb: getHeapStatistics().used_heap_size / 2 ** 20 });
   }
   await services.events.close();
   await db.close();
