@@ -53,7 +53,7 @@ for (const backend of backends) {
             .join('\n');
           assert.match(
             plan,
-            /SCALAR SUBQUERY[\s\S]*SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_queue_state_available_at_idx \(queue=\? AND state=\?\)/,
+            /SCALAR SUBQUERY[\s\S]*SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)/,
           );
         } finally {
           db.close();

@@ -89,7 +89,7 @@ export const sqlite: Dialect = {
   serializesWrites: true,
   inProcess: true,
   skipLocked: SQL.empty,
-  byDueIndex: SQL.raw(' INDEXED BY ws_queued_operation_queue_state_available_at_idx'),
+  byDueIndex: SQL.raw(' INDEXED BY ws_queued_operation_state_queue_available_at_idx'),
   jsonRows: (json, columns, ordinal) => {
     const items = Object.keys(columns).map((c) => `value ->> '${c}' AS ${c}`);
     if (ordinal) items.unshift(`CAST(key AS INTEGER) AS ${ordinal}`);

@@ -4,6 +4,7 @@
 // operation code ends only its thread. Every such death settles the batch with what the worker had
 // reported, the entry that was running, and the reason, so that nothing is left "running".
 import { Worker } from 'node:worker_threads';
+import { workerResourceLimits } from '../worker-limits.js';
 import type { Logger } from 'pino';
 import type { ClaimedOperation } from '../queue/store.js';
 import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, RUNNING_SLOTS, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
@@ -191,7 +192,7 @@ export class WorkerPool {
     const running = new Float64Array(new SharedArrayBuffer(8 * RUNNING_SLOTS));
     const worker = new Worker(workerUrl, {
       workerData: { ...this.o.workerData, timeoutMs: this.o.timeoutMs, running: running.buffer, files: this.o.operationFiles?.() } satisfies WorkerData,
-      resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
+      resourceLimits: workerResourceLimits(this.o.memoryMb),
     });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;

@@ -10,6 +10,7 @@
 // both ways, cost a no-op call more than the call itself on a 2-core machine). A call sent ahead has not
 // started until its turn comes; if the worker dies first, it goes back to the front of the line.
 import { Worker } from 'node:worker_threads';
+import { workerResourceLimits } from '../../worker-limits.js';
 import type { Logger } from 'pino';
 import { failure, type Envelope } from '../../envelope.js';
 import { databaseUnavailable, WsError } from '../../errors.js';
@@ -246,7 +247,7 @@ export class CallPool {
   private spawn(): Slot {
     const worker = new Worker(workerUrl, {
       workerData: { config: this.o.config, clock: this.o.clock, files: this.o.operationFiles?.() } satisfies CallWorkerData,
-      resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb },
+      resourceLimits: workerResourceLimits(this.o.memoryMb),
     });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;

@@ -29,7 +29,7 @@ const claimUpdate = (leaseToken: string, leaseUntil: Date, now: Date, which: SQL
  * Up to `limit` due entries of one queue. The claim index is ordered by priority first, so `available_at <=
  * now` bounds nothing of its walk: with nothing due, the walk would read every entry of the queue not due
  * yet (137 ms at 500,000 on PostgreSQL, ~1 s cold). So it asks first whether the queue's earliest queued
- * entry is due: the first entry of a (queue, state, available_at) index, one index descent (the ORDER BY
+ * entry is due: the first entry of the (state, queue, available_at) index, one index descent (the ORDER BY
  * makes PostgreSQL's planner take that index; SQLite's is told, dialect.byDueIndex), evaluated once (PostgreSQL's one-time filter), so a claim that
  * finds nothing reads a few index pages whatever the backlog. (An EXISTS with `available_at <= now` was
  * planned as a sequential scan, and min() on SQLite as a scan of the claim index: the statistics cannot
