@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { backends, startGateway, type Gateway } from './support.js';
-import { claimDue } from '../src/queue/sql/claim.js';
+import { claimDue, nextDue } from '../src/queue/sql/claim.js';
 import { parseDatabaseUrl } from '../src/db/url.js';
 import * as SQL from '../src/db/sql.js';
 
@@ -16,8 +16,11 @@ interface PlanNode {
   'Relation Name'?: string;
   'Parent Relationship'?: string;
   'Actual Loops'?: number;
+  'Actual Rows'?: number;
   Plans?: PlanNode[];
 }
+/** Every node of the plan, InitPlans and SubPlans included. */
+const allNodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(allNodesOf)];
 /** The plan's nodes, leaving out InitPlans (run once, before the rest). */
 const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).filter((c) => c['Parent Relationship'] !== 'InitPlan').flatMap(nodesOf)];
 
@@ -76,6 +79,41 @@ for (const backend of backends) {
         const scans = nodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
         assert.ok(scans.length > 0, 'the claim reads the entries through scans');
         for (const scan of scans) assert.equal(scan['Actual Loops'], 0, `entries were read: ${JSON.stringify(scan)}`);
+      } finally {
+        await client.end();
+      }
+    });
+
+    test("an idle executor's next due time over several queues reads one index entry per queue", async () => {
+      const soon = new Date(Date.now() + 3_600_000);
+      await gw.rt.db.raw.execute(SQL.sql`
+        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        VALUES ('other-1', 'create', '{}', 1, 'queued', ${soon}, ${soon}, ${new Date()}, 'other')`);
+      const q = nextDue(gw.rt.db.dialect, ['later', 'other', 'empty']);
+      const [row] = await gw.rt.db.raw.query<{ at: unknown }>(q);
+      assert.equal(Number(row!.at instanceof Date ? row!.at.getTime() : new Date(row!.at as string | number).getTime()), soon.getTime());
+      const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
+      if (location.provider === 'sqlite') {
+        const db = new BetterSqlite3(location.file, { readonly: true });
+        try {
+          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values) as { detail: string }[]).map((r) => r.detail);
+          const reads = plan.filter((d) => / ws_queued_operation\b/.test(d));
+          assert.equal(reads.length, 3, plan.join('\n'));
+          for (const d of reads)
+            assert.match(d, /^SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)$/);
+        } finally {
+          db.close();
+        }
+        return;
+      }
+      const client = new pg.Client({ connectionString: location.url });
+      await client.connect();
+      try {
+        const explained = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`, q.values);
+        const root = (explained.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+        const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
+        assert.equal(scans.length, 3, JSON.stringify(root));
+        for (const scan of scans) assert.ok((scan['Actual Rows'] ?? 0) <= 1, `more than one entry read: ${JSON.stringify(scan)}`);
       } finally {
         await client.end();
       }

@@ -31,7 +31,7 @@ export interface Dialect {
    */
   skipLocked: SQL.Sql;
   /**
-   * After `FROM ws_queued_operation` in the read of a queue's earliest queued entry: the (queue, state,
+   * After `FROM ws_queued_operation` in the read of a queue's earliest queued entry: the (state, queue,
    * available_at) index, one descent. SQLite's planner may take another by its statistics (a scan of the
    * claim index): named here; PostgreSQL's ORDER BY settles it: nothing.
    */

@@ -31,6 +31,13 @@ export interface RawSql extends Queryable {
   changeMark?(): Promise<number | undefined>;
 }
 
+/**
+ * Whether a statement changes rows, and so may share a commit with others (SqliteConnection.grouped). Other
+ * statements that are not read-only (VACUUM, a PRAGMA that sets something, DDL) run on their own: some of
+ * them cannot run inside a transaction.
+ */
+const changesRows = (stmt: Statement, sql: string) => !stmt.readonly && /^\s*(WITH|INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql);
+
 /** Dates as epoch milliseconds (the adapter's unixepoch-ms format), booleans as 0/1. */
 const sqliteValue = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
 
@@ -51,10 +58,19 @@ export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql &
     return stmt;
   };
   type Run = (conn: SqliteConnection, statement: () => unknown, writes: boolean) => Promise<unknown>;
+  // Preparing reads the schema: a lock another connection holds on it (WAL recovery) is waited for as a
+  // statement's is.
+  const statementOf = (conn: SqliteConnection, sql: string): Statement | Promise<Statement> => {
+    try {
+      return prepared(conn, sql);
+    } catch {
+      return conn.exclusive(() => prepared(conn, sql));
+    }
+  };
   const over = (run: Run): Queryable => ({
     async query<T>(q: SQL.Sql) {
       const conn = await connection();
-      const stmt = prepared(conn, q.sql);
+      const stmt = await statementOf(conn, q.sql);
       return run(
         conn,
         () => {
@@ -63,13 +79,13 @@ export function sqliteRaw(connection: () => Promise<SqliteConnection>): RawSql &
           stmt.run(...args);
           return [];
         },
-        !stmt.readonly,
+        changesRows(stmt, q.sql),
       ) as Promise<T[]>;
     },
     async execute(q) {
       const conn = await connection();
-      const stmt = prepared(conn, q.sql);
-      return run(conn, () => stmt.run(...q.values.map(sqliteValue)).changes, !stmt.readonly) as Promise<number>;
+      const stmt = await statementOf(conn, q.sql);
+      return run(conn, () => stmt.run(...q.values.map(sqliteValue)).changes, changesRows(stmt, q.sql)) as Promise<number>;
     },
   });
   return {

@@ -281,6 +281,13 @@ interface GroupedWrite {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** SQLite rolled the group's transaction back by itself (disk full, I/O) after `cause`: nothing of it committed. */
+class GroupUndone extends Error {
+  constructor(cause: unknown) {
+    super('SQLite rolled the transaction back', { cause });
+  }
+}
+
 function groupCommit(client: Database.Database, parts: GroupParts): <R>(fn: () => R) => Promise<R> {
   let waiting: GroupedWrite[] | null = null;
   const statement = (() => {
@@ -309,7 +316,7 @@ function groupCommit(client: Database.Database, parts: GroupParts): <R>(fn: () =
           return { ok: true, value };
         } catch (error) {
           // SQLite rolls the whole transaction back by itself on some errors (disk full, I/O).
-          if (!client.inTransaction) throw error;
+          if (!client.inTransaction) throw new GroupUndone(error);
           statement('ROLLBACK TO wsgate_write').run();
           statement('RELEASE wsgate_write').run();
           return { ok: false, error };
@@ -329,9 +336,11 @@ function groupCommit(client: Database.Database, parts: GroupParts): <R>(fn: () =
       void alone(writes[0]);
       return;
     }
-    // A group that did not commit changed nothing. Kept from the lock past busyTimeoutMs, each of its writes
-    // fails as it would alone; undone by an error (SQLite's own rollback on I/O errors, a failed COMMIT),
-    // each write is made again on its own.
+    // A group rolled back by SQLite itself after one write's error committed nothing: each write is made
+    // again on its own (the one that failed fails alone). Kept from the lock past busyTimeoutMs (BEGIN or
+    // COMMIT refused as busy: nothing committed), each write fails as it would alone. Any other failure (of
+    // COMMIT, say, after an I/O error) leaves it unknown whether the group committed: each write fails
+    // with it, none is made a second time.
     whenUnlocked(() => parts.attempt(() => runAll(writes)), parts.busyTimeoutMs).then(
       (outcomes) => {
         for (const [i, o] of outcomes.entries()) {
@@ -341,8 +350,8 @@ function groupCommit(client: Database.Database, parts: GroupParts): <R>(fn: () =
       },
       (error) => {
         for (const w of writes) {
-          if (isBusy(error)) w.reject(error);
-          else void alone(w);
+          if (error instanceof GroupUndone) void alone(w);
+          else w.reject(error);
         }
       },
     );

@@ -79,7 +79,7 @@ export async function rescueExpiredLeases(db: Database, now: Date, resultTtlSeco
 
 /** When the next queued entry of these queues comes due (for an idle listener's timer), or null. */
 export async function nextDue(db: Database, queues: string[]): Promise<Date | null> {
-  const rows = await db.raw.query<{ at: unknown }>(claimSql.nextDue(queues));
+  const rows = await db.raw.query<{ at: unknown }>(claimSql.nextDue(db.dialect, queues));
   const at = rows[0]?.at;
   return at === null || at === undefined ? null : toDate(at);
 }
