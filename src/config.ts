@@ -158,7 +158,13 @@ const executor = {
     kind: kinds.wholeNumber(1),
     default: '128',
     flag: { name: 'memory', arg: 'MB' },
-    help: 'Heap (MB) a worker thread may use; a worker that needs more dies, its attempt fails and it is replaced; one near the limit is replaced between batches.',
+    help: 'Heap (MB) a worker thread may use (its old generation; the young one is 4 MB); a worker that needs more dies, its attempt fails and it is replaced; one near the limit is replaced between batches.',
+  }),
+  workerIdleSeconds: setting({
+    env: 'WSGATE_WORKER_IDLE_SECONDS',
+    kind: kinds.wholeNumber(0),
+    default: '60',
+    help: 'Seconds an executor worker thread may stay idle before it ends: one is kept started, the others start again when work comes (each thread holds ~20 MB); 0: they never end.',
   }),
   tries: setting({
     env: 'WSGATE_TRIES',

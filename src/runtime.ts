@@ -119,6 +119,7 @@ export function engineOptionsOf(config: Config, overrides: Partial<EngineOptions
     leaseSeconds: config.leaseSeconds,
     timeoutSeconds: config.timeoutSeconds,
     memoryMb: config.workerMemoryMb,
+    idleWorkerSeconds: config.workerIdleSeconds,
     tries: config.tries,
     backoff: config.backoff,
     sleepSeconds: config.sleepSeconds,

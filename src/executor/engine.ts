@@ -62,6 +62,8 @@ export class Engine {
       size: options.concurrency,
       timeoutMs: options.timeoutSeconds * 1000,
       memoryMb: options.memoryMb,
+      idleMs: options.idleWorkerSeconds * 1000,
+      now: () => clock.now().getTime(),
       log,
       operationFiles: deps.operationFiles,
       workerData: { config, clock: clock.shared, resultTtlSeconds: options.resultTtlSeconds, groupCommitMs: options.groupCommitMs },
@@ -97,9 +99,9 @@ export class Engine {
     return this.claiming.heartbeatAgeMs();
   }
 
-  /** Workers running a batch, and the pool's size (for status). */
+  /** Workers running a batch, threads started, and the pool's size (for status). */
   get workers() {
-    return { busy: this.pool.busy, max: this.pool.size };
+    return { busy: this.pool.busy, started: this.pool.started, max: this.pool.size };
   }
 
   /** Runs every due operation, then sends the callback deliveries due, then returns (the OS-cron pass). */
@@ -116,8 +118,9 @@ export class Engine {
     this.deliverer?.start(this.options.sleepSeconds * 1000);
     this.housekeeping.start();
     if (this.options.maxTimeSeconds !== undefined) this.waking.after(() => void this.stop(), this.options.maxTimeSeconds * 1000);
-    // A listener is ready (and reports in) once its workers are: its first operations do not wait for them.
-    return this.warm().then(() => this.runLoop(stopWhenEmpty));
+    // A listener is ready (and reports in) once a worker is: its first operations do not wait for one. The
+    // others start when there is work for them (and end after idleWorkerSeconds without).
+    return this.pool.warm(1).then(() => this.runLoop(stopWhenEmpty));
   }
 
   /**
@@ -139,7 +142,7 @@ export class Engine {
     return this.outcomes.summary;
   }
 
-  /** Starts the worker threads now rather than at the first claim (a listener's first operation starts sooner). */
+  /** Starts every worker thread now rather than when there is work for it (benchmarks measure warm workers). */
   warm(): Promise<void> {
     return this.pool.warm();
   }

@@ -16,6 +16,8 @@ export interface EngineOptions {
   leaseSeconds: number;
   timeoutSeconds: number;
   memoryMb: number;
+  /** How long a worker thread beyond the first may stay idle before it ends (s); 0: never. */
+  idleWorkerSeconds: number;
   tries: number;
   backoff: BackoffPolicy;
   /** Idle poll interval (s) when nothing wakes the engine sooner. */

@@ -1,5 +1,5 @@
-// The executor's worker threads: at most `size`, started when first needed and replaced when one dies.
-// Each runs one batch at a time. A watchdog stops (terminates) a worker whose operation outlives the
+// The executor's worker threads: at most `size`, started when first needed and replaced when one dies;
+// idle ones beyond the first end after `idleMs`. Each runs one batch at a time. A watchdog stops (terminates) a worker whose operation outlives the
 // timeout; the V8 heap limit (resourceLimits) stops one that outgrows its memory; `process.exit` in
 // operation code ends only its thread. Every such death settles the batch with what the worker had
 // reported, the entry that was running, and the reason, so that nothing is left "running".
@@ -16,6 +16,10 @@ export interface PoolOptions {
   size: number;
   timeoutMs: number;
   memoryMb: number;
+  /** How long a worker may stay idle before it ends (one idle worker is always kept); 0: never. */
+  idleMs?: number;
+  /** The clock idleness is measured on (epoch ms; tests move it); Date.now when absent. */
+  now?: () => number;
   workerData: Omit<WorkerData, 'running' | 'timeoutMs' | 'files'>;
   log: Logger;
   /** A running entry's ctx.progress or ctx.log, as its worker sends it. */
@@ -46,6 +50,8 @@ interface Slot {
   dead: boolean;
   /** Started before the operations were reloaded: replaced once its batch is done. */
   stale?: boolean;
+  /** When it last became idle (PoolOptions.now). */
+  idleSince?: number;
   /** Entries of its batch whose cancel it was told of, and when (epoch ms). */
   cancels?: Map<string, number>;
   /** Cancels sent and not answered yet. */
@@ -95,6 +101,11 @@ export class WorkerPool {
     return own === undefined ? this.o.timeoutMs : own * 1000;
   }
 
+  /** Worker threads started and not ending. */
+  get started(): number {
+    return this.slots.size;
+  }
+
   /** Workers running a batch now. */
   get busy(): number {
     let n = 0;
@@ -123,10 +134,33 @@ export class WorkerPool {
     return report;
   }
 
-  /** Starts every worker not started yet and waits until they are ready (a listener does, at its start). */
-  async warm(): Promise<void> {
-    while (this.slots.size < this.o.size) this.idle.push(this.spawn());
+  /** Starts workers until `count` (all by default) are started, and waits until they are ready. */
+  async warm(count = this.o.size): Promise<void> {
+    while (this.slots.size < Math.min(count, this.o.size)) this.makeIdle(this.spawn());
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
+  }
+
+  private makeIdle(slot: Slot): void {
+    slot.idleSince = this.now();
+    this.idle.push(slot);
+  }
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  /**
+   * Ends the workers idle for idleMs, but the last one used (the next to be taken, LIFO): under a light
+   * load one warm worker takes every batch, and the others' memory goes back to the system.
+   */
+  private endIdle(): void {
+    if (!this.o.idleMs) return;
+    const now = this.now();
+    for (const s of this.idle.slice(0, -1)) {
+      if (now - (s.idleSince ?? now) < this.o.idleMs) continue;
+      this.idle.splice(this.idle.indexOf(s), 1);
+      this.retire(s);
+    }
   }
 
   /**
@@ -220,7 +254,7 @@ export class WorkerPool {
         slot.cancels = undefined;
         // A worker near its memory limit is replaced between batches rather than killed in the middle of one.
         if (m.heapUsedMb > this.o.memoryMb * 0.8 || slot.stale) this.retire(slot);
-        else this.idle.push(slot);
+        else this.makeIdle(slot);
         b?.done({ outcomes: b.outcomes });
       } else if (m.type === 'fatal') {
         crash = { reason: 'crash', detail: m.message.split('\n')[0]! };
@@ -274,6 +308,7 @@ export class WorkerPool {
   }
 
   private watch() {
+    this.endIdle();
     const now = Date.now();
     for (const s of this.slots) {
       const since = s.running[RUNNING_SINCE]!;
