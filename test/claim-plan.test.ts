@@ -8,6 +8,7 @@ import { backends, startGateway, type Gateway } from './support.js';
 import { claimDue, nextDue } from '../src/queue/sql/claim.js';
 import { parseDatabaseUrl } from '../src/db/url.js';
 import * as SQL from '../src/db/sql.js';
+import { toDate } from '../src/db/values.js';
 
 const LATER = 20_000;
 
@@ -18,6 +19,33 @@ interface PlanNode {
   'Actual Loops'?: number;
   'Actual Rows'?: number;
   Plans?: PlanNode[];
+}
+/** SQLite's plan of `q` (EXPLAIN QUERY PLAN), a line per step. */
+function sqlitePlan(file: string, q: SQL.Sql): string[] {
+  const db = new BetterSqlite3(file, { readonly: true });
+  try {
+    return (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[]).map(
+      (r) => r.detail,
+    );
+  } finally {
+    db.close();
+  }
+}
+/** The plan of `q` as PostgreSQL ran it (EXPLAIN ANALYZE), in a transaction rolled back: a claim changes nothing. */
+async function analyzed(url: string, q: SQL.Sql): Promise<PlanNode> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    const explained = await client.query(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`,
+      q.values.map((v) => (v instanceof Date ? v.toISOString() : v)),
+    );
+    await client.query('ROLLBACK');
+    return (explained.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+  } finally {
+    await client.end();
+  }
 }
 /** Every node of the plan, InitPlans and SubPlans included. */
 const allNodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(allNodesOf)];
@@ -48,40 +76,18 @@ for (const backend of backends) {
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         // SQLite shows no counts: its plan must ask the queue's earliest entry through the index first.
-        const db = new BetterSqlite3(location.file, { readonly: true });
-        try {
-          const q = claim();
-          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[])
-            .map((r) => r.detail)
-            .join('\n');
-          assert.match(
-            plan,
-            /SCALAR SUBQUERY[\s\S]*SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)/,
-          );
-        } finally {
-          db.close();
-        }
+        assert.match(
+          sqlitePlan(location.file, claim()).join('\n'),
+          /SCALAR SUBQUERY[\s\S]*SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)/,
+        );
         return;
       }
-      const client = new pg.Client({ connectionString: location.url });
-      await client.connect();
-      try {
-        const q = claim();
-        await client.query('BEGIN');
-        const explained = await client.query(
-          `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`,
-          q.values.map((v) => (v instanceof Date ? v.toISOString() : v)),
-        );
-        await client.query('ROLLBACK');
-        const root = (explained.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
-        // The check that something is due is an InitPlan, run once; every scan of the entries besides it is
-        // never executed.
-        const scans = nodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
-        assert.ok(scans.length > 0, 'the claim reads the entries through scans');
-        for (const scan of scans) assert.equal(scan['Actual Loops'], 0, `entries were read: ${JSON.stringify(scan)}`);
-      } finally {
-        await client.end();
-      }
+      const root = await analyzed(location.url, claim());
+      // The check that something is due is an InitPlan, run once; every scan of the entries besides it is
+      // never executed.
+      const scans = nodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
+      assert.ok(scans.length > 0, 'the claim reads the entries through scans');
+      for (const scan of scans) assert.equal(scan['Actual Loops'], 0, `entries were read: ${JSON.stringify(scan)}`);
     });
 
     test("an idle executor's next due time over several queues reads one index entry per queue", async () => {
@@ -91,32 +97,20 @@ for (const backend of backends) {
         VALUES ('other-1', 'create', '{}', 1, 'queued', ${soon}, ${soon}, ${new Date()}, 'other')`);
       const q = nextDue(gw.rt.db.dialect, ['later', 'other', 'empty']);
       const [row] = await gw.rt.db.raw.query<{ at: unknown }>(q);
-      assert.equal(Number(row!.at instanceof Date ? row!.at.getTime() : new Date(row!.at as string | number).getTime()), soon.getTime());
+      assert.equal(toDate(row!.at).getTime(), soon.getTime());
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
-        const db = new BetterSqlite3(location.file, { readonly: true });
-        try {
-          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values) as { detail: string }[]).map((r) => r.detail);
-          const reads = plan.filter((d) => / ws_queued_operation\b/.test(d));
-          assert.equal(reads.length, 3, plan.join('\n'));
-          for (const d of reads)
-            assert.match(d, /^SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)$/);
-        } finally {
-          db.close();
-        }
+        const plan = sqlitePlan(location.file, q);
+        const reads = plan.filter((d) => / ws_queued_operation\b/.test(d));
+        assert.equal(reads.length, 3, plan.join('\n'));
+        for (const d of reads)
+          assert.match(d, /^SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)$/);
         return;
       }
-      const client = new pg.Client({ connectionString: location.url });
-      await client.connect();
-      try {
-        const explained = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`, q.values);
-        const root = (explained.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
-        const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
-        assert.equal(scans.length, 3, JSON.stringify(root));
-        for (const scan of scans) assert.ok((scan['Actual Rows'] ?? 0) <= 1, `more than one entry read: ${JSON.stringify(scan)}`);
-      } finally {
-        await client.end();
-      }
+      const root = await analyzed(location.url, q);
+      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
+      assert.equal(scans.length, 3, JSON.stringify(root));
+      for (const scan of scans) assert.ok((scan['Actual Rows'] ?? 0) <= 1, `more than one entry read: ${JSON.stringify(scan)}`);
     });
   });
 }
