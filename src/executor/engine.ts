@@ -118,9 +118,9 @@ export class Engine {
     this.deliverer?.start(this.options.sleepSeconds * 1000);
     this.housekeeping.start();
     if (this.options.maxTimeSeconds !== undefined) this.waking.after(() => void this.stop(), this.options.maxTimeSeconds * 1000);
-    // A listener is ready (and reports in) once a worker is: its first operations do not wait for one. The
-    // others start when there is work for them (and end after idleWorkerSeconds without).
-    return this.pool.warm(1).then(() => this.runLoop(stopWhenEmpty));
+    // A listener is ready (and reports in) once its workers are: its first operations do not wait for them
+    // (starting workers as work came made add-to-start 9 -> 25 ms p50 at 4 workers, 15 -> 238 ms at 16).
+    return this.warm().then(() => this.runLoop(stopWhenEmpty));
   }
 
   /**
@@ -142,7 +142,7 @@ export class Engine {
     return this.outcomes.summary;
   }
 
-  /** Starts every worker thread now rather than when there is work for it (benchmarks measure warm workers). */
+  /** Starts every worker thread now rather than at the first claim (a listener's first operation starts sooner). */
   warm(): Promise<void> {
     return this.pool.warm();
   }

@@ -134,9 +134,9 @@ export class WorkerPool {
     return report;
   }
 
-  /** Starts workers until `count` (all by default) are started, and waits until they are ready. */
-  async warm(count = this.o.size): Promise<void> {
-    while (this.slots.size < Math.min(count, this.o.size)) this.makeIdle(this.spawn());
+  /** Starts every worker not started yet and waits until they are ready (a listener does, at its start). */
+  async warm(): Promise<void> {
+    while (this.slots.size < this.o.size) this.makeIdle(this.spawn());
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
   }
 
@@ -151,7 +151,8 @@ export class WorkerPool {
 
   /**
    * Ends the workers idle for idleMs, but the last one used (the next to be taken, LIFO): under a light
-   * load one warm worker takes every batch, and the others' memory goes back to the system.
+   * load one warm worker takes every batch, and the others' memory goes back to the system (until work
+   * starts them again).
    */
   private endIdle(): void {
     if (!this.o.idleMs) return;
