@@ -1,4 +1,4 @@
-// The V8 heap limits of a worker thread (executor and call workers alike).
+// The V8 heap limits of a worker thread (executor, call and event-script workers alike).
 
 /**
  * The young generation of a worker's heap (MB). V8's default grows it to ~32 MB under load, in every

@@ -1,8 +1,9 @@
 // The executor's worker threads: at most `size`, started when first needed and replaced when one dies;
 // idle ones beyond the last one used end after `idleMs`. Each runs one batch at a time. A watchdog stops
 // (terminates) a worker whose operation outlives the timeout; the V8 heap limits (resourceLimits) stop one
-// that outgrows its memory; `process.exit` in operation code ends only its thread. Every such death settles the batch with what the worker had
-// reported, the entry that was running, and the reason, so that nothing is left "running".
+// that outgrows its memory; `process.exit` in operation code ends only its thread. Every such death settles
+// the batch with what the worker had reported, the entry that was running, and the reason, so that nothing
+// is left "running".
 import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../worker-limits.js';
 import type { Logger } from 'pino';

@@ -4,6 +4,7 @@
 // answered INTERNAL_SERVER_ERROR. Either way the worker is replaced and the owner keeps serving.
 import { Worker } from 'node:worker_threads';
 import { WsError } from '../../errors.js';
+import { workerResourceLimits } from '../../worker-limits.js';
 
 export interface EventJob {
   /** The file's name (for messages) and the URL it is imported from. */
@@ -95,7 +96,7 @@ export class EventPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl, { workerData: { logLevel: this.o.logLevel }, resourceLimits: { maxOldGenerationSizeMb: this.o.memoryMb } });
+    const worker = new Worker(workerUrl, { workerData: { logLevel: this.o.logLevel }, resourceLimits: workerResourceLimits(this.o.memoryMb) });
     const slot: Slot = { worker, ready: false };
     this.slots.add(slot);
     worker.on('message', (m: FromEventWorker) => {
