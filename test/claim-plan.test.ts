@@ -2,55 +2,14 @@
 // are not due yet (a backlog scheduled for later would otherwise be read at every claim of an idle executor).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { backends, startGateway, type Gateway } from './support.js';
 import { claimDue, nextDue } from '../src/queue/sql/claim.js';
 import { parseDatabaseUrl } from '../src/db/url.js';
 import * as SQL from '../src/db/sql.js';
+import { allNodesOf, analyzed, sqlitePlan } from './plans.js';
 import { toDate } from '../src/db/values.js';
 
 const LATER = 20_000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Parent Relationship'?: string;
-  'Actual Loops'?: number;
-  'Actual Rows'?: number;
-  Plans?: PlanNode[];
-}
-/** SQLite's plan of `q` (EXPLAIN QUERY PLAN), a line per step. */
-function sqlitePlan(file: string, q: SQL.Sql): string[] {
-  const db = new BetterSqlite3(file, { readonly: true });
-  try {
-    return (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[]).map(
-      (r) => r.detail,
-    );
-  } finally {
-    db.close();
-  }
-}
-/** The plan of `q` as PostgreSQL ran it (EXPLAIN ANALYZE), in a transaction rolled back: a claim changes nothing. */
-async function analyzed(url: string, q: SQL.Sql): Promise<PlanNode> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('BEGIN');
-    const explained = await client.query(
-      `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`,
-      q.values.map((v) => (v instanceof Date ? v.toISOString() : v)),
-    );
-    await client.query('ROLLBACK');
-    return (explained.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
-  } finally {
-    await client.end();
-  }
-}
-/** Every node of the plan, InitPlans and SubPlans included. */
-const allNodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(allNodesOf)];
-/** The plan's nodes, leaving out InitPlans (run once, before the rest). */
-const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).filter((c) => c['Parent Relationship'] !== 'InitPlan').flatMap(nodesOf)];
 
 for (const backend of backends) {
   describe(`the claim with nothing due on ${backend.name}`, () => {
@@ -83,11 +42,14 @@ for (const backend of backends) {
         return;
       }
       const root = await analyzed(location.url, claim());
-      // The check that something is due is an InitPlan, run once; every scan of the entries besides it is
-      // never executed.
-      const scans = nodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
+      // The check that something is due reads the queue's earliest entry (one descent of the (state, queue,
+      // available_at) index, run once): no other entry is read, by a walk of an index or by the look-up of
+      // the claimed ids.
+      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
       assert.ok(scans.length > 0, 'the claim reads the entries through scans');
-      for (const scan of scans) assert.equal(scan['Actual Loops'], 0, `entries were read: ${JSON.stringify(scan)}`);
+      assert.ok(!scans.some((n) => n['Node Type'] === 'Seq Scan'), `the claim scans the entries: ${JSON.stringify(root)}`);
+      const read = scans.reduce((sum, n) => sum + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 0) + (n['Rows Removed by Filter'] ?? 0), 0);
+      assert.equal(read, 1, `entries were read: ${JSON.stringify(root)}`);
     });
 
     test("an idle executor's next due time over several queues reads one index entry per queue", async () => {
@@ -111,6 +73,32 @@ for (const backend of backends) {
       const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
       assert.equal(scans.length, 3, JSON.stringify(root));
       for (const scan of scans) assert.ok((scan['Actual Rows'] ?? 0) <= 1, `more than one entry read: ${JSON.stringify(scan)}`);
+    });
+
+    test('a claim of due entries looks up only the entries it takes, by their ids', async () => {
+      // 20,000 entries of 'later' and 2,000 due ones are in the table: a claim of 400 looks those up by their
+      // ids (PostgreSQL planned `id IN (claim)` as a hash join to a scan of the whole table).
+      const now = new Date();
+      const due = new Date(now.getTime() - 1_000);
+      const ids = Array.from({ length: 2_000 }, (_, i) => `due-${i}`);
+      await gw.rt.db.raw.execute(SQL.sql`
+        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        VALUES ${SQL.join(ids.map((id) => SQL.sql`(${id}, 'create', '{}', 1, 'queued', ${due}, ${due}, ${due}, 'due')`))}`);
+      await gw.rt.db.raw.execute(SQL.sql`ANALYZE`);
+      const q = claimDue(gw.rt.db.dialect, { queue: 'due', now, leaseUntil: new Date(now.getTime() + 60_000), leaseToken: 'plan', limit: 400 });
+      const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
+      if (location.provider === 'sqlite') {
+        const plan = sqlitePlan(location.file, q);
+        assert.ok(!plan.some((d) => /^SCAN ws_queued_operation\b/.test(d)), `the claim scans the entries:\n${plan.join('\n')}`);
+        return;
+      }
+      const root = await analyzed(location.url, q);
+      const reads = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
+      assert.ok(!reads.some((n) => n['Node Type'] === 'Seq Scan'), `the claim scans the entries: ${JSON.stringify(root)}`);
+      // An Index Scan, or a Bitmap Index Scan under a Bitmap Heap Scan.
+      const byId = allNodesOf(root).filter((n) => n['Index Name'] === 'ws_queued_operation_pkey');
+      assert.equal(byId.length, 1, `the claimed ids are not looked up by the primary key: ${JSON.stringify(root)}`);
+      assert.equal(byId[0]!['Actual Rows'], 400, JSON.stringify(byId[0]));
     });
   });
 }

@@ -91,7 +91,7 @@ export const PAGE_SIZE = 50;
 
 /** A page of entries, newest first; `next` is the key of the page after it, when there is one. */
 export async function listOperations(db: Database, f: ListFilter, now: Date): Promise<{ rows: ListRow[]; next: { at: Date; id: string } | null }> {
-  const rows = await db.raw.query<Record<string, unknown>>(browse.page(f, now, PAGE_SIZE + 1));
+  const rows = await db.raw.query<Record<string, unknown>>(browse.page(db.dialect, f, now, PAGE_SIZE + 1));
   const page = rows.slice(0, PAGE_SIZE).map((r) => ({
     id: String(r.id),
     operation: String(r.operation),

@@ -26,16 +26,26 @@ export interface Dialect {
    */
   inProcess: boolean;
   /**
-   * Appended to a claim's sub-select (`... LIMIT n<skipLocked>`): PostgreSQL skips the rows another claim
-   * has locked rather than waiting for them; SQLite's UPDATE holds the write lock before it reads: nothing.
+   * A claim's condition `id` is one of those `select` (`SELECT id ... LIMIT n`) picks. PostgreSQL skips the
+   * rows another claim has locked rather than waiting for them (FOR UPDATE SKIP LOCKED), and reads the ids
+   * as one array, first: as `id IN (select)` its planner joined the ids to a sequential scan of the whole
+   * table (a hash semi join: it reckons n lookups of the primary key dearer than a scan of 20,000 rows).
+   * SQLite's UPDATE holds the write lock before it reads, and looks each id up.
    */
-  skipLocked: SQL.Sql;
+  claimedIds(select: SQL.Sql): SQL.Sql;
   /**
    * After `FROM ws_queued_operation` in the read of a queue's earliest queued entry: the (state, queue,
    * available_at) index, one descent. SQLite's planner may take another by its statistics (a scan of the
    * claim index): named here; PostgreSQL's ORDER BY settles it: nothing.
    */
   byDueIndex: SQL.Sql;
+  /**
+   * Where the dashboard's list finds entries newest first, unfiltered or by queue, operation or user: a
+   * table of those keys beside the entries (PostgreSQL: each update of an entry would add its keys to every
+   * index of the entries' table again, migration 20261206000000_queue_write_costs), or null where the
+   * entries' own indexes serve (SQLite updates only the indexes of the columns that changed).
+   */
+  entryKeys: SQL.Sql | null;
   /**
    * The objects of the JSON array `json` as a FROM item `v` with these columns, and, when `ordinal` is
    * given, a column of that name numbering them in the array's order.
@@ -88,8 +98,9 @@ export const sqlite: Dialect = {
   name: 'sqlite',
   serializesWrites: true,
   inProcess: true,
-  skipLocked: SQL.empty,
+  claimedIds: (select) => SQL.sql`id IN (${select})`,
   byDueIndex: SQL.raw(' INDEXED BY ws_queued_operation_state_queue_available_at_idx'),
+  entryKeys: null,
   jsonRows: (json, columns, ordinal) => {
     const items = Object.keys(columns).map((c) => `value ->> '${c}' AS ${c}`);
     if (ordinal) items.unshift(`CAST(key AS INTEGER) AS ${ordinal}`);
@@ -121,8 +132,9 @@ export const postgresql: Dialect = {
   name: 'postgresql',
   serializesWrites: false,
   inProcess: false,
-  skipLocked: SQL.sql` FOR UPDATE SKIP LOCKED`,
+  claimedIds: (select) => SQL.sql`id = ANY(ARRAY(${select} FOR UPDATE SKIP LOCKED))`,
   byDueIndex: SQL.empty,
+  entryKeys: SQL.raw('ws_queued_operation_key'),
   jsonRows: (json, columns, ordinal) => {
     const typed = Object.entries(columns).map(([c, type]) => `${c} ${type}`);
     if (!ordinal) return SQL.sql`json_to_recordset(${json}::json) AS v(${SQL.raw(typed.join(', '))})`;

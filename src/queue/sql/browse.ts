@@ -1,6 +1,7 @@
 // What people browsing the queue read (the dashboard's list of entries, one entry, the failed count). Each reads a
 // bounded number of rows through one index; none counts or loads the entries table.
 import * as SQL from '../../db/sql.js';
+import type { Dialect } from '../../db/dialect.js';
 
 /** What a page of the list filters by; `state` waiting and delayed split queued entries at `now`. */
 export interface PageFilter {
@@ -16,25 +17,31 @@ export interface PageFilter {
 /**
  * A page of `limit` entries with their user's name, newest first: keyset pagination on (submitted_at, id),
  * led by the index of the filter given (state, queue, operation or user, each with submitted_at and id).
+ * Without a state, where the dialect keeps the list's keys apart (entryKeys), they are walked there and
+ * each entry of the page found by its id.
  */
-export const page = (f: PageFilter, now: Date, limit: number) => {
+export const page = (dialect: Dialect, f: PageFilter, now: Date, limit: number) => {
+  const keys = f.state ? null : dialect.entryKeys;
+  const k = keys ? 'k' : 'o';
+  const col = (c: string) => SQL.raw(`${k}.${c}`);
   const where: SQL.Sql[] = [];
-  if (f.id) where.push(SQL.sql`o.id = ${f.id}`);
+  if (f.id) where.push(SQL.sql`${col('id')} = ${f.id}`);
   // coalesce() over a column that is never null keeps SQLite from driving the page by an available_at range
   // (and sorting every match) instead of by the (state, submitted_at, id) index in the page's order.
   if (f.state === 'waiting') where.push(SQL.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) <= ${now}`);
   else if (f.state === 'delayed') where.push(SQL.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) > ${now}`);
   else if (f.state) where.push(SQL.sql`o.state = ${f.state}`);
-  if (f.queue) where.push(SQL.sql`o.queue = ${f.queue}`);
-  if (f.operation) where.push(SQL.sql`o.operation = ${f.operation}`);
-  if (f.userName) where.push(SQL.sql`o.user_id = (SELECT id FROM ws_user WHERE user_name = ${f.userName})`);
-  if (f.before) where.push(SQL.sql`(o.submitted_at, o.id) < (${f.before.at}, ${f.before.id})`);
+  if (f.queue) where.push(SQL.sql`${col('queue')} = ${f.queue}`);
+  if (f.operation) where.push(SQL.sql`${col('operation')} = ${f.operation}`);
+  if (f.userName) where.push(SQL.sql`${col('user_id')} = (SELECT id FROM ws_user WHERE user_name = ${f.userName})`);
+  if (f.before) where.push(SQL.sql`(${col('submitted_at')}, ${col('id')}) < (${f.before.at}, ${f.before.id})`);
   return SQL.sql`
     SELECT o.id, o.operation, o.state, o.queue, o.priority, o.attempts, o.submitted_at, o.due_at, o.available_at, o.started_at,
            o.finished_at, o.errors, u.user_name
-    FROM ws_queued_operation o LEFT JOIN ws_user u ON u.id = o.user_id
+    FROM ${keys ? SQL.sql`${keys} k JOIN ws_queued_operation o ON o.id = k.id` : SQL.raw('ws_queued_operation o')}
+    LEFT JOIN ws_user u ON u.id = o.user_id
     ${where.length ? SQL.sql`WHERE ${SQL.join(where, ' AND ')}` : SQL.empty}
-    ORDER BY o.submitted_at DESC, o.id DESC
+    ORDER BY ${col('submitted_at')} DESC, ${col('id')} DESC
     LIMIT ${limit}`;
 };
 

@@ -2,7 +2,7 @@
 // one more attempt), highest priority first, then oldest. Of several executors claiming at once, each entry
 // goes to exactly one: SQLite's UPDATE takes the database's write lock before its sub-select reads;
 // PostgreSQL's sub-select skips the rows another claim has locked rather than waiting for them (the
-// dialect's skipLocked). A claim by id (`wsgate run`) races an executor's claim the same way: the loser
+// dialect's claimedIds). A claim by id (`wsgate run`) races an executor's claim the same way: the loser
 // finds the entry no longer queued. Every claim returns CLAIMED's columns.
 import * as SQL from '../../db/sql.js';
 import type { Dialect } from '../../db/dialect.js';
@@ -40,12 +40,12 @@ export const claimDue = (dialect: Dialect, p: ClaimParams) =>
     p.leaseToken,
     p.leaseUntil,
     p.now,
-    SQL.sql`id IN (
+    dialect.claimedIds(SQL.sql`
   SELECT id FROM ws_queued_operation
   WHERE state = 'queued' AND queue = ${p.queue} AND available_at <= ${p.now}
     AND (SELECT available_at FROM ws_queued_operation${dialect.byDueIndex} WHERE queue = ${p.queue} AND state = 'queued' ORDER BY available_at LIMIT 1) <= ${p.now}
   ORDER BY priority DESC, available_at, submitted_at
-  LIMIT ${p.limit}${dialect.skipLocked})`,
+  LIMIT ${p.limit}`),
   );
 
 /** One named entry, due or not, if it is queued. */

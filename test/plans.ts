@@ -1,0 +1,45 @@
+// Query plans for the tests that hold a statement to its index walk: SQLite's EXPLAIN QUERY PLAN and
+// PostgreSQL's EXPLAIN ANALYZE.
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import type * as SQL from '../src/db/sql.js';
+
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Rows Removed by Filter'?: number;
+  'Parent Relationship'?: string;
+  'Actual Loops'?: number;
+  'Actual Rows'?: number;
+  Plans?: PlanNode[];
+}
+/** SQLite's plan of `q` (EXPLAIN QUERY PLAN), a line per step. */
+export function sqlitePlan(file: string, q: SQL.Sql): string[] {
+  const db = new BetterSqlite3(file, { readonly: true });
+  try {
+    return (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[]).map(
+      (r) => r.detail,
+    );
+  } finally {
+    db.close();
+  }
+}
+/** The plan of `q` as PostgreSQL ran it (EXPLAIN ANALYZE), in a transaction rolled back: a claim changes nothing. */
+export async function analyzed(url: string, q: SQL.Sql): Promise<PlanNode> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    const explained = await client.query(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`,
+      q.values.map((v) => (v instanceof Date ? v.toISOString() : v)),
+    );
+    await client.query('ROLLBACK');
+    return (explained.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+  } finally {
+    await client.end();
+  }
+}
+/** Every node of the plan, InitPlans and SubPlans included. */
+export const allNodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(allNodesOf)];
