@@ -40,8 +40,15 @@ export class RunReport implements LiveReport {
   private readonly lines: string[] = [];
   private bytes = 0;
   private dropped = 0;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  /**
+   * ctx.signal and its timer are made when the handler first reads it (most never do: an AbortController and
+   * a timer per run were a tenth of a no-op run's time in a worker's CPU profile). Until then an abort is
+   * kept as its reason, and the run's timeout is told by the clock.
+   */
+  private controller: AbortController | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private reason: unknown = undefined;
+  private readonly deadline: number;
   private sent = false;
   private readonly send: (delta: ReportDelta) => void;
 
@@ -53,8 +60,7 @@ export class RunReport implements LiveReport {
       send(this.sent ? delta : { ...delta, reset: true });
       this.sent = true;
     };
-    this.timer = setTimeout(() => this.abort('timeout'), timeoutMs);
-    this.timer.unref();
+    this.deadline = performance.now() + timeoutMs;
   }
 
   get output(): string[] {
@@ -65,44 +71,70 @@ export class RunReport implements LiveReport {
     return this.progress !== null || this.lines.length > 0;
   }
 
-  readonly hooks: RunHooks = {
-    log: (line) => {
-      const size = Buffer.byteLength(line) + 1;
-      // Room is left for the last line, which says how many were dropped.
-      if (this.dropped > 0 || this.lines.length >= MAX_OUTPUT_LINES - 1 || this.bytes + size > MAX_OUTPUT_BYTES - 100) {
-        this.dropped++;
-        this.send({ dropped: this.dropped });
-        return;
-      }
-      this.lines.push(line);
-      this.bytes += size;
-      this.send({ line });
-    },
-    progress: (fraction, message) => {
-      this.progress = fraction;
-      this.message = message;
-      this.send({ progress: { fraction, message } });
-    },
-    signal: this.controller.signal,
-  };
+  readonly hooks: RunHooks = (() => {
+    const report = this;
+    return {
+      log: (line: string) => {
+        const size = Buffer.byteLength(line) + 1;
+        // Room is left for the last line, which says how many were dropped.
+        if (report.dropped > 0 || report.lines.length >= MAX_OUTPUT_LINES - 1 || report.bytes + size > MAX_OUTPUT_BYTES - 100) {
+          report.dropped++;
+          report.send({ dropped: report.dropped });
+          return;
+        }
+        report.lines.push(line);
+        report.bytes += size;
+        report.send({ line });
+      },
+      progress: (fraction: number, message: string | null) => {
+        report.progress = fraction;
+        report.message = message;
+        report.send({ progress: { fraction, message } });
+      },
+      get signal() {
+        return report.signal();
+      },
+    };
+  })();
 
   abort(why: 'timeout' | 'shutdown' | 'cancelled'): void {
-    if (this.controller.signal.aborted) return;
-    this.controller.abort(
-      why === 'timeout'
-        ? new WsError('TIMEOUT', `The operation did not finish within ${this.timeoutMs / 1000} s`)
-        : why === 'cancelled'
-          ? new WsError('OPERATION_CANCELLED', CANCELLED_WHILE_RUNNING)
-          : new StoppedForShutdown(),
-    );
+    if (!this.aborted()) this.setReason(why);
   }
 
   /** What the run threw, as the executor sees it: after an abort, the reason for it rather than the abort error. */
   outcome(thrown: unknown): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : thrown;
+    return this.aborted() ? this.reason : thrown;
   }
 
   end(): void {
-    clearTimeout(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Aborted, or past its time (then aborted for it now). */
+  private aborted(): boolean {
+    if (this.reason === undefined && performance.now() >= this.deadline) this.setReason('timeout');
+    return this.reason !== undefined;
+  }
+
+  private setReason(why: 'timeout' | 'shutdown' | 'cancelled'): void {
+    this.reason =
+      why === 'timeout'
+        ? new WsError('TIMEOUT', `The operation did not finish within ${this.timeoutMs / 1000} s`)
+        : why === 'cancelled'
+          ? new WsError('OPERATION_CANCELLED', CANCELLED_WHILE_RUNNING)
+          : new StoppedForShutdown();
+    this.controller?.abort(this.reason);
+  }
+
+  private signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted()) this.controller.abort(this.reason);
+      else {
+        this.timer = setTimeout(() => this.abort('timeout'), this.deadline - performance.now());
+        this.timer.unref();
+      }
+    }
+    return this.controller.signal;
   }
 }
