@@ -8,7 +8,9 @@ import { page } from '../src/queue/sql/browse.js';
 import * as SQL from '../src/db/sql.js';
 import { allNodesOf, analyzed } from './plans.js';
 
-const ENTRIES = 3_000;
+const ENTRIES = 30_000;
+/** Every RARE-th entry is of operation 'rare' (and done: RARE is even): 30 of them. */
+const RARE = 1_000;
 
 for (const backend of backends.filter((b) => b.name === 'postgresql')) {
   describe(`the list's keys on ${backend.name}`, () => {
@@ -30,7 +32,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       const at = Date.now() - ENTRIES * 1000;
       await gw.rt.db.raw.execute(SQL.sql`
         INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
-        SELECT 'k' || i, CASE WHEN i % 100 = 0 THEN 'rare' ELSE 'create' END, '{}', 1,
+        SELECT 'k' || i, CASE WHEN i % ${RARE} = 0 THEN 'rare' ELSE 'create' END, '{}', 1,
                CASE WHEN i % 2 = 0 THEN 'done' ELSE 'queued' END, t, t, t, 'q' || (i % 3)
         FROM (SELECT i, to_timestamp((${at}::bigint + i * 1000) / 1000.0) AT TIME ZONE 'UTC' AS t FROM generate_series(1, ${ENTRIES}) AS s(i)) AS r`);
       await gw.rt.db.raw.execute(SQL.sql`ANALYZE`);
@@ -47,7 +49,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       const { rows, next } = await listOperations(gw.rt.db, { operation: 'rare' }, now);
       assert.deepEqual(
         rows.map((r) => r.id),
-        Array.from({ length: ENTRIES / 100 }, (_, i) => `k${ENTRIES - i * 100}`),
+        Array.from({ length: ENTRIES / RARE }, (_, i) => `k${ENTRIES - i * RARE}`),
       );
       assert.equal(next, null);
       const root = await analyzed(gw.env.DATABASE_URL!, page(gw.rt.db.dialect, { queue: 'q1' }, now, PAGE_SIZE + 1));
@@ -65,6 +67,26 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       assert.ok(first.rows.every((r) => r.queue === 'q1'));
       const second = await listOperations(gw.rt.db, { queue: 'q1', before: first.next! }, now);
       assert.ok(second.rows[0]!.submittedAt < first.rows.at(-1)!.submittedAt);
+    });
+
+    test('a page by state and another filter reads about what the rarer of the two finds', async () => {
+      const now = new Date();
+      // 30 'rare' entries among 15,000 done ones.
+      const q = page(gw.rt.db.dialect, { state: 'done', operation: 'rare' }, now, PAGE_SIZE + 1);
+      const rows = await gw.rt.db.raw.query<{ id: string }>(q);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        Array.from({ length: ENTRIES / RARE }, (_, i) => `k${ENTRIES - i * RARE}`),
+      );
+      const root = await analyzed(gw.env.DATABASE_URL!, q);
+      const read = allNodesOf(root)
+        .filter((n) => n['Relation Name'] === 'ws_queued_operation' || n['Relation Name'] === 'ws_queued_operation_key')
+        .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 0), 0);
+      assert.ok(read <= 4 * (ENTRIES / RARE), `${read} rows read: ${JSON.stringify(root)}`);
+      const { rows: both } = await listOperations(gw.rt.db, { state: 'done', queue: 'q1' }, now);
+      assert.equal(both.length, PAGE_SIZE);
+      assert.ok(both.every((r) => r.state === 'done' && r.queue === 'q1'));
+      assert.ok(both.every((r, i) => i === 0 || r.submittedAt < both[i - 1]!.submittedAt));
     });
 
     test('the keys of deleted entries go with them, a changed column follows, TRUNCATE empties them', async () => {

@@ -50,6 +50,7 @@ export class RunReport implements LiveReport {
   private reason: unknown = undefined;
   private readonly deadline: number;
   private sent = false;
+  private ended = false;
   private readonly send: (delta: ReportDelta) => void;
 
   constructor(
@@ -107,6 +108,7 @@ export class RunReport implements LiveReport {
   }
 
   end(): void {
+    this.ended = true;
     if (this.timer) clearTimeout(this.timer);
   }
 
@@ -130,8 +132,11 @@ export class RunReport implements LiveReport {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.aborted()) this.controller.abort(this.reason);
-      else {
-        this.timer = setTimeout(() => this.abort('timeout'), this.deadline - performance.now());
+      else if (!this.ended) {
+        // The timer aborts only once the deadline has passed (aborted() reads the clock). setTimeout takes at
+        // most 2^31 - 1 ms (~24.8 days): a longer timeout is then told by the clock alone.
+        const left = Math.ceil(this.deadline - performance.now()) + 1;
+        this.timer = setTimeout(() => this.aborted(), Math.min(left, 2 ** 31 - 1));
         this.timer.unref();
       }
     }

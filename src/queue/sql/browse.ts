@@ -17,11 +17,12 @@ export interface PageFilter {
 /**
  * A page of `limit` entries with their user's name, newest first: keyset pagination on (submitted_at, id),
  * led by the index of the filter given (state, queue, operation or user, each with submitted_at and id).
- * Without a state, where the dialect keeps the list's keys apart (entryKeys), they are walked there and
- * each entry of the page found by its id.
+ * Where the dialect keeps the list's keys apart (entryKeys), a page filtered by anything but state alone
+ * walks the keys' index of its filter (queue, operation, user) and looks each entry up by id; with a state
+ * too, the planner may instead read the entries of that state and sort them, when it reckons them fewer.
  */
 export const page = (dialect: Dialect, f: PageFilter, now: Date, limit: number) => {
-  const keys = f.state ? null : dialect.entryKeys;
+  const keys = f.state && !f.queue && !f.operation && !f.userName ? null : dialect.entryKeys;
   const k = keys ? 'k' : 'o';
   const col = (c: string) => SQL.raw(`${k}.${c}`);
   const where: SQL.Sql[] = [];

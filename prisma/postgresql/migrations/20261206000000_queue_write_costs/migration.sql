@@ -8,6 +8,10 @@
 -- none of those columns ever changes. Here they are written once, as the entry is queued, and removed with
 -- it, by the statement-level triggers below; the list reads them and joins the entries by id
 -- (src/queue/sql/browse.ts). The list by state keeps its index on the entries (state does change).
+-- Other processes may queue and delete entries while this runs (an upgrade of one gateway of several):
+-- none may between the copy below and this transaction's commit, which brings the triggers that keep the
+-- keys from then on. Readers are not held up.
+LOCK TABLE "ws_queued_operation" IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE "ws_queued_operation_key" (
     "id" TEXT NOT NULL,
     "submitted_at" TIMESTAMP(3) NOT NULL,
