@@ -25,12 +25,16 @@ export function sqlitePlan(file: string, q: SQL.Sql): string[] {
     db.close();
   }
 }
-/** The plan of `q` as PostgreSQL ran it (EXPLAIN ANALYZE), in a transaction rolled back: a claim changes nothing. */
-export async function analyzed(url: string, q: SQL.Sql): Promise<PlanNode> {
+/**
+ * The plan of `q` as PostgreSQL ran it (EXPLAIN ANALYZE), in a transaction rolled back: a claim changes
+ * nothing. `prelude`'s statements run first in that transaction (SET LOCAL, a DROP INDEX undone with it).
+ */
+export async function analyzed(url: string, q: SQL.Sql, prelude: string[] = []): Promise<PlanNode> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query('BEGIN');
+    for (const statement of prelude) await client.query(statement);
     const explained = await client.query(
       `EXPLAIN (ANALYZE, FORMAT JSON) ${q.text}`,
       q.values.map((v) => (v instanceof Date ? v.toISOString() : v)),

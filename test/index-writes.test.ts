@@ -1,0 +1,97 @@
+// What a claim and a completion write to the entries' indexes on PostgreSQL (migration
+// 20261207000000_partial_queue_indexes): neither update stays on its page, so each version of an entry goes
+// into every index whose condition it meets. The indexes that serve only some entries hold only those, and
+// each statement that reads them still walks them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { backends, runPass, startGateway, type Gateway } from './support.js';
+import { enqueueMany } from '../src/queue/store.js';
+import { usageOf } from '../src/queue/sql/quota.js';
+import { purgeExpiredResults } from '../src/queue/sql/retention.js';
+import { rescueExpiredLeases } from '../src/queue/sql/lease.js';
+import { countFilter, queueCounts } from '../src/queue/sql/status.js';
+import * as SQL from '../src/db/sql.js';
+import { allNodesOf, analyzed } from './plans.js';
+
+/** Few enough that each index fits one leaf page: nothing splits, so nothing is pruned while it is counted. */
+const ENTRIES = 40;
+
+for (const backend of backends.filter((b) => b.name === 'postgresql')) {
+  describe(`the entries' index writes on ${backend.name}`, () => {
+    let gw: Gateway;
+    let client: pg.Client;
+    /** Heap pointers in the index's leaf pages (pageinspect): one per version of an entry the index holds. */
+    const pointers = async (index: string) => {
+      const { rows } = await client.query<{ n: string | null }>(
+        `SELECT sum(CASE WHEN i.tids IS NOT NULL THEN cardinality(i.tids) ELSE 1 END) AS n
+         FROM generate_series(1, (pg_relation_size($1::text::regclass) / current_setting('block_size')::int)::int - 1) AS b,
+              LATERAL bt_page_stats($1::text, b) AS s, LATERAL bt_page_items($1::text, b) AS i
+         WHERE s.type = 'l' AND i.htid IS NOT NULL`,
+        [index],
+      );
+      return Number(rows[0]!.n ?? 0);
+    };
+
+    before(async () => {
+      gw = await startGateway(backend);
+      client = new pg.Client({ connectionString: gw.env.DATABASE_URL });
+      await client.connect();
+      await client.query('CREATE EXTENSION IF NOT EXISTS pageinspect');
+      // No vacuum may remove the old versions while they are counted.
+      await client.query('ALTER TABLE ws_queued_operation SET (autovacuum_enabled = false)');
+      const admin = await gw.rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' } });
+      const at = new Date(Date.now() - 1000);
+      await enqueueMany(
+        gw.rt.db,
+        Array.from({ length: ENTRIES }, (_, i) => ({ operation: 'wsgatetest_noop', params: { tag: String(i) }, userId: admin.id, submittedAt: at, dueAt: at })),
+      );
+      const summary = await runPass(gw.rt, { concurrency: 1 });
+      assert.equal(summary.run, ENTRIES);
+    });
+    after(async () => {
+      await client?.end();
+      await gw?.close();
+    });
+
+    test('each entry was written three times (queued, claimed, completed): the primary key holds every version', async () => {
+      assert.equal(await pointers('ws_queued_operation_pkey'), 3 * ENTRIES);
+    });
+
+    test('only queued and running versions go into the due and quota indexes, only finished ones into the expiry index, none without a context into the context index', async () => {
+      assert.equal(await pointers('ws_queued_operation_state_queue_available_at_idx'), 2 * ENTRIES);
+      assert.equal(await pointers('ws_queued_operation_user_id_state_params_bytes_idx'), 2 * ENTRIES);
+      assert.equal(await pointers('ws_queued_operation_result_expires_at_idx'), ENTRIES);
+      assert.equal(await pointers('ws_queued_operation_context_idx'), 0);
+    });
+
+    test('the statements that read those indexes still walk them', async () => {
+      const admin = await gw.rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' } });
+      const now = new Date();
+      const reads: [SQL.Sql, string][] = [
+        // The quotas' count (PostgreSQL: inside wsgate_queue_usage(), whose statement is the one to hold).
+        [
+          SQL.sql`SELECT count(*), COALESCE(sum(params_bytes), 0) FROM ws_queued_operation WHERE user_id = ${admin.id} AND state IN ('queued', 'running')`,
+          'ws_queued_operation_user_id_state_params_bytes_idx',
+        ],
+        [purgeExpiredResults(now, 100), 'ws_queued_operation_result_expires_at_idx'],
+        [rescueExpiredLeases(now, 60), 'ws_queued_operation_state_queue_available_at_idx'],
+        [queueCounts(now, countFilter(undefined, 'a context', undefined)), 'ws_queued_operation_context_idx'],
+      ];
+      const source = await client.query<{ src: string }>("SELECT prosrc AS src FROM pg_proc WHERE proname = 'wsgate_queue_usage'");
+      assert.match(source.rows[0]!.src, /o\.user_id = p_user_id AND o\.state IN \('queued', 'running'\)/);
+      assert.ok((await gw.rt.db.raw.query(usageOf(gw.rt.db.dialect, admin.id))).length === 1);
+      const { rows: indexes } = await client.query<{ name: string }>(
+        "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'ws_queued_operation' AND indexname <> 'ws_queued_operation_pkey'",
+      );
+      for (const [q, index] of reads) {
+        // The index alone beside the primary key, sequential scans priced out (in a transaction rolled back):
+        // it is taken if and only if its condition covers the statement's.
+        const others = indexes.filter((i) => i.name !== index).map((i) => `DROP INDEX ${i.name}`);
+        const root = await analyzed(gw.env.DATABASE_URL!, q, ['SET LOCAL enable_seqscan = off', ...others]);
+        const used = allNodesOf(root).map((n) => n['Index Name']);
+        assert.ok(used.includes(index), `${q.text}: ${JSON.stringify(root)}`);
+      }
+    });
+  });
+}
