@@ -11,6 +11,8 @@ import { usageOf } from '../src/queue/sql/quota.js';
 import { purgeExpiredResults } from '../src/queue/sql/retention.js';
 import { rescueExpiredLeases } from '../src/queue/sql/lease.js';
 import { countFilter, queueCounts } from '../src/queue/sql/status.js';
+import { page } from '../src/queue/sql/browse.js';
+import { PAGE_SIZE } from '../src/dashboard/queries.js';
 import * as SQL from '../src/db/sql.js';
 import { allNodesOf, analyzed } from './plans.js';
 
@@ -63,6 +65,20 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       assert.equal(await pointers('ws_queued_operation_user_id_state_params_bytes_idx'), 2 * ENTRIES);
       assert.equal(await pointers('ws_queued_operation_result_expires_at_idx'), ENTRIES);
       assert.equal(await pointers('ws_queued_operation_context_idx'), 0);
+    });
+
+    test("the dashboard's list by state holds no running version: a page of running entries reads them from an index of the queued and running entries", async () => {
+      assert.equal(await pointers('ws_queued_operation_state_submitted_at_id_idx'), 2 * ENTRIES);
+      const root = await analyzed(gw.env.DATABASE_URL!, page(gw.rt.db.dialect, { state: 'running' }, new Date(), PAGE_SIZE + 1), [
+        'SET LOCAL enable_seqscan = off',
+      ]);
+      // Either index of the queued and running entries alone (the planner picks by its costs), never one of all.
+      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
+      assert.equal(scans.length, 1, JSON.stringify(root));
+      assert.ok(
+        ['ws_queued_operation_state_queue_available_at_idx', 'ws_queued_operation_user_id_state_params_bytes_idx'].includes(scans[0]!['Index Name']!),
+        JSON.stringify(root),
+      );
     });
 
     test('the statements that read those indexes still walk them', async () => {
