@@ -41,11 +41,13 @@ export async function openSqlite(file: string, migrations: string, options: Open
   factory.connect = async () => (await connected()).adapter;
   const prisma = options.models === false ? undefined : new (await prismaClients()).SqliteClient({ adapter: factory });
   const raw = sqliteRaw(connected);
+  const traced = tracedRaw(raw, 'sqlite');
   return {
     get prisma() {
       return prisma ?? withoutModels();
     },
-    raw: tracedRaw(raw, 'sqlite'),
+    raw: traced,
+    unflushed: traced,
     // A dedicated database has one sequential caller, whose own deadline (the executor's) ends it.
     atomic: async (fn, atomicOptions) =>
       (await connected()).atomic(

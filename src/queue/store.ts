@@ -208,7 +208,7 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
     const rows =
       control && isLimited(control)
         ? await claimLimited<ClaimRow>(db, params)
-        : await db.raw.query<ClaimRow>(claimSql.claimDue(db.dialect, params), { prepared: true });
+        : await db.unflushed.query<ClaimRow>(claimSql.claimDue(db.dialect, params), { prepared: true });
     if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
     const batch = rows.map((r) => claimedOf(r, leaseToken));
     // RETURNING does not promise the sub-select's order; this is the claim's order.
