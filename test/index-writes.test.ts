@@ -10,7 +10,7 @@ import { enqueueMany } from '../src/queue/store.js';
 import { usageOf } from '../src/queue/sql/quota.js';
 import { purgeExpiredResults } from '../src/queue/sql/retention.js';
 import { rescueExpiredLeases } from '../src/queue/sql/lease.js';
-import { countFilter, queueCounts } from '../src/queue/sql/status.js';
+import { countFilter, live, queueCounts } from '../src/queue/sql/status.js';
 import { page } from '../src/queue/sql/browse.js';
 import { PAGE_SIZE } from '../src/dashboard/queries.js';
 import * as SQL from '../src/db/sql.js';
@@ -23,6 +23,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
   describe(`the entries' index writes on ${backend.name}`, () => {
     let gw: Gateway;
     let client: pg.Client;
+    let superuser = false;
     /** Heap pointers in the index's leaf pages (pageinspect): one per version of an entry the index holds. */
     const pointers = async (index: string) => {
       const { rows } = await client.query<{ n: string | null }>(
@@ -39,7 +40,10 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       gw = await startGateway(backend);
       client = new pg.Client({ connectionString: gw.env.DATABASE_URL });
       await client.connect();
-      await client.query('CREATE EXTENSION IF NOT EXISTS pageinspect');
+      // pageinspect needs a superuser (CI's server: the user postgres); the plans' tests below do not.
+      const { rows } = await client.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
+      superuser = rows[0]!.su;
+      if (superuser) await client.query('CREATE EXTENSION IF NOT EXISTS pageinspect');
       // No vacuum may remove the old versions while they are counted.
       await client.query('ALTER TABLE ws_queued_operation SET (autovacuum_enabled = false)');
       const admin = await gw.rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' } });
@@ -56,11 +60,13 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       await gw?.close();
     });
 
-    test('each entry was written three times (queued, claimed, completed): the primary key holds every version', async () => {
+    test('each entry was written three times (queued, claimed, completed): the primary key holds every version', async (t) => {
+      if (!superuser) return t.skip('pageinspect needs a superuser');
       assert.equal(await pointers('ws_queued_operation_pkey'), 3 * ENTRIES);
     });
 
-    test('only queued and running versions go into the due and quota indexes, only finished ones into the expiry index, none without a context into the context index', async () => {
+    test('only queued and running versions go into the due and quota indexes, only finished ones into the expiry index, none without a context into the context index', async (t) => {
+      if (!superuser) return t.skip('pageinspect needs a superuser');
       assert.equal(await pointers('ws_queued_operation_state_queue_available_at_idx'), 2 * ENTRIES);
       assert.equal(await pointers('ws_queued_operation_user_id_state_params_bytes_idx'), 2 * ENTRIES);
       assert.equal(await pointers('ws_queued_operation_result_expires_at_idx'), ENTRIES);
@@ -68,17 +74,22 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
     });
 
     test("the dashboard's list by state holds no running version: a page of running entries reads them from an index of the queued and running entries", async () => {
-      assert.equal(await pointers('ws_queued_operation_state_submitted_at_id_idx'), 2 * ENTRIES);
+      if (superuser) assert.equal(await pointers('ws_queued_operation_state_submitted_at_id_idx'), 2 * ENTRIES);
       const root = await analyzed(gw.env.DATABASE_URL!, page(gw.rt.db.dialect, { state: 'running' }, new Date(), PAGE_SIZE + 1), [
         'SET LOCAL enable_seqscan = off',
       ]);
-      // Either index of the queued and running entries alone (the planner picks by its costs), never one of all.
-      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
-      assert.equal(scans.length, 1, JSON.stringify(root));
-      assert.ok(
-        ['ws_queued_operation_state_queue_available_at_idx', 'ws_queued_operation_user_id_state_params_bytes_idx'].includes(scans[0]!['Index Name']!),
-        JSON.stringify(root),
-      );
+      // Either index of the queued and running entries alone (the planner picks by its costs; a bitmap scan
+      // names its index in its child), never one of all, nor the table.
+      const nodes = allNodesOf(root);
+      assert.ok(!nodes.some((n) => n['Node Type'] === 'Seq Scan'), JSON.stringify(root));
+      const used = nodes.flatMap((n) => (n['Index Name']?.startsWith('ws_queued_operation') ? [n['Index Name']] : []));
+      assert.ok(used.length > 0, JSON.stringify(root));
+      for (const index of used) {
+        assert.ok(
+          ['ws_queued_operation_state_queue_available_at_idx', 'ws_queued_operation_user_id_state_params_bytes_idx'].includes(index),
+          JSON.stringify(root),
+        );
+      }
     });
 
     test('the statements that read those indexes still walk them', async () => {
@@ -93,6 +104,9 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
         [purgeExpiredResults(now, 100), 'ws_queued_operation_result_expires_at_idx'],
         [rescueExpiredLeases(now, 60), 'ws_queued_operation_state_queue_available_at_idx'],
         [queueCounts(now, countFilter(undefined, 'a context', undefined)), 'ws_queued_operation_context_idx'],
+        // GET /jobs/status of a user, of an administrator; `wsgate status` (its finished ones from ws_queue_count).
+        [queueCounts(now, [...countFilter(undefined, undefined, admin.id), live()]), 'ws_queued_operation_user_id_state_params_bytes_idx'],
+        [queueCounts(now, [live()]), 'ws_queued_operation_state_queue_available_at_idx'],
       ];
       const source = await client.query<{ src: string }>("SELECT prosrc AS src FROM pg_proc WHERE proname = 'wsgate_queue_usage'");
       assert.match(source.rows[0]!.src, /o\.user_id = p_user_id AND o\.state IN \('queued', 'running'\)/);

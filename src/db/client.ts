@@ -17,6 +17,14 @@ export type Db = SqliteClient;
  */
 export type DbTx = Queryable;
 
+export interface TransactionOptions {
+  /**
+   * Before BEGIN, the dialect's flushLog (where it has one), sent without waiting for it: fn starts at once,
+   * and its statements reach the database only once every commit before them is on disk.
+   */
+  flushFirst?: boolean;
+}
+
 export interface Database {
   /**
    * Prisma's client, for the few statements written with its models (the CLI's user commands); loaded only
@@ -45,7 +53,7 @@ export interface Database {
    * that every statement made meanwhile through `raw` is part of it (an executor's batch: its claim
    * check, the operations and the completions in one transaction).
    */
-  transaction: (<T>(fn: () => Promise<T>) => Promise<T>) | null;
+  transaction: (<T>(fn: () => Promise<T>, options?: TransactionOptions) => Promise<T>) | null;
   /**
    * PostgreSQL: calls onPayload for each notification on the channel, onError once per lost connection and
    * onBack when it is listening again (see listen.ts). SQLite: null (no other process can notify).

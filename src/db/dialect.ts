@@ -62,6 +62,13 @@ export interface Dialect {
    * null where a write transaction excludes all others anyway (SQLite's BEGIN IMMEDIATE).
    */
   lockKey(key: string): SQL.Sql | null;
+  /**
+   * A statement whose commit waits until the log holds every commit before it on disk (PostgreSQL: it takes
+   * a transaction id, so its commit is flushed like a write's), or null where every commit does
+   * (SQLite). Claims do not wait for the disk (Database.unflushed): a worker makes them durable before
+   * anything of their operations can reach the database or the world (src/executor/batch.ts).
+   */
+  flushLog: SQL.Sql | null;
   /** The text of field `field` of the JSON text column `data`, '' when absent; compared byte-wise. */
   jsonText(field: string): SQL.Sql;
   /** Field `field` of `data` as a number or a 0/1 boolean; NULL when empty. */
@@ -110,6 +117,7 @@ export const sqlite: Dialect = {
   notify: () => null,
   epochMs: (timestamp) => timestamp,
   lockKey: () => null,
+  flushLog: null,
   jsonText: (f) => SQL.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
   jsonCast: (f, as) => SQL.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
   dateTimeText: (c) => SQL.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
@@ -145,6 +153,7 @@ export const postgresql: Dialect = {
   notify: (channel, payload) => SQL.sql`pg_notify(${channel}, ${payload})`,
   epochMs: (timestamp) => SQL.sql`(floor(extract(epoch FROM ${timestamp}) * 1000))::bigint`,
   lockKey: (key) => SQL.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
+  flushLog: SQL.sql`SELECT pg_current_xact_id()::text AS xid`,
   jsonText: (f) => SQL.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
   jsonCast: (f, as) => SQL.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
   dateTimeText: (c) => SQL.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),

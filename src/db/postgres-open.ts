@@ -1,7 +1,7 @@
 // PostgreSQL, when one machine is not enough: a pool of connections, LISTEN/NOTIFY between processes,
 // migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~7 MB a thread).
 import pg from 'pg';
-import type { Database, Db, OpenOptions } from './client.js';
+import type { Database, Db, OpenOptions, TransactionOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migratePostgresDatabase } from './migrate.js';
 import { postgresql, QUEUE_CHANNEL } from './dialect.js';
@@ -36,9 +36,11 @@ export async function openPostgres(url: string, migrations: string, options: Ope
   const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
   const wakes = queueNotices((queue, dueAtMs) => pool.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, `${queue} ${dueAtMs}`]));
   const raw = tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql');
-  // One connection, opened at its first statement (only executors claim).
-  const unflushedPool = options.dedicated ? null : new pg.Pool({ ...poolOptions, max: 1, options: `${poolOptions.options} -c synchronous_commit=off` });
+  // One connection, opened at its first statement (only executors claim). Set once it connects, not in its
+  // startup options, which an `options` in DATABASE_URL would replace; the pool's first statement runs after.
+  const unflushedPool = options.dedicated ? null : new pg.Pool({ ...poolOptions, max: 1 });
   unflushedPool?.on('error', () => undefined);
+  unflushedPool?.on('connect', (client) => void client.query('SET synchronous_commit = off').catch(() => undefined));
   return {
     get prisma() {
       return prisma ?? withoutModels();
@@ -87,7 +89,7 @@ function routeToTransaction(pool: pg.Pool) {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const transaction = async <T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T> => {
     if (open) throw new Error('a transaction is open already on this dedicated database');
     const client = await pool.connect();
     let failed: Error | undefined;
@@ -98,11 +100,14 @@ function routeToTransaction(pool: pg.Pool) {
     // BEGIN is sent, not awaited: the connection runs statements in the order sent, so fn's come after it,
     // and fn starts without waiting a round trip (an executor's operation starts ~0.5 ms sooner). Its answer
     // is awaited before COMMIT. BEGIN fails only with its connection, which fails fn's statements too.
+    const flushed = options?.flushFirst ? client.query(postgresql.flushLog!.text) : null;
+    flushed?.catch(() => undefined);
     const begun = client.query('BEGIN');
     begun.catch(() => undefined);
     try {
       open = client;
       const result = await fn();
+      await flushed;
       await begun;
       await client.query('COMMIT');
       return result;

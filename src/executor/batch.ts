@@ -125,6 +125,12 @@ export async function* runBatch(
   const facts = (p: Pending) => ({ ...p.timing, user: users.get(p.entry.userId)?.userName });
   const without = (gone: (p: Pending) => boolean) => (todo = todo.filter((p) => !gone(p)));
   let oneByOne = false;
+  // The claim's commit did not wait for the disk (Database.unflushed): a crash of the server could still
+  // undo it. Nothing of the batch reaches the database or the world before it is flushed: the first
+  // transaction flushes before its BEGIN (its operations' code starts at once; their statements wait), an
+  // external operation waits for the flush before it runs. Else a server crash could let another executor
+  // run an operation this one runs still, or lose the attempt an operation that crashes the server used.
+  let flushed = r.db.dialect.flushLog === null;
   while (todo.length > 0) {
     if (r.windingDown()) {
       yield todo.map((p) => unfinished(p, false, 'the executor is stopping'));
@@ -133,6 +139,15 @@ export async function* runBatch(
     for (const p of todo) if (r.isCancelled(p.entry.operationTrackingID)) p.cancelled = true;
     const first = todo[0]!;
     if (!first.answer && !first.cancelled && r.registry.get(first.entry.operation)!.external) {
+      if (!flushed) {
+        try {
+          await r.db.raw.query(r.db.dialect.flushLog!);
+          flushed = true;
+        } catch (error) {
+          yield todo.map((p) => unfinished(p, false, error));
+          return;
+        }
+      }
       const failed = await runExternal(r, first, users.get(first.entry.userId)!, log);
       if (failed) {
         yield [failed];
@@ -143,7 +158,8 @@ export async function* runBatch(
     const chunk: Pending[] = [];
     let step: Step;
     try {
-      step = await inTransaction(r, () => runChunk(r, todo, chunk, users, oneByOne));
+      step = await inTransaction(r, () => runChunk(r, todo, chunk, users, oneByOne), !flushed);
+      flushed = true;
     } catch (error) {
       // The database failed around the operations (a transaction that cannot start or commit, a lost
       // connection, a conflict): not their fault, so they are handed back to run again.
@@ -285,13 +301,16 @@ class RollBack extends Error {
   }
 }
 
-async function inTransaction(r: BatchRunner, body: () => Promise<Step>): Promise<Step> {
+async function inTransaction(r: BatchRunner, body: () => Promise<Step>, flushFirst: boolean): Promise<Step> {
   try {
-    return await r.db.transaction!(async () => {
-      const step = await body();
-      if (step.kind !== 'committed') throw new RollBack(step);
-      return step;
-    });
+    return await r.db.transaction!(
+      async () => {
+        const step = await body();
+        if (step.kind !== 'committed') throw new RollBack(step);
+        return step;
+      },
+      { flushFirst },
+    );
   } catch (error) {
     if (error instanceof RollBack) return error.step;
     throw error;

@@ -98,7 +98,7 @@ export function addJobRoutes(router: Router, door: Door): void {
     const context = typeof ctx.query.context === 'string' ? contextOf(ctx.query.context) : undefined;
     const now = door.services.clock.now();
     // Administrators see the whole queue; other users their own jobs. The threads are every executor's.
-    const counts = await queueCounts(door.db, now, undefined, { context, userId: user.isAdmin ? undefined : user.id });
+    const counts = await queueCounts(door.db, now, undefined, { context, userId: user.isAdmin ? undefined : user.id }, 'live');
     const workers = await workerCounts(door.db, new Date(now.getTime() - 3 * heartbeatEveryMs(door.leaseSeconds) - 1_000));
     ctx.body = {
       status: 200,

@@ -86,9 +86,16 @@ export interface CountFilter {
   userId?: number;
 }
 
-export async function queueCounts(db: Database, now: Date, queues?: string[], filter: CountFilter = {}): Promise<QueueCounts> {
+/** The entries by state, of these queues (all when undefined) and filter; `live`: waiting, delayed and running only (the others 0). */
+export async function queueCounts(db: Database, now: Date, queues?: string[], filter: CountFilter = {}, states: 'all' | 'live' = 'all'): Promise<QueueCounts> {
   const conditions = sql.countFilter(queues, filter.context, filter.userId);
-  const rows = await db.raw.query<{ state: string; later: unknown; n: unknown }>(sql.queueCounts(now, conditions));
+  type Row = { state: string; later: unknown; n: unknown };
+  // A context's index holds entries of every state; the others only queued and running ones (sql.live):
+  // finished ones are counted from ws_queue_count, which has no user (a count of a user's finished entries
+  // reads them all; no caller asks for it).
+  const byLive = filter.context === undefined && (states === 'live' || filter.userId === undefined);
+  const rows = await db.raw.query<Row>(sql.queueCounts(now, byLive ? [...conditions, sql.live()] : conditions));
+  if (byLive && states === 'all') rows.push(...(await db.raw.query<Row>(sql.finishedCounts(queues))));
   const counts: QueueCounts = { waiting: 0, delayed: 0, running: 0, failed: 0, done: 0 };
   for (const r of rows) {
     const n = Number(r.n);

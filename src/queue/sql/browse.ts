@@ -3,6 +3,11 @@
 import * as SQL from '../../db/sql.js';
 import type { Dialect } from '../../db/dialect.js';
 
+const STORED_STATES: Record<string, string> = { queued: 'queued', running: 'running', done: 'done', failed: 'failed', cancelled: 'cancelled' };
+const unknownState = (state: string): never => {
+  throw new Error(`no entry is ever in state ${JSON.stringify(state)}`);
+};
+
 /** What a page of the list filters by; `state` waiting and delayed split queued entries at `now`. */
 export interface PageFilter {
   state?: string;
@@ -31,7 +36,9 @@ export const page = (dialect: Dialect, f: PageFilter, now: Date, limit: number) 
   // (and sorting every match) instead of by the (state, submitted_at, id) index in the page's order.
   if (f.state === 'waiting') where.push(SQL.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) <= ${now}`);
   else if (f.state === 'delayed') where.push(SQL.sql`o.state = 'queued' AND coalesce(o.available_at, o.due_at) > ${now}`);
-  else if (f.state) where.push(SQL.sql`o.state = ${f.state}`);
+  // A literal, not a parameter: each state's index is partial (PostgreSQL: no running entries in (state,
+  // submitted_at, id)), which a plan made for any value (a generic plan) could not use.
+  else if (f.state) where.push(SQL.sql`o.state = ${SQL.raw(`'${STORED_STATES[f.state] ?? unknownState(f.state)}'`)}`);
   if (f.queue) where.push(SQL.sql`${col('queue')} = ${f.queue}`);
   if (f.operation) where.push(SQL.sql`${col('operation')} = ${f.operation}`);
   if (f.userName) where.push(SQL.sql`${col('user_id')} = (SELECT id FROM ws_user WHERE user_name = ${f.userName})`);

@@ -4,11 +4,10 @@
 // PostgreSQL's sub-select skips the rows another claim has locked rather than waiting for them (the
 // dialect's claimedIds). A claim by id (`wsgate run`) races an executor's claim the same way: the loser
 // finds the entry no longer queued. Every claim returns CLAIMED's columns.
-// An executor's claim does not wait for the disk at its commit (store.ts runs it on `db.unflushed`): what the
-// claimed operations write commits with their completion, whose commit flushes the log up to it, the claim's
-// record included. A crash of the server before then undoes the claim and the run together, and the entry
-// is claimed again, as after a lease that ran out (an operation that calls out may have run: at least once,
-// as always for those).
+// An executor's claim does not wait for the disk at its commit (store.ts runs it on `db.unflushed`): the
+// operation starts a flush sooner. Its worker flushes the log before any statement of the batch reaches the
+// database and before an operation calls out (src/executor/batch.ts, Dialect.flushLog): a crash of the
+// server before that undoes only the claim, and nothing of the batch has happened yet.
 import * as SQL from '../../db/sql.js';
 import type { Dialect } from '../../db/dialect.js';
 

@@ -33,5 +33,18 @@ export const countFilter = (queues: string[] | undefined, context: string | unde
     userId !== undefined ? SQL.sql`user_id = ${userId}` : null,
   ].filter((c): c is SQL.Sql => c !== null);
 
+/**
+ * Only queued and running entries are in the indexes by queue and by user (partial on PostgreSQL: migration
+ * 20261207000000_partial_queue_indexes): a count by those (or of everything) names these states, or it reads
+ * the whole table.
+ */
+export const live = () => SQL.sql`state IN ('queued', 'running')`;
+
+/** Finished entries per state, from the counts the triggers keep (ws_queue_count), of these queues or all. */
+export const finishedCounts = (queues: string[] | undefined) => SQL.sql`
+    SELECT state, 0 AS later, sum(n) AS n FROM ws_queue_count
+    WHERE state NOT IN ('queued', 'running') ${queues ? SQL.sql`AND queue IN (${SQL.join(queues)})` : SQL.empty}
+    GROUP BY state`;
+
 export const queuedByQueue = () => SQL.sql`
     SELECT queue, count(*) AS n FROM ws_queued_operation WHERE state = 'queued' GROUP BY queue`;
