@@ -6,6 +6,9 @@ import { backends, startGateway, type Gateway } from './support.js';
 import { claim, enqueueMany } from '../src/queue/store.js';
 import * as SQL from '../src/db/sql.js';
 import type { RawSql } from '../src/db/raw.js';
+import { openDatabase } from '../src/db/client.js';
+import { packageRoot } from '../src/config.js';
+import path from 'node:path';
 
 for (const backend of backends.filter((b) => b.name === 'postgresql')) {
   describe(`claims without waiting for the disk on ${backend.name}`, () => {
@@ -24,6 +27,24 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       assert.equal(await setting(gw.rt.db.raw), server!.v);
       const committed = await gw.rt.db.atomic(async (tx) => (await tx.query<{ synchronous_commit: string }>(SQL.sql`SHOW synchronous_commit`))[0]);
       assert.equal(committed?.synchronous_commit, server!.v);
+    });
+
+    test('a DATABASE_URL with options of its own keeps them, and the claims still do not wait', async () => {
+      const url = new URL(gw.env.DATABASE_URL!);
+      url.searchParams.set('options', '-c work_mem=7MB');
+      const db = await openDatabase(url.toString(), {
+        migrationsDir: path.join(packageRoot, 'prisma'),
+        sqliteBusyTimeoutMs: 1000,
+        migrate: false,
+        models: false,
+      });
+      try {
+        assert.equal(await setting(db.unflushed), 'off');
+        const [mem] = await db.unflushed.query<{ work_mem: string }>(SQL.sql`SHOW work_mem`);
+        assert.equal(mem?.work_mem, '7MB');
+      } finally {
+        await db.close();
+      }
     });
 
     test('a claim runs on that connection, and what it claimed is seen at once by every other', async () => {

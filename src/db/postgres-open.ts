@@ -36,11 +36,19 @@ export async function openPostgres(url: string, migrations: string, options: Ope
   const notices = sessionNotices(listen, (channel, payload) => pool.query('SELECT pg_notify($1, $2)', [channel, payload]));
   const wakes = queueNotices((queue, dueAtMs) => pool.query('SELECT pg_notify($1, $2)', [QUEUE_CHANNEL, `${queue} ${dueAtMs}`]));
   const raw = tracedRaw(postgresRaw(routed?.queryable ?? pool, notices.mark), 'postgresql');
-  // One connection, opened at its first statement (only executors claim). Set once it connects, not in its
-  // startup options, which an `options` in DATABASE_URL would replace; the pool's first statement runs after.
-  const unflushedPool = options.dedicated ? null : new pg.Pool({ ...poolOptions, max: 1 });
+  // One connection, opened at its first statement (only executors claim). The setting is made as it
+  // connects (pg-pool's onConnect, awaited before its first statement), not in its startup options, which an
+  // `options` in DATABASE_URL would replace.
+  const unflushedPool = options.dedicated
+    ? null
+    : new pg.Pool({
+        ...poolOptions,
+        max: 1,
+        onConnect: async (client: pg.ClientBase) => {
+          await client.query('SET synchronous_commit = off');
+        },
+      });
   unflushedPool?.on('error', () => undefined);
-  unflushedPool?.on('connect', (client) => void client.query('SET synchronous_commit = off').catch(() => undefined));
   return {
     get prisma() {
       return prisma ?? withoutModels();
@@ -81,10 +89,10 @@ async function modelsOn(pool: pg.Pool, routed: ReturnType<typeof routeToTransact
  * open, on the pool otherwise. `transaction` opens one.
  */
 function routeToTransaction(pool: pg.Pool) {
-  let open: pg.PoolClient | null = null;
+  let open: InOrder | null = null;
   const queryable = new Proxy(pool, {
     get(target, prop, receiver) {
-      if (prop === 'query') return (...args: unknown[]) => (open ?? target).query(...(args as Parameters<pg.Pool['query']>));
+      if (prop === 'query') return (...args: unknown[]) => (open ? open.query(args) : target.query(...(args as Parameters<pg.Pool['query']>)));
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -97,22 +105,20 @@ function routeToTransaction(pool: pg.Pool) {
     // ends the thread; the next statement on it fails and the transaction ends as failed.
     const onLost = (error: Error) => (failed ??= error);
     client.on('error', onLost);
-    // BEGIN is sent, not awaited: the connection runs statements in the order sent, so fn's come after it,
-    // and fn starts without waiting a round trip (an executor's operation starts ~0.5 ms sooner). Its answer
-    // is awaited before COMMIT. BEGIN fails only with its connection, which fails fn's statements too.
-    const flushed = options?.flushFirst ? client.query(postgresql.flushLog!.text) : null;
-    flushed?.catch(() => undefined);
-    const begun = client.query('BEGIN');
-    begun.catch(() => undefined);
+    // BEGIN (after the flush, when asked for) is sent, not awaited: fn starts without waiting a round trip
+    // (an executor's operation starts ~0.5 ms sooner), and its statements follow BEGIN's answer, never
+    // running without it.
+    const ready = (options?.flushFirst ? client.query(postgresql.flushLog!.text) : Promise.resolve()).then(() => client.query('BEGIN'));
+    const tx = (open = inOrder(client, ready));
     try {
-      open = client;
       const result = await fn();
-      await flushed;
-      await begun;
+      await tx.settled();
+      await ready;
       await client.query('COMMIT');
       return result;
     } catch (error) {
       failed = error as Error;
+      await tx.settled();
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
@@ -122,6 +128,29 @@ function routeToTransaction(pool: pg.Pool) {
     }
   };
   return { queryable, transaction };
+}
+
+interface InOrder {
+  query(args: unknown[]): Promise<unknown>;
+  /** Resolves once every statement sent so far has its answer (or failed). */
+  settled(): Promise<void>;
+}
+
+/**
+ * Statements on `client` one after another, each once `ready` resolved and the one before it answered: a
+ * connection runs one statement at a time, and node-postgres deprecates a query made while another runs.
+ * Should `ready` fail, none is sent.
+ */
+function inOrder(client: pg.PoolClient, ready: Promise<unknown>): InOrder {
+  let last: Promise<unknown> = ready.catch(() => undefined);
+  return {
+    query(args) {
+      const run = Promise.all([ready, last]).then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+      last = run.catch(() => undefined);
+      return run;
+    },
+    settled: () => last.then(() => undefined),
+  };
 }
 
 const isConnectionLost = (error: Error) => /Connection terminated|ECONNRESET|EPIPE|not queryable|terminating connection|shutting down/i.test(error.message);
