@@ -66,7 +66,7 @@ export interface Dialect {
    * A statement whose commit waits until the log holds every commit before it on disk (PostgreSQL: it takes
    * a transaction id, so its commit is flushed like a write's), or null where every commit does
    * (SQLite). Claims do not wait for the disk (Database.unflushed): a worker makes them durable before
-   * anything of their operations can reach the database or the world (src/executor/batch.ts).
+   * any statement of their batch reaches the database, and before an operation calls out (src/executor/batch.ts).
    */
   flushLog: SQL.Sql | null;
   /** The text of field `field` of the JSON text column `data`, '' when absent; compared byte-wise. */

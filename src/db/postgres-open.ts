@@ -120,7 +120,13 @@ function routeToTransaction(pool: pg.Pool) {
       failed = error as Error;
       await tx.settled();
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      // Whatever fn made of its failed statements, a transaction that never began failed as a whole.
+      throw (
+        (await ready.then(
+          () => null,
+          (notBegun: unknown) => notBegun,
+        )) ?? error
+      );
     } finally {
       open = null;
       client.off('error', onLost);

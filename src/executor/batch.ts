@@ -126,10 +126,10 @@ export async function* runBatch(
   const without = (gone: (p: Pending) => boolean) => (todo = todo.filter((p) => !gone(p)));
   let oneByOne = false;
   // The claim's commit did not wait for the disk (Database.unflushed): a crash of the server could still
-  // undo it. Nothing of the batch reaches the database or the world before it is flushed: the first
-  // transaction flushes before its BEGIN (its operations' code starts at once; their statements wait), an
-  // external operation waits for the flush before it runs. Else a server crash could let another executor
-  // run an operation this one runs still, or lose the attempt an operation that crashes the server used.
+  // undo it. No statement of the batch reaches the database before it is flushed: the first transaction
+  // flushes before its BEGIN (its operations' code starts at once; their statements wait), and an external
+  // operation waits for the flush before it runs. Else a server crash could let another executor run a job
+  // this one runs still, or lose the attempt of an operation whose statement crashed the server.
   let flushed = r.db.dialect.flushLog === null;
   while (todo.length > 0) {
     if (r.windingDown()) {
