@@ -102,7 +102,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
           'ws_queued_operation_user_id_state_params_bytes_idx',
         ],
         [purgeExpiredResults(now, 100), 'ws_queued_operation_result_expires_at_idx'],
-        [rescueExpiredLeases(now, 60), 'ws_queued_operation_state_queue_available_at_idx'],
+        [rescueExpiredLeases(gw.rt.db.dialect, now, 60), 'ws_queued_operation_state_queue_available_at_idx'],
         [queueCounts(now, countFilter(undefined, 'a context', undefined)), 'ws_queued_operation_context_idx'],
         // GET /jobs/status of a user, of an administrator; `wsgate status` (its finished ones from ws_queue_count).
         [queueCounts(now, [...countFilter(undefined, undefined, admin.id), live()]), 'ws_queued_operation_user_id_state_params_bytes_idx'],

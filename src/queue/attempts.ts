@@ -74,7 +74,7 @@ export async function handBack(db: Database, entries: ClaimedOperation[], starte
  * cancelled.
  */
 export async function rescueExpiredLeases(db: Database, now: Date, resultTtlSeconds: number): Promise<number> {
-  return db.raw.execute(leaseSql.rescueExpiredLeases(now, resultTtlSeconds));
+  return db.raw.execute(leaseSql.rescueExpiredLeases(db.dialect, now, resultTtlSeconds));
 }
 
 /** When the next queued entry of these queues comes due (for an idle listener's timer), or null. */

@@ -4,12 +4,19 @@
 // original place (its due time); the next claim counts as a new attempt. An entry whose cancel was asked for
 // is cancelled instead (./cancel.ts's unlessCancelled).
 import * as SQL from '../../db/sql.js';
+import type { Dialect } from '../../db/dialect.js';
 import { unlessCancelled } from './cancel.js';
 
-export const renewLeases = (leaseTokens: string[], leaseUntil: Date) => SQL.sql`
-    UPDATE ws_queued_operation SET available_at = ${leaseUntil}
-    WHERE state = 'running' AND lease_token IN (${SQL.join(leaseTokens)})`;
+// Both pass over the entries another transaction holds (dialect.claimedIds: PostgreSQL's SKIP LOCKED): a
+// worker's transaction that stores its batch's completions locks their entries one by one; a heartbeat that
+// waited for one of them while holding another the worker needs next deadlocked with it (seen under load: the
+// worker's commit stalled a second, until PostgreSQL's deadlock check failed the heartbeat). An entry passed
+// over is being finished, or is renewed or rescued at the next heartbeat, a fraction of its lease later.
 
-export const rescueExpiredLeases = (now: Date, resultTtlSeconds: number) => SQL.sql`
+export const renewLeases = (dialect: Dialect, leaseTokens: string[], leaseUntil: Date) => SQL.sql`
+    UPDATE ws_queued_operation SET available_at = ${leaseUntil}
+    WHERE ${dialect.claimedIds(SQL.sql`SELECT id FROM ws_queued_operation WHERE state = 'running' AND lease_token IN (${SQL.join(leaseTokens)})`)}`;
+
+export const rescueExpiredLeases = (dialect: Dialect, now: Date, resultTtlSeconds: number) => SQL.sql`
     UPDATE ws_queued_operation SET ${unlessCancelled(now, resultTtlSeconds, { state: SQL.sql`'queued'` })}, lease_token = NULL, available_at = due_at
-    WHERE state = 'running' AND available_at <= ${now}`;
+    WHERE ${dialect.claimedIds(SQL.sql`SELECT id FROM ws_queued_operation WHERE state = 'running' AND available_at <= ${now}`)}`;
