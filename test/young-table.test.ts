@@ -102,7 +102,11 @@ for (const backend of backends) {
         await beat.query("SET lock_timeout = '3s'");
         await holder.query('BEGIN');
         await holder.query("UPDATE ws_queued_operation SET progress = 0.5 WHERE id = 'run-0'");
-        const run = (q: SQL.Sql) => beat.query(q.text, q.values.map((v) => (v instanceof Date ? v.toISOString() : v)));
+        const run = (q: SQL.Sql) =>
+          beat.query(
+            q.text,
+            q.values.map((v) => (v instanceof Date ? v.toISOString() : v)),
+          );
         const renewed = await run(renewLeases(gw.rt.db.dialect, [LEASE], new Date(Date.now() + 120_000)));
         assert.equal(renewed.rowCount, RUNNING - 1);
         // Every lease but the held entry's ran out a minute from now: the rescue takes them and passes over it.

@@ -13,9 +13,10 @@ import { inSpan } from '../observe/trace.js';
 /** What runs statements: the driver (RawSql) or a transaction (Database.atomic), which gives only this. */
 export interface Queryable {
   /**
-   * `prepared`: a statement whose text recurs (claim, completion, a query's shape): PostgreSQL parses and
-   * plans it once per connection instead of at every call (up to MAX_PREPARED texts). SQLite prepares every
-   * statement anyway.
+   * `prepared`: a statement whose text recurs (a query's shape, a user's look-up): PostgreSQL parses and
+   * plans it once per connection instead of at every call (up to MAX_PREPARED texts), and keeps that plan
+   * until the table is analyzed again, however the table grows meanwhile: not for the queue's claims and
+   * completions (src/queue/store.ts, PLANNED_EACH_TIME). SQLite prepares every statement anyway.
    */
   query<T>(sql: SQL.Sql, options?: { prepared?: boolean }): Promise<T[]>;
   /** The number of rows changed. */

@@ -214,10 +214,9 @@ export async function claim(db: Database, options: ClaimOptions): Promise<Claime
       continue;
     }
     const params = { queue, now: options.now, leaseUntil, leaseToken, limit };
+    // Not prepared: PLANNED_EACH_TIME.
     const rows =
-      control && isLimited(control)
-        ? await claimLimited<ClaimRow>(db, params)
-        : await db.unflushed.query<ClaimRow>(claimSql.claimDue(db.dialect, params)); // PLANNED_EACH_TIME
+      control && isLimited(control) ? await claimLimited<ClaimRow>(db, params) : await db.unflushed.query<ClaimRow>(claimSql.claimDue(db.dialect, params));
     if (control && isLimited(control) && rows.length < limit) options.held?.add(queue);
     const batch = rows.map((r) => claimedOf(r, leaseToken));
     // RETURNING does not promise the sub-select's order; this is the claim's order.
