@@ -26,8 +26,8 @@ export interface Dialect {
    */
   inProcess: boolean;
   /**
-   * A claim's condition `id` is one of those `select` (`SELECT id ... LIMIT n`) picks. PostgreSQL skips the
-   * rows another claim has locked rather than waiting for them (FOR UPDATE SKIP LOCKED), and reads the ids
+   * A claim's (or a heartbeat's) condition `id` is one of those `select` (`SELECT id ...`) picks. PostgreSQL
+   * skips the rows another transaction has locked rather than waiting for them (FOR UPDATE SKIP LOCKED), and reads the ids
    * as one array, first: as `id IN (select)` its planner joined the ids to a sequential scan of the whole
    * table (a hash semi join: it reckons n lookups of the primary key dearer than a scan of 20,000 rows).
    * SQLite's UPDATE holds the write lock before it reads, and looks each id up.
@@ -77,6 +77,8 @@ export interface Dialect {
    * any statement of their batch reaches the database, and before an operation calls out (src/executor/batch.ts).
    */
   flushLog: SQL.Sql | null;
+  /** The queue table's size on disk (`bytes`), where the planner's choices follow it (src/queue/plan-class.ts); null where not. */
+  queueTableSize: SQL.Sql | null;
   /** The text of field `field` of the JSON text column `data`, '' when absent; compared byte-wise. */
   jsonText(field: string): SQL.Sql;
   /** Field `field` of `data` as a number or a 0/1 boolean; NULL when empty. */
@@ -127,6 +129,7 @@ export const sqlite: Dialect = {
   epochMs: (timestamp) => timestamp,
   lockKey: () => null,
   flushLog: null,
+  queueTableSize: null,
   jsonText: (f) => SQL.raw(`COALESCE(json_extract(data, '$.${f}'), '')`),
   jsonCast: (f, as) => SQL.raw(`CAST(NULLIF(json_extract(data, '$.${f}'), '') AS ${as === 'number' ? 'REAL' : 'INTEGER'})`),
   dateTimeText: (c) => SQL.raw(`strftime('%Y-%m-%d %H:%M:%S', ${c} / 1000, 'unixepoch')`),
@@ -164,6 +167,7 @@ export const postgresql: Dialect = {
   epochMs: (timestamp) => SQL.sql`(floor(extract(epoch FROM ${timestamp}) * 1000))::bigint`,
   lockKey: (key) => SQL.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
   flushLog: SQL.sql`SELECT pg_current_xact_id()::text AS xid`,
+  queueTableSize: SQL.sql`SELECT pg_relation_size('ws_queued_operation') AS bytes`,
   jsonText: (f) => SQL.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
   jsonCast: (f, as) => SQL.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
   dateTimeText: (c) => SQL.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),

@@ -28,12 +28,12 @@ export function postgresRaw(pool: Pick<pg.Pool, 'query'>, changeMark?: () => Pro
     if (!name && names.size < MAX_PREPARED) names.set(text, (name = statementName(text)));
     return name;
   };
-  const run = (q: SQL.Sql, prepared = false) => {
-    const name = prepared ? nameOf(q.text) : undefined;
+  const run = (q: SQL.Sql, prepared: boolean | string = false) => {
+    const name = prepared === false ? undefined : nameOf(prepared === true ? q.text : `${q.text}\n-- ${prepared}`);
     return pool.query({ text: q.text, values: q.values.map(pgValue), types, ...(name ? { name } : {}) });
   };
   return {
-    async query<T>(q: SQL.Sql, options?: { prepared?: boolean }) {
+    async query<T>(q: SQL.Sql, options?: { prepared?: boolean | string }) {
       return (await run(q, options?.prepared)).rows as T[];
     },
     async execute(q) {

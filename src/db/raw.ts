@@ -13,12 +13,13 @@ import { inSpan } from '../observe/trace.js';
 /** What runs statements: the driver (RawSql) or a transaction (Database.atomic), which gives only this. */
 export interface Queryable {
   /**
-   * `prepared`: a statement whose text recurs (a query's shape, a user's look-up): PostgreSQL parses and
-   * plans it once per connection instead of at every call (up to MAX_PREPARED texts), and keeps that plan
-   * until the table is analyzed again, however the table grows meanwhile: not for the queue's claims and
-   * completions (src/queue/store.ts, PLANNED_EACH_TIME). SQLite prepares every statement anyway.
+   * `prepared`: a statement whose text recurs (a query's shape, a claim): PostgreSQL parses and plans it once
+   * per connection instead of at every call (up to MAX_PREPARED), and keeps the plan it settles on until the
+   * table's statistics change (VACUUM, ANALYZE), however the table grows meanwhile. A string prepares the text
+   * once per distinct string: a plan of its own for each (src/queue/plan-class.ts). SQLite prepares every
+   * statement anyway.
    */
-  query<T>(sql: SQL.Sql, options?: { prepared?: boolean }): Promise<T[]>;
+  query<T>(sql: SQL.Sql, options?: { prepared?: boolean | string }): Promise<T[]>;
   /** The number of rows changed. */
   execute(sql: SQL.Sql): Promise<number>;
 }

@@ -19,7 +19,8 @@ const empty = (queue: string): QueueDepth => ({ queue, waiting: 0, delayed: 0, r
 
 /** `known`: queues listed even without entries (the configured ones), with zeros; others only with entries. */
 export async function queueDepth(db: Database, now: Date, known: string[] = []): Promise<QueueDepth[]> {
-  // Planned at each read, as the claim (store.ts, PLANNED_EACH_TIME): its counts read ranges of a table that grows.
+  // Not prepared: read at each scrape (seconds apart), its counts read ranges of a table that grows, and a
+  // prepared plan is kept however it grows (./plan-class.ts).
   const rows = await db.raw.query<{ queue: string; state: string; n: unknown; later: unknown; first: unknown }>(depthSql(now));
   const byQueue = new Map<string, QueueDepth>();
   for (const queue of known) byQueue.set(queue, empty(queue));

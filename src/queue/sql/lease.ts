@@ -11,7 +11,8 @@ import { unlessCancelled } from './cancel.js';
 // worker's transaction that stores its batch's completions locks their entries one by one; a heartbeat that
 // waited for one of them while holding another the worker needs next deadlocked with it (seen under load: the
 // worker's commit stalled a second, until PostgreSQL's deadlock check failed the heartbeat). An entry passed
-// over is being finished, or is renewed or rescued at the next heartbeat, a fraction of its lease later.
+// over is held by another transaction (mostly its completion, also a cancel or a live report, all short): it
+// is finished meanwhile, or renewed or rescued at the next heartbeat, a third of its lease later.
 
 export const renewLeases = (dialect: Dialect, leaseTokens: string[], leaseUntil: Date) => SQL.sql`
     UPDATE ws_queued_operation SET available_at = ${leaseUntil}
