@@ -68,7 +68,10 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       // The claim, and the read of the table's size that its prepared plan goes by (src/queue/plan-class.ts).
       const claims = statements.filter((s) => /UPDATE ws_queued_operation\s+SET state = 'running'/.test(s));
       assert.equal(claims.length, 1, statements.join('\n'));
-      assert.ok(statements.every((s) => claims.includes(s) || /pg_relation_size/.test(s)), statements.join('\n'));
+      assert.ok(
+        statements.every((s) => claims.includes(s) || /pg_relation_size/.test(s)),
+        statements.join('\n'),
+      );
       const [row] = await db.raw.query<{ state: string }>(SQL.sql`SELECT state FROM ws_queued_operation WHERE id = ${id!}`);
       assert.equal(row?.state, 'running');
     });
