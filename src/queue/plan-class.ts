@@ -2,9 +2,9 @@
 // pages). PostgreSQL keeps the plan a prepared statement settled on (after five runs) until the table's
 // statistics change: a claim prepared while a new database's table held a few entries scanned the whole table
 // at every run as the entries grew, until autovacuum's first ANALYZE a minute or more later (5-9 ms a
-// statement at 20,000 entries; the claim and completion of a sustained load ran a third as fast). Planned
-// at every run instead, the claim's planning alone (1.2 ms) cost 12% of the executor's throughput. A new
-// class is a new statement, planned for the table as it is then; there are at most ~40 classes.
+// statement at 20,000 entries, against 30-40 us an entry once analyzed: BENCHMARKS.md). Planned at every run
+// instead, the claim's planning alone (1.2 ms) cost 12% of the executor's throughput. A new class is a new
+// statement, planned for the table as it is then; there are at most ~40 classes.
 import type { Dialect } from '../db/dialect.js';
 import type { Queryable } from '../db/raw.js';
 
