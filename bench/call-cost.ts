@@ -6,6 +6,7 @@
 // Side `inserver`: in process through the dispatcher as `wsgate serve` builds it (metrics, span, call workers).
 // Side `bare`: the same client against a bare Koa app in this process that answers the same envelope from
 // memory: the floor of HTTP itself (client and server), which no change to wsgate's HTTP layer can go under.
+// Side `barefetch`: the same bare app called with fetch, as bench/records.ts calls wsgate.
 // PostgreSQL needs WSGATE_BENCH_PG_URL. WSGATE_BENCH_PROFILE=PREFIX: a CPU profile of each measured block
 // (what `node --cpu-prof` writes, without start-up, warm-up and the other sides). Prints one JSON object: per side, calls/s and µs per call (median
 // of the rounds), and HTTP / in process.
@@ -48,6 +49,21 @@ async function main() {
     ).json()) as Envelope;
     if (!created.success) throw new Error(`create failed: ${JSON.stringify(created)}`);
     const id = created.result.id as string;
+    // WSGATE_BENCH_ROWS=N: the query answers N records (as bench/records.ts's answers 10), the first one created above.
+    for (let more = Number(process.env.WSGATE_BENCH_ROWS ?? 1) - 1; more > 0; more--) {
+      const again = (await (
+        await fetch(gw.url, {
+          method: 'POST',
+          body: new URLSearchParams({
+            operation: 'create',
+            sessionName: session,
+            elementType: 'Contacts',
+            element: JSON.stringify({ lastname: 'Cost', firstname: `Call${more}`, email: `call${more}@example.com` }),
+          }),
+        })
+      ).json()) as Envelope;
+      if (!again.success) throw new Error(`create failed: ${JSON.stringify(again)}`);
+    }
     const params: Record<string, string> = {
       query: { operation, sessionName: session, query: "select * from Contacts where lastname = 'Cost';" },
       retrieve: { operation, sessionName: session, id },
@@ -108,6 +124,8 @@ async function main() {
       inprocess: inProcess,
       inserver: inServer,
       bare: () => viaHttp(bareUrl, bareAgent),
+      // fetch against the bare app: the floor of bench/records.ts's client, whatever the gateway does.
+      barefetch: async () => check((await (await fetch(`${bareUrl}?${query}`)).json()) as Envelope),
     };
 
     const perCall: Record<string, number[]> = {};
@@ -149,7 +167,7 @@ async function main() {
         rounds: perCall[side]!.map(Math.round),
       };
     if (perCall.inprocess) {
-      for (const side of ['http', 'fetch', 'bare', 'inserver']) {
+      for (const side of ['http', 'fetch', 'bare', 'barefetch', 'inserver']) {
         if (perCall[side]) out[`${side}/inprocess`] = Number((median(perCall.inprocess) / median(perCall[side]!)).toFixed(3));
         if (perCall[side]) out[`${side} - inprocess (us)`] = Math.round(median(perCall[side]!) - median(perCall.inprocess));
         if (perCall[side]) out[`${side} - inprocess (cpu us)`] = Math.round(median(cpuPerCall[side]!) - median(cpuPerCall.inprocess!));

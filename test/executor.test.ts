@@ -219,6 +219,32 @@ for (const backend of backends) {
       }
     });
 
+    test('a claim of operations seen to run quickly goes to as few workers as its size needs; one not seen yet is spread', async () => {
+      const engine = engineOf(gw.rt, { concurrency: 4, claimBatch: 20 });
+      const threadsOf = async (ids: string[]) => new Set(await Promise.all(ids.map(async (id) => (await result(id)).result.thread as number)));
+      try {
+        const first: string[] = [];
+        for (let i = 0; i < 4; i++) first.push(await queue({ operation: 'wsgatetest_noop', tag: `first-${i}` }));
+        assert.equal((await engine.drain()).run, 4);
+        assert.equal((await threadsOf(first)).size, 4, 'an operation not seen to run yet: one entry a worker');
+        // Runs in warm workers, so that the first runs' start-up cost weighs little in the running average.
+        for (let i = 0; i < 40; i++) await queue({ operation: 'wsgatetest_noop', tag: `warm-${i}` });
+        assert.equal((await engine.drain()).run, 40);
+        // Its run times are known now (well under the 20 ms group-commit window): twelve fit one worker's batch.
+        const next: string[] = [];
+        for (let i = 0; i < 12; i++) next.push(await queue({ operation: 'wsgatetest_noop', tag: `next-${i}` }));
+        assert.equal((await engine.drain()).run, 12);
+        assert.equal((await threadsOf(next)).size, 1, 'one batch, one worker');
+        // More than claimBatch of them: two workers at least.
+        const many: string[] = [];
+        for (let i = 0; i < 30; i++) many.push(await queue({ operation: 'wsgatetest_noop', tag: `many-${i}` }));
+        assert.equal((await engine.drain()).run, 30);
+        assert.equal((await threadsOf(many)).size, 2, 'thirty entries at twenty a worker');
+      } finally {
+        await engine.close();
+      }
+    });
+
     test('priority and named queues set the order; delayed operations do not start early', async () => {
       const marker = path.join(tmpDir('exec'), 'order');
       const rec = (tag: string, options: Record<string, unknown>) => queue({ operation: 'wsgatetest_record', marker, tag }, options);

@@ -1,4 +1,4 @@
-// Claiming: one claim for every free worker at once (what it finds is spread evenly over them), the
+// Claiming: one claim for every free worker at once (what it finds is shared among them: sharing.ts), the
 // heartbeat that keeps the leases of what the engine holds alive and rescues the expired leases of executors
 // that died, and the time an idle engine may sleep until the next entry is due.
 import { DatabaseHealth } from '../db/health.js';
@@ -9,6 +9,7 @@ import { claim, renewLeases, type ClaimedOperation } from '../queue/store.js';
 import type { HeldBatches } from './held.js';
 import type { EngineDeps, EngineOptions } from './options.js';
 import type { WorkerPool } from './pool.js';
+import { share, type RunTimes } from './sharing.js';
 
 export interface ClaimingParts {
   id: string;
@@ -21,6 +22,8 @@ export interface ClaimingParts {
   served(startedAt: number): void;
   /** Expired leases were rescued: their entries are due again. */
   wake(): void;
+  /** The operations' recent run times, by which a claim is shared among the free workers. */
+  runTimes: RunTimes;
 }
 
 /** What a round of claims found. */
@@ -58,7 +61,7 @@ export class Claiming {
     const { pool, options } = this.o;
     const held = new Set<string>();
     while (pool.free > 0 && !stopping() && this.budget() > 0) {
-      // One claim for every free worker: fewer statements, and what it finds is spread evenly over them.
+      // One claim for every free worker: fewer statements, and what it finds is shared among them.
       const free = pool.free;
       const limit = Math.min(options.claimBatch * free, this.budget());
       const started = DatabaseHealth.now();
@@ -66,8 +69,7 @@ export class Claiming {
       const claimed = await claim(db, { queues: options.queues, now: clock.now(), leaseSeconds: options.leaseSeconds, limit, controls, held });
       this.o.served(started);
       this.claimed += claimed.length;
-      const size = Math.ceil(claimed.length / Math.min(free, claimed.length || 1));
-      for (let i = 0; i < claimed.length; i += size) dispatch(claimed.slice(i, i + size));
+      for (const batch of share(claimed, free, options.claimBatch, options.groupCommitMs, (op) => this.o.runTimes.expectedMs(op))) dispatch(batch);
       // A claim that found fewer than it asked for took everything due: the next claim waits for a wake-up
       // (an enqueue, a worker that finished, the poll), rather than asking the database again at once.
       if (claimed.length < limit) return { empty: true, held };

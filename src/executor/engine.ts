@@ -23,6 +23,7 @@ import { MAX_CLAIMS, Outcomes } from './outcomes.js';
 import { WorkerPool } from './pool.js';
 import type { PassSummary } from './summary.js';
 import { Waking } from './waking.js';
+import { RunTimes } from './sharing.js';
 
 export type { EngineDeps, EngineOptions } from './options.js';
 export { formatSummary, type PassSummary } from './summary.js';
@@ -82,9 +83,10 @@ export class Engine {
     const waking = (this.waking = new Waking({ db, clock, log, health, queues: options.queues }));
     const served = (startedAt?: number) => waking.served(startedAt);
     const wake = () => waking.wake();
-    this.claiming = new Claiming({ id: this.id, deps, options, pool, held: this.held, health, served, wake });
+    const runTimes = new RunTimes();
+    this.claiming = new Claiming({ id: this.id, deps, options, pool, held: this.held, health, served, wake, runTimes });
     this.cancels = new HeldCancels({ db, clock, log, health, pool, held: this.held });
-    this.outcomes = new Outcomes({ deps, options, pool, live: this.live, cancels: this.cancels, stopping: () => this.stopping });
+    this.outcomes = new Outcomes({ deps, options, pool, live: this.live, cancels: this.cancels, stopping: () => this.stopping, runTimes });
     this.housekeeping = new Housekeeping(deps, health, served);
     this.uncountThreads = deps.metrics?.countThreads(() => ({ pool: 'executor', busy: pool.busy, size: pool.size })) ?? (() => undefined);
   }

@@ -15,6 +15,7 @@ import type { EntryOutcome, RunFacts, RunTiming } from './messages.js';
 import { observeOutcome } from './observe.js';
 import type { EngineDeps, EngineOptions } from './options.js';
 import type { BatchReport, WorkerPool } from './pool.js';
+import type { RunTimes } from './sharing.js';
 import { emptySummary, type PassSummary } from './summary.js';
 
 /** Claims of one entry after which it is given up (its runs keep ending without a result: executors die). */
@@ -28,6 +29,8 @@ export interface OutcomesParts {
   cancels: HeldCancels;
   /** True once the engine stops: a worker that exits then was stopped with it, and its entry is handed back. */
   stopping(): boolean;
+  /** Where each run's time is noted (how the next claims are shared among workers). */
+  runTimes: RunTimes;
 }
 
 export class Outcomes {
@@ -66,11 +69,15 @@ export class Outcomes {
     const interrupted: ClaimedOperation[] = [];
     for (const o of report.outcomes) {
       settled.add(o.id);
-      await this.record(byId.get(o.id)!, o, unstarted, interrupted);
+      const entry = byId.get(o.id)!;
+      if ('ms' in o && o.ms !== undefined) this.o.runTimes.note(entry.operation, o.ms);
+      await this.record(entry, o, unstarted, interrupted);
     }
     if (report.death) {
       const culprit = report.runningIndex === undefined ? undefined : batch[report.runningIndex];
       const { reason, detail } = report.death;
+      // It ran out of time: its next entries are spread, not queued behind one another.
+      if (culprit && reason === 'timeout') this.o.runTimes.note(culprit.operation, this.o.options.timeoutSeconds * 1000);
       for (const e of batch) {
         if (settled.has(e.operationTrackingID)) continue;
         if (e === culprit) {
