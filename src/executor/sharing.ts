@@ -2,7 +2,7 @@
 // costs its worker a transaction and the main thread a message each way, whatever its size, so entries spread
 // one or two a worker under a steady trickle of submits (a claim finds what came since the last one) cost
 // far more than the operations themselves: on SQLite, where workers' transactions take turns anyway,
-// sustained deferred creates went from ~2,000 to ~2,700 runs/s once packed (BENCHMARKS.md). So a claim goes
+// sustained deferred creates went from 1,900-2,200 to 2,100-2,500 runs/s (BENCHMARKS.md). So a claim goes
 // to as few workers as can run it within the group-commit window (the time a worker's transaction already
 // keeps taking operations), by the recent run times of its operations; never fewer than its size needs at
 // `claimBatch` a worker. An operation not seen to run yet counts as slow: its entries are spread.
