@@ -36,33 +36,20 @@ async function main() {
   const gw = await startGateway(await dbs.fresh(system, 'callcost'), dbs.dataDir(), extra);
   try {
     const session = await login(gw.url);
-    const created = (await (
-      await fetch(gw.url, {
-        method: 'POST',
-        body: new URLSearchParams({
-          operation: 'create',
-          sessionName: session,
-          elementType: 'Contacts',
-          element: JSON.stringify({ lastname: 'Cost', firstname: 'Call' }),
-        }),
-      })
-    ).json()) as Envelope;
-    if (!created.success) throw new Error(`create failed: ${JSON.stringify(created)}`);
-    const id = created.result.id as string;
-    // WSGATE_BENCH_ROWS=N: the query answers N records (as bench/records.ts's answers 10), the first one created above.
-    for (let more = Number(process.env.WSGATE_BENCH_ROWS ?? 1) - 1; more > 0; more--) {
-      const again = (await (
+    const createContact = async (element: Record<string, string>) => {
+      const created = (await (
         await fetch(gw.url, {
           method: 'POST',
-          body: new URLSearchParams({
-            operation: 'create',
-            sessionName: session,
-            elementType: 'Contacts',
-            element: JSON.stringify({ lastname: 'Cost', firstname: `Call${more}`, email: `call${more}@example.com` }),
-          }),
+          body: new URLSearchParams({ operation: 'create', sessionName: session, elementType: 'Contacts', element: JSON.stringify(element) }),
         })
       ).json()) as Envelope;
-      if (!again.success) throw new Error(`create failed: ${JSON.stringify(again)}`);
+      if (!created.success) throw new Error(`create failed: ${JSON.stringify(created)}`);
+      return created.result.id as string;
+    };
+    const id = await createContact({ lastname: 'Cost', firstname: 'Call' });
+    // WSGATE_BENCH_ROWS=N: the query answers N records (as bench/records.ts's answers 10), the first one created above.
+    for (let more = Number(process.env.WSGATE_BENCH_ROWS ?? 1) - 1; more > 0; more--) {
+      await createContact({ lastname: 'Cost', firstname: `Call${more}`, email: `call${more}@example.com` });
     }
     const params: Record<string, string> = {
       query: { operation, sessionName: session, query: "select * from Contacts where lastname = 'Cost';" },
