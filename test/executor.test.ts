@@ -9,6 +9,7 @@ import { MAX_CLAIMS } from '../src/executor/engine.js';
 import { engineOf } from '../src/runtime.js';
 import { claim, completeMany } from '../src/queue/store.js';
 import { rescueExpiredLeases } from '../src/queue/attempts.js';
+import * as SQL from '../src/db/sql.js';
 
 const NOT_YET = 'Operation not queued or not finished yet';
 const defer = (extra: Record<string, unknown> = {}) => JSON.stringify({ launchfromqueue: 1, queuedelay: 0, ...extra });
@@ -217,6 +218,84 @@ for (const backend of backends) {
         fs.writeFileSync(release, '');
         await engine.close();
       }
+    });
+
+    test('an operation that writes nothing holds no transaction open while it runs; one that writes does', {
+      skip: backend.name === 'sqlite' && "SQLite's transactions begin at once, for their write lock",
+    }, async () => {
+      const dir = tmpDir('exec');
+      const release = path.join(dir, 'release');
+      // The worker's connection (PostgreSQL): sends BEGIN with its transaction's first statement.
+      const workerConnections = () =>
+        gw.rt.db.raw.query<{ state: string; query: string }>(
+          SQL.sql`SELECT state, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND (state = 'idle in transaction' OR query LIKE 'SELECT pg_current_xact_id()%')`,
+        );
+      const engine = engineOf(gw.rt, { concurrency: 1, claimBatch: 1 });
+      try {
+        const waitMarker = path.join(dir, 'wait');
+        const waiting = await queue({ operation: 'wsgatetest_wait', marker: waitMarker, release });
+        let drained = engine.drain();
+        await until('the operation runs', async () => lines(waitMarker).length === 1);
+        // Its batch's first transaction flushed the claim (its connection's last statement); nothing began.
+        await until('the flush answered, no BEGIN after it', async () => (await workerConnections()).some((c) => c.state === 'idle'));
+        assert.deepEqual(
+          (await workerConnections()).map((c) => c.state),
+          ['idle'],
+        );
+        fs.writeFileSync(release, '');
+        assert.equal((await drained).run, 1);
+        assert.deepEqual((await result(waiting)).result, { waited: true });
+
+        fs.rmSync(release);
+        const createMarker = path.join(dir, 'create');
+        const creating = await queue({
+          operation: 'wsgatetest_slowcreate',
+          elementType: 'Contacts',
+          element: '{"lastname":"in-transaction"}',
+          marker: createMarker,
+          release,
+        });
+        drained = engine.drain();
+        await until('the create ran and waits', async () => lines(createMarker).length === 1);
+        await until('its transaction is open', async () => (await workerConnections()).some((c) => c.state === 'idle in transaction'));
+        fs.writeFileSync(release, '');
+        assert.equal((await drained).run, 1);
+        assert.equal((await result(creating)).success, true);
+        assert.equal((await recordsNamed('in-transaction')).length, 1);
+      } finally {
+        fs.writeFileSync(release, '');
+        await engine.close();
+      }
+    });
+
+    test('a batch of operations that wrote nothing, one cancelled from elsewhere before its completion: it ends cancelled, the other done, run once', {
+      skip: backend.name === 'sqlite' && "SQLite's batch holds the write lock while it runs: a mark from elsewhere waits for its commit",
+    }, async () => {
+      const dir = tmpDir('exec');
+      const release = path.join(dir, 'release');
+      const [markerA, markerB] = [path.join(dir, 'a'), path.join(dir, 'b')];
+      const a = await queue({ operation: 'wsgatetest_wait', marker: markerA, release });
+      const b = await queue({ operation: 'wsgatetest_wait', marker: markerB, release });
+      // One batch, one transaction for both (a long group commit): their completions are one statement.
+      const engine = engineOf(gw.rt, { concurrency: 1, claimBatch: 2, groupCommitMs: 600_000 });
+      try {
+        const drained = engine.drain();
+        await until('the first to run', async () => lines(markerA).length === 1);
+        // The mark another process's cancel writes; its notice has not reached this executor (it looks every second).
+        await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queued_operation SET cancel_requested_at = ${gw.rt.services.clock.now()} WHERE id = ${a}`);
+        fs.writeFileSync(release, '');
+        const summary = await drained;
+        assert.deepEqual([summary.done, summary.cancelled, summary.lost], [1, 1, 0], JSON.stringify(summary));
+      } finally {
+        fs.writeFileSync(release, '');
+        await engine.close();
+      }
+      assert.equal((await status(a)).status, 'cancelled');
+      assert.equal((await result(a)).error.code, 'OPERATION_CANCELLED');
+      assert.deepEqual((await result(b)).result, { waited: true });
+      // Their results are one statement of its own, which the mark made miss one: the other stays stored, not run again.
+      assert.equal(lines(markerB).length, 1, 'the other ran once');
     });
 
     test('a claim of operations seen to run quickly goes to as few workers as its size needs; one not seen yet is spread', async () => {

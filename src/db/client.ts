@@ -19,10 +19,20 @@ export type DbTx = Queryable;
 
 export interface TransactionOptions {
   /**
-   * Before BEGIN, the dialect's flushLog (where it has one), sent without waiting for it: fn starts at once,
-   * and its statements reach the database only once every commit before them is on disk.
+   * At the transaction's start, the dialect's flushLog (where it has one), sent without waiting for it: fn
+   * starts at once, and its statements reach the database only once every commit before them is on disk.
    */
   flushFirst?: boolean;
+}
+
+/** What `transaction`'s function is told of its transaction. */
+export interface OpenTransaction {
+  /**
+   * True once a statement was sent in it. PostgreSQL sends BEGIN with the transaction's first statement: one
+   * that sent none has not begun, and ends with neither BEGIN nor COMMIT (its caller may then make its one
+   * write a statement of its own, which commits by itself). Always true on SQLite, whose transactions begin at once.
+   */
+  begun(): boolean;
 }
 
 export interface Database {
@@ -53,7 +63,7 @@ export interface Database {
    * that every statement made meanwhile through `raw` is part of it (an executor's batch: its claim
    * check, the operations and the completions in one transaction).
    */
-  transaction: (<T>(fn: () => Promise<T>, options?: TransactionOptions) => Promise<T>) | null;
+  transaction: (<T>(fn: (tx: OpenTransaction) => Promise<T>, options?: TransactionOptions) => Promise<T>) | null;
   /**
    * PostgreSQL: calls onPayload for each notification on the channel, onError once per lost connection and
    * onBack when it is listening again (see listen.ts). SQLite: null (no other process can notify).

@@ -1,7 +1,7 @@
 // PostgreSQL, when one machine is not enough: a pool of connections, LISTEN/NOTIFY between processes,
 // migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~7 MB a thread).
 import pg from 'pg';
-import type { Database, Db, OpenOptions, TransactionOptions } from './client.js';
+import type { Database, Db, OpenOptions, OpenTransaction, TransactionOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migratePostgresDatabase } from './migrate.js';
 import { postgresql, QUEUE_CHANNEL } from './dialect.js';
@@ -97,7 +97,7 @@ function routeToTransaction(pool: pg.Pool) {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  const transaction = async <T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T> => {
+  const transaction = async <T>(fn: (tx: OpenTransaction) => Promise<T>, options?: TransactionOptions): Promise<T> => {
     if (open) throw new Error('a transaction is open already on this dedicated database');
     const client = await pool.connect();
     let failed: Error | undefined;
@@ -105,28 +105,32 @@ function routeToTransaction(pool: pg.Pool) {
     // ends the thread; the next statement on it fails and the transaction ends as failed.
     const onLost = (error: Error) => (failed ??= error);
     client.on('error', onLost);
-    // BEGIN (after the flush, when asked for) is sent, not awaited: fn starts without waiting a round trip
-    // (an executor's operation starts ~0.5 ms sooner), and its statements follow BEGIN's answer, never
-    // running without it.
-    const ready = (options?.flushFirst ? client.query(postgresql.flushLog!.text) : Promise.resolve()).then(() => client.query('BEGIN'));
-    const tx = (open = inOrder(client, ready));
+    const flushed = options?.flushFirst ? client.query(postgresql.flushLog!.text) : Promise.resolve();
+    flushed.catch(() => undefined); // heard below; not a rejection nobody handles while fn runs
+    // BEGIN goes with the first statement, not before fn: fn starts without waiting a round trip (an
+    // executor's operation starts ~0.5 ms sooner), its statements follow BEGIN's answer and never run without
+    // it, and a transaction in which fn made no statement costs neither BEGIN nor COMMIT.
+    let ready: Promise<unknown> | null = null;
+    const tx = (open = inOrder(client, () => (ready ??= flushed.then(() => client.query('BEGIN')))));
     try {
-      const result = await fn();
+      const result = await fn({ begun: () => ready !== null });
       await tx.settled();
-      await ready;
-      await client.query('COMMIT');
+      await flushed;
+      if (ready) {
+        await ready;
+        await client.query('COMMIT');
+      }
       return result;
     } catch (error) {
       failed = error as Error;
       await tx.settled();
-      await client.query('ROLLBACK').catch(() => undefined);
-      // Whatever fn made of its failed statements, a transaction that never began failed as a whole.
-      throw (
-        (await ready.then(
-          () => null,
-          (notBegun: unknown) => notBegun,
-        )) ?? error
+      if (ready) await client.query('ROLLBACK').catch(() => undefined);
+      // Whatever fn made of its failed statements, a transaction that never began (or whose flush failed) failed as a whole.
+      const notBegun = await Promise.all([flushed, ready]).then(
+        () => null,
+        (e: unknown) => e,
       );
+      throw notBegun ?? error;
     } finally {
       open = null;
       client.off('error', onLost);
@@ -143,14 +147,15 @@ interface InOrder {
 }
 
 /**
- * Statements on `client` one after another, each once `ready` resolved and the one before it answered: a
- * connection runs one statement at a time, and node-postgres deprecates a query made while another runs.
- * Should `ready` fail, none is sent.
+ * Statements on `client` one after another, each once `begin()` (called with the first) resolved and the
+ * one before it answered: a connection runs one statement at a time, and node-postgres deprecates a query
+ * made while another runs. Should `begin()` fail, none is sent.
  */
-function inOrder(client: pg.PoolClient, ready: Promise<unknown>): InOrder {
-  let last: Promise<unknown> = ready.catch(() => undefined);
+function inOrder(client: pg.PoolClient, begin: () => Promise<unknown>): InOrder {
+  let last: Promise<unknown> = Promise.resolve();
   return {
     query(args) {
+      const ready = begin();
       const run = Promise.all([ready, last]).then(() => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
       last = run.catch(() => undefined);
       return run;

@@ -1,6 +1,8 @@
 // Runs a claimed batch in a worker thread, on the worker's dedicated database. The operations' writes and the statement that stores their
 // results commit in one transaction (a run killed midway leaves nothing half-done), and one transaction
 // holds as many operations as finish within a short window (group commit: one COMMIT for many results).
+// When none of them wrote anything, their results are one statement that commits by itself (PostgreSQL
+// then sends neither BEGIN nor COMMIT: a batch of no-ops, or of jobs that call out, costs one round trip).
 // An operation that throws rolls back its transaction: the others of it run again in the next one, and
 // from then on the batch runs one operation per transaction, so a failing batch costs little.
 // Operations marked `external` (job kinds that call out: httpRequest, exec) run before the transaction
@@ -10,7 +12,7 @@
 // runs (ctx.signal; the worker kills its command), and its transaction rolled back; it is stored as
 // cancelled. Should its cancel reach the database before its completion, the fenced completion misses it
 // and the same happens.
-import type { Database } from '../db/client.js';
+import type { Database, OpenTransaction } from '../db/client.js';
 import { isTransientDatabaseError } from '../db/errors.js';
 import { envelopeOfError, success } from '../envelope.js';
 import { WsError } from '../errors.js';
@@ -87,7 +89,10 @@ async function userOf(r: BatchRunner, userId: number): Promise<WsUser | null> {
 
 /** How one transaction of a batch ended: `committed` stored its chunk; every other kind rolled it back. */
 type Step =
-  | { kind: 'committed' }
+  /** `lost` and `cancelled`: completions a statement of their own missed, while it stored the others. */
+  | { kind: 'committed'; lost?: string[]; cancelled?: string[] }
+  /** Nothing was written in the transaction, which sent nothing: the completions are to be stored alone. */
+  | { kind: 'alone'; completions: Completion[] }
   /** An operation threw: a protocol error, an infrastructure failure, or the database failing under it. */
   | { kind: 'threw'; pending: Pending; thrown: unknown }
   /** The run of an entry whose cancel was asked for ended (however it ended). */
@@ -158,8 +163,9 @@ export async function* runBatch(
     const chunk: Pending[] = [];
     let step: Step;
     try {
-      step = await inTransaction(r, () => runChunk(r, todo, chunk, users, oneByOne), !flushed);
+      step = await inTransaction(r, (tx) => runChunk(r, tx, todo, chunk, users, oneByOne), !flushed);
       flushed = true;
+      if (step.kind === 'alone') step = await completeAlone(r, todo[0]!.entry.leaseToken, step.completions);
     } catch (error) {
       // The database failed around the operations (a transaction that cannot start or commit, a lost
       // connection, a conflict): not their fault, so they are handed back to run again.
@@ -170,11 +176,19 @@ export async function* runBatch(
     if (step.kind !== 'committed') r.unseal(chunk.map((p) => p.entry.operationTrackingID));
     switch (step.kind) {
       case 'committed': {
-        yield chunk.map((p) => settledOutcome(p, facts(p)));
-        const ran = new Set(chunk);
-        without((p) => ran.has(p));
+        const lost = new Set(step.lost);
+        const cancelled = new Set(step.cancelled);
+        const stored = chunk.filter((p) => !lost.has(p.entry.operationTrackingID) && !cancelled.has(p.entry.operationTrackingID));
+        const outcomes: EntryOutcome[] = [...stored.map((p) => settledOutcome(p, facts(p))), ...[...lost].map((id): EntryOutcome => ({ id, kind: 'lost' }))];
+        if (outcomes.length > 0) yield outcomes;
+        const ended = new Set(stored);
+        without((p) => ended.has(p) || lost.has(p.entry.operationTrackingID));
+        // Their cancel reached the database first: stored as cancelled by the next transaction.
+        for (const p of todo) if (cancelled.has(p.entry.operationTrackingID)) p.cancelled = true;
         break;
       }
+      case 'alone':
+        throw new Error('unreachable: a chunk to store alone is stored before its step is read');
       case 'leaseLost':
         if (step.lost.length > 0) yield step.lost.map((id) => ({ id, kind: 'lost' }));
         without((p) => step.lost.includes(p.entry.operationTrackingID));
@@ -212,7 +226,14 @@ export async function* runBatch(
  * Runs the pending entries in the open transaction, as many as group commit allows (`chunk` collects
  * them), stores their completions fenced by the batch's lease, and stores the cancelled ones as cancelled.
  */
-async function runChunk(r: BatchRunner, todo: Pending[], chunk: Pending[], users: Map<number, WsUser | null>, oneByOne: boolean): Promise<Step> {
+async function runChunk(
+  r: BatchRunner,
+  tx: OpenTransaction,
+  todo: Pending[],
+  chunk: Pending[],
+  users: Map<number, WsUser | null>,
+  oneByOne: boolean,
+): Promise<Step> {
   const began = Date.now();
   const completions: Completion[] = [];
   const cancelled: Pending[] = [];
@@ -235,6 +256,9 @@ async function runChunk(r: BatchRunner, todo: Pending[], chunk: Pending[], users
     if (typeof ended !== 'string') return ended;
     completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: ended });
   }
+  // Nothing written so far (no operation made a statement; PostgreSQL has not even begun the transaction):
+  // the completions are one statement, which commits by itself, two round trips sooner than BEGIN ... COMMIT.
+  if (!tx.begun() && cancelled.length === 0 && !chunk.some((p) => p.report?.reported)) return { kind: 'alone', completions };
   for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
   // A batch is one claim's: its entries share one lease.
   const leaseToken = todo[0]!.entry.leaseToken;
@@ -258,6 +282,23 @@ async function runChunk(r: BatchRunner, todo: Pending[], chunk: Pending[], users
   // Not stored: its lease was taken over meanwhile.
   for (const p of cancelled) if (!stored.has(p.entry.operationTrackingID)) p.lost = true;
   return { kind: 'committed' };
+}
+
+/**
+ * Stores the completions of a chunk whose transaction wrote nothing, in a statement of their own: it commits
+ * by itself, so unlike in a transaction the ones it stored stay stored when it misses others (their lease
+ * was taken over, or their cancel reached the database first; the caller stores those as cancelled).
+ */
+async function completeAlone(r: BatchRunner, leaseToken: string, completions: Completion[]): Promise<Step> {
+  const ids = completions.map((c) => c.operationTrackingID);
+  const late = r.seal(ids);
+  if (late.length > 0) return { kind: 'leaseLost', lost: [], cancelled: late };
+  const finished = await completeMany(r.db, leaseToken, completions, r.services.clock.now(), r.resultTtlSeconds);
+  const missed = ids.filter((id) => !finished.has(id));
+  if (missed.length === 0) return { kind: 'committed' };
+  r.unseal(missed);
+  const cancelledMeanwhile = new Set(await cancelsRequested(r.db, [leaseToken]));
+  return { kind: 'committed', lost: missed.filter((id) => !cancelledMeanwhile.has(id)), cancelled: missed.filter((id) => cancelledMeanwhile.has(id)) };
 }
 
 /** Runs one operation inside the open transaction: its success envelope, or how its run ended otherwise. */
@@ -301,12 +342,12 @@ class RollBack extends Error {
   }
 }
 
-async function inTransaction(r: BatchRunner, body: () => Promise<Step>, flushFirst: boolean): Promise<Step> {
+async function inTransaction(r: BatchRunner, body: (tx: OpenTransaction) => Promise<Step>, flushFirst: boolean): Promise<Step> {
   try {
     return await r.db.transaction!(
-      async () => {
-        const step = await body();
-        if (step.kind !== 'committed') throw new RollBack(step);
+      async (tx) => {
+        const step = await body(tx);
+        if (step.kind !== 'committed' && step.kind !== 'alone') throw new RollBack(step);
         return step;
       },
       { flushFirst },
