@@ -34,13 +34,17 @@ export interface Dialect {
    */
   claimedIds(select: SQL.Sql): SQL.Sql;
   /**
-   * An extra condition (with its AND) that `column`, the primary key, is one of `keys`, or nothing. PostgreSQL
-   * gets them as one array, whose length its planner sees, and reaches the rows by the primary key whatever
-   * the table's statistics: on a table not analyzed yet (a new database, the first minute of load) its default
-   * estimates took the completion's other conditions for one row and scanned the whole table at every
-   * completion (5 ms each at 20,000 entries). SQLite's planner goes by the primary key already: nothing.
+   * Rows of the entries' table picked by their primary key `column` among `keys`, each with its value from
+   * `values` (same order): `from` (a FROM clause, or nothing), `value` (the row's value) and `where` (the
+   * condition, with its AND). PostgreSQL reads the keys as one array, whose length its planner sees, so it
+   * reaches the rows by the primary key whatever the table's statistics (on a table not analyzed yet its
+   * default estimates took a completion's other conditions for one row and scanned the whole table: 5 ms a
+   * completion at 20,000 entries), and finds each value by its key's position in the array: joined to the
+   * values as a set (a JSON array), its nested loop read the set again for every row, a cost that grows as
+   * the square of a batch (the same time as this at 100 results, 10% more at 1,000: BENCHMARKS.md). SQLite
+   * joins the values as rows of a JSON array, by the primary key.
    */
-  byKeys(column: string, keys: string[]): SQL.Sql;
+  keyedValues(column: string, keys: string[], values: string[]): { from: SQL.Sql; value: SQL.Sql; where: SQL.Sql };
   /**
    * After `FROM ws_queued_operation` in the read of a queue's earliest queued entry: the (state, queue,
    * available_at) index, one descent. SQLite's planner may take another by its statistics (a scan of the
@@ -116,7 +120,14 @@ export const sqlite: Dialect = {
   serializesWrites: true,
   inProcess: true,
   claimedIds: (select) => SQL.sql`id IN (${select})`,
-  byKeys: () => SQL.empty,
+  keyedValues(column, keys, values) {
+    const json = JSON.stringify(keys.map((k, i) => ({ k, val: values[i] })));
+    return {
+      from: SQL.sql`FROM ${sqlite.jsonRows(json, { k: 'text', val: 'text' })}`,
+      value: SQL.raw('v.val'),
+      where: SQL.sql` AND ${SQL.raw(column)} = v.k`,
+    };
+  },
   byDueIndex: SQL.raw(' INDEXED BY ws_queued_operation_state_queue_available_at_idx'),
   entryKeys: null,
   jsonRows: (json, columns, ordinal) => {
@@ -153,7 +164,11 @@ export const postgresql: Dialect = {
   serializesWrites: false,
   inProcess: false,
   claimedIds: (select) => SQL.sql`id = ANY(ARRAY(${select} FOR UPDATE SKIP LOCKED))`,
-  byKeys: (column, keys) => SQL.sql` AND ${SQL.raw(column)} = ANY(${keys}::text[])`,
+  keyedValues: (column, keys, values) => ({
+    from: SQL.empty,
+    value: SQL.sql`(${values}::text[])[array_position(${keys}::text[], ${SQL.raw(column)})]`,
+    where: SQL.sql` AND ${SQL.raw(column)} = ANY(${keys}::text[])`,
+  }),
   byDueIndex: SQL.empty,
   entryKeys: SQL.raw('ws_queued_operation_key'),
   jsonRows: (json, columns, ordinal) => {

@@ -256,10 +256,10 @@ export async function completeMany(
   resultTtlSeconds: number,
 ): Promise<Set<string>> {
   if (completions.length === 0) return new Set();
-  const json = JSON.stringify(completions.map((c) => ({ op_id: c.operationTrackingID, envelope: c.envelope })));
   const expiresAt = new Date(now.getTime() + resultTtlSeconds * 1000);
   const ids = completions.map((c) => c.operationTrackingID);
-  const rows = await db.raw.query<{ id: string }>(completeSql.completeEntries(db.dialect, leaseToken, ids, json, now, expiresAt), {
+  const envelopes = completions.map((c) => c.envelope);
+  const rows = await db.raw.query<{ id: string }>(completeSql.completeEntries(db.dialect, leaseToken, ids, envelopes, now, expiresAt), {
     prepared: await planClass(db.dialect, db.raw),
   });
   return new Set(rows.map((r) => r.id));

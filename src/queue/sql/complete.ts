@@ -18,17 +18,20 @@ export const storeReport = (id: string, leaseToken: string, c: ReportColumns) =>
     WHERE id = ${id} AND lease_token = ${leaseToken}`;
 
 /**
- * `json`: an array of `{"op_id", "envelope"}`, `ids` its op_ids. `state || ''` keeps SQLite from driving the update by the
- * state index (a scan of every running entry per row of the list) instead of by the primary key.
+ * `envelopes[i]` is the envelope of `ids[i]`. `state || ''` keeps SQLite from driving the update by the state
+ * index (a scan of every running entry per row of the list) instead of by the primary key.
  */
-export const completeEntries = (dialect: Dialect, leaseToken: string, ids: string[], json: string, now: Date, resultExpiresAt: Date) => SQL.sql`
+export const completeEntries = (dialect: Dialect, leaseToken: string, ids: string[], envelopes: string[], now: Date, resultExpiresAt: Date) => {
+  const results = dialect.keyedValues('ws_queued_operation.id', ids, envelopes);
+  return SQL.sql`
     UPDATE ws_queued_operation
-    SET state = 'done', result = v.envelope, finished_at = ${now}, lease_token = NULL, params = '{}',
+    SET state = 'done', result = ${results.value}, finished_at = ${now}, lease_token = NULL, params = '{}',
         result_expires_at = ${resultExpiresAt}
-    FROM ${dialect.jsonRows(json, { op_id: 'text', envelope: 'text' })}
-    WHERE ws_queued_operation.id = v.op_id AND ws_queued_operation.lease_token = ${leaseToken}
-      AND (ws_queued_operation.state || '') = 'running' AND ws_queued_operation.cancel_requested_at IS NULL${dialect.byKeys('ws_queued_operation.id', ids)}
+    ${results.from}
+    WHERE ws_queued_operation.lease_token = ${leaseToken}
+      AND (ws_queued_operation.state || '') = 'running' AND ws_queued_operation.cancel_requested_at IS NULL${results.where}
     RETURNING ws_queued_operation.id AS id`;
+};
 
 /** A running entry's report, written outside the batch's transaction while it runs (PostgreSQL, ../live.ts). */
 export const storeLiveReport = (id: string, leaseToken: string, progress: number | null, message: string | null, output: string) => SQL.sql`
