@@ -28,9 +28,9 @@ export interface TransactionOptions {
 /** What `transaction`'s function is told of its transaction. */
 export interface OpenTransaction {
   /**
-   * True once a statement was sent in it. PostgreSQL sends BEGIN with the transaction's first statement: one
-   * that sent none has not begun, and ends with neither BEGIN nor COMMIT (its caller may then make its one
-   * write a statement of its own, which commits by itself). Always true on SQLite, whose transactions begin at once.
+   * True once a statement was made in it. Its first statement begins it (PostgreSQL's BEGIN, SQLite's BEGIN
+   * IMMEDIATE and its write lock): one that made none has not begun, holds no lock and ends with neither
+   * BEGIN nor COMMIT (its caller may then make its one write a statement of its own, which commits by itself).
    */
   begun(): boolean;
 }
@@ -61,7 +61,7 @@ export interface Database {
   /**
    * Databases opened `dedicated` only (null otherwise): runs `fn` in a transaction on the one connection, so
    * that every statement made meanwhile through `raw` is part of it (an executor's batch: its claim
-   * check, the operations and the completions in one transaction).
+   * check, the operations and the completions in one transaction). Its first statement begins it.
    */
   transaction: (<T>(fn: (tx: OpenTransaction) => Promise<T>, options?: TransactionOptions) => Promise<T>) | null;
   /**

@@ -14,6 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type { SqlDriverAdapter, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
+import type { OpenTransaction } from './client.js';
 import { isBusy, SQLITE_STATEMENT_TIMEOUT, transactionTimedOut } from './errors.js';
 
 class Lock {
@@ -69,6 +70,12 @@ export interface SqliteConnection {
    * that each change the queue's table and its indexes write most of those pages once instead of ten times.
    */
   grouped<T>(fn: () => T): Promise<T>;
+  /**
+   * Dedicated connections only: runs `fn` in a transaction that its first statement begins (BEGIN
+   * IMMEDIATE), made through the driver or Prisma; one in which `fn` made none takes no lock and ends with
+   * neither BEGIN nor COMMIT. Rolled back when `fn` throws.
+   */
+  transaction<T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T>;
 }
 
 /** Runs one statement of an open transaction (synchronously, when its turn comes). */
@@ -143,7 +150,20 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
       release();
     }
   };
-  const exclusive = <R>(fn: () => R | Promise<R>): Promise<R> => whenUnlocked(() => attempt(() => timed(fn)), busyTimeoutMs);
+  /** A dedicated connection's open transaction (transaction()): its first statement begins it. */
+  let lazy: { beginning: Promise<void> | null } | null = null;
+  const beginOf = (tx: { beginning: Promise<void> | null }) =>
+    (tx.beginning ??= whenUnlocked(() => void client.prepare('BEGIN IMMEDIATE').run(), busyTimeoutMs));
+  const exclusive = <R>(fn: () => R | Promise<R>): Promise<R> => {
+    const tx = lazy;
+    if (!tx) return whenUnlocked(() => attempt(() => timed(fn)), busyTimeoutMs);
+    return beginOf(tx).then(() => {
+      // SQLite rolls a transaction back by itself on some errors (disk full, I/O): what follows must not
+      // run statement by statement outside it.
+      if (!client.inTransaction) throw new Error('SQLite rolled the transaction back after an earlier error');
+      return whenUnlocked(() => timed(fn), busyTimeoutMs);
+    });
+  };
   const queryRaw = adapter.queryRaw.bind(adapter);
   const executeRaw = adapter.executeRaw.bind(adapter);
   const executeScript = adapter.executeScript.bind(adapter);
@@ -246,6 +266,26 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
       release();
     }
   };
+  const transaction = async <T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T> => {
+    if (!options.dedicated) throw new Error('transaction() is for a dedicated connection');
+    if (lazy) throw new Error('a transaction is open already on this dedicated connection');
+    const tx: { beginning: Promise<void> | null } = { beginning: null };
+    lazy = tx;
+    try {
+      const result = await fn({ begun: () => tx.beginning !== null });
+      if (tx.beginning) {
+        await tx.beginning;
+        if (!client.inTransaction) throw new Error('SQLite rolled the transaction back after an earlier error');
+        // COMMIT can meet a reader's lock in a checkpoint; it fails whole, so it can be retried.
+        await whenUnlocked(() => client.prepare('COMMIT').run(), busyTimeoutMs);
+      }
+      return result;
+    } finally {
+      lazy = null;
+      await tx.beginning?.catch(() => undefined);
+      rollBackIfOpen();
+    }
+  };
   const grouped = options.dedicated
     ? exclusive
     : groupCommit(client, {
@@ -258,7 +298,7 @@ export function prepareSqliteAdapter(adapter: SqlDriverAdapter, options: SqliteC
         rollBackIfOpen,
         busyTimeoutMs,
       });
-  return { adapter, client, exclusive, atomic, grouped };
+  return { adapter, client, exclusive, atomic, transaction, grouped };
 }
 
 interface GroupParts {

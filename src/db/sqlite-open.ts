@@ -3,16 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
-import type { Database, OpenOptions, OpenTransaction } from './client.js';
+import type { Database, OpenOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migrateSqliteFile } from './migrate.js';
 import { sqlite } from './dialect.js';
 import { prepareSqliteAdapter, type SqliteConnection } from './sqlite-connection.js';
 import { DEFAULT_TRANSACTION_MS } from './errors.js';
 import { sqliteRaw, tracedRaw } from './raw.js';
-
-/** A SQLite transaction begins at once (BEGIN IMMEDIATE, for its write lock). */
-const BEGUN: OpenTransaction = { begun: () => true };
 
 export async function openSqlite(file: string, migrations: string, options: OpenOptions): Promise<Database> {
   // Owner-only when wsgate creates the folder: the database holds sessions, results and (encrypted) keys.
@@ -58,7 +55,7 @@ export async function openSqlite(file: string, migrations: string, options: Open
         atomicOptions?.timeoutMs ?? (options.dedicated ? undefined : DEFAULT_TRANSACTION_MS),
       ),
     dialect: sqlite,
-    transaction: options.dedicated ? async (fn) => (await connected()).atomic(() => fn(BEGUN)) : null,
+    transaction: options.dedicated ? async (fn) => (await connected()).transaction(fn) : null,
     listen: () => null,
     poolUse: () => ({ total: connection ? 1 : 0, busy: connection?.client.inTransaction ? 1 : 0, waiting: 0 }),
     close: async () => {

@@ -1,8 +1,9 @@
 // Runs a claimed batch in a worker thread, on the worker's dedicated database. The operations' writes and the statement that stores their
 // results commit in one transaction (a run killed midway leaves nothing half-done), and one transaction
 // holds as many operations as finish within a short window (group commit: one COMMIT for many results).
-// When none of them wrote anything, their results are one statement that commits by itself (PostgreSQL
-// then sends neither BEGIN nor COMMIT: a batch of no-ops, or of jobs that call out, costs one round trip).
+// A transaction begins with its first statement: operations that make none hold no lock while they run
+// (on SQLite, the gateway's writes go on meanwhile), and their results are one statement that commits by
+// itself (on PostgreSQL a batch of them, or of jobs that call out, costs one round trip, not three).
 // An operation that throws rolls back its transaction: the others of it run again in the next one, and
 // from then on the batch runs one operation per transaction, so a failing batch costs little.
 // Operations marked `external` (job kinds that call out: httpRequest, exec) run before the transaction
@@ -256,8 +257,8 @@ async function runChunk(
     if (typeof ended !== 'string') return ended;
     completions.push({ operationTrackingID: p.entry.operationTrackingID, envelope: ended });
   }
-  // Nothing written so far (no operation made a statement; PostgreSQL has not even begun the transaction):
-  // the completions are one statement, which commits by itself, two round trips sooner than BEGIN ... COMMIT.
+  // No operation made a statement, so the transaction has not begun: the completions are one statement,
+  // which commits by itself (on PostgreSQL two round trips sooner than BEGIN ... COMMIT).
   if (!tx.begun() && cancelled.length === 0 && !chunk.some((p) => p.report?.reported)) return { kind: 'alone', completions };
   for (const p of chunk) if (p.report?.reported) await storeReport(r.db, p.entry.operationTrackingID, p.entry.leaseToken, p.report);
   // A batch is one claim's: its entries share one lease.
