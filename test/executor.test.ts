@@ -220,7 +220,7 @@ for (const backend of backends) {
       }
     });
 
-    test('an operation that writes nothing holds no transaction open while it runs; one that writes does', async () => {
+    test('an operation that writes nothing holds no transaction open while it runs (PostgreSQL: one that writes does)', async () => {
       const dir = tmpDir('exec');
       const release = path.join(dir, 'release');
       const postgres = backend.name === 'postgresql';

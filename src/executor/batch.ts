@@ -188,8 +188,6 @@ export async function* runBatch(
         for (const p of todo) if (cancelled.has(p.entry.operationTrackingID)) p.cancelled = true;
         break;
       }
-      case 'alone':
-        throw new Error('unreachable: a chunk to store alone is stored before its step is read');
       case 'leaseLost':
         if (step.lost.length > 0) yield step.lost.map((id) => ({ id, kind: 'lost' }));
         without((p) => step.lost.includes(p.entry.operationTrackingID));
