@@ -52,6 +52,13 @@ export interface Dialect {
    */
   byDueIndex: SQL.Sql;
   /**
+   * After `FROM ws_queued_operation` in a claim's walk of due entries: the claim index, whose order is the
+   * claim's (so the walk stops at its limit). SQLite's planner, given the statistics of a bulk enqueue (one
+   * due and submitted time for all), read every entry of the queue by another index and sorted them, at every
+   * claim: named here; PostgreSQL's planner takes it: nothing.
+   */
+  byClaimIndex: SQL.Sql;
+  /**
    * Where the dashboard's list finds entries newest first, unfiltered or by queue, operation or user: a
    * table of those keys beside the entries (PostgreSQL: each update of an entry would add its keys to every
    * index of the entries' table again, migration 20261206000000_queue_write_costs), or null where the
@@ -129,6 +136,7 @@ export const sqlite: Dialect = {
     };
   },
   byDueIndex: SQL.raw(' INDEXED BY ws_queued_operation_state_queue_available_at_idx'),
+  byClaimIndex: SQL.raw(' INDEXED BY ws_queued_operation_claim_idx'),
   entryKeys: null,
   jsonRows: (json, columns, ordinal) => {
     const items = Object.keys(columns).map((c) => `value ->> '${c}' AS ${c}`);
@@ -170,6 +178,7 @@ export const postgresql: Dialect = {
     where: SQL.sql` AND ${SQL.raw(column)} = ANY(${keys}::text[])`,
   }),
   byDueIndex: SQL.empty,
+  byClaimIndex: SQL.empty,
   entryKeys: SQL.raw('ws_queued_operation_key'),
   jsonRows: (json, columns, ordinal) => {
     const typed = Object.entries(columns).map(([c, type]) => `${c} ${type}`);

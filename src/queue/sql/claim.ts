@@ -37,7 +37,8 @@ const claimUpdate = (leaseToken: string, leaseUntil: Date, now: Date, which: SQL
  * makes PostgreSQL's planner take that index; SQLite's is told, dialect.byDueIndex), evaluated once (PostgreSQL's one-time filter), so a claim that
  * finds nothing reads a few index pages whatever the backlog. (An EXISTS with `available_at <= now` was
  * planned as a sequential scan, and min() on SQLite as a scan of the claim index: the statistics cannot
- * tell that the queue's entries are the ones not due.)
+ * tell that the queue's entries are the ones not due.) The walk itself is of the claim index, in the claim's
+ * order, and stops at the limit (dialect.byClaimIndex).
  */
 export const claimDue = (dialect: Dialect, p: ClaimParams) =>
   claimUpdate(
@@ -45,7 +46,7 @@ export const claimDue = (dialect: Dialect, p: ClaimParams) =>
     p.leaseUntil,
     p.now,
     dialect.claimedIds(SQL.sql`
-  SELECT id FROM ws_queued_operation
+  SELECT id FROM ws_queued_operation${dialect.byClaimIndex}
   WHERE state = 'queued' AND queue = ${p.queue} AND available_at <= ${p.now}
     AND (SELECT available_at FROM ws_queued_operation${dialect.byDueIndex} WHERE queue = ${p.queue} AND state = 'queued' ORDER BY available_at LIMIT 1) <= ${p.now}
   ORDER BY priority DESC, available_at, submitted_at
