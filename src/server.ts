@@ -51,7 +51,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
           log: rt.log,
           operationFiles: () => rt.registry.files,
         });
-  // Call workers start with the first call that needs one (that call waits for the start, untimed, ~0.1-0.3 s):
+  // Call workers start with the first call that needs one (that call waits for the start, untimed, ~0.3 s):
   // a gateway whose clients make no such call does not hold ~19 MB a worker for nothing.
   const dispatcher = observedDispatcher(createDispatcher(rt.db, rt.registry, rt.services, rt.log, calls ?? undefined, rt.health), rt.metrics, rt.registry);
   const uncountCalls = calls ? rt.metrics.countThreads(() => ({ pool: 'calls', busy: calls.load.busy, size: calls.load.size })) : () => undefined;

@@ -1,8 +1,9 @@
 // The gateway's call workers: synchronous calls of operations whose work grows with their input (a query
 // that scans, a mass operation) and own operations run here, one call per worker at a time, so that the
-// event loop keeps answering everyone else. Calls beyond the free workers wait in line (up to a bound); a
-// call that outlives its time is stopped with its worker, answered TIMEOUT, and the worker replaced; so is
-// one that outgrows the worker's memory or kills its thread.
+// event loop keeps answering everyone else. A worker starts when a call finds none free (that call waits for
+// it, untimed). Calls beyond the workers wait in line (up to a bound); a call that outlives its time is
+// stopped with its worker, answered TIMEOUT, and the worker replaced; so is one that outgrows the worker's
+// memory or kills its thread.
 //
 // When every worker is busy, one more call may be sent ahead to a worker whose current call is of an
 // operation that runs quickly (under WSGATE_CALL_AHEAD_MS, 2, from its recent runs): it waits in the worker's port and starts
@@ -121,7 +122,7 @@ export class CallPool {
     return { busy, waiting: this.waiting.length + ahead, size: this.o.size };
   }
 
-  /** Starts every worker and waits until they are ready (the server does, before it listens). */
+  /** Starts every worker and waits until they are ready (the server does not: a worker starts with the first call that needs one). */
   async warm(): Promise<void> {
     while (this.slots.size < this.o.size) this.spawn();
     await Promise.all([...this.slots].map((s) => s.ready.catch(() => undefined)));
