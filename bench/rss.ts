@@ -163,9 +163,13 @@ async function measure(cli: string, system: 'sqlite' | 'postgresql', workers: nu
     }
     return sample;
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    // A serve that could not start has exited already: its 'exit' was emitted, and waiting for it would leave
+    // this run pending (and its folder behind).
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     if (system === 'postgresql') {
       const admin = new pg.Client({ connectionString: values.pg });
       await admin.connect();
