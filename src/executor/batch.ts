@@ -20,9 +20,9 @@ import { WsError } from '../errors.js';
 import { findUserRaw, type WsUser } from '../auth/users.js';
 import type { OperationRegistry } from '../operations/registry.js';
 import type { OperationDefinition, Services } from '../operations/types.js';
-import { completeMany, storeReport, type ClaimedOperation, type Completion } from '../queue/store.js';
+import { completeMany, storeReport, type Completion } from '../queue/store.js';
 import { cancelsRequested, finishCancelled } from '../queue/cancel.js';
-import type { EntryOutcome, RunFacts, RunTiming } from './messages.js';
+import type { EntryOutcome, RunEntry, RunFacts, RunTiming } from './messages.js';
 import { isInfrastructureFailure } from './retry.js';
 import { StoppedForShutdown, type RunReport } from './report.js';
 
@@ -40,7 +40,7 @@ export interface BatchRunner {
   /** The process group an operation started (0: none any more), for the pool to kill with the worker. */
   holdProcessGroup(pgid: number): void;
   /** An own operation's run starts: its ctx.log, ctx.progress and ctx.signal (built-in ones report nothing). */
-  startRun(entry: ClaimedOperation, op: OperationDefinition): RunReport;
+  startRun(entry: RunEntry, op: OperationDefinition): RunReport;
   /** Its owner cancelled this entry (the executor told the worker). */
   isCancelled(operationTrackingID: string): boolean;
   /** The signal of an external operation's run, aborted when its owner cancels it. */
@@ -55,7 +55,7 @@ export interface BatchRunner {
 }
 
 interface Pending {
-  entry: ClaimedOperation;
+  entry: RunEntry;
   index: number;
   /** Decided without running (unknown operation, user gone, or a protocol error from a rolled-back try). */
   answer?: string;
@@ -74,6 +74,9 @@ interface Pending {
 }
 
 const epochMs = () => performance.timeOrigin + performance.now();
+
+/** An entry's parameters, parsed for its run (a batch's parsed parameters do not outlive their runs). */
+const paramsOf = (e: RunEntry) => JSON.parse(e.paramsJson) as Record<string, unknown>;
 
 /** Users looked up by this worker, kept briefly: a queue's entries mostly belong to a few users. */
 const USER_CACHE_MS = 5_000;
@@ -108,11 +111,7 @@ type Step =
  * transaction ends (a worker reports them at once: a worker stopped later keeps what it committed).
  * It throws only when the database fails outside a transaction (looking up the batch's users).
  */
-export async function* runBatch(
-  r: BatchRunner,
-  batch: ClaimedOperation[],
-  log: (error: unknown, entry: ClaimedOperation) => void,
-): AsyncGenerator<EntryOutcome[], void> {
+export async function* runBatch(r: BatchRunner, batch: RunEntry[], log: (error: unknown, entry: RunEntry) => void): AsyncGenerator<EntryOutcome[], void> {
   const users = new Map<number, WsUser | null>();
   let todo: Pending[] = [];
   for (const [index, entry] of batch.entries()) {
@@ -311,13 +310,14 @@ async function runInTransaction(r: BatchRunner, p: Pending, user: WsUser): Promi
   try {
     // The operation runs inside the batch's transaction: what it wants atomic is so already.
     const db = r.db.raw;
-    const result = await op.run({ db, user, services: r.services, atomic: (fn) => fn(db), trackingId: id, hooks: report?.hooks }, p.entry.params);
+    const params = paramsOf(p.entry);
+    const result = await op.run({ db, user, services: r.services, atomic: (fn) => fn(db), trackingId: id, hooks: report?.hooks }, params);
     // Post event scripts change the result; queued ones are queued in this transaction (events-hooks.ts).
     const { events, modules } = r.services;
-    const { envelope } = await events.settle(events.plan(op, p.entry.params, modules), {
+    const { envelope } = await events.settle(events.plan(op, params, modules), {
       op,
       user,
-      params: p.entry.params,
+      params,
       envelope: success(result),
       db,
       dialect: r.db.dialect,
@@ -329,6 +329,8 @@ async function runInTransaction(r: BatchRunner, p: Pending, user: WsUser): Promi
     return thrown instanceof StoppedForShutdown ? { kind: 'stopped', pending: p } : { kind: 'threw', pending: p, thrown };
   } finally {
     report?.end();
+    // Only what the run reported is kept to be stored: a report kept for nothing would live to the batch's end.
+    if (report && !report.reported) p.report = undefined;
     r.running(-1);
     p.timing = { startedAt, ms: epochMs() - startedAt };
   }
@@ -374,7 +376,7 @@ function unfinished(p: Pending, started: boolean, why: unknown): EntryOutcome {
 }
 
 /** An attempt that failed for an infrastructure reason: the main thread retries it or moves it to the failed store. */
-function infraFailureOf(p: Pending, thrown: unknown, log: (error: unknown, entry: ClaimedOperation) => void, facts: RunTiming & RunFacts = {}): EntryOutcome {
+function infraFailureOf(p: Pending, thrown: unknown, log: (error: unknown, entry: RunEntry) => void, facts: RunTiming & RunFacts = {}): EntryOutcome {
   if (!(thrown instanceof WsError)) log(thrown, p.entry);
   const e = envelopeOfError(thrown) as { error: { code: string; message: string } };
   return { id: p.entry.operationTrackingID, kind: 'infraFailure', code: e.error.code, message: e.error.message, ...facts };
@@ -387,7 +389,7 @@ const answerOf = (error: unknown) => JSON.stringify(envelopeOfError(error));
  * pending entry's answer, stored by the next transaction. When it failed for an infrastructure reason,
  * that attempt's outcome (failed here); null otherwise.
  */
-async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error: unknown, entry: ClaimedOperation) => void): Promise<EntryOutcome | null> {
+async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error: unknown, entry: RunEntry) => void): Promise<EntryOutcome | null> {
   const op = r.registry.get(p.entry.operation)!;
   const db = r.db.raw;
   r.running(p.index);
@@ -402,7 +404,7 @@ async function runExternal(r: BatchRunner, p: Pending, user: WsUser, log: (error
         holdProcessGroup: r.holdProcessGroup,
         signal: r.externalSignal(p.entry.operationTrackingID),
       },
-      p.entry.params,
+      paramsOf(p.entry),
     );
     p.answer = JSON.stringify(success(result));
     p.ran = true;

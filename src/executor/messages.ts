@@ -30,8 +30,22 @@ export type EntryOutcome =
   /** Not finished here (the database failed around it, or the worker was told to stop): to be handed back. */
   | { id: string; kind: 'unfinished'; started: boolean; why: string };
 
+/**
+ * What a worker needs of a claimed entry to run it; the main thread keeps the rest (attempts, errors, times).
+ * Each field copied to the worker lives in its heap for the whole batch.
+ */
+export type RunEntry = Pick<ClaimedOperation, 'operationTrackingID' | 'operation' | 'paramsJson' | 'userId' | 'leaseToken'>;
+
+export const runEntryOf = (e: ClaimedOperation): RunEntry => ({
+  operationTrackingID: e.operationTrackingID,
+  operation: e.operation,
+  paramsJson: e.paramsJson,
+  userId: e.userId,
+  leaseToken: e.leaseToken,
+});
+
 export type ToWorker =
-  | { type: 'run'; batch: ClaimedOperation[] }
+  | { type: 'run'; batch: RunEntry[] }
   /** Its owner cancelled this entry of the batch: stop it if it runs, skip it if it has not started. */
   | { type: 'cancel'; id: string }
   | { type: 'wind-down' }

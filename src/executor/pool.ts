@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../worker-limits.js';
 import type { Logger } from 'pino';
 import type { ClaimedOperation } from '../queue/store.js';
-import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, RUNNING_SLOTS, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
+import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, RUNNING_SLOTS, runEntryOf, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
 import type { WorkerData } from './worker.js';
 import type { ExecutionPolicy } from '../operations/types.js';
 import type { ReportDelta } from './report.js';
@@ -128,7 +128,7 @@ export class WorkerPool {
     const report = new Promise<BatchReport>((done) => (slot.batch = { entries, outcomes: [], done }));
     try {
       await slot.ready;
-      slot.worker.postMessage({ type: 'run', batch: entries } satisfies ToWorker);
+      slot.worker.postMessage({ type: 'run', batch: entries.map(runEntryOf) } satisfies ToWorker);
     } catch {
       // The worker died while starting: its exit settled the batch.
     }

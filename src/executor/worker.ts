@@ -9,11 +9,10 @@ import { createLogger } from '../log.js';
 import { openDatabase } from '../db/client.js';
 import { loadRegistry } from '../operations/registry.js';
 import { servicesOf } from '../services.js';
-import type { ClaimedOperation } from '../queue/store.js';
 import { runBatch } from './batch.js';
 import { findUserRaw } from '../auth/users.js';
 import { loadEvents } from '../operations/own/events-load.js';
-import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, type FromWorker, type ToWorker } from './messages.js';
+import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, type FromWorker, type RunEntry, type ToWorker } from './messages.js';
 import { RunReport } from './report.js';
 import type { ExecutionPolicy } from '../operations/types.js';
 
@@ -36,7 +35,7 @@ const running = new Float64Array(data.running);
 const log = createLogger(data.config.logLevel).child({ worker: true });
 
 let windingDown = false;
-const batches: ClaimedOperation[][] = [];
+const batches: RunEntry[][] = [];
 let wake: (() => void) | null = null;
 let closing = false;
 /** The own operation running now, whose ctx.signal a wind-down or its cancel aborts. */

@@ -50,7 +50,12 @@ export interface AttemptError {
 export interface ClaimedOperation {
   operationTrackingID: string;
   operation: string;
-  params: Record<string, unknown>;
+  /**
+   * Its parameters as stored (JSON text): the worker that runs it parses them as the run starts, so the
+   * executor's main thread neither parses nor copies them as objects, and a batch's parsed parameters live
+   * only as long as their run.
+   */
+  paramsJson: string;
   userId: number;
   /** Claims so far, this one included. */
   attempts: number;
@@ -179,7 +184,7 @@ export type ClaimRow = {
 export const claimedOf = (r: ClaimRow, leaseToken: string): ClaimedOperation => ({
   operationTrackingID: r.id,
   operation: r.operation,
-  params: JSON.parse(r.params) as Record<string, unknown>,
+  paramsJson: r.params,
   userId: Number(r.user_id),
   attempts: Number(r.attempts),
   failures: Number(r.failures),
