@@ -7,7 +7,7 @@ import path from 'node:path';
 import { backends, call, expectCli, login, runCli, runPass, shown, startGateway, until, type Gateway, tmpDir } from './support.js';
 import { MAX_CLAIMS } from '../src/executor/engine.js';
 import { engineOf } from '../src/runtime.js';
-import { claim, completeMany } from '../src/queue/store.js';
+import { claim, completeMany, enqueueMany } from '../src/queue/store.js';
 import { rescueExpiredLeases } from '../src/queue/attempts.js';
 import * as SQL from '../src/db/sql.js';
 
@@ -196,6 +196,21 @@ for (const backend of backends) {
       assert.equal((await status(id)).status, 'done');
       assert.equal((await result(id)).error.code, 'VALIDATION_FAILED');
       assert.equal((await recordsNamed('final')).length, 0, 'its write was rolled back');
+    });
+
+    test('an operation run again after its transaction rolled back gets its parameters as queued, not as its last run left them', async () => {
+      const admin = await gw.rt.db.prisma.user.findUniqueOrThrow({ where: { userName: 'admin' } });
+      const at = new Date(Date.now() - 1_000);
+      const [appended] = await enqueueMany(gw.rt.db, [
+        { operation: 'wsgatetest_append', params: { items: ['queued'], item: 'ran' }, userId: admin.id, submittedAt: at, dueAt: at },
+      ]);
+      const refused = await misbehave('not-a-way', path.join(tmpDir('exec'), 'm'));
+      // One worker, one batch, a group commit window that does not close: both run in one transaction, the
+      // second's protocol error rolls it back, and the first runs again in a transaction of its own.
+      const summary = await runPass(gw.rt, { concurrency: 1, groupCommitMs: 60_000 });
+      assert.deepEqual([summary.run, summary.errors], [2, 1], JSON.stringify(summary));
+      assert.equal((await result(refused)).error.code, 'INVALID_PARAMETER');
+      assert.deepEqual((await result(appended!)).result, { items: ['queued', 'ran'] });
     });
 
     test('a claim is spread over the free workers: four waiting operations run at once on four workers', {
