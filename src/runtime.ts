@@ -146,6 +146,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       db: rt.db,
       config: rt.config,
       clock: rt.services.clock,
+      modules: rt.services.modules.modules,
       log: rt.log,
       health: rt.health,
       metrics: rt.metrics,

@@ -48,6 +48,7 @@ export async function startServer(rt: Runtime): Promise<RunningServer> {
           maxWaiting: CALLS_WAITING_AT_MOST,
           config: rt.config,
           clock: rt.services.clock.shared,
+          modules: rt.services.modules.modules,
           log: rt.log,
           operationFiles: () => rt.registry.files,
         });

@@ -6,17 +6,21 @@ import { loadSecret, PasswordChecker } from './auth/secret.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { SessionCache } from './auth/session-cache.js';
 import type { Services } from './operations/types.js';
-import { loadModules } from './records/modules.js';
+import { loadModules, ModuleRegistry, type ModuleDefinition } from './records/modules.js';
 import { parseDatabaseUrl } from './db/url.js';
 import { dialectOf } from './db/dialect.js';
 import { EventHooks } from './operations/own/events-hooks.js';
 import { compileAllowList } from './outbound/allow.js';
 import { liveStoreOf } from './queue/live.js';
 
-export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs)): Services {
+/**
+ * `modules`: the definitions the main thread loaded and checked (a worker thread's): the same as its, even
+ * should the file change meanwhile, and not checked again.
+ */
+export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs), modules?: ModuleDefinition[]): Services {
   const theClock = clock instanceof Clock ? clock : new Clock(clock);
   return {
-    modules: loadModules(config.modulesFile),
+    modules: modules ? new ModuleRegistry(modules) : loadModules(config.modulesFile),
     secret: loadSecret(config.secret, config.dataDir),
     clock: theClock,
     sessionPolicy: {

@@ -67,7 +67,7 @@ export class Engine {
       now: () => clock.now().getTime(),
       log,
       operationFiles: deps.operationFiles,
-      workerData: { config, clock: clock.shared, resultTtlSeconds: options.resultTtlSeconds, groupCommitMs: options.groupCommitMs },
+      workerData: { config, clock: clock.shared, modules: deps.modules, resultTtlSeconds: options.resultTtlSeconds, groupCommitMs: options.groupCommitMs },
     }));
     this.deliverer = config.callbackSecret
       ? new CallbackDeliverer({

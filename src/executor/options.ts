@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { BackoffPolicy } from '../backoff.js';
 import type { DatabaseHealth } from '../db/health.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { ModuleDefinition } from '../records/modules.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -37,6 +38,8 @@ export interface EngineDeps {
   db: Database;
   config: Config;
   clock: Clock;
+  /** The modules' definitions the process loaded, handed to each worker thread as it starts. */
+  modules: ModuleDefinition[];
   log: Logger;
   /** Shared with the process's requests (runtime.ts); the engine makes its own when not given. */
   health?: DatabaseHealth;

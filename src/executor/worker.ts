@@ -15,10 +15,13 @@ import { loadEvents } from '../operations/own/events-load.js';
 import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, type FromWorker, type RunEntry, type ToWorker } from './messages.js';
 import { RunReport } from './report.js';
 import type { ExecutionPolicy } from '../operations/types.js';
+import type { ModuleDefinition } from '../records/modules.js';
 
 export interface WorkerData {
   config: Config;
   clock: SharedArrayBuffer;
+  /** The modules' definitions the main thread loaded. */
+  modules: ModuleDefinition[];
   running: SharedArrayBuffer;
   resultTtlSeconds: number;
   groupCommitMs: number;
@@ -82,7 +85,7 @@ function cancel(id: string) {
 }
 
 try {
-  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
+  const registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files, inWorker: true });
   const policies: Record<string, ExecutionPolicy> = {};
   for (const op of registry.list) if (op.policy && Object.keys(op.policy).length > 0) policies[op.name.toLowerCase()] = op.policy;
   const timeoutMsOf = (operation: string) => (policies[operation.toLowerCase()]?.timeoutSeconds ?? data.timeoutMs / 1000) * 1000;
@@ -97,7 +100,7 @@ try {
     dedicated: true,
     models: false,
   });
-  const services = servicesOf(data.config, data.clock);
+  const services = servicesOf(data.config, data.clock, data.modules);
   // Which event scripts exist (checked at start by the process that runs this executor).
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   // Connects before the first batch, which would otherwise wait for it.

@@ -4,10 +4,63 @@
 // without a traceparent on the call, wsgate still gives the call a trace id of its own, so that its submit
 // and its run can be found together in the logs. A leaf module, like metrics.ts.
 import { randomFillSync } from 'node:crypto';
-import { context, trace, SpanKind, SpanStatusCode, TraceFlags, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
+import type * as Api from '@opentelemetry/api';
+import type { Span, SpanContext, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
-export { SpanKind, SpanStatusCode };
+/** The API's values of the span kinds and statuses wsgate uses (numbers, as its enums are). */
+export const SpanKind = { SERVER: 1, CLIENT: 2, CONSUMER: 4 } as const;
+export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
+export const SpanStatusCode = { ERROR: 2 } as const;
+const TRACE_FLAGS_NONE = 0;
+
+// Where the API keeps what an SDK registered (its global-utils: one key per major version): until
+// something is there, every span would be a no-op, and the API itself is not loaded. Each thread is an
+// isolate of its own, so an executor's or call's worker thread without an SDK does not hold its 53
+// modules (~3 MB a thread, BENCHMARKS.md).
+const API_KEY = Symbol.for('opentelemetry.js.api.1');
+const requireCjs = createRequire(import.meta.url);
+let loaded: typeof Api | undefined;
+function api(): typeof Api | undefined {
+  if (loaded) return loaded;
+  if ((globalThis as Record<symbol, unknown>)[API_KEY] === undefined) return undefined;
+  return (loaded = requireCjs('@opentelemetry/api') as typeof Api);
+}
+
+/** A span that records nothing, where no SDK is registered (as the API's own non-recording span). */
+class NoopSpan implements Span {
+  spanContext(): SpanContext {
+    return { traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TRACE_FLAGS_NONE };
+  }
+  setAttribute() {
+    return this;
+  }
+  setAttributes() {
+    return this;
+  }
+  addEvent() {
+    return this;
+  }
+  addLink() {
+    return this;
+  }
+  addLinks() {
+    return this;
+  }
+  setStatus() {
+    return this;
+  }
+  updateName() {
+    return this;
+  }
+  end() {}
+  isRecording() {
+    return false;
+  }
+  recordException() {}
+}
+const NOOP_SPAN = new NoopSpan();
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
@@ -25,7 +78,7 @@ export function parseTraceparent(header: string | undefined | null): SpanContext
 
 export const formatTraceparent = (c: SpanContext) => `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 
-export const tracer = (): Tracer => trace.getTracer('wsgate');
+const tracerOf = (otel: typeof Api): Tracer => otel.trace.getTracer('wsgate');
 
 /**
  * Random ids from a pool filled 4 KiB at a time: each call's span needs 24 random bytes, and a call to
@@ -44,22 +97,34 @@ function randomHex(bytes: number): string {
 
 /**
  * Starts a span as a child of `parent` (a remote context from a traceparent, or none), and returns it with
- * the context its children and its stored traceparent use: the span's own when an SDK records it, else one
- * made here (the parent's trace id, or a new one, and a new span id), so a trace id always exists.
+ * the context its children and its stored traceparent use: the span's own when an SDK records it; without
+ * an SDK the parent's (as the API's no-op tracer answers) or, without a parent, a new trace id and span id
+ * made here, so a trace id always exists.
  */
 export function startSpan(
   name: string,
   parent: SpanContext | null,
   options: { kind?: SpanKind; startTime?: number; attributes?: Record<string, string | number> } = {},
-) {
-  const parentContext = parent ? trace.setSpanContext(context.active(), parent) : context.active();
-  const span = tracer().startSpan(name, { kind: options.kind, startTime: options.startTime, attributes: options.attributes }, parentContext);
-  const own = span.spanContext();
-  const spanContext: SpanContext = trace.isSpanContextValid(own)
-    ? own
-    : { traceId: parent?.traceId ?? randomHex(16), spanId: randomHex(8), traceFlags: parent?.traceFlags ?? TraceFlags.NONE };
-  return { span, spanContext };
+): { span: Span; spanContext: SpanContext } {
+  const otel = api();
+  if (otel) {
+    const { context, trace } = otel;
+    const parentContext = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+    const span = tracerOf(otel).startSpan(name, { kind: options.kind, startTime: options.startTime, attributes: options.attributes }, parentContext);
+    const own = span.spanContext();
+    if (trace.isSpanContextValid(own)) return { span, spanContext: own };
+    return { span, spanContext: madeHere(parent) };
+  }
+  // As the API's no-op tracer does: the parent's context continues as it is.
+  return { span: NOOP_SPAN, spanContext: parent ?? madeHere(null) };
 }
+
+/** A span context of the parent's trace (or a new one) with a new span id, where no SDK records the span. */
+const madeHere = (parent: SpanContext | null): SpanContext => ({
+  traceId: parent?.traceId ?? randomHex(16),
+  spanId: randomHex(8),
+  traceFlags: parent?.traceFlags ?? TRACE_FLAGS_NONE,
+});
 
 /** Ends a span, marking it failed when `error` is given. */
 export function endSpan(span: Span, error?: string, endTime?: number): void {
@@ -71,8 +136,10 @@ export function endSpan(span: Span, error?: string, endTime?: number): void {
  * Runs `fn` with `spanContext` as the active span, so that spans made meanwhile (database statements) are
  * its children. Only where the deployer registered an SDK's context manager; otherwise it just runs `fn`.
  */
-export const withSpanContext = <T>(spanContext: SpanContext, fn: () => Promise<T>): Promise<T> =>
-  context.with(trace.setSpanContext(context.active(), spanContext), fn);
+export function withSpanContext<T>(spanContext: SpanContext, fn: () => Promise<T>): Promise<T> {
+  const otel = api();
+  return otel ? otel.context.with(otel.trace.setSpanContext(otel.context.active(), spanContext), fn) : fn();
+}
 
 /** `log` with the trace id of `traceparent` (pino child field `traceId`), or `log` itself without one. */
 export function tracedLog(log: Logger, traceparent: string | null | undefined): Logger {
@@ -82,7 +149,9 @@ export function tracedLog(log: Logger, traceparent: string | null | undefined): 
 
 /** Runs `fn` in a span named `name` under the active context (a database statement, say). */
 export async function inSpan<T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
-  const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes });
+  const otel = api();
+  if (!otel) return fn();
+  const span = tracerOf(otel).startSpan(name, { kind: SpanKind.CLIENT, attributes });
   try {
     return await fn();
   } catch (error) {

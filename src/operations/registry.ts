@@ -115,16 +115,17 @@ export function createRegistry(options: { own?: OperationDefinition[] }): Operat
 
 /**
  * The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws);
- * `files`: only these of it (a worker thread loads the files its main thread accepted).
+ * `files`: only these of it, `inWorker`: their parameter schemas compiled on first use (a worker thread
+ * loads the files its main thread accepted and checked).
  */
-export async function loadRegistry(options: { operationsDir: string; files?: string[] }): Promise<OperationRegistry> {
+export async function loadRegistry(options: { operationsDir: string; files?: string[]; inWorker?: boolean }): Promise<OperationRegistry> {
   let registry: OperationRegistry | undefined;
   // ctx.api.call finds operations in the registry built here, own ones included.
   const own = await loadOwnOperations(
     options.operationsDir,
     operations.map((o) => o.name),
     (name) => registry?.get(name),
-    options.files,
+    { only: options.files, compileOnUse: options.inWorker },
   );
   registry = createRegistry({ own });
   return registry;

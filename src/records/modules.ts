@@ -1,6 +1,6 @@
 // Modules (entity types) and their fields, read from the modules file and checked when loaded.
 import fs from 'node:fs';
-import { Ajv } from 'ajv';
+import { newAjv } from '../ajv.js';
 
 export const FIELD_TYPES = ['string', 'text', 'email', 'phone', 'url', 'integer', 'decimal', 'boolean', 'date', 'datetime', 'picklist', 'reference'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -133,7 +133,7 @@ export class ModuleRegistry {
 
 export function loadModules(file: string): ModuleRegistry {
   const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const validate = new Ajv({ allErrors: true }).compile(fileSchema);
+  const validate = newAjv({ allErrors: true }).compile(fileSchema);
   if (!validate(parsed)) {
     throw new Error(`${file}: ${validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
   }

@@ -1,10 +1,13 @@
 // Checks an element (the field values a client sends) against its module with ajv, and normalizes the
 // values to the strings coreBOS answers with.
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { newAjv } from '../ajv.js';
 import { WsError } from '../errors.js';
 import { SYSTEM_FIELDS, type FieldDefinition, type ModuleDefinition } from './modules.js';
 
-const ajv = new Ajv({ allErrors: true });
+// The schemas are made here from module definitions already checked (modules.ts): not checked again
+// against the meta-schema, whose compilation would cost each thread more than the modules' own schemas.
+let ajv: Ajv | undefined;
 
 const orEmpty = (schema: object) => ({ anyOf: [{ const: '' }, schema] });
 const numeric = (pattern: string, number: object) => ({
@@ -54,6 +57,7 @@ const validators = new WeakMap<ModuleDefinition, ValidateFunction>();
 function validatorFor(module: ModuleDefinition): ValidateFunction {
   let v = validators.get(module);
   if (!v) {
+    ajv ??= newAjv({ allErrors: true, validateSchema: false });
     v = ajv.compile({
       type: 'object',
       properties: Object.fromEntries(module.fields.map((f) => [f.name, fieldSchema(f)])),

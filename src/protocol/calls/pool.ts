@@ -18,6 +18,7 @@ import { databaseUnavailable, WsError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import type { FromCallWorker, IsolatedCall, ToCallWorker } from './messages.js';
 import type { CallWorkerData } from './worker.js';
+import type { ModuleDefinition } from '../../records/modules.js';
 
 export interface CallPoolOptions {
   size: number;
@@ -29,6 +30,8 @@ export interface CallPoolOptions {
   maxWaiting: number;
   config: Config;
   clock: SharedArrayBuffer;
+  /** The modules' definitions, handed to each worker as it starts. */
+  modules: ModuleDefinition[];
   log: Logger;
   /** The own operations' files in force: a worker loads these as it starts. */
   operationFiles?: () => string[];
@@ -247,7 +250,7 @@ export class CallPool {
 
   private spawn(): Slot {
     const worker = new Worker(workerUrl, {
-      workerData: { config: this.o.config, clock: this.o.clock, files: this.o.operationFiles?.() } satisfies CallWorkerData,
+      workerData: { config: this.o.config, clock: this.o.clock, modules: this.o.modules, files: this.o.operationFiles?.() } satisfies CallWorkerData,
       resourceLimits: workerResourceLimits(this.o.memoryMb),
     });
     let readyResolve!: () => void;

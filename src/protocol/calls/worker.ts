@@ -16,10 +16,13 @@ import { databaseUnavailability, knownDatabaseFailure } from '../../db/errors.js
 import { createRunner } from '../run.js';
 import { loadEvents } from '../../operations/own/events-load.js';
 import type { FromCallWorker, ToCallWorker } from './messages.js';
+import type { ModuleDefinition } from '../../records/modules.js';
 
 export interface CallWorkerData {
   config: Config;
   clock: SharedArrayBuffer;
+  /** The modules' definitions the main thread loaded. */
+  modules: ModuleDefinition[];
   /** The own operations' files the main thread accepted (all of the folder when absent). */
   files?: string[];
 }
@@ -38,8 +41,8 @@ try {
     poolSize: 2,
     models: false,
   });
-  const services = servicesOf(data.config, data.clock);
-  let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files });
+  const services = servicesOf(data.config, data.clock, data.modules);
+  let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files, inWorker: true });
   // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   const runner = createRunner(db, services, log, data.config.callTimeoutSeconds * 1000);
@@ -67,7 +70,7 @@ try {
     if (m.type === 'reload') {
       // A call running now keeps the operation it looked up; the next call gets the new set.
       try {
-        registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: m.files });
+        registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: m.files, inWorker: true });
       } catch (error) {
         log.error({ reason: (error as Error).message }, 'call worker kept its operations: the reload failed');
       }
