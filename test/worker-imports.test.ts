@@ -1,5 +1,6 @@
 // What a worker thread does not load until it needs it (issue 13, memory): @opentelemetry/api without an SDK
-// registered in the thread, and ajv before an operation's parameters or a record are checked there. Each
+// registered in the thread, ajv before an operation's parameters or a record are checked there, node-cron,
+// and what httpRequest and exec use before they run. Each
 // worker below watches every script its isolate compiles (the inspector's Debugger.scriptParsed: ES modules
 // and CommonJS alike) while it sets up as the executor's and call workers do.
 import { describe, test } from 'node:test';
@@ -55,15 +56,14 @@ describe('what a worker thread loads', () => {
     assert.deepEqual(of(scripts, '@opentelemetry'), []);
   });
 
-  test("the registry and services as a worker sets them up load no ajv; an operation's first check does, and checks", async () => {
-    const env = testEnv(await backends[0]!.freshUrl());
-    const modules = loadModules(loadConfig(env).modulesFile).modules;
+  test("the registry and services as a worker sets them up load no ajv, node-cron, http or child_process; an operation's first check loads ajv, and checks", async () => {
+    const config = loadConfig(testEnv(await backends[0]!.freshUrl()));
+    const modules = loadModules(config.modulesFile).modules;
     const { reply, scripts } = await watched(
-      `const { loadConfig } = await import(${src('config.js')});
-       const { loadRegistry } = await import(${src('operations/registry.js')});
+      `const { loadRegistry } = await import(${src('operations/registry.js')});
        const { servicesOf } = await import(${src('services.js')});
        const { validateElement } = await import(${src('records/validate.js')});
-       const config = loadConfig(workerData.env);
+       const { config } = workerData;
        const registry = await loadRegistry({ operationsDir: config.operationsDir, inWorker: true });
        const services = servicesOf(config, undefined, workerData.modules);
        mark('setUp');
@@ -84,11 +84,13 @@ describe('what a worker thread loads', () => {
          invalid = error.code;
        }
        return { modules: services.modules.modules.length, refused, invalid };`,
-      { env, modules },
+      { config, modules },
     );
     const phases = reply.phases as Record<string, number>;
     assert.equal(reply.modules, modules.length, "the main thread's definitions");
-    assert.deepEqual(of(scripts.slice(0, phases.setUp), '/ajv/'), [], 'nothing of ajv while setting up');
+    const setUp = scripts.slice(0, phases.setUp);
+    assert.ok(of(setUp, 'operations/registry.js').length > 0, 'the registry was watched');
+    for (const what of ['/ajv/', '/node-cron/', 'node:https', 'node:child_process', '@opentelemetry']) assert.deepEqual(of(setUp, what), [], what);
     assert.ok(of(scripts.slice(phases.setUp, phases.ownChecked), '/ajv/').length > 0, "loaded by the operation's first check");
     assert.match(String(reply.refused), /^INVALID_PARAMETER: greet: parameter times must be integer/);
     assert.equal(reply.invalid, 'VALIDATION_FAILED', 'records are checked too');

@@ -4,7 +4,7 @@
 // stderr (each cut at WSGATE_EXEC_MAX_OUTPUT_BYTES); a non-zero exit is a failed attempt (EXEC_FAILED, tried
 // again per --tries). The group is killed at the command's timeout, when the command exits (nothing it
 // started outlives it), and with its worker (the executor's timeout, a shutdown). Always deferred.
-import { spawn } from 'node:child_process';
+import type { ChildProcess, spawn as Spawn } from 'node:child_process';
 import { WsError } from '../errors.js';
 import type { OperationContext, OperationDefinition, Params } from '../operations/types.js';
 import { allowedCommand, type ExecCommand } from './execAllow.js';
@@ -66,7 +66,7 @@ function killGroup(pid: number) {
   }
 }
 
-const spawnCommand = (command: ExecCommand, args: string[]) =>
+const spawnCommand = (spawn: typeof Spawn, command: ExecCommand, args: string[]) =>
   spawn(command.executable, [...command.args, ...args], {
     cwd: command.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...command.env },
@@ -93,6 +93,8 @@ export const exec: OperationDefinition = {
   },
   async run(ctx, p) {
     const { name, command, args } = jobOf(ctx, p);
+    // Imported by the first command: a worker thread that runs none does not hold node:child_process.
+    const { spawn } = await import('node:child_process');
     if (ctx.signal?.aborted) throw new WsError('OPERATION_CANCELLED', `exec: ${name} was cancelled before it started`);
     const max = ctx.services.jobs.execMaxOutputBytes;
     const stdout = capture(max);
@@ -100,9 +102,9 @@ export const exec: OperationDefinition = {
     // The command may run (and be seen running) before spawn returns its pid: meanwhile the executor knows a
     // group is being started (-1) and, should it stop this worker then, waits for the pid rather than miss it.
     ctx.holdProcessGroup?.(-1);
-    let child: ReturnType<typeof spawn>;
+    let child: ChildProcess;
     try {
-      child = spawnCommand(command, args);
+      child = spawnCommand(spawn, command, args);
     } catch (error) {
       ctx.holdProcessGroup?.(0);
       throw new WsError('EXEC_FAILED', `exec: ${name} could not start (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);

@@ -5,7 +5,6 @@
 // minute has no place in a synchronous answer. Off until WSGATE_HTTP_ALLOW lists hosts (src/outbound).
 import { WsError } from '../errors.js';
 import { checkOutboundUrl } from '../outbound/url.js';
-import { OutboundFailed, OutboundRefused, OutboundTimeout, send, TooManyRedirects } from '../outbound/send.js';
 import type { OperationContext, OperationDefinition, Params } from '../operations/types.js';
 
 export const JOB_ID_PLACEHOLDER = '__JOBID__';
@@ -137,6 +136,8 @@ export const httpRequest: OperationDefinition = {
     const job = jobOf(ctx, p);
     const { url, headers, body } = requestOf(job, ctx.trackingId ?? '');
     const allow = ctx.services.jobs.httpAllow;
+    // Imported when a request is first made: a worker thread that sends none does not hold node:http and https.
+    const { OutboundFailed, OutboundRefused, OutboundTimeout, send, TooManyRedirects } = await import('../outbound/send.js');
     try {
       const answer = await send({
         url,

@@ -6,7 +6,7 @@
 // through a temporary file and a rename, so a reader never sees half of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import cron from 'node-cron';
+import { cron } from '../cron.js';
 import { isQueueName } from '../config.js';
 
 export type MissedPolicy = 'skip' | 'catch-up';
@@ -61,7 +61,7 @@ export function checkEntry(raw: unknown, where = 'schedule'): ScheduleEntry {
   if (typeof e.name !== 'string' || !NAME.test(e.name)) throw fail('name must be 1 to 64 letters, digits or _ . -');
   where = `schedule ${e.name}`;
   const at = (why: string) => new ScheduleFileError(`${where}: ${why}`);
-  if (typeof e.cron !== 'string' || !cron.validate(e.cron))
+  if (typeof e.cron !== 'string' || !cron().validate(e.cron))
     throw at(`cron ${JSON.stringify(e.cron)} is not a cron expression (five fields, or six with seconds first)`);
   const timezone = e.timezone ?? 'UTC';
   if (typeof timezone !== 'string' || !validTimeZone(timezone))

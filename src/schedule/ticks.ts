@@ -1,7 +1,7 @@
 // The times a cron expression names, between two instants, in its time zone. node-cron answers whether
 // an instant matches (its own parser, time zones included); the walk steps a minute at a time (a second
 // for six-field expressions) and is bounded, so a schedule left alone for months costs a bounded scan.
-import cron from 'node-cron';
+import { cron } from '../cron.js';
 
 /** How far back missed ticks are looked for, and how far ahead the next one. */
 export const SCAN_WINDOW_MS = 31 * 24 * 3600 * 1000;
@@ -14,7 +14,7 @@ export interface Ticker {
 }
 
 export function tickerOf(expression: string, timezone: string): Ticker {
-  const task = cron.createTask(expression, () => undefined, { timezone });
+  const task = cron().createTask(expression, () => undefined, { timezone });
   const stepMs = expression.trim().split(/\s+/).length === 6 ? 1_000 : 60_000;
   const floor = (ms: number) => Math.floor(ms / stepMs) * stepMs;
   return {

@@ -1,7 +1,7 @@
 // The kinds of value a setting takes: each parses the text of an environment variable (or of its CLI flag),
 // says in a few words what it accepts, and shows a parsed value as it would be written.
 import path from 'node:path';
-import cron from 'node-cron';
+import { cron } from '../cron.js';
 import { parseBackoff, type BackoffPolicy } from '../backoff.js';
 import { parseAllowList } from '../outbound/allow.js';
 
@@ -74,7 +74,7 @@ export const byteSize = kind('bytes, or a size such as 512kb or 1mb', (t) => {
 
 /** A node-cron expression (seconds first when it has six fields), or `off`. */
 export const cronOrOff = kind('a node-cron expression (six fields with seconds first, or five) or off', (t) => {
-  if (t !== 'off' && !cron.validate(t)) throw expected('a node-cron expression (six fields with seconds first, or five) or off');
+  if (t !== 'off' && !cron().validate(t)) throw expected('a node-cron expression (six fields with seconds first, or five) or off');
   return t;
 });
 
