@@ -164,7 +164,7 @@ const executor = {
     env: 'WSGATE_WORKER_IDLE_SECONDS',
     kind: kinds.wholeNumber(0),
     default: '0',
-    help: 'Seconds an executor worker thread may stay idle before it ends, all but the last one used (each idle thread holds ~20 MB); they start again when work comes, which the operations waiting for them feel (0.1-2 s a thread). 0: they never end.',
+    help: 'Seconds an executor worker thread may stay idle before it ends, all but the last one used (each idle thread holds ~15 MB); they start again when work comes, which the operations waiting for them feel (0.1-2 s a thread). 0: they never end.',
   }),
   tries: setting({
     env: 'WSGATE_TRIES',

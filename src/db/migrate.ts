@@ -6,7 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { postgresql, sqlite } from './dialect.js';
 
@@ -101,7 +102,9 @@ async function migratePostgres(client: pg.ClientBase, migrations: Migration[]): 
 /** Applies the pending migrations in `dir` to the SQLite file, on a connection of its own. */
 export function migrateSqliteFile(file: string, dir: string, busyTimeoutMs: number): string[] {
   // Migrations run once at start, before anything is served: a synchronous wait for the lock is fine.
-  const db = new BetterSqlite3(file, { timeout: busyTimeoutMs });
+  // Required here, not imported with the module: PostgreSQL's processes and threads do not load it.
+  const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Sqlite(file, { timeout: busyTimeoutMs });
   try {
     db.pragma('journal_mode = WAL');
     return migrateSqlite(db, readMigrations(dir));

@@ -10,7 +10,8 @@
 //   so no other connection can write to that file meanwhile. The report goes to a small side file beside
 //   the database (`<database>-live`, its own lock), which getQueuedOperationStatus reads for running entries.
 // Either way the final report is stored with the entry's result, in the transaction that finishes it.
-import Sqlite from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Sqlite from 'better-sqlite3';
 import { storeLiveReport } from './sql/complete.js';
 import type { Database } from '../db/client.js';
 import { parseDatabaseUrl } from '../db/url.js';
@@ -37,6 +38,9 @@ export interface LiveStore {
 }
 
 const sideFiles = new Map<string, Sqlite.Database | null>();
+// Required with the first side file: a process on PostgreSQL, and each of its worker threads, does not load
+// better-sqlite3 (~2 MB a thread).
+const requireCjs = createRequire(import.meta.url);
 
 /** The SQLite side file, opened once per process; null while it does not exist and `create` is false. */
 function sideFile(file: string, create: boolean): Sqlite.Database | null {
@@ -44,6 +48,7 @@ function sideFile(file: string, create: boolean): Sqlite.Database | null {
   if (known) return known;
   let db: Sqlite.Database;
   try {
+    const Sqlite = requireCjs('better-sqlite3') as typeof import('better-sqlite3');
     db = new Sqlite(`${file}-live`, { fileMustExist: !create });
   } catch {
     return null;
