@@ -53,7 +53,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     statementTimeoutMs: config.statementTimeoutMs,
     models: options.models,
   });
-  const services: Services = servicesOf(config);
+  const services: Services = servicesOf(config, { log });
   const metrics = new Metrics();
   metrics.readQueuesFrom(
     () => queueDepth(db, services.clock.now(), config.queues),

@@ -2,6 +2,7 @@
 // thread and in the executor's worker threads (which share the main thread's clock).
 import { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { Logger } from 'pino';
 import { loadSecret, PasswordChecker } from './auth/secret.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { SessionCache } from './auth/session-cache.js';
@@ -14,10 +15,12 @@ import { compileAllowList } from './outbound/allow.js';
 import { liveStoreOf } from './queue/live.js';
 
 /**
- * `modules`: the definitions the main thread loaded and checked (a worker thread's): the same as its, even
- * should the file change meanwhile, and not checked again.
+ * `clock`: the main thread's, shared (a worker thread's); `modules`: the definitions the main thread loaded
+ * and checked (a worker thread's): the same as its, even should the file change meanwhile, and not checked
+ * again; `log`: the thread's logger.
  */
-export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = new Clock(config.clockOffsetMs), modules?: ModuleDefinition[]): Services {
+export function servicesOf(config: Config, parts: { clock?: Clock | SharedArrayBuffer; modules?: ModuleDefinition[]; log: Logger }): Services {
+  const { clock = new Clock(config.clockOffsetMs), modules, log } = parts;
   const theClock = clock instanceof Clock ? clock : new Clock(clock);
   return {
     modules: modules ? new ModuleRegistry(modules) : loadModules(config.modulesFile),
@@ -55,7 +58,7 @@ export function servicesOf(config: Config, clock: Clock | SharedArrayBuffer = ne
       maxDelaySeconds: config.quotaMaxDelaySeconds,
       priorityCeiling: config.priorityCeiling,
     },
-    events: new EventHooks(config, theClock),
+    events: new EventHooks(config, theClock, log),
     jobs: {
       httpAllow: compileAllowList(config.httpAllow),
       httpMaxBodyBytes: config.httpMaxBodyBytes,

@@ -63,9 +63,12 @@ describe('what a worker thread loads', () => {
       `const { loadRegistry } = await import(${src('operations/registry.js')});
        const { servicesOf } = await import(${src('services.js')});
        const { validateElement } = await import(${src('records/validate.js')});
+       const { threadLogger } = await import(${src('thread-log.js')});
+       const lines = [];
+       const log = threadLogger('info', (line) => lines.push(line), { worker: true });
        const { config } = workerData;
        const registry = await loadRegistry({ operationsDir: config.operationsDir, inWorker: true });
-       const services = servicesOf(config, undefined, workerData.modules);
+       const services = servicesOf(config, { modules: workerData.modules, log });
        mark('setUp');
        const greet = registry.get('greet');
        const user = { isAdmin: true };
@@ -90,7 +93,9 @@ describe('what a worker thread loads', () => {
     assert.equal(reply.modules, modules.length, "the main thread's definitions");
     const setUp = scripts.slice(0, phases.setUp);
     assert.ok(of(setUp, 'operations/registry.js').length > 0, 'the registry was watched');
-    for (const what of ['/ajv/', '/node-cron/', 'node:https', 'node:child_process', '@opentelemetry']) assert.deepEqual(of(setUp, what), [], what);
+    for (const what of ['/ajv/', '/node-cron/', 'node:https', 'node:child_process', '@opentelemetry', '/pino/', '/better-sqlite3/']) {
+      assert.deepEqual(of(setUp, what), [], what);
+    }
     assert.ok(of(scripts.slice(phases.setUp, phases.ownChecked), '/ajv/').length > 0, "loaded by the operation's first check");
     assert.match(String(reply.refused), /^INVALID_PARAMETER: greet: parameter times must be integer/);
     assert.equal(reply.invalid, 'VALIDATION_FAILED', 'records are checked too');

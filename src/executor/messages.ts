@@ -2,6 +2,7 @@
 import type { ClaimedOperation } from '../queue/store.js';
 import type { ExecutionPolicy } from '../operations/types.js';
 import type { ReportDelta } from './report.js';
+import type { LogLine } from '../thread-log.js';
 
 /** When the operation's code started (epoch ms) and how long it ran (ms); absent when it was answered without running. */
 export interface RunTiming {
@@ -69,6 +70,8 @@ export type FromWorker =
   /** Outcomes settled so far (sent after each commit, and at the end of a batch). */
   | { type: 'outcomes'; outcomes: EntryOutcome[] }
   | { type: 'batch-done'; heapUsedMb: number }
+  /** A line of the worker's log, written by the main thread's logger. */
+  | { type: 'log'; line: LogLine }
   | { type: 'closed' };
 
 /**

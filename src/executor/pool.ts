@@ -4,6 +4,7 @@
 // that outgrows its memory; `process.exit` in operation code ends only its thread. Every such death settles
 // the batch with what the worker had reported, the entry that was running, and the reason, so that nothing
 // is left "running".
+import { writeLogLine } from '../thread-log.js';
 import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../worker-limits.js';
 import type { Logger } from 'pino';
@@ -249,6 +250,7 @@ export class WorkerPool {
         slot.answers?.get(m.id)?.(m.accepted);
         slot.answers?.delete(m.id);
       } else if (m.type === 'report') this.o.onReport?.(m.id, m.delta);
+      else if (m.type === 'log') writeLogLine(this.o.log, m.line);
       else if (m.type === 'outcomes') slot.batch?.outcomes.push(...m.outcomes);
       else if (m.type === 'batch-done') {
         const b = slot.batch;

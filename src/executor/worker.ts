@@ -5,7 +5,7 @@ import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { packageRoot, type Config } from '../config.js';
-import { createLogger } from '../log.js';
+import { threadLogger } from '../thread-log.js';
 import { openDatabase } from '../db/client.js';
 import { loadRegistry } from '../operations/registry.js';
 import { servicesOf } from '../services.js';
@@ -35,7 +35,7 @@ const data = workerData as WorkerData;
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 const running = new Float64Array(data.running);
-const log = createLogger(data.config.logLevel).child({ worker: true });
+const log = threadLogger(data.config.logLevel, (line) => send({ type: 'log', line }), { worker: true });
 
 let windingDown = false;
 const batches: RunEntry[][] = [];
@@ -100,7 +100,7 @@ try {
     dedicated: true,
     models: false,
   });
-  const services = servicesOf(data.config, data.clock, data.modules);
+  const services = servicesOf(data.config, { clock: data.clock, modules: data.modules, log });
   // Which event scripts exist (checked at start by the process that runs this executor).
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   // Connects before the first batch, which would otherwise wait for it.

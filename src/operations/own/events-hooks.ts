@@ -4,7 +4,6 @@
 // without scripts costs one map lookup, and no event worker starts until a script runs.
 import { isMainThread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { createLogger } from '../../log.js';
 import { settings, type Config, type Setting } from '../../config.js';
 import type { Clock } from '../../clock.js';
 import type { DbTx } from '../../db/client.js';
@@ -72,6 +71,7 @@ export class EventHooks {
   constructor(
     private readonly config: Config,
     private readonly clock: Clock,
+    private readonly threadLog: Logger,
   ) {
     this.environment = publicSettings(config);
   }
@@ -91,7 +91,7 @@ export class EventHooks {
   }
 
   get log(): Logger {
-    return (this.logger ??= createLogger(this.config.logLevel).child({ events: true }));
+    return (this.logger ??= this.threadLog.child({ events: true }));
   }
 
   /** The call's parameters after its pre scripts (unchanged without any); an OperationError rejects the call. */

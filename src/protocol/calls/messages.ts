@@ -3,6 +3,7 @@ import type { WsUser } from '../../auth/users.js';
 import type { Envelope } from '../../envelope.js';
 import type { Params } from '../../operations/types.js';
 import type { CbwsOptions } from '../cbwsOptions.js';
+import type { LogLine } from '../../thread-log.js';
 
 /** A synchronous call after its session check: the operation runs in the worker as `user`. */
 export interface IsolatedCall {
@@ -28,5 +29,7 @@ export type FromCallWorker =
    * pass between threads than the object), with what the gateway needs to know of it.
    */
   | { type: 'answer'; id: number; body: string; error: Extract<Envelope, { success: false }>['error'] | null; heapUsedMb: number }
+  /** A line of the worker's log, written by the gateway's logger. */
+  | { type: 'log'; line: LogLine }
   /** The worker could not start; `unavailable` when its database could not be reached or written. */
   | { type: 'fatal'; message: string; unavailable: 'unreachable' | 'full' | 'io' | null };

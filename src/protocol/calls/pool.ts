@@ -10,6 +10,7 @@
 // the moment the current one ends, without the worker going to sleep and being woken for it (that wake-up,
 // both ways, cost a no-op call more than the call itself on a 2-core machine). A call sent ahead has not
 // started until its turn comes; if the worker dies first, it goes back to the front of the line.
+import { writeLogLine } from '../../thread-log.js';
 import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../../worker-limits.js';
 import type { Logger } from 'pino';
@@ -261,7 +262,8 @@ export class CallPool {
     this.slots.add(slot);
     let crash: Envelope | undefined;
     worker.on('message', (m: FromCallWorker) => {
-      if (m.type === 'ready') {
+      if (m.type === 'log') writeLogLine(this.o.log, m.line);
+      else if (m.type === 'ready') {
         slot.started = true;
         readyResolve();
       } else if (m.type === 'answer') {

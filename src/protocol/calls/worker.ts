@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import { packageRoot, type Config } from '../../config.js';
-import { createLogger } from '../../log.js';
+import { threadLogger } from '../../thread-log.js';
 import { openDatabase } from '../../db/client.js';
 import { loadRegistry } from '../../operations/registry.js';
 import { servicesOf } from '../../services.js';
@@ -30,7 +30,7 @@ export interface CallWorkerData {
 const data = workerData as CallWorkerData;
 const port = parentPort!;
 const send = (m: FromCallWorker) => port.postMessage(m);
-const log = createLogger(data.config.logLevel).child({ callWorker: true });
+const log = threadLogger(data.config.logLevel, (line) => send({ type: 'log', line }), { callWorker: true });
 
 try {
   const db = await openDatabase(data.config.databaseUrl, {
@@ -41,7 +41,7 @@ try {
     poolSize: 2,
     models: false,
   });
-  const services = servicesOf(data.config, data.clock, data.modules);
+  const services = servicesOf(data.config, { clock: data.clock, modules: data.modules, log });
   let registry = await loadRegistry({ operationsDir: data.config.operationsDir, files: data.files, inWorker: true });
   // Which event scripts exist (the gateway checked the files at start); post scripts run in event workers.
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
