@@ -115,8 +115,8 @@ export function createRegistry(options: { own?: OperationDefinition[] }): Operat
 
 /**
  * The built-in operations and the deployment's own ones from `operationsDir` (a broken file throws);
- * `files`: only these of it, `inWorker`: their parameter schemas compiled on first use (a worker thread
- * loads the files its main thread accepted and checked).
+ * `files`: only these of it; `inWorker`: a worker thread's load, of the files its main thread accepted and
+ * checked.
  */
 export async function loadRegistry(options: { operationsDir: string; files?: string[]; inWorker?: boolean }): Promise<OperationRegistry> {
   let registry: OperationRegistry | undefined;
@@ -125,7 +125,7 @@ export async function loadRegistry(options: { operationsDir: string; files?: str
     options.operationsDir,
     operations.map((o) => o.name),
     (name) => registry?.get(name),
-    { only: options.files, compileOnUse: options.inWorker },
+    { only: options.files, checked: options.inWorker },
   );
   registry = createRegistry({ own });
   return registry;

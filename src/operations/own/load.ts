@@ -40,15 +40,18 @@ export class OperationFileError extends Error {
   override name = 'OperationFileError';
 }
 
+// One per thread, required with the first own operation: a thread without any holds no ajv. A worker
+// thread's schemas were checked against the meta-schema by the main thread, which accepted their files:
+// it compiles them without (half the ~70 ms an ajv takes to compile its first schema in a thread).
 let ajv: Ajv | undefined;
-const ajvOf = () => (ajv ??= newAjv({ allErrors: false, coerceTypes: true, useDefaults: true, strict: true }));
+const ajvOf = (checked: boolean) => (ajv ??= newAjv({ allErrors: false, coerceTypes: true, useDefaults: true, strict: true, validateSchema: !checked }));
 
 const describeError = (e: ErrorObject) => {
   const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : (e.params as { missingProperty?: string }).missingProperty;
   return field ? `parameter ${field} ${e.message}` : `parameters ${e.message}`;
 };
 
-function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup, compileOnUse: boolean): OperationDefinition {
+function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup, checked: boolean): OperationDefinition {
   const fail = (why: string) => new OperationFileError(`${file}: ${why}`);
   if (typeof def !== 'object' || def === null) throw fail('it exports no operation (export default defineOperation({...}))');
   for (const key of Object.keys(def)) if (!KEYS.has(key)) throw fail(`unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
@@ -58,14 +61,13 @@ function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup,
     throw fail('access must be a list of roles: admin, user');
   const schema = def.params ?? { type: 'object', properties: {} };
   if (schema.type !== undefined && schema.type !== 'object') throw fail('params must be an object schema (type: object, properties: {...})');
-  const compile = () => {
+  const validate = ((): ValidateFunction => {
     try {
-      return ajvOf().compile({ type: 'object', ...schema });
+      return ajvOf(checked).compile({ type: 'object', ...schema });
     } catch (error) {
       throw fail(`params is not a valid JSON Schema: ${(error as Error).message}`);
     }
-  };
-  let validate: ValidateFunction | undefined = compileOnUse ? undefined : compile();
+  })();
   const required = new Set(schema.required ?? []);
   const params: ParamSpec[] = Object.entries(schema.properties ?? {}).map(([name, prop]) => ({
     name,
@@ -84,7 +86,6 @@ function toDefinition(file: string, def: OwnOperationDefinition, lookup: Lookup,
     if (access && !access.has(user.isAdmin ? 'admin' : 'user')) {
       throw new WsError('ACCESS_DENIED', `Permission to perform the operation is denied: ${def.name} is not open to your role`);
     }
-    validate ??= compile();
     if (!validate(p)) throw new WsError('INVALID_PARAMETER', `${def.name}: ${describeError(validate.errors![0]!)}`);
   };
   return {
@@ -123,16 +124,15 @@ export function versionedUrl(file: string): string {
 /**
  * The operations of `dir` (none when it does not exist), checked against each other and against the
  * built-in names. Throws OperationFileError naming the file for anything wrong. `only`: the files to load
- * (worker threads load those the main thread accepted, not a file added since). `compileOnUse`: each
- * operation's parameter schema is compiled when it is first checked, not now (worker threads: the main
- * thread compiled the same files at their acceptance, and a thread that never runs an operation need not
- * hold its validator, nor ajv).
+ * (worker threads load those the main thread accepted, not a file added since). `checked`: the main thread
+ * accepted these files (a worker thread's load). The schemas are compiled here, not at an operation's first
+ * run: a worker's first batch does not wait for them.
  */
 export async function loadOwnOperations(
   dir: string,
   builtIn: string[],
   lookup: Lookup = () => undefined,
-  { only, compileOnUse = false }: { only?: string[]; compileOnUse?: boolean } = {},
+  { only, checked = false }: { only?: string[]; checked?: boolean } = {},
 ): Promise<OperationDefinition[]> {
   if (!fs.existsSync(dir)) return [];
   const files = fs
@@ -150,7 +150,7 @@ export async function loadOwnOperations(
     } catch (error) {
       throw new OperationFileError(`${file}: it cannot be loaded: ${(error as Error).message}`);
     }
-    const def = toDefinition(file, module.default as OwnOperationDefinition, lookup, compileOnUse);
+    const def = toDefinition(file, module.default as OwnOperationDefinition, lookup, checked);
     const other = taken.get(def.name.toLowerCase());
     if (other) throw new OperationFileError(`${file}: operation ${def.name} has the name of ${other}`);
     taken.set(def.name.toLowerCase(), file);
