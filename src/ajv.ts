@@ -1,6 +1,6 @@
 // ajv, required when a schema is first compiled rather than imported with the modules that use it: a worker
-// thread whose operations validate nothing (the executor's workers get their modules' definitions checked
-// already, and compile an operation's schema when it first runs) does not hold its ~4 MB.
+// thread without own operations (whose schemas it compiles as it starts) gets its modules' definitions
+// checked already, and does not hold ajv's ~4 MB until it first checks a record.
 import { createRequire } from 'node:module';
 import type { Ajv, Options } from 'ajv';
 

@@ -50,7 +50,8 @@ export function threadLogger(level: string, send: (line: LogLine) => void, bindi
     child: (more: Record<string, unknown>) => threadLogger(level, send, { ...bindings, ...more }),
     isLevelEnabled: (name: string) => (LEVELS[name as Level] ?? Number.POSITIVE_INFINITY) >= threshold,
   };
-  // Only the methods above exist: wsgate's code in worker threads calls no other (test/worker-imports.test.ts).
+  // Only the methods above exist: wsgate's code calls no other of a logger (error, warn, info, debug, child
+  // and isLevelEnabled are all it uses).
   return logger as unknown as Logger;
 }
 
