@@ -25,6 +25,7 @@ import { tokenVerbs } from './cli/tokens.js';
 import { runVerbs } from './cli/run.js';
 import { makeVerbs } from './cli/make.js';
 import { idsAsPositionals } from './cli/ids.js';
+import { holdYoungGeneration } from './young-generation.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -123,6 +124,7 @@ generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings
 to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP reloads the operations folder
 (a folder that does not load keeps the operations in force, and the log says why).`,
     async run(_args, config) {
+      const letGrow = holdYoungGeneration();
       const rt = await openCliRuntime(config, { models: false });
       keepServingOnUnhandledRejection(rt.log);
       await syncIndexes(rt);
@@ -143,6 +145,7 @@ to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP r
       process.off('SIGHUP', reload);
       await server.close();
       await rt.close();
+      letGrow();
       return 0;
     },
   },
@@ -187,23 +190,28 @@ ${flagHelp(WORK_FLAGS)}
       if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
       if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
       if (values.once) overrides.maxJobs = 1;
-      return withEngine(config, overrides, 'work', async (engine, rt) => {
-        keepServingOnUnhandledRejection(rt.log);
-        // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
-        const metrics = config.metricsPort === undefined ? null : await startMetrics(rt, () => engine, config);
-        rt.log.info(
-          { queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.dialect.name, metrics: metrics?.url },
-          'wsgate work listening',
-        );
-        const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
-        process.on('SIGHUP', reload);
-        try {
-          return await engine.listen(!!values['stop-when-empty'] || !!values.once);
-        } finally {
-          process.off('SIGHUP', reload);
-          await metrics?.close();
-        }
-      });
+      const letGrow = holdYoungGeneration();
+      try {
+        return await withEngine(config, overrides, 'work', async (engine, rt) => {
+          keepServingOnUnhandledRejection(rt.log);
+          // issue 14: /metrics, /healthz and /readyz on WSGATE_METRICS_PORT.
+          const metrics = config.metricsPort === undefined ? null : await startMetrics(rt, () => engine, config);
+          rt.log.info(
+            { queues: engine.options.queues, concurrency: engine.options.concurrency, database: rt.db.dialect.name, metrics: metrics?.url },
+            'wsgate work listening',
+          );
+          const reload = () => void reloadOperations(rt, () => engine.recycleWorkers());
+          process.on('SIGHUP', reload);
+          try {
+            return await engine.listen(!!values['stop-when-empty'] || !!values.once);
+          } finally {
+            process.off('SIGHUP', reload);
+            await metrics?.close();
+          }
+        });
+      } finally {
+        letGrow();
+      }
     },
   },
   status: {
