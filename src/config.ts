@@ -3,13 +3,15 @@
 // configuration table (`npm run docs:settings`) all derive from this list.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as kinds from './settings/kinds.js';
 import { optional, setting, SettingValueError, type Setting, type ValueOf } from './settings/setting.js';
 
 export type { Setting } from './settings/setting.js';
 export { isQueueName, parseCorsOrigins, parseQueues } from './settings/kinds.js';
 
-export const packageRoot = path.resolve(import.meta.dirname, '..', '..');
+// import.meta.url, not .dirname: the worker bundles rewrite it to this file's (scripts/bundle-workers.mjs).
+export const packageRoot = path.resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
 /** The quotas' limits: whole numbers that fit the per-user override columns (INTEGER); 0 allows nothing. */
 export const MAX_QUOTA = 2 ** 31 - 1;

@@ -7,6 +7,7 @@
 import { writeLogLine } from '../thread-log.js';
 import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../worker-limits.js';
+import { workerUrl } from '../worker-url.js';
 import type { Logger } from 'pino';
 import type { ClaimedOperation } from '../queue/store.js';
 import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, RUNNING_SLOTS, runEntryOf, type EntryOutcome, type FromWorker, type ToWorker } from './messages.js';
@@ -60,7 +61,7 @@ interface Slot {
   answers?: Map<string, (accepted: boolean) => void>;
 }
 
-const workerUrl = new URL('./worker.js', import.meta.url);
+const workerFile = () => workerUrl('executor', new URL('./worker.js', import.meta.url));
 
 /** After its timeout, how long an own operation has to end on its aborted ctx.signal before its worker is stopped. */
 export const ABORT_GRACE_MS = 500;
@@ -227,7 +228,7 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const running = new Float64Array(new SharedArrayBuffer(8 * RUNNING_SLOTS));
-    const worker = new Worker(workerUrl, {
+    const worker = new Worker(workerFile(), {
       workerData: { ...this.o.workerData, timeoutMs: this.o.timeoutMs, running: running.buffer, files: this.o.operationFiles?.() } satisfies WorkerData,
       resourceLimits: workerResourceLimits(this.o.memoryMb),
     });

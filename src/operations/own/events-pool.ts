@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { WsError } from '../../errors.js';
 import { workerResourceLimits } from '../../worker-limits.js';
+import { workerUrl } from '../../worker-url.js';
 
 export interface EventJob {
   /** The file's name (for messages) and the URL it is imported from. */
@@ -42,7 +43,7 @@ export interface EventPoolOptions {
   logLevel: string;
 }
 
-const workerUrl = new URL('./events-worker.js', import.meta.url);
+const workerFile = () => workerUrl('events', new URL('./events-worker.js', import.meta.url));
 const WAITING_AT_MOST = 1_000;
 
 export class EventPool {
@@ -96,7 +97,7 @@ export class EventPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl, { workerData: { logLevel: this.o.logLevel }, resourceLimits: workerResourceLimits(this.o.memoryMb) });
+    const worker = new Worker(workerFile(), { workerData: { logLevel: this.o.logLevel }, resourceLimits: workerResourceLimits(this.o.memoryMb) });
     const slot: Slot = { worker, ready: false };
     this.slots.add(slot);
     worker.on('message', (m: FromEventWorker) => {

@@ -13,6 +13,7 @@
 import { writeLogLine } from '../../thread-log.js';
 import { Worker } from 'node:worker_threads';
 import { workerResourceLimits } from '../../worker-limits.js';
+import { workerUrl } from '../../worker-url.js';
 import type { Logger } from 'pino';
 import { failure, type Envelope } from '../../envelope.js';
 import { databaseUnavailable, WsError } from '../../errors.js';
@@ -75,7 +76,7 @@ interface Slot {
   retiring: boolean;
 }
 
-const workerUrl = new URL('./worker.js', import.meta.url);
+const workerFile = () => workerUrl('calls', new URL('./worker.js', import.meta.url));
 
 /** How long a worker may take to start (open its database, load the operations) before it is stopped. */
 const START_AT_MOST_MS = 30_000;
@@ -250,7 +251,7 @@ export class CallPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl, {
+    const worker = new Worker(workerFile(), {
       workerData: { config: this.o.config, clock: this.o.clock, modules: this.o.modules, files: this.o.operationFiles?.() } satisfies CallWorkerData,
       resourceLimits: workerResourceLimits(this.o.memoryMb),
     });
