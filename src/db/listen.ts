@@ -2,7 +2,8 @@
 // 30 s) for as long as it takes. Notifications sent meanwhile are missed: `onBack` tells the listener to
 // look for work (its polling makes up for them too). `onError` is called once per loss, not per attempt;
 // `onListening` each time LISTEN is in force, the first time included.
-import pg from 'pg';
+import type pg from 'pg';
+import { nodePostgres } from './pg.js';
 
 export interface Listening {
   stop(): Promise<void>;
@@ -28,14 +29,14 @@ export function listenPostgres(
     if (stopped) return;
     // Keep-alive: a connection whose peer vanished without a word is found out (the session cache's probes,
     // session-notices.ts, do not wait for it).
-    const c = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    const c = new nodePostgres.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client = c;
     c.on('notification', (n) => n.channel === channel && onPayload(n.payload ?? ''));
     // Every client error is handled (an 'error' event nobody listens to would end the process).
     c.on('error', (error) => lost(c, error));
     try {
       await c.connect();
-      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      await c.query(`LISTEN ${nodePostgres.escapeIdentifier(channel)}`);
       if (stopped) {
         await c.end();
         return;

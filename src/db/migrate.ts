@@ -116,8 +116,8 @@ export function migrateSqliteFile(file: string, dir: string, busyTimeoutMs: numb
 /** Applies the pending migrations in `dir` to the PostgreSQL database, on a connection of its own. */
 export async function migratePostgresDatabase(url: string, dir: string): Promise<string[]> {
   // node-postgres is loaded only where PostgreSQL is used.
-  const { default: postgres } = await import('pg');
-  const client = new postgres.Client({ connectionString: url });
+  const { nodePostgres } = await import('./pg.js');
+  const client = new nodePostgres.Client({ connectionString: url });
   await client.connect();
   try {
     return await migratePostgres(client, readMigrations(dir));

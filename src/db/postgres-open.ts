@@ -1,6 +1,7 @@
 // PostgreSQL, when one machine is not enough: a pool of connections, LISTEN/NOTIFY between processes,
 // migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~7 MB a thread).
-import pg from 'pg';
+import type pg from 'pg';
+import { nodePostgres } from './pg.js';
 import type { Database, Db, OpenOptions, OpenTransaction, TransactionOptions } from './client.js';
 import { prismaClients, withoutModels } from './models.js';
 import { migratePostgresDatabase } from './migrate.js';
@@ -24,7 +25,7 @@ export async function openPostgres(url: string, migrations: string, options: Ope
     options: '-c jit=off',
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   };
-  const pool = new pg.Pool({ ...poolOptions, max: options.poolSize ?? 10 });
+  const pool = new nodePostgres.Pool({ ...poolOptions, max: options.poolSize ?? 10 });
   // An idle client whose connection dies (the server stopped or restarted) is an 'error' event on the pool,
   // which would end the process unheard. The pool drops that client by itself; the next statement on a new
   // one finds out whether the database serves, and its caller answers or retries.
@@ -41,7 +42,7 @@ export async function openPostgres(url: string, migrations: string, options: Ope
   // `options` in DATABASE_URL would replace.
   const unflushedPool = options.dedicated
     ? null
-    : new pg.Pool({
+    : new nodePostgres.Pool({
         ...poolOptions,
         max: 1,
         onConnect: async (client: pg.ClientBase) => {

@@ -1,6 +1,7 @@
 // The driver's statements on PostgreSQL (node-postgres), prepared where they recur.
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { nodePostgres } from './pg.js';
 import type * as SQL from './sql.js';
 import type { RawSql } from './raw.js';
 
@@ -9,7 +10,9 @@ import type { RawSql } from './raw.js';
 const UTC_TIMESTAMP = 1114;
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === UTC_TIMESTAMP ? (v: string) => new Date(`${v.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === UTC_TIMESTAMP
+      ? (v: string) => new Date(`${v.replace(' ', 'T')}Z`)
+      : nodePostgres.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** What JSON.stringify writes otherwise than an array literal reads it: control characters, lone surrogates. */
