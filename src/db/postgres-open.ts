@@ -1,5 +1,5 @@
 // PostgreSQL, when one machine is not enough: a pool of connections, LISTEN/NOTIFY between processes,
-// migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~7 MB a thread).
+// migrated before anything else. Imported only for PostgreSQL (node-postgres costs ~3 MB a thread).
 import type pg from 'pg';
 import { nodePostgres } from './pg.js';
 import type { Database, Db, OpenOptions, OpenTransaction, TransactionOptions } from './client.js';
