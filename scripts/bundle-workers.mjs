@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Bundles the module graphs of the three kinds of worker thread (executor, call, event script) into
 // dist/workers/, run by `npm run build` after tsc. Node's ESM loader keeps ~30 KB per loaded module in
-// every thread that loads it; a worker's graph is ~100 of our small files, so each worker thread held ~3
-// MB of loader state for them (BENCHMARKS.md, twelfth stop). Bundled, a worker loads a handful of chunks.
+// every thread that loads it; a worker's graph is ~100 of our small files, so each worker thread held ~2
+// MB more for them than bundled (BENCHMARKS.md, twelfth stop). Bundled, a worker loads a handful of chunks.
 // - npm packages stay external (node_modules is shared, and native ones cannot be bundled); dynamic
 //   imports stay lazy (splitting: they become chunks loaded when first needed).
 // - The modules that own operations and event scripts import through the package (`wsgate`: index.js and
