@@ -1,9 +1,11 @@
 // Memory of `wsgate serve`: the built CLI started as its own process on a fresh database with N executor
 // worker threads (WSGATE_MAX_WORKERS) and the call workers at their default, its VmRSS read from
-// /proc/PID/status once it is idle (every thread started and the figure steady), then optionally while
-// clients submit deferred creates that its executor runs (peak and after the load).
-//   node dist/bench/rss.js [--workers 1,4,8] [--load S] [--connections C] [--rounds R] [--pg ADMIN_URL]
-//                          [--cli LABEL=PATH/cli.js ...] [--env NAME=VALUE ...]
+// /proc/PID/status twice while it is idle: once started (every thread started and the figure steady for
+// 2 s) and once settled (--settle seconds after it began serving: V8 gives back a thread's start-up memory
+// some 10-20 s after its start, when its memory reducer finds it idle), then optionally while clients
+// submit deferred creates that its executor runs (peak and after the load).
+//   node dist/bench/rss.js [--workers 1,4,8] [--settle S] [--load S] [--connections C] [--rounds R]
+//                          [--pg ADMIN_URL] [--cli LABEL=PATH/cli.js ...] [--env NAME=VALUE ...]
 // Several --cli (builds of two commits, say) are measured in turn, round after round, so that one run
 // compares them on the same machine state. Each figure is the median of the rounds.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +20,7 @@ import { ADMIN_KEY, login } from './wsgate.js';
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: '1,4,8' },
+    settle: { type: 'string', default: '40' },
     load: { type: 'string', default: '0' },
     connections: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '1' },
@@ -28,6 +31,7 @@ const { values } = parseArgs({
 });
 const workerCounts = values.workers.split(',').map(Number);
 const loadSeconds = Number(values.load);
+const settleSeconds = Number(values.settle);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 const clis = (values.cli ?? [`this=${path.join(packageRoot, 'dist', 'src', 'cli.js')}`]).map((c) => {
@@ -38,6 +42,7 @@ const systems: ('sqlite' | 'postgresql')[] = values.pg ? ['sqlite', 'postgresql'
 
 interface Sample {
   idleMb: number;
+  settledMb: number;
   threads: number;
   loadPeakMb?: number;
   afterLoadMb?: number;
@@ -54,7 +59,7 @@ const kb = (pid: number, field: string) => {
 const rssMb = (pid: number) => kb(pid, 'VmRSS') / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the thread count and RSS have not moved for 2 s (every worker started and settled). */
+/** Waits until the thread count and RSS have not moved for 2 s (every worker started). */
 async function idle(pid: number): Promise<{ mb: number; threads: number }> {
   const samples: { mb: number; threads: number }[] = [];
   const until = Date.now() + 60_000;
@@ -151,9 +156,12 @@ async function measure(cli: string, system: 'sqlite' | 'postgresql', workers: nu
   });
   try {
     const url = await serving(child);
+    const servingSince = Date.now();
     const pid = child.pid!;
     const quiet = await idle(pid);
-    const sample: Sample = { idleMb: quiet.mb, threads: quiet.threads };
+    await sleep(servingSince + settleSeconds * 1000 - Date.now());
+    const settled = await idle(pid);
+    const sample: Sample = { idleMb: quiet.mb, settledMb: settled.mb, threads: settled.threads };
     if (loadSeconds > 0) {
       const { peakMb, submits } = await load(url, pid);
       sample.loadPeakMb = peakMb;
@@ -205,8 +213,10 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`RSS of wsgate serve (MB, median of ${rounds}; call workers at their default; load: ${loadSeconds} s, ${connections} clients)`);
-console.log(['build', 'database', 'workers', 'threads', 'idle', 'load peak', 'after load', 'submits'].join('\t'));
+console.log(
+  `RSS of wsgate serve (MB, median of ${rounds}; call workers at their default; idle: started, and settled ${settleSeconds} s after serving; load: ${loadSeconds} s, ${connections} clients)`,
+);
+console.log(['build', 'database', 'workers', 'threads', 'idle started', 'idle settled', 'load peak', 'after load', 'submits'].join('\t'));
 for (const [key, samples] of results) {
   const [label, system, workers] = key.split('|');
   const m = (f: (s: Sample) => number | undefined) => {
@@ -220,9 +230,23 @@ for (const [key, samples] of results) {
       workers,
       m((s) => s.threads),
       fmt(m((s) => s.idleMb)),
+      fmt(m((s) => s.settledMb)),
       fmt(m((s) => s.loadPeakMb)),
       fmt(m((s) => s.afterLoadMb)),
       fmt(m((s) => s.submits)),
     ].join('\t'),
   );
+}
+
+if (workerCounts.length > 1) {
+  const fewest = Math.min(...workerCounts);
+  const most = Math.max(...workerCounts);
+  console.log(`MB per extra worker (${fewest} -> ${most} workers, medians), started / settled:`);
+  for (const cli of clis) {
+    for (const system of systems) {
+      const at = (workers: number, f: (s: Sample) => number) => median((results.get(`${cli.label}|${system}|${workers}`) ?? []).map(f));
+      const per = (f: (s: Sample) => number) => ((at(most, f) - at(fewest, f)) / (most - fewest)).toFixed(1);
+      console.log(`${cli.label}\t${system}\t${per((s) => s.idleMb)} / ${per((s) => s.settledMb)}`);
+    }
+  }
 }

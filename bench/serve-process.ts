@@ -62,6 +62,15 @@ export function cpuSecondsOf(pid: number): number | null {
 /** `WSGATE_BENCH_SERVE_NODE_FLAGS`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node flags for the serve process (profiles). */
 const nodeFlags = () => (process.env.WSGATE_BENCH_SERVE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
+/** `WSGATE_BENCH_SERVE_ENV`, e.g. `WSGATE_CLAIM_GATHER_MS=0`: settings of the serve process (space-separated), to compare them in turn. */
+const settings = () =>
+  Object.fromEntries(
+    (process.env.WSGATE_BENCH_SERVE_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  );
+
 /** Starts `wsgate serve` on `databaseUrl` and waits until GET /readyz answers 200. `env` adds or overrides settings. */
 export async function startServe(databaseUrl: string, dataDir: string, env: Record<string, string> = {}): Promise<ServeProcess> {
   const port = await freePort();
@@ -78,6 +87,7 @@ export async function startServe(databaseUrl: string, dataDir: string, env: Reco
       WSGATE_QUOTA_QUEUED_BYTES: '2147483647',
       PORT: String(port),
       WSGATE_HOST: '127.0.0.1',
+      ...settings(),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -201,6 +201,12 @@ const executor = {
     default: '20',
     help: "Operations one claim reserves per free worker (one round trip; a worker's results commit together).",
   }),
+  claimGatherMs: setting({
+    env: 'WSGATE_CLAIM_GATHER_MS',
+    kind: kinds.wholeNumber(0, 1000),
+    default: '50',
+    help: 'While operations come 500 a second or faster and the executor keeps up, how long at most a claim waits for more to come since the last one (fewer, larger claims and commits); 0: claim at once.',
+  }),
   graceSeconds: setting({
     env: 'WSGATE_SHUTDOWN_GRACE_SECONDS',
     kind: kinds.number('orZero'),

@@ -116,6 +116,7 @@ export function engineOptionsOf(config: Config, overrides: Partial<EngineOptions
     queues: config.queues,
     concurrency: config.maxWorkers,
     claimBatch: config.claimBatch,
+    claimGatherMs: config.claimGatherMs,
     leaseSeconds: config.leaseSeconds,
     timeoutSeconds: config.timeoutSeconds,
     memoryMb: config.workerMemoryMb,

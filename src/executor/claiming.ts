@@ -32,6 +32,9 @@ export interface Claimed {
   empty: boolean;
   /** Queues paused or at a cap: their due entries wait for the poll, not for a tight loop of claims. */
   held: Set<string>;
+  /** Claims made (none when no worker was free) and the entries they took. */
+  claims: number;
+  entries: number;
 }
 
 export class Claiming {
@@ -60,6 +63,8 @@ export class Claiming {
     const { db, clock } = this.o.deps;
     const { pool, options } = this.o;
     const held = new Set<string>();
+    let claims = 0;
+    let entries = 0;
     while (pool.free > 0 && !stopping() && this.budget() > 0) {
       // One claim for every free worker: fewer statements, and what it finds is shared among them.
       const free = pool.free;
@@ -69,12 +74,14 @@ export class Claiming {
       const claimed = await claim(db, { queues: options.queues, now: clock.now(), leaseSeconds: options.leaseSeconds, limit, controls, held });
       this.o.served(started);
       this.claimed += claimed.length;
+      claims++;
+      entries += claimed.length;
       for (const batch of share(claimed, free, options.claimBatch, options.groupCommitMs, (op) => this.o.runTimes.expectedMs(op))) dispatch(batch);
       // A claim that found fewer than it asked for took everything due: the next claim waits for a wake-up
       // (an enqueue, a worker that finished, the poll), rather than asking the database again at once.
-      if (claimed.length < limit) return { empty: true, held };
+      if (claimed.length < limit) return { empty: true, held, claims, entries };
     }
-    return { empty: false, held };
+    return { empty: false, held, claims, entries };
   }
 
   /** How long an idle engine may sleep: until the next entry due in its open queues, at most its poll interval. */

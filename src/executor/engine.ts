@@ -14,6 +14,7 @@ import { compileAllowList } from '../outbound/allow.js';
 import { CallbackDeliverer } from './callbacks.js';
 import { HeldCancels } from './cancels.js';
 import { Claiming } from './claiming.js';
+import { ClaimPacing } from './pacing.js';
 import { HeldBatches } from './held.js';
 import { Housekeeping } from './housekeeping.js';
 import { LiveBoard } from './live-board.js';
@@ -47,6 +48,7 @@ export class Engine {
   private readonly deliverer: CallbackDeliverer | null;
   private readonly uncountThreads: () => void;
   private stopping = false;
+  private readonly pacing: ClaimPacing;
   private loopRunning: Promise<PassSummary> | null = null;
   /** Listening engines ride out a database outage (retrying with backoff); a drain (one pass) fails. */
   private rideOut = false;
@@ -84,6 +86,7 @@ export class Engine {
     const served = (startedAt?: number) => waking.served(startedAt);
     const wake = () => waking.wake();
     const runTimes = new RunTimes();
+    this.pacing = new ClaimPacing(options.claimGatherMs);
     this.claiming = new Claiming({ id: this.id, deps, options, pool, held: this.held, health, served, wake, runTimes });
     this.cancels = new HeldCancels({ db, clock, log, health, pool, held: this.held });
     this.outcomes = new Outcomes({ deps, options, pool, live: this.live, cancels: this.cancels, stopping: () => this.stopping, runTimes });
@@ -240,10 +243,13 @@ export class Engine {
   /** One round of the loop: claims for the free workers, then waits to be woken. True when the loop is done. */
   private async step(stopWhenEmpty: boolean): Promise<boolean> {
     await this.outcomes.handBackOrphans();
-    const { empty, held } = await this.claiming.forFreeWorkers(
+    const gather = this.pacing.waitMs();
+    if (gather > 0) await new Promise((r) => setTimeout(r, gather));
+    const { empty, held, claims, entries } = await this.claiming.forFreeWorkers(
       () => this.stopping,
       (batch) => this.dispatch(batch),
     );
+    if (claims > 0) this.pacing.claimed(entries, !empty);
     const idle = this.held.size === 0;
     if (idle && (this.claiming.budget() <= 0 || (empty && stopWhenEmpty && !this.waking.woken))) return true;
     // Nothing due and nothing running: sleep until the next due time or the poll interval, unless woken.

@@ -14,6 +14,8 @@ export interface EngineOptions {
   concurrency: number;
   /** Entries one claim reserves per free worker (a claim serves every free worker at once). */
   claimBatch: number;
+  /** While entries come fast and the executor keeps up, how long at most a claim waits for more (ms); 0: never (pacing.ts). */
+  claimGatherMs: number;
   leaseSeconds: number;
   timeoutSeconds: number;
   memoryMb: number;
