@@ -9,6 +9,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Requests made in turn on each connection; setupRequest may rewrite one (its path) before it is sent. */
+    requests?: { setupRequest?: (req: { path?: string; method?: string }) => { path?: string; method?: string } }[];
     /** Requests per second across all connections at most. */
     overallRate?: number;
     /** Called with every response body; false counts the response as a mismatch. */

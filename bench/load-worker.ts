@@ -12,30 +12,44 @@ const errorCodes: Record<string, number> = {};
 const ids: string[] = [];
 
 const verifyBody = (body: string): boolean => {
-  let envelope: { success?: unknown; result?: { operationTrackingID?: string }; error?: { code?: string } } | null = null;
+  let envelope: { success?: unknown; result?: { operationTrackingID?: string; length?: number }; error?: { code?: string } } | null = null;
   try {
     envelope = JSON.parse(body);
   } catch {
     // not an envelope
   }
-  if (envelope?.success === true) {
+  const unexpected = spec.resultLength !== undefined && envelope?.success === true && envelope.result?.length !== spec.resultLength;
+  if (envelope?.success === true && !unexpected) {
     ok++;
     if (spec.collectIds && envelope.result?.operationTrackingID) ids.push(envelope.result.operationTrackingID);
     return true;
   }
   failed++;
-  const code = envelope?.error?.code ?? 'NOT_AN_ENVELOPE';
+  const code = unexpected ? 'UNEXPECTED_RESULT' : (envelope?.error?.code ?? 'NOT_AN_ENVELOPE');
   errorCodes[code] = (errorCodes[code] ?? 0) + 1;
   return false;
 };
 
+let next = 0;
+const paths = spec.paths;
+const request = paths
+  ? {
+      method: 'GET',
+      requests: [
+        {
+          setupRequest: (req: { path?: string }) => {
+            req.path = paths[next++ % paths.length];
+            return req;
+          },
+        },
+      ],
+    }
+  : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: spec.body };
 const options = {
   url: spec.url,
   connections: spec.connections,
   duration: spec.durationSeconds,
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: spec.body,
+  ...request,
   timeout: 10,
   verifyBody,
   ...(spec.rate ? { overallRate: spec.rate } : {}),

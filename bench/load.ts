@@ -3,8 +3,12 @@ import { Worker } from 'node:worker_threads';
 
 export interface LoadSpec {
   url: string;
-  /** The url-encoded form body of every request. */
+  /** The url-encoded form body of every request (a POST); unused when `paths` is given. */
   body: string;
+  /** GET requests instead, to these paths (with their query strings) in turn, one after another across the connections. */
+  paths?: string[];
+  /** With `paths`: a success whose result is not an array of this length counts as an error (UNEXPECTED_RESULT). */
+  resultLength?: number;
   connections: number;
   durationSeconds: number;
   /** Requests per second across all connections at most (autocannon's overallRate); unset: as fast as answered. */

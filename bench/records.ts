@@ -5,12 +5,18 @@
 // The baseline is what a developer would write by hand against this schema: the one SELECT that uses the
 // field index, or multi-row INSERTs of the same 1,000 records in one transaction. wsgate's side is a real
 // client's: HTTP, session check, VTQL parse and translation, the statement, and shaping the answer.
+//
+// `query` is measured twice over HTTP: one sequential client in the server's own thread (fetch), whose own
+// cost (~280 us a call here, BENCHMARKS.md) is in the figure; and the way the submits row measures, autocannon
+// with several keep-alive connections in a thread of its own, as clients in other processes would call: what
+// the gateway answers per second. The baseline is the same sequential SELECT on the driver for both.
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Prisma } from '../src/db/generated/sqlite/client.js';
 import type { Databases, System } from './databases.js';
 import { sqliteFile } from './databases.js';
 import { login, startGateway } from './wsgate.js';
+import { runLoad } from './load.js';
 import { createDispatcher } from '../src/protocol/dispatch.js';
 
 export interface RecordsSettings {
@@ -20,6 +26,8 @@ export interface RecordsSettings {
   queries: number;
   /** MassCreate calls of 1,000 elements, measured (after one unmeasured). */
   massCalls: number;
+  /** The concurrent `query` rows: autocannon's connections, seconds measured and seconds of warm-up (the submits row's). */
+  load: { connections: number; durationSeconds: number; warmupSeconds: number };
 }
 
 export interface RecordsRow {
@@ -170,13 +178,37 @@ export async function measureRecords(system: System, dbs: Databases, s: RecordsS
       // Each surname has records/10,000 records; a prefix covers ten surnames; a query answers 100 at most.
       const perQuery = Math.min(100, Math.floor(s.records / 10_000) * (kind === 'equality' ? 1 : 10));
       const problems = (r: { rows: number }) => (r.rows !== s.queries * perQuery ? [`answered ${r.rows} rows, expected ${s.queries * perQuery}`] : []);
+      const name = `query over ${s.records.toLocaleString('en-US')} records, ${kind === 'equality' ? 'lastname = value' : "lastname like 'x%'"}`;
+      const paths = Array.from(
+        { length: s.queries },
+        (_, i) => `${new URL(gw.url).pathname}?operation=query&sessionName=${session}&query=${encodeURIComponent(text(i))}`,
+      );
+      const spec = { url: gw.url, body: '', paths, resultLength: perQuery, connections: s.load.connections };
+      if (s.load.warmupSeconds > 0) await runLoad({ ...spec, durationSeconds: s.load.warmupSeconds });
+      const load = await runLoad({ ...spec, durationSeconds: s.load.durationSeconds });
+      log(
+        `${system}:   wsgate ${Math.round(load.okPerSecond)}/s over HTTP with ${s.load.connections} connections (p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms)`,
+      );
+      const loadProblems: string[] = [];
+      if (load.ok === 0) loadProblems.push('no successful response');
+      if (load.envelopeErrors) loadProblems.push(`${load.envelopeErrors} error envelopes or answers of another length ${JSON.stringify(load.errorCodes)}`);
+      if (load.non2xx || load.socketErrors || load.timeouts)
+        loadProblems.push(`${load.non2xx} non-2xx, ${load.socketErrors} socket errors, ${load.timeouts} timeouts`);
       rows.push({
-        metric: `query over ${s.records.toLocaleString('en-US')} records, ${kind === 'equality' ? 'lastname = value' : "lastname like 'x%'"}`,
+        metric: `${name}, one client`,
         unit: 'queries/s',
         wsgate: w.perSecond,
         baseline: b.perSecond,
         problems: { wsgate: problems(w), baseline: problems(b) },
         details: { wsgate: { http: w, inProcess: d }, baseline: b },
+      });
+      rows.push({
+        metric: `${name}, ${s.load.connections} connections`,
+        unit: 'queries/s',
+        wsgate: load.okPerSecond,
+        baseline: b.perSecond,
+        problems: { wsgate: loadProblems, baseline: problems(b) },
+        details: { wsgate: load, baseline: b },
       });
     }
 

@@ -91,6 +91,7 @@ const recordsSettings: RecordsSettings = {
   records: num('WSGATE_BENCH_RECORDS', 100_000),
   queries: num('WSGATE_BENCH_QUERIES', 2000),
   massCalls: num('WSGATE_BENCH_MASS_CALLS', 10),
+  load: submitSettings,
 };
 const stallSettings: StallSettings = {
   seconds: num('WSGATE_BENCH_STALL_SECONDS', 5),
@@ -399,7 +400,7 @@ async function main(): Promise<number> {
     `\nmachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}` +
       `\nsubmits: autocannon ${submitSettings.connections} connections, ${submitSettings.durationSeconds}s measured after ${submitSettings.warmupSeconds}s warm-up, in a worker thread` +
       `\nexecutor: ${executorSettings.n} operations in one pass after a ${executorSettings.warmup}-operation warm-up pass, claim batch ${executorSettings.claimBatch}` +
-      `\nrecords: ${recordsSettings.records} Contacts; ${recordsSettings.queries} sequential queries per side (one client, keep-alive HTTP for wsgate, the driver for raw SQL); ${recordsSettings.massCalls} MassCreate calls of 1,000 vs the same rows in multi-row INSERTs, one transaction per call` +
+      `\nrecords: ${recordsSettings.records} Contacts; ${recordsSettings.queries} sequential queries per side (one client, keep-alive HTTP for wsgate, the driver for raw SQL), and the same queries in turn from autocannon as the submits (the baseline: the sequential driver's); ${recordsSettings.massCalls} MassCreate calls of 1,000 vs the same rows in multi-row INSERTs, one transaction per call` +
       `\nload average at the end: ${os
         .loadavg()
         .map((x) => x.toFixed(2))
