@@ -26,7 +26,10 @@ import * as sql from './sql/quota.js';
 import * as retention from './sql/retention.js';
 import { WsError } from '../errors.js';
 import { MAX_QUOTA } from '../config.js';
-import { DEFAULT_PRIORITY, enqueueGuarded, inBatches, type NewQueuedOperation } from './store.js';
+import { DEFAULT_PRIORITY, enqueueGuarded, inBatches, valuesOf, wake, type NewQueuedOperation } from './store.js';
+import { gathered, insertGatheredWhere } from './sql/enqueue.js';
+import { Gathering } from './gathering.js';
+import { nanoid } from 'nanoid';
 
 export interface QuotaSettings {
   /** Entries a user may have queued or running. */
@@ -118,12 +121,46 @@ async function refusal(run: Run, dialect: Dialect, entry: NewQueuedOperation, pa
   );
 }
 
-/** Queues `entry` within its user's quotas and returns its operationTrackingID, or throws the limit it hit. */
+/**
+ * Queues `entry` within its user's quotas and returns its operationTrackingID, or throws the limit it hit.
+ * On PostgreSQL, submits that come together share a statement (./gathering.ts); what that does not queue is
+ * queued alone, as on SQLite, where concurrent writes share a commit already (src/db/sqlite-connection.ts).
+ */
 export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): Promise<string> {
+  const gathering = submitGathering(db, quota);
+  let id: string | undefined;
+  if (gathering) {
+    checkPriority(entry, user, quota);
+    const row = { ...valuesOf(nanoid(), entry), delaySeconds: delayOf(entry) };
+    if ((await gathering.add(row)) === 'queued') {
+      wake(entry, db.queueNotices);
+      return row.id;
+    }
+    id = row.id;
+  }
   // Prepared: PostgreSQL plans the guarded INSERT once per connection instead of on every submit.
-  const done = await enqueueChecked((sql) => db.raw.query(sql, { prepared: true }), db.dialect, entry, user, quota, db.queueNotices);
+  const done = await enqueueChecked((sql) => db.raw.query(sql, { prepared: true }), db.dialect, entry, user, quota, db.queueNotices, id);
   done.announce();
   return done.operationTrackingID;
+}
+
+const gatherings = new WeakMap<Database, WeakMap<QuotaSettings, Gathering>>();
+
+/** The gathering of `db`'s submits under `quota`: PostgreSQL's (whose statements autocommit), none on SQLite. */
+export function submitGathering(db: Database, quota: QuotaSettings): Gathering | undefined {
+  if (!db.queueNotices) return undefined;
+  let byQuota = gatherings.get(db);
+  if (!byQuota) gatherings.set(db, (byQuota = new WeakMap()));
+  let gathering = byQuota.get(quota);
+  if (!gathering) {
+    const guard = sql.withinQuota(db.dialect, gathered.userId, gathered.delaySeconds, gathered.paramsBytes, quota, MAX_QUOTA);
+    gathering = new Gathering(async (rows) => {
+      const queued = await db.raw.query<{ id: string }>(insertGatheredWhere(rows, guard), { prepared: true });
+      return new Set(queued.map((r) => r.id));
+    });
+    byQuota.set(quota, gathering);
+  }
+  return gathering;
 }
 
 /**
@@ -134,9 +171,9 @@ export function enqueueInWithinQuota(tx: DbTx, dialect: Dialect, entry: NewQueue
   return enqueueChecked((sql) => tx.query<unknown>(sql), dialect, entry, user, quota);
 }
 
-async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings, notices?: QueueNotices) {
+async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings, notices?: QueueNotices, id?: string) {
   checkPriority(entry, user, quota);
-  const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota), notices);
+  const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota), notices, id);
   if (!done.queued) throw await refusal(run, dialect, entry, done.paramsBytes, quota);
   return done;
 }

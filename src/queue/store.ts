@@ -74,7 +74,7 @@ export interface ClaimedOperation {
 export const NOT_QUEUED_OR_NOT_FINISHED = 'Operation not queued or not finished yet';
 
 /** The entry's columns as the INSERT takes them. */
-const valuesOf = (id: string, e: NewQueuedOperation, params = JSON.stringify(e.params)): EntryValues => ({
+export const valuesOf = (id: string, e: NewQueuedOperation, params = JSON.stringify(e.params)): EntryValues => ({
   id,
   operation: e.operation,
   params,
@@ -134,19 +134,21 @@ export async function enqueueGuarded(
   entry: NewQueuedOperation,
   guard: (paramsBytes: number) => SQL.Sql,
   notices?: QueueNotices,
+  id = nanoid(),
 ): Promise<GuardedEnqueue> {
-  const id = nanoid();
   const values = valuesOf(id, entry);
   const paramsBytes = values.paramsBytes;
   const insert = enqueueSql.insertEntryWhere(values, guard(paramsBytes));
   // With `notices` (an autocommit statement on PostgreSQL) the listeners are told after the commit, coalesced.
   const rows = await run(notices ? insert : enqueueSql.notifyingInsert(dialect, insert));
   if (rows.length === 0) return { queued: false, paramsBytes };
-  const wake = () => {
-    announce([entry]);
-    notices?.notice(entry.queue ?? DEFAULT_QUEUE, entry.dueAt);
-  };
-  return { queued: true, operationTrackingID: id, paramsBytes, announce: wake };
+  return { queued: true, operationTrackingID: id, paramsBytes, announce: () => wake(entry, notices) };
+}
+
+/** Wakes this process's executor, and tells other processes' listeners (coalesced) when `notices` is given. */
+export function wake(entry: NewQueuedOperation, notices?: QueueNotices): void {
+  announce([entry]);
+  notices?.notice(entry.queue ?? DEFAULT_QUEUE, entry.dueAt);
 }
 
 export async function enqueue(db: Database, entry: NewQueuedOperation): Promise<string> {

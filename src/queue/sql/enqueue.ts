@@ -38,6 +38,43 @@ export const insertEntries = (rows: EntryValues[]) => SQL.sql`${INSERT}
 /** Queues the row only when `guard` holds (no row returned otherwise). */
 export const insertEntryWhere = (e: EntryValues, guard: SQL.Sql) => SQL.sql`${INSERT} SELECT ${valuesOf(e)} WHERE ${guard} RETURNING queue, due_at`;
 
+/** A gathered row (insertGatheredWhere): its columns and its delay. */
+export interface GatheredValues extends EntryValues {
+  delaySeconds: number;
+}
+
+/** The columns of insertGatheredWhere's rows that its guard may use. */
+export const gathered = {
+  userId: SQL.raw('v.user_id'),
+  delaySeconds: SQL.raw('v.delay'),
+  paramsBytes: SQL.raw('v.params_bytes'),
+};
+
+const column = <T>(rows: GatheredValues[], of: (e: GatheredValues) => T) => rows.map(of);
+const text = (n: number) => String(n);
+
+/**
+ * PostgreSQL only: the entries of several submits in one statement (one plan, one run of the table's
+ * statement triggers, one commit), each queued only when `guard` (on the `gathered` columns) holds for it;
+ * returns the ids it queued. The rows travel as one array per column, so the statement's text is the same
+ * whatever their number and is prepared once. The guard's count of a user's entries is a VOLATILE function
+ * (./quota.ts), called for each row: it sees the rows this statement inserted before that row (PostgreSQL
+ * shows a volatile function the changes of the command that calls it, and the INSERT takes the rows one at
+ * a time), so the rows of one user are held to the limit together, as one by one.
+ */
+export const insertGatheredWhere = (rows: GatheredValues[], guard: SQL.Sql) => SQL.sql`${INSERT}
+  SELECT v.id, v.operation, v.params, v.params_bytes, v.user_id, 'queued', v.due_at, v.due_at, v.submitted_at, 0,
+    v.queue, v.priority, v.context, v.callback, v.trace_parent
+  FROM unnest(${column(rows, (e) => e.id)}::text[], ${column(rows, (e) => e.operation)}::text[], ${column(rows, (e) => e.params)}::text[],
+    ${column(rows, (e) => text(e.paramsBytes))}::integer[], ${column(rows, (e) => text(e.userId))}::integer[],
+    ${column(rows, (e) => e.dueAt.toISOString())}::timestamp(3)[], ${column(rows, (e) => e.submittedAt.toISOString())}::timestamp(3)[],
+    ${column(rows, (e) => e.queue)}::text[], ${column(rows, (e) => text(e.priority))}::integer[], ${column(rows, (e) => e.context)}::text[],
+    ${column(rows, (e) => e.callback)}::text[], ${column(rows, (e) => e.traceParent)}::text[],
+    ${column(rows, (e) => text(e.delaySeconds))}::bigint[])
+    AS v(id, operation, params, params_bytes, user_id, due_at, submitted_at, queue, priority, context, callback, trace_parent, delay)
+  WHERE ${guard}
+  RETURNING id`;
+
 /**
  * `insert` (returning `queue, due_at`) and a notification per queue. Its rows are text (pg_notify's void is
  * not a value every client reads).

@@ -13,7 +13,7 @@ import type { Dialect } from '../../db/dialect.js';
  * from the index (user_id, state, params_bytes). Where writes are not serialized, the function of
  * migration 20261201000000_quotas counts them after a per-user advisory lock, on a fresh snapshot.
  */
-const queueUsage = (dialect: Dialect, userId: number) =>
+const queueUsage = (dialect: Dialect, userId: number | SQL.Sql) =>
   dialect.serializesWrites
     ? SQL.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation
       WHERE user_id = ${userId} AND state IN ('queued', 'running')) AS q`
@@ -25,8 +25,18 @@ export interface QuotaLimits {
   maxDelaySeconds: number;
 }
 
-/** True when an entry of `paramsBytes` bytes, `delaySeconds` ahead, fits the user's limits. */
-export const withinQuota = (dialect: Dialect, userId: number, delaySeconds: number, paramsBytes: number, quota: QuotaLimits, unlimited: number) =>
+/**
+ * True when an entry of `paramsBytes` bytes, `delaySeconds` ahead, fits the user's limits. Each value may be
+ * a column of the statement's rows (the gathered insert, ./enqueue.ts).
+ */
+export const withinQuota = (
+  dialect: Dialect,
+  userId: number | SQL.Sql,
+  delaySeconds: number | SQL.Sql,
+  paramsBytes: number | SQL.Sql,
+  quota: QuotaLimits,
+  unlimited: number,
+) =>
   SQL.sql`EXISTS (
   SELECT 1 FROM ws_user u
   WHERE u.id = ${userId}
