@@ -10,6 +10,7 @@ import { openDatabase } from '../db/client.js';
 import { loadRegistry } from '../operations/registry.js';
 import { servicesOf } from '../services.js';
 import { runBatch } from './batch.js';
+import { rehearse } from './rehearsal.js';
 import { findUserRaw } from '../auth/users.js';
 import { loadEvents } from '../operations/own/events-load.js';
 import { RUNNING_INDEX, RUNNING_PGID, RUNNING_SINCE, type FromWorker, type RunEntry, type ToWorker } from './messages.js';
@@ -105,6 +106,7 @@ try {
   services.events.use(await loadEvents(data.config.eventsDir, registry, services.modules, false));
   // Connects before the first batch, which would otherwise wait for it.
   await findUserRaw(db.raw, 0);
+  await rehearse(db, services.clock.now());
   send({ type: 'ready', policies });
   for (;;) {
     const batch = batches.shift();
