@@ -127,10 +127,10 @@ async function refusal(run: Run, dialect: Dialect, entry: NewQueuedOperation, pa
  * queued alone, as on SQLite, where concurrent writes share a commit already (src/db/sqlite-connection.ts).
  */
 export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings): Promise<string> {
+  checkPriority(entry, user, quota);
   const gathering = submitGathering(db, quota);
   let id: string | undefined;
   if (gathering) {
-    checkPriority(entry, user, quota);
     const row = { ...valuesOf(nanoid(), entry), delaySeconds: delayOf(entry) };
     if ((await gathering.add(row)) === 'queued') {
       wake(entry, db.queueNotices);
@@ -139,7 +139,7 @@ export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation
     id = row.id;
   }
   // Prepared: PostgreSQL plans the guarded INSERT once per connection instead of on every submit.
-  const done = await enqueueChecked((sql) => db.raw.query(sql, { prepared: true }), db.dialect, entry, user, quota, db.queueNotices, id);
+  const done = await enqueueChecked((sql) => db.raw.query(sql, { prepared: true }), db.dialect, entry, quota, db.queueNotices, id);
   done.announce();
   return done.operationTrackingID;
 }
@@ -168,11 +168,12 @@ export function submitGathering(db: Database, quota: QuotaSettings): Gathering |
  * wakes this process's executor once it has.
  */
 export function enqueueInWithinQuota(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings) {
-  return enqueueChecked((sql) => tx.query<unknown>(sql), dialect, entry, user, quota);
+  checkPriority(entry, user, quota);
+  return enqueueChecked((sql) => tx.query<unknown>(sql), dialect, entry, quota);
 }
 
-async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, user: WsUser, quota: QuotaSettings, notices?: QueueNotices, id?: string) {
-  checkPriority(entry, user, quota);
+/** Queues `entry` if within its quotas (its priority checked by the caller), or throws the limit it hit. */
+async function enqueueChecked(run: Run, dialect: Dialect, entry: NewQueuedOperation, quota: QuotaSettings, notices?: QueueNotices, id?: string) {
   const done = await enqueueGuarded(run, dialect, entry, withinQuota(dialect, entry, quota), notices, id);
   if (!done.queued) throw await refusal(run, dialect, entry, done.paramsBytes, quota);
   return done;

@@ -50,7 +50,6 @@ export const gathered = {
   paramsBytes: SQL.raw('v.params_bytes'),
 };
 
-const column = <T>(rows: GatheredValues[], of: (e: GatheredValues) => T) => rows.map(of);
 const text = (n: number) => String(n);
 
 /**
@@ -65,12 +64,12 @@ const text = (n: number) => String(n);
 export const insertGatheredWhere = (rows: GatheredValues[], guard: SQL.Sql) => SQL.sql`${INSERT}
   SELECT v.id, v.operation, v.params, v.params_bytes, v.user_id, 'queued', v.due_at, v.due_at, v.submitted_at, 0,
     v.queue, v.priority, v.context, v.callback, v.trace_parent
-  FROM unnest(${column(rows, (e) => e.id)}::text[], ${column(rows, (e) => e.operation)}::text[], ${column(rows, (e) => e.params)}::text[],
-    ${column(rows, (e) => text(e.paramsBytes))}::integer[], ${column(rows, (e) => text(e.userId))}::integer[],
-    ${column(rows, (e) => e.dueAt.toISOString())}::timestamp(3)[], ${column(rows, (e) => e.submittedAt.toISOString())}::timestamp(3)[],
-    ${column(rows, (e) => e.queue)}::text[], ${column(rows, (e) => text(e.priority))}::integer[], ${column(rows, (e) => e.context)}::text[],
-    ${column(rows, (e) => e.callback)}::text[], ${column(rows, (e) => e.traceParent)}::text[],
-    ${column(rows, (e) => text(e.delaySeconds))}::bigint[])
+  FROM unnest(${rows.map((e) => e.id)}::text[], ${rows.map((e) => e.operation)}::text[], ${rows.map((e) => e.params)}::text[],
+    ${rows.map((e) => text(e.paramsBytes))}::integer[], ${rows.map((e) => text(e.userId))}::integer[],
+    ${rows.map((e) => e.dueAt.toISOString())}::timestamp(3)[], ${rows.map((e) => e.submittedAt.toISOString())}::timestamp(3)[],
+    ${rows.map((e) => e.queue)}::text[], ${rows.map((e) => text(e.priority))}::integer[], ${rows.map((e) => e.context)}::text[],
+    ${rows.map((e) => e.callback)}::text[], ${rows.map((e) => e.traceParent)}::text[],
+    ${rows.map((e) => text(e.delaySeconds))}::bigint[])
     AS v(id, operation, params, params_bytes, user_id, due_at, submitted_at, queue, priority, context, callback, trace_parent, delay)
   WHERE ${guard}
   RETURNING id`;
