@@ -20,6 +20,7 @@ import { sanitize } from './protocol/sanitize.js';
 import { loadEvents } from './operations/own/events-load.js';
 import { Metrics } from './observe/metrics.js';
 import { queueDepth } from './queue/depth.js';
+import { submitGathering } from './queue/quota.js';
 
 export { createLogger };
 
@@ -61,6 +62,7 @@ export async function openRuntime(config: Config, log = createLogger(config.logL
     () => services.clock.now().getTime(),
   );
   metrics.countPool(() => db.poolUse());
+  metrics.countGathering(() => submitGathering(db, services.quota)?.counts ?? null);
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler({ db, registry, clock: services.clock, log, file: config.scheduleFile, prepare: sanitize });

@@ -243,6 +243,24 @@ for (const backend of backends) {
       assert.equal(sampleValue(m, 'wsgate_http_calls_total', { operation: 'wsgatetest_noop', code: 'OK' }), 5, 'counters are live');
     });
 
+    test('submits queued together: the statements and the submits they carried (PostgreSQL; none on SQLite)', async () => {
+      const gathered = (m: ReturnType<typeof parseExposition>) => [
+        sampleValue(m, 'wsgate_submit_statements_total')!,
+        sampleValue(m, 'wsgate_submit_gathered_total')!,
+      ];
+      const [statements, rows] = gathered(parseExposition((await scrape(base)).text));
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) => queue({ operation: 'wsgatetest_noop', tag: `gathered-${i}` }, { queue: 'gathered', queuedelay: 3600 })),
+      );
+      const [statementsAfter, rowsAfter] = gathered(parseExposition((await scrape(base)).text));
+      if (backend.name === 'postgresql') {
+        assert.equal(rowsAfter - rows, 6, 'every deferred submit goes through the gathering');
+        assert.ok(statementsAfter - statements >= 1 && statementsAfter - statements <= 6, `${statementsAfter - statements} statements`);
+      } else {
+        assert.deepEqual([statementsAfter, rowsAfter], [0, 0]);
+      }
+    });
+
     test('without the token, or with another, /metrics answers 401 in the envelope', async () => {
       for (const token of [null, 'wrong-token']) {
         const { res, text } = await scrape(base, token);

@@ -25,6 +25,12 @@ export interface PoolUse {
   waiting: number;
 }
 
+/** Statements that queued submits together (PostgreSQL, src/queue/gathering.ts), and the submits they carried. */
+export interface GatheredSubmits {
+  statements: number;
+  rows: number;
+}
+
 /** Worker threads of one pool: `executor` (deferred operations) or `calls` (synchronous calls). */
 export interface ThreadUse {
   pool: 'executor' | 'calls';
@@ -48,6 +54,7 @@ export class Metrics {
   private clockNow: () => number = Date.now;
   private readonly poolSources = new Set<() => PoolUse | null>();
   private readonly threadSources = new Set<() => ThreadUse>();
+  private readonly gatheringSources = new Set<() => GatheredSubmits | null>();
 
   readonly runs: Counter<'operation'>;
   readonly failures: Counter<'operation'>;
@@ -183,6 +190,34 @@ export class Metrics {
         this.set({ state: 'waiting' }, waiting);
       },
     });
+    new Counter({
+      name: 'wsgate_submit_statements_total',
+      help: 'PostgreSQL: statements that queued deferred submits which came while others were on their way, together',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.gathered().statements);
+      },
+    });
+    new Counter({
+      name: 'wsgate_submit_gathered_total',
+      help: 'PostgreSQL: the deferred submits those statements carried (over wsgate_submit_statements_total: submits per statement)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.gathered().rows);
+      },
+    });
+  }
+
+  private gathered(): GatheredSubmits {
+    const sum = { statements: 0, rows: 0 };
+    for (const source of this.gatheringSources) {
+      const g = source();
+      sum.statements += g?.statements ?? 0;
+      sum.rows += g?.rows ?? 0;
+    }
+    return sum;
   }
 
   /** Where the queue-wide counts come from, how long a reading is kept (ms), and the clock they are aged by. */
@@ -196,6 +231,12 @@ export class Metrics {
   countThreads(source: () => ThreadUse): () => void {
     this.threadSources.add(source);
     return () => this.threadSources.delete(source);
+  }
+
+  /** Adds a source of gathered submits' counts (the submit path's gathering, where there is one); returns its removal. */
+  countGathering(source: () => GatheredSubmits | null): () => void {
+    this.gatheringSources.add(source);
+    return () => this.gatheringSources.delete(source);
   }
 
   countPool(source: () => PoolUse | null): () => void {
