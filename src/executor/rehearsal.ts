@@ -13,7 +13,7 @@ const REHEARSAL_LEASE = 'rehearsal';
 class Rehearsed extends Error {}
 
 export async function rehearse(db: Database, now: Date): Promise<void> {
-  performance.now();
+  performance.now(); // loads perf_hooks in this thread (a worker's global `performance` is loaded at its first use)
   if (!db.transaction) return;
   try {
     await db.transaction(async () => {
