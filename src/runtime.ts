@@ -10,7 +10,7 @@ import { isUniqueViolation } from './db/errors.js';
 import { loadRegistry } from './operations/registry.js';
 import { LiveRegistry, type ReloadOutcome } from './operations/live.js';
 import type { Services } from './operations/types.js';
-import { Engine, type EngineOptions } from './executor/engine.js';
+import { Engine, type EngineDeps, type EngineOptions } from './executor/engine.js';
 import { purgeExpired, type Retention } from './executor/maintenance.js';
 import { servicesOf } from './services.js';
 import { syncFieldIndexes } from './vtql/indexes.js';
@@ -142,7 +142,7 @@ const GROUP_COMMIT_MS = 20;
 /** What the executors' housekeeping keeps and for how long. */
 export const retentionOf = (rt: Runtime): Retention => ({ sessionPolicy: rt.services.sessionPolicy, failedRetentionHours: rt.config.failedRetentionHours });
 
-export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): Engine {
+export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}, parts: Partial<EngineDeps> = {}): Engine {
   const retention = retentionOf(rt);
   return new Engine(
     {
@@ -156,6 +156,7 @@ export function engineOf(rt: Runtime, overrides: Partial<EngineOptions> = {}): E
       maintain: async () => void (await purgeExpired(rt.db, rt.services.clock.now(), retention)),
       schedules: rt.scheduler,
       operationFiles: () => rt.registry.files,
+      ...parts,
     },
     engineOptionsOf(rt.config, overrides),
   );

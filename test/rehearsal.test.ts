@@ -15,11 +15,9 @@ for (const backend of backends) {
     let gw: Gateway;
     let db: Database;
     const entries = async () =>
-      (
-        await gw.rt.db.raw.query<{ id: string; state: string; lease_token: string | null; result: string | null }>(
-          SQL.sql`SELECT id, state, lease_token, result FROM ws_queued_operation ORDER BY id`,
-        )
-      ).map((r) => ({ ...r }));
+      await gw.rt.db.raw.query<{ id: string; state: string; lease_token: string | null; result: string | null }>(
+        SQL.sql`SELECT id, state, lease_token, result FROM ws_queued_operation ORDER BY id`,
+      );
 
     before(async () => {
       gw = await startGateway(backend);

@@ -86,7 +86,7 @@ export class Engine {
     const served = (startedAt?: number) => waking.served(startedAt);
     const wake = () => waking.wake();
     const runTimes = new RunTimes();
-    this.pacing = new ClaimPacing(options.claimGatherMs);
+    this.pacing = deps.pacing ?? new ClaimPacing(options.claimGatherMs);
     this.claiming = new Claiming({ id: this.id, deps, options, pool, held: this.held, health, served, wake, runTimes });
     this.cancels = new HeldCancels({ db, clock, log, health, pool, held: this.held });
     this.outcomes = new Outcomes({ deps, options, pool, live: this.live, cancels: this.cancels, stopping: () => this.stopping, runTimes });

@@ -7,6 +7,7 @@ import type { BackoffPolicy } from '../backoff.js';
 import type { DatabaseHealth } from '../db/health.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { ModuleDefinition } from '../records/modules.js';
+import type { ClaimPacing } from './pacing.js';
 
 export interface EngineOptions {
   /** Named queues in priority order. */
@@ -53,4 +54,6 @@ export interface EngineDeps {
   operationFiles?: () => string[];
   /** The process's metrics (runs, failures, durations, worker threads); none: not counted. */
   metrics?: Metrics;
+  /** When a claim waits for more entries to come (pacing.ts); the engine makes its own from claimGatherMs when not given. */
+  pacing?: ClaimPacing;
 }
