@@ -26,6 +26,7 @@ import { runVerbs } from './cli/run.js';
 import { makeVerbs } from './cli/make.js';
 import { idsAsPositionals } from './cli/ids.js';
 import { holdYoungGeneration } from './young-generation.js';
+import { favourMemory } from './heap-policy.js';
 
 /** The one positional NAME of a `user` verb. */
 function oneUserName(verb: string, positionals: string[]): string {
@@ -124,6 +125,7 @@ generated). Runs the executor in-process on WSGATE_EXECUTOR_SCHEDULE (${settings
 to leave execution to cron or other processes). SIGTERM/SIGINT stop it. SIGHUP reloads the operations folder
 (a folder that does not load keeps the operations in force, and the log says why).`,
     async run(_args, config) {
+      favourMemory(config.optimizeForSize);
       const letGrow = holdYoungGeneration();
       const rt = await openCliRuntime(config, { models: false });
       keepServingOnUnhandledRejection(rt.log);
@@ -190,6 +192,7 @@ ${flagHelp(WORK_FLAGS)}
       if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
       if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
       if (values.once) overrides.maxJobs = 1;
+      favourMemory(config.optimizeForSize);
       const letGrow = holdYoungGeneration();
       try {
         return await withEngine(config, overrides, 'work', async (engine, rt) => {

@@ -162,6 +162,12 @@ const executor = {
     flag: { name: 'memory', arg: 'MB' },
     help: 'Heap (MB) a worker thread may use (its old generation; the young one is 4 MB); a worker that needs more dies, its attempt fails and it is replaced; one near the limit is replaced between batches.',
   }),
+  optimizeForSize: setting({
+    env: 'WSGATE_OPTIMIZE_FOR_SIZE',
+    kind: kinds.onOff,
+    default: 'on',
+    help: "`wsgate serve` and `wsgate work` ask V8 to favour memory over speed (its `--optimize-for-size`, set as they start, for the main thread and every worker thread): under the sustained bench ~15% less resident memory for ~10% more CPU per operation (BENCHMARKS.md, sixteenth stop). `off`: V8's default.",
+  }),
   workerIdleSeconds: setting({
     env: 'WSGATE_WORKER_IDLE_SECONDS',
     kind: kinds.wholeNumber(0),

@@ -99,7 +99,7 @@ describe('settings', () => {
   test('wsgate config prints every setting of the list, in order, secrets only as (set)', async () => {
     const secrets = { WSGATE_CALLBACK_SECRET: 'cb-secret-not-shown', WSGATE_METRICS_TOKEN: 'metrics-token-not-shown' };
     const r = expectCli(await runCli(['config'], { ...env(), ...secrets, WSGATE_MAX_WORKERS: '7', WSGATE_HTTP_ALLOW: 'api.example.com' }), 0);
-    const printed = [...r.stdout.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+    const printed = [...r.stdout.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]);
     assert.deepEqual(
       printed,
       Object.values(settings).map((s) => s.env),

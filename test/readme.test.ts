@@ -9,7 +9,7 @@ import { sections, withSettingsTables } from '../src/settings/readme.js';
 const readme = () => fs.readFileSync(path.join(packageRoot, 'README.md'), 'utf8');
 
 test('the README documents every setting', () => {
-  const rows = new Set([...readme().matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+  const rows = new Set([...readme().matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
   const missing = Object.values(settings)
     .filter((s) => !rows.has(s.env))
     .map((s) => s.env);
