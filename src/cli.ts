@@ -192,7 +192,6 @@ ${flagHelp(WORK_FLAGS)}
       if (values['max-jobs'] !== undefined) overrides.maxJobs = cliNumber('--max-jobs', values['max-jobs'], true);
       if (values['max-time'] !== undefined) overrides.maxTimeSeconds = cliNumber('--max-time', values['max-time']);
       if (values.once) overrides.maxJobs = 1;
-      favourMemory(config.optimizeForSize);
       const letGrow = holdYoungGeneration();
       try {
         return await withEngine(config, overrides, 'work', async (engine, rt) => {

@@ -166,7 +166,7 @@ const executor = {
     env: 'WSGATE_OPTIMIZE_FOR_SIZE',
     kind: kinds.onOff,
     default: 'on',
-    help: "`wsgate serve` and `wsgate work` ask V8 to favour memory over speed (its `--optimize-for-size`, set as they start, for the main thread and every worker thread): under the sustained bench ~15% less resident memory for ~10% more CPU per operation (BENCHMARKS.md, sixteenth stop). `off`: V8's default.",
+    help: "`wsgate serve` asks V8 to favour memory over speed (its `--optimize-for-size`, set as it starts, for the main thread and every worker thread): under the sustained bench ~15% less resident memory for ~10% more CPU per operation (BENCHMARKS.md, sixteenth stop). `off`: V8's default. `wsgate work` keeps V8's default.",
   }),
   workerIdleSeconds: setting({
     env: 'WSGATE_WORKER_IDLE_SECONDS',
