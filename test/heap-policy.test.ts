@@ -1,5 +1,5 @@
-// `wsgate serve` and `wsgate work` favour memory over speed (src/heap-policy.ts): set in a fresh Node process
-// before a worker thread is made, as they do, V8 gives that worker (made with the executor's limits) a smaller
+// `wsgate serve` favours memory over speed (src/heap-policy.ts): set in a fresh Node process before a worker
+// thread is made, as serve does, V8 gives that worker (made with the executor's limits) a smaller
 // young generation. On Node.js 24 V8 sizes it the same either way, so there the case is skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
