@@ -160,7 +160,7 @@ const executor = {
     kind: kinds.wholeNumber(1),
     default: '128',
     flag: { name: 'memory', arg: 'MB' },
-    help: 'Heap (MB) a worker thread may use (its old generation; the young one is 4 MB); a worker that needs more dies, its attempt fails and it is replaced; one near the limit is replaced between batches.',
+    help: 'Heap (MB) a worker thread may use (its old generation; the young one is 4 MB, 2 under `wsgate serve` on Node.js 20 and 22: WSGATE_OPTIMIZE_FOR_SIZE); a worker that needs more dies, its attempt fails and it is replaced; one near the limit is replaced between batches.',
   }),
   optimizeForSize: setting({
     env: 'WSGATE_OPTIMIZE_FOR_SIZE',
