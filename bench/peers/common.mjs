@@ -1,6 +1,7 @@
 // Shared by graphile.mjs, pgboss.mjs and run.mjs: the Node 22 binary, argument parsing, the job
-// recorder (duplicates, missing, latencies), and the one-line JSON result.
-import { existsSync } from 'node:fs';
+// recorder (duplicates, missing, latencies), the CPU of a throughput window, and the one-line JSON result.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -128,6 +129,66 @@ export function percentile(values, p) {
 
 const round = (x, digits) => (x === null ? null : Number(x.toFixed(digits)));
 
+/** Clock ticks a second of /proc's CPU times (USER_HZ). */
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU ticks (user + system) of every process named `postgres` on this machine, by pid, from /proc (Linux);
+ * null when none is seen (no /proc, or the server runs elsewhere).
+ */
+function postgresTicks() {
+  const ticks = new Map();
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    // After the command's closing parenthesis: state is field 3; utime and stime are fields 14 and 15.
+    const fields = stat.slice(close + 2).split(' ');
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+  }
+  return ticks.size > 0 ? ticks : null;
+}
+
+/**
+ * Starts measuring CPU time; the function returned ends the window and answers, in ms, the CPU of this
+ * process (every thread: the runner's workers and the runtime's helpers) and of the PostgreSQL server's
+ * processes (its backends, writers and any autovacuum worker; null when the server is not on this
+ * machine). A server process that ends within the window takes its time with it: the runners keep their
+ * connections open across it.
+ */
+export function cpuWindow() {
+  const processStart = process.cpuUsage();
+  const postgresStart = postgresTicks();
+  return () => {
+    const used = process.cpuUsage(processStart);
+    const postgresEnd = postgresStart && postgresTicks();
+    let postgresMs = null;
+    if (postgresEnd) {
+      let ticks = 0;
+      for (const [pid, t] of postgresEnd) ticks += t - (postgresStart.get(pid) ?? 0);
+      postgresMs = Math.round((ticks * 1000) / ticksPerSecond);
+    }
+    return { processMs: Math.round((used.user + used.system) / 1000), postgresMs };
+  };
+}
+
 /**
  * Checks the recorder, prints the result line and returns the exit code: 2 when jobs were missing at the
  * timeout, 0 otherwise.
@@ -141,7 +202,7 @@ export function finish(fields, complete, timeoutMs) {
 }
 
 /** The one JSON line every runner prints (wsgate's side prints the same shape). */
-export function resultLine({ system, version, mode, concurrency, jobs, ms, recorder, settings }) {
+export function resultLine({ system, version, mode, concurrency, jobs, ms, recorder, settings, cpu = null }) {
   const { duplicates, missing } = recorder.tally();
   const latency = mode === 'latency';
   return JSON.stringify({
@@ -156,6 +217,7 @@ export function resultLine({ system, version, mode, concurrency, jobs, ms, recor
     missing,
     p50Ms: latency ? round(percentile(recorder.latencies, 0.5), 2) : null,
     p99Ms: latency ? round(percentile(recorder.latencies, 0.99), 2) : null,
+    cpu,
     settings,
   });
 }

@@ -69,8 +69,10 @@ const pick = (system, mode, concurrency) =>
   );
 const median = (xs) => (xs.length ? xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : null);
 const fmt = (x, d = 0) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
-console.log('| concurrency | system | jobs/s | add-to-start p50 / p99 ms | duplicates | missing |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+// CPU per drained job (us): the runner's process (every thread) and the PostgreSQL server's processes.
+const perJob = (t, key) => median(t.filter((x) => x.cpu?.[key] != null).map((x) => (x.cpu[key] * 1000) / x.jobs));
+console.log('| concurrency | system | jobs/s | CPU per job, µs: runner / PostgreSQL | add-to-start p50 / p99 ms | duplicates | missing |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const c of [4, 16]) {
   const rate = {};
   for (const s of systems) {
@@ -79,8 +81,10 @@ for (const c of [4, 16]) {
     rate[s] = median(t.map((x) => x.jobsPerSecond));
     const dup = [...t, ...l].reduce((n, x) => n + x.duplicates, 0);
     const miss = [...t, ...l].reduce((n, x) => n + x.missing, 0);
-    console.log(`| ${c} | ${s} | ${fmt(rate[s])} | ${fmt(median(l.map((x) => x.p50Ms)), 2)} / ${fmt(median(l.map((x) => x.p99Ms)), 1)} | ${dup} | ${miss} |`);
+    console.log(
+      `| ${c} | ${s} | ${fmt(rate[s])} | ${fmt(perJob(t, 'processMs'))} / ${fmt(perJob(t, 'postgresMs'))} | ${fmt(median(l.map((x) => x.p50Ms)), 2)} / ${fmt(median(l.map((x) => x.p99Ms)), 1)} | ${dup} | ${miss} |`,
+    );
   }
   const best = Math.max(rate.graphile ?? 0, rate.pgboss ?? 0);
-  console.log(`| ${c} | wsgate / faster peer | ${best ? (rate.wsgate / best).toFixed(2) : 'n/a'} | | | |`);
+  console.log(`| ${c} | wsgate / faster peer | ${best ? (rate.wsgate / best).toFixed(2) : 'n/a'} | | | | |`);
 }

@@ -4,7 +4,7 @@
 // Prints one JSON line on stdout (README.md). The database must be fresh: the schema is installed here.
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
-import { latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep } from './common.mjs';
+import { cpuWindow, latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep } from './common.mjs';
 
 const TASK = 'noop';
 
@@ -54,6 +54,7 @@ async function main() {
 
     let ms;
     let complete;
+    let cpu = null;
     const settings = {
       ...workerPreset,
       connectionString: undefined,
@@ -69,9 +70,11 @@ async function main() {
       await admin.query('ANALYZE');
       Object.assign(settings, { enqueue: `addJobs() in chunks of ${opts.chunk}`, analyzeAfterEnqueue: true });
       const t0 = now();
+      const cpuUsed = cpuWindow();
       runner = await startRunner();
       complete = await recorder.waitAll(opts.timeoutMs);
       ms = (complete ? recorder.lastSeenAt : now()) - t0;
+      cpu = cpuUsed();
     } else {
       runner = await startRunner();
       await sleep(1000); // let the idle pool settle on LISTEN "jobs:insert"
@@ -100,7 +103,7 @@ async function main() {
     }
     if (warm.bad) throw new Error(`${warm.bad} warm-up jobs with an unexpected payload id`);
     return finish(
-      { system: 'graphile-worker', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings },
+      { system: 'graphile-worker', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings, cpu },
       complete,
       opts.timeoutMs,
     );

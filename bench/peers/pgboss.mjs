@@ -4,7 +4,7 @@
 // Prints one JSON line on stdout (README.md). The database must be fresh: the schema is installed here.
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import { latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep } from './common.mjs';
+import { cpuWindow, latencyRun, now, packageVersion, parseCli, Recorder, finish, runMain, sleep } from './common.mjs';
 
 const QUEUE = 'noop';
 const SCHEMA = 'pgboss';
@@ -59,6 +59,7 @@ async function main() {
 
     let ms;
     let complete;
+    let cpu = null;
     const settings = {
       constructor: { ...constructorOptions },
       queue: { ...queueOptions },
@@ -74,9 +75,11 @@ async function main() {
       await admin.query('ANALYZE');
       Object.assign(settings, { enqueue: `insert() in chunks of ${opts.chunk}`, analyzeAfterEnqueue: true });
       const t0 = now();
+      const cpuUsed = cpuWindow();
       await boss.work(QUEUE, workOptions, handler);
       complete = await recorder.waitAll(opts.timeoutMs);
       ms = (complete ? recorder.lastSeenAt : now()) - t0;
+      cpu = cpuUsed();
     } else {
       // The producer is a second instance with its own pool, as graphile.mjs adds through
       // makeWorkerUtils: no maintenance, cron or migration there, it only sends.
@@ -122,7 +125,11 @@ async function main() {
     }
     if (errors.length) throw new Error(`pg-boss emitted ${errors.length} error(s); first: ${errors[0]?.message}`);
     if (warm.bad) throw new Error(`${warm.bad} warm-up jobs with an unexpected payload id`);
-    return finish({ system: 'pg-boss', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings }, complete, opts.timeoutMs);
+    return finish(
+      { system: 'pg-boss', version, mode: opts.mode, concurrency: opts.concurrency, jobs: n, ms, recorder, settings, cpu },
+      complete,
+      opts.timeoutMs,
+    );
   } finally {
     if (producer) await producer.stop({ graceful: false, close: true }).catch(() => {});
     if (boss) await boss.stop({ graceful: false, close: true }).catch(() => {});

@@ -10,7 +10,7 @@
 // missing ones are entries without a success result.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { now, parseCli, Recorder, resultLine, sleep } from './common.mjs';
+import { cpuWindow, now, parseCli, Recorder, resultLine, sleep } from './common.mjs';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const dist = (p) => path.join(root, 'dist', p);
@@ -73,14 +73,16 @@ if (cli.mode === 'throughput') {
   await engine.warm();
   settings.workerStartMs = Math.round(now() - warming);
   const started = now();
+  const cpuUsed = cpuWindow();
   const summary = await engine.drain();
   const ms = now() - started;
+  const cpu = cpuUsed();
   await engine.close();
   const recorder = new Recorder(cli.jobs);
   const reclaimed = await tallyResults(recorder, false);
   if (summary.run !== cli.jobs) throw new Error(`drain ran ${summary.run} of ${cli.jobs}: ${JSON.stringify(summary)}`);
   line = JSON.parse(
-    resultLine({ system: 'wsgate', version: '0.1.0', mode: 'throughput', concurrency: cli.concurrency, jobs: cli.jobs, ms, recorder, settings }),
+    resultLine({ system: 'wsgate', version: '0.1.0', mode: 'throughput', concurrency: cli.concurrency, jobs: cli.jobs, ms, recorder, settings, cpu }),
   );
   line.duplicates += reclaimed;
 } else {
