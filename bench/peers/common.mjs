@@ -1,6 +1,5 @@
 // Shared by graphile.mjs, pgboss.mjs and run.mjs: the Node 22 binary, argument parsing, the job
 // recorder (duplicates, missing, latencies), the CPU of a throughput window, and the one-line JSON result.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,18 +128,13 @@ export function percentile(values, p) {
 
 const round = (x, digits) => (x === null ? null : Number(x.toFixed(digits)));
 
-/** Clock ticks a second of /proc's CPU times (USER_HZ). */
-const ticksPerSecond = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
+const USER_HZ = 100;
 
 /**
  * CPU ticks (user + system) of every process named `postgres` on this machine, by pid, from /proc (Linux);
- * null when none is seen (no /proc, or the server runs elsewhere).
+ * null when none is seen (no /proc, or the server runs elsewhere). The runners stand apart from wsgate's
+ * build, so this reads /proc/PID/stat as bench/serve-process.ts's cpuSecondsOf does rather than importing it.
  */
 function postgresTicks() {
   const ticks = new Map();
@@ -183,7 +177,7 @@ export function cpuWindow() {
     if (postgresEnd) {
       let ticks = 0;
       for (const [pid, t] of postgresEnd) ticks += t - (postgresStart.get(pid) ?? 0);
-      postgresMs = Math.round((ticks * 1000) / ticksPerSecond);
+      postgresMs = Math.round((ticks * 1000) / USER_HZ);
     }
     return { processMs: Math.round((used.user + used.system) / 1000), postgresMs };
   };
