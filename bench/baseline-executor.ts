@@ -44,12 +44,12 @@ const CLAIMABLE = `SELECT id FROM ws_queued_operation
   WHERE state IN ('queued', 'running') AND available_at <= $now
   ORDER BY available_at, submitted_at`;
 
-const claimSql = (picked: string) => `UPDATE ws_queued_operation
+const claimSql = (picked: string) => `UPDATE ws_queue_entry
   SET state = 'running', lease_token = $token, available_at = $leaseUntil, started_at = $now, attempts = attempts + 1
   WHERE id IN (${picked})
   RETURNING id, operation, params, user_id, attempts, due_at`;
 
-const COMPLETE = `UPDATE ws_queued_operation
+const COMPLETE = `UPDATE ws_queue_entry
   SET state = 'done', result = $result, finished_at = $now, lease_token = NULL, params = '{}', result_expires_at = $expires
   WHERE id = $id AND lease_token = $token AND state = 'running'`;
 
@@ -62,7 +62,7 @@ const ENQUEUE_COLUMNS = 'id, operation, params, user_id, state, available_at, du
 function sqliteExecutor(url: string) {
   const db = openRawSqlite(url);
   const sqlite = (sql: string) => sql.replace(/\$(\w+)/g, '@$1');
-  const enqueueStmt = db.prepare(`INSERT INTO ws_queued_operation (${ENQUEUE_COLUMNS}) VALUES (?, 'create', ?, ?, 'queued', ?, ?, ?, 0)`);
+  const enqueueStmt = db.prepare(`INSERT INTO ws_queue_entry (${ENQUEUE_COLUMNS}) VALUES (?, 'create', ?, ?, 'queued', ?, ?, ?, 0)`);
   const claimStmt = db.prepare(sqlite(claimSql(`${CLAIMABLE} LIMIT $limit`)));
   const insertRecord = db.prepare(sqlite(INSERT_RECORD));
   const completeStmt = db.prepare(sqlite(COMPLETE));
@@ -151,7 +151,7 @@ async function postgresExecutor(url: string) {
       const ids = Array.from({ length: count }, () => nanoid());
       const submitted = ids.map((_, i) => new Date(base + i));
       await client.query(
-        `INSERT INTO ws_queued_operation (${ENQUEUE_COLUMNS})
+        `INSERT INTO ws_queue_entry (${ENQUEUE_COLUMNS})
          SELECT id, 'create', $3, $4, 'queued', $5, $5, submitted_at, 0
          FROM unnest($1::text[], $2::timestamp(3)[]) AS t(id, submitted_at)`,
         [ids, submitted, JSON.stringify(CREATE_PARAMS), USER_ID, new Date(base)],

@@ -26,7 +26,7 @@ export async function startBaselineSubmit(system: System, databaseUrl: string): 
   if (system === 'sqlite') {
     const db = openRawSqlite(databaseUrl);
     // Timestamps as wsgate's Prisma adapter stores them (timestampFormat unixepoch-ms).
-    const stmt = db.prepare(`INSERT INTO ws_queued_operation (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, 0)`);
+    const stmt = db.prepare(`INSERT INTO ws_queue_entry (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, 0)`);
     insert = async (id, operation, params, userId, dueAt, submittedAt) => {
       stmt.run(id, operation, params, userId, dueAt, dueAt, submittedAt);
     };
@@ -34,7 +34,7 @@ export async function startBaselineSubmit(system: System, databaseUrl: string): 
     closeDb = async () => void db.close();
   } else {
     const pool = await openRawPostgres(databaseUrl, 10);
-    const sql = `INSERT INTO ws_queued_operation (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, 0)`;
+    const sql = `INSERT INTO ws_queue_entry (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, 0)`;
     insert = async (id, operation, params, userId, dueAt, submittedAt) => {
       await pool.query(sql, [id, operation, params, userId, new Date(dueAt), new Date(submittedAt)]);
     };

@@ -55,7 +55,7 @@ export interface FlatPoint {
 /** Never a user of the bench: the filled rows are not the submitting user's. */
 const OTHER_USER = 999_999;
 const COLUMNS =
-  'INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, finished_at, result, result_expires_at)';
+  'INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, finished_at, result, result_expires_at)';
 const PARAMS = `'{"elementType":"Contacts","element":{"lastname":"Bench"}}'`;
 const DAY = 86_400_000;
 
@@ -90,7 +90,7 @@ async function fillTable(system: System, url: string, kind: Kind, n: number): Pr
     await client.query(
       `${COLUMNS} ${fillSelect(kind, n, `generate_series(1, ${n}) AS s(i)`, (x) => `((now() AT TIME ZONE 'UTC') + (${x}) * interval '1 millisecond')`)}`,
     );
-    await client.query('VACUUM ANALYZE ws_queued_operation');
+    await client.query('VACUUM ANALYZE ws_queue_entry, ws_queue_result');
   } finally {
     await client.end();
   }
@@ -213,7 +213,8 @@ async function measureRound(system: System, t: Table, e: ExecutorSettings, s: Su
     );
   }
   await settle();
-  await t.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation WHERE user_id = ${t.adminId}`);
+  await t.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_entry WHERE user_id = ${t.adminId}`);
+  await t.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_result WHERE user_id = ${t.adminId}`);
   t.executor.push((e.n / ms) * 1000);
   t.submits.push(load.okPerSecond);
   t.p99.push(load.latencyP99Ms);

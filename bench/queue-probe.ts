@@ -60,7 +60,9 @@ export async function openQueueProbe(system: System, url: string): Promise<Queue
         ).n,
       size: async () => {
         const pages = db
-          .prepare(`SELECT sum(pgsize) AS bytes FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = 'ws_queued_operation')`)
+          .prepare(
+            `SELECT sum(pgsize) AS bytes FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name IN ('ws_queue_entry', 'ws_queue_result'))`,
+          )
           .get() as { bytes: number };
         const rows = (db.prepare('SELECT count(*) AS n FROM ws_queued_operation').get() as { n: number }).n;
         const free = db.pragma('freelist_count', { simple: true }) as number;
@@ -99,9 +101,9 @@ export async function openQueueProbe(system: System, url: string): Promise<Queue
     size: async () => {
       const r = (
         await client.query(`SELECT (SELECT count(*)::int FROM ws_queued_operation) AS rows,
-            pg_total_relation_size('ws_queued_operation')::bigint AS bytes,
-            n_dead_tup::bigint AS dead, (autovacuum_count + vacuum_count)::int AS vacuums
-          FROM pg_stat_user_tables WHERE relname = 'ws_queued_operation'`)
+            (pg_total_relation_size('ws_queue_entry') + pg_total_relation_size('ws_queue_result'))::bigint AS bytes,
+            sum(n_dead_tup)::bigint AS dead, sum(autovacuum_count + vacuum_count)::int AS vacuums
+          FROM pg_stat_user_tables WHERE relname IN ('ws_queue_entry', 'ws_queue_result')`)
       ).rows[0];
       return { rows: r.rows, tableMb: mb(Number(r.bytes)), deadTuples: Number(r.dead), freePages: null, fileMb: null, autovacuums: r.vacuums };
     },

@@ -48,7 +48,7 @@ export interface RetentionMeasurement {
 }
 
 const INJECT_COLUMNS =
-  'INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, finished_at, result, result_expires_at)';
+  'INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, finished_at, result, result_expires_at)';
 const injectSelect = (tick: number, at: (x: string) => string) =>
   `SELECT 'inject' || ${tick} || '_' || i, 'create', '{}', 1, 'done', ${at('0')}, ${at('0')}, ${at('0')}, 'default', ${at('0')},
      '{"success":true,"result":{"id":"12x' || i || '"}}', ${at('ttl')}`;

@@ -42,7 +42,7 @@ const FILL_SELECT = (n: number, seq: string, now: string, ms: (x: string) => str
     CASE i % 3 WHEN 0 THEN 'default' WHEN 1 THEN 'high' ELSE 'low' END
   FROM ${seq} WHERE i <= ${n}`;
 
-const COLUMNS = 'INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)';
+const COLUMNS = 'INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)';
 
 /** Stores `n` entries in the (migrated) database in one statement. */
 export async function fillQueue(system: System, url: string, n: number): Promise<void> {
@@ -63,7 +63,7 @@ export async function fillQueue(system: System, url: string, n: number): Promise
     await client.query(
       `${COLUMNS} ${FILL_SELECT(n, 'generate_series(1, ' + n + ') AS s(i)', "(now() AT TIME ZONE 'UTC')", (x) => `((${x}) * interval '1 millisecond')`)}`,
     );
-    await client.query('VACUUM ANALYZE ws_queued_operation');
+    await client.query('VACUUM ANALYZE ws_queue_entry, ws_queue_result');
   } finally {
     await client.end();
   }

@@ -62,7 +62,8 @@ for (const backend of backends) {
       assertProblem(await submit(erinToken, 'create', contact('X')), 401, 'INVALID_AUTH_TOKEN');
       // Only dave's accepted submit was queued.
       assert.equal(await queuedRows(), 1);
-      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation`);
+      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_entry`);
+      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_result`);
     });
 
     test('the flow: 202 with Location and Retry-After, 200 while queued, 303 once done, the result once, then 410', async () => {

@@ -24,7 +24,7 @@ for (const backend of backends) {
         ? SQL.sql`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${LATER}) SELECT i FROM s`
         : SQL.sql`SELECT i FROM generate_series(1, ${LATER}) AS s(i)`;
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
         SELECT 'later' || i, 'create', '{}', 1, 'queued', ${dayAhead}, ${dayAhead}, ${new Date()}, 'later' FROM (${rows}) AS r`);
       await gw.rt.db.raw.execute(SQL.sql`ANALYZE`);
     });
@@ -37,7 +37,7 @@ for (const backend of backends) {
         // SQLite shows no counts: its plan must ask the queue's earliest entry through the index first.
         assert.match(
           sqlitePlan(location.file, claim()).join('\n'),
-          /SCALAR SUBQUERY[\s\S]*SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)/,
+          /SCALAR SUBQUERY[\s\S]*SEARCH ws_queue_entry USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)/,
         );
         return;
       }
@@ -45,7 +45,7 @@ for (const backend of backends) {
       // The check that something is due reads the queue's earliest entry (one descent of the (state, queue,
       // available_at) index, run once): no other entry is read, by a walk of an index or by the look-up of
       // the claimed ids.
-      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
+      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queue_entry' && n['Node Type'].includes('Scan'));
       assert.ok(scans.length > 0, 'the claim reads the entries through scans');
       assert.ok(!scans.some((n) => n['Node Type'] === 'Seq Scan'), `the claim scans the entries: ${JSON.stringify(root)}`);
       // EXPLAIN gives both counts per loop.
@@ -56,7 +56,7 @@ for (const backend of backends) {
     test("an idle executor's next due time over several queues reads one index entry per queue", async () => {
       const soon = new Date(Date.now() + 3_600_000);
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
         VALUES ('other-1', 'create', '{}', 1, 'queued', ${soon}, ${soon}, ${new Date()}, 'other')`);
       const q = nextDue(gw.rt.db.dialect, ['later', 'other', 'empty']);
       const [row] = await gw.rt.db.raw.query<{ at: unknown }>(q);
@@ -64,14 +64,14 @@ for (const backend of backends) {
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         const plan = sqlitePlan(location.file, q);
-        const reads = plan.filter((d) => / ws_queued_operation\b/.test(d));
+        const reads = plan.filter((d) => / ws_queue_entry\b/.test(d));
         assert.equal(reads.length, 3, plan.join('\n'));
         for (const d of reads)
-          assert.match(d, /^SEARCH ws_queued_operation USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)$/);
+          assert.match(d, /^SEARCH ws_queue_entry USING COVERING INDEX ws_queued_operation_state_queue_available_at_idx \(state=\? AND queue=\?\)$/);
         return;
       }
       const root = await analyzed(location.url, q);
-      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation');
+      const scans = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queue_entry');
       assert.equal(scans.length, 3, JSON.stringify(root));
       for (const scan of scans) assert.ok((scan['Actual Rows'] ?? 0) <= 1, `more than one entry read: ${JSON.stringify(scan)}`);
     });
@@ -83,18 +83,18 @@ for (const backend of backends) {
       const due = new Date(now.getTime() - 1_000);
       const ids = Array.from({ length: 2_000 }, (_, i) => `due-${i}`);
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
         VALUES ${SQL.join(ids.map((id) => SQL.sql`(${id}, 'create', '{}', 1, 'queued', ${due}, ${due}, ${due}, 'due')`))}`);
       await gw.rt.db.raw.execute(SQL.sql`ANALYZE`);
       const q = claimDue(gw.rt.db.dialect, { queue: 'due', now, leaseUntil: new Date(now.getTime() + 60_000), leaseToken: 'plan', limit: 400 });
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         const plan = sqlitePlan(location.file, q);
-        assert.ok(!plan.some((d) => /^SCAN ws_queued_operation\b/.test(d)), `the claim scans the entries:\n${plan.join('\n')}`);
+        assert.ok(!plan.some((d) => /^SCAN ws_queue_entry\b/.test(d)), `the claim scans the entries:\n${plan.join('\n')}`);
         return;
       }
       const root = await analyzed(location.url, q);
-      const reads = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
+      const reads = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queue_entry' && n['Node Type'].includes('Scan'));
       assert.ok(!reads.some((n) => n['Node Type'] === 'Seq Scan'), `the claim scans the entries: ${JSON.stringify(root)}`);
       // An Index Scan, or a Bitmap Index Scan under a Bitmap Heap Scan.
       const byId = allNodesOf(root).filter((n) => n['Index Name'] === 'ws_queued_operation_pkey');
@@ -120,7 +120,7 @@ for (const backend of backends) {
         ? SQL.sql`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 5000) SELECT i FROM s`
         : SQL.sql`SELECT i FROM generate_series(1, 5000) AS s(i)`;
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
         SELECT 'bulk' || i, 'create', '{}', 1, 'queued', ${at}, ${at}, ${at}, 'bulk' FROM (${rows}) AS r`);
       await gw.rt.db.raw.execute(SQL.sql`ANALYZE`);
       const now = new Date();
@@ -128,14 +128,14 @@ for (const backend of backends) {
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         const plan = sqlitePlan(location.file, q).join('\n');
-        assert.match(plan, /LIST SUBQUERY[\s\S]*SEARCH ws_queued_operation USING INDEX ws_queued_operation_claim_idx \(queue=\?\)/);
+        assert.match(plan, /LIST SUBQUERY[\s\S]*SEARCH ws_queue_entry USING INDEX ws_queued_operation_claim_idx \(queue=\?\)/);
         assert.doesNotMatch(plan, /TEMP B-TREE FOR ORDER BY/);
         return;
       }
       const root = await analyzed(location.url, q);
       const walks = allNodesOf(root).filter(
         (n) =>
-          n['Relation Name'] === 'ws_queued_operation' &&
+          n['Relation Name'] === 'ws_queue_entry' &&
           n['Node Type'].includes('Scan') &&
           // The claimed ids' look-up by the primary key (a Bitmap Heap Scan over the pkey's Bitmap Index Scan, or an Index Scan).
           n['Node Type'] !== 'Bitmap Heap Scan' &&

@@ -302,7 +302,7 @@ for (const backend of backends) {
         const drained = engine.drain();
         await until('the first to run', async () => lines(markerA).length === 1);
         // The mark another process's cancel writes; its notice has not reached this executor (it looks every second).
-        await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queued_operation SET cancel_requested_at = ${gw.rt.services.clock.now()} WHERE id = ${a}`);
+        await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queue_entry SET cancel_requested_at = ${gw.rt.services.clock.now()} WHERE id = ${a}`);
         fs.writeFileSync(release, '');
         const summary = await drained;
         assert.deepEqual([summary.done, summary.cancelled, summary.lost], [1, 1, 0], JSON.stringify(summary));

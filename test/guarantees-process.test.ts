@@ -144,7 +144,7 @@ for (const backend of backends) {
       await db.connect();
       try {
         const taken = await db.query(
-          `UPDATE ws_queued_operation SET lease_token = 'taken-over', available_at = now() + interval '1 hour' WHERE id = $1 AND state = 'running'`,
+          `UPDATE ws_queue_entry SET lease_token = 'taken-over', available_at = now() + interval '1 hour' WHERE id = $1 AND state = 'running'`,
           [id],
         );
         assert.equal(taken.rowCount, 1);

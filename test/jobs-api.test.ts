@@ -126,7 +126,8 @@ for (const backend of backends) {
         await listening;
         await engine.close();
       }
-      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation`);
+      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_entry`);
+      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_result`);
     });
 
     test('/jobs/status/:id: state, context and output (not consumed), to its owner only; 410 once the result was read', async () => {
@@ -218,7 +219,8 @@ for (const backend of backends) {
       assert.equal(refused.code, 2, shown(refused));
       assert.match(refused.stderr, /is running/, shown(refused));
       assert.equal(fs.existsSync(marker), false);
-      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queued_operation`);
+      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_entry`);
+      await gw.rt.db.raw.execute(Prisma.sql`DELETE FROM ws_queue_result`);
 
       const raced = await submit202(bob, 'wsgatetest_record', { marker, tag: 'raced' });
       const [cli, pass] = await Promise.all([runCli(['run', '--', raced], gw.env), runPass(gw.rt)]);

@@ -31,7 +31,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       assert.ok(gw.rt.db.dialect.entryKeys, 'the dialect keeps the keys apart');
       const at = Date.now() - ENTRIES * 1000;
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue)
         SELECT 'k' || i, CASE WHEN i % ${RARE} = 0 THEN 'rare' ELSE 'create' END, '{}', 1,
                CASE WHEN i % 2 = 0 THEN 'done' ELSE 'queued' END, t, t, t, 'q' || (i % 3)
         FROM (SELECT i, to_timestamp((${at}::bigint + i * 1000) / 1000.0) AT TIME ZONE 'UTC' AS t FROM generate_series(1, ${ENTRIES}) AS s(i)) AS r`);
@@ -60,7 +60,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       assert.equal(walk[0]!['Index Name'], 'ws_queued_operation_key_queue_submitted_at_id_idx');
       assert.equal(walk[0]!['Actual Rows'], PAGE_SIZE + 1);
       assert.ok(!nodes.some((n) => n['Node Type'] === 'Sort'), JSON.stringify(root));
-      const entries = nodes.filter((n) => n['Relation Name'] === 'ws_queued_operation');
+      const entries = nodes.filter((n) => n['Relation Name'] === 'ws_queue_entry' || n['Relation Name'] === 'ws_queue_result');
       for (const n of entries) assert.ok((n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 0) <= PAGE_SIZE + 1, JSON.stringify(n));
       const first = await listOperations(gw.rt.db, { queue: 'q1' }, now);
       assert.equal(first.rows.length, PAGE_SIZE);
@@ -80,7 +80,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
       );
       const root = await analyzed(gw.env.DATABASE_URL!, q);
       const read = allNodesOf(root)
-        .filter((n) => n['Relation Name'] === 'ws_queued_operation' || n['Relation Name'] === 'ws_queued_operation_key')
+        .filter((n) => ['ws_queue_entry', 'ws_queue_result', 'ws_queued_operation_key'].includes(n['Relation Name'] ?? ''))
         .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 0), 0);
       assert.ok(read <= 4 * (ENTRIES / RARE), `${read} rows read: ${JSON.stringify(root)}`);
       const { rows: both } = await listOperations(gw.rt.db, { state: 'done', queue: 'q1' }, now);
@@ -90,16 +90,16 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
     });
 
     test('the keys of deleted entries go with them, a changed column follows, TRUNCATE empties them', async () => {
-      await gw.rt.db.raw.execute(SQL.sql`DELETE FROM ws_queued_operation WHERE state = 'done'`);
+      await gw.rt.db.raw.execute(SQL.sql`DELETE FROM ws_queue_entry WHERE state = 'done'`);
       assert.equal(await count('ws_queued_operation_key'), ENTRIES / 2);
-      await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queued_operation SET queue = 'moved', operation = 'other' WHERE id = 'k1'`);
+      await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queue_entry SET queue = 'moved', operation = 'other' WHERE id = 'k1'`);
       assert.equal(await keysMatch(), 0);
       const moved = await listOperations(gw.rt.db, { queue: 'moved' }, new Date());
       assert.deepEqual(
         moved.rows.map((r) => r.id),
         ['k1'],
       );
-      await gw.rt.db.raw.execute(SQL.sql`TRUNCATE ws_queued_operation`);
+      await gw.rt.db.raw.execute(SQL.sql`TRUNCATE ws_queue_entry, ws_queue_result`);
       assert.equal(await count('ws_queued_operation_key'), 0);
       assert.equal(await count('ws_queue_count'), 0);
     });

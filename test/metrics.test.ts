@@ -442,7 +442,7 @@ for (const backend of backends) {
       await agrees('failed again');
 
       // A queue moved by hand (an UPDATE of queue alone) moves its count.
-      await gw.rt.db.prisma.queuedOperation.update({ where: { id: others[0] }, data: { queue: 'moved' } });
+      assert.equal(await gw.rt.db.raw.execute(Prisma.sql`UPDATE ws_queue_entry SET queue = 'moved' WHERE id = ${others[0]}`), 1);
       await agrees('moved');
 
       // Time passes: delayed entries come due (oldest waiting ages), and housekeeping prunes the failed store
@@ -462,7 +462,8 @@ for (const backend of backends) {
         await client.connect();
         const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
         const pid = rows[0]!.pid;
-        await client.query(`UPDATE ws_queued_operation SET state = 'queued', available_at = (now() AT TIME ZONE 'UTC') WHERE id = $1`, [others[1]]);
+        const moved = await client.query(`UPDATE ws_queue_entry SET state = 'queued', available_at = (now() AT TIME ZONE 'UTC') WHERE id = $1`, [others[1]]);
+        assert.equal(moved.rowCount, 1);
         await client.end();
         await agrees('a connection gone');
         await until(

@@ -44,8 +44,9 @@ for (const backend of backends) {
     });
 
     const preparedCompletions = async () =>
-      (await db.raw.query<{ statement: string }>(SQL.sql`SELECT statement FROM pg_prepared_statements`)).filter((r) => /SET state = 'done'/.test(r.statement))
-        .length;
+      (await db.raw.query<{ statement: string }>(SQL.sql`SELECT statement FROM pg_prepared_statements`)).filter((r) =>
+        /SET state = 'done'|INSERT INTO ws_queue_result/.test(r.statement),
+      ).length;
 
     test('it writes nothing: running entries keep their leases, no result is stored', async () => {
       const before = await entries();
@@ -60,7 +61,7 @@ for (const backend of backends) {
     test('its transaction is rolled back: an entry it would complete stays running', async () => {
       const [first] = await entries();
       // No id nor lease token is ever this (both are nanoids): made so here to see the rollback.
-      await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queued_operation SET id = 'rehearsal', lease_token = 'rehearsal' WHERE id = ${first!.id}`);
+      await gw.rt.db.raw.execute(SQL.sql`UPDATE ws_queue_entry SET id = 'rehearsal', lease_token = 'rehearsal' WHERE id = ${first!.id}`);
       const before = await entries();
       await assert.rejects(rehearse(db, new Date()), /a rehearsal completed an entry/);
       assert.deepEqual(await entries(), before);

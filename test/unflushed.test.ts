@@ -66,7 +66,7 @@ for (const backend of backends.filter((b) => b.name === 'postgresql')) {
         [id],
       );
       // The claim, and the read of the table's size that its prepared plan goes by (src/queue/plan-class.ts).
-      const claims = statements.filter((s) => /UPDATE ws_queued_operation\s+SET state = 'running'/.test(s));
+      const claims = statements.filter((s) => /UPDATE ws_queue_entry\s+SET state = 'running'/.test(s));
       assert.equal(claims.length, 1, statements.join('\n'));
       assert.ok(
         statements.every((s) => claims.includes(s) || /pg_relation_size/.test(s)),

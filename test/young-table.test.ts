@@ -39,16 +39,16 @@ for (const backend of backends) {
       gw = await startGateway(backend);
       const postgres = !gw.rt.db.dialect.inProcess;
       // Never analyzed while the test runs: what a new database's first minute looks like.
-      if (postgres) await gw.rt.db.raw.execute(SQL.sql`ALTER TABLE ws_queued_operation SET (autovacuum_enabled = false)`);
+      if (postgres) await gw.rt.db.raw.execute(SQL.sql`ALTER TABLE ws_queue_entry SET (autovacuum_enabled = false)`);
       const series = postgres
         ? SQL.sql`SELECT i FROM generate_series(1, ${DONE}) AS s(i)`
         : SQL.sql`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${DONE}) SELECT i FROM s`;
       const at = new Date();
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, result)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, result)
         SELECT 'done-' || i, 'create', '{}', 1, 'done', ${at}, ${at}, ${at}, 'default', ${'{"success":true,"result":"' + 'x'.repeat(200) + '"}'} FROM (${series}) AS r`);
       await gw.rt.db.raw.execute(SQL.sql`
-        INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, lease_token)
+        INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, lease_token)
         VALUES ${SQL.join(ids.map((id) => SQL.sql`(${id}, 'create', '{}', 1, 'running', ${new Date(Date.now() + 60_000)}, ${at}, ${at}, 'default', ${LEASE})`))}`);
     });
     after(() => gw?.close());
@@ -57,13 +57,13 @@ for (const backend of backends) {
       const location = parseDatabaseUrl(gw.env.DATABASE_URL!);
       if (location.provider === 'sqlite') {
         const plan = sqlitePlan(location.file, completion());
-        assert.ok(!plan.some((d) => /^SCAN ws_queued_operation\b/.test(d)), `the completion scans the entries:\n${plan.join('\n')}`);
+        assert.ok(!plan.some((d) => /^SCAN ws_queue_entry\b/.test(d)), `the completion scans the entries:\n${plan.join('\n')}`);
         return;
       }
-      const rows = await gw.rt.db.raw.query<{ reltuples: number }>(SQL.sql`SELECT reltuples FROM pg_class WHERE relname = 'ws_queued_operation'`);
+      const rows = await gw.rt.db.raw.query<{ reltuples: number }>(SQL.sql`SELECT reltuples FROM pg_class WHERE relname = 'ws_queue_entry'`);
       assert.ok(Number(rows[0]!.reltuples) <= 0, `the table was analyzed: ${JSON.stringify(rows)}`);
       const root = await analyzed(location.url, completion());
-      const reads = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queued_operation' && n['Node Type'].includes('Scan'));
+      const reads = allNodesOf(root).filter((n) => n['Relation Name'] === 'ws_queue_entry' && n['Node Type'].includes('Scan'));
       assert.ok(reads.length > 0, JSON.stringify(root));
       assert.ok(!reads.some((n) => n['Node Type'] === 'Seq Scan'), `the completion scans the entries: ${JSON.stringify(root)}`);
       // Each result read once: joined as a set, the results were read again for every entry (a nested loop).
@@ -98,14 +98,14 @@ for (const backend of backends) {
         await runs();
         const before = await prepared();
         assert.equal(count(before, /SET state = 'running'/), 1, before.join('\n---\n'));
-        assert.equal(count(before, /SET state = 'done'/), 1, before.join('\n---\n'));
+        assert.equal(count(before, /SET state = 'done'|INSERT INTO ws_queue_result/), 1, before.join('\n---\n'));
         await db.raw.execute(SQL.sql`
-          INSERT INTO ws_queued_operation (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, result)
+          INSERT INTO ws_queue_entry (id, operation, params, user_id, state, available_at, due_at, submitted_at, queue, result)
           SELECT 'more-' || i, 'create', '{}', 1, 'done', ${now}, ${now}, ${now}, 'default', ${'x'.repeat(500)} FROM generate_series(1, ${DONE * 4}) AS s(i)`);
         await runs();
         const after = await prepared();
         assert.equal(count(after, /SET state = 'running'/), 2, after.join('\n---\n'));
-        assert.equal(count(after, /SET state = 'done'/), 2, after.join('\n---\n'));
+        assert.equal(count(after, /SET state = 'done'|INSERT INTO ws_queue_result/), 2, after.join('\n---\n'));
       } finally {
         await db.close();
       }
@@ -120,7 +120,7 @@ for (const backend of backends) {
         // Without SKIP LOCKED the heartbeat's statements wait for the holder: the lock timeout fails them.
         await beat.query("SET lock_timeout = '3s'");
         await holder.query('BEGIN');
-        await holder.query("UPDATE ws_queued_operation SET progress = 0.5 WHERE id = 'run-0'");
+        await holder.query("UPDATE ws_queue_entry SET progress = 0.5 WHERE id = 'run-0'");
         const run = (q: SQL.Sql) =>
           beat.query(
             q.text,

@@ -26,6 +26,15 @@ export interface Dialect {
    */
   inProcess: boolean;
   /**
+   * True where a completion moves its entry from ws_queue_entry into ws_queue_result (PostgreSQL): an update
+   * in place there adds a second version of the entry to the primary key and the partial indexes (state and
+   * available_at are indexed, so it cannot stay on its page), while a DELETE adds nothing to any index and
+   * the results' table is insert-only (migration 20261208000000_results_apart). False where the entry is
+   * updated in place (SQLite: an UPDATE rewrites only the indexes of the columns it changes, a move would
+   * rewrite all of them).
+   */
+  resultsApart: boolean;
+  /**
    * A claim's (or a heartbeat's) condition `id` is one of those `select` (`SELECT id ...`) picks. PostgreSQL
    * skips the rows another transaction has locked rather than waiting for them (FOR UPDATE SKIP LOCKED), and reads the ids
    * as one array, first: as `id IN (select)` its planner joined the ids to a sequential scan of the whole
@@ -46,13 +55,13 @@ export interface Dialect {
    */
   keyedValues(column: string, keys: string[], values: string[]): { from: SQL.Sql; value: SQL.Sql; where: SQL.Sql };
   /**
-   * After `FROM ws_queued_operation` in the read of a queue's earliest queued entry: the (state, queue,
+   * After `FROM ws_queue_entry` in the read of a queue's earliest queued entry: the (state, queue,
    * available_at) index, one descent. SQLite's planner may take another by its statistics (a scan of the
    * claim index): named here; PostgreSQL's ORDER BY settles it: nothing.
    */
   byDueIndex: SQL.Sql;
   /**
-   * After `FROM ws_queued_operation` in a claim's walk of due entries: the claim index, whose order is the
+   * After `FROM ws_queue_entry` in a claim's walk of due entries: the claim index, whose order is the
    * claim's (so the walk stops at its limit). SQLite's planner, given the statistics of a bulk enqueue (one
    * due and submitted time for all), read every entry of the queue by another index and sorted them, at every
    * claim: named here; PostgreSQL's planner takes it: nothing.
@@ -88,7 +97,7 @@ export interface Dialect {
    * any statement of their batch reaches the database, and before an operation calls out (src/executor/batch.ts).
    */
   flushLog: SQL.Sql | null;
-  /** The queue table's size on disk (`bytes`), where the planner's choices follow it (src/queue/plan-class.ts); null where not. */
+  /** The entries' table's size on disk (`bytes`), where the planner's choices follow it (src/queue/plan-class.ts); null where not. */
   queueTableSize: SQL.Sql | null;
   /** The text of field `field` of the JSON text column `data`, '' when absent; compared byte-wise. */
   jsonText(field: string): SQL.Sql;
@@ -126,6 +135,7 @@ export const sqlite: Dialect = {
   name: 'sqlite',
   serializesWrites: true,
   inProcess: true,
+  resultsApart: false,
   claimedIds: (select) => SQL.sql`id IN (${select})`,
   keyedValues(column, keys, values) {
     const json = JSON.stringify(keys.map((k, i) => ({ k, val: values[i] })));
@@ -171,6 +181,7 @@ export const postgresql: Dialect = {
   name: 'postgresql',
   serializesWrites: false,
   inProcess: false,
+  resultsApart: true,
   claimedIds: (select) => SQL.sql`id = ANY(ARRAY(${select} FOR UPDATE SKIP LOCKED))`,
   keyedValues: (column, keys, values) => ({
     from: SQL.empty,
@@ -191,7 +202,7 @@ export const postgresql: Dialect = {
   epochMs: (timestamp) => SQL.sql`(floor(extract(epoch FROM ${timestamp}) * 1000))::bigint`,
   lockKey: (key) => SQL.sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text AS locked`,
   flushLog: SQL.sql`SELECT pg_current_xact_id()::text AS xid`,
-  queueTableSize: SQL.sql`SELECT pg_relation_size('ws_queued_operation') AS bytes`,
+  queueTableSize: SQL.sql`SELECT pg_relation_size('ws_queue_entry') AS bytes`,
   jsonText: (f) => SQL.raw(`(COALESCE(data::jsonb ->> '${f}', '') COLLATE "C")`),
   jsonCast: (f, as) => SQL.raw(`(NULLIF(data::jsonb ->> '${f}', '')::${as === 'number' ? 'numeric' : 'integer'})`),
   dateTimeText: (c) => SQL.raw(`(to_char(${c}, 'YYYY-MM-DD HH24:MI:SS') COLLATE "C")`),

@@ -94,7 +94,7 @@ export async function queueCounts(db: Database, now: Date, queues?: string[], fi
   // finished ones are counted from ws_queue_count, which has no user (a count of a user's finished entries
   // reads them all; no caller asks for it).
   const byLive = filter.context === undefined && (states === 'live' || filter.userId === undefined);
-  const rows = await db.raw.query<Row>(sql.queueCounts(now, byLive ? [...conditions, sql.live()] : conditions));
+  const rows = await db.raw.query<Row>(sql.queueCounts(now, byLive ? [...conditions, sql.live()] : conditions, !byLive));
   if (byLive && states === 'all') rows.push(...(await db.raw.query<Row>(sql.finishedCounts(queues))));
   const counts: QueueCounts = { waiting: 0, delayed: 0, running: 0, failed: 0, done: 0 };
   for (const r of rows) {

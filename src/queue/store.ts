@@ -278,7 +278,8 @@ export async function completeMany(
  * concurrent readers exactly one gets it; a failed one stays in the failed store, marked as read.
  */
 export async function takeResult(db: DbTx, operationTrackingID: string, userId: number, now: Date): Promise<string | null> {
-  const deleted = await db.query<{ result: string; result_expires_at: unknown }>(resultSql.takeFinished(operationTrackingID, userId, now));
+  let deleted = await db.query<{ result: string; result_expires_at: unknown }>(resultSql.takeDone(operationTrackingID, userId, now));
+  if (!deleted[0]) deleted = await db.query<{ result: string; result_expires_at: unknown }>(resultSql.takeFinished(operationTrackingID, userId, now));
   if (deleted[0]) {
     // Remembered until the result would have expired: a second read over HTTP answers 410 Gone, not 404.
     await db.execute(resultSql.rememberTaken(operationTrackingID, userId, now, toDate(deleted[0].result_expires_at)));
@@ -291,7 +292,8 @@ export async function takeResult(db: DbTx, operationTrackingID: string, userId: 
 /** Deletes done and cancelled entries whose result was not read in time, and old records of results read. */
 export async function purgeExpiredResults(db: DbTx, now: Date): Promise<number> {
   await inBatches((limit) => db.execute(retention.purgeTakenResults(now, limit)));
-  return inBatches((limit) => db.execute(retention.purgeExpiredResults(now, limit)));
+  const done = await inBatches((limit) => db.execute(retention.purgeExpiredDone(now, limit)));
+  return done + (await inBatches((limit) => db.execute(retention.purgeExpiredResults(now, limit))));
 }
 
 /**

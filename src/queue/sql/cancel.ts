@@ -15,29 +15,29 @@ const cancelledEnvelope = (message: string) => JSON.stringify(failure(new WsErro
 const expiresAt = (now: Date, resultTtlSeconds: number) => new Date(now.getTime() + resultTtlSeconds * 1000);
 
 export const cancelQueued = (id: string, userId: number, message: string, now: Date, resultTtlSeconds: number) => SQL.sql`
-        UPDATE ws_queued_operation
+        UPDATE ws_queue_entry
         SET state = 'cancelled', params = '{}', result = ${cancelledEnvelope(message)}, finished_at = ${now},
             result_expires_at = ${expiresAt(now, resultTtlSeconds)}
         WHERE id = ${id} AND user_id = ${userId} AND state = 'queued'`;
 
 /** The owner's mark on a running entry. */
 export const markRunning = (id: string, userId: number, now: Date) => SQL.sql`
-    UPDATE ws_queued_operation SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
+    UPDATE ws_queue_entry SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
     WHERE id = ${id} AND user_id = ${userId} AND state = 'running'`;
 
 /** The executor's mark on entries of its lease whose cancel it took without one. */
 export const markHeld = (leaseToken: string, ids: string[], now: Date) => SQL.sql`
-    UPDATE ws_queued_operation SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
+    UPDATE ws_queue_entry SET cancel_requested_at = COALESCE(cancel_requested_at, ${now})
     WHERE lease_token = ${leaseToken} AND state = 'running' AND id IN (${SQL.join(ids)})`;
 
 /** Of the running entries held under these lease tokens, the marked ones. */
 export const cancelsRequested = (leaseTokens: string[]) => SQL.sql`
-    SELECT id FROM ws_queued_operation
+    SELECT id FROM ws_queue_entry
     WHERE state = 'running' AND cancel_requested_at IS NOT NULL AND lease_token IN (${SQL.join(leaseTokens)})`;
 
 /** Stores entries of one lease as cancelled while running, setting the mark if it is not yet. */
 export const finishCancelled = (leaseToken: string, ids: string[], now: Date, resultTtlSeconds: number) => SQL.sql`
-    UPDATE ws_queued_operation
+    UPDATE ws_queue_entry
     SET ${cancelledColumns(now, resultTtlSeconds)}, lease_token = NULL, cancel_requested_at = COALESCE(cancel_requested_at, ${now})
     WHERE lease_token = ${leaseToken} AND state = 'running' AND id IN (${SQL.join(ids)})
     RETURNING id`;

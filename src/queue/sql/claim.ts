@@ -23,7 +23,7 @@ export interface ClaimParams {
 const CLAIMED = SQL.raw('id, operation, params, user_id, attempts, failures, errors, queue, priority, due_at, submitted_at, trace_parent');
 
 const claimUpdate = (leaseToken: string, leaseUntil: Date, now: Date, which: SQL.Sql) => SQL.sql`
-  UPDATE ws_queued_operation
+  UPDATE ws_queue_entry
   SET state = 'running', lease_token = ${leaseToken}, available_at = ${leaseUntil},
       started_at = ${now}, attempts = attempts + 1
   WHERE ${which}
@@ -46,9 +46,9 @@ export const claimDue = (dialect: Dialect, p: ClaimParams) =>
     p.leaseUntil,
     p.now,
     dialect.claimedIds(SQL.sql`
-  SELECT id FROM ws_queued_operation${dialect.byClaimIndex}
+  SELECT id FROM ws_queue_entry${dialect.byClaimIndex}
   WHERE state = 'queued' AND queue = ${p.queue} AND available_at <= ${p.now}
-    AND (SELECT available_at FROM ws_queued_operation${dialect.byDueIndex} WHERE queue = ${p.queue} AND state = 'queued' ORDER BY available_at LIMIT 1) <= ${p.now}
+    AND (SELECT available_at FROM ws_queue_entry${dialect.byDueIndex} WHERE queue = ${p.queue} AND state = 'queued' ORDER BY available_at LIMIT 1) <= ${p.now}
   ORDER BY priority DESC, available_at, submitted_at
   LIMIT ${p.limit}`),
   );
@@ -67,7 +67,7 @@ export const nextDue = (dialect: Dialect, queues: string[]) => SQL.sql`
   SELECT min(at) AS at FROM (${SQL.join(
     queues.map(
       (queue) =>
-        SQL.sql`SELECT (SELECT available_at FROM ws_queued_operation${dialect.byDueIndex} WHERE state = 'queued' AND queue = ${queue} ORDER BY available_at LIMIT 1) AS at`,
+        SQL.sql`SELECT (SELECT available_at FROM ws_queue_entry${dialect.byDueIndex} WHERE state = 'queued' AND queue = ${queue} ORDER BY available_at LIMIT 1) AS at`,
     ),
     ' UNION ALL ',
   )}) AS earliest`;

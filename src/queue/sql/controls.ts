@@ -40,7 +40,7 @@ export const limitsOf = (name: string) => SQL.sql`
       SELECT paused_at, max_running, max_starts, per_seconds, window_start, window_starts FROM ws_queue WHERE name = ${name}`;
 
 export const runningIn = (queue: string) => SQL.sql`
-        SELECT count(*) AS n FROM ws_queued_operation WHERE state = 'running' AND queue = ${queue}`;
+        SELECT count(*) AS n FROM ws_queue_entry WHERE state = 'running' AND queue = ${queue}`;
 
 export const countStarts = (name: string, windowStart: Date | null, starts: number) =>
   SQL.sql`UPDATE ws_queue SET window_start = ${windowStart}, window_starts = ${starts} WHERE name = ${name}`;

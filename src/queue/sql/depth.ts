@@ -12,10 +12,10 @@ import * as SQL from '../../db/sql.js';
 export const depth = (now: Date) => SQL.sql`
   SELECT c.queue, c.state, c.n,
     CASE WHEN c.state = 'queued' AND c.n > 0 THEN
-      (SELECT count(*) FROM ws_queued_operation o WHERE o.state = 'queued' AND o.queue = c.queue AND o.available_at > ${now})
+      (SELECT count(*) FROM ws_queue_entry o WHERE o.state = 'queued' AND o.queue = c.queue AND o.available_at > ${now})
     END AS later,
     CASE WHEN c.state = 'queued' AND c.n > 0 THEN
-      (SELECT min(o.available_at) FROM ws_queued_operation o WHERE o.state = 'queued' AND o.queue = c.queue)
+      (SELECT min(o.available_at) FROM ws_queue_entry o WHERE o.state = 'queued' AND o.queue = c.queue)
     END AS first
   FROM (SELECT queue, state, sum(n) AS n FROM ws_queue_count GROUP BY queue, state) c`;
 

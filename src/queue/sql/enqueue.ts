@@ -24,7 +24,7 @@ export interface EntryValues {
 }
 
 const INSERT = SQL.sql`
-  INSERT INTO ws_queued_operation (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback, trace_parent)`;
+  INSERT INTO ws_queue_entry (id, operation, params, params_bytes, user_id, state, available_at, due_at, submitted_at, attempts, queue, priority, context, callback, trace_parent)`;
 
 const valuesOf = (e: EntryValues) => SQL.sql`${e.id}, ${e.operation}, ${e.params}, ${e.paramsBytes}, ${e.userId},
   'queued', ${e.dueAt}, ${e.dueAt}, ${e.submittedAt}, 0, ${e.queue}, ${e.priority}, ${e.context},

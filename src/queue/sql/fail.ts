@@ -24,7 +24,7 @@ export const recordFailedAttempt = (f: FailedAttemptColumns) => {
   const retry = f.retryAt !== null;
   const report = f.report ? SQL.sql`progress = ${f.report.progress}, progress_message = ${f.report.message}, output = ${f.report.output},` : SQL.empty;
   return SQL.sql`
-    UPDATE ws_queued_operation
+    UPDATE ws_queue_entry
     SET ${report} lease_token = NULL, failures = failures + 1, errors = ${f.errors},
         available_at = ${f.retryAt ?? f.now}, result_taken_at = NULL,
         ${unlessCancelled(f.now, f.resultTtlSeconds, {
@@ -37,7 +37,7 @@ export const recordFailedAttempt = (f: FailedAttemptColumns) => {
 
 /** `started`: the entries were interrupted mid-run (their claim stays counted); else the claim is taken back. */
 export const handBack = (leaseToken: string, ids: string[], started: boolean, now: Date, resultTtlSeconds: number) => SQL.sql`
-      UPDATE ws_queued_operation
+      UPDATE ws_queue_entry
       SET ${unlessCancelled(now, resultTtlSeconds, { state: SQL.sql`'queued'` })},
         lease_token = NULL, available_at = ${now}, attempts = attempts - ${started ? 0 : 1}
       WHERE lease_token = ${leaseToken} AND state = 'running'

@@ -15,9 +15,9 @@ import { unlessCancelled } from './cancel.js';
 // is finished meanwhile, or renewed or rescued at the next heartbeat, a third of its lease later.
 
 export const renewLeases = (dialect: Dialect, leaseTokens: string[], leaseUntil: Date) => SQL.sql`
-    UPDATE ws_queued_operation SET available_at = ${leaseUntil}
-    WHERE ${dialect.claimedIds(SQL.sql`SELECT id FROM ws_queued_operation WHERE state = 'running' AND lease_token IN (${SQL.join(leaseTokens)})`)}`;
+    UPDATE ws_queue_entry SET available_at = ${leaseUntil}
+    WHERE ${dialect.claimedIds(SQL.sql`SELECT id FROM ws_queue_entry WHERE state = 'running' AND lease_token IN (${SQL.join(leaseTokens)})`)}`;
 
 export const rescueExpiredLeases = (dialect: Dialect, now: Date, resultTtlSeconds: number) => SQL.sql`
-    UPDATE ws_queued_operation SET ${unlessCancelled(now, resultTtlSeconds, { state: SQL.sql`'queued'` })}, lease_token = NULL, available_at = due_at
-    WHERE ${dialect.claimedIds(SQL.sql`SELECT id FROM ws_queued_operation WHERE state = 'running' AND available_at <= ${now}`)}`;
+    UPDATE ws_queue_entry SET ${unlessCancelled(now, resultTtlSeconds, { state: SQL.sql`'queued'` })}, lease_token = NULL, available_at = due_at
+    WHERE ${dialect.claimedIds(SQL.sql`SELECT id FROM ws_queue_entry WHERE state = 'running' AND available_at <= ${now}`)}`;

@@ -15,7 +15,7 @@ import type { Dialect } from '../../db/dialect.js';
  */
 const queueUsage = (dialect: Dialect, userId: number | SQL.Sql) =>
   dialect.serializesWrites
-    ? SQL.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queued_operation
+    ? SQL.sql`(SELECT count(*) AS n, COALESCE(sum(params_bytes), 0) AS b FROM ws_queue_entry
       WHERE user_id = ${userId} AND state IN ('queued', 'running')) AS q`
     : SQL.sql`wsgate_queue_usage(${userId}::integer) AS q`;
 

@@ -5,8 +5,13 @@
 // old per-minute counts; and, asked for by an administrator, a user's queued entries (never running ones).
 import * as SQL from '../../db/sql.js';
 
-export const purgeExpiredResults = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_queued_operation WHERE id IN (
-    SELECT id FROM ws_queued_operation WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`;
+/** Cancelled entries, and done ones where results stay in the entries' table (SQLite). */
+export const purgeExpiredResults = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_queue_entry WHERE id IN (
+    SELECT id FROM ws_queue_entry WHERE state IN ('done', 'cancelled') AND result_expires_at <= ${now} LIMIT ${limit})`;
+
+/** Done entries of the results' table (PostgreSQL's). */
+export const purgeExpiredDone = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_queue_result WHERE id IN (
+    SELECT id FROM ws_queue_result WHERE result_expires_at <= ${now} LIMIT ${limit})`;
 
 export const purgeTakenResults = (now: Date, limit: number) => SQL.sql`DELETE FROM ws_result_taken WHERE id IN (
     SELECT id FROM ws_result_taken WHERE expires_at <= ${now} LIMIT ${limit})`;
@@ -20,5 +25,5 @@ export const purgeExpiredRequests = (now: Date, limit: number) => SQL.sql`DELETE
 export const purgeMinuteCounts = (before: Date) => SQL.sql`DELETE FROM ws_queue_minute WHERE minute < ${before}`;
 
 export const purgeQueued = (userId: number, queue: string | undefined, limit: number) => SQL.sql`
-      DELETE FROM ws_queued_operation WHERE id IN (SELECT id FROM ws_queued_operation
+      DELETE FROM ws_queue_entry WHERE id IN (SELECT id FROM ws_queue_entry
         WHERE user_id = ${userId} AND state = 'queued' ${queue === undefined ? SQL.empty : SQL.sql`AND queue = ${queue}`} LIMIT ${limit})`;

@@ -2,29 +2,36 @@
 // another user's: the user is part of every condition), its details for the Queue Server's API, and the
 // queue's counts by state for `wsgate status`. Nothing here consumes a result.
 import * as SQL from '../../db/sql.js';
+import { ENTRIES, fromEither } from './tables.js';
 
-export const statusOf = (id: string, userId: number) => SQL.sql`
+export const statusOf = (id: string, userId: number) =>
+  fromEither(
+    (table) => SQL.sql`
     SELECT id, operation, state, queue, priority, attempts, errors, submitted_at, due_at, available_at, started_at, finished_at, callback,
       progress, progress_message, output, cancel_requested_at
-    FROM ws_queued_operation WHERE id = ${id} AND user_id = ${userId}`;
+    FROM ${table} WHERE id = ${id} AND user_id = ${userId}`,
+  );
 
 /** The stored state alone: one primary-key read (what a `Prefer: wait` polls, and a cancel reads first). */
-export const stateOf = (id: string, userId: number) => SQL.sql`
-    SELECT state FROM ws_queued_operation WHERE id = ${id} AND user_id = ${userId}`;
+export const stateOf = (id: string, userId: number) => fromEither((table) => SQL.sql`SELECT state FROM ${table} WHERE id = ${id} AND user_id = ${userId}`);
 
 /** `userId` undefined reads anyone's (the CLI). */
-export const jobDetails = (id: string, userId?: number) => SQL.sql`
-    SELECT user_id, context, state, result FROM ws_queued_operation
-    WHERE id = ${id} ${userId === undefined ? SQL.empty : SQL.sql`AND user_id = ${userId}`}`;
+export const jobDetails = (id: string, userId?: number) =>
+  fromEither(
+    (table) => SQL.sql`
+    SELECT user_id, context, state, result FROM ${table}
+    WHERE id = ${id} ${userId === undefined ? SQL.empty : SQL.sql`AND user_id = ${userId}`}`,
+  );
 
-/** Rows `(state, later, n)`: later is 1 for queued entries not due at `now`. */
-export const queueCounts = (now: Date, conditions: SQL.Sql[]) => SQL.sql`
-    SELECT state, later, count(*) AS n FROM (
-      SELECT state, CASE WHEN state = 'queued' AND available_at > ${now} THEN 1 ELSE 0 END AS later
-      FROM ws_queued_operation
-      ${conditions.length ? SQL.sql`WHERE ${SQL.join(conditions, ' AND ')}` : SQL.empty}
-    ) AS entries
+/** Rows `(state, later, n)`: later is 1 for queued entries not due at `now`. `finished`: done results too. */
+export const queueCounts = (now: Date, conditions: SQL.Sql[], finished: boolean) => {
+  const select = (table: SQL.Sql) => SQL.sql`SELECT state, CASE WHEN state = 'queued' AND available_at > ${now} THEN 1 ELSE 0 END AS later
+      FROM ${table}
+      ${conditions.length ? SQL.sql`WHERE ${SQL.join(conditions, ' AND ')}` : SQL.empty}`;
+  return SQL.sql`
+    SELECT state, later, count(*) AS n FROM (${finished ? fromEither(select) : select(ENTRIES)}) AS entries
     GROUP BY state, later`;
+};
 
 export const countFilter = (queues: string[] | undefined, context: string | undefined, userId: number | undefined) =>
   [
@@ -47,4 +54,4 @@ export const finishedCounts = (queues: string[] | undefined) => SQL.sql`
     GROUP BY state`;
 
 export const queuedByQueue = () => SQL.sql`
-    SELECT queue, count(*) AS n FROM ws_queued_operation WHERE state = 'queued' GROUP BY queue`;
+    SELECT queue, count(*) AS n FROM ws_queue_entry WHERE state = 'queued' GROUP BY queue`;
