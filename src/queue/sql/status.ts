@@ -12,7 +12,7 @@ export const statusOf = (id: string, userId: number) =>
     FROM ${table} WHERE id = ${id} AND user_id = ${userId}`,
   );
 
-/** The stored state alone: one primary-key read (what a `Prefer: wait` polls, and a cancel reads first). */
+/** The stored state alone: a primary-key read of each table (what a `Prefer: wait` polls, and a cancel reads first). */
 export const stateOf = (id: string, userId: number) => fromEither((table) => SQL.sql`SELECT state FROM ${table} WHERE id = ${id} AND user_id = ${userId}`);
 
 /** `userId` undefined reads anyone's (the CLI). */

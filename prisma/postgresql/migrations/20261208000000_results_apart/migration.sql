@@ -7,7 +7,9 @@
 -- 4 workers, alternating): the server's CPU per drain -25-40% at 100,000 entries, -20% at 20,000.
 -- "ws_queued_operation" becomes a view of both tables: what reads an entry in any state reads it there (the
 -- statements of src/queue/sql that must walk an index name the tables themselves).
--- The queue is stopped for the length of this migration: no claim or enqueue may see half of it.
+-- The queue is stopped for the length of this migration: no claim or enqueue may see half of it. Gateways and
+-- executors of an earlier version must be stopped before it runs: their statements write ws_queued_operation,
+-- which becomes a view (a write through it fails; nothing is half-done).
 LOCK TABLE "ws_queued_operation" IN ACCESS EXCLUSIVE MODE;
 ALTER TABLE "ws_queued_operation" RENAME TO "ws_queue_entry";
 CREATE TABLE "ws_queue_result" (LIKE "ws_queue_entry" INCLUDING DEFAULTS);
