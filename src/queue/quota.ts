@@ -29,7 +29,7 @@ import { MAX_QUOTA } from '../config.js';
 import { DEFAULT_PRIORITY, enqueueGuarded, inBatches, valuesOf, wake, type NewQueuedOperation } from './store.js';
 import { gathered, insertGatheredWhere } from './sql/enqueue.js';
 import { Gathering } from './gathering.js';
-import { nanoid } from 'nanoid';
+import { trackingId } from './tracking-id.js';
 
 export interface QuotaSettings {
   /** Entries a user may have queued or running. */
@@ -131,7 +131,7 @@ export async function enqueueWithinQuota(db: Database, entry: NewQueuedOperation
   const gathering = submitGathering(db, quota);
   let id: string | undefined;
   if (gathering) {
-    const row = { ...valuesOf(nanoid(), entry), delaySeconds: delayOf(entry) };
+    const row = { ...valuesOf(trackingId(), entry), delaySeconds: delayOf(entry) };
     if ((await gathering.add(row)) === 'queued') {
       wake(entry, db.queueNotices);
       return row.id;

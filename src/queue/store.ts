@@ -4,6 +4,7 @@
 // inside a dedicated database's transaction that holds the operations' writes.
 import { claimLimited, isLimited, type QueueControl } from './controls.js';
 import { nanoid } from 'nanoid';
+import { trackingId } from './tracking-id.js';
 import type { Database, DbTx } from '../db/client.js';
 import type { QueueNotices } from '../db/queue-notices.js';
 import { toDate } from '../db/values.js';
@@ -103,7 +104,7 @@ function announce(entries: NewQueuedOperation[]): void {
 /** Queues operations in one statement and returns their operationTrackingIDs, in order. */
 export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): Promise<string[]> {
   if (entries.length === 0) return [];
-  const rows = entries.map((entry) => ({ id: nanoid(), entry }));
+  const rows = entries.map((entry) => ({ id: trackingId(), entry }));
   await db.raw.query(enqueueSql.notifyingInsert(db.dialect, enqueueSql.insertEntries(rows.map((r) => valuesOf(r.id, r.entry)))));
   announce(entries);
   return rows.map((r) => r.id);
@@ -114,7 +115,7 @@ export async function enqueueMany(db: Database, entries: NewQueuedOperation[]): 
  * names it commit together). `announce` wakes this process's executor, once the transaction committed.
  */
 export async function enqueueIn(tx: DbTx, dialect: Dialect, entry: NewQueuedOperation): Promise<{ operationTrackingID: string; announce: () => void }> {
-  const id = nanoid();
+  const id = trackingId();
   await tx.query(enqueueSql.notifyingInsert(dialect, enqueueSql.insertEntries([valuesOf(id, entry)])));
   return { operationTrackingID: id, announce: () => announce([entry]) };
 }
@@ -134,7 +135,7 @@ export async function enqueueGuarded(
   entry: NewQueuedOperation,
   guard: (paramsBytes: number) => SQL.Sql,
   notices?: QueueNotices,
-  id = nanoid(),
+  id = trackingId(),
 ): Promise<GuardedEnqueue> {
   const values = valuesOf(id, entry);
   const paramsBytes = values.paramsBytes;
