@@ -1,4 +1,5 @@
-// Tracking IDs are nanoids, whose alphabet has "-": one in 64 starts with it, and parseArgs took
+// Tracking IDs made before the time-ordered ones (src/queue/tracking-id.ts, which start with a
+// digit) are nanoids, whose alphabet has "-": one in 64 starts with it, and parseArgs took
 // `wsgate forget -Uk3...` for an unknown option. For the verbs that take IDs (forget, retry, run: no option
 // takes a value), a word shaped like a tracking ID that is not one of the verb's options is moved after
 // "--", where parseArgs reads it as a positional.
