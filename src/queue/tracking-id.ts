@@ -3,7 +3,7 @@
 // alone reads nothing: a result belongs to the user who queued it). IDs made later sort after earlier ones,
 // byte by byte: the entries' and results' primary keys (and SQLite's) grow at their right edge instead of
 // taking each insert on a random page of the tree, as nanoid's random IDs did (BENCHMARKS.md, nineteenth
-// stop: PostgreSQL's CPU in a drain of 100,000 entries -17%). Within one millisecond the order is random.
+// stop: PostgreSQL's CPU in a drain of 100,000 entries -16%). Within one millisecond the order is random.
 import { randomFillSync } from 'node:crypto';
 
 /** nanoid's alphabet in byte order (ASCII: "-" < digits < capitals < "_" < small letters). */
