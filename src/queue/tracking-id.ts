@@ -1,10 +1,10 @@
 // An operationTrackingID: 21 characters of nanoid's URL-safe alphabet, as before, of which the first 8 tell
-// when it was made and the other 13 are random (78 bits, from the system's CSPRNG: unguessable, and an ID
+// when it was made and the other 13 are random (78 bits, nanoid's, from the system's CSPRNG: unguessable, and an ID
 // alone reads nothing: a result belongs to the user who queued it). IDs made later sort after earlier ones,
 // byte by byte: the entries' and results' primary keys (and SQLite's) grow at their right edge instead of
 // taking each insert on a random page of the tree, as nanoid's random IDs did (BENCHMARKS.md, nineteenth
 // stop: PostgreSQL's CPU in a drain of 100,000 entries -16%). Within one millisecond the order is random.
-import { randomFillSync } from 'node:crypto';
+import { customAlphabet } from 'nanoid';
 
 /** nanoid's alphabet in byte order (ASCII: "-" < digits < capitals < "_" < small letters). */
 const ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
@@ -16,8 +16,7 @@ const RANDOM_CHARS = 13;
  */
 const FIRST = 64 ** (TIME_CHARS - 1);
 
-const random = Buffer.alloc(RANDOM_CHARS * 256);
-let next = random.length;
+const randomPart = customAlphabet(ALPHABET, RANDOM_CHARS);
 
 /** A new tracking ID made at `now` (epoch ms). */
 export function trackingId(now = Date.now()): string {
@@ -27,12 +26,5 @@ export function trackingId(now = Date.now()): string {
     time = ALPHABET[t % 64]! + time;
     t = Math.floor(t / 64);
   }
-  if (next + RANDOM_CHARS > random.length) {
-    randomFillSync(random);
-    next = 0;
-  }
-  let id = time;
-  // 256 is a multiple of 64: each character is uniform.
-  for (let i = 0; i < RANDOM_CHARS; i++) id += ALPHABET[random[next++]! & 63];
-  return id;
+  return time + randomPart();
 }
