@@ -11,13 +11,18 @@ import { tickerOf } from '../src/schedule/ticks.js';
 import { backends, runCli, runPass, startGateway, type Gateway, shown, expectCli, tmpDir } from './support.js';
 
 const FIVE_MINUTES = 5 * 60_000;
+const HOUR = 60 * 60_000;
+type Clocks = { advance(ms: number): void; now(): Date }[];
 
-/** Moves the clocks to `seconds` after the next five-minute tick. */
-function toNextTick(clocks: { advance(ms: number): void; now(): Date }[], seconds: number, ticks = 1) {
+/** Moves the clocks to `seconds` after the `ticks`-th next time that is `offsetMs` past a multiple of `periodMs`. */
+function toNext(clocks: Clocks, periodMs: number, offsetMs: number, seconds: number, ticks = 1) {
   const now = clocks[0]!.now().getTime();
-  const next = Math.floor(now / FIVE_MINUTES) * FIVE_MINUTES + ticks * FIVE_MINUTES;
+  const next = Math.floor((now - offsetMs) / periodMs) * periodMs + offsetMs + ticks * periodMs;
   for (const c of clocks) c.advance(next - now + seconds * 1000);
 }
+
+/** Moves the clocks to `seconds` after the next five-minute tick. */
+const toNextTick = (clocks: Clocks, seconds: number, ticks = 1) => toNext(clocks, FIVE_MINUTES, 0, seconds, ticks);
 
 for (const backend of backends) {
   describe(`recurring operations on ${backend.name}`, () => {
@@ -48,6 +53,8 @@ for (const backend of backends) {
               missed: 'catch-up',
               catchUpLimit: 6,
             },
+            // Hourly at minute 7 (never on a five-minute tick), another operation: apart from the two above.
+            { name: 'late', cron: '7 * * * *', operation: 'wsgatetest_noop', params: { tag: 'late' }, user: 'admin' },
           ],
         }),
       );
@@ -60,6 +67,8 @@ for (const backend of backends) {
     });
 
     test('a schedule starts when first seen; each tick is one entry, run as its user, even with two executors at once', async () => {
+      // A minute past a tick: the wall clock's own progress until the jump below cannot add a tick of its own.
+      toNextTick([gw.rt.services.clock, other.services.clock], 60);
       await runPass(gw.rt);
       assert.equal((await entriesOf('Every5')).length, 0, 'nothing before its first tick');
       toNextTick([gw.rt.services.clock, other.services.clock], 20);
@@ -67,7 +76,7 @@ for (const backend of backends) {
       const entries = await entriesOf('Every5');
       assert.equal(entries.length, 1, `one entry for the tick, not one per executor (${JSON.stringify([a, b])})`);
       const queued = await createEntries();
-      assert.equal(queued.length, 2, 'one per schedule');
+      assert.equal(queued.length, 2, 'one per schedule of create');
       assert.ok(
         queued.every((e) => e.state === 'done' && e.dueAt.getTime() % FIVE_MINUTES === 0),
         'run, and due at the tick itself',
@@ -95,11 +104,16 @@ for (const backend of backends) {
         'one entry per tick, five minutes apart',
       );
 
-      // The next tick found ten minutes late (beyond the 300 s grace) is skipped by "skip".
-      toNextTick([gw.rt.services.clock, other.services.clock], 600);
-      const skipBefore = (await entriesOf('Every5')).length;
+      // "skip": an hourly tick found ten minutes late (beyond the 300 s grace) is not queued; one found in time is.
+      const lateEntries = () => gw.rt.db.prisma.queuedOperation.count({ where: { operation: 'wsgatetest_noop' } });
       await runPass(gw.rt);
-      assert.equal((await entriesOf('Every5')).length, skipBefore);
+      const lateBefore = await lateEntries();
+      toNext([gw.rt.services.clock, other.services.clock], HOUR, 7 * 60_000, 600);
+      await runPass(gw.rt);
+      assert.equal(await lateEntries(), lateBefore, 'ten minutes late: skipped');
+      toNext([gw.rt.services.clock, other.services.clock], HOUR, 7 * 60_000, 20);
+      await runPass(gw.rt);
+      assert.equal(await lateEntries(), lateBefore + 1, 'twenty seconds late: queued');
     });
 
     test('the ticker reads the expression in its time zone', () => {
