@@ -3,7 +3,7 @@
 // entry, and a span for the run continuing the call's trace (timed by the worker's own clock readings).
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.js';
-import { endSpan, parseTraceparent, SpanKind, startSpan, tracedLog } from '../observe/trace.js';
+import { endSpan, parseTraceparent, SpanKind, startSpan, tracedLog, tracing } from '../observe/trace.js';
 import type { ClaimedOperation } from '../queue/store.js';
 
 export interface Observers {
@@ -40,6 +40,9 @@ export function observeOutcome(o: Observers, entry: ClaimedOperation, end: Attem
     if (end.code === 'TIMEOUT') metrics.timeouts.inc({ operation });
     if (end.ms !== undefined) metrics.runSeconds.observe({ operation, queue: entry.queue }, end.ms / 1000);
   }
+  const debug = o.log.isLevelEnabled('debug');
+  // Without an SDK the span records nothing, and without a debug log nothing carries the trace id.
+  if (!tracing() && !debug) return;
   const parent = parseTraceparent(entry.traceParent);
   const endedAt = end.startedAt !== undefined && end.ms !== undefined ? end.startedAt + end.ms : undefined;
   const { span } = startSpan(`run ${operation}`, parent, {
@@ -54,7 +57,7 @@ export function observeOutcome(o: Observers, entry: ClaimedOperation, end: Attem
   });
   endSpan(span, end.outcome === 'done' ? undefined : (end.code ?? end.outcome), endedAt);
   // The run's log line: the same trace id as the submit's when the entry kept one.
-  if (!o.log.isLevelEnabled('debug')) return;
+  if (!debug) return;
   tracedLog(o.log, parent ? entry.traceParent : undefined).debug(
     {
       operation,

@@ -28,6 +28,9 @@ function api(): typeof Api | undefined {
   return (loaded = requireCjs('@opentelemetry/api') as typeof Api);
 }
 
+/** An SDK is registered: spans are recorded. */
+export const tracing = (): boolean => api() !== undefined;
+
 /** A span that records nothing, where no SDK is registered (as the API's own non-recording span). */
 class NoopSpan implements Span {
   spanContext(): SpanContext {
