@@ -40,25 +40,24 @@ export function observeOutcome(o: Observers, entry: ClaimedOperation, end: Attem
     if (end.code === 'TIMEOUT') metrics.timeouts.inc({ operation });
     if (end.ms !== undefined) metrics.runSeconds.observe({ operation, queue: entry.queue }, end.ms / 1000);
   }
-  const debug = o.log.isLevelEnabled('debug');
-  // Without an SDK the span records nothing, and without a debug log nothing carries the trace id.
-  if (!tracing() && !debug) return;
-  const parent = parseTraceparent(entry.traceParent);
-  const endedAt = end.startedAt !== undefined && end.ms !== undefined ? end.startedAt + end.ms : undefined;
-  const { span } = startSpan(`run ${operation}`, parent, {
-    kind: SpanKind.CONSUMER,
-    startTime: end.startedAt,
-    attributes: {
-      'wsgate.operation': operation,
-      'wsgate.queue': entry.queue,
-      'wsgate.operationTrackingID': entry.operationTrackingID,
-      'wsgate.attempt': entry.attempts,
-    },
-  });
-  endSpan(span, end.outcome === 'done' ? undefined : (end.code ?? end.outcome), endedAt);
+  // Without an SDK a span records nothing: none is made.
+  if (tracing()) {
+    const endedAt = end.startedAt !== undefined && end.ms !== undefined ? end.startedAt + end.ms : undefined;
+    const { span } = startSpan(`run ${operation}`, parseTraceparent(entry.traceParent), {
+      kind: SpanKind.CONSUMER,
+      startTime: end.startedAt,
+      attributes: {
+        'wsgate.operation': operation,
+        'wsgate.queue': entry.queue,
+        'wsgate.operationTrackingID': entry.operationTrackingID,
+        'wsgate.attempt': entry.attempts,
+      },
+    });
+    endSpan(span, end.outcome === 'done' ? undefined : (end.code ?? end.outcome), endedAt);
+  }
   // The run's log line: the same trace id as the submit's when the entry kept one.
-  if (!debug) return;
-  tracedLog(o.log, parent ? entry.traceParent : undefined).debug(
+  if (!o.log.isLevelEnabled('debug')) return;
+  tracedLog(o.log, entry.traceParent).debug(
     {
       operation,
       operationTrackingID: entry.operationTrackingID,
