@@ -58,7 +58,7 @@ const server = {
     env: 'WSGATE_CALL_WORKERS',
     kind: kinds.wholeNumber(0),
     default: '2',
-    help: "Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (MassCreate, MassUpdate, MassDelete; on SQLite also query and upsert) and of own operations, each with its own database connection, so that the event loop keeps answering; a pool apart from the executor's (WSGATE_MAX_WORKERS), whose threads start with the first call that needs one (that call waits ~0.3 s for it); 0 runs them on the event loop (only to measure the difference).",
+    help: "Worker threads of `wsgate serve` that run synchronous calls of operations whose work grows with their input (MassCreate, MassUpdate, MassDelete, MassRetrieve; on SQLite also query and upsert) and of own operations, each with its own database connection, so that the event loop keeps answering; a pool apart from the executor's (WSGATE_MAX_WORKERS), whose threads start with the first call that needs one (that call waits ~0.3 s for it); 0 runs them on the event loop (only to measure the difference).",
   }),
   callTimeoutSeconds: setting({
     env: 'WSGATE_CALL_TIMEOUT_SECONDS',
@@ -334,7 +334,7 @@ const limits = {
     env: 'WSGATE_MASS_MAX_ELEMENTS',
     kind: kinds.wholeNumber(1),
     default: '1000',
-    help: 'The most elements of one MassCreate or MassUpdate, and ids of one MassDelete (INVALID_PARAMETER beyond).',
+    help: 'The most elements of one MassCreate or MassUpdate, and ids of one MassDelete or MassRetrieve (INVALID_PARAMETER beyond).',
   }),
   quotaQueued: setting({
     env: 'WSGATE_QUOTA_QUEUED',

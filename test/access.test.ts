@@ -152,6 +152,15 @@ for (const backend of backends) {
       assert.equal((res.result as { title: string }).title, 'third');
     });
 
+    test('MassRetrieve leaves out the records of modules the caller may not read, as coreBOS does', async () => {
+      const memo = await allowed(plain, { operation: 'create', elementType: 'Memo', element: { text: 'm' } });
+      const mine = await allowed(plain, { operation: 'MassRetrieve', ids: `${vault.id},${memo.id}` });
+      assert.deepEqual(Object.keys(mine), [memo.id], 'the Vault record is left out for a plain user');
+      assert.deepEqual(await allowed(plain, { operation: 'MassRetrieve', ids: vault.id }), []);
+      const admins = await allowed(admin, { operation: 'MassRetrieve', ids: `${vault.id},${memo.id}` });
+      assert.deepEqual(Object.keys(admins), [vault.id], 'an admin reads Vault: its module comes first');
+    });
+
     test('delete: denied and allowed, synchronous and deferred (MassDelete)', async () => {
       const victim = await allowed(admin, { operation: 'create', elementType: 'Notes', element: { title: 'victim' } });
       await denied(plain, { operation: 'delete', id: victim.id });

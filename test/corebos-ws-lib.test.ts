@@ -14,6 +14,7 @@ type Client = {
   doLogin(user: string, key: string, withPassword?: boolean): Promise<{ result: { sessionName: string; userId: string } } | false>;
   doCreate(module: string, values: Record<string, unknown>): Promise<Record<string, string>>;
   doRetrieve(id: string): Promise<Record<string, string>>;
+  doMassRetrieve(ids: string[] | string): Promise<Record<string, Record<string, string>> | []>;
   doDescribe(module: string): Promise<{ name: string }>;
   doInvoke(method: string, params: Record<string, string>, type?: string): Promise<unknown>;
   doQuery(query: string): Promise<Record<string, string>[]>;
@@ -52,6 +53,9 @@ for (const backend of backends) {
       assert.equal(created.lastname, 'Lovelace');
       assert.equal(created.assigned_user_id, '19x1');
       assert.deepEqual(await client.doRetrieve(created.id!), created);
+      // The library joins an array of ids with commas (its body is `ids=` + ids).
+      assert.deepEqual(await client.doMassRetrieve([created.id!, '12x999999']), { [created.id!]: created });
+      assert.deepEqual(await client.doMassRetrieve('12x999999'), []);
       assert.equal((await client.doDescribe('Contacts')).name, 'Contacts');
 
       // The library keeps cbwsOptions private; a queued call goes through doInvoke, unencoded like all its bodies.

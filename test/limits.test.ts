@@ -161,8 +161,11 @@ for (const backend of backends) {
       );
       assert.equal(await queued(), before);
       refused(await ws({ operation: 'MassDelete', ids: list(1001, (i) => `12x${i + 1_000_000}`).join(',') }), 'INVALID_PARAMETER', /1001 ids/);
+      refused(await ws({ operation: 'MassRetrieve', ids: list(1001, (i) => `12x${i + 1_000_000}`).join(',') }), 'INVALID_PARAMETER', /MassRetrieve: 1001 ids/);
       // Repeats count once: 1,000 distinct ids, each sent twice.
       const ids = created.result.success_creates.map((r: { id: string }) => r.id);
+      const retrieved = ok(await ws({ operation: 'MassRetrieve', ids: [...ids, ...ids].join(',') }), 'MassRetrieve 1000');
+      assert.equal(Object.keys(retrieved.result).length, 1000);
       const deleted = ok(await ws({ operation: 'MassDelete', ids: [...ids, ...ids].join(',') }), 'MassDelete 1000');
       assert.equal(deleted.result.success_deletes.length, 1000);
     });

@@ -210,6 +210,12 @@ describe('openapi.yaml', () => {
     rejects('Record', { id: '12x1', assigned_user_id: '19x1', createdtime: '2024-01-02 03:04:05', modifiedtime: '2024-01-02 03:04:05', n: 1 });
     rejects('Record', { id: '12x1', assigned_user_id: '19x1', createdtime: '2024-01-02 03:04:05' });
     rejects('DeleteResult', { status: 'ok' });
+    const rec = { id: '12x1', assigned_user_id: '19x1', createdtime: '2024-01-02 03:04:05', modifiedtime: '2024-01-02 03:04:05', lastname: 'X' };
+    accepts('MassRetrieveResult', { '12x1': rec });
+    accepts('MassRetrieveResult', []);
+    rejects('MassRetrieveResult', {});
+    rejects('MassRetrieveResult', [rec]);
+    rejects('MassRetrieveResult', { junk: rec });
     rejects('DeferredResult', { operationTrackingID: 'abc', queued: true });
     rejects('QueuedOperationResult', { success: true });
     rejects('QueuedOperationResult', 'Operation not finished');
@@ -372,6 +378,9 @@ for (const backend of backends) {
           { id: '12x999999', phone: '4' },
         ]),
       });
+      const retrieved = await ws(url, { operation: 'MassRetrieve', ...S, ids: `${c.id},12x999999` });
+      assert.deepEqual(Object.keys(retrieved.result as object), [c.id]);
+      await ws(url, { operation: 'MassRetrieve', ...S, ids: '12x999999' }, { method: 'GET' });
       await ws(url, { operation: 'MassDelete', ...S, ids: `${mass.result.success_creates[1].id},12x999999` });
       await ws(url, { operation: 'getRelatedModulesInfomation', ...S, module: 'Accounts' });
       const generated = await ws(

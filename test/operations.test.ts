@@ -240,6 +240,23 @@ for (const backend of backends) {
       await fails({ operation: 'retrieve', id: a.id }, 'RECORD_NOT_FOUND', 'GET');
     });
 
+    test("MassRetrieve answers the records of the first existing id's module, keyed by id in the order given, as coreBOS does", async () => {
+      const a = await create('Contacts', { lastname: 'MrA' });
+      const b = await create('Contacts', { lastname: 'MrB', email: 'mrb@example.com' });
+      const lead = await create('Leads', { lastname: 'MrL', company: 'X' });
+      const found = await ok({ operation: 'MassRetrieve', ids: ` ${b.id},12x999999,${lead.id}, ${a.id},${b.id},` });
+      assert.deepEqual(Object.keys(found), [b.id, a.id], 'other modules and missing records left out; repeats once');
+      assert.deepEqual(found[b.id], await ok({ operation: 'retrieve', id: b.id }, 'GET'));
+      assert.deepEqual(found[a.id], await ok({ operation: 'retrieve', id: a.id }, 'GET'));
+      // The module is that of the first id whose record exists, whatever comes before it.
+      assert.deepEqual(Object.keys(await ok({ operation: 'MassRetrieve', ids: `12x999999,${lead.id},${a.id}` }, 'GET')), [lead.id]);
+      assert.deepEqual(await ok({ operation: 'MassRetrieve', ids: '12x999999,12x999998' }), [], 'nothing retrieved: an empty list');
+      await fails({ operation: 'MassRetrieve', ids: '' }, 'INVALID_PARAMETER');
+      await fails({ operation: 'MassRetrieve', ids: `${a.id},junk` }, 'INVALID_ID_ATTRIBUTE');
+      await fails({ operation: 'MassRetrieve', ids: `${a.id},99x1` }, 'INVALID_MODULE');
+      await fails({ operation: 'MassRetrieve' }, 'INVALID_PARAMETER');
+    });
+
     test('reference fields: ids of the wrong module or of missing records are REFERENCE_INVALID, on create, revise and update', async () => {
       const acme = await create('Accounts', { accountname: 'RefAcme' });
       const lead = await create('Leads', { lastname: 'L', company: 'C' });

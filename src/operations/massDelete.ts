@@ -4,21 +4,9 @@ import { assertMay } from '../records/access.js';
 import { formatWsId } from '../records/ids.js';
 import type { ModuleDefinition } from '../records/modules.js';
 import { deleteRecords, moduleOfId } from '../records/store.js';
-import { callerOf, checkMassSize, type OperationContext, type OperationDefinition, type Params } from './types.js';
+import { callerOf, listedIds, type OperationContext, type OperationDefinition, type Params } from './types.js';
 
-/** The ids of the call: spaces, empty entries and repeats dropped. */
-function idsOf(ctx: OperationContext, p: Params): string[] {
-  const ids = [
-    ...new Set(
-      (p.ids as string)
-        .split(',')
-        .map((id) => id.trim())
-        .filter((id) => id !== ''),
-    ),
-  ];
-  checkMassSize(ctx, 'MassDelete', 'ids', ids.length);
-  return ids;
-}
+const idsOf = (ctx: OperationContext, p: Params) => listedIds(ctx, 'MassDelete', p.ids);
 
 export const massDelete: OperationDefinition = {
   name: 'MassDelete',

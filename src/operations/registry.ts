@@ -17,6 +17,7 @@ import { upsert } from './upsert.js';
 import { massCreate } from './massCreate.js';
 import { massUpdate } from './massUpdate.js';
 import { massDelete } from './massDelete.js';
+import { massRetrieve } from './massRetrieve.js';
 import { query } from './query.js';
 import { getRelatedModulesInfomation } from './getRelatedModulesInfomation.js';
 import { WsError } from '../errors.js';
@@ -41,6 +42,7 @@ export const operations: OperationDefinition[] = [
   massCreate,
   massUpdate,
   massDelete,
+  massRetrieve,
   getRelatedModulesInfomation,
   getQueuedOperationResult,
   getQueuedOperationStatus,
@@ -66,6 +68,7 @@ export const NOT_IMPLEMENTED = [
   'sync',
   'extendsession',
   'loginPortal',
+  'ValidateInformation',
 ];
 
 const notImplemented = new Set(NOT_IMPLEMENTED.map((n) => n.toLowerCase()));

@@ -181,6 +181,20 @@ export function checkMassSize(ctx: OperationContext, operation: string, what: st
   if (n > max) throw new WsError('INVALID_PARAMETER', `${operation}: ${n} ${what}, more than ${max} (limit ${settings.massMaxElements.env})`);
 }
 
+/** The comma-separated ids of a mass operation's `ids`: spaces, empty entries and repeats dropped, at most the mass limit. */
+export function listedIds(ctx: OperationContext, operation: string, ids: unknown): string[] {
+  const list = [
+    ...new Set(
+      String(ids)
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    ),
+  ];
+  checkMassSize(ctx, operation, 'ids', list.length);
+  return list;
+}
+
 export function callerOf(ctx: OperationContext): WsUser {
   if (!ctx.user) throw new Error('operation needs a logged-in user but was called without one');
   return ctx.user;

@@ -24,7 +24,7 @@ export function formatDateTime(d: Date): string {
   return lastText;
 }
 
-interface StoredRecord {
+export interface StoredRecord {
   id: number;
   module: string;
   ownerId: number;
@@ -100,6 +100,20 @@ export async function findRecord(db: DbTx, module: ModuleDefinition, id: number)
 }
 
 export const presentRecord = present;
+
+/** The records of `module` among `ids` that exist, by id (1,000 ids a statement). */
+export async function findRecords(db: DbTx, module: ModuleDefinition, ids: number[]): Promise<Map<number, StoredRecord>> {
+  const found = new Map<number, StoredRecord>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await db.query<{ id: unknown; owner_id: unknown; data: string; created_at: unknown; modified_at: unknown }>(SQL.sql`
+      SELECT id, owner_id, data, created_at, modified_at FROM ws_record WHERE module = ${module.name} AND id IN (${SQL.join(ids.slice(i, i + 1000))})`);
+    for (const r of rows) {
+      const id = Number(r.id);
+      found.set(id, { id, module: module.name, ownerId: Number(r.owner_id), data: r.data, createdAt: toDate(r.created_at), modifiedAt: toDate(r.modified_at) });
+    }
+  }
+  return found;
+}
 
 /** Replaces every field of the record (coreBOS update: fields not sent become empty). */
 export async function updateRecord(db: DbTx, modules: ModuleRegistry, module: ModuleDefinition, id: number, element: ValidElement, caller: WsUser, now: Date) {
