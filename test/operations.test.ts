@@ -378,7 +378,7 @@ for (const backend of backends) {
     });
 
     test('operations wsgate does not implement answer UNKNOWN_OPERATION and say so', async () => {
-      for (const operation of ['convertlead', 'gendoc_convert']) {
+      for (const operation of ['convertlead', 'gendoc_convert', 'ValidateInformation', 'loginSession']) {
         const message = await fails({ operation }, 'UNKNOWN_OPERATION');
         assert.match(message, /does not implement/);
       }

@@ -68,6 +68,7 @@ export const NOT_IMPLEMENTED = [
   'sync',
   'extendsession',
   'loginPortal',
+  'loginSession',
   'ValidateInformation',
 ];
 
