@@ -192,8 +192,21 @@ for (const backend of backends) {
       assertProblem(await submit(bob, 'create', { ...contact('X'), sessionName: 'x' }), 400, 'INVALID_PARAMETER', 'sessionName');
       assertProblem(await submit(bob, 'create', { elementType: 'Contacts' }), 400, 'INVALID_PARAMETER', 'element');
       assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: [1] }), 400, 'INVALID_PARAMETER', 'cbwsOptions');
-      assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: { queuedelay: 'soon' } }), 400, 'INVALID_PARAMETER');
-      assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: { context: 'x'.repeat(300) } }), 400, 'INVALID_PARAMETER');
+      assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: { queuedelay: 'soon' } }), 400, 'INVALID_PARAMETER', 'cbwsOptions.queuedelay');
+      assertProblem(
+        await submit(bob, 'create', { ...contact('X'), cbwsOptions: { context: 'x'.repeat(300) } }),
+        400,
+        'INVALID_PARAMETER',
+        'cbwsOptions.context',
+      );
+      assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: { priority: 'high' } }), 400, 'INVALID_PARAMETER', 'cbwsOptions.priority');
+      // This gateway has no WSGATE_CALLBACK_SECRET: callbacks are off.
+      assertProblem(
+        await submit(bob, 'create', { ...contact('X'), cbwsOptions: { callback: 'http://127.0.0.1:9/x' } }),
+        400,
+        'INVALID_PARAMETER',
+        'cbwsOptions.callback',
+      );
       assertProblem(await raw('create', '{"elementType": "Contacts",'), 400, 'INVALID_PARAMETER', 'body');
       assertProblem(await raw('create', '[1, 2]'), 400, 'INVALID_PARAMETER', 'body');
       assertProblem(await raw('create', 'elementType=Contacts', 'application/x-www-form-urlencoded'), 415, 'INVALID_PARAMETER', 'body');

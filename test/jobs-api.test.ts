@@ -173,6 +173,9 @@ for (const backend of backends) {
         [{ command: http, callback_done: { type: 'http' } }, 400, 'INVALID_PARAMETER', 'callback_done.url'],
         [{ command: http, callback_done: { type: 'http', url: 'http://x', secret: 1 } }, 400, 'INVALID_PARAMETER', 'callback_done.secret'],
         [{ command: http, queue: 'high' }, 400, 'INVALID_PARAMETER', 'queue'],
+        // Checked by the deferred call's cbwsOptions (./protocol/cbwsOptions.ts), named as the job's member.
+        [{ command: http, callback_done: 'ftp://x' }, 400, 'INVALID_PARAMETER', 'callback_done.url'],
+        [{ command: http, callback_done: { type: 'http', url: 'http://x', method: 'GET' } }, 400, 'INVALID_PARAMETER', 'callback_done.method'],
       ];
       for (const [body, status, code, field] of cases) assertProblem(await add(bob, body), status, code, field);
       const raw = (text: string) =>

@@ -38,8 +38,8 @@ export interface Door extends DoorDeps {
 }
 
 /** Envelope to value: the result of a success, a Problem thrown for an error. */
-export function resultOf(envelope: Envelope, fieldPrefix = ''): unknown {
-  if (!envelope.success) throw problemOf(envelope.error, fieldPrefix);
+export function resultOf(envelope: Envelope, fieldPrefix = '', renamed: Record<string, string> = {}): unknown {
+  if (!envelope.success) throw problemOf(envelope.error, fieldPrefix, renamed);
   return envelope.result;
 }
 

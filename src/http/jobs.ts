@@ -21,6 +21,9 @@ export const COMMAND_OPERATIONS: Record<string, { operation: string; fields: str
 
 const JOB_FIELDS = ['priority', 'context', 'command', 'callback_done'];
 
+/** The job's members that become the deferred call's cbwsOptions, by the option's name. */
+const JOB_OPTIONS = { 'cbwsOptions.callback': 'callback_done', 'cbwsOptions.priority': 'priority', 'cbwsOptions.context': 'context' };
+
 const bad = (field: string, message: string) => new Problem(400, 'INVALID_PARAMETER', message, field);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const shown = (v: unknown) => JSON.stringify(v)?.slice(0, 100) ?? String(v);
@@ -89,7 +92,7 @@ export function addJobRoutes(router: Router, door: Door): void {
     }
     const cbwsOptions = { launchfromqueue: 1, priority: priorityOf(body.priority), context: contextOf(body.context), callback: callbackOf(body.callback_done) };
     const { operation, params } = commandOf(door, body.command);
-    const queued = resultOf(await door.call(user, operation, { ...params, cbwsOptions }), 'command.') as { operationTrackingID: string };
+    const queued = resultOf(await door.call(user, operation, { ...params, cbwsOptions }), 'command.', JOB_OPTIONS) as { operationTrackingID: string };
     ctx.body = { status: 200, data: { id: queued.operationTrackingID } };
   });
 

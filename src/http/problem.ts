@@ -48,12 +48,19 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 
 export const statusOfCode = (code: string): number => STATUS_OF[code as ErrorCode] ?? 422;
 
-/** The problem of a protocol error (an envelope's `error`), its field guessed from the message's "parameter X". */
-export function problemOf(error: { code: string; message: string }, fieldPrefix = ''): Problem {
+/**
+ * The problem of a protocol error (an envelope's `error`), its field guessed from the message: "parameter X"
+ * (`fieldPrefix` + X), or "cbwsOptions: X" (`cbwsOptions.X`). `renamed` maps a cbwsOptions field to the
+ * request member it came from (the Queue Server's `callback_done` is `cbwsOptions.callback`).
+ */
+export function problemOf(error: { code: string; message: string }, fieldPrefix = '', renamed: Record<string, string> = {}): Problem {
   const status = statusOfCode(error.code);
-  const named = /\bparameter (\S+?)\b/.exec(error.message)?.[1];
+  const parameter = /\bparameter (\S+?)\b/.exec(error.message)?.[1];
+  const option = /^cbwsOptions: (?:(launchfromqueue|queuedelay|queue|priority|context|callback|ClientRequestIdentifier)(\.[a-z]+)?\b)?/.exec(error.message);
+  let field = parameter ? fieldPrefix + parameter : option ? ['cbwsOptions', option[1], option[2]?.slice(1)].filter(Boolean).join('.') : undefined;
+  for (const [from, to] of Object.entries(renamed)) if (field === from || field?.startsWith(`${from}.`)) field = to + field.slice(from.length);
   const headers: Record<string, string> = status === 503 ? { 'Retry-After': '5' } : {};
-  return new Problem(status, error.code as ErrorCode, error.message, named ? fieldPrefix + named : undefined, headers);
+  return new Problem(status, error.code as ErrorCode, error.message, field, headers);
 }
 
 export function sendProblem(ctx: Koa.Context, p: Problem): void {
