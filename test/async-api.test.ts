@@ -192,6 +192,7 @@ for (const backend of backends) {
       assertProblem(await submit(bob, 'create', { ...contact('X'), sessionName: 'x' }), 400, 'INVALID_PARAMETER', 'sessionName');
       assertProblem(await submit(bob, 'create', { elementType: 'Contacts' }), 400, 'INVALID_PARAMETER', 'element');
       assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: [1] }), 400, 'INVALID_PARAMETER', 'cbwsOptions');
+      assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: { queueDelay: 60 } }), 400, 'INVALID_PARAMETER', 'cbwsOptions.queueDelay');
       assertProblem(await submit(bob, 'create', { ...contact('X'), cbwsOptions: { queuedelay: 'soon' } }), 400, 'INVALID_PARAMETER', 'cbwsOptions.queuedelay');
       assertProblem(
         await submit(bob, 'create', { ...contact('X'), cbwsOptions: { context: 'x'.repeat(300) } }),

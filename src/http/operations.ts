@@ -81,6 +81,9 @@ function answerState(door: Door, ctx: Koa.Context, state: State, status: number,
   ctx.set('Retry-After', String(Math.max(RETRY_AFTER_SECONDS, dueIn)));
 }
 
+/** What cbwsOptions may hold in a body of this door (launchfromqueue is taken too: the call is queued anyway). */
+const DOOR_OPTIONS = ['queuedelay', 'priority', 'queue', 'context', 'callback', 'ClientRequestIdentifier'];
+
 /** The operation's parameters from the body: only the declared ones, and cbwsOptions; a 400 names any other. */
 function paramsOf(door: Door, name: string, body: Record<string, unknown>, idempotencyKey: string) {
   const op = door.registry.get(name);
@@ -94,7 +97,19 @@ function paramsOf(door: Door, name: string, body: Record<string, unknown>, idemp
     }
   }
   if (cbwsOptions !== undefined && (typeof cbwsOptions !== 'object' || cbwsOptions === null || Array.isArray(cbwsOptions))) {
-    throw new Problem(400, 'INVALID_PARAMETER', 'cbwsOptions must be an object (queuedelay, priority, queue, context, ClientRequestIdentifier)', 'cbwsOptions');
+    throw new Problem(400, 'INVALID_PARAMETER', `cbwsOptions must be an object (${DOOR_OPTIONS.join(', ')})`, 'cbwsOptions');
+  }
+  // webservice.php ignores members it does not know, as coreBOS does; here a misspelt one (queueDelay) would
+  // run the call at once, so it is refused.
+  for (const key of Object.keys(cbwsOptions ?? {})) {
+    if (!DOOR_OPTIONS.includes(key) && key !== 'launchfromqueue') {
+      throw new Problem(
+        400,
+        'INVALID_PARAMETER',
+        `cbwsOptions.${key.slice(0, 64)} is not an option of a queued call (${DOOR_OPTIONS.join(', ')})`,
+        `cbwsOptions.${key.slice(0, 64)}`,
+      );
+    }
   }
   const options: Record<string, unknown> = { ...(cbwsOptions as object | undefined), launchfromqueue: 1 };
   if (idempotencyKey && !('ClientRequestIdentifier' in options)) options.ClientRequestIdentifier = idempotencyKey;
