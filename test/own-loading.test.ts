@@ -191,6 +191,9 @@ for (const backend of backends) {
       assert.equal(made.stdout, `${path.join(dir, 'sendWelcomeEmail.mjs')}\n`, shown(made));
       const queued = await runCli(['make:operation', 'nightly-report', '--queued'], env);
       assert.equal(queued.code, 0, shown(queued));
+      const job = await runCli(['make:job', 'ResizeImage'], env);
+      assert.equal(job.code, 0, shown(job));
+      assert.equal(job.stdout, `${path.join(dir, 'resizeImage.mjs')}\n`, shown(job));
       gw = await startGateway(backend, { WSGATE_OPERATIONS_DIR: dir });
       session = (await login(gw.url)).sessionName;
     });
@@ -220,13 +223,15 @@ for (const backend of backends) {
       assert.deepEqual(JSON.parse(res.result), { success: true, result: { hello: 'Bo', by: 'admin', trackingId: id }, moreinfo: null });
     });
 
-    test('--queued: every call is deferred, without cbwsOptions', async () => {
-      const submit = await call(gw.url, { operation: 'nightlyReport', sessionName: session });
-      const id = submit.result?.operationTrackingID as string;
-      assert.ok(id, JSON.stringify(submit));
-      await runPass(gw.rt);
-      const res = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id });
-      assert.deepEqual(JSON.parse(res.result).result, { hello: 'world', by: 'admin', trackingId: id });
+    test("--queued, and make:job (dframework's verb): every call is deferred, without cbwsOptions", async () => {
+      for (const operation of ['nightlyReport', 'resizeImage']) {
+        const submit = await call(gw.url, { operation, sessionName: session });
+        const id = submit.result?.operationTrackingID as string;
+        assert.ok(id, JSON.stringify(submit));
+        await runPass(gw.rt);
+        const res = await call(gw.url, { operation: 'getQueuedOperationResult', sessionName: session, operationTrackingID: id });
+        assert.deepEqual(JSON.parse(res.result).result, { hello: 'world', by: 'admin', trackingId: id });
+      }
     });
   });
 }

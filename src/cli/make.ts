@@ -1,5 +1,5 @@
-// `wsgate make:operation NAME [--queued]` and `wsgate make:event OPERATION[.MODULE].pre|post|queued`: write a
-// commented file that works as it is into the operations or events folder (dframework's make:job), never
+// `wsgate make:operation NAME [--queued]`, `make:job NAME` and `make:event OPERATION[.MODULE].pre|post|queued`: write a
+// commented file that works as it is into the operations or events folder, never
 // over an existing one, and print its path.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +41,15 @@ function eventsDirOf(config: Config): string {
   return configured ?? path.resolve(process.env.WSGATE_EVENTS_DIR || './events');
 }
 
+/** Writes the own operation NAME.mjs into the operations folder and prints its path. */
+function makeOperation(given: string, config: Config, queued: boolean): number {
+  const name = operationNameOf(given);
+  const file = path.join(config.operationsDir, `${name}.mjs`);
+  writeNew(file, operationTemplate(name, { queued }));
+  process.stdout.write(`${file}\n`);
+  return 0;
+}
+
 export const makeVerbs: Record<string, Verb> = {
   'make:operation': {
     usage: 'wsgate make:operation NAME [--queued]',
@@ -51,11 +60,18 @@ operationTrackingID). An existing file is never overwritten. Restart wsgate serv
     options: { queued: { type: 'boolean' } },
     async run({ values, positionals }, config) {
       if (positionals.length !== 1) throw new UsageError('give one operation name');
-      const name = operationNameOf(positionals[0]!);
-      const file = path.join(config.operationsDir, `${name}.mjs`);
-      writeNew(file, operationTemplate(name, { queued: values.queued === true }));
-      process.stdout.write(`${file}\n`);
-      return 0;
+      return makeOperation(positionals[0]!, config, values.queued === true);
+    },
+  },
+  'make:job': {
+    usage: 'wsgate make:job NAME',
+    help: `dframework's verb: make:operation NAME --queued. Writes NAME.mjs into WSGATE_OPERATIONS_DIR (./operations): an own
+operation every call of which is deferred (a job: answered with an operationTrackingID, run by the executor
+in a worker thread, its result read once), commented, to be edited. An existing file is never overwritten.
+Restart wsgate serve or send it SIGHUP to load it.`,
+    async run({ positionals }, config) {
+      if (positionals.length !== 1) throw new UsageError('give one job name');
+      return makeOperation(positionals[0]!, config, true);
     },
   },
   'make:event': {
