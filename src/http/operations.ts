@@ -11,6 +11,7 @@ import type { WsUser } from '../auth/users.js';
 import { resultOf, type Door } from './doors.js';
 import { readJsonObject } from './json-body.js';
 import { Problem, problemOf } from './problem.js';
+import { CBWS_OPTIONS } from '../protocol/cbwsOptions.js';
 
 export const OPERATIONS_PATH = '/api/v1/operations';
 
@@ -82,7 +83,7 @@ function answerState(door: Door, ctx: Koa.Context, state: State, status: number,
 }
 
 /** What cbwsOptions may hold in a body of this door (launchfromqueue is taken too: the call is queued anyway). */
-const DOOR_OPTIONS = ['queuedelay', 'priority', 'queue', 'context', 'callback', 'ClientRequestIdentifier'];
+const DOOR_OPTIONS: string[] = CBWS_OPTIONS.filter((o) => o !== 'launchfromqueue');
 
 /** The operation's parameters from the body: only the declared ones, and cbwsOptions; a 400 names any other. */
 function paramsOf(door: Door, name: string, body: Record<string, unknown>, idempotencyKey: string) {
@@ -102,7 +103,7 @@ function paramsOf(door: Door, name: string, body: Record<string, unknown>, idemp
   // webservice.php ignores members it does not know, as coreBOS does; here a misspelt one (queueDelay) would
   // run the call at once, so it is refused.
   for (const key of Object.keys(cbwsOptions ?? {})) {
-    if (!DOOR_OPTIONS.includes(key) && key !== 'launchfromqueue') {
+    if (!(CBWS_OPTIONS as readonly string[]).includes(key)) {
       throw new Problem(
         400,
         'INVALID_PARAMETER',

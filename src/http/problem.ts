@@ -3,6 +3,10 @@
 import { STATUS_CODES } from 'node:http';
 import type Koa from 'koa';
 import type { ErrorCode } from '../errors.js';
+import { CBWS_OPTIONS } from '../protocol/cbwsOptions.js';
+
+/** "cbwsOptions: <member>[.<field>] ...", the start of the message of a bad member (src/protocol/cbwsOptions.ts). */
+const OPTION_MESSAGE = new RegExp(`^cbwsOptions: (?:(${[...CBWS_OPTIONS].sort((a, b) => b.length - a.length).join('|')})(\\.[a-z]+)?\\b)?`);
 
 /** A refusal of a door: thrown by its handlers, answered by the doors' error middleware. */
 export class Problem extends Error {
@@ -56,7 +60,7 @@ export const statusOfCode = (code: string): number => STATUS_OF[code as ErrorCod
 export function problemOf(error: { code: string; message: string }, fieldPrefix = '', renamed: Record<string, string> = {}): Problem {
   const status = statusOfCode(error.code);
   const parameter = /\bparameter (\S+?)\b/.exec(error.message)?.[1];
-  const option = /^cbwsOptions: (?:(launchfromqueue|queuedelay|queue|priority|context|callback|ClientRequestIdentifier)(\.[a-z]+)?\b)?/.exec(error.message);
+  const option = OPTION_MESSAGE.exec(error.message);
   let field = parameter ? fieldPrefix + parameter : option ? ['cbwsOptions', option[1], option[2]?.slice(1)].filter(Boolean).join('.') : undefined;
   for (const [from, to] of Object.entries(renamed)) if (field === from || field?.startsWith(`${from}.`)) field = to + field.slice(from.length);
   const headers: Record<string, string> = status === 503 ? { 'Retry-After': '5' } : {};

@@ -44,6 +44,9 @@ const NONE: CbwsOptions = {
 
 const isGiven = (v: unknown) => v !== undefined && v !== null && v !== '';
 
+/** The members cbwsOptions takes (parseCbwsOptions); others are ignored, as coreBOS ignores them. */
+export const CBWS_OPTIONS = ['launchfromqueue', 'queuedelay', 'queue', 'priority', 'context', 'callback', 'ClientRequestIdentifier'] as const;
+
 const bad = (message: string) => new WsError('INVALID_PARAMETER', `cbwsOptions: ${message}`);
 
 function parseLaunch(v: unknown): boolean {

@@ -89,14 +89,24 @@ export async function createRecord(db: DbTx, modules: ModuleRegistry, module: Mo
 const notFound = (module: ModuleDefinition, id: number) =>
   new WsError('RECORD_NOT_FOUND', `Record you are trying to access is not found: ${formatWsId(module.idPrefix, id)}`);
 
+type StoredRow = { owner_id: unknown; data: string; created_at: unknown; modified_at: unknown };
+
+const storedOf = (module: ModuleDefinition, id: number, row: StoredRow): StoredRecord => ({
+  id,
+  module: module.name,
+  ownerId: Number(row.owner_id),
+  data: row.data,
+  createdAt: toDate(row.created_at),
+  modifiedAt: toDate(row.modified_at),
+});
+
 /** The record, or RECORD_NOT_FOUND. */
 export async function findRecord(db: DbTx, module: ModuleDefinition, id: number): Promise<StoredRecord> {
-  const [row] = await db.query<{ owner_id: unknown; data: string; created_at: unknown; modified_at: unknown }>(
-    SQL.sql`SELECT owner_id, data, created_at, modified_at FROM ws_record WHERE id = ${id} AND module = ${module.name}`,
-    { prepared: true },
-  );
+  const [row] = await db.query<StoredRow>(SQL.sql`SELECT owner_id, data, created_at, modified_at FROM ws_record WHERE id = ${id} AND module = ${module.name}`, {
+    prepared: true,
+  });
   if (!row) throw notFound(module, id);
-  return { id, module: module.name, ownerId: Number(row.owner_id), data: row.data, createdAt: toDate(row.created_at), modifiedAt: toDate(row.modified_at) };
+  return storedOf(module, id, row);
 }
 
 export const presentRecord = present;
@@ -105,12 +115,9 @@ export const presentRecord = present;
 export async function findRecords(db: DbTx, module: ModuleDefinition, ids: number[]): Promise<Map<number, StoredRecord>> {
   const found = new Map<number, StoredRecord>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const rows = await db.query<{ id: unknown; owner_id: unknown; data: string; created_at: unknown; modified_at: unknown }>(SQL.sql`
+    const rows = await db.query<StoredRow & { id: unknown }>(SQL.sql`
       SELECT id, owner_id, data, created_at, modified_at FROM ws_record WHERE module = ${module.name} AND id IN (${SQL.join(ids.slice(i, i + 1000))})`);
-    for (const r of rows) {
-      const id = Number(r.id);
-      found.set(id, { id, module: module.name, ownerId: Number(r.owner_id), data: r.data, createdAt: toDate(r.created_at), modifiedAt: toDate(r.modified_at) });
-    }
+    for (const r of rows) found.set(Number(r.id), storedOf(module, Number(r.id), r));
   }
   return found;
 }
