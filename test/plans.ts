@@ -1,5 +1,6 @@
 // Query plans for the tests that hold a statement to its index walk: SQLite's EXPLAIN QUERY PLAN and
 // PostgreSQL's EXPLAIN ANALYZE.
+import { readFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type * as SQL from '../src/db/sql.js';
@@ -21,6 +22,30 @@ export function sqlitePlan(file: string, q: SQL.Sql): string[] {
     return (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.values.map((v) => (v instanceof Date ? v.getTime() : v))) as { detail: string }[]).map(
       (r) => r.detail,
     );
+  } finally {
+    db.close();
+  }
+}
+/** Bytes this thread has read from files so far (/proc/thread-self/io's rchar: page-cache hits included). */
+const bytesReadByThread = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/thread-self/io', 'utf8'))![1]);
+
+/**
+ * How many bytes of the database SQLite read to run `q` on a connection of its own, opened for it (its page
+ * cache empty, its pages read by pread, memory mapping off), in a transaction rolled back: a measure of
+ * the pages a statement visits, which SQLite does not count itself. Its schema is read before.
+ */
+export function sqliteBytesRead(file: string, q: SQL.Sql): number {
+  const db = new BetterSqlite3(file);
+  try {
+    db.pragma('mmap_size = 0');
+    const statement = db.prepare(q.sql);
+    const values = q.values.map((v) => (v instanceof Date ? v.getTime() : v));
+    db.exec('BEGIN IMMEDIATE');
+    const before = bytesReadByThread();
+    statement.all(...values);
+    const read = bytesReadByThread() - before;
+    db.exec('ROLLBACK');
+    return read;
   } finally {
     db.close();
   }
