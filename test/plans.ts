@@ -1,5 +1,5 @@
-// Query plans for the tests that hold a statement to its index walk: SQLite's EXPLAIN QUERY PLAN and
-// PostgreSQL's EXPLAIN ANALYZE.
+// What the tests that hold a statement to its index walk look at: SQLite's EXPLAIN QUERY PLAN and the bytes
+// it reads (Linux's /proc), PostgreSQL's EXPLAIN ANALYZE.
 import { readFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
